@@ -1,0 +1,39 @@
+// tritonpack: the one error type of the C++ API.
+//
+// Library code reports every failure by throwing tritonpack::Error (never exit/abort). The C API
+// converts it to a status code plus a thread-local message in exactly one place (src/capi).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tritonpack {
+
+enum class ErrorCode {
+  kInvalidArgument = 1,  // caller passed something wrong (dtype, shape, value, name)
+  kNotFound = 2,         // a file, kernel, parameter or config that does not exist
+  kNoMatchingVariant = 3,  // selection found no variant; the message lists every candidate
+  kCorruptPack = 4,      // a pack file failed validation
+  kInvalidSpec = 5,      // a kernel spec failed validation
+  kParse = 6,            // an expression did not parse; the message points at the column
+  kEvaluation = 7,       // an expression overflowed, divided by zero or named an unknown value
+  kNoDriver = 8,         // no CUDA driver (libcuda.so.1) on this machine
+  kDriver = 9,           // a CUDA driver call failed; the message names the call and the error
+  kUnsupported = 10,     // the device cannot run this (shared memory, arch, cluster)
+  kIo = 11,              // reading or writing a file failed
+  kCompile = 12,         // the Triton compile step failed
+  kInternal = 13,        // a bug in tritonpack
+};
+
+const char* error_code_name(ErrorCode code) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const noexcept { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+}  // namespace tritonpack

@@ -1,0 +1,55 @@
+// tritonpack: reading and writing pack files (docs/pack-format.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tritonpack/manifest.h"
+
+namespace tritonpack {
+
+// An opened, fully validated pack. Immutable and thread-safe to share.
+class Pack {
+ public:
+  // Reads and validates a pack file. Throws Error(kIo) if unreadable, Error(kCorruptPack) with a
+  // message that names the problem (and the field) for anything malformed.
+  static std::shared_ptr<const Pack> open(const std::string& path);
+  // Same for bytes already in memory (copied).
+  static std::shared_ptr<const Pack> from_bytes(std::span<const uint8_t> bytes,
+                                                const std::string& origin = "<memory>");
+
+  const Manifest& manifest() const { return manifest_; }
+  const std::string& origin() const { return origin_; }
+  std::span<const uint8_t> blob(int32_t index) const;  // validated index; throws otherwise
+  std::span<const uint8_t> bytes() const { return bytes_; }
+
+  // The manifest as JSON text, as stored.
+  const std::string& manifest_json() const { return manifest_json_; }
+
+  // Finds a kernel by name; throws Error(kNotFound) listing the kernels the pack holds.
+  const KernelInfo& kernel(const std::string& name) const;
+
+ private:
+  Pack() = default;
+  Manifest manifest_;
+  std::string manifest_json_;
+  std::vector<uint8_t> bytes_;
+  uint64_t blobs_offset_ = 0;
+  std::string origin_;
+};
+
+// Serializes a manifest and its blobs into pack bytes. Blob offsets, sizes and hashes in the
+// manifest are filled in here from `blobs` (blobs[i] is Manifest::blobs[i]).
+std::vector<uint8_t> serialize_pack(Manifest manifest, const std::vector<std::vector<uint8_t>>& blobs);
+
+// Writes pack bytes atomically (temporary file + rename) so a reader never sees half a pack.
+void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
+
+// JSON text <-> Manifest, with full validation on the way in.
+std::string manifest_to_json(const Manifest& manifest, int indent = -1);
+Manifest manifest_from_json(std::string_view json);  // throws Error(kCorruptPack)
+
+}  // namespace tritonpack
