@@ -34,6 +34,8 @@ class Pack {
 
  private:
   Pack() = default;
+  // open() hands over the buffer it read, so a pack is never held twice in memory.
+  static std::shared_ptr<const Pack> from_owned_bytes(std::vector<uint8_t> bytes, std::string origin);
   Manifest manifest_;
   std::string manifest_json_;
   std::vector<uint8_t> bytes_;

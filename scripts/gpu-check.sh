@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Everything that needs a GPU, in one call (the GPU machine's time is short): build if needed,
+# compile the shipped kernels, unit + GPU tests, compute-sanitizer, `tritonpack run`, benchmarks.
+# Results go to $OUT (default ./out). Usage: scripts/gpu-check.sh [build-folder]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=${1:-build}
+OUT=${OUT:-$PWD/out}
+mkdir -p "$OUT" "$B/packs"
+export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_TEST_PACKS=$PWD/$B/packs TRITONPACK_SOURCE_DIR=$PWD
+export TRITONPACK_CACHE_DIR=${TRITONPACK_CACHE_DIR:-/tmp/tritonpack-cache}
+status=0
+step() { echo; echo "=== $*"; }
+step "device"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/device.txt"
+step "compile shipped kernels"
+for k in vector_add softmax; do
+  "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
+done
+"$B/tritonpack" inspect --registers "$B/packs/vector_add.tpack" > "$OUT/inspect_vector_add.txt" 2>&1 || status=1
+"$B/tritonpack" inspect --registers "$B/packs/softmax.tpack" > "$OUT/inspect_softmax.txt" 2>&1 || status=1
+step "unit tests"; "$B/tests/tritonpack_unit_tests" > "$OUT/unit_tests.log" 2>&1 || status=1; tail -3 "$OUT/unit_tests.log"
+step "GPU tests"; "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/gpu_tests.log" 2>&1 || status=1; grep -E "^\[  (FAILED|PASSED|SKIPPED)|tests ran" "$OUT/gpu_tests.log"
+step "compute-sanitizer (memcheck) on the GPU tests"
+compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/sanitizer.log" 2>&1 || status=1
+grep -E "ERROR SUMMARY|PASSED|FAILED" "$OUT/sanitizer.log" | tail -4
+step "tritonpack run"
+"$B/tritonpack" run "$B/packs/vector_add.tpack" -t T=fp16 -a n_elements=1000003 --bench 100 || status=1
+"$B/tritonpack" run "$B/packs/softmax.tpack" -t T=bf16 -a n_rows=4096 -a n_cols=1000 -a input_row_stride=1000 \
+  -a output_row_stride=1000 -a scale=0.125 --pin BLOCK_SIZE=1024 --bench 100 --json > "$OUT/run_softmax.json" || status=1
+cat "$OUT/run_softmax.json"
+step "benchmark: host cost per launch"
+{ "$B/bench/bench_launch_overhead" "$B/packs/vector_add.tpack" && python3 bench/launch_overhead_triton.py; } 2>&1 | tee "$OUT/launch_overhead.txt" || status=1
+step "benchmark: vector add vs torch.add"
+python3 bench/compare_vector_add.py "$B/bench/bench_vector_add_bandwidth" "$B/packs/vector_add.tpack" "$OUT/vector_add" 2>&1 | tee "$OUT/vector_add.txt" || status=1
+echo; echo "gpu-check status: $status"
+exit $status

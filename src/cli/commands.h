@@ -1,0 +1,47 @@
+// The tritonpack CLI's commands. Each returns the process exit code; errors are thrown as
+// tritonpack::Error and turned into a message and exit code by main() alone.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tritonpack::cli {
+
+struct CompileOptions {
+  std::string spec;
+  std::string output;
+  std::string cache_dir;  // "" = $TRITONPACK_CACHE_DIR, $XDG_CACHE_HOME/tritonpack, ~/.cache/tritonpack
+  std::string python;     // "" = $TRITONPACK_PYTHON or python3
+  std::vector<std::string> archs;  // override the spec's archs
+  int jobs = 0;           // 0 = all cores
+  bool no_cache = false;
+  bool quiet = false;
+};
+int compile(const CompileOptions& options);
+
+struct InspectOptions {
+  std::string pack;
+  bool json = false;
+  bool registers = false;  // load each variant on GPU `device` to read registers and spills
+  int device = 0;
+};
+int inspect(const InspectOptions& options);
+
+struct RunOptions {
+  std::string pack;
+  std::string kernel;
+  std::vector<std::string> types;    // "T=fp16"
+  std::vector<std::string> args;     // "n=1000"
+  std::vector<std::string> pins;     // "BLOCK_SIZE=1024"
+  std::string config;
+  int variant = -1;
+  int device = 0;
+  int bench = 0;
+  int warmup = 10;
+  uint64_t seed = 0;
+  bool no_verify = false;
+  bool json = false;
+};
+int run(const RunOptions& options);
+
+}  // namespace tritonpack::cli

@@ -1,0 +1,222 @@
+// `tritonpack compile`: spec -> compile plan -> Python step (Triton) -> pack.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "tritonpack/error.h"
+#include "tritonpack/pack.h"
+#include "tritonpack/spec.h"
+#include "util/sha256.h"
+
+extern char** environ;
+
+namespace tritonpack::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+std::string default_cache_dir() {
+  if (const char* v = std::getenv("TRITONPACK_CACHE_DIR"); v && *v) return v;
+  if (const char* v = std::getenv("XDG_CACHE_HOME"); v && *v) return std::string(v) + "/tritonpack";
+  if (const char* v = std::getenv("HOME"); v && *v) return std::string(v) + "/.cache/tritonpack";
+  return (fs::temp_directory_path() / "tritonpack-cache").string();
+}
+
+std::vector<uint8_t> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::kIo, "cannot read '" + path.string() + "'");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string job_label(const spec::Spec& s, const spec::CompileJob& job) {
+  std::string out = "variant " + std::to_string(job.id) + " (";
+  for (const auto& [var, dtype] : job.bindings) out += var + "=" + dtype + ", ";
+  for (const auto& c : job.constexprs) out += c.name + "=" + std::to_string(c.value) + ", ";
+  out += "config " + s.kernel.configs[job.config_index].name;
+  for (const auto& [name, d] : job.divisibility) out += ", " + name + "%" + std::to_string(d);
+  return out + ", sm_" + std::to_string(job.arch) + ")";
+}
+
+uint32_t parse_arch(const std::string& text) {
+  if (text.rfind("sm_", 0) == 0) {
+    try {
+      const int v = std::stoi(text.substr(3));
+      if (v >= 50 && v <= 200 && std::to_string(v) == text.substr(3)) return static_cast<uint32_t>(v);
+    } catch (...) {
+    }
+  }
+  throw Error(ErrorCode::kInvalidArgument, "--arch " + text + ": expected sm_NN, e.g. sm_90");
+}
+
+struct StepResult {
+  int exit_code = 0;
+  std::map<uint32_t, std::string> dirs;      // job id -> output folder
+  std::map<uint32_t, std::string> failures;  // job id -> message
+};
+
+// Runs the Python step and follows its event stream (one JSON object per line).
+StepResult run_python_step(const CompileOptions& o, const std::string& job_file, size_t total) {
+  const std::string python = o.python.empty() ? env_or("TRITONPACK_PYTHON", "python3") : o.python;
+  const std::string python_dir = env_or("TRITONPACK_PYTHON_DIR", TRITONPACK_DEFAULT_PYTHON_DIR);
+  const std::string old_path = env_or("PYTHONPATH", "");
+  setenv("PYTHONPATH", (old_path.empty() ? python_dir : python_dir + ":" + old_path).c_str(), 1);
+
+  std::vector<std::string> argv_text = {python, "-m", "tritonpack_compile", job_file};
+  argv_text.push_back("--parallel");
+  argv_text.push_back(std::to_string(o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency())));
+  if (o.no_cache) argv_text.push_back("--no-cache");
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) throw Error(ErrorCode::kIo, "cannot create a pipe for the compile step");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, python.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (spawned != 0) {
+    close(pipe_fds[0]);
+    throw Error(ErrorCode::kCompile, "cannot start the Python step '" + python + "': " + std::strerror(spawned) +
+                                         "; install Python 3 with Triton (pip install triton==3.6.0) or pass --python");
+  }
+
+  StepResult result;
+  FILE* events = fdopen(pipe_fds[0], "r");
+  char* line = nullptr;
+  size_t capacity = 0;
+  size_t done = 0, cached = 0;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  auto progress = [&](bool final) {
+    if (o.quiet) return;
+    if (!tty && !final) return;
+    std::cerr << (tty ? "\r" : "") << "compiling: " << done << "/" << total << " variants (" << cached
+              << " cached, " << result.failures.size() << " failed)" << (final ? "\n" : "") << std::flush;
+  };
+  while (getline(&line, &capacity, events) > 0) {
+    nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_discarded() || !e.is_object()) continue;
+    const std::string kind = e.value("event", "");
+    if (kind == "done") {
+      ++done;
+      if (e.value("cached", false)) ++cached;
+      result.dirs[e.value("id", 0u)] = e.value("dir", "");
+    } else if (kind == "failed") {
+      ++done;
+      result.failures[e.value("id", 0u)] = e.value("message", "no message");
+    }
+    progress(false);
+  }
+  free(line);
+  fclose(events);
+  progress(true);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return result;
+}
+
+}  // namespace
+
+int compile(const CompileOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  spec::Spec s = spec::load_spec(o.spec);
+  if (!o.archs.empty()) {
+    s.archs.clear();
+    for (const auto& a : o.archs) s.archs.push_back(parse_arch(a));
+  }
+  const std::vector<spec::CompileJob> jobs = spec::plan_jobs(s);
+  const std::string cache_dir = o.cache_dir.empty() ? default_cache_dir() : o.cache_dir;
+  std::error_code ec;
+  fs::create_directories(cache_dir, ec);
+  if (ec) throw Error(ErrorCode::kIo, "cannot create the cache folder '" + cache_dir + "': " + ec.message());
+
+  // The job file lives next to the cache, named by its content, so concurrent compiles don't clash.
+  const std::string job_json = spec::jobs_to_json(s, jobs, fs::absolute(cache_dir).string());
+  const fs::path job_file = fs::path(cache_dir) / ("jobs-" + sha256_hex(job_json).substr(0, 16) + "-" +
+                                                   std::to_string(getpid()) + ".json");
+  {
+    std::ofstream out(job_file, std::ios::binary);
+    out << job_json;
+    if (!out) throw Error(ErrorCode::kIo, "cannot write the job file '" + job_file.string() + "'");
+  }
+  StepResult step;
+  try {
+    step = run_python_step(o, job_file.string(), jobs.size());
+  } catch (...) {
+    fs::remove(job_file, ec);
+    throw;
+  }
+  fs::remove(job_file, ec);
+
+  if (step.exit_code != 0 && step.exit_code != 1) {
+    throw Error(ErrorCode::kCompile, "the Python compile step failed (exit code " + std::to_string(step.exit_code) +
+                                         "); its message is above");
+  }
+  if (!step.failures.empty()) {
+    std::ostringstream os;
+    os << step.failures.size() << " of " << jobs.size() << " variants of '" << s.kernel.name << "' failed to compile:";
+    for (const auto& [id, message] : step.failures) os << "\n--- " << job_label(s, jobs.at(id)) << "\n" << message;
+    throw Error(ErrorCode::kCompile, os.str());
+  }
+
+  Manifest manifest;
+  manifest.created_by = std::string("tritonpack ") + TRITONPACK_VERSION;
+  KernelInfo kernel = s.kernel;
+  kernel.source_sha256 = sha256_hex(read_file(kernel.source_file));
+  std::vector<std::vector<uint8_t>> blobs;
+  for (const spec::CompileJob& job : jobs) {
+    auto it = step.dirs.find(job.id);
+    if (it == step.dirs.end() || it->second.empty()) {
+      throw Error(ErrorCode::kCompile, "the Python step reported nothing for " + job_label(s, job));
+    }
+    const fs::path dir = it->second;
+    const std::vector<uint8_t> meta = read_file(dir / "meta.json");
+    VariantInfo v = spec::make_variant(s, job, std::string_view(reinterpret_cast<const char*>(meta.data()), meta.size()));
+    v.cubin_blob = static_cast<int32_t>(blobs.size());
+    blobs.push_back(read_file(dir / "kernel.cubin"));
+    manifest.blobs.push_back(BlobInfo{0, 0, "", "cubin"});
+    v.ptx_blob = static_cast<int32_t>(blobs.size());
+    blobs.push_back(read_file(dir / "kernel.ptx"));
+    manifest.blobs.push_back(BlobInfo{0, 0, "", "ptx"});
+    kernel.variants.push_back(std::move(v));
+  }
+  manifest.kernels.push_back(std::move(kernel));
+  const std::vector<uint8_t> bytes = serialize_pack(std::move(manifest), blobs);
+  write_file_atomically(o.output, bytes);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!o.quiet) {
+    std::cerr << "wrote " << o.output << ": kernel '" << s.kernel.name << "', " << jobs.size() << " variants, "
+              << bytes.size() / 1024 << " KiB, in " << std::fixed;
+    std::cerr.precision(2);
+    std::cerr << seconds << " s\n";
+  }
+  return 0;
+}
+
+}  // namespace tritonpack::cli

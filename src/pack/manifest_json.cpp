@@ -1,0 +1,243 @@
+// Manifest <-> JSON: the writer, the top level of the reader and the blob table. The kernel part
+// of the schema lives in manifest_schema.cpp.
+#include <map>
+#include <string>
+
+#include "pack/container.h"
+#include "pack/manifest_json.h"
+#include "tritonpack/error.h"
+#include "tritonpack/pack.h"
+
+namespace tritonpack {
+namespace pack_format {
+namespace {
+
+constexpr std::string_view kFormatName = "tritonpack-manifest";
+constexpr size_t kMaxCreatedByLength = 256;
+
+const char* param_kind_name(ParamKind kind) {
+  switch (kind) {
+    case ParamKind::kTensor: return "tensor";
+    case ParamKind::kScalar: return "scalar";
+    case ParamKind::kConstexpr: return "constexpr";
+  }
+  return "?";
+}
+
+Json constexprs_to_json(const std::vector<ConstexprValue>& values) {
+  Json j = Json::object();
+  for (const auto& v : values) j[v.name] = v.value;
+  return j;
+}
+
+Json variant_to_json(const VariantInfo& v) {
+  Json j = Json::object();
+  j["id"] = v.id;
+  Json bindings = Json::object();
+  for (const auto& [var, dtype] : v.bindings) bindings[var] = dtype;
+  j["bindings"] = std::move(bindings);
+  j["constexprs"] = constexprs_to_json(v.constexprs);
+  j["config_index"] = v.config_index;
+  j["arch"] = v.arch;
+  j["ptx_target"] = v.ptx_target;
+  j["entry"] = v.entry;
+  j["num_warps"] = v.num_warps;
+  j["num_stages"] = v.num_stages;
+  j["num_ctas"] = v.num_ctas;
+  j["cluster_dims"] = Json::array({v.cluster_dims[0], v.cluster_dims[1], v.cluster_dims[2]});
+  j["shared"] = v.shared;
+  j["global_scratch_size"] = v.global_scratch_size;
+  j["global_scratch_align"] = v.global_scratch_align;
+  j["profile_scratch_size"] = v.profile_scratch_size;
+  j["profile_scratch_align"] = v.profile_scratch_align;
+  j["launch_cooperative_grid"] = v.launch_cooperative_grid;
+  j["launch_pdl"] = v.launch_pdl;
+  j["triton_version"] = v.triton_version;
+  Json args = Json::array();
+  for (const auto& a : v.args) {
+    args.push_back(Json{{"name", a.name},
+                        {"type", std::string(arg_type_name(a.type))},
+                        {"param_index", a.param_index},
+                        {"divisibility", a.divisibility}});
+  }
+  j["args"] = std::move(args);
+  j["cubin_blob"] = v.cubin_blob;
+  j["ptx_blob"] = v.ptx_blob;
+  return j;
+}
+
+Json kernel_to_json(const KernelInfo& k) {
+  Json j = Json::object();
+  j["name"] = k.name;
+  j["function"] = k.function;
+  j["source_file"] = k.source_file;
+  j["source_sha256"] = k.source_sha256;
+  Json params = Json::array();
+  for (const auto& p : k.params) {
+    params.push_back(Json{{"name", p.name},
+                          {"kind", param_kind_name(p.kind)},
+                          {"dtype", p.dtype},
+                          {"is_output", p.is_output},
+                          {"numel", p.numel}});
+  }
+  j["params"] = std::move(params);
+  Json type_vars = Json::array();
+  for (const auto& t : k.type_vars) type_vars.push_back(Json{{"name", t.name}, {"dtypes", t.dtypes}});
+  j["type_vars"] = std::move(type_vars);
+  j["grid"] = Json::array({k.grid[0], k.grid[1], k.grid[2]});
+  Json configs = Json::array();
+  for (const auto& c : k.configs) {
+    configs.push_back(Json{{"name", c.name},
+                           {"constexprs", constexprs_to_json(c.constexprs)},
+                           {"num_warps", c.num_warps},
+                           {"num_stages", c.num_stages},
+                           {"num_ctas", c.num_ctas}});
+  }
+  j["configs"] = std::move(configs);
+  j["bench"] = Json{{"bytes", k.bench.bytes}, {"flops", k.bench.flops}};
+  j["reference"] = k.reference;
+  Json variants = Json::array();
+  for (const auto& v : k.variants) variants.push_back(variant_to_json(v));
+  j["variants"] = std::move(variants);
+  return j;
+}
+
+// Rejects nesting deeper than kMaxJsonDepth before nlohmann builds anything, so that hostile
+// input ("[[[[...") costs neither stack nor memory. Strings are skipped honouring escapes.
+void check_nesting(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        fail("", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels (at byte " +
+                     std::to_string(i) + ")");
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+std::vector<BlobInfo> read_blobs(const Json& j, const std::string& path) {
+  std::vector<BlobInfo> blobs;
+  blobs.reserve(array_value(j, path).size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string at = child(path, i);
+    const Json& b = j[i];
+    expect_object(b, at);
+    BlobInfo blob;
+    blob.offset = uint_value(field(b, at, "offset"), child(at, "offset"), 0, kMaxFileSize);
+    if (blob.offset % kBlobAlignment != 0) {
+      fail(child(at, "offset"), "expected a multiple of 256, got " + std::to_string(blob.offset));
+    }
+    blob.size = uint_value(field(b, at, "size"), child(at, "size"), 1, kMaxFileSize);
+    blob.sha256 = string_value(field(b, at, "sha256"), child(at, "sha256"));
+    const bool hex = blob.sha256.size() == 64 &&
+                     blob.sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!hex) {
+      fail(child(at, "sha256"), "expected 64 lower-case hex digits, got " + quote_text(blob.sha256));
+    }
+    blob.kind = string_value(field(b, at, "kind"), child(at, "kind"));
+    if (blob.kind != "cubin" && blob.kind != "ptx") {
+      fail(child(at, "kind"), "expected \"cubin\" or \"ptx\", got " + quote_text(blob.kind));
+    }
+    blobs.push_back(std::move(blob));
+  }
+  return blobs;
+}
+
+Manifest read_manifest(std::string_view text) {
+  check_nesting(text);
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    fail("", std::string("manifest is not valid JSON: ") + e.what());
+  }
+  expect_object(root, "manifest");
+
+  Manifest m;
+  const std::string& format = string_value(field(root, "", "format"), "format");
+  if (format != kFormatName) {
+    fail("format", "expected \"tritonpack-manifest\", got " + quote_text(format));
+  }
+  const Json& version = field(root, "", "manifest_version");
+  const bool positive = version.is_number_unsigned() ||
+                        (version.is_number_integer() && version.get<int64_t>() > 0);
+  if (!positive || version.get<uint64_t>() == 0) {
+    fail("manifest_version", "expected a positive integer, got " + describe(version));
+  }
+  if (version.get<uint64_t>() > static_cast<uint64_t>(kManifestVersion)) {
+    fail("manifest_version", "manifest version " + describe(version) +
+                                 " is newer than this tritonpack supports (" +
+                                 std::to_string(kManifestVersion) + "); upgrade tritonpack");
+  }
+  m.manifest_version = kManifestVersion;
+  m.created_by = string_value(field(root, "", "created_by"), "created_by", kMaxCreatedByLength);
+  // Blobs first: variants refer to them by index and kind.
+  m.blobs = read_blobs(field(root, "", "blobs"), "blobs");
+
+  const Json& kernels = array_value(field(root, "", "kernels"), "kernels");
+  std::map<std::string, size_t> seen;
+  m.kernels.reserve(kernels.size());
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    m.kernels.push_back(read_kernel(kernels[i], child("kernels", i), m.blobs));
+    auto [it, fresh] = seen.emplace(m.kernels.back().name, i);
+    if (!fresh) {
+      fail(child(child("kernels", i), "name"), "duplicate kernel name " + quote_text(it->first) +
+                                                   " (also kernels[" + std::to_string(it->second) + "])");
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+Manifest parse_manifest(std::string_view json, const std::string& error_prefix) {
+  try {
+    return read_manifest(json);
+  } catch (const SchemaError& e) {
+    throw Error(ErrorCode::kCorruptPack,
+                error_prefix + (e.path.empty() ? "" : e.path + ": ") + e.what);
+  }
+}
+
+}  // namespace pack_format
+
+std::string manifest_to_json(const Manifest& manifest, int indent) {
+  using pack_format::Json;
+  Json j = Json::object();
+  j["format"] = pack_format::kFormatName;
+  j["manifest_version"] = manifest.manifest_version;
+  j["created_by"] = manifest.created_by;
+  Json kernels = Json::array();
+  for (const auto& k : manifest.kernels) kernels.push_back(pack_format::kernel_to_json(k));
+  j["kernels"] = std::move(kernels);
+  Json blobs = Json::array();
+  for (const auto& b : manifest.blobs) {
+    blobs.push_back(Json{{"offset", b.offset}, {"size", b.size}, {"sha256", b.sha256}, {"kind", b.kind}});
+  }
+  j["blobs"] = std::move(blobs);
+  try {
+    return j.dump(indent);
+  } catch (const Json::exception& e) {
+    // Only invalid UTF-8 in a string field can make dump() fail.
+    throw Error(ErrorCode::kInvalidArgument, std::string("cannot write manifest: ") + e.what());
+  }
+}
+
+Manifest manifest_from_json(std::string_view json) {
+  return pack_format::parse_manifest(json, "corrupt manifest: ");
+}
+
+}  // namespace tritonpack

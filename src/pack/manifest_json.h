@@ -1,0 +1,20 @@
+// tritonpack: manifest JSON reading shared by manifest_json.cpp, manifest_schema.cpp and pack.cpp.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pack/schema_reader.h"
+#include "tritonpack/manifest.h"
+
+namespace tritonpack::pack_format {
+
+// Parses and fully validates manifest JSON text. On failure throws Error(kCorruptPack) whose
+// message is error_prefix + "<json path>: <what>".
+Manifest parse_manifest(std::string_view json, const std::string& error_prefix);
+
+// One element of "kernels", validated against the manifest's blob table (manifest_schema.cpp).
+KernelInfo read_kernel(const Json& j, const std::string& path, const std::vector<BlobInfo>& blobs);
+
+}  // namespace tritonpack::pack_format

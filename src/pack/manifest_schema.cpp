@@ -1,0 +1,422 @@
+// The kernel part of the manifest schema: reads one element of "kernels" and checks every rule of
+// docs/pack-format.md ("Validation rules"), so the runtime can trust indices, names and types.
+#include <map>
+#include <set>
+#include <string>
+
+#include "pack/manifest_json.h"
+#include "tritonpack/error.h"
+#include "tritonpack/expr.h"
+
+namespace tritonpack::pack_format {
+namespace {
+
+constexpr uint64_t kMaxShared = uint64_t{16} << 20;  // 16 MiB
+constexpr uint64_t kMaxScratch = uint64_t{1} << 30;  // 1 GiB
+constexpr uint64_t kMaxAlignment = 4096;
+constexpr uint32_t kMinArch = 50;
+constexpr uint32_t kMaxArch = 200;
+constexpr uint32_t kMaxCtas = 16;
+constexpr uint32_t kMaxStages = 32;
+constexpr uint32_t kMaxClusterDim = 16;
+
+struct KernelContext {
+  const KernelInfo& kernel;
+  std::vector<uint32_t> runtime_params;   // non-constexpr params, in order
+  std::vector<uint32_t> constexpr_params;  // constexpr params, in order
+  const std::vector<BlobInfo>& blobs;
+};
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Printable ASCII only, so names and versions are safe to print in messages and generated code.
+std::string printable_value(const Json& j, const std::string& path, size_t max_length, bool allow_empty) {
+  const std::string& s = string_value(j, path, max_length);
+  if (s.empty() && !allow_empty) fail(path, "expected a non-empty string");
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e) fail(path, "expected printable ASCII, got " + quote_text(s));
+  }
+  return s;
+}
+
+void check_expression(const std::string& text, const std::string& path, bool allow_empty) {
+  if (text.empty() && allow_empty) return;
+  try {
+    (void)expr::Expr::parse(text);
+  } catch (const Error& e) {
+    fail(path, std::string("invalid expression: ") + e.what());
+  }
+}
+
+std::string expression_value(const Json& j, const std::string& path, bool allow_empty) {
+  std::string text = string_value(j, path);
+  check_expression(text, path, allow_empty);
+  return text;
+}
+
+uint32_t warps_value(const Json& j, const std::string& path) {
+  static constexpr uint64_t kChoices[] = {1, 2, 4, 8, 16, 32};
+  if (j.is_number_integer()) {
+    for (uint64_t c : kChoices) {
+      if (j.is_number_unsigned() && j.get<uint64_t>() == c) return static_cast<uint32_t>(c);
+    }
+  }
+  fail(path, "expected one of 1, 2, 4, 8, 16, 32, got " + describe(j));
+}
+
+uint32_t power_of_two_value(const Json& j, const std::string& path, uint64_t max) {
+  const uint64_t v = j.is_number_unsigned() ? j.get<uint64_t>() : 0;
+  if (!is_power_of_two(v) || v > max) {
+    fail(path, "expected a power of two up to " + std::to_string(max) + ", got " + describe(j));
+  }
+  return static_cast<uint32_t>(v);
+}
+
+std::vector<TypeVarInfo> read_type_vars(const Json& j, const std::string& path) {
+  std::vector<TypeVarInfo> vars;
+  std::set<std::string> names;
+  for (size_t i = 0; i < array_value(j, path).size(); ++i) {
+    const std::string at = child(path, i);
+    expect_object(j[i], at);
+    TypeVarInfo var;
+    var.name = identifier_value(field(j[i], at, "name"), child(at, "name"));
+    if (parse_dtype(var.name)) {
+      fail(child(at, "name"), "type variable " + quote_text(var.name) + " shadows the dtype of that name");
+    }
+    if (!names.insert(var.name).second) {
+      fail(child(at, "name"), "duplicate type variable " + quote_text(var.name));
+    }
+    const std::string dpath = child(at, "dtypes");
+    const Json& dtypes = array_value(field(j[i], at, "dtypes"), dpath);
+    if (dtypes.empty()) fail(dpath, "a type variable needs at least one dtype");
+    for (size_t d = 0; d < dtypes.size(); ++d) {
+      const std::string& name = string_value(dtypes[d], child(dpath, d));
+      if (!parse_dtype(name)) fail(child(dpath, d), "unknown dtype " + quote_text(name));
+      for (const auto& earlier : var.dtypes) {
+        if (earlier == name) fail(child(dpath, d), "duplicate dtype " + quote_text(name));
+      }
+      var.dtypes.push_back(name);
+    }
+    vars.push_back(std::move(var));
+  }
+  return vars;
+}
+
+ParamInfo read_param(const Json& j, const std::string& at, const std::vector<TypeVarInfo>& vars) {
+  expect_object(j, at);
+  ParamInfo p;
+  p.name = identifier_value(field(j, at, "name"), child(at, "name"));
+  const std::string& kind = string_value(field(j, at, "kind"), child(at, "kind"));
+  if (kind == "tensor") {
+    p.kind = ParamKind::kTensor;
+  } else if (kind == "scalar") {
+    p.kind = ParamKind::kScalar;
+  } else if (kind == "constexpr") {
+    p.kind = ParamKind::kConstexpr;
+  } else {
+    fail(child(at, "kind"), "expected \"tensor\", \"scalar\" or \"constexpr\", got " + quote_text(kind));
+  }
+  p.dtype = string_value(field(j, at, "dtype"), child(at, "dtype"));
+  p.is_output = bool_value(field(j, at, "is_output"), child(at, "is_output"));
+  p.numel = string_value(field(j, at, "numel"), child(at, "numel"));
+  const std::string dpath = child(at, "dtype");
+  switch (p.kind) {
+    case ParamKind::kTensor: {
+      bool is_var = false;
+      for (const auto& v : vars) is_var = is_var || v.name == p.dtype;
+      if (!is_var && !parse_dtype(p.dtype)) {
+        fail(dpath, quote_text(p.dtype) + " is neither a dtype nor a declared type variable");
+      }
+      check_expression(p.numel, child(at, "numel"), /*allow_empty=*/true);
+      break;
+    }
+    case ParamKind::kScalar: {
+      const auto t = parse_dtype(p.dtype);
+      if (!t || !is_scalar_dtype(*t)) {
+        fail(dpath, "a scalar parameter needs one of i32, i64, fp32, fp16, bf16, got " + quote_text(p.dtype));
+      }
+      break;
+    }
+    case ParamKind::kConstexpr:
+      if (!p.dtype.empty()) fail(dpath, "a constexpr parameter has no dtype, got " + quote_text(p.dtype));
+      break;
+  }
+  if (p.kind != ParamKind::kTensor) {
+    if (p.is_output) fail(child(at, "is_output"), "only a tensor parameter can be an output");
+    if (!p.numel.empty()) fail(child(at, "numel"), "only a tensor parameter has a numel");
+  }
+  return p;
+}
+
+// {"BLOCK": 1024, ...}: keys must name constexpr params of the kernel.
+std::vector<ConstexprValue> read_constexprs(const Json& j, const std::string& path, const KernelContext& ctx) {
+  expect_object(j, path);
+  if (j.size() > kMaxArrayItems) fail(path, "has too many entries");
+  std::vector<ConstexprValue> values;
+  for (const auto& [key, value] : j.items()) {
+    const std::string at = child(path, key);
+    bool known = false;
+    for (uint32_t idx : ctx.constexpr_params) known = known || ctx.kernel.params[idx].name == key;
+    if (!known) fail(at, quote_text(key) + " is not a constexpr parameter of kernel " + quote_text(ctx.kernel.name));
+    values.push_back(ConstexprValue{key, int64_value(value, at)});
+  }
+  return values;
+}
+
+std::vector<ConfigInfo> read_configs(const Json& j, const std::string& path, const KernelContext& ctx) {
+  std::vector<ConfigInfo> configs;
+  std::set<std::string> names;
+  for (size_t i = 0; i < array_value(j, path).size(); ++i) {
+    const std::string at = child(path, i);
+    expect_object(j[i], at);
+    ConfigInfo c;
+    c.name = printable_value(field(j[i], at, "name"), child(at, "name"), kMaxNameLength, false);
+    if (!names.insert(c.name).second) fail(child(at, "name"), "duplicate config name " + quote_text(c.name));
+    c.constexprs = read_constexprs(field(j[i], at, "constexprs"), child(at, "constexprs"), ctx);
+    c.num_warps = warps_value(field(j[i], at, "num_warps"), child(at, "num_warps"));
+    c.num_stages = static_cast<uint32_t>(
+        uint_value(field(j[i], at, "num_stages"), child(at, "num_stages"), 0, kMaxStages));
+    c.num_ctas = static_cast<uint32_t>(
+        uint_value(field(j[i], at, "num_ctas"), child(at, "num_ctas"), 1, kMaxCtas));
+    configs.push_back(std::move(c));
+  }
+  return configs;
+}
+
+std::map<std::string, std::string> read_bindings(const Json& j, const std::string& path,
+                                                 const KernelContext& ctx) {
+  expect_object(j, path);
+  std::map<std::string, std::string> bindings;
+  for (const auto& [var, value] : j.items()) {
+    const std::string at = child(path, var);
+    const TypeVarInfo* info = nullptr;
+    for (const auto& v : ctx.kernel.type_vars) info = v.name == var ? &v : info;
+    if (info == nullptr) {
+      fail(at, quote_text(var) + " is not a type variable of kernel " + quote_text(ctx.kernel.name));
+    }
+    const std::string& dtype = string_value(value, at);
+    bool allowed = false;
+    for (const auto& d : info->dtypes) allowed = allowed || d == dtype;
+    if (!allowed) {
+      fail(at, quote_text(dtype) + " is not one of " + var + "'s dtypes (" + join_names(info->dtypes) + ")");
+    }
+    bindings[var] = dtype;
+  }
+  for (const auto& v : ctx.kernel.type_vars) {
+    if (!bindings.count(v.name)) fail(path, "missing type variable " + quote_text(v.name));
+  }
+  return bindings;
+}
+
+ArgType expected_arg_type(const ParamInfo& p) {
+  if (p.kind == ParamKind::kTensor) return ArgType::kPointer;
+  return *scalar_arg_type(*parse_dtype(p.dtype));  // read_param checked it is a scalar dtype
+}
+
+std::vector<KernelArg> read_args(const Json& j, const std::string& path, const KernelContext& ctx) {
+  const auto& params = ctx.kernel.params;
+  if (array_value(j, path).size() != ctx.runtime_params.size()) {
+    std::vector<std::string> names;
+    for (uint32_t idx : ctx.runtime_params) names.push_back(params[idx].name);
+    fail(path, "expected " + std::to_string(ctx.runtime_params.size()) +
+                   " arguments (the kernel's non-constexpr params " + join_names(names) + "), got " +
+                   std::to_string(j.size()));
+  }
+  std::vector<KernelArg> args;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string at = child(path, i);
+    expect_object(j[i], at);
+    KernelArg a;
+    const uint32_t want = ctx.runtime_params[i];
+    a.param_index = static_cast<uint32_t>(uint_value(field(j[i], at, "param_index"), child(at, "param_index"),
+                                                     0, params.size() - 1));
+    if (a.param_index != want) {
+      fail(child(at, "param_index"), "expected " + std::to_string(want) + " (param " +
+                                         quote_text(params[want].name) + "), got " +
+                                         std::to_string(a.param_index));
+    }
+    const ParamInfo& p = params[want];
+    a.name = string_value(field(j[i], at, "name"), child(at, "name"));
+    if (a.name != p.name) {
+      fail(child(at, "name"), "expected " + quote_text(p.name) + " (the name of params[" +
+                                  std::to_string(want) + "]), got " + quote_text(a.name));
+    }
+    const std::string& type = string_value(field(j[i], at, "type"), child(at, "type"));
+    const auto parsed = parse_arg_type(type);
+    a.type = expected_arg_type(p);
+    if (!parsed || *parsed != a.type) {
+      fail(child(at, "type"), "expected " + quote_text(arg_type_name(a.type)) + " for " +
+                                  (p.kind == ParamKind::kTensor ? "tensor" : "scalar") + " param " +
+                                  quote_text(p.name) + ", got " + quote_text(type));
+    }
+    a.divisibility = power_of_two_value(field(j[i], at, "divisibility"), child(at, "divisibility"),
+                                        kMaxAlignment);
+    const bool is_float_arg = a.type == ArgType::kFp32 || a.type == ArgType::kFp16 || a.type == ArgType::kBf16;
+    if (is_float_arg && a.divisibility != 1) {
+      fail(child(at, "divisibility"), "must be 1 for floating-point argument " + quote_text(p.name));
+    }
+    args.push_back(std::move(a));
+  }
+  return args;
+}
+
+int32_t blob_ref_value(const Json& j, const std::string& path, const KernelContext& ctx, const char* kind) {
+  const auto& blobs = ctx.blobs;
+  const bool ok = j.is_number_integer() &&
+                  ((j.is_number_unsigned() && j.get<uint64_t>() < blobs.size()) ||
+                   (!j.is_number_unsigned() && j.get<int64_t>() == -1));
+  if (!ok) {
+    fail(path, blobs.empty() ? "expected -1 (the pack has no blobs), got " + describe(j)
+                             : "expected -1 or a blob index in 0.." + std::to_string(blobs.size() - 1) +
+                                   ", got " + describe(j));
+  }
+  const auto index = static_cast<int32_t>(j.get<int64_t>());
+  if (index >= 0 && blobs[index].kind != kind) {
+    fail(path, "blobs[" + std::to_string(index) + "] has kind " + quote_text(blobs[index].kind) +
+                   ", expected " + quote_text(kind));
+  }
+  return index;
+}
+
+VariantInfo read_variant(const Json& j, const std::string& at, const KernelContext& ctx) {
+  expect_object(j, at);
+  auto get = [&](std::string_view key) -> const Json& { return field(j, at, key); };
+  auto u32 = [&](std::string_view key, uint64_t lo, uint64_t hi) {
+    return static_cast<uint32_t>(uint_value(get(key), child(at, key), lo, hi));
+  };
+  const KernelInfo& k = ctx.kernel;
+  VariantInfo v;
+  v.id = u32("id", 0, UINT32_MAX);
+  v.bindings = read_bindings(get("bindings"), child(at, "bindings"), ctx);
+
+  const std::string cpath = child(at, "config_index");
+  if (k.configs.empty()) fail(cpath, "kernel " + quote_text(k.name) + " has no configs");
+  v.config_index = u32("config_index", 0, k.configs.size() - 1);
+
+  v.constexprs = read_constexprs(get("constexprs"), child(at, "constexprs"), ctx);
+  bool in_order = v.constexprs.size() == ctx.constexpr_params.size();
+  for (size_t i = 0; in_order && i < v.constexprs.size(); ++i) {
+    in_order = v.constexprs[i].name == k.params[ctx.constexpr_params[i]].name;
+  }
+  if (!in_order) {
+    std::vector<std::string> want, got;
+    for (uint32_t idx : ctx.constexpr_params) want.push_back(k.params[idx].name);
+    for (const auto& c : v.constexprs) got.push_back(c.name);
+    fail(child(at, "constexprs"), "expected the kernel's constexpr params in order (" + join_names(want) +
+                                      "), got (" + join_names(got) + ")");
+  }
+  const ConfigInfo& config = k.configs[v.config_index];
+  for (const auto& fixed : config.constexprs) {
+    for (const auto& c : v.constexprs) {
+      if (c.name == fixed.name && c.value != fixed.value) {
+        fail(child(child(at, "constexprs"), c.name),
+             std::to_string(c.value) + " disagrees with configs[" + std::to_string(v.config_index) +
+                 "] (" + quote_text(config.name) + "), which sets " + std::to_string(fixed.value));
+      }
+    }
+  }
+
+  v.arch = u32("arch", kMinArch, kMaxArch);
+  v.ptx_target = printable_value(get("ptx_target"), child(at, "ptx_target"), kMaxNameLength, true);
+  v.entry = printable_value(get("entry"), child(at, "entry"), kMaxEntryLength, false);
+  const bool symbol = v.entry.find_first_not_of(
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$.") ==
+                          std::string::npos &&
+                      !(v.entry[0] >= '0' && v.entry[0] <= '9');
+  if (!symbol) fail(child(at, "entry"), "expected a symbol name ([A-Za-z_$.][A-Za-z0-9_$.]*), got " + quote_text(v.entry));
+
+  v.num_warps = warps_value(get("num_warps"), child(at, "num_warps"));
+  v.num_stages = u32("num_stages", 0, kMaxStages);
+  v.num_ctas = u32("num_ctas", 1, kMaxCtas);
+  const std::string dims_path = child(at, "cluster_dims");
+  const Json& dims = array_value(get("cluster_dims"), dims_path);
+  if (dims.size() != 3) fail(dims_path, "expected 3 integers, got " + std::to_string(dims.size()));
+  for (size_t d = 0; d < 3; ++d) {
+    v.cluster_dims[d] = static_cast<uint32_t>(uint_value(dims[d], child(dims_path, d), 1, kMaxClusterDim));
+  }
+  v.shared = u32("shared", 0, kMaxShared);
+  v.global_scratch_size = uint_value(get("global_scratch_size"), child(at, "global_scratch_size"), 0, kMaxScratch);
+  v.global_scratch_align = power_of_two_value(get("global_scratch_align"), child(at, "global_scratch_align"),
+                                              kMaxAlignment);
+  v.profile_scratch_size =
+      uint_value(get("profile_scratch_size"), child(at, "profile_scratch_size"), 0, kMaxScratch);
+  v.profile_scratch_align = power_of_two_value(get("profile_scratch_align"),
+                                               child(at, "profile_scratch_align"), kMaxAlignment);
+  v.launch_cooperative_grid = bool_value(get("launch_cooperative_grid"), child(at, "launch_cooperative_grid"));
+  v.launch_pdl = bool_value(get("launch_pdl"), child(at, "launch_pdl"));
+  v.triton_version = printable_value(get("triton_version"), child(at, "triton_version"), kMaxNameLength, true);
+  v.args = read_args(get("args"), child(at, "args"), ctx);
+  v.cubin_blob = blob_ref_value(get("cubin_blob"), child(at, "cubin_blob"), ctx, "cubin");
+  v.ptx_blob = blob_ref_value(get("ptx_blob"), child(at, "ptx_blob"), ctx, "ptx");
+  if (v.cubin_blob < 0 && v.ptx_blob < 0) fail(at, "neither cubin_blob nor ptx_blob is set");
+  return v;
+}
+
+}  // namespace
+
+KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<BlobInfo>& blobs) {
+  expect_object(j, at);
+  auto get = [&](std::string_view key) -> const Json& { return field(j, at, key); };
+  KernelInfo k;
+  k.name = identifier_value(get("name"), child(at, "name"));
+  k.function = identifier_value(get("function"), child(at, "function"));
+  k.source_file = string_value(get("source_file"), child(at, "source_file"));
+  k.source_sha256 = string_value(get("source_sha256"), child(at, "source_sha256"));
+  if (!k.source_sha256.empty() &&
+      (k.source_sha256.size() != 64 || k.source_sha256.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    fail(child(at, "source_sha256"), "expected empty or 64 lower-case hex digits, got " + quote_text(k.source_sha256));
+  }
+  k.type_vars = read_type_vars(get("type_vars"), child(at, "type_vars"));
+
+  const std::string ppath = child(at, "params");
+  const Json& params = array_value(get("params"), ppath);
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < params.size(); ++i) {
+    k.params.push_back(read_param(params[i], child(ppath, i), k.type_vars));
+    auto [it, fresh] = seen.emplace(k.params.back().name, i);
+    if (!fresh) {
+      fail(child(child(ppath, i), "name"), "duplicate parameter name " + quote_text(it->first) + " (also params[" +
+                                               std::to_string(it->second) + "])");
+    }
+  }
+  KernelContext ctx{k, {}, {}, blobs};
+  for (size_t i = 0; i < k.params.size(); ++i) {
+    (k.params[i].kind == ParamKind::kConstexpr ? ctx.constexpr_params : ctx.runtime_params)
+        .push_back(static_cast<uint32_t>(i));
+  }
+
+  const std::string gpath = child(at, "grid");
+  const Json& grid = array_value(get("grid"), gpath);
+  if (grid.size() != 3) fail(gpath, "expected an array of 3 expressions, got " + std::to_string(grid.size()));
+  for (size_t d = 0; d < 3; ++d) k.grid[d] = expression_value(grid[d], child(gpath, d), false);
+
+  k.configs = read_configs(get("configs"), child(at, "configs"), ctx);
+  const std::string bpath = child(at, "bench");
+  const Json& bench = get("bench");
+  expect_object(bench, bpath);
+  k.bench.bytes = expression_value(field(bench, bpath, "bytes"), child(bpath, "bytes"), true);
+  k.bench.flops = expression_value(field(bench, bpath, "flops"), child(bpath, "flops"), true);
+  k.reference = string_value(get("reference"), child(at, "reference"));
+  if (!k.reference.empty() && !is_identifier(k.reference)) {
+    fail(child(at, "reference"), "expected empty or an identifier, got " + quote_text(k.reference));
+  }
+
+  const std::string vpath = child(at, "variants");
+  const Json& variants = array_value(get("variants"), vpath);
+  std::map<uint32_t, size_t> ids;
+  for (size_t i = 0; i < variants.size(); ++i) {
+    k.variants.push_back(read_variant(variants[i], child(vpath, i), ctx));
+    auto [it, fresh] = ids.emplace(k.variants.back().id, i);
+    if (!fresh) {
+      fail(child(child(vpath, i), "id"), "duplicate variant id " + std::to_string(it->first) +
+                                             " (also variants[" + std::to_string(it->second) + "])");
+    }
+  }
+  return k;
+}
+
+}  // namespace tritonpack::pack_format

@@ -1,0 +1,481 @@
+// Kernel: per-context module cache, selection, scratch and launch.
+#include <atomic>
+#include <mutex>
+#include <shared_mutex>
+#include <vector>
+
+#include "driver/driver.h"
+#include "runtime/args.h"
+#include "runtime/model.h"
+#include "runtime/selection.h"
+#include "tritonpack/runtime.h"
+
+namespace tritonpack {
+
+using driver::Driver;
+using runtime::DevicePlan;
+using runtime::Image;
+
+namespace {
+
+constexpr uint32_t kDefaultSharedLimit = 48 * 1024;  // above this the function needs an opt-in
+
+struct ScratchBuffer {
+  CUstream stream = nullptr;
+  CUdeviceptr pointer = 0;
+  size_t size = 0;
+};
+
+// Everything tritonpack holds in one CUDA context. Functions are published through atomics so
+// that the launch path reads them without a lock once loaded.
+struct ContextState {
+  CUcontext context = nullptr;
+  unsigned long long context_id = 0;
+  CUdevice device = 0;
+  DevicePlan plan;
+  std::array<int64_t, 3> max_grid{};
+  std::unique_ptr<std::atomic<CUfunction>[]> functions;
+  std::vector<CUmodule> modules;  // per variant, guarded by load_mutex
+  std::mutex load_mutex;
+  std::mutex scratch_mutex;
+  std::vector<ScratchBuffer> scratch;  // one growing buffer per stream
+};
+
+uint64_t align_up(uint64_t value, uint64_t align) { return (value + align - 1) / align * align; }
+
+}  // namespace
+
+struct Kernel::State {
+  std::shared_ptr<const Pack> pack;
+  const KernelInfo* info = nullptr;
+  runtime::KernelModel model;
+  std::once_flag driver_once;
+  std::shared_ptr<const Driver> driver;
+  std::shared_mutex contexts_mutex;  // shared: launches; exclusive: new context, unload
+  std::vector<std::unique_ptr<ContextState>> contexts;
+
+  const Driver& drv() {
+    std::call_once(driver_once, [this] {
+      if (!driver) driver = Driver::system();
+    });
+    return *driver;
+  }
+
+  std::string where() const {
+    return "kernel '" + info->name + "' of pack '" + pack->origin() + "'";
+  }
+
+  std::string variant_where(uint32_t index) const {
+    return "kernel '" + info->name + "' of pack '" + pack->origin() + "', " +
+           model.variants[index].label;
+  }
+
+  ContextState* find_context(unsigned long long id) {
+    for (auto& c : contexts) {
+      if (c->context_id == id) return c.get();
+    }
+    return nullptr;
+  }
+
+  // The current context's state; creates it on first use. Caller holds contexts_mutex shared;
+  // this may briefly take it exclusively (the shared lock is released and re-taken).
+  ContextState& current_context(std::shared_lock<std::shared_mutex>& lock) {
+    const Driver& d = drv();
+    CUcontext ctx = nullptr;
+    TRITONPACK_CU(d, cuCtxGetCurrent(&ctx), where());
+    if (ctx == nullptr) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "no current CUDA context on this thread for " + where() +
+                      ": make a device current first (cudaSetDevice, or cuCtxSetCurrent)");
+    }
+    unsigned long long id = 0;
+    TRITONPACK_CU(d, cuCtxGetId(ctx, &id), where());
+    if (ContextState* found = find_context(id)) return *found;
+    lock.unlock();
+    {
+      std::unique_lock<std::shared_mutex> exclusive(contexts_mutex);
+      if (find_context(id) == nullptr) contexts.push_back(make_context(ctx, id));
+    }
+    lock.lock();
+    ContextState* made = find_context(id);
+    if (made == nullptr) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "the CUDA context was unloaded by another thread while launching " + where());
+    }
+    return *made;
+  }
+
+  std::unique_ptr<ContextState> make_context(CUcontext ctx, unsigned long long id) {
+    const Driver& d = drv();
+    auto state = std::make_unique<ContextState>();
+    state->context = ctx;
+    state->context_id = id;
+    TRITONPACK_CU(d, cuCtxGetDevice(&state->device), where());
+    auto attribute = [&](CUdevice_attribute a, const char* name) {
+      int value = 0;
+      TRITONPACK_CU(d, cuDeviceGetAttribute(&value, a, state->device),
+                    where() + ", reading " + name);
+      return value;
+    };
+    runtime::DeviceCaps caps;
+    const int major = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "compute capability");
+    const int minor = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "compute capability");
+    caps.arch = static_cast<uint32_t>(major * 10 + minor);
+    caps.max_shared_optin = static_cast<uint32_t>(
+        attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "shared memory limit"));
+    caps.cluster_launch = major >= 9 && attribute(CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, "cluster launch") != 0;
+    state->max_grid = {attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, "grid limit"),
+                       attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, "grid limit"),
+                       attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, "grid limit")};
+    state->plan = runtime::plan_for_device(model, caps);
+    const size_t n = model.variants.size();
+    state->functions = std::make_unique<std::atomic<CUfunction>[]>(n);
+    for (size_t i = 0; i < n; ++i) state->functions[i].store(nullptr, std::memory_order_relaxed);
+    state->modules.assign(n, nullptr);
+    return state;
+  }
+
+  // Loads variant `index` into the current context (which is `cs`) once.
+  CUfunction function(ContextState& cs, uint32_t index) {
+    CUfunction fn = cs.functions[index].load(std::memory_order_acquire);
+    if (fn != nullptr) return fn;
+    std::lock_guard<std::mutex> guard(cs.load_mutex);
+    fn = cs.functions[index].load(std::memory_order_acquire);
+    if (fn != nullptr) return fn;
+
+    const Driver& d = drv();
+    const VariantInfo& v = *model.variants[index].info;
+    const bool ptx = cs.plan.images[index] == Image::kPtx;
+    const std::span<const uint8_t> blob = pack->blob(ptx ? v.ptx_blob : v.cubin_blob);
+    std::string ptx_text;  // the driver wants PTX NUL-terminated
+    const void* image = blob.data();
+    if (ptx) {
+      ptx_text.assign(reinterpret_cast<const char*>(blob.data()), blob.size());
+      image = ptx_text.c_str();
+    }
+    char log[4096] = {};
+    CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void* values[] = {log, reinterpret_cast<void*>(sizeof log - 1)};
+    CUmodule module = nullptr;
+    const CUresult load = d.api().cuModuleLoadDataEx(&module, image, 2, options, values);
+    if (load != CUDA_SUCCESS) {
+      driver::throw_driver_error(d, load, "cuModuleLoadDataEx", __FILE__, __LINE__,
+                                 variant_where(index) + (ptx ? ", from PTX" : ", from cubin") +
+                                     (log[0] ? std::string(", JIT log: ") + log : std::string()));
+    }
+    try {
+      TRITONPACK_CU(d, cuModuleGetFunction(&fn, module, v.entry.c_str()),
+                    variant_where(index) + ", entry '" + v.entry + "'");
+      if (v.shared > kDefaultSharedLimit) {
+        // Raised on the function in this context, hence on the device that runs it (unlike
+        // Triton's generated loader, which asks device 0).
+        TRITONPACK_CU(d, cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                            static_cast<int>(v.shared)),
+                      variant_where(index) + ", " + std::to_string(v.shared) + " bytes of shared memory");
+      }
+      if (v.num_ctas > 8) {
+        TRITONPACK_CU(d, cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),
+                      variant_where(index) + ", cluster of " + std::to_string(v.num_ctas));
+      }
+    } catch (...) {
+      d.api().cuModuleUnload(module);  // do not leak the module; the first error is what matters
+      throw;
+    }
+    cs.modules[index] = module;
+    cs.functions[index].store(fn, std::memory_order_release);
+    return fn;
+  }
+
+  // Pooled scratch for `stream`, at least `bytes`. Growing synchronizes the stream once, so the
+  // old buffer is no longer in use when it is freed.
+  CUdeviceptr pooled_scratch(ContextState& cs, CUstream stream, size_t bytes, uint32_t index) {
+    const Driver& d = drv();
+    std::lock_guard<std::mutex> guard(cs.scratch_mutex);
+    ScratchBuffer* buffer = nullptr;
+    for (auto& b : cs.scratch) {
+      if (b.stream == stream) buffer = &b;
+    }
+    if (buffer != nullptr && buffer->size >= bytes) return buffer->pointer;
+    const std::string place = variant_where(index) + ", " + std::to_string(bytes) + " bytes of global scratch";
+    CUdeviceptr fresh = 0;
+    TRITONPACK_CU(d, cuMemAlloc(&fresh, bytes), place);
+    if (buffer != nullptr) {
+      const CUresult sync = d.api().cuStreamSynchronize(stream);
+      const CUresult freed = sync == CUDA_SUCCESS ? d.api().cuMemFree(buffer->pointer) : sync;
+      if (freed != CUDA_SUCCESS) {
+        d.api().cuMemFree(fresh);
+        driver::throw_driver_error(d, freed, sync == CUDA_SUCCESS ? "cuMemFree" : "cuStreamSynchronize",
+                                   __FILE__, __LINE__, place);
+      }
+      buffer->pointer = fresh;
+      buffer->size = bytes;
+    } else {
+      cs.scratch.push_back({stream, fresh, bytes});
+    }
+    return fresh;
+  }
+
+  struct Prepared {
+    ContextState* cs = nullptr;
+    uint32_t index = 0;
+    std::array<int64_t, 3> grid{};
+    size_t scratch_bytes = 0;     // global + profile, laid out global first
+    size_t profile_offset = 0;
+  };
+
+  void check_options(const LaunchOptions& options) const {
+    for (const ConstexprValue& pin : options.pinned) {
+      bool known = false;
+      for (const ParamInfo& p : info->params) known |= p.kind == ParamKind::kConstexpr && p.name == pin.name;
+      if (!known) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "cannot pin '" + pin.name + "': " + where() + " has no constexpr of that name");
+      }
+    }
+    if (!options.config.empty()) {
+      bool known = false;
+      for (const ConfigInfo& c : info->configs) known |= c.name == options.config;
+      if (!known) {
+        std::string names;
+        for (const ConfigInfo& c : info->configs) names += (names.empty() ? "" : ", ") + c.name;
+        throw Error(ErrorCode::kNotFound, "no config '" + std::string(options.config) + "' in " +
+                                              where() + " (configs: " + names + ")");
+      }
+    }
+  }
+
+  // Selection, grid and scratch size for a launch in the current context.
+  Prepared prepare(std::span<const Arg> args, const LaunchOptions& options,
+                   std::shared_lock<std::shared_mutex>& lock) {
+    runtime::check_args(model, args);
+    if (!options.pinned.empty() || !options.config.empty()) check_options(options);
+    Prepared p;
+    p.cs = &current_context(lock);
+    const int32_t index = runtime::select_variant(model, p.cs->plan, args, options);
+    if (index < 0) runtime::throw_no_match(model, p.cs->plan, args, options, pack->origin());
+    p.index = static_cast<uint32_t>(index);
+    const runtime::VariantModel& vm = model.variants[p.index];
+    std::array<int64_t, runtime::kMaxParams> slots;
+    runtime::fill_slots(model, vm, args, slots);
+    for (size_t dim = 0; dim < 3; ++dim) {
+      p.grid[dim] = model.grid[dim].eval(std::span<const int64_t>(slots.data(), info->params.size()));
+      if (p.grid[dim] < 0 || p.grid[dim] > p.cs->max_grid[dim]) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "grid[" + std::to_string(dim) + "] = '" + info->grid[dim] + "' evaluates to " +
+                        std::to_string(p.grid[dim]) + " for " + variant_where(p.index) +
+                        "; the device allows 0.." + std::to_string(p.cs->max_grid[dim]));
+      }
+    }
+    const VariantInfo& v = *vm.info;
+    if (v.global_scratch_size > 0 || v.profile_scratch_size > 0) {
+      // Triton's rule: size per program x programs x CTAs per program (driver.py, 3.6).
+      unsigned __int128 programs = static_cast<unsigned __int128>(p.grid[0]) * p.grid[1] * p.grid[2] * v.num_ctas;
+      unsigned __int128 global = programs * v.global_scratch_size;
+      unsigned __int128 profile = programs * v.profile_scratch_size;
+      const unsigned __int128 offset = global == 0 ? 0 : align_up(static_cast<uint64_t>(global), std::max<uint32_t>(v.profile_scratch_align, 1));
+      const unsigned __int128 total = offset + profile;
+      if (total > (static_cast<unsigned __int128>(1) << 48)) {
+        throw Error(ErrorCode::kInvalidArgument, "the launch of " + variant_where(p.index) +
+                                                     " would need more than 256 TiB of scratch");
+      }
+      p.profile_offset = static_cast<size_t>(offset);
+      p.scratch_bytes = static_cast<size_t>(total);
+    }
+    return p;
+  }
+};
+
+Kernel::Kernel(std::shared_ptr<const Pack> pack, std::string_view kernel_name)
+    : Kernel(std::move(pack), kernel_name, nullptr) {}
+
+Kernel::Kernel(std::shared_ptr<const Pack> pack, std::string_view kernel_name,
+               std::shared_ptr<const driver::Driver> drv)
+    : state_(std::make_unique<State>()) {
+  if (!pack) throw Error(ErrorCode::kInvalidArgument, "Kernel needs a pack (got null)");
+  state_->pack = std::move(pack);
+  state_->info = &state_->pack->kernel(std::string(kernel_name));
+  state_->model = runtime::build_model(*state_->info);
+  state_->driver = std::move(drv);
+}
+
+Kernel::~Kernel() {
+  if (!state_) return;
+  try {
+    unload();
+  } catch (...) {
+    // A destructor must not throw; unload() reports errors to callers who ask for them.
+  }
+}
+
+Kernel::Kernel(Kernel&&) noexcept = default;
+Kernel& Kernel::operator=(Kernel&& other) noexcept {
+  if (this != &other) {
+    if (state_) {
+      try {
+        unload();
+      } catch (...) {
+      }
+    }
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+const KernelInfo& Kernel::info() const { return *state_->info; }
+const Pack& Kernel::pack() const { return *state_->pack; }
+
+void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOptions& options) {
+  State& s = *state_;
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  const State::Prepared p = s.prepare(args, options, lock);
+  if (p.grid[0] == 0 || p.grid[1] == 0 || p.grid[2] == 0) return;  // empty grid: nothing to run
+  ContextState& cs = *p.cs;
+  const CUfunction fn = s.function(cs, p.index);
+  const runtime::VariantModel& vm = s.model.variants[p.index];
+  const VariantInfo& v = *vm.info;
+
+  CUdeviceptr scratch = 0;
+  if (p.scratch_bytes > 0) {
+    if (options.workspace != 0) {
+      if (options.workspace_size < p.scratch_bytes) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    s.variant_where(p.index) + " needs " + std::to_string(p.scratch_bytes) +
+                        " bytes of workspace for this grid, got " + std::to_string(options.workspace_size));
+      }
+      if (options.workspace % std::max<uint32_t>(v.global_scratch_align, 1) != 0) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    s.variant_where(p.index) + " needs its workspace aligned to " +
+                        std::to_string(v.global_scratch_align) + " bytes");
+      }
+      scratch = options.workspace;
+    } else {
+      scratch = s.pooled_scratch(cs, stream, p.scratch_bytes, p.index);
+    }
+  }
+  runtime::PackedArgs packed;
+  runtime::pack_args(s.model, vm, args, v.global_scratch_size > 0 ? scratch : 0,
+                     v.profile_scratch_size > 0 ? scratch + p.profile_offset : 0, packed);
+
+  const Driver& d = s.drv();
+  const unsigned grid_x = static_cast<unsigned>(p.grid[0]) * v.num_ctas;
+  if (v.num_ctas == 1 && !v.launch_pdl && !v.launch_cooperative_grid) {
+    TRITONPACK_CU(d, cuLaunchKernel(fn, grid_x, static_cast<unsigned>(p.grid[1]),
+                                    static_cast<unsigned>(p.grid[2]), 32 * v.num_warps, 1, 1,
+                                    v.shared, stream, packed.pointers.data(), nullptr),
+                  s.variant_where(p.index));
+    return;
+  }
+  CUlaunchAttribute attributes[3] = {};
+  unsigned count = 0;
+  if (v.num_ctas > 1) {
+    attributes[count].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    attributes[count].value.clusterDim.x = v.num_ctas;
+    attributes[count].value.clusterDim.y = 1;
+    attributes[count].value.clusterDim.z = 1;
+    ++count;
+  }
+  if (v.launch_pdl) {
+    attributes[count].id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attributes[count].value.programmaticStreamSerializationAllowed = 1;
+    ++count;
+  }
+  if (v.launch_cooperative_grid) {
+    attributes[count].id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
+    attributes[count].value.cooperative = 1;
+    ++count;
+  }
+  CUlaunchConfig config = {};
+  config.gridDimX = grid_x;
+  config.gridDimY = static_cast<unsigned>(p.grid[1]);
+  config.gridDimZ = static_cast<unsigned>(p.grid[2]);
+  config.blockDimX = 32 * v.num_warps;
+  config.blockDimY = 1;
+  config.blockDimZ = 1;
+  config.sharedMemBytes = v.shared;
+  config.hStream = stream;
+  config.attrs = attributes;
+  config.numAttrs = count;
+  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, packed.pointers.data(), nullptr),
+                s.variant_where(p.index));
+}
+
+Selection Kernel::select(std::span<const Arg> args, const LaunchOptions& options) {
+  State& s = *state_;
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  const State::Prepared p = s.prepare(args, options, lock);
+  Selection out;
+  out.variant = s.model.variants[p.index].info;
+  out.uses_ptx = p.cs->plan.images[p.index] == Image::kPtx;
+  out.device_arch = p.cs->plan.caps.arch;
+  out.grid = p.grid;
+  out.global_scratch_bytes = p.scratch_bytes;
+  return out;
+}
+
+size_t Kernel::workspace_size(std::span<const Arg> args, const LaunchOptions& options) {
+  return select(args, options).global_scratch_bytes;
+}
+
+Kernel::FunctionAttributes Kernel::attributes(std::span<const Arg> args, const LaunchOptions& options) {
+  State& s = *state_;
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  const State::Prepared p = s.prepare(args, options, lock);
+  const CUfunction fn = s.function(*p.cs, p.index);
+  const Driver& d = s.drv();
+  FunctionAttributes out;
+  const std::string place = s.variant_where(p.index);
+  TRITONPACK_CU(d, cuFuncGetAttribute(&out.registers, CU_FUNC_ATTRIBUTE_NUM_REGS, fn), place);
+  TRITONPACK_CU(d, cuFuncGetAttribute(&out.local_bytes, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, fn), place);
+  TRITONPACK_CU(d, cuFuncGetAttribute(&out.max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, fn), place);
+  return out;
+}
+
+void Kernel::unload() {
+  State& s = *state_;
+  std::unique_lock<std::shared_mutex> lock(s.contexts_mutex);
+  if (s.contexts.empty()) return;
+  const Driver& d = s.drv();
+  std::string first_error;
+  auto note = [&](CUresult r, const char* call) {
+    if (r != CUDA_SUCCESS && first_error.empty()) {
+      first_error = std::string(call) + " failed: " + d.error_text(r) + " [" + s.where() + "]";
+    }
+  };
+  std::vector<std::unique_ptr<ContextState>> kept;  // contexts to retry on the next unload
+  for (auto& cs : s.contexts) {
+    const CUresult pushed = d.api().cuCtxPushCurrent(cs->context);
+    if (pushed == CUDA_ERROR_INVALID_CONTEXT || pushed == CUDA_ERROR_CONTEXT_IS_DESTROYED ||
+        pushed == CUDA_ERROR_DEINITIALIZED) {
+      // The context is gone (destroyed, or the driver shut down at exit): its modules and
+      // memory went with it. Nothing to unload, and nothing worth reporting.
+      continue;
+    }
+    if (pushed != CUDA_SUCCESS) {
+      note(pushed, "cuCtxPushCurrent");
+      kept.push_back(std::move(cs));
+      continue;
+    }
+    // A handle is forgotten once cuModuleUnload / cuMemFree has been called on it, whatever the
+    // result: a handle is never released twice (seed 01, known issue 4).
+    for (CUmodule& m : cs->modules) {
+      if (m != nullptr) note(d.api().cuModuleUnload(m), "cuModuleUnload");
+      m = nullptr;
+    }
+    for (ScratchBuffer& b : cs->scratch) note(d.api().cuMemFree(b.pointer), "cuMemFree");
+    cs->scratch.clear();
+    CUcontext popped = nullptr;
+    note(d.api().cuCtxPopCurrent(&popped), "cuCtxPopCurrent");
+  }
+  s.contexts = std::move(kept);
+  if (!first_error.empty()) throw Error(ErrorCode::kDriver, first_error);
+}
+
+std::vector<std::string> runtime_param_names(const KernelInfo& kernel) {
+  std::vector<std::string> names;
+  for (const ParamInfo& p : kernel.params) {
+    if (p.kind != ParamKind::kConstexpr) names.push_back(p.name);
+  }
+  return names;
+}
+
+}  // namespace tritonpack

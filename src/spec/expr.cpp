@@ -1,0 +1,337 @@
+// tritonpack: the evaluators of the expression language: canonical text, free names, integer
+// evaluation of the tree, and the compiled Program of the launch path. The parser is in
+// expr_parse.cpp.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "spec/expr_internal.h"
+#include "tritonpack/error.h"
+#include "tritonpack/expr.h"
+
+namespace tritonpack::expr {
+
+// ---------------------------------------------------------------------------------------------
+// Arithmetic shared by both evaluators.
+
+namespace detail {
+namespace {
+
+[[noreturn]] void fail_step(const char* what, const std::string& text, const std::string& operation) {
+  throw Error(ErrorCode::kEvaluation, std::string(what) + " in '" + text + "' (" + operation + ")");
+}
+
+std::string describe(Step step, int64_t a, int64_t b) {
+  const std::string sa = std::to_string(a), sb = std::to_string(b);
+  switch (step) {
+    case Step::kAdd: return sa + " + " + sb;
+    case Step::kSub: return sa + " - " + sb;
+    case Step::kMul: return sa + " * " + sb;
+    case Step::kFloorDiv: return sa + " / " + sb;
+    case Step::kCeilDiv: return sa + " /// " + sb;
+    case Step::kMod: return sa + " % " + sb;
+    case Step::kMin: return "min(" + sa + ", " + sb + ")";
+    case Step::kMax: return "max(" + sa + ", " + sb + ")";
+    case Step::kCdiv: return "cdiv(" + sa + ", " + sb + ")";
+  }
+  return sa + " ? " + sb;
+}
+
+// Truncating division with the checks C++ leaves undefined.
+int64_t checked_quotient(Step step, int64_t a, int64_t b, const std::string& text) {
+  if (b == 0) fail_step("division by zero", text, describe(step, a, b));
+  if (a == std::numeric_limits<int64_t>::min() && b == -1) fail_step("integer overflow", text, describe(step, a, b));
+  return a / b;
+}
+
+}  // namespace
+
+int64_t apply(Step step, int64_t a, int64_t b, const std::string& text) {
+  int64_t r = 0;
+  switch (step) {
+    case Step::kAdd:
+      if (__builtin_add_overflow(a, b, &r)) fail_step("integer overflow", text, describe(step, a, b));
+      return r;
+    case Step::kSub:
+      if (__builtin_sub_overflow(a, b, &r)) fail_step("integer overflow", text, describe(step, a, b));
+      return r;
+    case Step::kMul:
+      if (__builtin_mul_overflow(a, b, &r)) fail_step("integer overflow", text, describe(step, a, b));
+      return r;
+    case Step::kFloorDiv: {
+      // Rounds toward negative infinity, like Python's //: -7 / 2 == -4. The adjustment cannot
+      // overflow: with a remainder, |b| >= 2 so |q| <= 2^62.
+      const int64_t q = checked_quotient(step, a, b, text);
+      return (a % b != 0 && ((a % b < 0) != (b < 0))) ? q - 1 : q;
+    }
+    case Step::kCeilDiv:
+    case Step::kCdiv: {
+      // Rounds toward positive infinity: -7 /// 2 == -3, 7 /// 2 == 4.
+      const int64_t q = checked_quotient(step, a, b, text);
+      return (a % b != 0 && ((a % b < 0) == (b < 0))) ? q + 1 : q;
+    }
+    case Step::kMod: {
+      // Python's %: the result has the sign of the divisor, a == (a / b) * b + a % b.
+      if (b == 0) fail_step("modulo by zero", text, describe(step, a, b));
+      if (b == -1) return 0;  // INT64_MIN % -1 is undefined in C++; the true result is 0
+      const int64_t m = a % b;
+      return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m;
+    }
+    case Step::kMin: return a < b ? a : b;
+    case Step::kMax: return a < b ? b : a;
+  }
+  throw Error(ErrorCode::kInternal, "unknown arithmetic step in '" + text + "'");
+}
+
+int64_t negate(int64_t a, const std::string& text) {
+  if (a == std::numeric_limits<int64_t>::min()) fail_step("integer overflow", text, "-(" + std::to_string(a) + ")");
+  return -a;
+}
+
+const char* function_name(Function function) {
+  switch (function) {
+    case Function::kMin: return "min";
+    case Function::kMax: return "max";
+    case Function::kCdiv: return "cdiv";
+  }
+  return "?";
+}
+
+const char* operator_symbol(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::kAdd: return "+";
+    case BinaryOp::kSub: return "-";
+    case BinaryOp::kMul: return "*";
+    case BinaryOp::kFloorDiv: return "/";
+    case BinaryOp::kCeilDiv: return "///";
+    case BinaryOp::kMod: return "%";
+  }
+  return "?";
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Step;
+
+Step step_of(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::kAdd: return Step::kAdd;
+    case BinaryOp::kSub: return Step::kSub;
+    case BinaryOp::kMul: return Step::kMul;
+    case BinaryOp::kFloorDiv: return Step::kFloorDiv;
+    case BinaryOp::kCeilDiv: return Step::kCeilDiv;
+    case BinaryOp::kMod: return Step::kMod;
+  }
+  return Step::kAdd;
+}
+
+Step step_of(Function function) {
+  switch (function) {
+    case Function::kMin: return Step::kMin;
+    case Function::kMax: return Step::kMax;
+    case Function::kCdiv: return Step::kCdiv;
+  }
+  return Step::kMin;
+}
+
+// Binding strength for printing: 1 sums, 2 products, 3 unary minus, 4 atoms and calls.
+int precedence(const Node& node) {
+  switch (node.kind) {
+    case Node::Kind::kBinary: return (node.op == BinaryOp::kAdd || node.op == BinaryOp::kSub) ? 1 : 2;
+    case Node::Kind::kNeg: return 3;
+    default: return 4;
+  }
+}
+
+void write(const Node& node, std::string& out);
+
+void write_operand(const Node& node, bool parenthesize, std::string& out) {
+  if (parenthesize) out += '(';
+  write(node, out);
+  if (parenthesize) out += ')';
+}
+
+void write(const Node& node, std::string& out) {
+  switch (node.kind) {
+    case Node::Kind::kConstant: out += std::to_string(node.value); return;
+    case Node::Kind::kName: out += node.name; return;
+    case Node::Kind::kNeg:
+      out += '-';
+      write_operand(*node.args[0], precedence(*node.args[0]) < 3, out);
+      return;
+    case Node::Kind::kBinary: {
+      // Left-associative: the right operand needs parentheses at equal precedence (a - (b - c)).
+      const int p = precedence(node);
+      write_operand(*node.args[0], precedence(*node.args[0]) < p, out);
+      out += ' ';
+      out += detail::operator_symbol(node.op);
+      out += ' ';
+      write_operand(*node.args[1], precedence(*node.args[1]) <= p, out);
+      return;
+    }
+    case Node::Kind::kCall:
+      out += detail::function_name(node.function);
+      out += '(';
+      for (size_t i = 0; i < node.args.size(); ++i) {
+        if (i > 0) out += ", ";
+        write(*node.args[i], out);
+      }
+      out += ')';
+      return;
+  }
+}
+
+void collect_names(const Node& node, std::vector<std::string>& names) {
+  if (node.kind == Node::Kind::kName) {
+    for (const std::string& seen : names) {
+      if (seen == node.name) return;
+    }
+    names.push_back(node.name);
+    return;
+  }
+  for (const NodePtr& arg : node.args) collect_names(*arg, names);
+}
+
+using Lookup = std::function<bool(std::string_view, int64_t&)>;
+
+// Operands are evaluated left to right, in the order of the compiled Program, so both report the
+// same first error.
+int64_t eval_node(const Node& node, const Lookup& lookup, const std::string& text) {
+  switch (node.kind) {
+    case Node::Kind::kConstant: return node.value;
+    case Node::Kind::kName: {
+      int64_t value = 0;
+      if (!lookup(node.name, value)) {
+        throw Error(ErrorCode::kEvaluation, "unknown name '" + node.name + "' in '" + text + "'");
+      }
+      return value;
+    }
+    case Node::Kind::kNeg: return detail::negate(eval_node(*node.args[0], lookup, text), text);
+    case Node::Kind::kBinary: {
+      const int64_t a = eval_node(*node.args[0], lookup, text);
+      const int64_t b = eval_node(*node.args[1], lookup, text);
+      return detail::apply(step_of(node.op), a, b, text);
+    }
+    case Node::Kind::kCall: {
+      int64_t acc = eval_node(*node.args[0], lookup, text);
+      for (size_t i = 1; i < node.args.size(); ++i) {
+        acc = detail::apply(step_of(node.function), acc, eval_node(*node.args[i], lookup, text), text);
+      }
+      return acc;
+    }
+  }
+  throw Error(ErrorCode::kInternal, "unknown node kind in '" + text + "'");
+}
+
+void require_parsed(const NodePtr& root) {
+  if (!root) throw Error(ErrorCode::kInvalidArgument, "empty Expr: make one with Expr::parse");
+}
+
+// Program op codes: a push, a negation, or kFirstStep + a detail::Step popping two values.
+enum OpCode : uint8_t { kPushConstant, kPushSlot, kNegate, kFirstStep };
+
+}  // namespace
+
+std::string Expr::to_string() const {
+  require_parsed(root_);
+  std::string out;
+  write(*root_, out);
+  return out;
+}
+
+std::vector<std::string> Expr::names() const {
+  require_parsed(root_);
+  std::vector<std::string> names;
+  collect_names(*root_, names);
+  return names;
+}
+
+int64_t Expr::eval(const std::function<bool(std::string_view name, int64_t& value)>& lookup) const {
+  require_parsed(root_);
+  return eval_node(*root_, lookup, source_);
+}
+
+Program Expr::compile(const std::function<int(std::string_view name)>& slot_of) const {
+  require_parsed(root_);
+  Program program;
+  program.text_ = source_;
+  // Postfix emission. Calls fold pairwise (min(a, b, c) -> a b MIN c MIN) so that no op pops
+  // more than two values: the stack then never holds more than the parser's nesting depth + 1.
+  uint32_t depth = 0;
+  auto push = [&](uint8_t code, int64_t operand) {
+    program.ops_.push_back({code, operand});
+    if (code == kPushConstant || code == kPushSlot) {
+      program.max_depth_ = std::max(program.max_depth_, ++depth);
+    } else if (code != kNegate) {
+      --depth;
+    }
+  };
+  auto emit = [&](const Node& node, auto& self) -> void {
+    switch (node.kind) {
+      case Node::Kind::kConstant: push(kPushConstant, node.value); return;
+      case Node::Kind::kName: {
+        const int slot = slot_of(node.name);
+        if (slot < 0) throw Error(ErrorCode::kEvaluation, "unknown name '" + node.name + "' in '" + source_ + "'");
+        push(kPushSlot, slot);
+        return;
+      }
+      case Node::Kind::kNeg:
+        self(*node.args[0], self);
+        push(kNegate, 0);
+        return;
+      case Node::Kind::kBinary:
+        self(*node.args[0], self);
+        self(*node.args[1], self);
+        push(kFirstStep + static_cast<uint8_t>(step_of(node.op)), 0);
+        return;
+      case Node::Kind::kCall:
+        self(*node.args[0], self);
+        for (size_t i = 1; i < node.args.size(); ++i) {
+          self(*node.args[i], self);
+          push(kFirstStep + static_cast<uint8_t>(step_of(node.function)), 0);
+        }
+        return;
+    }
+  };
+  emit(*root_, emit);
+  if (program.max_depth_ > detail::kStackSize) {
+    throw Error(ErrorCode::kInternal, "'" + source_ + "' needs an evaluation stack of " +
+                                          std::to_string(program.max_depth_) + " values (limit " +
+                                          std::to_string(detail::kStackSize) + ")");
+  }
+  return program;
+}
+
+int64_t Program::eval(std::span<const int64_t> slots) const {
+  if (ops_.empty()) throw Error(ErrorCode::kInvalidArgument, "empty Program: make one with Expr::compile");
+  // compile() guarantees max_depth_ <= kStackSize and a balanced op sequence.
+  std::array<int64_t, detail::kStackSize> stack;
+  size_t top = 0;  // number of values on the stack
+  for (const Op& op : ops_) {
+    switch (op.code) {
+      case kPushConstant: stack[top++] = op.operand; break;
+      case kPushSlot:
+        if (static_cast<uint64_t>(op.operand) >= slots.size()) {
+          throw Error(ErrorCode::kInvalidArgument, "slot " + std::to_string(op.operand) + " of '" + text_ +
+                                                       "' is out of range (" + std::to_string(slots.size()) +
+                                                       " slots given)");
+        }
+        stack[top++] = slots[static_cast<size_t>(op.operand)];
+        break;
+      case kNegate: stack[top - 1] = detail::negate(stack[top - 1], text_); break;
+      default:
+        --top;
+        stack[top - 1] = detail::apply(static_cast<Step>(op.code - kFirstStep), stack[top - 1], stack[top], text_);
+        break;
+    }
+  }
+  return stack[0];
+}
+
+}  // namespace tritonpack::expr

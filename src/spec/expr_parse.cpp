@@ -1,0 +1,285 @@
+// tritonpack: tokenizer and recursive-descent parser of the expression language.
+//
+// The grammar is in include/tritonpack/expr.h and docs/expressions.md. Every parse error throws
+// Error(kParse) with "<message> at column N", the source text and a caret line under column N.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "spec/expr_internal.h"
+#include "tritonpack/error.h"
+#include "tritonpack/expr.h"
+
+namespace tritonpack::expr {
+namespace {
+
+enum class TokenKind : uint8_t {
+  kInt, kName, kPlus, kMinus, kStar, kSlash, kCeilSlash, kPercent, kLParen, kRParen, kComma, kEnd,
+};
+
+struct Token {
+  TokenKind kind;
+  std::string_view text;  // points into the source
+  uint32_t column;        // 1-based; columns count bytes
+  int64_t value = 0;      // kInt only
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
+bool is_printable(char c) { return c >= 0x20 && c < 0x7f; }
+
+// "'$'" for a printable character, "'\x01'" for any other byte.
+std::string quote_char(char c) {
+  if (is_printable(c)) return std::string("'") + c + "'";
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "'\\x%02x'", static_cast<unsigned char>(c));
+  return buf;
+}
+
+[[noreturn]] void fail(std::string_view source, size_t column, const std::string& message) {
+  // Echo the source on one line: newlines become spaces and other unprintable bytes '?', so the
+  // caret (which copies tabs) stays under the right byte.
+  std::string echo;
+  echo.reserve(source.size());
+  for (char c : source) {
+    echo += (c == '\t' || is_printable(c)) ? c : (c == '\n' || c == '\r') ? ' ' : '?';
+  }
+  std::string caret;
+  for (size_t i = 0; i + 1 < column; ++i) caret += (i < source.size() && source[i] == '\t') ? '\t' : ' ';
+  caret += '^';
+  throw Error(ErrorCode::kParse,
+              message + " at column " + std::to_string(column) + "\n" + echo + "\n" + caret);
+}
+
+std::vector<Token> tokenize(std::string_view s) {
+  std::vector<Token> tokens;
+  size_t i = 0;
+  for (;;) {
+    while (i < s.size() && is_space(s[i])) ++i;
+    const auto column = static_cast<uint32_t>(i + 1);
+    if (i == s.size()) {
+      tokens.push_back({TokenKind::kEnd, s.substr(i), column});
+      return tokens;
+    }
+    const size_t start = i;
+    const char c = s[i];
+    if (is_digit(c)) {
+      int64_t value = 0;
+      for (; i < s.size() && is_digit(s[i]); ++i) {
+        if (__builtin_mul_overflow(value, 10, &value) || __builtin_add_overflow(value, s[i] - '0', &value)) {
+          fail(s, column, "integer literal too large");
+        }
+      }
+      tokens.push_back({TokenKind::kInt, s.substr(start, i - start), column, value});
+      continue;
+    }
+    if (is_name_start(c)) {
+      // A name is identifiers joined by dots ("T.size"); a dot not followed by one is no part of it.
+      for (;;) {
+        while (i < s.size() && is_name_char(s[i])) ++i;
+        if (i + 1 < s.size() && s[i] == '.' && is_name_start(s[i + 1])) {
+          ++i;
+          continue;
+        }
+        break;
+      }
+      tokens.push_back({TokenKind::kName, s.substr(start, i - start), column});
+      continue;
+    }
+    TokenKind kind;
+    size_t length = 1;
+    switch (c) {
+      case '+': kind = TokenKind::kPlus; break;
+      case '-': kind = TokenKind::kMinus; break;
+      case '*': kind = TokenKind::kStar; break;
+      case '%': kind = TokenKind::kPercent; break;
+      case '(': kind = TokenKind::kLParen; break;
+      case ')': kind = TokenKind::kRParen; break;
+      case ',': kind = TokenKind::kComma; break;
+      case '/':
+        // "///" is one token, read before "/".
+        if (s.substr(i, 3) == "///") {
+          kind = TokenKind::kCeilSlash;
+          length = 3;
+        } else {
+          kind = TokenKind::kSlash;
+        }
+        break;
+      default: fail(s, column, "unexpected character " + quote_char(c));
+    }
+    i += length;
+    tokens.push_back({kind, s.substr(start, length), column});
+  }
+}
+
+std::shared_ptr<Node> make_node(Node::Kind kind, uint32_t column, std::vector<NodePtr> args = {}) {
+  auto node = std::make_shared<Node>();
+  node->kind = kind;
+  node->column = column;
+  node->args = std::move(args);
+  return node;
+}
+
+// Nesting: a parenthesised group, a function call, a unary minus and the right-hand operand of a
+// binary operator each open one level; a chain of left-associative operators stays on one level.
+// This bounds both the parser's recursion and the evaluation stack of a compiled Program.
+class Parser {
+ public:
+  Parser(std::string_view source, std::vector<Token> tokens) : source_(source), tokens_(std::move(tokens)) {}
+
+  NodePtr parse() {
+    NodePtr root = parse_sum(0);
+    const Token& extra = peek();
+    if (extra.kind != TokenKind::kEnd) {
+      fail(source_, extra.column, "unexpected '" + std::string(extra.text) + "' after the end of the expression");
+    }
+    return root;
+  }
+
+ private:
+  const Token& peek() const { return tokens_[pos_]; }
+  const Token& next() { return tokens_[pos_++]; }  // never moves past kEnd: callers check first
+
+  int enter(int depth, const Token& opener) const {
+    if (depth >= detail::kMaxNesting) {
+      fail(source_, opener.column,
+           "expression nests deeper than " + std::to_string(detail::kMaxNesting) + " levels");
+    }
+    return depth + 1;
+  }
+
+  NodePtr binary(BinaryOp op, const Token& token, NodePtr left, NodePtr right) {
+    auto node = make_node(Node::Kind::kBinary, token.column, {std::move(left), std::move(right)});
+    node->op = op;
+    return node;
+  }
+
+  NodePtr parse_sum(int depth) {
+    NodePtr left = parse_product(depth);
+    while (peek().kind == TokenKind::kPlus || peek().kind == TokenKind::kMinus) {
+      const Token& op = next();
+      NodePtr right = parse_product(enter(depth, op));
+      left = binary(op.kind == TokenKind::kPlus ? BinaryOp::kAdd : BinaryOp::kSub, op, std::move(left), std::move(right));
+    }
+    return left;
+  }
+
+  NodePtr parse_product(int depth) {
+    NodePtr left = parse_unary(depth);
+    for (;;) {
+      BinaryOp op;
+      switch (peek().kind) {
+        case TokenKind::kStar: op = BinaryOp::kMul; break;
+        case TokenKind::kSlash: op = BinaryOp::kFloorDiv; break;
+        case TokenKind::kCeilSlash: op = BinaryOp::kCeilDiv; break;
+        case TokenKind::kPercent: op = BinaryOp::kMod; break;
+        default: return left;
+      }
+      const Token& token = next();
+      NodePtr right = parse_unary(enter(depth, token));
+      left = binary(op, token, std::move(left), std::move(right));
+    }
+  }
+
+  NodePtr parse_unary(int depth) {
+    if (peek().kind != TokenKind::kMinus) return parse_primary(depth);
+    const Token& minus = next();
+    NodePtr operand = parse_unary(enter(depth, minus));
+    return make_node(Node::Kind::kNeg, minus.column, {std::move(operand)});
+  }
+
+  NodePtr parse_primary(int depth) {
+    const Token& token = peek();
+    switch (token.kind) {
+      case TokenKind::kInt: {
+        next();
+        auto node = make_node(Node::Kind::kConstant, token.column);
+        node->value = token.value;
+        return node;
+      }
+      case TokenKind::kName: {
+        next();
+        if (peek().kind == TokenKind::kLParen) return parse_call(token, depth);
+        auto node = make_node(Node::Kind::kName, token.column);
+        node->name = std::string(token.text);
+        return node;
+      }
+      case TokenKind::kLParen: {
+        next();
+        NodePtr inner = parse_sum(enter(depth, token));
+        if (peek().kind != TokenKind::kRParen) {
+          fail(source_, peek().column, "expected ')' to close '(' at column " + std::to_string(token.column));
+        }
+        next();
+        return inner;
+      }
+      default: fail(source_, token.column, "expected an expression");
+    }
+  }
+
+  // `name` has been consumed and the current token is '('.
+  NodePtr parse_call(const Token& name, int depth) {
+    Function function;
+    if (name.text == "min") {
+      function = Function::kMin;
+    } else if (name.text == "max") {
+      function = Function::kMax;
+    } else if (name.text == "cdiv") {
+      function = Function::kCdiv;
+    } else {
+      fail(source_, name.column, "unknown function '" + std::string(name.text) + "' (known: min, max, cdiv)");
+    }
+    const int inner = enter(depth, name);
+    next();  // '('
+    std::vector<NodePtr> args;
+    if (peek().kind != TokenKind::kRParen) {
+      for (;;) {
+        args.push_back(parse_sum(inner));
+        if (peek().kind == TokenKind::kComma) {
+          next();
+          continue;
+        }
+        if (peek().kind == TokenKind::kRParen) break;
+        fail(source_, peek().column,
+             "expected ',' or ')' to close '" + std::string(name.text) + "(' at column " + std::to_string(name.column));
+      }
+    }
+    next();  // ')'
+    const std::string quoted = "'" + std::string(name.text) + "'";
+    if (function == Function::kCdiv && args.size() != 2) {
+      fail(source_, name.column, quoted + " takes 2 arguments, got " + std::to_string(args.size()));
+    }
+    if (args.empty()) fail(source_, name.column, quoted + " takes at least 1 argument, got 0");
+    auto node = make_node(Node::Kind::kCall, name.column, std::move(args));
+    node->function = function;
+    return node;
+  }
+
+  std::string_view source_;
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Expr Expr::parse(std::string_view text) {
+  size_t length = 0;
+  for (char c : text) length += is_space(c) ? 0 : 1;
+  if (length > detail::kMaxLength) {
+    // No caret: echoing thousands of characters would bury the message.
+    throw Error(ErrorCode::kParse, "expression is longer than " + std::to_string(detail::kMaxLength) +
+                                       " characters (" + std::to_string(length) + ", not counting whitespace)");
+  }
+  if (length == 0) fail(text, 1, "empty expression");
+  Expr expr;
+  expr.root_ = Parser(text, tokenize(text)).parse();
+  expr.source_ = std::string(text);
+  return expr;
+}
+
+}  // namespace tritonpack::expr

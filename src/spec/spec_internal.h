@@ -1,0 +1,51 @@
+// tritonpack: internals shared by the spec reader's files. spec_parse.cpp reads TOML (and is the
+// only file that includes toml++); the rules that need no TOML live in spec_rules.cpp, and the
+// pre-pass that guards toml++ in spec_toml_guard.cpp.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tritonpack/manifest.h"
+
+namespace tritonpack::spec::detail {
+
+// [A-Za-z_][A-Za-z0-9_]*
+bool is_identifier(std::string_view s);
+bool is_power_of_two(int64_t v);
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+std::string all_dtype_names();  // "fp16, bf16, fp32, ..."
+
+// "unknown key 'nmae' in [kernel] (did you mean 'name'?); allowed keys: name, source, ..."
+std::string unknown_key_message(std::string_view key, std::string_view where,
+                                std::initializer_list<std::string_view> allowed);
+
+// "sm_90" -> 90; nullopt unless the text is exactly "sm_" and a number from 50 to 200.
+std::optional<uint32_t> parse_arch(std::string_view text);
+
+// Checks that `text` (the value of `key`) parses as an expression and names only i32/i64
+// scalar params and constexpr params of `kernel` (and, with allow_type_sizes, <TypeVar>.size
+// for a declared type variable). Returns the problem, starting with `key`, or nullopt.
+std::optional<std::string> expression_problem(const KernelInfo& kernel, const std::string& key,
+                                              const std::string& text, bool allow_type_sizes);
+
+struct TextPosition {
+  uint32_t line = 1;    // 1-based
+  uint32_t column = 1;  // 1-based, in code points (as toml++ counts)
+};
+
+struct TomlHazard {
+  TextPosition at;
+  std::string message;
+};
+
+// Finds the first place in the text where toml++ 3.3 would abort or hit undefined behaviour
+// instead of failing to parse (details and upstream bugs in spec_toml_guard.cpp), so the reader
+// can report a syntax error there before toml++ sees the text.
+std::optional<TomlHazard> find_toml_hazard(std::string_view toml_text);
+
+}  // namespace tritonpack::spec::detail

@@ -1,0 +1,520 @@
+// tritonpack: reads a kernel spec (TOML, docs/spec-format.md) into a validated Spec.
+//
+// toml++ is slow to compile, so this is the only file that includes it; the rules that need no
+// TOML are in spec_rules.cpp. Every error points at the key or value it is about
+// ("<path>:<line>:<column>: "), and the planner (spec_plan.cpp) relies on what is checked here.
+// toml++ is used with exceptions (toml::parse_error), the default for a C++ build with
+// exceptions, spelled out so that the choice cannot drift.
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "spec/spec_internal.h"
+#include "tritonpack/error.h"
+#include "tritonpack/spec.h"
+
+namespace tritonpack::spec {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::is_identifier;
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+// A table's entries in the order they appear in the file: toml::table is a std::map sorted by
+// key, but type variables keep their declaration order and errors report the first bad key.
+std::vector<std::pair<const toml::key*, const toml::node*>> in_source_order(const toml::table& t) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [key, value] : t) entries.emplace_back(&key, &value);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto& pa = a.first->source().begin;
+    const auto& pb = b.first->source().begin;
+    return std::pair(pa.line, pa.column) < std::pair(pb.line, pb.column);
+  });
+  return entries;
+}
+
+// An expression string, checked once every param is known.
+struct PendingExpr {
+  const toml::node* node;
+  std::string key;   // "kernel.grid[0]"
+  bool allow_sizes;  // <TypeVar>.size is allowed ([bench] only)
+};
+
+class SpecReader {
+ public:
+  SpecReader(const toml::table& root, std::string path) : root_(root) { spec_.path = std::move(path); }
+
+  Spec read() {
+    read_version();
+    check_keys(root_, "the top level", {"spec_version", "kernel", "types", "params", "configs", "bench"});
+    read_types(root_.get("types"));
+    read_kernel(required_table(root_, "kernel", "the spec"));
+    read_params(root_.get("params"));
+    read_configs(root_.get("configs"));
+    read_bench(root_.get("bench"));
+    for (const PendingExpr& e : pending_exprs_) {
+      auto problem = detail::expression_problem(spec_.kernel, e.key, e.node->as_string()->get(), e.allow_sizes);
+      if (problem) fail(e.node->source(), *problem);
+    }
+    check_type_vars_used();
+    return std::move(spec_);
+  }
+
+ private:
+  // ---- errors and typed access ----
+
+  [[noreturn]] void fail(const toml::source_region& where, const std::string& message) const {
+    std::string place = spec_.path;
+    if (where.begin.line > 0) {
+      place += ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
+    }
+    throw Error(ErrorCode::kInvalidSpec, place + ": " + message);
+  }
+  [[noreturn]] void type_error(const toml::node& n, const std::string& key, std::string_view expected) const {
+    fail(n.source(), key + ": expected " + std::string(expected) + ", got " + type_name(n));
+  }
+
+  void check_keys(const toml::table& t, std::string_view where,
+                  std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, node] : in_source_order(t)) {
+      if (std::find(allowed.begin(), allowed.end(), key->str()) == allowed.end()) {
+        fail(key->source(), detail::unknown_key_message(key->str(), where, allowed));
+      }
+    }
+  }
+
+  const toml::node& required(const toml::table& t, std::string_view key, const std::string& where,
+                             std::string_view expected) const {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      fail(t.source(), where + " is missing the required key '" + std::string(key) + "' (" +
+                           std::string(expected) + ")");
+    }
+    return *n;
+  }
+  const toml::table& required_table(const toml::table& t, std::string_view key, const std::string& where) const {
+    return as_table(required(t, key, where, "a table"), std::string(key));
+  }
+
+  std::string as_string(const toml::node& n, const std::string& key) const {
+    if (const auto* s = n.as_string()) return s->get();
+    type_error(n, key, "a string");
+  }
+  int64_t as_int(const toml::node& n, const std::string& key) const {
+    if (const auto* i = n.as_integer()) return i->get();
+    type_error(n, key, "an integer");
+  }
+  // Constexpr values: integers, or booleans stored as 0/1.
+  int64_t as_constexpr_value(const toml::node& n, const std::string& key) const {
+    if (const auto* i = n.as_integer()) return i->get();
+    if (const auto* b = n.as_boolean()) return b->get() ? 1 : 0;
+    type_error(n, key, "an integer or a boolean");
+  }
+  const toml::array& as_array(const toml::node& n, const std::string& key, std::string_view expected) const {
+    if (const auto* a = n.as_array()) return *a;
+    type_error(n, key, expected);
+  }
+  const toml::table& as_table(const toml::node& n, const std::string& key) const {
+    if (const auto* t = n.as_table()) return *t;
+    type_error(n, key, "a table");
+  }
+  std::string identifier(const toml::node& n, const std::string& key) const {
+    std::string s = as_string(n, key);
+    if (!is_identifier(s)) {
+      fail(n.source(), key + ": '" + s + "' is not an identifier (letters, digits and '_', not starting with a digit)");
+    }
+    return s;
+  }
+  int64_t int_in_range(const toml::node& n, const std::string& key, int64_t lo, int64_t hi,
+                       bool power_of_two) const {
+    int64_t v = as_int(n, key);
+    if (v < lo || v > hi || (power_of_two && !detail::is_power_of_two(v))) {
+      fail(n.source(), key + ": " + std::to_string(v) + " is out of range; expected " +
+                           (power_of_two ? "a power of two" : "an integer") + " from " + std::to_string(lo) +
+                           " to " + std::to_string(hi));
+    }
+    return v;
+  }
+  [[noreturn]] void listed_twice(const toml::node& n, const std::string& key, const std::string& value) const {
+    fail(n.source(), key + ": " + value + " is listed twice");
+  }
+
+  // ---- the top level, [types] and [kernel] ----
+
+  void read_version() {
+    const toml::node& n = required(root_, "spec_version", "the spec", "an integer; write spec_version = 1");
+    int64_t v = as_int(n, "spec_version");
+    if (v > kSpecVersion) {
+      fail(n.source(), "spec_version " + std::to_string(v) + " is newer than this tritonpack supports (" +
+                           std::to_string(kSpecVersion) + ")");
+    }
+    if (v < 1) fail(n.source(), "spec_version " + std::to_string(v) + " is not a version; the first is 1");
+    spec_.spec_version = static_cast<uint32_t>(v);
+  }
+
+  void read_types(const toml::node* node) {
+    if (!node) return;
+    for (const auto& [key, value] : in_source_order(as_table(*node, "types"))) {
+      std::string name(key->str());
+      std::string where = "types." + name;
+      if (!is_identifier(name)) fail(key->source(), where + ": a type variable's name must be an identifier");
+      if (parse_dtype(name)) {
+        fail(key->source(), where + ": '" + name + "' is a dtype; a type variable needs another name");
+      }
+      const toml::array& list = as_array(*value, where, "an array of dtype names");
+      if (list.empty()) fail(value->source(), where + ": list at least one dtype");
+      TypeVarInfo var{name, {}};
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string item_key = where + "[" + std::to_string(i) + "]";
+        std::string dtype = as_string(list[i], item_key);
+        if (!parse_dtype(dtype)) {
+          fail(list[i].source(),
+               item_key + ": '" + dtype + "' is not a dtype; expected one of " + detail::all_dtype_names());
+        }
+        if (std::count(var.dtypes.begin(), var.dtypes.end(), dtype)) listed_twice(list[i], item_key, "'" + dtype + "'");
+        var.dtypes.push_back(dtype);
+      }
+      spec_.kernel.type_vars.push_back(std::move(var));
+    }
+  }
+
+  bool is_type_var(std::string_view name) const {
+    const auto& vars = spec_.kernel.type_vars;
+    return std::any_of(vars.begin(), vars.end(), [&](const TypeVarInfo& v) { return v.name == name; });
+  }
+
+  void read_kernel(const toml::table& t) {
+    check_keys(t, "[kernel]", {"name", "source", "function", "archs", "grid", "reference"});
+    KernelInfo& k = spec_.kernel;
+    k.name = identifier(required(t, "name", "[kernel]", "a string"), "kernel.name");
+    k.source_file = resolve_source(required(t, "source", "[kernel]", "a string, the Triton source file"));
+    k.function = identifier(required(t, "function", "[kernel]", "a string, the Triton function's name"),
+                            "kernel.function");
+    if (const toml::node* r = t.get("reference")) k.reference = as_string(*r, "kernel.reference");
+    read_archs(t.get("archs"));
+
+    const std::string_view grid_type = "an array of 1 to 3 expression strings";
+    const toml::node& grid_node = required(t, "grid", "[kernel]", grid_type);
+    const toml::array& grid = as_array(grid_node, "kernel.grid", grid_type);
+    if (grid.empty() || grid.size() > 3) {
+      fail(grid_node.source(), "kernel.grid: expected 1 to 3 expressions, got " + std::to_string(grid.size()));
+    }
+    k.grid = {"1", "1", "1"};
+    for (size_t i = 0; i < grid.size(); ++i) {
+      std::string key = "kernel.grid[" + std::to_string(i) + "]";
+      k.grid[i] = as_string(grid[i], key);
+      pending_exprs_.push_back({&grid[i], key, false});
+    }
+  }
+
+  // Relative to the spec file's folder; stored absolute and canonical.
+  std::string resolve_source(const toml::node& n) const {
+    std::string given = as_string(n, "kernel.source");
+    std::error_code ec;
+    fs::path resolved = fs::absolute(fs::path(spec_.path).parent_path() / fs::path(given), ec);
+    if (!ec) resolved = fs::weakly_canonical(resolved, ec);
+    if (ec) fail(n.source(), "kernel.source: cannot resolve '" + given + "': " + ec.message());
+    if (!fs::exists(resolved, ec)) {
+      fail(n.source(), "kernel.source: the source file " + resolved.string() + " does not exist");
+    }
+    if (!fs::is_regular_file(resolved, ec)) fail(n.source(), "kernel.source: " + resolved.string() + " is not a file");
+    return resolved.string();
+  }
+
+  void read_archs(const toml::node* node) {
+    if (!node) {
+      spec_.archs = {80, 90};
+      return;
+    }
+    const toml::array& list = as_array(*node, "kernel.archs", "an array of strings like \"sm_90\"");
+    if (list.empty()) fail(node->source(), "kernel.archs: list at least one arch, e.g. [\"sm_90\"]");
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string key = "kernel.archs[" + std::to_string(i) + "]";
+      std::string text = as_string(list[i], key);
+      std::optional<uint32_t> arch = detail::parse_arch(text);
+      if (!arch) {
+        fail(list[i].source(),
+             key + ": '" + text + "' is not an arch; write sm_NN with NN from 50 to 200, e.g. \"sm_90\"");
+      }
+      if (std::count(spec_.archs.begin(), spec_.archs.end(), *arch)) listed_twice(list[i], key, "'" + text + "'");
+      spec_.archs.push_back(*arch);
+    }
+  }
+
+  // ---- [[params]] ----
+
+  void read_params(const toml::node* node) {
+    if (!node) fail(root_.source(), "the spec has no [[params]]; list every kernel parameter, in order");
+    const toml::array& list = as_array(*node, "params", "an array of tables ([[params]])");
+    if (list.empty()) fail(node->source(), "params: list at least one parameter");
+    for (size_t i = 0; i < list.size(); ++i) read_param(list[i], "params[" + std::to_string(i) + "]");
+    const auto& params = spec_.kernel.params;
+    if (std::none_of(params.begin(), params.end(), [](const ParamInfo& p) { return p.kind == ParamKind::kTensor; })) {
+      fail(node->source(), "params: a kernel needs at least one tensor param");
+    }
+  }
+
+  void read_param(const toml::node& node, const std::string& where) {
+    const toml::table& t = as_table(node, where);
+    check_keys(t, where, {"name", "kind", "dtype", "io", "divisibility", "numel", "value", "values"});
+    ParamInfo p;
+    const toml::node& name_node = required(t, "name", where, "a string");
+    p.name = identifier(name_node, where + ".name");
+    for (const ParamInfo& other : spec_.kernel.params) {
+      if (other.name == p.name) fail(name_node.source(), where + ".name: '" + p.name + "' is already a param");
+    }
+    const toml::node& kind_node = required(t, "kind", where, "\"tensor\", \"scalar\" or \"constexpr\"");
+    const std::string kind = as_string(kind_node, where + ".kind");
+    if (kind == "tensor") {
+      p.kind = ParamKind::kTensor;
+    } else if (kind == "scalar") {
+      p.kind = ParamKind::kScalar;
+    } else if (kind == "constexpr") {
+      p.kind = ParamKind::kConstexpr;
+    } else {
+      fail(kind_node.source(),
+           where + ".kind: '" + kind + "' is not a kind; expected \"tensor\", \"scalar\" or \"constexpr\"");
+    }
+
+    // Returns the key's node if this kind of param may set it; fails if it may not but does.
+    auto only_for = [&](std::string_view key, bool allowed, std::string_view who) -> const toml::node* {
+      const toml::node* n = t.get(key);
+      if (n && !allowed) {
+        fail(n->source(), where + "." + std::string(key) + ": only " + std::string(who) + " may set '" +
+                              std::string(key) + "'; '" + p.name + "' is a " + kind + " param");
+      }
+      return n;
+    };
+    const bool tensor = p.kind == ParamKind::kTensor;
+    const bool constexpr_param = p.kind == ParamKind::kConstexpr;
+    if (!constexpr_param) read_dtype(t, where, p);
+    only_for("dtype", !constexpr_param, "tensor and scalar params");
+    if (const toml::node* io = only_for("io", tensor, "tensor params")) {
+      std::string value = as_string(*io, where + ".io");
+      if (value != "in" && value != "out") fail(io->source(), where + ".io: '" + value + "' must be \"in\" or \"out\"");
+      p.is_output = value == "out";
+    }
+    const bool integer = tensor || p.dtype == "i32" || p.dtype == "i64";
+    if (const toml::node* div = only_for("divisibility", integer, "tensor params and i32/i64 scalar params")) {
+      spec_.divisibility_choices[p.name] = read_divisibility(*div, where + ".divisibility");
+    }
+    if (const toml::node* numel = only_for("numel", tensor, "tensor params")) {
+      p.numel = as_string(*numel, where + ".numel");
+      pending_exprs_.push_back({numel, where + ".numel", false});
+    }
+    const toml::node* value = only_for("value", constexpr_param, "constexpr params");
+    const toml::node* values = only_for("values", constexpr_param, "constexpr params");
+    if (value && values) fail(values->source(), where + ": set 'value' or 'values', not both");
+    if (value) spec_.constexpr_choices[p.name] = {as_constexpr_value(*value, where + ".value")};
+    if (values) spec_.constexpr_choices[p.name] = read_constexpr_values(*values, where + ".values");
+    param_places_.push_back(node.source());
+    spec_.kernel.params.push_back(std::move(p));
+  }
+
+  void read_dtype(const toml::table& t, const std::string& where, ParamInfo& p) const {
+    const bool tensor = p.kind == ParamKind::kTensor;
+    const toml::node& n =
+        required(t, "dtype", where, tensor ? "a dtype or a type variable" : "i32, i64, fp32, fp16 or bf16");
+    p.dtype = as_string(n, where + ".dtype");
+    std::optional<DType> dtype = parse_dtype(p.dtype);
+    if (tensor && !dtype && !is_type_var(p.dtype)) {
+      fail(n.source(), where + ".dtype: '" + p.dtype + "' is neither a dtype (" + detail::all_dtype_names() +
+                           ") nor a type variable from [types]");
+    }
+    if (!tensor && (!dtype || !is_scalar_dtype(*dtype))) {
+      std::string why = is_type_var(p.dtype) ? "type variables are for tensor params; " : "";
+      fail(n.source(),
+           where + ".dtype: " + why + "a scalar param's dtype is i32, i64, fp32, fp16 or bf16, not '" + p.dtype + "'");
+    }
+  }
+
+  std::vector<uint32_t> read_divisibility(const toml::node& n, const std::string& key) const {
+    std::vector<uint32_t> out;
+    auto add = [&](const toml::node& item, const std::string& item_key) {
+      if (!item.is_integer()) type_error(item, item_key, "an integer or an array of integers");
+      auto v = static_cast<uint32_t>(int_in_range(item, item_key, 1, 4096, true));
+      if (std::count(out.begin(), out.end(), v)) listed_twice(item, item_key, std::to_string(v));
+      out.push_back(v);
+    };
+    if (const toml::array* list = n.as_array()) {
+      if (list->empty()) fail(n.source(), key + ": list at least one value (1 = no hint)");
+      for (size_t i = 0; i < list->size(); ++i) add((*list)[i], key + "[" + std::to_string(i) + "]");
+    } else {
+      add(n, key);
+    }
+    return out;
+  }
+
+  std::vector<int64_t> read_constexpr_values(const toml::node& n, const std::string& key) const {
+    const toml::array& list = as_array(n, key, "an array of integers");
+    if (list.empty()) fail(n.source(), key + ": list at least one value");
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string item_key = key + "[" + std::to_string(i) + "]";
+      int64_t v = as_constexpr_value(list[i], item_key);
+      if (std::count(out.begin(), out.end(), v)) listed_twice(list[i], item_key, std::to_string(v));
+      out.push_back(v);
+    }
+    return out;
+  }
+
+  // ---- [[configs]] and [bench] ----
+
+  // Indices of the constexpr params that neither value nor values fixes: every config sets them.
+  std::vector<size_t> config_set_constexprs() const {
+    std::vector<size_t> out;
+    const auto& params = spec_.kernel.params;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i].kind == ParamKind::kConstexpr && !spec_.constexpr_choices.count(params[i].name)) out.push_back(i);
+    }
+    return out;
+  }
+
+  void read_configs(const toml::node* node) {
+    const std::vector<size_t> open = config_set_constexprs();
+    if (!node) {
+      if (!open.empty()) {
+        fail(param_places_[open[0]], "constexpr '" + spec_.kernel.params[open[0]].name +
+                                         "' has no value: give it 'value' or 'values' in [[params]], or set it in "
+                                         "every [[configs]]");
+      }
+      spec_.kernel.configs.push_back(ConfigInfo{"default", {}, 4, 3, 1});
+      return;
+    }
+    const toml::array& list = as_array(*node, "configs", "an array of tables ([[configs]])");
+    if (list.empty()) {
+      fail(node->source(), "configs: list at least one config, or leave [[configs]] out for the default");
+    }
+    for (size_t i = 0; i < list.size(); ++i) read_config(list[i], "configs[" + std::to_string(i) + "]", i, open);
+  }
+
+  void read_config(const toml::node& node, const std::string& where, size_t index, const std::vector<size_t>& open) {
+    const toml::table& t = as_table(node, where);
+    check_keys(t, where, {"name", "num_warps", "num_stages", "num_ctas", "constexprs"});
+    ConfigInfo c;
+    c.name = "c" + std::to_string(index);
+    const toml::node* name = t.get("name");
+    if (name) c.name = identifier(*name, where + ".name");
+    for (const ConfigInfo& other : spec_.kernel.configs) {
+      if (other.name == c.name) {
+        fail(name ? name->source() : t.source(), where + ".name: config name '" + c.name + "' is already taken");
+      }
+    }
+    auto number = [&](const char* key, int64_t lo, int64_t hi, bool power_of_two, uint32_t& out) {
+      if (const toml::node* n = t.get(key)) {
+        out = static_cast<uint32_t>(int_in_range(*n, where + "." + key, lo, hi, power_of_two));
+      }
+    };
+    number("num_warps", 1, 32, true, c.num_warps);
+    number("num_stages", 1, 8, false, c.num_stages);
+    number("num_ctas", 1, 16, false, c.num_ctas);
+
+    std::map<std::string, int64_t> values;
+    if (const toml::node* n = t.get("constexprs")) {
+      for (const auto& [key, value] : in_source_order(as_table(*n, where + ".constexprs"))) {
+        std::string param(key->str());
+        std::string key_path = where + ".constexprs." + param;
+        const auto& params = spec_.kernel.params;
+        auto it = std::find_if(params.begin(), params.end(), [&](const ParamInfo& p) { return p.name == param; });
+        if (it == params.end()) fail(key->source(), key_path + ": there is no param '" + param + "'");
+        if (it->kind != ParamKind::kConstexpr) {
+          fail(key->source(), key_path + ": '" + param + "' is not a constexpr param");
+        }
+        if (spec_.constexpr_choices.count(param)) {
+          fail(key->source(), key_path + ": '" + param + "' has a fixed value in [[params]]; a config cannot set it");
+        }
+        values[param] = as_constexpr_value(*value, key_path);
+      }
+    }
+    for (size_t i : open) {  // param order
+      const std::string& param = spec_.kernel.params[i].name;
+      auto it = values.find(param);
+      if (it == values.end()) {
+        fail(t.source(), where + " ('" + c.name + "') does not set constexpr '" + param +
+                             "'; every config must set the constexprs that have no value in [[params]]");
+      }
+      c.constexprs.push_back({param, it->second});
+    }
+    spec_.kernel.configs.push_back(std::move(c));
+  }
+
+  void read_bench(const toml::node* node) {
+    if (!node) return;
+    const toml::table& t = as_table(*node, "bench");
+    check_keys(t, "[bench]", {"bytes", "flops"});
+    if (const toml::node* n = t.get("bytes")) {
+      spec_.kernel.bench.bytes = as_string(*n, "bench.bytes");
+      pending_exprs_.push_back({n, "bench.bytes", true});
+    }
+    if (const toml::node* n = t.get("flops")) {
+      spec_.kernel.bench.flops = as_string(*n, "bench.flops");
+      pending_exprs_.push_back({n, "bench.flops", true});
+    }
+  }
+
+  // An unused type variable would multiply the variants by copies the runtime cannot tell apart.
+  void check_type_vars_used() const {
+    const auto& params = spec_.kernel.params;
+    for (const TypeVarInfo& var : spec_.kernel.type_vars) {
+      if (std::none_of(params.begin(), params.end(),
+                       [&](const ParamInfo& p) { return p.kind == ParamKind::kTensor && p.dtype == var.name; })) {
+        fail(root_.get("types")->as_table()->get(var.name)->source(),
+             "types." + var.name + ": no tensor param has dtype '" + var.name + "'; remove the unused type variable");
+      }
+    }
+  }
+
+  const toml::table& root_;
+  Spec spec_;
+  std::vector<toml::source_region> param_places_;  // each param's table, for later errors
+  std::vector<PendingExpr> pending_exprs_;
+};
+
+}  // namespace
+
+Spec parse_spec(std::string_view toml_text, const std::string& path) {
+  auto syntax_error = [&](uint32_t line, uint32_t column, std::string_view message) {
+    return Error(ErrorCode::kInvalidSpec, path + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                                              ": TOML syntax error: " + std::string(message));
+  };
+  if (auto hazard = detail::find_toml_hazard(toml_text)) {
+    throw syntax_error(hazard->at.line, hazard->at.column, hazard->message);
+  }
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view(path));
+  } catch (const toml::parse_error& e) {
+    throw syntax_error(e.source().begin.line, e.source().begin.column, e.description());
+  }
+  return SpecReader(root, path).read();
+}
+
+Spec load_spec(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(ErrorCode::kNotFound, "spec file '" + path + "' does not exist");
+  if (!fs::is_regular_file(path, ec)) throw Error(ErrorCode::kIo, "spec file '" + path + "' is not a file");
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.is_open() || in.bad()) throw Error(ErrorCode::kIo, "cannot read spec file '" + path + "'");
+  return parse_spec(text, path);
+}
+
+}  // namespace tritonpack::spec

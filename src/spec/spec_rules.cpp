@@ -1,0 +1,115 @@
+// The spec rules that need no TOML: names, archs, the names an expression may use, and the
+// wording of unknown-key errors. spec_parse.cpp adds the place in the file.
+#include <algorithm>
+
+#include "spec/spec_internal.h"
+#include "tritonpack/error.h"
+#include "tritonpack/expr.h"
+#include "tritonpack/types.h"
+
+namespace tritonpack::spec::detail {
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+bool is_identifier(std::string_view s) {
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (s.empty() || !alpha(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
+}
+
+bool is_power_of_two(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string all_dtype_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < kNumDTypes; ++i) names.emplace_back(dtype_name(static_cast<DType>(i)));
+  return join(names, ", ");
+}
+
+std::string unknown_key_message(std::string_view key, std::string_view where,
+                                std::initializer_list<std::string_view> allowed) {
+  std::string message = "unknown key '" + std::string(key) + "' in " + std::string(where);
+  // Suggest a near miss only for keys long enough that two edits do not make anything match.
+  if (key.size() > 2) {
+    for (std::string_view candidate : allowed) {
+      if (edit_distance(key, candidate) <= 2) {
+        message += " (did you mean '" + std::string(candidate) + "'?)";
+        break;
+      }
+    }
+  }
+  return message + "; allowed keys: " + join(std::vector<std::string>(allowed.begin(), allowed.end()), ", ");
+}
+
+std::optional<uint32_t> parse_arch(std::string_view text) {
+  if (text.size() < 5 || text.size() > 6 || text.substr(0, 3) != "sm_") return std::nullopt;
+  uint32_t arch = 0;
+  for (char c : text.substr(3)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    arch = arch * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (arch < 50 || arch > 200 || text[3] == '0') return std::nullopt;
+  return arch;
+}
+
+std::optional<std::string> expression_problem(const KernelInfo& kernel, const std::string& key,
+                                              const std::string& text, bool allow_type_sizes) {
+  std::vector<std::string> names;
+  try {
+    names = expr::Expr::parse(text).names();
+  } catch (const Error& e) {
+    return key + ": " + e.what();
+  }
+  const std::string usable =
+      allow_type_sizes ? "; integer expressions may use i32/i64 scalar params, constexpr params and <TypeVar>.size"
+                       : "; integer expressions may use i32/i64 scalar params and constexpr params";
+  for (const std::string& name : names) {
+    const std::string prefix = key + ": '" + name + "' in '" + text + "': ";
+    size_t dot = name.find('.');
+    if (dot != std::string::npos) {
+      std::string var = name.substr(0, dot);
+      if (!allow_type_sizes) return prefix + "<TypeVar>.size may only be used in [bench]" + usable;
+      if (name.substr(dot) != ".size") return prefix + "unknown name; the only attribute is <TypeVar>.size" + usable;
+      const auto& vars = kernel.type_vars;
+      if (std::none_of(vars.begin(), vars.end(), [&](const TypeVarInfo& v) { return v.name == var; })) {
+        return prefix + "'" + var + "' is not a type variable declared in [types]";
+      }
+      continue;
+    }
+    const auto& params = kernel.params;
+    auto it = std::find_if(params.begin(), params.end(), [&](const ParamInfo& p) { return p.name == name; });
+    if (it == params.end()) return prefix + "unknown name" + usable;
+    if (it->kind == ParamKind::kTensor) return prefix + "'" + name + "' is a tensor param" + usable;
+    if (it->kind == ParamKind::kScalar && it->dtype != "i32" && it->dtype != "i64") {
+      const char* article = it->dtype[0] == 'b' ? "a " : "an ";  // a bf16, an fp16
+      return prefix + "'" + name + "' is " + article + it->dtype + " scalar param, not an integer" + usable;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace tritonpack::spec::detail

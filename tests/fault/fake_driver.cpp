@@ -1,0 +1,257 @@
+#include "fault/fake_driver.h"
+
+#include <cstring>
+
+namespace tritonpack::testing {
+namespace {
+
+std::unique_ptr<FakeGpu> gpu = std::make_unique<FakeGpu>();
+thread_local CUcontext current = nullptr;
+
+// Counts the call and decides whether it is the one that fails.
+bool inject(const char* name) {
+  gpu->called_functions.insert(name);
+  const int64_t n = gpu->calls++;
+  if (n == gpu->fail_at) {
+    gpu->failed_functions.insert(name);
+    return true;
+  }
+  return false;
+}
+
+#define FAKE_ENTRY(name) \
+  if (inject(#name)) return gpu->fail_with;
+
+template <class T>
+T next_handle() {
+  return reinterpret_cast<T>(gpu->next_handle += 0x10);
+}
+
+CUresult fake_cuInit(unsigned) { FAKE_ENTRY(cuInit) return CUDA_SUCCESS; }
+CUresult fake_cuGetErrorName(CUresult r, const char** s) {
+  *s = r == CUDA_ERROR_UNKNOWN ? "CUDA_ERROR_UNKNOWN" : r == CUDA_ERROR_OUT_OF_MEMORY ? "CUDA_ERROR_OUT_OF_MEMORY" : "CUDA_ERROR_FAKE";
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuGetErrorString(CUresult, const char** s) {
+  *s = "injected by the fake driver";
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuDriverGetVersion(int* v) { FAKE_ENTRY(cuDriverGetVersion) *v = 13000; return CUDA_SUCCESS; }
+CUresult fake_cuDeviceGet(CUdevice* d, int ordinal) {
+  FAKE_ENTRY(cuDeviceGet)
+  if (ordinal < 0 || ordinal >= static_cast<int>(gpu->devices.size())) return CUDA_ERROR_INVALID_DEVICE;
+  *d = ordinal;
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuDeviceGetCount(int* n) { FAKE_ENTRY(cuDeviceGetCount) *n = static_cast<int>(gpu->devices.size()); return CUDA_SUCCESS; }
+CUresult fake_cuDeviceGetAttribute(int* value, CUdevice_attribute attribute, CUdevice device) {
+  FAKE_ENTRY(cuDeviceGetAttribute)
+  if (device < 0 || device >= static_cast<int>(gpu->devices.size())) return CUDA_ERROR_INVALID_DEVICE;
+  const FakeDevice& d = gpu->devices[device];
+  switch (attribute) {
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *value = d.arch / 10; break;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: *value = d.arch % 10; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: *value = d.max_shared_optin; break;
+    case CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH: *value = d.cluster_launch ? 1 : 0; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X: *value = 2147483647; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y: *value = 65535; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z: *value = 65535; break;
+    default: *value = 0;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuDeviceGetName(char* name, int len, CUdevice) {
+  FAKE_ENTRY(cuDeviceGetName)
+  std::strncpy(name, "Fake GPU", static_cast<size_t>(len));
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice d) {
+  FAKE_ENTRY(cuDevicePrimaryCtxRetain)
+  *ctx = gpu->make_context(d);
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuDevicePrimaryCtxRelease(CUdevice) { FAKE_ENTRY(cuDevicePrimaryCtxRelease) return CUDA_SUCCESS; }
+CUresult fake_cuCtxGetCurrent(CUcontext* ctx) { FAKE_ENTRY(cuCtxGetCurrent) *ctx = current; return CUDA_SUCCESS; }
+CUresult fake_cuCtxSetCurrent(CUcontext ctx) { FAKE_ENTRY(cuCtxSetCurrent) current = ctx; return CUDA_SUCCESS; }
+CUresult fake_cuCtxGetDevice(CUdevice* d) {
+  FAKE_ENTRY(cuCtxGetDevice)
+  auto it = gpu->contexts.find(current);
+  if (it == gpu->contexts.end() || !it->second.alive) return CUDA_ERROR_INVALID_CONTEXT;
+  *d = it->second.device;
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuCtxGetId(CUcontext ctx, unsigned long long* id) {
+  FAKE_ENTRY(cuCtxGetId)
+  auto it = gpu->contexts.find(ctx);
+  if (it == gpu->contexts.end() || !it->second.alive) return CUDA_ERROR_INVALID_CONTEXT;
+  *id = it->second.id;
+  return CUDA_SUCCESS;
+}
+thread_local std::vector<CUcontext> stack;
+CUresult fake_cuCtxPushCurrent(CUcontext ctx) {
+  FAKE_ENTRY(cuCtxPushCurrent)
+  auto it = gpu->contexts.find(ctx);
+  if (it == gpu->contexts.end() || !it->second.alive) return CUDA_ERROR_INVALID_CONTEXT;
+  stack.push_back(current);
+  current = ctx;
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuCtxPopCurrent(CUcontext* ctx) {
+  FAKE_ENTRY(cuCtxPopCurrent)
+  if (stack.empty()) return CUDA_ERROR_INVALID_CONTEXT;
+  if (ctx) *ctx = current;
+  current = stack.back();
+  stack.pop_back();
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuModuleLoadDataEx(CUmodule* m, const void* image, unsigned, CUjit_option*, void**) {
+  FAKE_ENTRY(cuModuleLoadDataEx)
+  auto it = gpu->contexts.find(current);
+  if (it == gpu->contexts.end() || !it->second.alive) return CUDA_ERROR_INVALID_CONTEXT;
+  if (image == nullptr) return CUDA_ERROR_INVALID_IMAGE;
+  *m = next_handle<CUmodule>();
+  const bool ptx = std::memcmp(image, "//", 2) == 0 || std::memcmp(image, ".version", 8) == 0;
+  gpu->modules[*m] = {current, ptx};
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuModuleUnload(CUmodule m) {
+  FAKE_ENTRY(cuModuleUnload)
+  if (gpu->modules.erase(m) == 0) return CUDA_ERROR_INVALID_HANDLE;  // double unload is an error
+  for (auto it = gpu->functions.begin(); it != gpu->functions.end();) {
+    it = it->second.module == m ? gpu->functions.erase(it) : std::next(it);
+  }
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
+  FAKE_ENTRY(cuModuleGetFunction)
+  if (gpu->modules.count(m) == 0) return CUDA_ERROR_INVALID_HANDLE;
+  *f = next_handle<CUfunction>();
+  gpu->functions[*f] = {m, name};
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuFuncGetAttribute(int* v, CUfunction_attribute a, CUfunction f) {
+  FAKE_ENTRY(cuFuncGetAttribute)
+  if (gpu->functions.count(f) == 0) return CUDA_ERROR_INVALID_HANDLE;
+  *v = a == CU_FUNC_ATTRIBUTE_NUM_REGS ? 32 : a == CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK ? 1024 : 0;
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
+  FAKE_ENTRY(cuFuncSetAttribute)
+  auto it = gpu->functions.find(f);
+  if (it == gpu->functions.end()) return CUDA_ERROR_INVALID_HANDLE;
+  if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) {
+    const int device = gpu->contexts[gpu->modules[it->second.module].context].device;
+    if (v > gpu->devices[device].max_shared_optin) return CUDA_ERROR_INVALID_VALUE;
+    it->second.max_dynamic_shared = v;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned block[3], unsigned shared,
+                       CUstream stream, void** params, unsigned cluster_x, bool ex) {
+  auto it = gpu->functions.find(f);
+  if (it == gpu->functions.end()) return CUDA_ERROR_INVALID_HANDLE;
+  if (gpu->modules[it->second.module].context != current) return CUDA_ERROR_INVALID_CONTEXT;
+  if (static_cast<int>(shared) > it->second.max_dynamic_shared) return CUDA_ERROR_INVALID_VALUE;
+  FakeLaunch l;
+  l.entry = it->second.entry;
+  for (int i = 0; i < 3; ++i) {
+    l.grid[i] = grid[i];
+    l.block[i] = block[i];
+  }
+  l.shared = shared;
+  l.stream = stream;
+  l.cluster_x = cluster_x;
+  l.used_launch_ex = ex;
+  l.context = current;
+  for (size_t i = 0; i < gpu->params_to_record; ++i) {
+    uint64_t v = 0;
+    std::memcpy(&v, params[i], sizeof v);
+    l.params.push_back(v);
+  }
+  gpu->launches.push_back(l);
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                             unsigned bz, unsigned shared, CUstream stream, void** params, void**) {
+  FAKE_ENTRY(cuLaunchKernel)
+  const unsigned grid[3] = {gx, gy, gz};
+  const unsigned block[3] = {bx, by, bz};
+  return record_launch(f, grid, block, shared, stream, params, 1, false);
+}
+CUresult fake_cuLaunchKernelEx(const CUlaunchConfig* c, CUfunction f, void** params, void**) {
+  FAKE_ENTRY(cuLaunchKernelEx)
+  unsigned cluster = 1;
+  for (unsigned i = 0; i < c->numAttrs; ++i) {
+    if (c->attrs[i].id == CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION) cluster = c->attrs[i].value.clusterDim.x;
+  }
+  const unsigned grid[3] = {c->gridDimX, c->gridDimY, c->gridDimZ};
+  const unsigned block[3] = {c->blockDimX, c->blockDimY, c->blockDimZ};
+  return record_launch(f, grid, block, c->sharedMemBytes, c->hStream, params, cluster, true);
+}
+CUresult fake_cuMemAlloc(CUdeviceptr* p, size_t bytes) {
+  FAKE_ENTRY(cuMemAlloc)
+  if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+  *p = gpu->next_address;
+  gpu->next_address += (bytes + 255) / 256 * 256 + 256;
+  gpu->allocations[*p] = bytes;
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuMemFree(CUdeviceptr p) {
+  FAKE_ENTRY(cuMemFree)
+  return gpu->allocations.erase(p) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+CUresult fake_cuMemcpyHtoD(CUdeviceptr, const void*, size_t) { FAKE_ENTRY(cuMemcpyHtoD) return CUDA_SUCCESS; }
+CUresult fake_cuMemcpyDtoH(void*, CUdeviceptr, size_t) { FAKE_ENTRY(cuMemcpyDtoH) return CUDA_SUCCESS; }
+CUresult fake_cuMemsetD8(CUdeviceptr, unsigned char, size_t) { FAKE_ENTRY(cuMemsetD8) return CUDA_SUCCESS; }
+CUresult fake_cuStreamCreate(CUstream* s, unsigned) { FAKE_ENTRY(cuStreamCreate) *s = next_handle<CUstream>(); return CUDA_SUCCESS; }
+CUresult fake_cuStreamDestroy(CUstream) { FAKE_ENTRY(cuStreamDestroy) return CUDA_SUCCESS; }
+CUresult fake_cuStreamSynchronize(CUstream) { FAKE_ENTRY(cuStreamSynchronize) return CUDA_SUCCESS; }
+CUresult fake_cuEventCreate(CUevent* e, unsigned) { FAKE_ENTRY(cuEventCreate) *e = next_handle<CUevent>(); return CUDA_SUCCESS; }
+CUresult fake_cuEventRecord(CUevent, CUstream) { FAKE_ENTRY(cuEventRecord) return CUDA_SUCCESS; }
+CUresult fake_cuEventSynchronize(CUevent) { FAKE_ENTRY(cuEventSynchronize) return CUDA_SUCCESS; }
+CUresult fake_cuEventElapsedTime(float* ms, CUevent, CUevent) { FAKE_ENTRY(cuEventElapsedTime) *ms = 1.0f; return CUDA_SUCCESS; }
+CUresult fake_cuEventDestroy(CUevent) { FAKE_ENTRY(cuEventDestroy) return CUDA_SUCCESS; }
+
+}  // namespace
+
+CUcontext FakeGpu::make_context(int device) {
+  auto ctx = reinterpret_cast<CUcontext>(next_handle += 0x10);
+  contexts[ctx] = Context{static_cast<unsigned long long>(contexts.size() + 1), device, true};
+  return ctx;
+}
+
+void FakeGpu::destroy_context(CUcontext ctx) {
+  contexts[ctx].alive = false;
+  for (auto it = modules.begin(); it != modules.end();) {
+    if (it->second.context == ctx) {
+      for (auto f = functions.begin(); f != functions.end();) {
+        f = f->second.module == it->first ? functions.erase(f) : std::next(f);
+      }
+      it = modules.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (current == ctx) current = nullptr;
+}
+
+void FakeGpu::set_current(CUcontext ctx) { current = ctx; }
+
+FakeGpu& reset_fake_gpu() {
+  gpu = std::make_unique<FakeGpu>();
+  current = nullptr;
+  stack.clear();
+  return *gpu;
+}
+
+FakeGpu& fake_gpu() { return *gpu; }
+
+std::shared_ptr<const driver::Driver> fake_driver() {
+  driver::DriverApi api;
+#define FAKE_SET(name) api.name = &fake_##name;
+  TRITONPACK_DRIVER_FUNCTIONS(FAKE_SET)
+#undef FAKE_SET
+  return driver::Driver::from_table(api);
+}
+
+}  // namespace tritonpack::testing

@@ -1,0 +1,82 @@
+// A CPU stand-in for the CUDA driver, installed through the driver table. It tracks contexts,
+// modules, functions and allocations so tests can check that nothing leaks, records launches so
+// tests can check the exact argument bytes, and fails the Nth driver call on request so that every
+// call site's error path runs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "driver/driver.h"
+
+namespace tritonpack::testing {
+
+struct FakeDevice {
+  int arch = 90;
+  int max_shared_optin = 232448;
+  bool cluster_launch = true;
+};
+
+struct FakeLaunch {
+  std::string entry;
+  unsigned grid[3] = {0, 0, 0};
+  unsigned block[3] = {0, 0, 0};
+  unsigned shared = 0;
+  CUstream stream = nullptr;
+  std::vector<uint64_t> params;  // 8 bytes read from each kernelParams[i]
+  unsigned cluster_x = 1;
+  bool used_launch_ex = false;
+  CUcontext context = nullptr;
+};
+
+struct FakeGpu {
+  std::vector<FakeDevice> devices{FakeDevice{}, FakeDevice{80, 166912, false}};
+  // Contexts: one primary context per device, created by make_context.
+  struct Context {
+    unsigned long long id;
+    int device;
+    bool alive = true;
+  };
+  std::map<CUcontext, Context> contexts;
+  struct Module {
+    CUcontext context;
+    bool ptx;
+  };
+  std::map<CUmodule, Module> modules;
+  struct Function {
+    CUmodule module;
+    std::string entry;
+    int max_dynamic_shared = 48 * 1024;
+  };
+  std::map<CUfunction, Function> functions;
+  std::map<CUdeviceptr, size_t> allocations;
+  std::vector<FakeLaunch> launches;
+  size_t params_to_record = 0;
+
+  // Fault injection: the call numbered fail_at (0-based, counting every entry point) fails.
+  int64_t calls = 0;
+  int64_t fail_at = -1;
+  CUresult fail_with = CUDA_ERROR_UNKNOWN;
+  std::set<std::string> failed_functions;
+  std::set<std::string> called_functions;
+
+  uintptr_t next_handle = 0x1000;
+  CUdeviceptr next_address = 0x7f0000000000ull;
+
+  CUcontext make_context(int device);  // creates and returns a live context
+  void destroy_context(CUcontext ctx);  // modules in it vanish, like the real driver
+  static void set_current(CUcontext ctx);
+  size_t live_modules() const { return modules.size(); }
+  size_t live_allocations() const { return allocations.size(); }
+};
+
+// Installs a fresh FakeGpu and returns it; the driver table below talks to it.
+FakeGpu& reset_fake_gpu();
+FakeGpu& fake_gpu();
+std::shared_ptr<const driver::Driver> fake_driver();
+
+}  // namespace tritonpack::testing

@@ -1,0 +1,136 @@
+// A small pack for runtime tests on the fake driver: kernel "axpy" with tensors of type T, an i32
+// size with a divisibility specialization, an fp32 and an fp16 scalar, and constexpr BLOCK; and
+// kernel "heavy" that needs 100 KB of shared memory, clusters of 2 and global scratch.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tritonpack/manifest.h"
+#include "tritonpack/pack.h"
+
+namespace tritonpack::testing {
+
+inline ParamInfo tensor_param(const std::string& name, const std::string& dtype, bool out = false) {
+  ParamInfo p;
+  p.name = name;
+  p.kind = ParamKind::kTensor;
+  p.dtype = dtype;
+  p.is_output = out;
+  p.numel = "n";
+  return p;
+}
+inline ParamInfo scalar_param(const std::string& name, const std::string& dtype) {
+  ParamInfo p;
+  p.name = name;
+  p.kind = ParamKind::kScalar;
+  p.dtype = dtype;
+  return p;
+}
+inline ParamInfo constexpr_param(const std::string& name) {
+  ParamInfo p;
+  p.name = name;
+  p.kind = ParamKind::kConstexpr;
+  return p;
+}
+
+inline VariantInfo make_variant(const KernelInfo& k, uint32_t id, const std::string& t, uint32_t arch,
+                                uint32_t div, int64_t block, int32_t cubin, int32_t ptx) {
+  VariantInfo v;
+  v.id = id;
+  if (!k.type_vars.empty()) v.bindings["T"] = t;
+  v.arch = arch;
+  v.ptx_target = arch >= 90 ? "sm_" + std::to_string(arch) + "a" : "sm_" + std::to_string(arch);
+  v.entry = k.function;
+  v.num_warps = 4;
+  v.num_stages = 2;
+  v.triton_version = "3.6.0";
+  v.cubin_blob = cubin;
+  v.ptx_blob = ptx;
+  for (uint32_t i = 0; i < k.params.size(); ++i) {
+    const ParamInfo& p = k.params[i];
+    if (p.kind == ParamKind::kConstexpr) {
+      v.constexprs.push_back({p.name, block});
+      continue;
+    }
+    KernelArg a;
+    a.name = p.name;
+    a.param_index = i;
+    if (p.kind == ParamKind::kTensor) {
+      a.type = ArgType::kPointer;
+      a.divisibility = 16;
+    } else {
+      a.type = *scalar_arg_type(*parse_dtype(p.dtype));
+      a.divisibility = p.name == "n" ? div : 1;
+    }
+    v.args.push_back(a);
+  }
+  return v;
+}
+
+inline std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+// Blobs: 0 cubin sm_90a, 1 ptx sm_90a, 2 cubin sm_80, 3 ptx sm_80.
+inline std::shared_ptr<const Pack> runtime_test_pack() {
+  Manifest m;
+  m.created_by = "tritonpack tests";
+  KernelInfo k;
+  k.name = "axpy";
+  k.function = "axpy_kernel";
+  k.source_file = "/tmp/axpy.py";
+  k.source_sha256 = std::string(64, '0');
+  k.params = {tensor_param("x", "T"), tensor_param("y", "T"), tensor_param("out", "T", true),
+              scalar_param("n", "i32"), scalar_param("alpha", "fp32"), scalar_param("beta", "fp16"),
+              constexpr_param("BLOCK")};
+  k.type_vars = {{"T", {"fp16", "fp32"}}};
+  k.grid = {"n /// BLOCK", "1", "1"};
+  ConfigInfo small{"small", {{"BLOCK", 256}}, 4, 2, 1};
+  ConfigInfo large{"large", {{"BLOCK", 1024}}, 4, 2, 1};
+  k.configs = {small, large};
+  uint32_t id = 0;
+  // fp16 for sm_90 (n%16 and plain), fp32 for sm_80 (plain), both configs.
+  for (uint32_t config = 0; config < 2; ++config) {
+    const int64_t block = config == 0 ? 256 : 1024;
+    for (uint32_t div : {16u, 1u}) {
+      VariantInfo v = make_variant(k, id++, "fp16", 90, div, block, 0, 1);
+      v.config_index = config;
+      k.variants.push_back(v);
+    }
+    VariantInfo v = make_variant(k, id++, "fp32", 80, 1, block, 2, 3);
+    v.config_index = config;
+    k.variants.push_back(v);
+  }
+  m.kernels.push_back(k);
+
+  KernelInfo h;
+  h.name = "heavy";
+  h.function = "heavy_kernel";
+  h.source_file = "/tmp/heavy.py";
+  h.source_sha256 = std::string(64, '0');
+  h.params = {tensor_param("x", "fp32"), scalar_param("n", "i32"), constexpr_param("BLOCK")};
+  h.grid = {"n /// BLOCK", "2", "1"};
+  h.configs = {ConfigInfo{"default", {{"BLOCK", 128}}, 8, 3, 2}};
+  VariantInfo hv = make_variant(h, 0, "", 90, 1, 128, 0, -1);
+  hv.num_warps = 8;
+  hv.num_ctas = 2;
+  hv.cluster_dims = {2, 1, 1};
+  hv.shared = 100000;
+  hv.global_scratch_size = 128;
+  hv.global_scratch_align = 128;
+  h.variants.push_back(hv);
+  m.kernels.push_back(h);
+
+  m.blobs.resize(4);
+  m.blobs[0].kind = "cubin";
+  m.blobs[1].kind = "ptx";
+  m.blobs[2].kind = "cubin";
+  m.blobs[3].kind = "ptx";
+  std::vector<std::vector<uint8_t>> blobs = {
+      bytes_of("\x7f" "ELF fake cubin sm_90a"), bytes_of("//\n.version 8.7\n.target sm_90a\n"),
+      bytes_of("\x7f" "ELF fake cubin sm_80"), bytes_of("//\n.version 8.7\n.target sm_80\n")};
+  const std::vector<uint8_t> bytes = serialize_pack(m, blobs);
+  return Pack::from_bytes(bytes, "runtime-test.tpack");
+}
+
+}  // namespace tritonpack::testing

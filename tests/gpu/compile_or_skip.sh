@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Compiles a shipped kernel spec into a pack for the tests; exit 77 (skipped) without Triton.
+set -u
+cli=$1 spec=$2 out=$3
+python=${TRITONPACK_PYTHON:-python3}
+if ! "$python" -c 'import importlib.metadata as m; m.version("triton")' >/dev/null 2>&1; then
+  echo "SKIPPED: no Triton for $python (pip install triton==3.6.0)"
+  exit 77
+fi
+mkdir -p "$(dirname "$out")"
+exec "$cli" compile "$spec" -o "$out"

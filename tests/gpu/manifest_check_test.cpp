@@ -1,0 +1,75 @@
+// The shipped kernels' packs (compiled by CTest's compile_* fixtures, no GPU needed): every
+// variant the spec plans is there with sane metadata and both images.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "tritonpack/pack.h"
+#include "tritonpack/runtime.h"
+#include "tritonpack/spec.h"
+
+namespace tritonpack {
+namespace {
+
+// Compiled-in defaults, overridable when the build runs from another folder (the GPU machine).
+inline std::string test_packs_dir() {
+  const char* v = std::getenv("TRITONPACK_TEST_PACKS");
+  return v && *v ? v : TRITONPACK_TEST_PACKS;
+}
+inline std::string source_dir() {
+  const char* v = std::getenv("TRITONPACK_SOURCE_DIR");
+  return v && *v ? v : TRITONPACK_SOURCE_DIR;
+}
+
+std::shared_ptr<const Pack> shipped(const std::string& name) {
+  const std::string path = test_packs_dir() + "/" + name + ".tpack";
+  if (!std::filesystem::exists(path)) return nullptr;
+  return Pack::open(path);
+}
+
+void check_against_spec(const std::string& name) {
+  auto pack = shipped(name);
+  if (!pack) GTEST_SKIP() << "no pack " << name << " (Triton missing: compile fixture skipped)";
+  const auto spec = spec::load_spec(source_dir() + "/kernels/" + name + "/" + name + ".toml");
+  const auto jobs = spec::plan_jobs(spec);
+  const KernelInfo& k = pack->kernel(spec.kernel.name);
+  ASSERT_EQ(k.variants.size(), jobs.size());
+  std::set<uint32_t> archs;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const VariantInfo& v = k.variants[i];
+    EXPECT_EQ(v.arch, jobs[i].arch);
+    archs.insert(v.arch);
+    EXPECT_EQ(v.entry, spec.kernel.function);
+    EXPECT_GE(v.cubin_blob, 0);
+    EXPECT_GE(v.ptx_blob, 0);
+    EXPECT_GT(pack->blob(v.cubin_blob).size(), 1000u);
+    EXPECT_EQ(v.triton_version, "3.6.0");
+    EXPECT_TRUE(v.num_warps == 1 || v.num_warps == 2 || v.num_warps == 4 || v.num_warps == 8 || v.num_warps == 16);
+    EXPECT_EQ(v.args.size(), runtime_param_names(k).size());
+    EXPECT_EQ(v.ptx_target, v.arch >= 90 ? "sm_" + std::to_string(v.arch) + "a" : "sm_" + std::to_string(v.arch));
+  }
+  EXPECT_EQ(archs, (std::set<uint32_t>{80, 90}));
+}
+
+TEST(ShippedPacks, VectorAddHoldsEveryPlannedVariant) { check_against_spec("vector_add"); }
+TEST(ShippedPacks, SoftmaxHoldsEveryPlannedVariant) { check_against_spec("softmax"); }
+
+TEST(ShippedPacks, SoftmaxScaleIsAFourByteFloat) {
+  auto pack = shipped("softmax");
+  if (!pack) GTEST_SKIP() << "no softmax pack (Triton missing)";
+  for (const VariantInfo& v : pack->manifest().kernels[0].variants) {
+    bool found = false;
+    for (const KernelArg& a : v.args) {
+      if (a.name == "scale") {
+        EXPECT_EQ(a.type, ArgType::kFp32);
+        found = true;
+      }
+    }
+    EXPECT_TRUE(found);
+  }
+}
+
+}  // namespace
+}  // namespace tritonpack

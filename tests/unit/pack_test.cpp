@@ -1,0 +1,435 @@
+// Pack container: round trips, layout, one test per corruption class with its message, and the
+// systematic "every truncation / every flipped byte is an Error, never a crash" sweep.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pack/container.h"
+#include "test_manifest.h"
+#include "tritonpack/error.h"
+#include "tritonpack/pack.h"
+
+namespace tritonpack {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+using Bytes = std::vector<uint8_t>;
+
+uint64_t get_le64(const Bytes& b, size_t at) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | b[at + i];
+  return v;
+}
+void put_le64(Bytes& b, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void put_le32(Bytes& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+std::string open_error(const Bytes& bytes, const std::string& origin = "x.tpack") {
+  try {
+    (void)Pack::from_bytes(bytes, origin);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptPack) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "pack accepted";
+  return "";
+}
+
+#define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
+
+// The manifest JSON and blob section of a valid pack, for rebuilding packs with a changed
+// manifest but correct container hashes.
+struct Parts {
+  Json manifest;
+  Bytes section;
+};
+
+Parts split(const Bytes& pack) {
+  const auto sections = pack_format::parse_container(pack, "split");
+  return {Json::parse(sections.manifest_json), Bytes(sections.blobs.begin(), sections.blobs.end())};
+}
+
+Bytes rebuild(const Parts& parts) { return pack_format::write_container(parts.manifest.dump(), parts.section); }
+
+std::string temp_path(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("tritonpack_pack_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+// The fuzzers' seed corpus: small valid packs (and their manifests). Set
+// TRITONPACK_WRITE_FUZZ_SEEDS=1 to regenerate them after a format change.
+std::vector<std::pair<std::string, Bytes>> fuzz_seeds() {
+  std::vector<std::pair<std::string, Bytes>> seeds;
+  auto t = tritonpack_test::make_test_pack();
+  seeds.emplace_back("vector_add", serialize_pack(t.manifest, t.blobs));
+
+  // Minimal: no type variables, no constexprs, one PTX-only variant.
+  Manifest m;
+  m.created_by = "tritonpack fuzz seed";
+  KernelInfo k;
+  k.name = "copy";
+  k.function = "copy_kernel";
+  k.params = {{"src", ParamKind::kTensor, "fp32", false, "n"},
+              {"dst", ParamKind::kTensor, "fp32", true, "n"},
+              {"n", ParamKind::kScalar, "i64", false, ""}};
+  k.grid = {"cdiv(n, 256)", "1", "1"};
+  k.configs = {ConfigInfo{"c0", {}, 4, 2, 1}};
+  VariantInfo v;
+  v.arch = 80;
+  v.entry = "copy_kernel";
+  v.args = {{"src", ArgType::kPointer, 0, 16}, {"dst", ArgType::kPointer, 1, 16}, {"n", ArgType::kI64, 2, 1}};
+  v.ptx_blob = 0;
+  k.variants = {v};
+  m.kernels = {k};
+  m.blobs = {BlobInfo{0, 0, "", "ptx"}};
+  seeds.emplace_back("copy_ptx_only", serialize_pack(m, {tritonpack_test::fake_ptx("copy")}));
+
+  // Two kernels sharing deduplicated blobs.
+  t = tritonpack_test::make_test_pack();
+  t.manifest.kernels.push_back(t.manifest.kernels[0]);
+  t.manifest.kernels[1].name = "vector_add_copy";
+  t.blobs[2] = t.blobs[0];
+  seeds.emplace_back("two_kernels_dedup", serialize_pack(t.manifest, t.blobs));
+  return seeds;
+}
+
+TEST(PackRoundTrip, ManifestAndBlobsSurvive) {
+  const auto t = tritonpack_test::make_test_pack();
+  const Bytes bytes = serialize_pack(t.manifest, t.blobs);
+  const auto pack = Pack::from_bytes(bytes, "mem.tpack");
+  EXPECT_EQ(manifest_to_json(pack->manifest()), manifest_to_json(t.manifest));
+  ASSERT_EQ(pack->manifest().blobs.size(), t.blobs.size());
+  for (size_t i = 0; i < t.blobs.size(); ++i) {
+    const auto blob = pack->blob(static_cast<int32_t>(i));
+    EXPECT_EQ(Bytes(blob.begin(), blob.end()), t.blobs[i]) << "blob " << i;
+  }
+  EXPECT_EQ(pack->origin(), "mem.tpack");
+  EXPECT_EQ(pack->manifest_json(), manifest_to_json(t.manifest));
+  EXPECT_EQ(Bytes(pack->bytes().begin(), pack->bytes().end()), bytes);
+  EXPECT_EQ(pack->kernel("vector_add").variants.size(), 2u);
+  // The caller's offsets/sizes/hashes are ignored and recomputed.
+  auto scrambled = t.manifest;
+  for (auto& b : scrambled.blobs) b = BlobInfo{7, 9, "nonsense", b.kind};
+  EXPECT_EQ(serialize_pack(scrambled, t.blobs), bytes);
+}
+
+TEST(PackRoundTrip, HeaderLayout) {
+  const Bytes b = tritonpack_test::make_test_pack_bytes();
+  ASSERT_GE(b.size(), 96u);
+  EXPECT_EQ(std::string(b.begin(), b.begin() + 8), std::string("TPACK\r\n\x1a", 8));
+  EXPECT_EQ(b[8], 1);  // format_version, little-endian
+  EXPECT_EQ(b[12], 96);
+  EXPECT_EQ(get_le64(b, 16), 96u);  // manifest right after the header
+  EXPECT_EQ(get_le64(b, 32) % 256, 0u);
+  EXPECT_EQ(get_le64(b, 48), b.size());
+  EXPECT_EQ(get_le64(b, 32) + get_le64(b, 40), b.size());
+  for (size_t i = 88; i < 96; ++i) EXPECT_EQ(b[i], 0) << i;
+  const auto pack = Pack::from_bytes(b);
+  for (const auto& blob : pack->manifest().blobs) EXPECT_EQ(blob.offset % 256, 0u);
+}
+
+TEST(PackRoundTrip, IdenticalBlobsAreStoredOnce) {
+  auto t = tritonpack_test::make_test_pack();
+  const Bytes distinct = serialize_pack(t.manifest, t.blobs);
+  t.blobs[2] = t.blobs[0];
+  const Bytes deduplicated = serialize_pack(t.manifest, t.blobs);
+  EXPECT_LT(deduplicated.size(), distinct.size());
+  const auto pack = Pack::from_bytes(deduplicated);
+  EXPECT_EQ(pack->manifest().blobs[2].offset, pack->manifest().blobs[0].offset);
+  EXPECT_EQ(Bytes(pack->blob(2).begin(), pack->blob(2).end()), t.blobs[0]);
+}
+
+TEST(PackRoundTrip, KernelLookupAndBlobIndexErrors) {
+  const auto pack = Pack::from_bytes(tritonpack_test::make_test_pack_bytes(), "p.tpack");
+  try {
+    (void)pack->kernel("matmul");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_STREQ(e.what(), "kernel 'matmul' not found in pack 'p.tpack'; it holds: vector_add");
+  }
+  for (int32_t bad : {-1, 4, INT32_MAX}) {
+    try {
+      (void)pack->blob(bad);
+      ADD_FAILURE();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_CONTAINS(std::string(e.what()), "out of range; pack 'p.tpack' has 4 blobs");
+    }
+  }
+}
+
+TEST(PackWrite, RejectsInvalidInput) {
+  auto t = tritonpack_test::make_test_pack();
+  try {
+    (void)serialize_pack(t.manifest, {t.blobs[0]});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_CONTAINS(std::string(e.what()), "the manifest lists 4 blobs but 1 were given");
+  }
+  t.manifest.kernels[0].variants[0].num_warps = 3;
+  try {
+    (void)serialize_pack(t.manifest, t.blobs);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_STREQ(e.what(), "refusing to write an invalid manifest: kernels[0].variants[0].num_warps: "
+                           "expected one of 1, 2, 4, 8, 16, 32, got 3");
+  }
+  t = tritonpack_test::make_test_pack();
+  t.manifest.created_by = "bad \xff utf-8";
+  EXPECT_THROW((void)serialize_pack(t.manifest, t.blobs), Error);
+}
+
+TEST(PackFile, WriteAtomicallyThenOpen) {
+  const std::string path = temp_path("roundtrip.tpack");
+  const Bytes bytes = tritonpack_test::make_test_pack_bytes();
+  write_file_atomically(path, Bytes{1, 2, 3});  // replaced below
+  write_file_atomically(path, bytes);
+  const auto pack = Pack::open(path);
+  EXPECT_EQ(pack->origin(), path);
+  EXPECT_EQ(Bytes(pack->bytes().begin(), pack->bytes().end()), bytes);
+  for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
+}
+
+TEST(PackFile, OpenErrorsNameThePath) {
+  const std::string missing = temp_path("does_not_exist.tpack");
+  try {
+    (void)Pack::open(missing);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIo);
+    EXPECT_EQ(std::string(e.what()), "cannot open pack '" + missing + "': No such file or directory");
+  }
+  const std::string dir = fs::path(temp_path("x")).parent_path().string();
+  try {
+    (void)Pack::open(dir);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIo);
+    EXPECT_EQ(std::string(e.what()), "cannot read pack '" + dir + "': Is a directory");
+  }
+  // A file over 4 GiB is refused from its size alone (sparse, so nothing is written or read).
+  const std::string huge = temp_path("huge.tpack");
+  { std::ofstream(huge).put('T'); }
+  ASSERT_EQ(::truncate(huge.c_str(), (off_t{4} << 30) + 1), 0);
+  try {
+    (void)Pack::open(huge);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptPack);
+    EXPECT_EQ(std::string(e.what()), "corrupt pack '" + huge + "': pack is 4294967297 bytes, over the 4 GiB limit");
+  }
+  fs::remove(huge);
+}
+
+TEST(PackFile, WriteFailuresLeaveNoTemporary) {
+  const std::string in_missing_dir = temp_path("no_such_dir/p.tpack");
+  try {
+    write_file_atomically(in_missing_dir, Bytes{1});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIo);
+    EXPECT_CONTAINS(std::string(e.what()), "cannot write '" + in_missing_dir + "': creating '");
+    EXPECT_CONTAINS(std::string(e.what()), "No such file or directory");
+  }
+  // Renaming onto a non-empty directory fails after the temporary was written.
+  const std::string onto_dir = temp_path("a_directory");
+  fs::create_directories(fs::path(onto_dir) / "child");
+  try {
+    write_file_atomically(onto_dir, Bytes{1, 2, 3});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIo);
+    EXPECT_CONTAINS(std::string(e.what()), "cannot write '" + onto_dir + "': renaming '");
+  }
+  for (const auto& entry : fs::directory_iterator(fs::path(onto_dir).parent_path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
+}
+
+TEST(PackCorrupt, HeaderProblems) {
+  const Bytes good = tritonpack_test::make_test_pack_bytes();
+  const std::string size = std::to_string(good.size());
+  auto with = [&](auto&& edit) {
+    Bytes b = good;
+    edit(b);
+    return open_error(b);
+  };
+  EXPECT_EQ(open_error({}), "corrupt pack 'x.tpack': truncated: expected at least 96 bytes, got 0");
+  EXPECT_EQ(with([](Bytes& b) { b[0] = 'X'; }),
+            "corrupt pack 'x.tpack': not a tritonpack pack (bad magic; expected \"TPACK\\r\\n\\x1a\")");
+  EXPECT_CONTAINS(with([](Bytes& b) { b.erase(b.begin() + 5); }), "text-mode transfer");
+  EXPECT_EQ(with([](Bytes& b) { put_le32(b, 8, 2); }),
+            "corrupt pack 'x.tpack': pack format version 2 is newer than this tritonpack supports (1); "
+            "upgrade tritonpack");
+  EXPECT_EQ(with([](Bytes& b) { put_le32(b, 8, 0); }), "corrupt pack 'x.tpack': invalid pack format version 0");
+  EXPECT_EQ(with([](Bytes& b) { put_le32(b, 12, 128); }),
+            "corrupt pack 'x.tpack': header_size is 128, expected 96 for pack format version 1");
+  EXPECT_EQ(with([](Bytes& b) { b[95] = 1; }), "corrupt pack 'x.tpack': reserved header byte 95 is not zero");
+  EXPECT_EQ(with([](Bytes& b) { b.resize(b.size() - 1); }),
+            "corrupt pack 'x.tpack': truncated: expected " + size + " bytes, got " + std::to_string(good.size() - 1));
+  EXPECT_EQ(with([](Bytes& b) { b.push_back(0); }),
+            "corrupt pack 'x.tpack': trailing data: header says " + size + " bytes, got " +
+                std::to_string(good.size() + 1));
+  EXPECT_EQ(with([](Bytes& b) { put_le64(b, 48, uint64_t{1} << 40); }),
+            "corrupt pack 'x.tpack': header declares file_size 1099511627776, over the 4 GiB limit");
+  EXPECT_EQ(with([](Bytes& b) { put_le64(b, 24, uint64_t{65} << 20); }),
+            "corrupt pack 'x.tpack': header declares manifest_size 68157440, over the 64 MiB limit");
+  EXPECT_EQ(with([](Bytes& b) { put_le64(b, 24, 0); }), "corrupt pack 'x.tpack': manifest section is empty");
+}
+
+TEST(PackCorrupt, SectionProblems) {
+  const Bytes good = tritonpack_test::make_test_pack_bytes();
+  const uint64_t manifest_size = get_le64(good, 24);
+  const uint64_t blobs_offset = get_le64(good, 32);
+  const uint64_t blobs_size = get_le64(good, 40);
+  auto with = [&](auto&& edit) {
+    Bytes b = good;
+    edit(b);
+    return open_error(b);
+  };
+  EXPECT_EQ(with([](Bytes& b) { put_le64(b, 16, 40); }),
+            "corrupt pack 'x.tpack': manifest_offset 40 overlaps the 96-byte header");
+  EXPECT_CONTAINS(with([&](Bytes& b) { put_le64(b, 24, b.size()); }),
+                  "manifest section [96, 96 + " + std::to_string(good.size()) + ") extends past the end of the file");
+  EXPECT_EQ(with([](Bytes& b) { put_le64(b, 32, get_le64(b, 32) + 8); }),
+            "corrupt pack 'x.tpack': blobs_offset " + std::to_string(blobs_offset + 8) + " is not a multiple of 256");
+  EXPECT_EQ(with([](Bytes& b) { put_le64(b, 32, 0); }), "corrupt pack 'x.tpack': blobs_offset 0 overlaps the 96-byte header");
+  // offset + size would wrap around 2^64: must be caught, not wrapped.
+  EXPECT_CONTAINS(with([](Bytes& b) {
+                    put_le64(b, 32, ~uint64_t{255});
+                    put_le64(b, 40, 512);
+                  }),
+                  "blob section [18446744073709551360, 18446744073709551360 + 512) extends past the end of the file");
+  EXPECT_CONTAINS(with([](Bytes& b) { put_le64(b, 40, ~uint64_t{0}); }), "extends past the end of the file");
+  EXPECT_CONTAINS(with([&](Bytes& b) { put_le64(b, 32, 256); }),
+                  "manifest section [96, 96 + " + std::to_string(manifest_size) + ") and blob section [256, 256 + " +
+                      std::to_string(blobs_size) + ") overlap");
+  ASSERT_LT(96 + manifest_size, blobs_offset) << "the test pack needs padding before its blobs";
+  EXPECT_EQ(with([&](Bytes& b) { b[96 + manifest_size] = 1; }),
+            "corrupt pack 'x.tpack': non-zero padding byte at offset " + std::to_string(96 + manifest_size) +
+                " (outside the manifest and blob sections)");
+  EXPECT_CONTAINS(with([](Bytes& b) { b[100] ^= 0x20; }), "corrupt pack 'x.tpack': manifest hash mismatch: header says ");
+  EXPECT_CONTAINS(with([](Bytes& b) { b[60] ^= 1; }), "manifest hash mismatch");
+}
+
+TEST(PackCorrupt, BlobProblems) {
+  const Bytes good = tritonpack_test::make_test_pack_bytes();
+  const uint64_t blobs_offset = get_le64(good, 32);
+  const auto table = Pack::from_bytes(good)->manifest().blobs;
+  ASSERT_EQ(table[0].size, 300u);
+  ASSERT_EQ(table[1].offset, 512u);
+  Bytes b = good;
+  b[blobs_offset + table[2].offset + 10] ^= 1;  // inside blobs[2]
+  EXPECT_CONTAINS(open_error(b), "corrupt pack 'x.tpack': blobs[2]: hash mismatch: the manifest says ");
+  b = good;
+  b[blobs_offset + 300] = 7;  // between blobs[0] (300 bytes) and blobs[1] at 512
+  EXPECT_EQ(open_error(b), "corrupt pack 'x.tpack': non-zero padding byte at offset 300 of the blob section (between blobs)");
+
+  Parts parts = split(good);
+  parts.manifest["blobs"][3]["size"] = 1 << 20;
+  const std::string at = std::to_string(table[3].offset);
+  EXPECT_CONTAINS(open_error(rebuild(parts)), "corrupt pack 'x.tpack': blobs[3]: [" + at + ", " + at +
+                                                  " + 1048576) extends past the end of the blob section (");
+  parts = split(good);
+  parts.manifest["blobs"][1]["offset"] = 256;
+  EXPECT_CONTAINS(open_error(rebuild(parts)), "corrupt pack 'x.tpack': blobs[1] [256, 256 + ");
+  EXPECT_CONTAINS(open_error(rebuild(parts)), ") overlaps blobs[0] [0, 0 + 300)");
+  // Two entries on one range must also agree on the hash.
+  parts = split(good);
+  parts.manifest["blobs"][2]["offset"] = 0;
+  EXPECT_CONTAINS(open_error(rebuild(parts)), "corrupt pack 'x.tpack': blobs[2]: hash mismatch");
+  parts = split(good);
+  parts.section.push_back(1);
+  EXPECT_CONTAINS(open_error(rebuild(parts)), "of the blob section (after the last blob)");
+}
+
+TEST(PackCorrupt, ManifestProblemsNameThePackAndPath) {
+  Parts parts = split(tritonpack_test::make_test_pack_bytes());
+  parts.manifest["kernels"][0]["variants"][1]["num_warps"] = 3;
+  EXPECT_EQ(open_error(rebuild(parts)),
+            "corrupt pack 'x.tpack': kernels[0].variants[1].num_warps: expected one of 1, 2, 4, 8, 16, 32, got 3");
+  const Bytes deep = pack_format::write_container(std::string(100000, '['), {});
+  EXPECT_EQ(open_error(deep), "corrupt pack 'x.tpack': JSON nests deeper than 32 levels (at byte 32)");
+  EXPECT_CONTAINS(open_error(pack_format::write_container("{\"format\": tritonpack}", {})),
+                  "corrupt pack 'x.tpack': manifest is not valid JSON: ");
+  EXPECT_CONTAINS(open_error(pack_format::write_container("{\"a\": \"\xc3\x28\"}", {})), "manifest is not valid JSON");
+  parts = split(tritonpack_test::make_test_pack_bytes());
+  parts.manifest["manifest_version"] = 7;
+  EXPECT_EQ(open_error(rebuild(parts)), "corrupt pack 'x.tpack': manifest_version: manifest version 7 is newer than "
+                                        "this tritonpack supports (1); upgrade tritonpack");
+}
+
+TEST(PackCorrupt, EveryTruncationIsAnError) {
+  const Bytes good = tritonpack_test::make_test_pack_bytes();
+  for (size_t n = 0; n < good.size(); ++n) {
+    const std::string message = open_error(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
+    const std::string want = n < 96 ? "truncated: expected at least 96 bytes, got " + std::to_string(n)
+                                    : "truncated: expected " + std::to_string(good.size()) + " bytes, got " +
+                                          std::to_string(n);
+    ASSERT_NE(message.find(want), std::string::npos) << "length " << n << ": " << message;
+  }
+}
+
+TEST(PackCorrupt, EveryFlippedByteIsAnError) {
+  // Every byte of a pack is covered by some check (padding must be zero, sections are hashed).
+  // The smallest seed keeps this quick in Debug builds; it has every kind of region.
+  const Bytes small = fuzz_seeds()[1].second;
+  ASSERT_LT(small.size(), 4096u);
+  const std::pair<const Bytes*, std::vector<uint8_t>> sweeps[] = {{&small, {0xff, 0x01}}};
+  for (const auto& [good, masks] : sweeps) {
+    for (uint8_t mask : masks) {
+      for (size_t i = 0; i < good->size(); ++i) {
+        Bytes b = *good;
+        b[i] ^= mask;
+        try {
+          (void)Pack::from_bytes(b);
+          ADD_FAILURE() << "byte " << i << " ^ " << int{mask} << " of a " << good->size() << "-byte pack accepted";
+        } catch (const Error& e) {
+          ASSERT_EQ(e.code(), ErrorCode::kCorruptPack) << e.what();
+        }
+      }
+    }
+  }
+}
+
+TEST(PackFuzzCorpus, SeedsAreCurrentValidPacks) {
+  const fs::path root = fs::path(TRITONPACK_SOURCE_DIR) / "tests" / "fuzz" / "corpus";
+  const auto seeds = fuzz_seeds();
+  if (const char* write = std::getenv("TRITONPACK_WRITE_FUZZ_SEEDS"); write && std::string(write) == "1") {
+    fs::create_directories(root / "pack");
+    fs::create_directories(root / "manifest");
+    for (const auto& [name, bytes] : seeds) {
+      write_file_atomically((root / "pack" / (name + ".tpack")).string(), bytes);
+      const std::string json = Pack::from_bytes(bytes)->manifest_json();
+      write_file_atomically((root / "manifest" / (name + ".json")).string(),
+                            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(json.data()), json.size()));
+    }
+  }
+  for (const auto& [name, bytes] : seeds) {
+    const fs::path path = root / "pack" / (name + ".tpack");
+    ASSERT_TRUE(fs::exists(path)) << path << " missing; run with TRITONPACK_WRITE_FUZZ_SEEDS=1";
+    const auto pack = Pack::open(path.string());
+    EXPECT_EQ(Bytes(pack->bytes().begin(), pack->bytes().end()), bytes)
+        << path << " is stale; run with TRITONPACK_WRITE_FUZZ_SEEDS=1";
+    EXPECT_LT(bytes.size(), 20000u);
+  }
+}
+
+}  // namespace
+}  // namespace tritonpack

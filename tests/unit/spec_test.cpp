@@ -1,0 +1,1011 @@
+// Kernel specs: parsing, every validation rule with its message, the compile plan, the job file
+// and the check of the compile step's meta.json (src/spec/spec_parse.cpp, spec_plan.cpp).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "spec/spec_internal.h"
+#include "tritonpack/error.h"
+#include "tritonpack/spec.h"
+
+namespace tritonpack::spec {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A spec whose lines the validation tests count on (line numbers in comments).
+constexpr const char* kMinimal = R"(spec_version = 1
+[kernel]
+name = "k"
+source = "k.py"
+function = "f"
+grid = ["n"]
+[[params]]
+name = "x"
+kind = "tensor"
+dtype = "fp32"
+[[params]]
+name = "n"
+kind = "scalar"
+dtype = "i32"
+)";  // 1..14
+
+constexpr const char* kFull = R"toml(spec_version = 1
+
+[kernel]
+name = "vector_add"
+source = "sub/../k.py"
+function = "add_kernel"
+archs = ["sm_90", "sm_80"]
+grid = ["n_elements /// BLOCK_SIZE", "2"]
+reference = "vector_add"
+
+[types]
+U = ["fp32"]
+T = ["fp16", "bf16"]
+
+[[params]]
+name = "x_ptr"
+kind = "tensor"
+dtype = "T"
+divisibility = [16, 1]
+numel = "n_elements"
+
+[[params]]
+name = "y_ptr"
+kind = "tensor"
+dtype = "U"
+
+[[params]]
+name = "out_ptr"
+kind = "tensor"
+dtype = "fp32"
+io = "out"
+numel = "n_elements"
+
+[[params]]
+name = "n_elements"
+kind = "scalar"
+dtype = "i32"
+divisibility = 16
+
+[[params]]
+name = "alpha"
+kind = "scalar"
+dtype = "fp32"
+
+[[params]]
+name = "BLOCK_SIZE"
+kind = "constexpr"
+
+[[params]]
+name = "EVEN"
+kind = "constexpr"
+value = true
+
+[[params]]
+name = "UNROLL"
+kind = "constexpr"
+values = [1, 2]
+
+[[configs]]
+name = "small"
+num_warps = 2
+num_stages = 2
+constexprs = { BLOCK_SIZE = 256 }
+
+[[configs]]
+num_warps = 8
+num_ctas = 2
+constexprs = { BLOCK_SIZE = 1024 }
+
+[bench]
+bytes = "n_elements * (T.size + U.size + 4)"
+flops = "n_elements"
+)toml";
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "test bug: '" << from << "' not in the spec";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+class SpecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "tritonpack_spec_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = fs::canonical(pattern);
+    std::ofstream(dir_ / "k.py") << "# dummy kernel source\n";
+    fs::create_directory(dir_ / "sub");
+    fs::create_directory(dir_ / "folder.py");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string spec_path() const { return (dir_ / "spec.toml").string(); }
+  Spec parse(const std::string& text) const { return parse_spec(text, spec_path()); }
+
+  // The message of the kInvalidSpec error that parsing (and planning) `text` gives.
+  std::string error_of(const std::string& text) const {
+    try {
+      Spec spec = parse(text);
+      plan_jobs(spec);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidSpec) << e.what();
+      return e.what();
+    }
+    ADD_FAILURE() << "no error for:\n" << text;
+    return "";
+  }
+
+  fs::path dir_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+TEST_F(SpecTest, SpecParseFullSpec) {
+  Spec spec = parse(kFull);
+  const KernelInfo& k = spec.kernel;
+  EXPECT_EQ(spec.spec_version, 1u);
+  EXPECT_EQ(spec.path, spec_path());
+  EXPECT_EQ(k.name, "vector_add");
+  EXPECT_EQ(k.function, "add_kernel");
+  EXPECT_EQ(k.source_file, (dir_ / "k.py").string());
+  EXPECT_EQ(k.reference, "vector_add");
+  EXPECT_EQ(spec.archs, (std::vector<uint32_t>{90, 80}));
+  EXPECT_EQ(k.grid, (std::array<std::string, 3>{"n_elements /// BLOCK_SIZE", "2", "1"}));
+
+  ASSERT_EQ(k.type_vars.size(), 2u);  // declaration order, not key order
+  EXPECT_EQ(k.type_vars[0].name, "U");
+  EXPECT_EQ(k.type_vars[0].dtypes, (std::vector<std::string>{"fp32"}));
+  EXPECT_EQ(k.type_vars[1].name, "T");
+  EXPECT_EQ(k.type_vars[1].dtypes, (std::vector<std::string>{"fp16", "bf16"}));
+
+  ASSERT_EQ(k.params.size(), 8u);
+  struct Expected {
+    const char* name;
+    ParamKind kind;
+    const char* dtype;
+    bool is_output;
+    const char* numel;
+  };
+  const Expected expected[] = {
+      {"x_ptr", ParamKind::kTensor, "T", false, "n_elements"},
+      {"y_ptr", ParamKind::kTensor, "U", false, ""},
+      {"out_ptr", ParamKind::kTensor, "fp32", true, "n_elements"},
+      {"n_elements", ParamKind::kScalar, "i32", false, ""},
+      {"alpha", ParamKind::kScalar, "fp32", false, ""},
+      {"BLOCK_SIZE", ParamKind::kConstexpr, "", false, ""},
+      {"EVEN", ParamKind::kConstexpr, "", false, ""},
+      {"UNROLL", ParamKind::kConstexpr, "", false, ""},
+  };
+  for (size_t i = 0; i < 8; ++i) {
+    SCOPED_TRACE(expected[i].name);
+    EXPECT_EQ(k.params[i].name, expected[i].name);
+    EXPECT_EQ(k.params[i].kind, expected[i].kind);
+    EXPECT_EQ(k.params[i].dtype, expected[i].dtype);
+    EXPECT_EQ(k.params[i].is_output, expected[i].is_output);
+    EXPECT_EQ(k.params[i].numel, expected[i].numel);
+  }
+
+  ASSERT_EQ(k.configs.size(), 2u);
+  EXPECT_EQ(k.configs[0].name, "small");
+  EXPECT_EQ(k.configs[0].num_warps, 2u);
+  EXPECT_EQ(k.configs[0].num_stages, 2u);
+  EXPECT_EQ(k.configs[0].num_ctas, 1u);
+  ASSERT_EQ(k.configs[0].constexprs.size(), 1u);
+  EXPECT_EQ(k.configs[0].constexprs[0].name, "BLOCK_SIZE");
+  EXPECT_EQ(k.configs[0].constexprs[0].value, 256);
+  EXPECT_EQ(k.configs[1].name, "c1");
+  EXPECT_EQ(k.configs[1].num_warps, 8u);
+  EXPECT_EQ(k.configs[1].num_stages, 3u);
+  EXPECT_EQ(k.configs[1].num_ctas, 2u);
+  EXPECT_EQ(k.configs[1].constexprs[0].value, 1024);
+
+  EXPECT_EQ(k.bench.bytes, "n_elements * (T.size + U.size + 4)");
+  EXPECT_EQ(k.bench.flops, "n_elements");
+  EXPECT_TRUE(k.variants.empty());
+  EXPECT_TRUE(k.source_sha256.empty());
+
+  using Div = std::map<std::string, std::vector<uint32_t>>;
+  EXPECT_EQ(spec.divisibility_choices, (Div{{"x_ptr", {16, 1}}, {"n_elements", {16}}}));
+  using Values = std::map<std::string, std::vector<int64_t>>;
+  EXPECT_EQ(spec.constexpr_choices, (Values{{"EVEN", {1}}, {"UNROLL", {1, 2}}}));
+}
+
+TEST_F(SpecTest, SpecParseDefaults) {
+  Spec spec = parse(kMinimal);
+  const KernelInfo& k = spec.kernel;
+  EXPECT_EQ(spec.archs, (std::vector<uint32_t>{80, 90}));
+  EXPECT_EQ(k.grid, (std::array<std::string, 3>{"n", "1", "1"}));
+  ASSERT_EQ(k.configs.size(), 1u);
+  EXPECT_EQ(k.configs[0].name, "default");
+  EXPECT_EQ(k.configs[0].num_warps, 4u);
+  EXPECT_EQ(k.configs[0].num_stages, 3u);
+  EXPECT_EQ(k.configs[0].num_ctas, 1u);
+  EXPECT_TRUE(k.configs[0].constexprs.empty());
+  EXPECT_FALSE(k.params[0].is_output);
+  EXPECT_TRUE(k.reference.empty());
+  EXPECT_TRUE(k.bench.bytes.empty());
+  EXPECT_TRUE(k.bench.flops.empty());
+  EXPECT_TRUE(k.type_vars.empty());
+  EXPECT_TRUE(spec.divisibility_choices.empty());
+  EXPECT_TRUE(spec.constexpr_choices.empty());
+}
+
+TEST_F(SpecTest, SpecParseConfigConstexprsInParamOrder) {
+  std::string text = std::string(kMinimal) + R"(grid = 1
+[[params]]
+name = "A"
+kind = "constexpr"
+[[params]]
+name = "B"
+kind = "constexpr"
+[[configs]]
+constexprs = { B = 2, A = false }
+[[configs]]
+[configs.constexprs]
+B = 3
+A = 4
+)";
+  text = replace(text, "grid = 1\n", "");
+  Spec spec = parse(text);
+  for (const ConfigInfo& c : spec.kernel.configs) {
+    ASSERT_EQ(c.constexprs.size(), 2u);
+    EXPECT_EQ(c.constexprs[0].name, "A");
+    EXPECT_EQ(c.constexprs[1].name, "B");
+  }
+  EXPECT_EQ(spec.kernel.configs[0].constexprs[0].value, 0);
+  EXPECT_EQ(spec.kernel.configs[1].constexprs[0].value, 4);
+}
+
+TEST_F(SpecTest, SpecParseLoadSpecReadsTheFile) {
+  std::ofstream(spec_path()) << kMinimal;
+  Spec spec = load_spec(spec_path());
+  EXPECT_EQ(spec.kernel.name, "k");
+  EXPECT_EQ(spec.kernel.source_file, (dir_ / "k.py").string());
+  try {
+    load_spec((dir_ / "missing.toml").string());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("missing.toml"), std::string::npos);
+  }
+}
+
+TEST_F(SpecTest, SpecParseSourceRelativeToTheSpecFolder) {
+  fs::create_directory(dir_ / "kernels");
+  std::ofstream(dir_ / "kernels" / "k.py") << "\n";
+  Spec spec = parse_spec(kMinimal, (dir_ / "kernels" / "spec.toml").string());
+  EXPECT_EQ(spec.kernel.source_file, (dir_ / "kernels" / "k.py").string());
+  std::string absolute = (dir_ / "k.py").string();
+  spec = parse_spec(replace(kMinimal, "\"k.py\"", "\"" + absolute + "\""), (dir_ / "kernels" / "spec.toml").string());
+  EXPECT_EQ(spec.kernel.source_file, absolute);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation: each rule with its message, line and column.
+
+struct Case {
+  const char* name;
+  std::string text;
+  std::string message;  // a substring of the error
+};
+
+TEST_F(SpecTest, SpecValidationRules) {
+  const std::string m = kMinimal;
+  auto append = [&](const std::string& extra) { return m + extra; };
+  auto in_kernel = [&](const std::string& extra) { return replace(m, "grid = [\"n\"]\n", "grid = [\"n\"]\n" + extra); };
+  auto in_x = [&](const std::string& extra) { return replace(m, "dtype = \"fp32\"\n", "dtype = \"fp32\"\n" + extra); };
+  auto in_n = [&](const std::string& extra) { return replace(m, "dtype = \"i32\"\n", "dtype = \"i32\"\n" + extra); };
+  const std::string with_block = append("[[params]]\nname = \"BLOCK\"\nkind = \"constexpr\"\n");  // 15..17
+  const std::vector<Case> cases = {
+      // spec_version
+      {"newer version", replace(m, "spec_version = 1", "spec_version = 2"),
+       ":1:16: spec_version 2 is newer than this tritonpack supports (1)"},
+      {"version zero", replace(m, "spec_version = 1", "spec_version = 0"), ":1:16: spec_version 0 is not a version"},
+      {"version string", replace(m, "spec_version = 1", "spec_version = \"1\""),
+       ":1:16: spec_version: expected an integer, got a string"},
+      {"no version", replace(m, "spec_version = 1\n", ""), "the spec is missing the required key 'spec_version'"},
+      // [kernel]
+      {"no kernel", "spec_version = 1\n", ":1:1: the spec is missing the required key 'kernel' (a table)"},
+      {"kernel not a table", "spec_version = 1\nkernel = 3\n", ":2:10: kernel: expected a table, got an integer"},
+      {"name not identifier", replace(m, "name = \"k\"", "name = \"my kernel\""),
+       ":3:8: kernel.name: 'my kernel' is not an identifier"},
+      {"name not string", replace(m, "name = \"k\"", "name = 5"), ":3:8: kernel.name: expected a string, got an integer"},
+      {"no function", replace(m, "function = \"f\"\n", ""), ":2:1: [kernel] is missing the required key 'function'"},
+      {"no source", replace(m, "source = \"k.py\"\n", ""), "[kernel] is missing the required key 'source'"},
+      {"missing source", replace(m, "\"k.py\"", "\"nope.py\""),
+       ":4:10: kernel.source: the source file " + (dir_ / "nope.py").string() + " does not exist"},
+      {"source is a folder", replace(m, "\"k.py\"", "\"folder.py\""), "folder.py is not a file"},
+      {"arch with suffix", in_kernel("archs = [\"sm_90a\"]\n"),
+       ":7:10: kernel.archs[0]: 'sm_90a' is not an arch; write sm_NN with NN from 50 to 200"},
+      {"arch too old", in_kernel("archs = [\"sm_80\", \"sm_49\"]\n"), ":7:19: kernel.archs[1]: 'sm_49' is not an arch"},
+      {"arch too new", in_kernel("archs = [\"sm_201\"]\n"), "'sm_201' is not an arch"},
+      {"arch leading zero", in_kernel("archs = [\"sm_090\"]\n"), "'sm_090' is not an arch"},
+      {"arch number", in_kernel("archs = [90]\n"), "kernel.archs[0]: expected a string, got an integer"},
+      {"arch twice", in_kernel("archs = [\"sm_90\", \"sm_90\"]\n"), ":7:19: kernel.archs[1]: 'sm_90' is listed twice"},
+      {"no archs", in_kernel("archs = []\n"), ":7:9: kernel.archs: list at least one arch"},
+      {"archs string", in_kernel("archs = \"sm_90\"\n"), "kernel.archs: expected an array of strings"},
+      {"no grid", replace(m, "grid = [\"n\"]\n", ""), "[kernel] is missing the required key 'grid'"},
+      {"empty grid", replace(m, "grid = [\"n\"]", "grid = []"), ":6:8: kernel.grid: expected 1 to 3 expressions, got 0"},
+      {"four grid", replace(m, "grid = [\"n\"]", "grid = [\"1\", \"1\", \"1\", \"1\"]"), "expected 1 to 3 expressions, got 4"},
+      {"grid number", replace(m, "grid = [\"n\"]", "grid = [\"n\", 1]"),
+       ":6:14: kernel.grid[1]: expected a string, got an integer"},
+      {"grid syntax", replace(m, "grid = [\"n\"]", "grid = [\"n +\"]"), ":6:9: kernel.grid[0]: "},
+      {"grid unknown name", replace(m, "grid = [\"n\"]", "grid = [\"m + 1\"]"),
+       ":6:9: kernel.grid[0]: 'm' in 'm + 1': unknown name; integer expressions may use i32/i64 scalar params and "
+       "constexpr params"},
+      {"grid tensor", replace(m, "grid = [\"n\"]", "grid = [\"x\"]"), "'x' in 'x': 'x' is a tensor param"},
+      {"grid fp scalar", replace(in_n("[[params]]\nname = \"alpha\"\nkind = \"scalar\"\ndtype = \"fp32\"\n"),
+                                 "grid = [\"n\"]", "grid = [\"alpha\"]"),
+       "'alpha' is an fp32 scalar param, not an integer"},
+      {"grid type size", replace(m, "grid = [\"n\"]", "grid = [\"T.size\"]"),
+       "'T.size' in 'T.size': <TypeVar>.size may only be used in [bench]"},
+      {"reference number", in_kernel("reference = 1\n"), ":7:13: kernel.reference: expected a string, got an integer"},
+      // [types]
+      {"type var is a dtype", replace(append("[types]\nfp16 = [\"fp32\"]\n"), "\"fp32\"\n[[params]]", "\"fp16\"\n[[params]]"),
+       ":16:1: types.fp16: 'fp16' is a dtype; a type variable needs another name"},
+      {"type var not identifier", append("[types]\n\"a-b\" = [\"fp32\"]\n"), "types.a-b: a type variable's name must be an identifier"},
+      {"type var empty", append("[types]\nT = []\n"), ":16:5: types.T: list at least one dtype"},
+      {"type var bad dtype", append("[types]\nT = [\"fp32\", \"float\"]\n"),
+       ":16:14: types.T[1]: 'float' is not a dtype; expected one of fp16, bf16, fp32"},
+      {"type var twice", append("[types]\nT = [\"fp32\", \"fp32\"]\n"), "types.T[1]: 'fp32' is listed twice"},
+      {"type var not array", append("[types]\nT = \"fp32\"\n"), "types.T: expected an array of dtype names, got a string"},
+      {"types not table", replace(m, "spec_version = 1\n", "spec_version = 1\ntypes = 1\n"),
+       ":2:9: types: expected a table, got an integer"},
+      {"unused type var", append("[types]\nT = [\"fp32\"]\n"), ":16:5: types.T: no tensor param has dtype 'T'"},
+      // [[params]]
+      {"no params", "spec_version = 1\n[kernel]\nname = \"k\"\nsource = \"k.py\"\nfunction = \"f\"\ngrid = [\"1\"]\n",
+       "the spec has no [[params]]"},
+      {"empty params", "spec_version = 1\nparams = []\n[kernel]\nname = \"k\"\nsource = \"k.py\"\nfunction = \"f\"\ngrid = [\"1\"]\n",
+       ":2:10: params: list at least one parameter"},
+      {"no tensor", replace(replace(m, "kind = \"tensor\"", "kind = \"scalar\""), "dtype = \"fp32\"", "dtype = \"i64\""),
+       "params: a kernel needs at least one tensor param"},
+      {"param twice", replace(m, "name = \"n\"", "name = \"x\""), ":12:8: params[1].name: 'x' is already a param"},
+      {"param name", replace(m, "name = \"n\"", "name = \"1n\""), "params[1].name: '1n' is not an identifier"},
+      {"param no name", replace(m, "name = \"n\"\n", ""), ":11:1: params[1] is missing the required key 'name'"},
+      {"param no kind", replace(m, "kind = \"scalar\"\n", ""), "params[1] is missing the required key 'kind'"},
+      {"param bad kind", replace(m, "kind = \"scalar\"", "kind = \"int\""),
+       ":13:8: params[1].kind: 'int' is not a kind; expected \"tensor\", \"scalar\" or \"constexpr\""},
+      {"tensor bad dtype", replace(m, "dtype = \"fp32\"", "dtype = \"T\""),
+       ":10:9: params[0].dtype: 'T' is neither a dtype (fp16, bf16"},
+      {"tensor no dtype", replace(m, "dtype = \"fp32\"\n", ""), "params[0] is missing the required key 'dtype'"},
+      {"scalar bad dtype", replace(m, "dtype = \"i32\"", "dtype = \"u8\""),
+       ":14:9: params[1].dtype: a scalar param's dtype is i32, i64, fp32, fp16 or bf16, not 'u8'"},
+      {"scalar type var", replace(append("[types]\nT = [\"fp32\"]\n"), "dtype = \"i32\"", "dtype = \"T\""),
+       "params[1].dtype: type variables are for tensor params"},
+      {"constexpr dtype", append("[[params]]\nname = \"B\"\nkind = \"constexpr\"\ndtype = \"i32\"\nvalue = 1\n"),
+       ":18:9: params[2].dtype: only tensor and scalar params may set 'dtype'; 'B' is a constexpr param"},
+      {"io on scalar", in_n("io = \"out\"\n"), ":15:6: params[1].io: only tensor params may set 'io'"},
+      {"bad io", in_x("io = \"inout\"\n"), ":11:6: params[0].io: 'inout' must be \"in\" or \"out\""},
+      {"divisibility fp scalar", replace(in_n("divisibility = 16\n"), "dtype = \"i32\"", "dtype = \"fp16\""),
+       "params[1].divisibility: only tensor params and i32/i64 scalar params may set 'divisibility'"},
+      {"divisibility constexpr", append("[[params]]\nname = \"B\"\nkind = \"constexpr\"\nvalue = 1\ndivisibility = 16\n"),
+       "params[2].divisibility: only tensor params and i32/i64 scalar params"},
+      {"divisibility not power", in_x("divisibility = 12\n"),
+       ":11:16: params[0].divisibility: 12 is out of range; expected a power of two from 1 to 4096"},
+      {"divisibility too big", in_x("divisibility = 8192\n"), "8192 is out of range"},
+      {"divisibility zero", in_x("divisibility = [16, 0]\n"), ":11:21: params[0].divisibility[1]: 0 is out of range"},
+      {"divisibility twice", in_x("divisibility = [16, 16]\n"), "params[0].divisibility[1]: 16 is listed twice"},
+      {"divisibility empty", in_x("divisibility = []\n"), "params[0].divisibility: list at least one value"},
+      {"divisibility float", in_x("divisibility = 16.0\n"),
+       "params[0].divisibility: expected an integer or an array of integers, got a float"},
+      {"numel on scalar", in_n("numel = \"n\"\n"), "params[1].numel: only tensor params may set 'numel'"},
+      {"numel tensor name", in_x("numel = \"x * 2\"\n"), ":11:9: params[0].numel: 'x' in 'x * 2': 'x' is a tensor param"},
+      {"numel number", in_x("numel = 4\n"), "params[0].numel: expected a string, got an integer"},
+      {"value on tensor", in_x("value = 4\n"), ":11:9: params[0].value: only constexpr params may set 'value'"},
+      {"values on scalar", in_n("values = [4]\n"), "params[1].values: only constexpr params may set 'values'"},
+      {"value and values", with_block + "value = 1\nvalues = [1, 2]\n", ":19:10: params[2]: set 'value' or 'values', not both"},
+      {"value float", with_block + "value = 1.5\n", ":18:9: params[2].value: expected an integer or a boolean, got a float"},
+      {"values empty", with_block + "values = []\n", "params[2].values: list at least one value"},
+      {"values twice", with_block + "values = [1, true]\n", "params[2].values[1]: 1 is listed twice"},
+      {"values not array", with_block + "values = 4\n", "params[2].values: expected an array of integers, got an integer"},
+      {"constexpr without value", with_block,
+       ":15:1: constexpr 'BLOCK' has no value: give it 'value' or 'values' in [[params]], or set it in every [[configs]]"},
+      {"params not array", replace(m, "[[params]]\nname = \"n\"\nkind = \"scalar\"\ndtype = \"i32\"\n", "").replace(
+                               m.find("[[params]]"), 10, "[params]"),
+       ":7:1: params: expected an array of tables ([[params]]), got a table"},
+      // [[configs]]
+      {"config num_warps", append("[[configs]]\nnum_warps = 3\n"),
+       ":16:13: configs[0].num_warps: 3 is out of range; expected a power of two from 1 to 32"},
+      {"config num_warps big", append("[[configs]]\nnum_warps = 64\n"), "configs[0].num_warps: 64 is out of range"},
+      {"config num_stages", append("[[configs]]\nnum_stages = 0\n"),
+       "configs[0].num_stages: 0 is out of range; expected an integer from 1 to 8"},
+      {"config num_stages big", append("[[configs]]\nnum_stages = 9\n"), "configs[0].num_stages: 9 is out of range"},
+      {"config num_ctas", append("[[configs]]\nnum_ctas = 17\n"), "configs[0].num_ctas: 17 is out of range; expected an integer from 1 to 16"},
+      {"config num_warps string", append("[[configs]]\nnum_warps = \"4\"\n"), "configs[0].num_warps: expected an integer, got a string"},
+      {"config name twice", append("[[configs]]\nname = \"a\"\n[[configs]]\nname = \"a\"\n"),
+       ":18:8: configs[1].name: config name 'a' is already taken"},
+      {"config default name taken", append("[[configs]]\nname = \"c1\"\n[[configs]]\n"), "configs[1].name: config name 'c1' is already taken"},
+      {"config name", append("[[configs]]\nname = \"big one\"\n"), "configs[0].name: 'big one' is not an identifier"},
+      {"config sets unknown", append("[[configs]]\nconstexprs = { Q = 1 }\n"),
+       ":16:16: configs[0].constexprs.Q: there is no param 'Q'"},
+      {"config sets scalar", append("[[configs]]\nconstexprs = { n = 1 }\n"), "configs[0].constexprs.n: 'n' is not a constexpr param"},
+      {"config sets fixed", with_block + "value = 128\n[[configs]]\nconstexprs = { BLOCK = 1 }\n",
+       ":20:16: configs[0].constexprs.BLOCK: 'BLOCK' has a fixed value in [[params]]; a config cannot set it"},
+      {"config misses constexpr", with_block + "[[configs]]\nconstexprs = { BLOCK = 1 }\n[[configs]]\nname = \"b\"\n",
+       ":20:1: configs[1] ('b') does not set constexpr 'BLOCK'; every config must set the constexprs that have no value"},
+      {"config constexpr float", with_block + "[[configs]]\nconstexprs = { BLOCK = 1.0 }\n",
+       "configs[0].constexprs.BLOCK: expected an integer or a boolean, got a float"},
+      {"config constexprs not table", append("[[configs]]\nconstexprs = 1\n"), "configs[0].constexprs: expected a table, got an integer"},
+      {"configs empty", replace(m, "spec_version = 1\n", "spec_version = 1\nconfigs = []\n"),
+       ":2:11: configs: list at least one config, or leave [[configs]] out"},
+      // [bench]
+      {"bench undeclared type", append("[bench]\nbytes = \"n * U.size\"\n"),
+       ":16:9: bench.bytes: 'U.size' in 'n * U.size': 'U' is not a type variable declared in [types]"},
+      {"bench attribute", append("[bench]\nflops = \"n.bits\"\n"), "bench.flops: 'n.bits' in 'n.bits': unknown name; the only attribute is <TypeVar>.size"},
+      {"bench tensor", append("[bench]\nbytes = \"x\"\n"), "bench.bytes: 'x' in 'x': 'x' is a tensor param"},
+      {"bench number", append("[bench]\nbytes = 12\n"), ":16:9: bench.bytes: expected a string, got an integer"},
+      // Unknown keys, typos included.
+      {"unknown top key", replace(m, "spec_version = 1\n", "spec_version = 1\nextra = 1\n"),
+       ":2:1: unknown key 'extra' in the top level; allowed keys: spec_version, kernel, types, params, configs, bench"},
+      {"unknown kernel key", in_kernel("nmae = \"k\"\n"),
+       ":7:1: unknown key 'nmae' in [kernel] (did you mean 'name'?); allowed keys: name, source, function, archs, grid, "
+       "reference"},
+      {"unknown param key", in_x("dtyp = \"fp32\"\n"),
+       ":11:1: unknown key 'dtyp' in params[0] (did you mean 'dtype'?); allowed keys: name, kind, dtype, io, "
+       "divisibility, numel, value, values"},
+      {"unknown config key", append("[[configs]]\nnum_warp = 4\n"),
+       ":16:1: unknown key 'num_warp' in configs[0] (did you mean 'num_warps'?); allowed keys: name, num_warps, "
+       "num_stages, num_ctas, constexprs"},
+      {"unknown bench key", append("[bench]\nflop = \"n\"\n"),
+       ":16:1: unknown key 'flop' in [bench] (did you mean 'flops'?); allowed keys: bytes, flops"},
+      {"unknown key far off", append("[bench]\nmemory = \"n\"\n"), "unknown key 'memory' in [bench]; allowed keys: bytes, flops"},
+      {"unknown subtable", append("[kernel.extra]\na = 1\n"), "unknown key 'extra' in [kernel]"},
+      // TOML itself.
+      {"toml syntax", replace(m, "grid = [\"n\"]", "grid = [\"n\",,]"), ":6:13: TOML syntax error: "},
+      {"toml duplicate key", in_kernel("name = \"k2\"\n"), ":7:8: TOML syntax error: "},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string message = error_of(c.text);
+    EXPECT_EQ(message.rfind(spec_path() + ":", 0), 0u) << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << "message: " << message << "\nwanted:  " << c.message;
+  }
+}
+
+TEST_F(SpecTest, SpecValidationExpressionErrorKeepsTheCaret) {
+  std::string message = error_of(replace(kMinimal, "grid = [\"n\"]", "grid = [\"n +\"]"));
+  EXPECT_NE(message.find("\n"), std::string::npos) << message;  // the expression parser's echo and caret
+  EXPECT_NE(message.find("^"), std::string::npos) << message;
+}
+
+// toml++ 3.3 aborts on a table header whose name starts badly (marzer/tomlplusplus#301); the
+// reader's pre-pass must catch exactly those headers and nothing in strings, comments or values.
+TEST(SpecTomlGuard, FindsBadTableHeaders) {
+  struct Bad {
+    std::string text;
+    uint32_t line, column;
+  };
+  const Bad bad[] = {
+      {"[[\nx]]", 1, 3},
+      {"[[[1]]]", 1, 3},
+      {"[\nx]", 1, 2},
+      {"[[=", 1, 3},
+      {"[ =]", 1, 3},
+      {"a = 1\n  [[ \t,]]", 2, 7},
+      {"\xEF\xBB\xBF[[\n", 1, 3},
+      {"[\r\n", 1, 2},
+      {"a = \"x\" # [\n[.]", 2, 2},
+      {"a = '\xC3\xA9'\n[\xC3\xA9]", 2, 2},
+      {"a = '\xC3\xA9' # \xC3\xA9\xC3\xA9\n[ab]\n  [[\xC3\xA9]]", 3, 5},
+  };
+  for (const Bad& b : bad) {
+    SCOPED_TRACE(b.text);
+    auto at = detail::find_bad_table_header(b.text);
+    ASSERT_TRUE(at.has_value());
+    EXPECT_EQ(at->line, b.line);
+    EXPECT_EQ(at->column, b.column);
+  }
+  const char* fine[] = {
+      "[a]\n[[b]]\n[ \"q]\" . c ]\n['lit']\n[-x_1]",
+      "a = [\n  [[[1]]],\n  [\n  ],\n]\n",
+      "a = \"\"\"\n[[\n\"\"\"\nb = '''\n[=\n'''\n",
+      "a = \"\"\"x\"\"\"\"\"\n[ok]\n",
+      "a = \"\\\"[\"\n[ok]\n",
+      "a = '\\'\n[ok]\n",
+      "a = { b = [1, [2]] }\n[ok]\n",
+      "# [[\n  # [=\n[ok]",
+      "[]",   // toml++ reports a blank name itself
+      "[ [",  // and brackets that are not contiguous
+      "a = 1\n  \t",
+      "",
+  };
+  for (const char* text : fine) {
+    SCOPED_TRACE(text);
+    EXPECT_FALSE(detail::find_bad_table_header(text).has_value());
+  }
+}
+
+TEST_F(SpecTest, SpecValidationBadTableHeaderIsASyntaxError) {
+  std::string message = error_of(std::string(kMinimal) + "[[\nconfigs]]\n");
+  EXPECT_NE(message.find(spec_path() + ":15:3: TOML syntax error: expected a table name after '['"), std::string::npos)
+      << message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning
+
+std::string plan_spec(const std::string& extra_kernel, const std::string& rest) {
+  return "spec_version = 1\n[kernel]\nname = \"k\"\nsource = \"k.py\"\nfunction = \"f\"\ngrid = [\"1\"]\n" +
+         extra_kernel + rest;
+}
+
+TEST_F(SpecTest, SpecPlanCountsAndOrder) {
+  // 3 dtypes x 2 divisibilities x 2 configs x 2 archs = 24, nested in that order.
+  Spec spec = parse(plan_spec("archs = [\"sm_80\", \"sm_90\"]\n", R"(
+[types]
+T = ["fp32", "fp16", "bf16"]
+[[params]]
+name = "x"
+kind = "tensor"
+dtype = "T"
+divisibility = [16, 1]
+[[params]]
+name = "n"
+kind = "scalar"
+dtype = "i64"
+[[params]]
+name = "BLOCK"
+kind = "constexpr"
+[[configs]]
+name = "a"
+num_warps = 2
+constexprs = { BLOCK = 64 }
+[[configs]]
+name = "b"
+num_warps = 8
+num_stages = 4
+num_ctas = 2
+constexprs = { BLOCK = 128 }
+)"));
+  std::vector<CompileJob> jobs = plan_jobs(spec);
+  ASSERT_EQ(jobs.size(), 24u);
+  const char* dtypes[] = {"fp32", "fp16", "bf16"};
+  size_t id = 0;
+  for (int t = 0; t < 3; ++t) {
+    for (uint32_t c = 0; c < 2; ++c) {
+      for (uint32_t d : {16u, 1u}) {
+        for (uint32_t arch : {80u, 90u}) {
+          const CompileJob& job = jobs[id];
+          SCOPED_TRACE("job " + std::to_string(id));
+          EXPECT_EQ(job.id, id);
+          EXPECT_EQ(job.bindings, (std::map<std::string, std::string>{{"T", dtypes[t]}}));
+          EXPECT_EQ(job.config_index, c);
+          EXPECT_EQ(job.arch, arch);
+          if (d > 1) {
+            EXPECT_EQ(job.divisibility, (std::map<std::string, uint32_t>{{"x", 16}}));
+          } else {
+            EXPECT_TRUE(job.divisibility.empty());
+          }
+          ASSERT_EQ(job.constexprs.size(), 1u);
+          EXPECT_EQ(job.constexprs[0].name, "BLOCK");
+          EXPECT_EQ(job.constexprs[0].value, c == 0 ? 64 : 128);
+          using Signature = std::vector<std::pair<std::string, std::string>>;
+          EXPECT_EQ(job.signature, (Signature{{"x", std::string("*") + dtypes[t]}, {"n", "i64"}, {"BLOCK", "constexpr"}}));
+          EXPECT_EQ(job.num_warps, c == 0 ? 2u : 8u);
+          EXPECT_EQ(job.num_stages, c == 0 ? 3u : 4u);
+          EXPECT_EQ(job.num_ctas, c == 0 ? 1u : 2u);
+          ++id;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(SpecTest, SpecPlanSpecializationsAndTypeVarsNest) {
+  // Type vars (declaration order) outside constexpr values (param order) outside divisibility.
+  Spec spec = parse(plan_spec("archs = [\"sm_90\"]\n", R"(
+[types]
+U = ["fp32", "fp16"]
+A = ["i8", "i32"]
+[[params]]
+name = "x"
+kind = "tensor"
+dtype = "U"
+[[params]]
+name = "y"
+kind = "tensor"
+dtype = "A"
+[[params]]
+name = "n"
+kind = "scalar"
+dtype = "i32"
+divisibility = [1, 8]
+[[params]]
+name = "P"
+kind = "constexpr"
+values = [3, 5]
+[[params]]
+name = "Q"
+kind = "constexpr"
+values = [true, false]
+[[params]]
+name = "R"
+kind = "constexpr"
+value = -7
+)"));
+  std::vector<CompileJob> jobs = plan_jobs(spec);
+  ASSERT_EQ(jobs.size(), 2u * 2 * 2 * 2 * 2);
+  size_t id = 0;
+  for (const char* u : {"fp32", "fp16"}) {
+    for (const char* a : {"i8", "i32"}) {
+      for (int64_t p : {3, 5}) {
+        for (int64_t q : {1, 0}) {
+          for (uint32_t d : {1u, 8u}) {
+            const CompileJob& job = jobs[id++];
+            EXPECT_EQ(job.bindings.at("U"), u);
+            EXPECT_EQ(job.bindings.at("A"), a);
+            ASSERT_EQ(job.constexprs.size(), 3u);
+            EXPECT_EQ(job.constexprs[0].value, p);
+            EXPECT_EQ(job.constexprs[1].value, q);
+            EXPECT_EQ(job.constexprs[2].name, "R");
+            EXPECT_EQ(job.constexprs[2].value, -7);
+            EXPECT_EQ(job.divisibility.count("n"), d > 1 ? 1u : 0u);
+            EXPECT_EQ(job.signature[1].second, std::string("*") + a);
+            EXPECT_EQ(job.config_index, 0u);
+            EXPECT_EQ(job.arch, 90u);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_F(SpecTest, SpecPlanVariantLimit) {
+  std::string values;
+  for (int i = 0; i < 700; ++i) values += (i ? ", " : "") + std::to_string(i);
+  std::string text = plan_spec("archs = [\"sm_80\", \"sm_90\"]\n", R"(
+[types]
+T = ["fp32", "fp16", "bf16"]
+[[params]]
+name = "x"
+kind = "tensor"
+dtype = "T"
+divisibility = [16, 1]
+[[params]]
+name = "B"
+kind = "constexpr"
+values = [)" + values + "]\n");
+  Spec spec = parse(text);
+  try {
+    plan_jobs(spec);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidSpec);
+    EXPECT_STREQ(e.what(),
+                 "the spec asks for 8400 variants (limit 4096): 3 dtypes of T x 700 values of B x 1 configs x "
+                 "2 divisibilities of x x 2 archs");
+  }
+  // Exactly at the limit is fine: 4096 = 2 x 1024 x 2.
+  values.clear();
+  for (int i = 0; i < 1024; ++i) values += (i ? ", " : "") + std::to_string(i);
+  text = plan_spec("archs = [\"sm_80\", \"sm_90\"]\n",
+                   "[[params]]\nname = \"x\"\nkind = \"tensor\"\ndtype = \"fp32\"\ndivisibility = [16, 1]\n"
+                   "[[params]]\nname = \"B\"\nkind = \"constexpr\"\nvalues = [" + values + "]\n");
+  EXPECT_EQ(plan_jobs(parse(text)).size(), kMaxVariants);
+}
+
+TEST_F(SpecTest, SpecPlanVariantCountOverflowIsAnError) {
+  std::string text = plan_spec("", "[[params]]\nname = \"x\"\nkind = \"tensor\"\ndtype = \"fp32\"\n");
+  for (int i = 0; i < 20; ++i) {
+    text += "[[params]]\nname = \"C" + std::to_string(i) + "\"\nkind = \"constexpr\"\n"
+            "values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]\n";
+  }
+  std::string message = error_of(text);
+  EXPECT_NE(message.find("the spec asks for more than 18446744073709551615 variants (limit 4096)"), std::string::npos)
+      << message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The job file
+
+constexpr const char* kSmall = R"(spec_version = 1
+[kernel]
+name = "add"
+source = "k.py"
+function = "add_kernel"
+archs = ["sm_90"]
+grid = ["n /// BLOCK_SIZE"]
+[[params]]
+name = "x_ptr"
+kind = "tensor"
+dtype = "fp16"
+divisibility = 16
+[[params]]
+name = "n"
+kind = "scalar"
+dtype = "i32"
+divisibility = [16, 1]
+[[params]]
+name = "BLOCK_SIZE"
+kind = "constexpr"
+[[params]]
+name = "ACC"
+kind = "constexpr"
+value = false
+[[configs]]
+name = "b1024"
+num_stages = 2
+constexprs = { BLOCK_SIZE = 1024 }
+)";
+
+TEST_F(SpecTest, SpecJsonExactOutput) {
+  Spec spec = parse(kSmall);
+  std::vector<CompileJob> jobs = plan_jobs(spec);
+  ASSERT_EQ(jobs.size(), 2u);
+  std::string source = (dir_ / "k.py").string();
+  std::string expected = R"({
+  "schema": "tritonpack-compile-jobs",
+  "version": 1,
+  "source_file": ")" + source + R"(",
+  "function": "add_kernel",
+  "cache_dir": "/tmp/cache",
+  "jobs": [
+    {
+      "id": 0,
+      "signature": [
+        [
+          "x_ptr",
+          "*fp16"
+        ],
+        [
+          "n",
+          "i32"
+        ],
+        [
+          "BLOCK_SIZE",
+          "constexpr"
+        ],
+        [
+          "ACC",
+          "constexpr"
+        ]
+      ],
+      "constexprs": {
+        "BLOCK_SIZE": 1024,
+        "ACC": 0
+      },
+      "divisibility": {
+        "x_ptr": 16,
+        "n": 16
+      },
+      "arch": 90,
+      "options": {
+        "num_warps": 4,
+        "num_stages": 2,
+        "num_ctas": 1
+      }
+    },
+    {
+      "id": 1,
+      "signature": [
+        [
+          "x_ptr",
+          "*fp16"
+        ],
+        [
+          "n",
+          "i32"
+        ],
+        [
+          "BLOCK_SIZE",
+          "constexpr"
+        ],
+        [
+          "ACC",
+          "constexpr"
+        ]
+      ],
+      "constexprs": {
+        "BLOCK_SIZE": 1024,
+        "ACC": 0
+      },
+      "divisibility": {
+        "x_ptr": 16
+      },
+      "arch": 90,
+      "options": {
+        "num_warps": 4,
+        "num_stages": 2,
+        "num_ctas": 1
+      }
+    }
+  ]
+}
+)";
+  EXPECT_EQ(jobs_to_json(spec, jobs, "/tmp/cache"), expected);
+}
+
+TEST_F(SpecTest, SpecJsonNoJobs) {
+  Spec spec = parse(kSmall);
+  std::string json = jobs_to_json(spec, {}, "c");
+  EXPECT_NE(json.find("\"jobs\": []"), std::string::npos) << json;
+}
+
+// ---------------------------------------------------------------------------------------------
+// make_variant
+
+std::string meta(const std::string& args = R"([{"name": "x_ptr", "type": "ptr"}, {"name": "n", "type": "i32"}])",
+                 const std::string& arch = "90") {
+  return R"({"entry": "add_kernel", "arch": )" + arch + R"(, "ptx_target": "sm_90a", "num_warps": 4,
+    "num_stages": 2, "num_ctas": 1, "cluster_dims": [1, 2, 1], "shared": 2048,
+    "global_scratch_size": 128, "global_scratch_align": 16, "profile_scratch_size": 0,
+    "profile_scratch_align": 1, "launch_cooperative_grid": false, "launch_pdl": true,
+    "triton_version": "3.6.0", "args": )" + args + R"(, "ptx_params": ["u64", "u32", "u64", "u64"],
+    "hash": "abc"})";
+}
+
+TEST_F(SpecTest, SpecVariantHappyPath) {
+  Spec spec = parse(kSmall);
+  std::vector<CompileJob> jobs = plan_jobs(spec);
+  VariantInfo v = make_variant(spec, jobs[0], meta());
+  EXPECT_EQ(v.id, 0u);
+  EXPECT_TRUE(v.bindings.empty());
+  ASSERT_EQ(v.constexprs.size(), 2u);
+  EXPECT_EQ(v.constexprs[0].name, "BLOCK_SIZE");
+  EXPECT_EQ(v.constexprs[0].value, 1024);
+  EXPECT_EQ(v.config_index, 0u);
+  EXPECT_EQ(v.arch, 90u);
+  EXPECT_EQ(v.ptx_target, "sm_90a");
+  EXPECT_EQ(v.entry, "add_kernel");
+  EXPECT_EQ(v.num_warps, 4u);
+  EXPECT_EQ(v.num_stages, 2u);
+  EXPECT_EQ(v.num_ctas, 1u);
+  EXPECT_EQ(v.cluster_dims, (std::array<uint32_t, 3>{1, 2, 1}));
+  EXPECT_EQ(v.shared, 2048u);
+  EXPECT_EQ(v.global_scratch_size, 128u);
+  EXPECT_EQ(v.global_scratch_align, 16u);
+  EXPECT_EQ(v.profile_scratch_size, 0u);
+  EXPECT_EQ(v.profile_scratch_align, 1u);
+  EXPECT_FALSE(v.launch_cooperative_grid);
+  EXPECT_TRUE(v.launch_pdl);
+  EXPECT_EQ(v.triton_version, "3.6.0");
+  ASSERT_EQ(v.args.size(), 2u);
+  EXPECT_EQ(v.args[0].name, "x_ptr");
+  EXPECT_EQ(v.args[0].type, ArgType::kPointer);
+  EXPECT_EQ(v.args[0].param_index, 0u);
+  EXPECT_EQ(v.args[0].divisibility, 16u);
+  EXPECT_EQ(v.args[1].name, "n");
+  EXPECT_EQ(v.args[1].type, ArgType::kI32);
+  EXPECT_EQ(v.args[1].param_index, 1u);
+  EXPECT_EQ(v.args[1].divisibility, 16u);
+  EXPECT_EQ(v.cubin_blob, -1);
+  EXPECT_EQ(v.ptx_blob, -1);
+
+  VariantInfo second = make_variant(spec, jobs[1], meta());
+  EXPECT_EQ(second.id, 1u);
+  EXPECT_EQ(second.args[1].divisibility, 1u);  // absent from the job: no hint
+}
+
+TEST_F(SpecTest, SpecVariantParamIndexSkipsConstexprsAndBindsTypes) {
+  Spec spec = parse(plan_spec("archs = [\"sm_80\"]\n", R"(
+[types]
+T = ["bf16"]
+[[params]]
+name = "BLOCK"
+kind = "constexpr"
+value = 8
+[[params]]
+name = "x"
+kind = "tensor"
+dtype = "T"
+[[params]]
+name = "alpha"
+kind = "scalar"
+dtype = "bf16"
+)"));
+  CompileJob job = plan_jobs(spec).at(0);
+  VariantInfo v = make_variant(spec, job, meta(R"([{"name": "x", "type": "ptr"}, {"name": "alpha", "type": "bf16"}])", "80"));
+  EXPECT_EQ(v.bindings, (std::map<std::string, std::string>{{"T", "bf16"}}));
+  ASSERT_EQ(v.args.size(), 2u);
+  EXPECT_EQ(v.args[0].param_index, 1u);
+  EXPECT_EQ(v.args[1].param_index, 2u);
+  EXPECT_EQ(v.args[1].type, ArgType::kBf16);
+}
+
+TEST_F(SpecTest, SpecVariantMismatches) {
+  Spec spec = parse(kFull);
+  CompileJob job = plan_jobs(spec).at(0);
+  ASSERT_EQ(job.arch, 90u);
+  const std::string label = "variant 0 (U=fp32, T=fp16, BLOCK_SIZE=256, EVEN=1, UNROLL=1, config small, sm_90): ";
+  const std::string good_args =
+      R"([{"name": "x_ptr", "type": "ptr"}, {"name": "y_ptr", "type": "ptr"}, {"name": "out_ptr", "type": "ptr"},
+          {"name": "n_elements", "type": "i32"}, {"name": "alpha", "type": "fp32"}])";
+  EXPECT_EQ(make_variant(spec, job, meta(good_args)).args.size(), 5u);
+  const std::string spec_args = "the spec's [x_ptr: ptr, y_ptr: ptr, out_ptr: ptr, n_elements: i32, alpha: fp32]";
+  auto with = [&](const std::string& key, const std::string& value) {
+    std::string text = meta(good_args);
+    size_t at = text.find("\"" + key + "\": ");
+    EXPECT_NE(at, std::string::npos) << key;
+    size_t start = at + key.size() + 4;
+    size_t end = start;
+    int depth = 0;
+    for (; end < text.size(); ++end) {
+      char c = text[end];
+      if (c == '[' || c == '{') ++depth;
+      if (c == ']' || c == '}') {
+        if (depth == 0) break;
+        --depth;
+      }
+      if (c == ',' && depth == 0) break;
+    }
+    return text.substr(0, start) + value + text.substr(end);
+  };
+  auto without = [&](const std::string& key) {
+    std::string text = meta(good_args);
+    size_t at = text.find("\"" + key + "\": ");
+    return text.substr(0, at) + "\"ignored_" + text.substr(at + 1);
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{", "meta.json does not parse"},
+      {"[1, 2]", "meta.json is not a JSON object"},
+      {meta(good_args, "80"), "meta.json says arch 80, the job asked for sm_90"},
+      {without("entry"), "meta.json has no 'entry'"},
+      {with("entry", "\"\""), "meta.json: 'entry' is empty"},
+      {with("entry", "3"), "meta.json: 'entry' must be a string"},
+      {without("ptx_target"), "meta.json has no 'ptx_target'"},
+      {with("num_warps", "-4"), "meta.json: 'num_warps' must be an integer from 0 to 4294967295"},
+      {with("num_stages", "2.5"), "'num_stages' must be an integer"},
+      {with("num_ctas", "4294967296"), "'num_ctas' must be an integer from 0 to 4294967295"},
+      {with("cluster_dims", "[1, 1]"), "'cluster_dims' must be an array of 3 integers"},
+      {with("cluster_dims", "[1, 1, \"1\"]"), "'cluster_dims[2]' must be an integer"},
+      {with("shared", "null"), "'shared' must be an integer"},
+      {without("global_scratch_size"), "meta.json has no 'global_scratch_size'"},
+      {with("profile_scratch_align", "true"), "'profile_scratch_align' must be an integer"},
+      {with("launch_pdl", "0"), "'launch_pdl' must be true or false"},
+      {without("launch_cooperative_grid"), "has no 'launch_cooperative_grid'"},
+      {with("triton_version", "3.6"), "'triton_version' must be a string"},
+      {without("args"), "meta.json has no 'args'"},
+      {with("args", "{}"), "'args' must be an array"},
+      {with("args", "[1]"), "each of 'args' must be an object with string 'name' and 'type'"},
+      {with("args", R"([{"name": "x_ptr"}])"), "each of 'args' must be an object"},
+      {meta(R"([{"name": "x_ptr", "type": "ptr"}])"),
+       "the compiled kernel's arguments [x_ptr: ptr] differ from " + spec_args},
+      {meta(R"([{"name": "y_ptr", "type": "ptr"}, {"name": "x_ptr", "type": "ptr"}, {"name": "out_ptr", "type": "ptr"},
+               {"name": "n_elements", "type": "i32"}, {"name": "alpha", "type": "fp32"}])"),
+       "the compiled kernel's arguments [y_ptr: ptr, x_ptr: ptr, out_ptr: ptr, n_elements: i32, alpha: fp32] differ"},
+      {meta(R"([{"name": "x_ptr", "type": "ptr"}, {"name": "y_ptr", "type": "ptr"}, {"name": "out_ptr", "type": "ptr"},
+               {"name": "n_elements", "type": "i64"}, {"name": "alpha", "type": "fp32"}])"),
+       "[x_ptr: ptr, y_ptr: ptr, out_ptr: ptr, n_elements: i64, alpha: fp32] differ from " + spec_args},
+      {meta(R"([{"name": "x_ptr", "type": "ptr"}, {"name": "y_ptr", "type": "ptr"}, {"name": "out_ptr", "type": "ptr"},
+               {"name": "n_elements", "type": "i32"}, {"name": "alpha", "type": "fp32"},
+               {"name": "BLOCK_SIZE", "type": "i32"}])"),
+       "BLOCK_SIZE: i32] differ from " + spec_args},
+  };
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    try {
+      make_variant(spec, job, text);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kCompile);
+      std::string what = e.what();
+      EXPECT_EQ(what.rfind(label, 0), 0u) << what;
+      EXPECT_NE(what.find(message), std::string::npos) << what << "\nwanted: " << message;
+    }
+  }
+}
+
+TEST_F(SpecTest, SpecVariantBadConfigIndex) {
+  Spec spec = parse(kSmall);
+  CompileJob job = plan_jobs(spec).at(0);
+  job.config_index = 7;
+  try {
+    make_variant(spec, job, meta());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCompile);
+    EXPECT_NE(std::string(e.what()).find("config index 7 is out of range"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tritonpack::spec
