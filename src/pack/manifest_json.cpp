@@ -161,7 +161,8 @@ Manifest read_manifest(std::string_view text) {
   Json root;
   try {
     root = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error for syntax, out_of_range for a number too large for a double ("1e999").
     fail("", std::string("manifest is not valid JSON: ") + e.what());
   }
   expect_object(root, "manifest");

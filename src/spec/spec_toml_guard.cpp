@@ -6,9 +6,11 @@
 //    (where TOML 1.0 allows no non-ASCII anyway), and after a backslash in a multi-line basic
 //    string; is_non_ascii_horizontal_whitespace() reaches TOML_UNREACHABLE for many code points
 //    (marzer/tomlplusplus#190, #295).
-// It tracks just enough of TOML's lexical structure (strings, comments, bracket depth) to know
-// where it is; on valid TOML it is exact, and on invalid TOML a wrong guess can only turn one
-// syntax error into another.
+// It tracks just enough of TOML's lexical structure (strings where toml++ reads strings,
+// comments, brackets, key or value) to know where it is; on valid TOML it is exact, and on
+// invalid TOML a wrong guess can only turn one syntax error into another.
+#include <vector>
+
 #include "spec/spec_internal.h"
 
 namespace tritonpack::spec::detail {
@@ -27,34 +29,59 @@ class Scanner {
 
   std::optional<TomlHazard> run() {
     if (text_.substr(0, 3) == "\xEF\xBB\xBF") start_ = i_ = 3;  // toml++ skips (and does not count) a BOM
-    bool line_start = true;
-    int depth = 0;  // open '[' and '{' of values (and of the header being read)
+    std::vector<char> open;  // 'h' header brackets, '[' arrays, '{' inline tables
+    bool key_context = true;  // reading a key (a quote after '.' starts a string), not a value
+    char prev = '\n';         // the last character that was not blank; '\n' at a line's start
     while (i_ < text_.size()) {
-      if (line_start && depth == 0) {
+      const bool header = prev == '\n' && open.empty();
+      if (header) {
         skip_blanks();
-        line_start = false;
         if (i_ >= text_.size()) break;
+        key_context = true;
         if (text_[i_] == '[' && !header_start_ok()) return hazard("expected a table name after '['");
-        if (text_[i_] == '[') continue;
       }
-      char c = text_[i_];
-      if (c == '\n') {
-        line_start = true;
+      const char c = text_[i_];
+      if (is_blank(c) || c == '\r') {
         ++i_;
-      } else if (c == '#') {
+        continue;
+      }
+      if (c == '\n') {
+        prev = '\n';
+        ++i_;
+        continue;
+      }
+      if (c == '#') {
         while (i_ < text_.size() && text_[i_] != '\n') ++i_;
-      } else if (c == '"' || c == '\'') {
+        continue;
+      }
+      // toml++ reads a quote as a string only where a key or value starts; "1x\"..." is one bad token.
+      const bool token_start = prev == '\n' || prev == '=' || prev == '[' || prev == '{' || prev == ',' ||
+                               (prev == '.' && key_context);
+      if ((c == '"' || c == '\'') && token_start) {
         if (!skip_string(c)) {
           return hazard("a non-ASCII character after a backslash in a multi-line string is not supported; "
                         "write it as \\uXXXX");
         }
-      } else if (!is_ascii(c)) {
-        return hazard("non-ASCII character outside a string or comment");
-      } else {
-        if (c == '[' || c == '{') ++depth;
-        if ((c == ']' || c == '}') && depth > 0) --depth;
-        ++i_;
+        prev = c;
+        continue;
       }
+      if (!is_ascii(c)) return hazard("non-ASCII character outside a string or comment");
+      if (c == '[') {
+        open.push_back(header || (!open.empty() && open.back() == 'h') ? 'h' : '[');
+        key_context = open.back() == 'h';
+      } else if (c == '{') {
+        open.push_back('{');
+        key_context = true;
+      } else if (c == ']' || c == '}') {
+        if (!open.empty()) open.pop_back();
+        key_context = !open.empty() && open.back() == 'h';
+      } else if (c == '=') {
+        key_context = false;
+      } else if (c == ',') {
+        key_context = !open.empty() && open.back() == '{';
+      }
+      prev = c;
+      ++i_;
     }
     return std::nullopt;
   }

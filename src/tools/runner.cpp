@@ -158,7 +158,9 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
 
   // Type bindings.
   std::map<std::string, DType> bindings;
-  for (const auto& [var, dtype] : request.types) {
+  for (const auto& type_entry : request.types) {
+    const std::string& var = type_entry.first;
+    const std::string& dtype = type_entry.second;
     const auto it = std::find_if(info.type_vars.begin(), info.type_vars.end(), [&](const TypeVarInfo& t) { return t.name == var; });
     if (it == info.type_vars.end()) {
       throw Error(ErrorCode::kInvalidArgument, "kernel '" + info.name + "' has no type variable '" + var + "'");
@@ -179,7 +181,8 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
   };
 
   // Scalars.
-  for (const auto& [name, value] : request.scalars) {
+  for (const auto& scalar_entry : request.scalars) {
+    const std::string& name = scalar_entry.first;
     const auto it = std::find_if(info.params.begin(), info.params.end(),
                                  [&](const ParamInfo& p) { return p.name == name && p.kind == ParamKind::kScalar; });
     if (it == info.params.end()) {
