@@ -11,22 +11,13 @@
 
 #include "driver/driver.h"
 #include "runtime/selection.h"
+#include "gpu/test_paths.h"
 #include "tools/device.h"
 #include "tools/runner.h"
 #include "tritonpack/tritonpack.h"
 
 namespace tritonpack {
 namespace {
-
-// Compiled-in defaults, overridable when the build runs from another folder (the GPU machine).
-inline std::string test_packs_dir() {
-  const char* v = std::getenv("TRITONPACK_TEST_PACKS");
-  return v && *v ? v : TRITONPACK_TEST_PACKS;
-}
-inline std::string source_dir() {
-  const char* v = std::getenv("TRITONPACK_SOURCE_DIR");
-  return v && *v ? v : TRITONPACK_SOURCE_DIR;
-}
 
 std::shared_ptr<const driver::Driver> gpu_or_skip_reason(std::string& reason) {
   try {

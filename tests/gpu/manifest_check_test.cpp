@@ -6,22 +6,13 @@
 #include <filesystem>
 #include <set>
 
+#include "gpu/test_paths.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/runtime.h"
 #include "tritonpack/spec.h"
 
 namespace tritonpack {
 namespace {
-
-// Compiled-in defaults, overridable when the build runs from another folder (the GPU machine).
-inline std::string test_packs_dir() {
-  const char* v = std::getenv("TRITONPACK_TEST_PACKS");
-  return v && *v ? v : TRITONPACK_TEST_PACKS;
-}
-inline std::string source_dir() {
-  const char* v = std::getenv("TRITONPACK_SOURCE_DIR");
-  return v && *v ? v : TRITONPACK_SOURCE_DIR;
-}
 
 std::shared_ptr<const Pack> shipped(const std::string& name) {
   const std::string path = test_packs_dir() + "/" + name + ".tpack";
