@@ -23,6 +23,7 @@ enum class ErrorCode {
   kIo = 11,              // reading or writing a file failed
   kCompile = 12,         // the Triton compile step failed
   kInternal = 13,        // a bug in tritonpack
+  kShape = 14,           // shapes do not fit the kernel's shape rules or constraints
 };
 
 const char* error_code_name(ErrorCode code) noexcept;

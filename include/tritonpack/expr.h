@@ -1,7 +1,7 @@
 // tritonpack: the integer expression language of grids, sizes and (later) shape rules.
 //
 // One parser, one syntax tree, several evaluators. Grammar (docs/expressions.md):
-//   expr    := sum
+//   expr    := sum (('==' | '!=' | '<' | '<=' | '>' | '>=') sum | 'in' '{' expr (',' expr)* '}')?
 //   sum     := product (('+' | '-') product)*
 //   product := unary (('*' | '/' | '///' | '%') unary)*      '/' floors, '///' is ceil-div
 //   unary   := '-' unary | primary
@@ -9,6 +9,8 @@
 //   NAME    := [A-Za-z_][A-Za-z0-9_]* ('.' [A-Za-z_][A-Za-z0-9_]*)*
 // Functions: min(a, b, ...), max(a, b, ...), cdiv(a, b). Arithmetic is int64 and
 // overflow-checked; division or modulo by zero is an error, never undefined behaviour.
+// Comparisons and 'in' give 1 or 0 and do not chain (constraints: "D in {64, 128}").
+// Shape rules (include/tritonpack/rule.h) are built from the same tokens and expressions.
 #pragma once
 
 #include <cstdint>
@@ -21,19 +23,20 @@
 
 namespace tritonpack::expr {
 
-enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kFloorDiv, kCeilDiv, kMod };
+enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kFloorDiv, kCeilDiv, kMod, kEq, kNe, kLt, kLe, kGt, kGe };
 enum class Function : uint8_t { kMin, kMax, kCdiv };
 
 struct Node;
 using NodePtr = std::shared_ptr<const Node>;
 
 struct Node {
-  enum class Kind : uint8_t { kConstant, kName, kNeg, kBinary, kCall } kind;
+  // kIn: args[0] is the value, args[1..] the set ("x in {a, b}").
+  enum class Kind : uint8_t { kConstant, kName, kNeg, kBinary, kCall, kIn } kind;
   int64_t value = 0;          // kConstant
   std::string name;           // kName
   BinaryOp op{};              // kBinary
   Function function{};        // kCall
-  std::vector<NodePtr> args;  // kNeg: 1, kBinary: 2, kCall: >= 1 (cdiv: 2)
+  std::vector<NodePtr> args;  // kNeg: 1, kBinary: 2, kCall: >= 1 (cdiv: 2), kIn: >= 2
   uint32_t column = 0;        // 1-based column in the source text, for messages
 };
 
@@ -60,6 +63,8 @@ class Expr {
   // Parses text. Throws Error(kParse) whose message shows the text and a caret at the column.
   // Rejects nesting deeper than 64 and texts longer than 4096 characters.
   static Expr parse(std::string_view text);
+  // Wraps a subtree of a parsed rule or expression (source: the whole text, for messages).
+  static Expr from_node(NodePtr root, std::string source);
 
   const Node& root() const { return *root_; }
   const std::string& source() const { return source_; }

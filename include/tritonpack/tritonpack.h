@@ -29,7 +29,8 @@ typedef enum tp_status {
   TP_ERROR_UNSUPPORTED = 10,
   TP_ERROR_IO = 11,
   TP_ERROR_COMPILE = 12,
-  TP_ERROR_INTERNAL = 13
+  TP_ERROR_INTERNAL = 13,
+  TP_ERROR_SHAPE = 14
 } tp_status;
 
 /* Element types; the names match Triton's ("fp16", "bf16", ...). */

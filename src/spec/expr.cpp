@@ -37,6 +37,12 @@ std::string describe(Step step, int64_t a, int64_t b) {
     case Step::kMin: return "min(" + sa + ", " + sb + ")";
     case Step::kMax: return "max(" + sa + ", " + sb + ")";
     case Step::kCdiv: return "cdiv(" + sa + ", " + sb + ")";
+    case Step::kEq: return sa + " == " + sb;
+    case Step::kNe: return sa + " != " + sb;
+    case Step::kLt: return sa + " < " + sb;
+    case Step::kLe: return sa + " <= " + sb;
+    case Step::kGt: return sa + " > " + sb;
+    case Step::kGe: return sa + " >= " + sb;
   }
   return sa + " ? " + sb;
 }
@@ -83,6 +89,12 @@ int64_t apply(Step step, int64_t a, int64_t b, const std::string& text) {
     }
     case Step::kMin: return a < b ? a : b;
     case Step::kMax: return a < b ? b : a;
+    case Step::kEq: return a == b ? 1 : 0;
+    case Step::kNe: return a != b ? 1 : 0;
+    case Step::kLt: return a < b ? 1 : 0;
+    case Step::kLe: return a <= b ? 1 : 0;
+    case Step::kGt: return a > b ? 1 : 0;
+    case Step::kGe: return a >= b ? 1 : 0;
   }
   throw Error(ErrorCode::kInternal, "unknown arithmetic step in '" + text + "'");
 }
@@ -109,6 +121,12 @@ const char* operator_symbol(BinaryOp op) {
     case BinaryOp::kFloorDiv: return "/";
     case BinaryOp::kCeilDiv: return "///";
     case BinaryOp::kMod: return "%";
+    case BinaryOp::kEq: return "==";
+    case BinaryOp::kNe: return "!=";
+    case BinaryOp::kLt: return "<";
+    case BinaryOp::kLe: return "<=";
+    case BinaryOp::kGt: return ">";
+    case BinaryOp::kGe: return ">=";
   }
   return "?";
 }
@@ -127,6 +145,12 @@ Step step_of(BinaryOp op) {
     case BinaryOp::kFloorDiv: return Step::kFloorDiv;
     case BinaryOp::kCeilDiv: return Step::kCeilDiv;
     case BinaryOp::kMod: return Step::kMod;
+    case BinaryOp::kEq: return Step::kEq;
+    case BinaryOp::kNe: return Step::kNe;
+    case BinaryOp::kLt: return Step::kLt;
+    case BinaryOp::kLe: return Step::kLe;
+    case BinaryOp::kGt: return Step::kGt;
+    case BinaryOp::kGe: return Step::kGe;
   }
   return Step::kAdd;
 }
@@ -140,10 +164,16 @@ Step step_of(Function function) {
   return Step::kMin;
 }
 
-// Binding strength for printing: 1 sums, 2 products, 3 unary minus, 4 atoms and calls.
+bool is_comparison(BinaryOp op) { return op >= BinaryOp::kEq; }
+
+// Binding strength for printing: 0 comparisons and 'in', 1 sums, 2 products, 3 unary minus,
+// 4 atoms and calls.
 int precedence(const Node& node) {
   switch (node.kind) {
-    case Node::Kind::kBinary: return (node.op == BinaryOp::kAdd || node.op == BinaryOp::kSub) ? 1 : 2;
+    case Node::Kind::kIn: return 0;
+    case Node::Kind::kBinary:
+      if (is_comparison(node.op)) return 0;
+      return (node.op == BinaryOp::kAdd || node.op == BinaryOp::kSub) ? 1 : 2;
     case Node::Kind::kNeg: return 3;
     default: return 4;
   }
@@ -167,8 +197,9 @@ void write(const Node& node, std::string& out) {
       return;
     case Node::Kind::kBinary: {
       // Left-associative: the right operand needs parentheses at equal precedence (a - (b - c)).
+      // Comparisons do not chain, so either operand of one needs them at equal precedence.
       const int p = precedence(node);
-      write_operand(*node.args[0], precedence(*node.args[0]) < p, out);
+      write_operand(*node.args[0], precedence(*node.args[0]) < p + (p == 0 ? 1 : 0), out);
       out += ' ';
       out += detail::operator_symbol(node.op);
       out += ' ';
@@ -183,6 +214,15 @@ void write(const Node& node, std::string& out) {
         write(*node.args[i], out);
       }
       out += ')';
+      return;
+    case Node::Kind::kIn:
+      write_operand(*node.args[0], precedence(*node.args[0]) == 0, out);
+      out += " in {";
+      for (size_t i = 1; i < node.args.size(); ++i) {
+        if (i > 1) out += ", ";
+        write(*node.args[i], out);
+      }
+      out += '}';
       return;
   }
 }
@@ -225,6 +265,15 @@ int64_t eval_node(const Node& node, const Lookup& lookup, const std::string& tex
       }
       return acc;
     }
+    case Node::Kind::kIn: {
+      // Every member is evaluated (no short circuit), as the compiled Program does.
+      const int64_t value = eval_node(*node.args[0], lookup, text);
+      int64_t found = 0;
+      for (size_t i = 1; i < node.args.size(); ++i) {
+        if (eval_node(*node.args[i], lookup, text) == value) found = 1;
+      }
+      return found;
+    }
   }
   throw Error(ErrorCode::kInternal, "unknown node kind in '" + text + "'");
 }
@@ -237,6 +286,14 @@ void require_parsed(const NodePtr& root) {
 enum OpCode : uint8_t { kPushConstant, kPushSlot, kNegate, kFirstStep };
 
 }  // namespace
+
+Expr Expr::from_node(NodePtr root, std::string source) {
+  require_parsed(root);
+  Expr expr;
+  expr.root_ = std::move(root);
+  expr.source_ = std::move(source);
+  return expr;
+}
 
 std::string Expr::to_string() const {
   require_parsed(root_);
@@ -295,6 +352,16 @@ Program Expr::compile(const std::function<int(std::string_view name)>& slot_of) 
         for (size_t i = 1; i < node.args.size(); ++i) {
           self(*node.args[i], self);
           push(kFirstStep + static_cast<uint8_t>(step_of(node.function)), 0);
+        }
+        return;
+      case Node::Kind::kIn:
+        // max(v == a, v == b, ...): the value's subtree is emitted once per member. It is pure,
+        // so re-evaluating it gives the same value (or the same first error).
+        for (size_t i = 1; i < node.args.size(); ++i) {
+          self(*node.args[0], self);
+          self(*node.args[i], self);
+          push(kFirstStep + static_cast<uint8_t>(Step::kEq), 0);
+          if (i > 1) push(kFirstStep + static_cast<uint8_t>(Step::kMax), 0);
         }
         return;
     }

@@ -19,7 +19,7 @@ inline constexpr size_t kStackSize = 66;
 
 // One arithmetic step. Expr::eval and Program::eval both go through apply() and negate(), so they
 // give the same value, or throw the same message, by construction.
-enum class Step : uint8_t { kAdd, kSub, kMul, kFloorDiv, kCeilDiv, kMod, kMin, kMax, kCdiv };
+enum class Step : uint8_t { kAdd, kSub, kMul, kFloorDiv, kCeilDiv, kMod, kMin, kMax, kCdiv, kEq, kNe, kLt, kLe, kGt, kGe };
 
 // Throw Error(kEvaluation) naming `text` (the whole expression) and the failing operation.
 int64_t apply(Step step, int64_t a, int64_t b, const std::string& text);

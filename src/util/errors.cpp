@@ -17,6 +17,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kIo: return "I/O error";
     case ErrorCode::kCompile: return "compile error";
     case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kShape: return "shape error";
   }
   return "unknown error";
 }
