@@ -17,6 +17,11 @@ if ! "$python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("trit
   echo "setup: installing triton==3.6.0 for $python"
   "$python" -m pip install -q triton==3.6.0
 fi
+# numpy: the CPU check of the attention kernel under Triton's interpreter (tests/python).
+if ! "$python" -c 'import numpy' 2>/dev/null; then
+  echo "setup: installing numpy for $python"
+  "$python" -m pip install -q numpy
+fi
 if ! command -v nvcc >/dev/null && [ ! -f /usr/local/cuda/include/cuda.h ]; then
   echo "setup: the CUDA toolkit headers (cuda.h) are missing; install the CUDA toolkit" >&2
   exit 1

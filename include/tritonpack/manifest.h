@@ -32,6 +32,25 @@ struct ParamInfo {
   // Tensors: element count as an expression over scalars and constexprs, used by `tritonpack run`
   // to allocate buffers (optional).
   std::string numel;
+
+  // The plugin model (docs/spec-format.md, "Plugin keys"); all optional.
+  // Tensors: one entry per dim. Inputs: a dim name or an integer; outputs and scratch tensors: an
+  // expression over dim names, fields, dim-size arguments and constexprs.
+  std::vector<std::string> dims;
+  bool is_scratch = false;  // tensors: a kernel buffer placed in the workspace, not an engine output
+  bool is_field = false;    // scalars: a plugin field (attribute), given once when the op is made
+  bool has_default = false;  // fields: whether default_value is set
+  double default_value = 0;  // fields: used when the field is not given
+  std::string dim;           // scalars: a dim-size argument, this expression over dim names
+};
+
+// How the kernel becomes a plugin (engine op): identity, shape rules and constraints.
+struct PluginInfo {
+  std::string name;              // empty: the kernel's name
+  std::string version = "1";
+  std::string plugin_namespace;  // empty: "tritonpack"
+  std::vector<std::string> rules;        // PluginGen rule strings (include/tritonpack/rule.h)
+  std::vector<std::string> constraints;  // expressions that must be nonzero (dims, fields, constexprs)
 };
 
 // One runtime argument of a compiled variant, after constexpr removal, in ABI order.
@@ -109,6 +128,7 @@ struct KernelInfo {
   std::vector<ConfigInfo> configs;
   BenchInfo bench;
   std::string reference;  // name of a host reference known to `tritonpack run`, or empty
+  PluginInfo plugin;
   std::vector<VariantInfo> variants;
 };
 

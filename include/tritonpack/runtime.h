@@ -116,6 +116,10 @@ class Kernel {
   // What launch would pick on the current context's device, without launching.
   Selection select(std::span<const Arg> args, const LaunchOptions& options = {});
 
+  // What launch would pick on a device of compute capability `arch` (90 = sm_90), without a driver
+  // or GPU: for tools (`tritonpack shapes`). Grid included; scratch bytes are not computed.
+  Selection select_for_arch(std::span<const Arg> args, uint32_t arch, const LaunchOptions& options = {}) const;
+
   // Bytes of workspace a launch with these arguments needs (0 if the variant needs no scratch).
   size_t workspace_size(std::span<const Arg> args, const LaunchOptions& options = {});
 

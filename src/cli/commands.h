@@ -44,4 +44,31 @@ struct RunOptions {
 };
 int run(const RunOptions& options);
 
+struct ImportOptions {
+  std::string config;  // a PluginGen kernel config (.py)
+  std::string output;  // spec to write (.toml)
+  std::string kernel;  // which of KERNELS (default: the only one)
+  std::string python;
+  bool quiet = false;
+};
+int import_plugingen(const ImportOptions& options);
+
+struct ShapesOptions {
+  std::string pack;
+  std::string kernel;
+  std::vector<std::string> inputs;  // "Q=2x4x128x64[:fp16]"
+  std::vector<std::string> params;  // "sm_scale=0.125"
+  int tactic = 0;
+  uint32_t arch = 90;  // the device the variant is chosen for
+  bool json = false;
+};
+int shapes(const ShapesOptions& options);
+
+struct GenCppOptions {
+  std::string pack;
+  std::string output;
+  std::string name_space;  // C++ namespace of the generated functions
+};
+int gen_cpp(const GenCppOptions& options);
+
 }  // namespace tritonpack::cli

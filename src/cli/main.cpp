@@ -46,6 +46,30 @@ int main(int argc, char** argv) {
   r->add_flag("--no-verify", run_options.no_verify, "skip the reference check");
   r->add_flag("--json", run_options.json, "print the result as JSON");
 
+  ImportOptions import_options;
+  auto* im = app.add_subcommand("import-plugingen", "convert a TensorRT-LLM PluginGen kernel config into a spec");
+  im->add_option("config", import_options.config, "PluginGen kernel config (.py with KERNELS)")->required()->check(CLI::ExistingFile);
+  im->add_option("-o,--output", import_options.output, "spec to write (.toml)")->required();
+  im->add_option("-k,--kernel", import_options.kernel, "which kernel of KERNELS (default: the only one)");
+  im->add_option("--python", import_options.python, "Python 3 interpreter");
+
+  ShapesOptions shapes_options;
+  auto* sh = app.add_subcommand("shapes", "output shapes, dim-size arguments, grid, workspace and variant for input shapes");
+  sh->add_option("pack", shapes_options.pack, "pack file")->required();
+  sh->add_option("-k,--kernel", shapes_options.kernel, "kernel name (default: the pack's only kernel)");
+  sh->add_option("-i,--input", shapes_options.inputs, "input shape, e.g. Q=2x4x128x64 or Q=2x4x128x64:bf16");
+  sh->add_option("-p,--param", shapes_options.params, "field value, e.g. sm_scale=0.125");
+  sh->add_option("--tactic", shapes_options.tactic, "tactic (1-based config index; 0 = any)");
+  sh->add_option("--arch", shapes_options.arch, "compute capability to choose the variant for (default 90)");
+  sh->add_flag("--json", shapes_options.json, "print JSON");
+
+  GenCppOptions gen_options;
+  gen_options.name_space = "tritonpack_ops";
+  auto* g = app.add_subcommand("gen-cpp", "write a typed C++ header for a pack's kernels");
+  g->add_option("pack", gen_options.pack, "pack file")->required();
+  g->add_option("-o,--output", gen_options.output, "header to write")->required();
+  g->add_option("--namespace", gen_options.name_space, "C++ namespace (default tritonpack_ops)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -55,6 +79,9 @@ int main(int argc, char** argv) {
     if (c->parsed()) return compile(compile_options);
     if (i->parsed()) return inspect(inspect_options);
     if (r->parsed()) return run(run_options);
+    if (im->parsed()) return import_plugingen(import_options);
+    if (sh->parsed()) return shapes(shapes_options);
+    if (g->parsed()) return gen_cpp(gen_options);
   } catch (const tritonpack::Error& e) {
     std::cerr << "tritonpack: " << tritonpack::error_code_name(e.code()) << ": " << e.what() << "\n";
     return e.code() == tritonpack::ErrorCode::kNoDriver ? 3 : 1;

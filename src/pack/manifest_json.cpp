@@ -74,11 +74,18 @@ Json kernel_to_json(const KernelInfo& k) {
   j["source_sha256"] = k.source_sha256;
   Json params = Json::array();
   for (const auto& p : k.params) {
-    params.push_back(Json{{"name", p.name},
-                          {"kind", param_kind_name(p.kind)},
-                          {"dtype", p.dtype},
-                          {"is_output", p.is_output},
-                          {"numel", p.numel}});
+    Json param{{"name", p.name},
+               {"kind", param_kind_name(p.kind)},
+               {"dtype", p.dtype},
+               {"is_output", p.is_output},
+               {"numel", p.numel}};
+    // Plugin keys are written only when set, so packs without them read in older readers.
+    if (!p.dims.empty()) param["dims"] = p.dims;
+    if (p.is_scratch) param["is_scratch"] = true;
+    if (p.is_field) param["is_field"] = true;
+    if (p.has_default) param["default"] = p.default_value;
+    if (!p.dim.empty()) param["dim"] = p.dim;
+    params.push_back(std::move(param));
   }
   j["params"] = std::move(params);
   Json type_vars = Json::array();
@@ -96,6 +103,15 @@ Json kernel_to_json(const KernelInfo& k) {
   j["configs"] = std::move(configs);
   j["bench"] = Json{{"bytes", k.bench.bytes}, {"flops", k.bench.flops}};
   j["reference"] = k.reference;
+  const PluginInfo& pl = k.plugin;
+  if (!pl.name.empty() || pl.version != "1" || !pl.plugin_namespace.empty() || !pl.rules.empty() ||
+      !pl.constraints.empty()) {
+    j["plugin"] = Json{{"name", pl.name},
+                       {"version", pl.version},
+                       {"namespace", pl.plugin_namespace},
+                       {"rules", pl.rules},
+                       {"constraints", pl.constraints}};
+  }
   Json variants = Json::array();
   for (const auto& v : k.variants) variants.push_back(variant_to_json(v));
   j["variants"] = std::move(variants);

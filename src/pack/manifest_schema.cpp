@@ -1,5 +1,6 @@
 // The kernel part of the manifest schema: reads one element of "kernels" and checks every rule of
 // docs/pack-format.md ("Validation rules"), so the runtime can trust indices, names and types.
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -7,6 +8,7 @@
 #include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
+#include "tritonpack/rule.h"
 
 namespace tritonpack::pack_format {
 namespace {
@@ -106,6 +108,75 @@ std::vector<TypeVarInfo> read_type_vars(const Json& j, const std::string& path) 
   return vars;
 }
 
+constexpr size_t kMaxRank = 16;
+
+const Json* optional_field(const Json& object, std::string_view key) {
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+// The optional plugin keys of a param (docs/pack-format.md).
+void read_plugin_keys(const Json& j, const std::string& at, ParamInfo& p) {
+  const bool tensor = p.kind == ParamKind::kTensor;
+  const bool scalar = p.kind == ParamKind::kScalar;
+  if (const Json* dims = optional_field(j, "dims")) {
+    const std::string path = child(at, "dims");
+    if (!tensor) fail(path, "only a tensor parameter has dims");
+    if (array_value(*dims, path).size() > kMaxRank) {
+      fail(path, "has " + std::to_string(dims->size()) + " dims, over the limit of " + std::to_string(kMaxRank));
+    }
+    for (size_t d = 0; d < dims->size(); ++d) p.dims.push_back(expression_value((*dims)[d], child(path, d), false));
+  }
+  if (const Json* scratch = optional_field(j, "is_scratch")) {
+    p.is_scratch = bool_value(*scratch, child(at, "is_scratch"));
+    if (p.is_scratch && !tensor) fail(child(at, "is_scratch"), "only a tensor parameter can be scratch");
+    if (p.is_scratch && p.is_output) fail(child(at, "is_scratch"), "a tensor is an output or scratch, not both");
+  }
+  if (const Json* is_field = optional_field(j, "is_field")) {
+    p.is_field = bool_value(*is_field, child(at, "is_field"));
+    if (p.is_field && !scalar) fail(child(at, "is_field"), "only a scalar parameter can be a field");
+  }
+  if (const Json* def = optional_field(j, "default")) {
+    if (!p.is_field) fail(child(at, "default"), "only a field has a default");
+    if (!def->is_number() || !std::isfinite(def->get<double>())) {
+      fail(child(at, "default"), "expected a finite number, got " + describe(*def));
+    }
+    p.has_default = true;
+    p.default_value = def->get<double>();
+  }
+  if (const Json* dim = optional_field(j, "dim")) {
+    p.dim = expression_value(*dim, child(at, "dim"), false);
+    if (!scalar || (p.dtype != "i32" && p.dtype != "i64")) {
+      fail(child(at, "dim"), "only an i32 or i64 scalar parameter can be a dim-size argument");
+    }
+    if (p.is_field) fail(child(at, "dim"), "a parameter is a field or a dim-size argument, not both");
+  }
+}
+
+PluginInfo read_plugin(const Json& j, const std::string& at) {
+  expect_object(j, at);
+  PluginInfo pl;
+  pl.name = printable_value(field(j, at, "name"), child(at, "name"), kMaxNameLength, true);
+  pl.version = printable_value(field(j, at, "version"), child(at, "version"), kMaxNameLength, false);
+  pl.plugin_namespace = printable_value(field(j, at, "namespace"), child(at, "namespace"), kMaxNameLength, true);
+  const std::string rpath = child(at, "rules");
+  const Json& rules = array_value(field(j, at, "rules"), rpath);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    pl.rules.push_back(string_value(rules[i], child(rpath, i)));
+    try {
+      (void)rule::Rule::parse(pl.rules.back());
+    } catch (const Error& e) {
+      fail(child(rpath, i), std::string("invalid rule: ") + e.what());
+    }
+  }
+  const std::string cpath = child(at, "constraints");
+  const Json& constraints = array_value(field(j, at, "constraints"), cpath);
+  for (size_t i = 0; i < constraints.size(); ++i) {
+    pl.constraints.push_back(expression_value(constraints[i], child(cpath, i), false));
+  }
+  return pl;
+}
+
 ParamInfo read_param(const Json& j, const std::string& at, const std::vector<TypeVarInfo>& vars) {
   expect_object(j, at);
   ParamInfo p;
@@ -149,6 +220,7 @@ ParamInfo read_param(const Json& j, const std::string& at, const std::vector<Typ
     if (p.is_output) fail(child(at, "is_output"), "only a tensor parameter can be an output");
     if (!p.numel.empty()) fail(child(at, "numel"), "only a tensor parameter has a numel");
   }
+  read_plugin_keys(j, at, p);
   return p;
 }
 
@@ -404,6 +476,7 @@ KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<B
   if (!k.reference.empty() && !is_identifier(k.reference)) {
     fail(child(at, "reference"), "expected empty or an identifier, got " + quote_text(k.reference));
   }
+  if (const Json* plugin = optional_field(j, "plugin")) k.plugin = read_plugin(*plugin, child(at, "plugin"));
 
   const std::string vpath = child(at, "variants");
   const Json& variants = array_value(get("variants"), vpath);

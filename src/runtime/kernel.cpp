@@ -412,6 +412,32 @@ Selection Kernel::select(std::span<const Arg> args, const LaunchOptions& options
   return out;
 }
 
+Selection Kernel::select_for_arch(std::span<const Arg> args, uint32_t arch, const LaunchOptions& options) const {
+  const State& s = *state_;
+  runtime::check_args(s.model, args);
+  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  // The opt-in shared memory per block of each architecture (CUDA programming guide, table of
+  // compute capabilities); unknown ones are assumed to be like Hopper.
+  runtime::DeviceCaps caps;
+  caps.arch = arch;
+  caps.max_shared_optin = arch == 80 || arch == 87 ? 166912 : (arch == 86 || arch == 89 || arch == 120) ? 101376 : 232448;
+  caps.cluster_launch = arch >= 90;
+  const runtime::DevicePlan plan = runtime::plan_for_device(s.model, caps);
+  const int32_t index = runtime::select_variant(s.model, plan, args, options);
+  if (index < 0) runtime::throw_no_match(s.model, plan, args, options, s.pack->origin());
+  const runtime::VariantModel& vm = s.model.variants[static_cast<size_t>(index)];
+  std::array<int64_t, runtime::kMaxParams> slots;
+  runtime::fill_slots(s.model, vm, args, slots);
+  Selection out;
+  out.variant = vm.info;
+  out.uses_ptx = plan.images[static_cast<size_t>(index)] == Image::kPtx;
+  out.device_arch = arch;
+  for (size_t dim = 0; dim < 3; ++dim) {
+    out.grid[dim] = s.model.grid[dim].eval(std::span<const int64_t>(slots.data(), s.info->params.size()));
+  }
+  return out;
+}
+
 size_t Kernel::workspace_size(std::span<const Arg> args, const LaunchOptions& options) {
   return select(args, options).global_scratch_bytes;
 }

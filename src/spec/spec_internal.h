@@ -33,6 +33,11 @@ std::optional<uint32_t> parse_arch(std::string_view text);
 std::optional<std::string> expression_problem(const KernelInfo& kernel, const std::string& key,
                                               const std::string& text, bool allow_type_sizes);
 
+// Checks the plugin keys of a kernel for consistency (docs/spec-format.md, "Plugin keys"): rule
+// patterns name input tensors, targets name outputs/scratch tensors or dim-size scalars, every
+// name a dims/dim/constraint expression uses is known. Returns the first problem, or nullopt.
+std::optional<std::string> plugin_model_problem(const KernelInfo& kernel);
+
 struct TextPosition {
   uint32_t line = 1;    // 1-based
   uint32_t column = 1;  // 1-based, in code points (as toml++ counts)

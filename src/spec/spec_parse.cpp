@@ -17,12 +17,15 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "spec/spec_internal.h"
 #include "tritonpack/error.h"
+#include "tritonpack/expr.h"
+#include "tritonpack/rule.h"
 #include "tritonpack/spec.h"
 
 namespace tritonpack::spec {
@@ -72,17 +75,22 @@ class SpecReader {
 
   Spec read() {
     read_version();
-    check_keys(root_, "the top level", {"spec_version", "kernel", "types", "params", "configs", "bench"});
+    check_keys(root_, "the top level", {"spec_version", "kernel", "types", "params", "configs", "bench", "plugin"});
     read_types(root_.get("types"));
     read_kernel(required_table(root_, "kernel", "the spec"));
     read_params(root_.get("params"));
     read_configs(root_.get("configs"));
     read_bench(root_.get("bench"));
+    read_plugin(root_.get("plugin"));
     for (const PendingExpr& e : pending_exprs_) {
       auto problem = detail::expression_problem(spec_.kernel, e.key, e.node->as_string()->get(), e.allow_sizes);
       if (problem) fail(e.node->source(), *problem);
     }
     check_type_vars_used();
+    if (const auto problem = detail::plugin_model_problem(spec_.kernel)) {
+      const toml::node* plugin = root_.get("plugin");
+      fail(plugin ? plugin->source() : root_.source(), *problem);
+    }
     return std::move(spec_);
   }
 
@@ -282,7 +290,8 @@ class SpecReader {
 
   void read_param(const toml::node& node, const std::string& where) {
     const toml::table& t = as_table(node, where);
-    check_keys(t, where, {"name", "kind", "dtype", "io", "divisibility", "numel", "value", "values"});
+    check_keys(t, where, {"name", "kind", "dtype", "io", "divisibility", "numel", "value", "values", "dims", "field",
+                          "default", "dim"});
     ParamInfo p;
     const toml::node& name_node = required(t, "name", where, "a string");
     p.name = identifier(name_node, where + ".name");
@@ -317,8 +326,49 @@ class SpecReader {
     only_for("dtype", !constexpr_param, "tensor and scalar params");
     if (const toml::node* io = only_for("io", tensor, "tensor params")) {
       std::string value = as_string(*io, where + ".io");
-      if (value != "in" && value != "out") fail(io->source(), where + ".io: '" + value + "' must be \"in\" or \"out\"");
+      if (value != "in" && value != "out" && value != "scratch") {
+        fail(io->source(), where + ".io: '" + value + "' must be \"in\", \"out\" or \"scratch\"");
+      }
       p.is_output = value == "out";
+      p.is_scratch = value == "scratch";
+    }
+    if (const toml::node* dims = only_for("dims", tensor, "tensor params")) {
+      const toml::array& list = as_array(*dims, where + ".dims", "an array of dim names, integers or expressions");
+      if (list.size() > 16) fail(dims->source(), where + ".dims: at most 16 dims");
+      for (size_t d = 0; d < list.size(); ++d) {
+        const std::string key = where + ".dims[" + std::to_string(d) + "]";
+        if (const auto* i = list[d].as_integer()) {
+          if (i->get() < 0) fail(list[d].source(), key + ": a size is >= 0, got " + std::to_string(i->get()));
+          p.dims.push_back(std::to_string(i->get()));
+          continue;
+        }
+        p.dims.push_back(as_string(list[d], key));
+        check_expression(list[d], key, p.dims.back());
+      }
+    }
+    if (const toml::node* field = only_for("field", p.kind == ParamKind::kScalar, "scalar params")) {
+      if (!field->is_boolean()) type_error(*field, where + ".field", "true or false");
+      p.is_field = field->as_boolean()->get();
+    }
+    if (const toml::node* def = only_for("default", p.kind == ParamKind::kScalar, "scalar params")) {
+      if (!p.is_field) fail(def->source(), where + ".default: only a field (field = true) has a default");
+      if (const auto* i = def->as_integer()) {
+        p.default_value = static_cast<double>(i->get());
+      } else if (const auto* f = def->as_floating_point()) {
+        p.default_value = f->get();
+      } else {
+        type_error(*def, where + ".default", "a number");
+      }
+      if (!std::isfinite(p.default_value)) fail(def->source(), where + ".default: must be finite");
+      p.has_default = true;
+    }
+    if (const toml::node* dim = only_for("dim", p.kind == ParamKind::kScalar, "scalar params")) {
+      p.dim = as_string(*dim, where + ".dim");
+      check_expression(*dim, where + ".dim", p.dim);
+      if (p.dtype != "i32" && p.dtype != "i64") {
+        fail(dim->source(), where + ".dim: a dim-size argument is i32 or i64, not " + p.dtype);
+      }
+      if (p.is_field) fail(dim->source(), where + ": a param is a field or a dim-size argument ('dim'), not both");
     }
     const bool integer = tensor || p.dtype == "i32" || p.dtype == "i64";
     if (const toml::node* div = only_for("divisibility", integer, "tensor params and i32/i64 scalar params")) {
@@ -475,6 +525,55 @@ class SpecReader {
     if (const toml::node* n = t.get("flops")) {
       spec_.kernel.bench.flops = as_string(*n, "bench.flops");
       pending_exprs_.push_back({n, "bench.flops", true});
+    }
+  }
+
+  // ---- [plugin] ----
+
+  void read_plugin(const toml::node* node) {
+    if (!node) return;
+    const toml::table& t = as_table(*node, "plugin");
+    check_keys(t, "[plugin]", {"name", "version", "namespace", "rules", "constraints"});
+    PluginInfo& pl = spec_.kernel.plugin;
+    if (const toml::node* n = t.get("name")) pl.name = identifier(*n, "plugin.name");
+    if (const toml::node* n = t.get("version")) pl.version = printable(*n, "plugin.version");
+    if (const toml::node* n = t.get("namespace")) pl.plugin_namespace = printable(*n, "plugin.namespace");
+    auto strings = [&](const char* key, std::vector<std::string>& out, bool is_rule) {
+      const toml::node* n = t.get(key);
+      if (!n) return;
+      const toml::array& list = as_array(*n, std::string("plugin.") + key, "an array of strings");
+      for (size_t i = 0; i < list.size(); ++i) {
+        const std::string item_key = std::string("plugin.") + key + "[" + std::to_string(i) + "]";
+        out.push_back(as_string(list[i], item_key));
+        try {
+          if (is_rule) {
+            (void)rule::Rule::parse(out.back());
+          } else {
+            (void)expr::Expr::parse(out.back());
+          }
+        } catch (const Error& e) {
+          fail(list[i].source(), item_key + ": " + e.what());
+        }
+      }
+    };
+    strings("rules", pl.rules, true);
+    strings("constraints", pl.constraints, false);
+  }
+
+  std::string printable(const toml::node& n, const std::string& key) const {
+    std::string s = as_string(n, key);
+    if (s.empty() || s.size() > 128) fail(n.source(), key + ": expected 1 to 128 characters");
+    for (char c : s) {
+      if (c < 0x20 || c > 0x7e) fail(n.source(), key + ": expected printable ASCII");
+    }
+    return s;
+  }
+
+  void check_expression(const toml::node& n, const std::string& key, const std::string& text) const {
+    try {
+      (void)expr::Expr::parse(text);
+    } catch (const Error& e) {
+      fail(n.source(), key + ": " + e.what());
     }
   }
 

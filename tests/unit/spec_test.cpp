@@ -383,7 +383,7 @@ TEST_F(SpecTest, ValidationRules) {
       {"constexpr dtype", append("[[params]]\nname = \"B\"\nkind = \"constexpr\"\ndtype = \"i32\"\nvalue = 1\n"),
        ":18:9: params[2].dtype: only tensor and scalar params may set 'dtype'; 'B' is a constexpr param"},
       {"io on scalar", in_n("io = \"out\"\n"), ":15:6: params[1].io: only tensor params may set 'io'"},
-      {"bad io", in_x("io = \"inout\"\n"), ":11:6: params[0].io: 'inout' must be \"in\" or \"out\""},
+      {"bad io", in_x("io = \"inout\"\n"), ":11:6: params[0].io: 'inout' must be \"in\", \"out\" or \"scratch\""},
       {"divisibility fp scalar", replace(in_n("divisibility = 16\n"), "dtype = \"i32\"", "dtype = \"fp16\""),
        "params[1].divisibility: only tensor params and i32/i64 scalar params may set 'divisibility'"},
       {"divisibility constexpr", append("[[params]]\nname = \"B\"\nkind = \"constexpr\"\nvalue = 1\ndivisibility = 16\n"),

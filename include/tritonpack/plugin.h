@@ -1,0 +1,246 @@
+// tritonpack: the engine-neutral plugin core. One data-driven class serves every kernel of every
+// pack: engine adapters (TensorRT IPluginV3, PyTorch custom ops) and `tritonpack gen-cpp` headers
+// are thin translations onto it. Nothing is generated or compiled per kernel.
+//
+// Phases, as engines use them (docs/plugin.md):
+//   describe()            name, version, namespace, inputs, outputs, fields, tactics
+//   supports(pos, dtypes) answered by the same data the runtime selects variants with
+//   output_dtypes(), output_shapes() (concrete) and symbolic_output_shapes() (an engine's builder)
+//   plan() / workspace_size()   everything an enqueue computes from shapes, without a GPU
+//   set_tactic()          a tactic is a config of the pack (1-based; 0 = let the runtime choose)
+//   enqueue()             validates every dtype, shape, stride, pointer and the workspace, then launches
+//   serialize() / deserialize()  self-contained bytes: fields, tactic and the whole pack
+//   clone()               an independent copy (own module cache), e.g. one per execution context
+#pragma once
+
+#include <cuda.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tritonpack/expr.h"
+#include "tritonpack/manifest.h"
+#include "tritonpack/pack.h"
+#include "tritonpack/rule.h"
+#include "tritonpack/runtime.h"
+#include "tritonpack/symbolic.h"
+#include "tritonpack/types.h"
+
+namespace tritonpack {
+
+namespace driver {
+class Driver;
+}
+
+using Shape = std::vector<int64_t>;
+
+// A tensor as an engine describes it. Strides are in elements; empty means contiguous row-major.
+struct TensorDesc {
+  DType dtype = DType::kFp32;
+  Shape shape;
+  Shape strides;
+};
+
+struct TensorRef {
+  CUdeviceptr data = 0;
+  TensorDesc desc;
+};
+
+struct PluginTensorInfo {
+  std::string name;
+  std::string dtype;               // a dtype ("fp32") or a type variable ("T")
+  std::vector<std::string> dtypes; // every dtype it may have, in the pack's order
+  uint32_t param_index = 0;
+};
+
+struct PluginFieldInfo {
+  std::string name;
+  DType dtype = DType::kFp32;
+  bool has_default = false;
+  double default_value = 0;
+};
+
+struct PluginDescription {
+  std::string name, version, plugin_namespace, kernel;
+  std::vector<PluginTensorInfo> inputs, outputs, scratch;
+  std::vector<PluginFieldInfo> fields;
+  std::vector<std::string> tactics;  // config names; tactic i + 1 is tactics[i]
+};
+
+// How shapes follow from the inputs, resolved once from the manifest (src/plugin/model.cpp):
+// the data behind both the concrete and the symbolic shape evaluation.
+struct ShapeProgram {
+  struct DimName {
+    std::string name;
+    uint32_t input = 0, dim = 0;  // where it is first bound
+  };
+  struct Sized {                  // an output or a scratch tensor
+    int32_t rule = -1;            // >= 0: rules[rule] target `target` gives the shape
+    uint32_t target = 0;
+    std::vector<expr::Expr> dims; // else these expressions
+  };
+  struct DimArg {
+    std::string name;
+    uint32_t param_index = 0;
+    int32_t rule = -1;  // >= 0: a dim-size rule; else `value`
+    expr::Expr value;
+  };
+  std::vector<std::string> input_names;  // engine inputs, in order
+  std::vector<int32_t> input_rank;       // -1 when only rules say (checked by them)
+  std::vector<DimName> dim_names;        // from the inputs' dims
+  std::vector<std::pair<uint32_t, std::pair<uint32_t, int64_t>>> fixed_dims;  // input, dim, size
+  std::vector<std::pair<uint32_t, std::pair<uint32_t, std::string>>> repeated_dims;  // input, dim, name
+  std::vector<rule::Rule> rules;
+  std::vector<DimArg> dim_args;  // in param order; each may use dim names and integer fields
+  std::vector<Sized> outputs, scratch;
+};
+
+// Everything an enqueue computes from input shapes; no GPU needed.
+struct PluginPlan {
+  std::vector<Shape> output_shapes;
+  std::vector<DType> output_dtypes;
+  std::map<std::string, std::string> bindings;                // type variable -> dtype
+  std::vector<std::pair<std::string, int64_t>> dim_args;      // in param order
+  std::vector<std::pair<std::string, double>> fields;         // in param order
+  std::vector<ConstexprValue> pinned;                         // constexprs the constraints choose
+  struct Scratch {
+    std::string name;
+    DType dtype = DType::kFp32;
+    Shape shape;
+    size_t offset = 0, bytes = 0;  // in the workspace
+  };
+  std::vector<Scratch> scratch;
+  size_t scratch_bytes = 0;         // scratch tensors, each 256-byte aligned
+  size_t kernel_scratch_bytes = 0;  // Triton global scratch: the most any candidate variant needs
+  size_t workspace_bytes = 0;       // scratch_bytes + kernel_scratch_bytes
+  std::vector<Arg> args;            // the kernel's runtime arguments; tensor pointers are 0 here
+};
+
+class PluginCore {
+ public:
+  static constexpr size_t kWorkspaceAlignment = 256;
+
+  // Makes the plugin of `kernel` in `pack`. fields: values of the kernel's fields (missing ones
+  // take their defaults). Throws Error(kInvalidArgument) for an unknown or missing field or a
+  // kernel the plugin model cannot serve (a scalar with no value, an output without a shape),
+  // naming the parameter and what to add to the spec.
+  static PluginCore create(std::shared_ptr<const Pack> pack, std::string_view kernel,
+                           const std::map<std::string, double, std::less<>>& fields = {},
+                           std::shared_ptr<const driver::Driver> driver = nullptr);
+
+  PluginCore(PluginCore&&) noexcept;
+  PluginCore& operator=(PluginCore&&) noexcept;
+  ~PluginCore();
+
+  const PluginDescription& describe() const;
+  const ShapeProgram& shape_program() const;
+  const Pack& pack() const;
+
+  // Whether the dtype at `pos` (inputs first, then outputs) can run, given the dtypes at
+  // positions 0..pos (dtypes.size() == pos + 1): some variant's binding agrees with all of them.
+  bool supports(size_t pos, std::span<const DType> dtypes) const;
+  std::vector<DType> output_dtypes(std::span<const DType> input_dtypes) const;
+
+  // Concrete shapes; checks ranks, repeated dim names, fixed sizes and constraints (Error kShape).
+  std::vector<Shape> output_shapes(std::span<const Shape> input_shapes) const;
+
+  // Symbolic output shapes through an engine's builder; input_dims[i] are input i's dims.
+  template <class V>
+  std::vector<std::vector<V>> symbolic_output_shapes(symbolic::Builder<V>& builder,
+                                                     std::span<const std::vector<V>> input_dims) const;
+
+  // The whole enqueue computation for these inputs (shapes and dtypes). Throws kShape,
+  // kInvalidArgument.
+  PluginPlan plan(std::span<const TensorDesc> inputs) const;
+  size_t workspace_size(std::span<const TensorDesc> inputs) const { return plan(inputs).workspace_bytes; }
+
+  std::vector<int32_t> tactics() const;  // 1..number of configs
+  void set_tactic(int32_t tactic);       // 0 = the runtime picks the config
+  int32_t tactic() const;
+
+  // Validates and launches on `stream` in the current CUDA context. The workspace must hold
+  // plan().workspace_bytes, 256-byte aligned (null allowed when that is 0).
+  void enqueue(std::span<const TensorRef> inputs, std::span<const TensorRef> outputs, CUdeviceptr workspace,
+               size_t workspace_size, CUstream stream);
+
+  std::vector<uint8_t> serialize() const;
+  // Throws Error(kCorruptPack) for bytes that are not a serialized plugin (every field checked).
+  static PluginCore deserialize(std::span<const uint8_t> bytes, std::shared_ptr<const driver::Driver> driver = nullptr);
+  PluginCore clone() const;
+
+  struct State;
+
+ private:
+  explicit PluginCore(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+  // For the symbolic template: integer field values and the names of constexprs.
+  bool integer_field(std::string_view name, int64_t& value) const;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+template <class V>
+std::vector<std::vector<V>> PluginCore::symbolic_output_shapes(symbolic::Builder<V>& builder,
+                                                               std::span<const std::vector<V>> input_dims) const {
+  const ShapeProgram& sp = shape_program();
+  if (input_dims.size() != sp.input_names.size()) {
+    throw Error(ErrorCode::kInvalidArgument, "plugin '" + describe().name + "' takes " +
+                                                 std::to_string(sp.input_names.size()) + " inputs, got " +
+                                                 std::to_string(input_dims.size()));
+  }
+  const auto dims_of = [&](std::string_view tensor) -> const std::vector<V>* {
+    for (size_t i = 0; i < sp.input_names.size(); ++i) {
+      if (sp.input_names[i] == tensor) return &input_dims[i];
+    }
+    return nullptr;
+  };
+  // Dim-size arguments first: output dims may use them.
+  std::vector<std::pair<std::string, V>> dim_args;
+  symbolic::Lookup<V> global = [&](std::string_view name, V& value) -> bool {
+    for (const ShapeProgram::DimName& d : sp.dim_names) {
+      if (d.name == name && d.input < input_dims.size() && d.dim < input_dims[d.input].size()) {
+        value = input_dims[d.input][d.dim];
+        return true;
+      }
+    }
+    for (const auto& [n, v] : dim_args) {
+      if (n == name) {
+        value = v;
+        return true;
+      }
+    }
+    int64_t constant = 0;
+    if (integer_field(name, constant)) {
+      value = builder.constant(constant);
+      return true;
+    }
+    return false;
+  };
+  for (const ShapeProgram::DimArg& a : sp.dim_args) {
+    V v = a.rule >= 0 ? symbolic::dim_size<V>(sp.rules[static_cast<size_t>(a.rule)], builder, dims_of, global)
+                      : symbolic::build<V>(a.value, builder, global);
+    dim_args.emplace_back(a.name, v);
+  }
+  std::vector<std::vector<V>> shapes;
+  for (const ShapeProgram::Sized& out : sp.outputs) {
+    if (out.rule >= 0) {
+      shapes.push_back(std::move(symbolic::output_shapes<V>(sp.rules[static_cast<size_t>(out.rule)], builder,
+                                                            dims_of, global)[out.target]));
+      continue;
+    }
+    std::vector<V> shape;
+    for (const expr::Expr& e : out.dims) shape.push_back(symbolic::build<V>(e, builder, global));
+    shapes.push_back(std::move(shape));
+  }
+  return shapes;
+}
+
+}  // namespace tritonpack

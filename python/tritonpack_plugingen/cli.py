@@ -1,0 +1,77 @@
+"""Command line of the PluginGen importer.
+
+Exit codes: 0 converted, 1 conversion error (one message on stderr, starting with
+"import-plugingen: <config>: "), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+from tritonpack_plugingen.convert import ConversionError, convert, load_config, pick_kernel
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+PREFIX = "import-plugingen: "
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m tritonpack_plugingen",
+        description="Convert a TensorRT-LLM PluginGen kernel config (a Python file with KERNELS) "
+                    "into a tritonpack kernel spec (TOML). Needs no TensorRT-LLM and no Triton.")
+    parser.add_argument("config", help="the PluginGen config file (Python)")
+    parser.add_argument("-o", "--output", required=True, help="the spec file to write (TOML)")
+    parser.add_argument("--kernel", help="the kernel_name to convert when KERNELS has several")
+    return parser.parse_args(argv)  # exits 2 on a usage error
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Writes a temporary file next to `path`, then renames it over `path`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def run(config: str, output: str, kernel_name: str | None) -> str:
+    """Converts and writes; returns the kernel's name. Raises ConversionError."""
+    out_dir = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(out_dir):
+        raise ConversionError(f"cannot write {output}: the folder {out_dir} does not exist")
+    if os.path.isdir(output):
+        raise ConversionError(f"cannot write {output}: it is a folder")
+    kernel = pick_kernel(load_config(config), kernel_name)
+    text = convert(kernel, config, out_dir)
+    try:
+        write_atomically(output, text)
+    except OSError as e:
+        raise ConversionError(f"cannot write {output}: {e.strerror or e}") from None
+    return kernel.kernel_name
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        run(args.config, args.output, args.kernel)
+    except ConversionError as e:
+        print(f"{PREFIX}{args.config}: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{PREFIX}interrupted", file=sys.stderr)
+        return 130
+    return EXIT_OK

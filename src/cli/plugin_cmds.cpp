@@ -1,0 +1,235 @@
+// tritonpack import-plugingen, shapes and gen-cpp: the plugin side of the CLI.
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "plugin/gen_cpp.h"
+#include "tritonpack/error.h"
+#include "tritonpack/pack.h"
+#include "tritonpack/plugin.h"
+
+extern char** environ;
+
+namespace tritonpack::cli {
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+std::string shape_text(const Shape& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return s.empty() ? "[]" : out;
+}
+
+// "Q=2x4x128x64" or "Q=2x4x128x64:fp16".
+std::pair<std::string, TensorDesc> parse_input(const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error(ErrorCode::kInvalidArgument, "--input '" + text + "': expected NAME=DIMxDIMx...[:dtype]");
+  }
+  TensorDesc d;
+  std::string dims = text.substr(eq + 1);
+  std::string dtype;
+  if (const size_t colon = dims.find(':'); colon != std::string::npos) {
+    dtype = dims.substr(colon + 1);
+    dims = dims.substr(0, colon);
+    auto t = parse_dtype(dtype);
+    if (!t) throw Error(ErrorCode::kInvalidArgument, "--input '" + text + "': unknown dtype '" + dtype + "'");
+    d.dtype = *t;
+  }
+  std::stringstream in(dims);
+  std::string dim;
+  while (std::getline(in, dim, 'x')) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(dim.c_str(), &end, 10);
+    if (dim.empty() || *end != '\0' || errno != 0 || v < 0) {
+      throw Error(ErrorCode::kInvalidArgument, "--input '" + text + "': '" + dim + "' is not a size");
+    }
+    d.shape.push_back(v);
+  }
+  return {text.substr(0, eq), d};
+}
+
+}  // namespace
+
+int import_plugingen(const ImportOptions& o) {
+  const std::string python = o.python.empty() ? env_or("TRITONPACK_PYTHON", "python3") : o.python;
+  const std::string python_dir = env_or("TRITONPACK_PYTHON_DIR", TRITONPACK_DEFAULT_PYTHON_DIR);
+  const std::string old_path = env_or("PYTHONPATH", "");
+  setenv("PYTHONPATH", (old_path.empty() ? python_dir : python_dir + ":" + old_path).c_str(), 1);
+  std::vector<std::string> argv_text = {python, "-m", "tritonpack_plugingen", o.config, "-o", o.output};
+  if (!o.kernel.empty()) {
+    argv_text.push_back("--kernel");
+    argv_text.push_back(o.kernel);
+  }
+  std::vector<char*> argv;
+  for (std::string& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
+  if (spawned != 0) {
+    throw Error(ErrorCode::kNotFound, "cannot start '" + python + "': " + std::strerror(spawned) +
+                                          "; import-plugingen needs Python 3 (no Triton or TensorRT-LLM)");
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status)) return 1;
+  if (WEXITSTATUS(status) == 0 && !o.quiet) std::cerr << "wrote " << o.output << "\n";
+  return WEXITSTATUS(status);
+}
+
+int shapes(const ShapesOptions& o) {
+  auto pack = Pack::open(o.pack);
+  std::string kernel = o.kernel;
+  if (kernel.empty()) {
+    if (pack->manifest().kernels.size() != 1) {
+      throw Error(ErrorCode::kInvalidArgument, o.pack + " holds several kernels: choose one with --kernel");
+    }
+    kernel = pack->manifest().kernels[0].name;
+  }
+  std::map<std::string, double, std::less<>> fields;
+  for (const std::string& p : o.params) {
+    const size_t eq = p.find('=');
+    char* end = nullptr;
+    const double v = eq == std::string::npos ? 0 : std::strtod(p.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || end == p.c_str() + eq + 1 || *end != '\0') {
+      throw Error(ErrorCode::kInvalidArgument, "--param '" + p + "': expected NAME=NUMBER");
+    }
+    fields[p.substr(0, eq)] = v;
+  }
+  PluginCore core = PluginCore::create(pack, kernel, fields);
+  if (o.tactic != 0) core.set_tactic(o.tactic);
+  const PluginDescription& d = core.describe();
+  // Inputs by name, in the plugin's order; an input without a dtype takes its first allowed one.
+  std::vector<TensorDesc> inputs(d.inputs.size());
+  std::vector<bool> given(d.inputs.size(), false);
+  for (const std::string& text : o.inputs) {
+    auto [name, desc] = parse_input(text);
+    size_t i = 0;
+    while (i < d.inputs.size() && d.inputs[i].name != name) ++i;
+    if (i == d.inputs.size()) {
+      std::string names;
+      for (const auto& t : d.inputs) names += (names.empty() ? "" : ", ") + t.name;
+      throw Error(ErrorCode::kInvalidArgument, "--input " + name + ": plugin '" + d.name + "' has no input '" + name +
+                                                   "' (inputs: " + names + ")");
+    }
+    if (text.find(':') == std::string::npos) desc.dtype = *parse_dtype(d.inputs[i].dtypes.front());
+    inputs[i] = desc;
+    given[i] = true;
+  }
+  for (size_t i = 0; i < given.size(); ++i) {
+    if (!given[i]) throw Error(ErrorCode::kInvalidArgument, "give the shape of input '" + d.inputs[i].name + "' with --input " + d.inputs[i].name + "=...");
+  }
+  const PluginPlan plan = core.plan(inputs);
+
+  // The variant that would run on a device of arch --arch (default: the newest in the pack).
+  Kernel launcher(pack, kernel);
+  LaunchOptions options;
+  options.pinned = plan.pinned;
+  if (core.tactic() > 0) options.config = d.tactics[static_cast<size_t>(core.tactic() - 1)];
+  std::vector<Arg> args = plan.args;
+  // Tensor pointers as 256-byte aligned, as engines allocate them, so divisibility holds.
+  for (Arg& a : args) {
+    if (a.kind == Arg::Kind::kTensor) a.pointer = 0x10000;
+  }
+  std::string variant_text, variant_error;
+  Selection sel{};
+  try {
+    sel = launcher.select_for_arch(args, o.arch, options);
+    variant_text = sel.variant ? std::to_string(sel.variant->id) : "";
+  } catch (const Error& e) {
+    variant_error = e.what();
+  }
+
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["plugin"] = d.name;
+    j["kernel"] = kernel;
+    for (size_t i = 0; i < d.outputs.size(); ++i) {
+      j["outputs"][d.outputs[i].name] = {{"shape", plan.output_shapes[i]}, {"dtype", dtype_name(plan.output_dtypes[i])}};
+    }
+    for (const auto& [n, v] : plan.dim_args) j["dim_args"][n] = v;
+    for (const auto& [n, v] : plan.fields) j["fields"][n] = v;
+    for (const auto& s : plan.scratch) j["scratch"][s.name] = {{"shape", s.shape}, {"dtype", dtype_name(s.dtype)}, {"offset", s.offset}, {"bytes", s.bytes}};
+    j["workspace_bytes"] = plan.workspace_bytes;
+    if (sel.variant) {
+      j["grid"] = sel.grid;
+      j["variant"] = sel.variant->id;
+      j["uses_ptx"] = sel.uses_ptx;
+    } else {
+      j["variant_error"] = variant_error;
+    }
+    std::cout << j.dump(2) << "\n";
+    return sel.variant ? 0 : 1;
+  }
+  std::cout << "plugin " << d.plugin_namespace << "::" << d.name << " v" << d.version << " (kernel " << kernel << ")\n";
+  std::cout << "inputs:\n";
+  for (size_t i = 0; i < d.inputs.size(); ++i) {
+    std::cout << "  " << d.inputs[i].name << "  " << shape_text(inputs[i].shape) << "  " << dtype_name(inputs[i].dtype) << "\n";
+  }
+  std::cout << "outputs:\n";
+  for (size_t i = 0; i < d.outputs.size(); ++i) {
+    std::cout << "  " << d.outputs[i].name << "  " << shape_text(plan.output_shapes[i]) << "  "
+              << dtype_name(plan.output_dtypes[i]) << "\n";
+  }
+  if (!plan.dim_args.empty()) {
+    std::cout << "dim-size arguments:\n";
+    for (const auto& [n, v] : plan.dim_args) std::cout << "  " << n << " = " << v << "\n";
+  }
+  if (!plan.fields.empty()) {
+    std::cout << "fields:\n";
+    for (const auto& [n, v] : plan.fields) std::cout << "  " << n << " = " << v << "\n";
+  }
+  std::cout << "workspace: " << plan.workspace_bytes << " bytes";
+  if (!plan.scratch.empty() || plan.kernel_scratch_bytes > 0) {
+    std::cout << " (";
+    for (const auto& s : plan.scratch) {
+      std::cout << s.name << " " << shape_text(s.shape) << " " << dtype_name(s.dtype) << " at " << s.offset << ", ";
+    }
+    std::cout << "kernel scratch " << plan.kernel_scratch_bytes << ")";
+  }
+  std::cout << "\n";
+  if (sel.variant) {
+    std::cout << "grid: " << sel.grid[0] << " x " << sel.grid[1] << " x " << sel.grid[2] << "\n";
+    const VariantInfo& v = *sel.variant;
+    std::cout << "variant on sm_" << sel.device_arch << ": " << v.id << " (config "
+              << pack->kernel(kernel).configs[v.config_index].name;
+    for (const auto& [var, t] : v.bindings) std::cout << ", " << var << "=" << t;
+    for (const ConstexprValue& c : v.constexprs) std::cout << ", " << c.name << "=" << c.value;
+    std::cout << ", " << (sel.uses_ptx ? "PTX JIT" : "cubin") << ")\n";
+    return 0;
+  }
+  std::cout << "variant: none can run: " << variant_error << "\n";
+  return 1;
+}
+
+}  // namespace tritonpack::cli
+
+namespace tritonpack::cli {
+
+int gen_cpp(const GenCppOptions& o) {
+  auto pack = Pack::open(o.pack);
+  const std::string name = std::filesystem::path(o.pack).filename().string();
+  const std::string header = plugin::generate_cpp_header(*pack, name, o.name_space);
+  const std::vector<uint8_t> bytes(header.begin(), header.end());
+  write_file_atomically(o.output, bytes);
+  std::cerr << "wrote " << o.output << "\n";
+  return 0;
+}
+
+}  // namespace tritonpack::cli

@@ -1,0 +1,31 @@
+// tritonpack: what the plugin core resolves once per kernel from a validated manifest: which
+// params are engine inputs, outputs, scratch tensors, fields and dim-size arguments, and how every
+// shape follows from the inputs. Also used by the spec reader, so a spec whose plugin keys do not
+// add up fails at compile time with the same message.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tritonpack/expr.h"
+#include "tritonpack/manifest.h"
+#include "tritonpack/plugin.h"
+
+namespace tritonpack::plugin {
+
+struct Model {
+  const KernelInfo* kernel = nullptr;
+  PluginDescription description;
+  ShapeProgram shapes;
+  std::vector<uint32_t> input_params, output_params, scratch_params, field_params;  // param indices
+  std::vector<expr::Expr> constraints;
+  std::vector<bool> constraint_uses_constexpr;
+};
+
+// Throws Error(kInvalidArgument) naming the parameter or rule and what the spec should say.
+Model build_model(const KernelInfo& kernel);
+
+// Whether the kernel declares any plugin key (dims, io = "scratch", field, dim, [plugin]).
+bool has_plugin_keys(const KernelInfo& kernel);
+
+}  // namespace tritonpack::plugin

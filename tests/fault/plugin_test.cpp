@@ -1,0 +1,336 @@
+// The plugin core without a GPU: describe, supports, shapes (concrete and symbolic), workspace,
+// tactics, serialization, and rejection of every kind of bad input; enqueue on the fake driver.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fault/fake_driver.h"
+#include "fault/runtime_fixture.h"
+#include "tritonpack/plugin.h"
+#include "tritonpack/symbolic.h"
+
+namespace tritonpack::testing {
+namespace {
+
+// The seed-01 attention interface twice: "attn_plugingen" as PluginGen describes it (rules; L and
+// M are outputs) and "attn" in tritonpack's own terms (dims, L and M as workspace scratch, D chosen
+// by a constraint on BLOCK_DMODEL).
+std::shared_ptr<const Pack> attention_pack() {
+  Manifest m;
+  m.created_by = "tritonpack tests";
+  for (const bool native : {false, true}) {
+    KernelInfo k;
+    k.name = native ? "attn" : "attn_plugingen";
+    k.function = "fused_attention_kernel";
+    k.source_file = "/tmp/fmha.py";
+    k.source_sha256 = std::string(64, '0');
+    const std::string t = native ? "T" : "fp16";
+    auto tensor = [&](const std::string& name, const std::string& dtype, bool out) {
+      ParamInfo p = tensor_param(name, dtype, out);
+      p.numel = "";
+      if (native) p.dims = {"B", "H", "S", "D"};
+      return p;
+    };
+    ParamInfo l = tensor(native ? "L" : "L", "fp32", !native), mm = tensor("M", "fp32", !native);
+    if (native) {
+      l.dims = mm.dims = {"B * H", "S"};
+      l.is_scratch = mm.is_scratch = true;
+    }
+    ParamInfo scale = scalar_param("sm_scale", "fp32");
+    scale.is_field = true;
+    ParamInfo batch = scalar_param("batch_size", "i32"), heads = scalar_param("num_heads", "i32"),
+              seq = scalar_param("seq_len", "i32");
+    if (native) {
+      batch.dim = "B";
+      heads.dim = "H";
+      seq.dim = "S";
+      scale.has_default = true;
+      scale.default_value = 0.125;
+    } else {
+      heads.is_field = true;
+    }
+    k.params = {tensor("Out", t, true), l, mm, tensor("Q", t, false), tensor("K", t, false), tensor("V", t, false),
+                scale, batch, heads, seq, constexpr_param("BLOCK_M"), constexpr_param("BLOCK_DMODEL"),
+                constexpr_param("BLOCK_N")};
+    if (native) {
+      k.type_vars = {{"T", {"fp16", "bf16"}}};
+      k.plugin.name = "tritonpack_fmha";
+      k.plugin.constraints = {"D == BLOCK_DMODEL", "S >= 1"};
+    } else {
+      k.plugin.rules = {"Q[*] -> Out[*]", "Q[m,n,k,*] -> L[m,n,k]", "Q[m,n,k,*] -> M[m,n,k]",
+                        "Q[m,n,k,*] : m -> batch_size", "Q[m,n,k,*] : k -> seq_len"};
+    }
+    k.grid = {"(seq_len + 127) / 128", "batch_size * num_heads", "1"};
+    k.configs = {ConfigInfo{"m128", {{"BLOCK_M", 128}, {"BLOCK_N", 64}}, 4, 2, 1},
+                 ConfigInfo{"m64", {{"BLOCK_M", 64}, {"BLOCK_N", 64}}, 4, 2, 1}};
+    uint32_t id = 0;
+    for (const char* dtype : native ? std::vector<const char*>{"fp16", "bf16"} : std::vector<const char*>{"fp16"}) {
+      for (int64_t d : native ? std::vector<int64_t>{64, 128} : std::vector<int64_t>{64}) {
+        for (uint32_t config = 0; config < 2; ++config) {
+          VariantInfo v = make_variant(k, id++, dtype, 90, 1, 0, 0, 1);
+          if (!native) v.bindings.clear();
+          v.config_index = config;
+          v.constexprs = {{"BLOCK_M", config == 0 ? 128 : 64}, {"BLOCK_DMODEL", d}, {"BLOCK_N", 64}};
+          for (KernelArg& a : v.args) a.divisibility = a.type == ArgType::kPointer ? 16 : 1;
+          k.variants.push_back(v);
+        }
+      }
+    }
+    m.kernels.push_back(k);
+  }
+  m.blobs.resize(2);
+  m.blobs[0].kind = "cubin";
+  m.blobs[1].kind = "ptx";
+  const std::vector<uint8_t> bytes =
+      serialize_pack(m, {bytes_of("\x7f" "ELF fake cubin"), bytes_of("//\n.version 8.7\n.target sm_90a\n")});
+  return Pack::from_bytes(bytes, "attention-test.tpack");
+}
+
+std::string error_of(const std::function<void()>& f, ErrorCode expected) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), expected) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error thrown";
+  return {};
+}
+
+class PluginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gpu_ = &reset_fake_gpu();
+    FakeGpu::set_current(gpu_->make_context(0));
+    pack_ = attention_pack();
+  }
+  PluginCore plugingen() { return PluginCore::create(pack_, "attn_plugingen", {{"sm_scale", 0.125}, {"num_heads", 4}}, fake_driver()); }
+  PluginCore native() { return PluginCore::create(pack_, "attn", {}, fake_driver()); }
+  FakeGpu* gpu_ = nullptr;
+  std::shared_ptr<const Pack> pack_;
+};
+
+TEST_F(PluginTest, DescribeListsInputsOutputsFieldsAndTactics) {
+  const PluginCore pg = plugingen();
+  const PluginDescription& d = pg.describe();
+  EXPECT_EQ(d.name, "attn_plugingen");
+  EXPECT_EQ(d.plugin_namespace, "tritonpack");
+  ASSERT_EQ(d.inputs.size(), 3u);
+  EXPECT_EQ(d.inputs[0].name, "Q");
+  ASSERT_EQ(d.outputs.size(), 3u);
+  EXPECT_EQ(d.outputs[1].name, "L");
+  ASSERT_EQ(d.fields.size(), 2u);
+  EXPECT_EQ(d.fields[0].name, "sm_scale");
+  EXPECT_EQ(d.fields[1].dtype, DType::kI32);
+  EXPECT_EQ(d.tactics, (std::vector<std::string>{"m128", "m64"}));
+  const PluginCore nat = native();
+  const PluginDescription& n = nat.describe();
+  EXPECT_EQ(n.name, "tritonpack_fmha");
+  EXPECT_EQ(n.outputs.size(), 1u);
+  EXPECT_EQ(n.scratch.size(), 2u);
+  EXPECT_TRUE(n.fields[0].has_default);
+}
+
+TEST_F(PluginTest, PluginGenRulesGiveShapesAndDimArgs) {
+  PluginCore p = plugingen();
+  const std::vector<Shape> in{{2, 4, 100, 64}, {2, 4, 100, 64}, {2, 4, 100, 64}};
+  EXPECT_EQ(p.output_shapes(in), (std::vector<Shape>{{2, 4, 100, 64}, {2, 4, 100}, {2, 4, 100}}));
+  const PluginPlan plan = p.plan({{{DType::kFp16, in[0]}, {DType::kFp16, in[1]}, {DType::kFp16, in[2]}}});
+  EXPECT_EQ(plan.dim_args, (std::vector<std::pair<std::string, int64_t>>{{"batch_size", 2}, {"seq_len", 100}}));
+  EXPECT_EQ(plan.output_dtypes, (std::vector<DType>{DType::kFp16, DType::kFp32, DType::kFp32}));
+  EXPECT_EQ(plan.workspace_bytes, 0u);
+}
+
+TEST_F(PluginTest, NativeSpecPlacesScratchInTheWorkspaceAndPinsD) {
+  PluginCore p = native();
+  const Shape q{2, 3, 100, 128};
+  const PluginPlan plan = p.plan({{{DType::kBf16, q}, {DType::kBf16, q}, {DType::kBf16, q}}});
+  ASSERT_EQ(plan.scratch.size(), 2u);
+  EXPECT_EQ(plan.scratch[0].shape, (Shape{6, 100}));
+  EXPECT_EQ(plan.scratch[0].bytes, 6u * 100 * 4);
+  EXPECT_EQ(plan.scratch[1].offset, 2560u);  // 2400 rounded up to 256
+  EXPECT_EQ(plan.workspace_bytes, 2560u * 2);
+  ASSERT_EQ(plan.pinned.size(), 1u);
+  EXPECT_EQ(plan.pinned[0].name, "BLOCK_DMODEL");
+  EXPECT_EQ(plan.pinned[0].value, 128);
+  EXPECT_EQ(plan.output_dtypes, (std::vector<DType>{DType::kBf16}));
+}
+
+TEST_F(PluginTest, SymbolicShapesAgreeWithConcreteShapes) {
+  for (const char* kernel : {"attn_plugingen", "attn"}) {
+    PluginCore p = std::string(kernel) == "attn" ? native() : plugingen();
+    symbolic::TextBuilder text;
+    const std::vector<std::vector<std::string>> dims(3, std::vector<std::string>{"b", "h", "s", "d"});
+    const auto sym = p.symbolic_output_shapes<std::string>(text, dims);
+    const std::vector<Shape> concrete = p.output_shapes(std::vector<Shape>(3, Shape{2, 3, 77, 64}));
+    ASSERT_EQ(sym.size(), concrete.size());
+    for (size_t o = 0; o < sym.size(); ++o) {
+      ASSERT_EQ(sym[o].size(), concrete[o].size());
+      for (size_t i = 0; i < sym[o].size(); ++i) {
+        const int64_t v = expr::Expr::parse(sym[o][i]).eval([](std::string_view n, int64_t& x) {
+          x = n == "b" ? 2 : n == "h" ? 3 : n == "s" ? 77 : 64;
+          return true;
+        });
+        EXPECT_EQ(v, concrete[o][i]) << kernel << " output " << o << " dim " << i << ": " << sym[o][i];
+      }
+    }
+  }
+}
+
+TEST_F(PluginTest, SupportsAnswersFromTheVariants) {
+  PluginCore p = native();
+  const DType fp16 = DType::kFp16, bf16 = DType::kBf16, fp32 = DType::kFp32;
+  EXPECT_TRUE(p.supports(0, std::vector<DType>{fp16}));
+  EXPECT_TRUE(p.supports(0, std::vector<DType>{bf16}));
+  EXPECT_FALSE(p.supports(0, std::vector<DType>{fp32}));
+  EXPECT_TRUE(p.supports(1, std::vector<DType>{fp16, fp16}));
+  EXPECT_FALSE(p.supports(1, std::vector<DType>{fp16, bf16}));  // K must match Q
+  EXPECT_TRUE(p.supports(3, std::vector<DType>{bf16, bf16, bf16, bf16}));
+  EXPECT_FALSE(p.supports(4, std::vector<DType>{bf16, bf16, bf16, bf16, bf16}));  // only 4 positions
+  EXPECT_EQ(p.output_dtypes(std::vector<DType>{fp16, fp16, fp16}), (std::vector<DType>{fp16}));
+}
+
+TEST_F(PluginTest, BadInputsAreRejectedWithClearErrors) {
+  PluginCore p = native();
+  const Shape q{2, 3, 100, 64};
+  const TensorDesc good{DType::kFp16, q, {}};
+  auto plan_with = [&](TensorDesc a, TensorDesc b, TensorDesc c) { (void)p.plan({{a, b, c}}); };
+  EXPECT_NE(error_of([&] { plan_with({DType::kFp16, {2, 3, 100}}, good, good); }, ErrorCode::kShape)
+                .find("input 'Q' has shape 2x3x100 (rank 3)"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { plan_with(good, {DType::kFp16, {2, 3, 99, 64}}, good); }, ErrorCode::kShape)
+                .find("input 'K' dim 2 is 99 but 'Q' dim 2 is 100 (both are 'S')"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { plan_with(good, {DType::kBf16, q}, good); }, ErrorCode::kInvalidArgument)
+                .find("input 'K' is bf16 but 'Q' is fp16 (both have dtype T)"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { plan_with({DType::kFp32, q}, good, good); }, ErrorCode::kInvalidArgument)
+                .find("takes fp16, bf16 there"),
+            std::string::npos);
+  const Shape d96{2, 3, 100, 96};
+  EXPECT_NE(error_of([&] { plan_with({DType::kFp16, d96}, {DType::kFp16, d96}, {DType::kFp16, d96}); }, ErrorCode::kShape)
+                .find("no compiled variant fits these inputs (constraints: D == BLOCK_DMODEL with D = 96)"),
+            std::string::npos);
+  const Shape s0{2, 3, 0, 64};
+  EXPECT_NE(error_of([&] { plan_with({DType::kFp16, s0}, {DType::kFp16, s0}, {DType::kFp16, s0}); }, ErrorCode::kShape)
+                .find("constraint 'S >= 1' does not hold (S = 0)"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { (void)p.plan({{good, good}}); }, ErrorCode::kInvalidArgument).find("takes 3 inputs (Q, K, V), got 2"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { (void)p.plan({{{DType::kFp16, {2, 3, -1, 64}}, good, good}}); }, ErrorCode::kShape).find("negative"),
+            std::string::npos);
+  // Fields.
+  EXPECT_NE(error_of([&] { (void)PluginCore::create(pack_, "attn", {{"scale", 1.0}}); }, ErrorCode::kInvalidArgument)
+                .find("has no field 'scale' (fields: sm_scale)"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { (void)PluginCore::create(pack_, "attn_plugingen", {{"sm_scale", 1.0}}); }, ErrorCode::kInvalidArgument)
+                .find("needs field 'num_heads' (i32), which has no default"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { (void)PluginCore::create(pack_, "attn_plugingen", {{"sm_scale", 1.0}, {"num_heads", 2.5}}); },
+                     ErrorCode::kInvalidArgument)
+                .find("not a finite i32"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { p.set_tactic(3); }, ErrorCode::kInvalidArgument).find("has tactics 1..2 (0 = any), got 3"),
+            std::string::npos);
+}
+
+TEST_F(PluginTest, KernelsThatCannotBePluginsSayWhatToAdd) {
+  // vector-add style kernel with no dims: its output has no shape and its scalar no value.
+  EXPECT_NE(error_of([&] { (void)PluginCore::create(runtime_test_pack(), "axpy"); }, ErrorCode::kInvalidArgument)
+                .find("scalar 'n' gets no value: make it a field (field = true), a dim-size argument"),
+            std::string::npos);
+}
+
+TEST_F(PluginTest, EnqueueValidatesThenLaunchesWithScratchInTheWorkspace) {
+  PluginCore p = native();
+  p.set_tactic(2);  // config m64
+  gpu_->params_to_record = 12;
+  const Shape q{2, 3, 100, 64};
+  const CUdeviceptr base = 0x7100'0000'0000ull;
+  std::vector<TensorRef> in{{base, {DType::kFp16, q, {}}}, {base + 0x100000, {DType::kFp16, q, {}}},
+                            {base + 0x200000, {DType::kFp16, q, {}}}};
+  std::vector<TensorRef> out{{base + 0x300000, {DType::kFp16, q, {}}}};
+  const CUdeviceptr ws = base + 0x400000;
+  const size_t ws_size = p.workspace_size({{in[0].desc, in[1].desc, in[2].desc}});
+  p.enqueue(in, out, ws, ws_size, reinterpret_cast<CUstream>(0x77));
+  ASSERT_EQ(gpu_->launches.size(), 1u);
+  const FakeLaunch& l = gpu_->launches[0];
+  EXPECT_EQ(l.grid[0], 1u);      // (100 + 127) / 128: the spec's grid
+  EXPECT_EQ(l.grid[1], 6u);      // batch_size * num_heads
+  EXPECT_EQ(l.params[0], base + 0x300000);  // Out
+  EXPECT_EQ(l.params[1], ws);               // L at the workspace's start
+  EXPECT_EQ(l.params[2], ws + 2560);        // M after L, 256-aligned
+  EXPECT_EQ(l.params[3], base);             // Q
+  float scale;
+  const uint32_t bits = static_cast<uint32_t>(l.params[6]);
+  std::memcpy(&scale, &bits, 4);
+  EXPECT_EQ(scale, 0.125f);  // the field's default
+  EXPECT_EQ(static_cast<uint32_t>(l.params[7]), 2u);    // batch_size
+  EXPECT_EQ(static_cast<uint32_t>(l.params[8]), 3u);    // num_heads
+  EXPECT_EQ(static_cast<uint32_t>(l.params[9]), 100u);  // seq_len
+
+  // Every kind of bad call, each refused before anything launches.
+  auto bad = [&](std::vector<TensorRef> i, std::vector<TensorRef> o, CUdeviceptr w, size_t n, ErrorCode code,
+                 const std::string& text) {
+    EXPECT_NE(error_of([&] { p.enqueue(i, o, w, n, nullptr); }, code).find(text), std::string::npos) << text;
+  };
+  auto with = [](std::vector<TensorRef> v, size_t i, auto change) {
+    change(v[i]);
+    return v;
+  };
+  bad(in, with(out, 0, [](TensorRef& t) { t.desc.shape[3] = 32; }), ws, ws_size, ErrorCode::kShape,
+      "output 'Out' has shape 2x3x100x32, expected 2x3x100x64");
+  bad(in, with(out, 0, [](TensorRef& t) { t.desc.dtype = DType::kBf16; }), ws, ws_size, ErrorCode::kInvalidArgument,
+      "output 'Out' is bf16, expected fp16");
+  bad(with(in, 1, [](TensorRef& t) { t.desc.strides = {19200, 6400, 1, 100}; }), out, ws, ws_size,
+      ErrorCode::kInvalidArgument, "input 'K' is not contiguous");
+  bad(with(in, 2, [](TensorRef& t) { t.data = 0; }), out, ws, ws_size, ErrorCode::kInvalidArgument,
+      "input 'V' is a null pointer");
+  bad(with(in, 0, [](TensorRef& t) { t.data += 1; }), out, ws, ws_size, ErrorCode::kInvalidArgument,
+      "input 'Q' address is not aligned");
+  bad(in, out, ws, ws_size - 1, ErrorCode::kInvalidArgument, "needs 5120 bytes of workspace for these shapes, got 5119");
+  bad(in, out, ws + 8, ws_size, ErrorCode::kInvalidArgument, "needs a 256-byte aligned workspace");
+  bad(in, {}, ws, ws_size, ErrorCode::kInvalidArgument, "has 1 outputs, got 0");
+  EXPECT_EQ(gpu_->launches.size(), 1u);
+}
+
+TEST_F(PluginTest, SerializedPluginIsSelfContainedAndChecked) {
+  PluginCore p = PluginCore::create(pack_, "attn_plugingen", {{"sm_scale", 0.25}, {"num_heads", 8}}, fake_driver());
+  p.set_tactic(2);
+  const std::vector<uint8_t> bytes = p.serialize();
+  PluginCore q = PluginCore::deserialize(bytes, fake_driver());
+  EXPECT_EQ(q.tactic(), 2);
+  EXPECT_EQ(q.describe().name, "attn_plugingen");
+  const PluginPlan plan = q.plan({{{DType::kFp16, {1, 8, 5, 64}}, {DType::kFp16, {1, 8, 5, 64}}, {DType::kFp16, {1, 8, 5, 64}}}});
+  EXPECT_EQ(plan.fields, (std::vector<std::pair<std::string, double>>{{"sm_scale", 0.25}, {"num_heads", 8}}));
+  EXPECT_EQ(q.serialize(), bytes);
+  PluginCore c = q.clone();
+  EXPECT_EQ(c.serialize(), bytes);
+  // Every truncation and a flipped byte in each header field fail cleanly.
+  for (size_t n = 0; n < 64; ++n) {
+    EXPECT_THROW(PluginCore::deserialize(std::span<const uint8_t>(bytes.data(), n)), Error) << n;
+  }
+  EXPECT_THROW(PluginCore::deserialize(std::span<const uint8_t>(bytes.data(), bytes.size() - 1)), Error);
+  std::vector<uint8_t> extra = bytes;
+  extra.push_back(0);
+  EXPECT_NE(error_of([&] { (void)PluginCore::deserialize(extra); }, ErrorCode::kCorruptPack).find("trailing bytes"),
+            std::string::npos);
+  for (size_t i = 0; i < 80; ++i) {
+    std::vector<uint8_t> flipped = bytes;
+    flipped[i] ^= 0x5a;
+    try {
+      (void)PluginCore::deserialize(flipped, fake_driver());
+    } catch (const Error&) {
+      continue;  // refused: fine. Accepted only if the flip hit a field value's bits.
+    }
+  }
+  std::vector<uint8_t> bad_pack = bytes;
+  bad_pack[bytes.size() - 10] ^= 0xff;  // inside the pack: its checksums catch it
+  EXPECT_THROW(PluginCore::deserialize(bad_pack), Error);
+}
+
+}  // namespace
+}  // namespace tritonpack::testing
