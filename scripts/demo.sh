@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end: build tritonpack, compile the shipped Triton kernels (vector add,
-# softmax) into packs, inspect them, and launch them from C++ on a GPU when there is one.
+# softmax, fused attention) into packs, inspect them, convert TensorRT-LLM PluginGen's FMHA config
+# and ask the plugin core what its shape rules mean, and launch from C++ on a GPU when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,6 +15,16 @@ for k in vector_add softmax; do
 done
 echo "== tritonpack inspect build/packs/softmax.tpack"
 build/tritonpack inspect build/packs/softmax.tpack
+echo "== tritonpack import-plugingen tests/plugingen/fmha_kernel_config.py -o build/packs/fmha_plugingen.toml"
+build/tritonpack import-plugingen tests/plugingen/fmha_kernel_config.py -o build/packs/fmha_plugingen.toml
+build/tritonpack compile build/packs/fmha_plugingen.toml -o build/packs/fmha_plugingen.tpack
+echo "== tritonpack shapes build/packs/fmha_plugingen.tpack -i Q=2x4x1000x64 ... (no GPU needed)"
+build/tritonpack shapes build/packs/fmha_plugingen.tpack -i Q=2x4x1000x64 -i K=2x4x1000x64 -i V=2x4x1000x64 \
+  -p sm_scale=0.125 -p num_heads=4
+echo "== tritonpack compile kernels/fmha/fmha.toml (tritonpack's own attention spec: L and M in the workspace)"
+build/tritonpack compile kernels/fmha/fmha.toml -o build/packs/fmha.tpack
+build/tritonpack shapes build/packs/fmha.tpack -i Q=1x8x4096x128:bf16 -i K=1x8x4096x128:bf16 \
+  -i V=1x8x4096x128:bf16 -p sm_scale=0.0884
 set +e
 echo "== tritonpack run build/packs/vector_add.tpack -t T=fp16 -a n_elements=1000003 --bench 100"
 build/tritonpack run build/packs/vector_add.tpack -t T=fp16 -a n_elements=1000003 --bench 100

@@ -13,9 +13,16 @@ status=0
 step() { echo; echo "=== $*"; }
 step "device"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/device.txt"
 step "compile shipped kernels"
-for k in vector_add softmax; do
+for k in vector_add softmax fmha; do
   "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
+# TensorRT-LLM PluginGen's FMHA config: converted, compiled, and asked what its rules mean.
+"$B/tritonpack" import-plugingen tests/plugingen/fmha_kernel_config.py -o "$B/packs/fmha_plugingen.toml" || status=1
+"$B/tritonpack" compile "$B/packs/fmha_plugingen.toml" -o "$B/packs/fmha_plugingen.tpack" || status=1
+"$B/tritonpack" shapes "$B/packs/fmha_plugingen.tpack" -i Q=2x4x1000x64 -i K=2x4x1000x64 -i V=2x4x1000x64 \
+  -p sm_scale=0.125 -p num_heads=4 2>&1 | tee "$OUT/shapes_plugingen.txt" || status=1
+"$B/tritonpack" shapes "$B/packs/fmha.tpack" -i Q=2x4x1000x128:bf16 -i K=2x4x1000x128:bf16 -i V=2x4x1000x128:bf16 \
+  -p sm_scale=0.088 2>&1 | tee "$OUT/shapes_fmha.txt" || status=1
 "$B/tritonpack" inspect --registers "$B/packs/vector_add.tpack" > "$OUT/inspect_vector_add.txt" 2>&1 || status=1
 "$B/tritonpack" inspect --registers "$B/packs/softmax.tpack" > "$OUT/inspect_softmax.txt" 2>&1 || status=1
 step "unit tests"; "$B/tests/tritonpack_unit_tests" > "$OUT/unit_tests.log" 2>&1 || status=1; tail -3 "$OUT/unit_tests.log"

@@ -25,6 +25,7 @@ namespace tritonpack::driver {
   X(cuDeviceGetName)                   \
   X(cuDevicePrimaryCtxRetain)          \
   X(cuDevicePrimaryCtxRelease)         \
+  X(cuDevicePrimaryCtxGetState)        \
   X(cuCtxGetCurrent)                   \
   X(cuCtxSetCurrent)                   \
   X(cuCtxGetDevice)                    \

@@ -126,7 +126,8 @@ PluginCore PluginCore::create(std::shared_ptr<const Pack> pack, std::string_view
   if (!pack) throw Error(ErrorCode::kInvalidArgument, "PluginCore::create needs a pack (got null)");
   auto state = std::make_unique<State>(pack, kernel, driver);
   const PluginDescription& d = state->model.description;
-  for (const auto& [name, value] : fields) {
+  for (const auto& field : fields) {
+    const std::string& name = field.first;
     auto it = std::find_if(d.fields.begin(), d.fields.end(), [&](const PluginFieldInfo& f) { return f.name == name; });
     if (it == d.fields.end()) {
       std::string names;
@@ -258,7 +259,9 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
                                          " wants " + std::to_string(fixed.second));
     }
   }
-  for (const auto& [in, rep] : sp.repeated_dims) {
+  for (const auto& repeated : sp.repeated_dims) {
+    const uint32_t in = repeated.first;
+    const auto& rep = repeated.second;
     const int64_t got = inputs[in].shape[rep.first], want = scope.values[rep.second];
     if (got != want) {
       const ShapeProgram::DimName& first =

@@ -32,6 +32,7 @@ struct ContextState {
   CUcontext context = nullptr;
   unsigned long long context_id = 0;
   CUdevice device = 0;
+  bool primary = false;  // the device's primary context (it resets when released to zero)
   DevicePlan plan;
   std::array<int64_t, 3> max_grid{};
   std::unique_ptr<std::atomic<CUfunction>[]> functions;
@@ -111,6 +112,17 @@ struct Kernel::State {
     state->context = ctx;
     state->context_id = id;
     TRITONPACK_CU(d, cuCtxGetDevice(&state->device), where());
+    // Whether ctx is the device's primary context: retaining an active primary context and
+    // releasing it again leaves its reference count as it was.
+    unsigned int flags = 0;
+    int active = 0;
+    TRITONPACK_CU(d, cuDevicePrimaryCtxGetState(state->device, &flags, &active), where());
+    if (active != 0) {
+      CUcontext primary = nullptr;
+      TRITONPACK_CU(d, cuDevicePrimaryCtxRetain(&primary, state->device), where());
+      TRITONPACK_CU(d, cuDevicePrimaryCtxRelease(state->device), where());
+      state->primary = primary == ctx;
+    }
     auto attribute = [&](CUdevice_attribute a, const char* name) {
       int value = 0;
       TRITONPACK_CU(d, cuDeviceGetAttribute(&value, a, state->device),
@@ -469,6 +481,20 @@ void Kernel::unload() {
   };
   std::vector<std::unique_ptr<ContextState>> kept;  // contexts to retry on the next unload
   for (auto& cs : s.contexts) {
+    if (cs->primary) {
+      // A primary context released to zero by its last user is reset: its modules are gone
+      // although its handle still pushes. Unloading them would be seed 01's double unload (seen
+      // on two H200s: cuModuleUnload -> CUDA_ERROR_INVALID_HANDLE).
+      unsigned int flags = 0;
+      int active = 0;
+      const CUresult state = d.api().cuDevicePrimaryCtxGetState(cs->device, &flags, &active);
+      if ((state == CUDA_SUCCESS && active == 0) || state == CUDA_ERROR_DEINITIALIZED) continue;
+      if (state != CUDA_SUCCESS) {
+        note(state, "cuDevicePrimaryCtxGetState");
+        kept.push_back(std::move(cs));
+        continue;
+      }
+    }
     const CUresult pushed = d.api().cuCtxPushCurrent(cs->context);
     if (pushed == CUDA_ERROR_INVALID_CONTEXT || pushed == CUDA_ERROR_CONTEXT_IS_DESTROYED ||
         pushed == CUDA_ERROR_DEINITIALIZED) {
@@ -478,6 +504,23 @@ void Kernel::unload() {
     }
     if (pushed != CUDA_SUCCESS) {
       note(pushed, "cuCtxPushCurrent");
+      kept.push_back(std::move(cs));
+      continue;
+    }
+    // A primary context reset and retained again since is a new incarnation with a new id: the
+    // modules recorded here went with the old one.
+    unsigned long long id = 0;
+    const CUresult identified = d.api().cuCtxGetId(cs->context, &id);
+    if (identified == CUDA_ERROR_INVALID_CONTEXT || identified == CUDA_ERROR_CONTEXT_IS_DESTROYED ||
+        (identified == CUDA_SUCCESS && id != cs->context_id)) {
+      CUcontext popped = nullptr;
+      note(d.api().cuCtxPopCurrent(&popped), "cuCtxPopCurrent");
+      continue;
+    }
+    if (identified != CUDA_SUCCESS) {
+      note(identified, "cuCtxGetId");
+      CUcontext popped = nullptr;
+      note(d.api().cuCtxPopCurrent(&popped), "cuCtxPopCurrent");
       kept.push_back(std::move(cs));
       continue;
     }

@@ -21,6 +21,14 @@ std::string shape_text(const Shape& shape) {
   throw Error(ErrorCode::kShape, "rule '" + rule.source() + "': " + what);
 }
 
+// A rule's expressions are sums: a comparison at the top needs its parentheses back.
+std::string sum_text(const expr::Expr& e) {
+  const expr::Node& root = e.root();
+  const bool comparison = root.kind == expr::Node::Kind::kIn ||
+                          (root.kind == expr::Node::Kind::kBinary && root.op >= expr::BinaryOp::kEq);
+  return comparison ? "(" + e.to_string() + ")" : e.to_string();
+}
+
 }  // namespace
 
 bool TensorPattern::has_rest() const {
@@ -42,14 +50,14 @@ std::string Rule::to_string() const {
     }
     out += "]";
   }
-  if (kind_ == Kind::kDimSize) return out + " : " + value_.to_string() + " -> " + target_;
+  if (kind_ == Kind::kDimSize) return out + " : " + sum_text(value_) + " -> " + target_;
   out += " -> ";
   for (size_t i = 0; i < outputs_.size(); ++i) {
     if (i) out += ", ";
     out += outputs_[i].tensor + "[";
     for (size_t d = 0; d < outputs_[i].dims.size(); ++d) {
       if (d) out += ", ";
-      out += outputs_[i].dims[d].rest ? "*" : outputs_[i].dims[d].size.to_string();
+      out += outputs_[i].dims[d].rest ? "*" : sum_text(outputs_[i].dims[d].size);
     }
     out += "]";
   }

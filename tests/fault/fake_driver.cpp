@@ -65,12 +65,34 @@ CUresult fake_cuDeviceGetName(char* name, int len, CUdevice) {
   std::strncpy(name, "Fake GPU", static_cast<size_t>(len));
   return CUDA_SUCCESS;
 }
+// One primary context per device, reference counted; released to zero it is reset (modules
+// gone, inactive), and retained again it is a new incarnation (same handle, new id).
 CUresult fake_cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice d) {
   FAKE_ENTRY(cuDevicePrimaryCtxRetain)
-  *ctx = gpu->make_context(d);
+  auto& p = gpu->primaries[d];
+  if (p.context == nullptr) {
+    p.context = gpu->make_context(d);
+  } else if (p.refs == 0) {
+    gpu->contexts[p.context].alive = true;
+    gpu->contexts[p.context].id += 1000;
+  }
+  ++p.refs;
+  *ctx = p.context;
   return CUDA_SUCCESS;
 }
-CUresult fake_cuDevicePrimaryCtxRelease(CUdevice) { FAKE_ENTRY(cuDevicePrimaryCtxRelease) return CUDA_SUCCESS; }
+CUresult fake_cuDevicePrimaryCtxRelease(CUdevice d) {
+  FAKE_ENTRY(cuDevicePrimaryCtxRelease)
+  auto& p = gpu->primaries[d];
+  if (p.refs == 0) return CUDA_ERROR_INVALID_CONTEXT;
+  if (--p.refs == 0) gpu->reset_primary_context(p.context);
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuDevicePrimaryCtxGetState(CUdevice d, unsigned int* flags, int* active) {
+  FAKE_ENTRY(cuDevicePrimaryCtxGetState)
+  *flags = 0;
+  *active = gpu->primaries[d].refs > 0 ? 1 : 0;
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuCtxGetCurrent(CUcontext* ctx) { FAKE_ENTRY(cuCtxGetCurrent) *ctx = current; return CUDA_SUCCESS; }
 CUresult fake_cuCtxSetCurrent(CUcontext ctx) { FAKE_ENTRY(cuCtxSetCurrent) current = ctx; return CUDA_SUCCESS; }
 CUresult fake_cuCtxGetDevice(CUdevice* d) {
@@ -218,6 +240,12 @@ CUcontext FakeGpu::make_context(int device) {
   auto ctx = reinterpret_cast<CUcontext>(next_handle += 0x10);
   contexts[ctx] = Context{static_cast<unsigned long long>(contexts.size() + 1), device, true};
   return ctx;
+}
+
+void FakeGpu::reset_primary_context(CUcontext ctx) {
+  const CUcontext was_current = current;
+  destroy_context(ctx);  // modules gone; the handle stays (alive = false until retained again)
+  current = was_current;
 }
 
 void FakeGpu::destroy_context(CUcontext ctx) {

@@ -69,6 +69,13 @@ struct FakeGpu {
 
   CUcontext make_context(int device);  // creates and returns a live context
   void destroy_context(CUcontext ctx);  // modules in it vanish, like the real driver
+  // What releasing a primary context to zero does: its modules vanish; the handle stays.
+  void reset_primary_context(CUcontext ctx);
+  struct Primary {
+    CUcontext context = nullptr;
+    int refs = 0;
+  };
+  std::map<CUdevice, Primary> primaries;
   static void set_current(CUcontext ctx);
   size_t live_modules() const { return modules.size(); }
   size_t live_allocations() const { return allocations.size(); }

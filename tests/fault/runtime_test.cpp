@@ -197,6 +197,31 @@ TEST_F(RuntimeTest, DestroyedContextIsSkippedAtUnload) {
   EXPECT_EQ(gpu_->live_modules(), 0u);
 }
 
+// Seen on two H200s: a test released GPU 1's primary context, which reset it, and unload then
+// called cuModuleUnload on a module that had gone with it (CUDA_ERROR_INVALID_HANDLE).
+TEST_F(RuntimeTest, ResetPrimaryContextIsNotUnloadedTwice) {
+  const auto& api = fake_driver()->api();
+  CUcontext primary = nullptr;
+  ASSERT_EQ(api.cuDevicePrimaryCtxRetain(&primary, 0), CUDA_SUCCESS);
+  FakeGpu::set_current(primary);
+  Kernel k(pack_, "axpy", fake_driver());
+  auto args = axpy_args(DType::kFp16, 64);
+  k.launch(args, nullptr);
+  ASSERT_EQ(api.cuDevicePrimaryCtxRelease(0), CUDA_SUCCESS);  // the last user: reset
+  EXPECT_EQ(gpu_->live_modules(), 0u);
+  EXPECT_NO_THROW(k.unload());  // the fake answers a stale module with INVALID_HANDLE
+  ASSERT_EQ(api.cuDevicePrimaryCtxRetain(&primary, 0), CUDA_SUCCESS);  // a new incarnation
+  k.launch(args, nullptr);
+  EXPECT_EQ(gpu_->live_modules(), 1u);
+  ASSERT_EQ(api.cuDevicePrimaryCtxRelease(0), CUDA_SUCCESS);
+  ASSERT_EQ(api.cuDevicePrimaryCtxRetain(&primary, 0), CUDA_SUCCESS);  // and another
+  EXPECT_NO_THROW(k.unload());  // the old incarnation's module is not unloaded again
+  k.launch(args, nullptr);
+  EXPECT_NO_THROW(k.unload());
+  EXPECT_EQ(gpu_->live_modules(), 0u);
+  ASSERT_EQ(api.cuDevicePrimaryCtxRelease(0), CUDA_SUCCESS);
+}
+
 TEST_F(RuntimeTest, SharedMemoryClustersAndScratch) {
   Kernel k(pack_, "heavy", fake_driver());
   gpu_->params_to_record = 4;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compiles a shipped kernel spec into a pack for the tests; exit 77 (skipped) without Triton.
-set -u
+# A PluginGen kernel config (.py) is first converted with `tritonpack import-plugingen`.
+set -eu
 cli=$1 spec=$2 out=$3
 python=${TRITONPACK_PYTHON:-python3}
 if ! "$python" -c 'import importlib.metadata as m; m.version("triton")' >/dev/null 2>&1; then
@@ -8,4 +9,8 @@ if ! "$python" -c 'import importlib.metadata as m; m.version("triton")' >/dev/nu
   exit 77
 fi
 mkdir -p "$(dirname "$out")"
+if [[ $spec == *.py ]]; then
+  "$cli" import-plugingen "$spec" -o "${out%.tpack}.toml"
+  spec=${out%.tpack}.toml
+fi
 exec "$cli" compile "$spec" -o "$out"

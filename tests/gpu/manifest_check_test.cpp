@@ -8,6 +8,7 @@
 
 #include "gpu/test_paths.h"
 #include "tritonpack/pack.h"
+#include "tritonpack/plugin.h"
 #include "tritonpack/runtime.h"
 #include "tritonpack/spec.h"
 
@@ -60,6 +61,48 @@ TEST(ShippedPacks, SoftmaxScaleIsAFourByteFloat) {
     }
     EXPECT_TRUE(found);
   }
+}
+
+}  // namespace
+}  // namespace tritonpack
+
+namespace tritonpack {
+namespace {
+
+TEST(ShippedPacks, FmhaHoldsEveryPlannedVariant) { check_against_spec("fmha"); }
+
+// What PluginGen's FMHA rules mean, computed from the converted and compiled pack (no GPU).
+TEST(ShippedPacks, PluginGenFmhaShapesDimArgsAndGrid) {
+  auto pack = shipped("fmha_plugingen");
+  if (!pack) GTEST_SKIP() << "no pack fmha_plugingen (Triton missing: compile fixture skipped)";
+  PluginCore core = PluginCore::create(pack, "fused_attention_kernel", {{"sm_scale", 0.125}, {"num_heads", 4}});
+  const TensorDesc q{DType::kFp16, {2, 4, 200, 64}, {}};
+  const PluginPlan plan = core.plan({{q, q, q}});
+  EXPECT_EQ(plan.output_shapes, (std::vector<Shape>{{2, 4, 200, 64}, {2, 4, 200}, {2, 4, 200}}));
+  EXPECT_EQ(plan.dim_args, (std::vector<std::pair<std::string, int64_t>>{{"batch_size", 2}, {"seq_len", 200}}));
+  EXPECT_EQ(plan.workspace_bytes, 0u);
+  std::vector<Arg> args = plan.args;
+  for (Arg& a : args) {
+    if (a.kind == Arg::Kind::kTensor) a.pointer = 0x10000;
+  }
+  Kernel kernel(pack, "fused_attention_kernel");
+  const Selection sel = kernel.select_for_arch(args, 90);
+  EXPECT_EQ(sel.grid, (std::array<int64_t, 3>{2, 8, 1}));  // (200 + 127) / 128, 2 * 4, 1
+  ASSERT_NE(sel.variant, nullptr);
+  EXPECT_FALSE(sel.uses_ptx);
+  // seq_len 200 is not a multiple of 16: the plain variant; 256 is: the specialized one.
+  auto seq_div = [](const VariantInfo& v) {
+    for (const KernelArg& a : v.args) {
+      if (a.name == "seq_len") return a.divisibility;
+    }
+    return 0u;
+  };
+  EXPECT_EQ(seq_div(*sel.variant), 1u);
+  for (Arg& a : args) {
+    if (a.kind == Arg::Kind::kInt && a.int_value == 200) a.int_value = 256;
+  }
+  EXPECT_EQ(seq_div(*kernel.select_for_arch(args, 90).variant), 16u);
+  EXPECT_TRUE(kernel.select_for_arch(args, 80).variant != nullptr);
 }
 
 }  // namespace

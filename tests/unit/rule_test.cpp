@@ -62,7 +62,9 @@ TEST(RuleTest, KindsAndParts) {
 TEST(RuleTest, CanonicalTextRoundTrips) {
   for (const char* text : {"Q[*] -> Out[*]", "Q[m,n,k,*] -> L[m,n,k]", "Q[m,n,k,*] : k -> seq_len",
                            "A[m,k],B[k,n]->C[m,n]", "X[a, 3, *] -> Y[a*2+1, *, max(a, 8) /// 4]",
-                           "S[] -> T[]", "Q[b, *, d] : b * d % 7 -> n"}) {
+                           "S[] -> T[]", "Q[b, *, d] : b * d % 7 -> n",
+                           // Found by rule_fuzz: a parenthesised comparison must keep its parentheses.
+                           "Q[b,h,s,d] : (s == U) -> g", "X[a] -> Y[(a in {1, 2}), (a < 3) * 4]"}) {
     const Rule rule = Rule::parse(text);
     const std::string canonical = rule.to_string();
     EXPECT_EQ(Rule::parse(canonical).to_string(), canonical) << text;

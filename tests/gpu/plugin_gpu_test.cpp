@@ -1,0 +1,210 @@
+// GPU tests of the plugin core with the fused attention kernel (kernels/fmha): the PluginGen FMHA
+// config converted by import-plugingen, and tritonpack's own spec with L and M as workspace
+// scratch. Fresh random inputs, poisoned outputs, a double-precision causal-attention reference,
+// and the plugin's launch compared bit for bit with a direct Kernel launch.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "gpu/gpu_fixture.h"
+#include "runtime/args.h"
+#include "tools/device.h"
+#include "tritonpack/plugin.h"
+
+namespace tritonpack {
+namespace {
+
+struct Problem {
+  int64_t b, h, s, d;
+  int64_t elements() const { return b * h * s * d; }
+  Shape shape() const { return {b, h, s, d}; }
+};
+
+float from_bits(uint16_t bits, DType t) {
+  return t == DType::kFp16 ? runtime::fp16_bits_to_float(bits) : runtime::bf16_bits_to_float(bits);
+}
+uint16_t to_bits(float v, DType t) {
+  return t == DType::kFp16 ? runtime::float_to_fp16_bits(v) : runtime::float_to_bf16_bits(v);
+}
+
+// Causal attention in double: out[b,h,i,:] = softmax_j<=i(q_i . k_j * scale) v_j, with the row max
+// M and the sum of exp(s - M) L as the kernel stores them.
+void reference(const Problem& p, const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+               double scale, std::vector<double>& out, std::vector<double>& l, std::vector<double>& m) {
+  out.assign(static_cast<size_t>(p.elements()), 0);
+  l.assign(static_cast<size_t>(p.b * p.h * p.s), 0);
+  m.assign(l.size(), 0);
+  std::vector<double> scores(static_cast<size_t>(p.s));
+  for (int64_t bh = 0; bh < p.b * p.h; ++bh) {
+    const size_t base = static_cast<size_t>(bh * p.s * p.d);
+    for (int64_t i = 0; i < p.s; ++i) {
+      double mx = -INFINITY;
+      for (int64_t j = 0; j <= i; ++j) {
+        double dot = 0;
+        for (int64_t x = 0; x < p.d; ++x) dot += double(q[base + i * p.d + x]) * double(k[base + j * p.d + x]);
+        scores[static_cast<size_t>(j)] = dot * scale;
+        mx = std::max(mx, scores[static_cast<size_t>(j)]);
+      }
+      double sum = 0;
+      for (int64_t j = 0; j <= i; ++j) sum += std::exp(scores[static_cast<size_t>(j)] - mx);
+      for (int64_t j = 0; j <= i; ++j) {
+        const double w = std::exp(scores[static_cast<size_t>(j)] - mx) / sum;
+        for (int64_t x = 0; x < p.d; ++x) out[base + i * p.d + x] += w * double(v[base + j * p.d + x]);
+      }
+      l[static_cast<size_t>(bh * p.s + i)] = sum;
+      m[static_cast<size_t>(bh * p.s + i)] = mx;
+    }
+  }
+}
+
+class PluginGpu : public Gpu {
+ protected:
+  // Random inputs of dtype t, rounded to t so the reference sees exactly what the GPU sees.
+  std::vector<float> random_input(const Problem& p, DType t, tools::DeviceBuffer& buffer) {
+    std::vector<float> values(static_cast<size_t>(p.elements()));
+    std::vector<uint16_t> bits(values.size());
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (size_t i = 0; i < values.size(); ++i) {
+      bits[i] = to_bits(dist(rng_), t);
+      values[i] = from_bits(bits[i], t);
+    }
+    buffer = tools::DeviceBuffer(device_->driver(), bits.size() * 2 + 256);
+    buffer.upload(bits.data(), bits.size() * 2);
+    return values;
+  }
+  std::vector<float> download_half(const tools::DeviceBuffer& buffer, size_t n, DType t) {
+    std::vector<uint16_t> bits(n);
+    buffer.download(bits.data(), n * 2);
+    std::vector<float> out(n);
+    for (size_t i = 0; i < n; ++i) out[i] = from_bits(bits[i], t);
+    return out;
+  }
+  std::vector<float> download_f32(const tools::DeviceBuffer& buffer, size_t n, size_t offset_bytes = 0) {
+    std::vector<float> all((offset_bytes + n * 4) / 4);
+    buffer.download(all.data(), all.size() * 4);
+    return std::vector<float>(all.begin() + static_cast<ptrdiff_t>(offset_bytes / 4), all.end());
+  }
+  // Largest |got - want| / (atol + rtol |want|); <= 1 passes. NaN (a poisoned value left) fails.
+  static double worst(const std::vector<float>& got, const std::vector<double>& want, double atol, double rtol) {
+    double w = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (!std::isfinite(got[i])) return INFINITY;
+      w = std::max(w, std::abs(double(got[i]) - want[i]) / (atol + rtol * std::abs(want[i])));
+    }
+    return w;
+  }
+  std::mt19937 rng_{std::random_device{}()};
+};
+
+TEST_F(PluginGpu, PluginGenFmhaConfigRunsThroughThePluginCore) {
+  auto p = pack("fmha_plugingen");
+  for (const Problem pr : {Problem{2, 3, 128, 64}, Problem{1, 2, 77, 64}, Problem{2, 2, 1, 64}, Problem{1, 4, 300, 64}}) {
+    const double scale = 1.0 / std::sqrt(64.0);
+    PluginCore core = PluginCore::create(p, "fused_attention_kernel", {{"sm_scale", scale}, {"num_heads", double(pr.h)}});
+    tools::DeviceBuffer q, k, v;
+    const auto hq = random_input(pr, DType::kFp16, q), hk = random_input(pr, DType::kFp16, k),
+               hv = random_input(pr, DType::kFp16, v);
+    const size_t rows = static_cast<size_t>(pr.b * pr.h * pr.s);
+    tools::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2), l(device_->driver(), rows * 4),
+        m(device_->driver(), rows * 4);
+    for (auto* b : {&out, &l, &m}) b->fill(0xff);  // NaN everywhere until the kernel writes
+    const TensorDesc in_desc{DType::kFp16, pr.shape(), {}};
+    const Shape rows_shape{pr.b, pr.h, pr.s};
+    std::vector<TensorRef> inputs{{q.get(), in_desc}, {k.get(), in_desc}, {v.get(), in_desc}};
+    std::vector<TensorRef> outputs{{out.get(), in_desc}, {l.get(), {DType::kFp32, rows_shape, {}}},
+                                   {m.get(), {DType::kFp32, rows_shape, {}}}};
+    tools::Stream stream(device_->driver());
+    core.enqueue(inputs, outputs, 0, 0, stream.get());
+    stream.synchronize();
+    std::vector<double> ro, rl, rm;
+    reference(pr, hq, hk, hv, scale, ro, rl, rm);
+    const std::string what = "B=" + std::to_string(pr.b) + " H=" + std::to_string(pr.h) + " S=" + std::to_string(pr.s);
+    EXPECT_LE(worst(download_half(out, ro.size(), DType::kFp16), ro, 2e-3, 1e-2), 1.0) << what << " Out";
+    EXPECT_LE(worst(download_f32(l, rows), rl, 1e-4, 2e-3), 1.0) << what << " L";
+    EXPECT_LE(worst(download_f32(m, rows), rm, 1e-4, 2e-3), 1.0) << what << " M";
+
+    // The same launch done by hand through the runtime gives the same bits.
+    tools::DeviceBuffer out2(device_->driver(), out.size());
+    out2.fill(0xff);
+    const PluginPlan plan = core.plan({{in_desc, in_desc, in_desc}});
+    std::vector<Arg> args{Arg::tensor(out2.get(), DType::kFp16), Arg::tensor(l.get(), DType::kFp32),
+                          Arg::tensor(m.get(), DType::kFp32),    Arg::tensor(q.get(), DType::kFp16),
+                          Arg::tensor(k.get(), DType::kFp16),    Arg::tensor(v.get(), DType::kFp16),
+                          Arg::real(scale), Arg::integer(pr.b), Arg::integer(pr.h), Arg::integer(pr.s)};
+    ASSERT_EQ(plan.args.size(), args.size());
+    Kernel direct(p, "fused_attention_kernel");
+    direct.launch(args, stream.get());
+    stream.synchronize();
+    std::vector<uint16_t> a(ro.size()), b(ro.size());
+    out.download(a.data(), a.size() * 2);
+    out2.download(b.data(), b.size() * 2);
+    EXPECT_EQ(a, b) << what << ": the plugin and the direct launch differ";
+  }
+}
+
+TEST_F(PluginGpu, NativeFmhaSpecKeepsLAndMInTheWorkspace) {
+  auto p = pack("fmha");
+  int ran = 0;
+  for (DType t : {DType::kFp16, DType::kBf16}) {
+    for (int64_t d : {64, 128}) {
+      for (int32_t tactic : {1, 2}) {
+        const Problem pr{2, 2, d == 64 ? 200 : 129, d};
+        const double scale = 1.0 / std::sqrt(double(d));
+        PluginCore core = PluginCore::create(p, "fmha", {{"sm_scale", scale}});
+        core.set_tactic(tactic);
+        tools::DeviceBuffer q, k, v;
+        const auto hq = random_input(pr, t, q), hk = random_input(pr, t, k), hv = random_input(pr, t, v);
+        const TensorDesc desc{t, pr.shape(), {}};
+        const PluginPlan plan = core.plan({{desc, desc, desc}});
+        ASSERT_EQ(plan.scratch.size(), 2u);
+        tools::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2),
+            ws(device_->driver(), plan.workspace_bytes);
+        out.fill(0xff);
+        ws.fill(0xff);
+        tools::Stream stream(device_->driver());
+        // Round trip through serialization first: the deserialized plugin is what runs.
+        PluginCore loaded = PluginCore::deserialize(core.serialize());
+        loaded.enqueue(std::vector<TensorRef>{{q.get(), desc}, {k.get(), desc}, {v.get(), desc}},
+                       std::vector<TensorRef>{{out.get(), desc}}, ws.get(), ws.size(), stream.get());
+        stream.synchronize();
+        std::vector<double> ro, rl, rm;
+        reference(pr, hq, hk, hv, scale, ro, rl, rm);
+        const double tol = t == DType::kFp16 ? 1e-2 : 4e-2;
+        const std::string what = std::string(dtype_name(t)) + " D=" + std::to_string(d) + " tactic " + std::to_string(tactic);
+        EXPECT_LE(worst(download_half(out, ro.size(), t), ro, tol / 4, tol), 1.0) << what;
+        const size_t rows = rl.size();
+        EXPECT_LE(worst(download_f32(ws, rows, plan.scratch[0].offset), rl, 1e-4, 5e-3), 1.0) << what << " L";
+        EXPECT_LE(worst(download_f32(ws, rows, plan.scratch[1].offset), rm, 1e-4, 5e-3), 1.0) << what << " M";
+        ++ran;
+      }
+    }
+  }
+  EXPECT_EQ(ran, 8);
+}
+
+TEST_F(PluginGpu, BadShapesNeverLaunch) {
+  auto p = pack("fmha");
+  PluginCore core = PluginCore::create(p, "fmha", {{"sm_scale", 0.125}});
+  const Problem pr{1, 2, 64, 96};  // no variant has D = 96
+  tools::DeviceBuffer q, k, v;
+  random_input(pr, DType::kFp16, q);
+  random_input(pr, DType::kFp16, k);
+  random_input(pr, DType::kFp16, v);
+  tools::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2);
+  out.fill(0x7b);
+  const TensorDesc desc{DType::kFp16, pr.shape(), {}};
+  tools::Stream stream(device_->driver());
+  EXPECT_THROW(core.enqueue(std::vector<TensorRef>{{q.get(), desc}, {k.get(), desc}, {v.get(), desc}},
+                            std::vector<TensorRef>{{out.get(), desc}}, 0, 0, stream.get()),
+               Error);
+  stream.synchronize();
+  std::vector<uint8_t> bytes(out.size());
+  out.download(bytes.data(), bytes.size());
+  for (uint8_t byte : bytes) ASSERT_EQ(byte, 0x7b);  // untouched
+}
+
+}  // namespace
+}  // namespace tritonpack
