@@ -470,6 +470,69 @@ TEST_F(SpecTest, ValidationRules) {
   }
 }
 
+// Plugin keys (docs/spec-format.md, "Plugin keys"): a valid plugin spec, then each error.
+TEST_F(SpecTest, PluginKeys) {
+  const std::string p = replace(replace(kMinimal, "dtype = \"fp32\"\n", "dtype = \"fp32\"\ndims = [\"N\", 4]\n"),
+                                "dtype = \"i32\"\n", "dtype = \"i32\"\ndim = \"N * 4\"\n") +
+                        "[[params]]\nname = \"y\"\nkind = \"tensor\"\ndtype = \"fp32\"\nio = \"out\"\ndims = [\"N\", \"4 * s\"]\n"
+                        "[[params]]\nname = \"s\"\nkind = \"scalar\"\ndtype = \"i32\"\nfield = true\ndefault = 2\n"
+                        "[plugin]\nname = \"scale4\"\nversion = \"3\"\nconstraints = [\"N % 2 == 0\"]\n";
+  const Spec spec = parse_spec(p, spec_path());
+  EXPECT_EQ(spec.kernel.params[0].dims, (std::vector<std::string>{"N", "4"}));
+  EXPECT_EQ(spec.kernel.params[1].dim, "N * 4");
+  EXPECT_TRUE(spec.kernel.params[3].is_field);
+  EXPECT_TRUE(spec.kernel.params[3].has_default);
+  EXPECT_EQ(spec.kernel.params[3].default_value, 2.0);
+  EXPECT_EQ(spec.kernel.plugin.name, "scale4");
+  EXPECT_EQ(spec.kernel.plugin.constraints, (std::vector<std::string>{"N % 2 == 0"}));
+
+  auto in_x = [&](const std::string& extra) { return replace(p, "dims = [\"N\", 4]\n", "dims = [\"N\", 4]\n" + extra); };
+  auto in_n = [&](const std::string& extra) { return replace(p, "dim = \"N * 4\"\n", "dim = \"N * 4\"\n" + extra); };
+  const std::vector<Case> cases = {
+      {"dims on scalar", in_n("dims = [\"N\"]\n"), "params[1].dims: only tensor params may set 'dims'"},
+      {"dims not array", replace(p, "dims = [\"N\", 4]", "dims = \"N\""), "params[0].dims: expected an array"},
+      {"negative dim", replace(p, "dims = [\"N\", 4]", "dims = [\"N\", -4]"), "params[0].dims[1]: a size is >= 0, got -4"},
+      {"dim syntax", replace(p, "dims = [\"N\", 4]", "dims = [\"N +\", 4]"), "params[0].dims[0]: expected an expression"},
+      {"input dim expression", replace(p, "dims = [\"N\", 4]", "dims = [\"N + 1\", 4]"),
+       "kernel 'k' as a plugin: input 'x' dims[0] is 'N + 1'; an input's dims are names (which bind) or integers"},
+      {"field on tensor", in_x("field = true\n"), "params[0].field: only scalar params may set 'field'"},
+      {"field not bool", replace(p, "field = true", "field = 1"), "params[3].field: expected true or false"},
+      {"default without field", in_n("default = 1\n"), "params[1].default: only a field (field = true) has a default"},
+      {"default string", replace(p, "default = 2", "default = \"2\""), "params[3].default: expected a number"},
+      {"dim on fp32", replace(in_n(""), "dtype = \"i32\"\ndim", "dtype = \"fp32\"\ndim"),
+       "params[1].dim: a dim-size argument is i32 or i64, not fp32"},
+      {"field and dim", in_n("field = true\n"), "params[1]: a param is a field or a dim-size argument ('dim'), not both"},
+      {"dim unknown name", replace(p, "dim = \"N * 4\"", "dim = \"M\""),
+       "dim-size argument 'n' = 'M' uses 'M', which is neither an input dim name nor an integer field"},
+      {"output without shape", replace(p, "io = \"out\"\ndims = [\"N\", \"4 * s\"]\n", "io = \"out\"\n"),
+       "kernel 'k' as a plugin: output 'y' has no shape: give it dims = [...] or a rule 'X[...] -> y[...]'"},
+      {"scalar without value", replace(p, "dim = \"N * 4\"\n", ""),
+       "scalar 'n' gets no value: make it a field (field = true), a dim-size argument"},
+      {"output uses constexpr-free unknown", replace(p, "\"4 * s\"", "\"4 * t\""),
+       "'y' dim '4 * t' uses 't', which is not an input dim name, integer field, or dim-size argument"},
+      {"unknown plugin key", replace(p, "version = \"3\"", "versoin = \"3\""), "unknown key 'versoin' in [plugin]"},
+      {"plugin name", replace(p, "name = \"scale4\"", "name = \"a b\""), "plugin.name: 'a b' is not an identifier"},
+      {"rule syntax", replace(p, "constraints", "rules = [\"x -> y[*]\"]\nconstraints"),
+       "plugin.rules[0]: expected '[' after 'x' at column 3"},
+      {"rule unknown input", replace(replace(p, "constraints", "rules = [\"z[*] -> y[*]\"]\nconstraints"),
+                                     "dims = [\"N\", \"4 * s\"]\n", ""),
+       "rule 'z[*] -> y[*]': 'z' is not an input tensor (inputs: x)"},
+      {"rule and dims", replace(p, "constraints", "rules = [\"x[*] -> y[*]\"]\nconstraints"),
+       "'y' has dims and also a shape rule; keep one"},
+      {"dim rule and dim", replace(p, "constraints", "rules = [\"x[a, b] : a -> n\"]\nconstraints"),
+       "scalar 'n' has dim = \"N * 4\" and is also the target of rule 'x[a, b] : a -> n'"},
+      {"constraint syntax", replace(p, "N % 2 == 0", "N %% 2"), "plugin.constraints[0]: expected an expression"},
+      {"constraint unknown", replace(p, "N % 2 == 0", "Q > 1"),
+       "constraint 'Q > 1' uses 'Q', which is not an input dim name, integer field, dim-size argument or constexpr"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string message = error_of(c.text);
+    EXPECT_EQ(message.rfind(spec_path() + ":", 0), 0u) << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << "message: " << message << "\nwanted:  " << c.message;
+  }
+}
+
 TEST_F(SpecTest, ValidationExpressionErrorKeepsTheCaret) {
   std::string message = error_of(replace(kMinimal, "grid = [\"n\"]", "grid = [\"n +\"]"));
   EXPECT_NE(message.find("\n"), std::string::npos) << message;  // the expression parser's echo and caret
