@@ -40,6 +40,7 @@ TEST(FaultInjection, EveryDriverCallFailsCleanly) {
   FakeGpu* gpu = &reset_fake_gpu();
   auto pack = runtime_test_pack();
   CUcontext c0 = gpu->make_context(0), c1 = gpu->make_context(1);
+  gpu->primaries[0] = {c0, 1};  // c0 is device 0's primary context, retained once (by "the app")
   gpu->devices[1].arch = 80;
   scenario(pack, c0, c1);
   const int64_t total = gpu->calls;
@@ -53,6 +54,7 @@ TEST(FaultInjection, EveryDriverCallFailsCleanly) {
     gpu = &reset_fake_gpu();
     c0 = gpu->make_context(0);
     c1 = gpu->make_context(1);
+    gpu->primaries[0] = {c0, 1};
     gpu->devices[1].arch = 80;
     gpu->fail_at = n;
     std::string message;
@@ -78,7 +80,8 @@ TEST(FaultInjection, EveryDriverCallFailsCleanly) {
   for (const char* f : {"cuModuleLoadDataEx", "cuModuleGetFunction", "cuFuncSetAttribute", "cuLaunchKernel",
                         "cuLaunchKernelEx", "cuMemAlloc", "cuMemFree", "cuStreamSynchronize", "cuModuleUnload",
                         "cuCtxGetCurrent", "cuCtxGetId", "cuCtxGetDevice", "cuDeviceGetAttribute",
-                        "cuCtxPushCurrent", "cuCtxPopCurrent", "cuFuncGetAttribute"}) {
+                        "cuCtxPushCurrent", "cuCtxPopCurrent", "cuFuncGetAttribute", "cuDevicePrimaryCtxGetState",
+                        "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRelease"}) {
     EXPECT_TRUE(failed.count(f)) << f << " never failed";
   }
 }
