@@ -49,6 +49,9 @@ struct TensorDesc {
   Shape strides;
 };
 
+// Memory layouts an engine may propose. Triton kernels take dense row-major tensors.
+enum class TensorFormat : uint8_t { kLinear, kOther };
+
 struct TensorRef {
   CUdeviceptr data = 0;
   TensorDesc desc;
@@ -147,6 +150,8 @@ class PluginCore {
   // Whether the dtype at `pos` (inputs first, then outputs) can run, given the dtypes at
   // positions 0..pos (dtypes.size() == pos + 1): some variant's binding agrees with all of them.
   bool supports(size_t pos, std::span<const DType> dtypes) const;
+  // The same with the engine's proposed formats (formats.size() == pos + 1): only linear.
+  bool supports(size_t pos, std::span<const DType> dtypes, std::span<const TensorFormat> formats) const;
   std::vector<DType> output_dtypes(std::span<const DType> input_dtypes) const;
 
   // Concrete shapes; checks ranks, repeated dim names, fixed sizes and constraints (Error kShape).
@@ -161,6 +166,12 @@ class PluginCore {
   // kInvalidArgument.
   PluginPlan plan(std::span<const TensorDesc> inputs) const;
   size_t workspace_size(std::span<const TensorDesc> inputs) const { return plan(inputs).workspace_bytes; }
+
+  // The build-time check of a profile (IPluginV3's configurePlugin): the smallest and largest
+  // inputs must both plan (dtypes, ranks, constraints, a fitting variant). Records the largest
+  // workspace, returned by configured_workspace_size(). Throws kShape / kInvalidArgument.
+  void configure(std::span<const TensorDesc> min_inputs, std::span<const TensorDesc> max_inputs);
+  size_t configured_workspace_size() const;
 
   std::vector<int32_t> tactics() const;  // 1..number of configs
   void set_tactic(int32_t tactic);       // 0 = the runtime picks the config

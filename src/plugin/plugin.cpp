@@ -18,6 +18,7 @@ struct PluginCore::State {
   plugin::Model model;
   std::vector<double> fields;  // per model.field_params
   int32_t tactic = 0;
+  size_t configured_workspace = 0;
   std::shared_ptr<const driver::Driver> driver;
   Kernel launcher;
 
@@ -185,6 +186,21 @@ bool PluginCore::supports(size_t pos, std::span<const DType> dtypes) const {
   }
   return false;
 }
+
+bool PluginCore::supports(size_t pos, std::span<const DType> dtypes, std::span<const TensorFormat> formats) const {
+  if (formats.size() != dtypes.size()) return false;
+  for (TensorFormat f : formats) {
+    if (f != TensorFormat::kLinear) return false;
+  }
+  return supports(pos, dtypes);
+}
+
+void PluginCore::configure(std::span<const TensorDesc> min_inputs, std::span<const TensorDesc> max_inputs) {
+  (void)plan(min_inputs);
+  state_->configured_workspace = plan(max_inputs).workspace_bytes;
+}
+
+size_t PluginCore::configured_workspace_size() const { return state_->configured_workspace; }
 
 std::vector<DType> PluginCore::output_dtypes(std::span<const DType> input_dtypes) const {
   const PluginDescription& d = describe();

@@ -118,6 +118,18 @@ TEST_F(PluginTest, SupportsAnswersFromTheVariants) {
   EXPECT_TRUE(p.supports(3, std::vector<DType>{bf16, bf16, bf16, bf16}));
   EXPECT_FALSE(p.supports(4, std::vector<DType>{bf16, bf16, bf16, bf16, bf16}));  // only 4 positions
   EXPECT_EQ(p.output_dtypes(std::vector<DType>{fp16, fp16, fp16}), (std::vector<DType>{fp16}));
+  const TensorFormat linear = TensorFormat::kLinear, other = TensorFormat::kOther;
+  EXPECT_TRUE(p.supports(1, std::vector<DType>{fp16, fp16}, std::vector<TensorFormat>{linear, linear}));
+  EXPECT_FALSE(p.supports(1, std::vector<DType>{fp16, fp16}, std::vector<TensorFormat>{linear, other}));
+}
+
+TEST_F(PluginTest, ConfigureChecksTheProfileAndKeepsItsWorkspace) {
+  PluginCore p = native();
+  const TensorDesc lo{DType::kFp16, {1, 1, 1, 64}, {}}, hi{DType::kFp16, {4, 8, 1024, 64}, {}};
+  p.configure(std::vector<TensorDesc>{lo, lo, lo}, std::vector<TensorDesc>{hi, hi, hi});
+  EXPECT_EQ(p.configured_workspace_size(), 2u * 4 * 8 * 1024 * 4);  // L and M, fp32 [B*H, S]
+  const TensorDesc bad{DType::kFp16, {4, 8, 1024, 80}, {}};  // no variant for D = 80
+  EXPECT_THROW(p.configure(std::vector<TensorDesc>{lo, lo, lo}, std::vector<TensorDesc>{bad, bad, bad}), Error);
 }
 
 TEST_F(PluginTest, BadInputsAreRejectedWithClearErrors) {
