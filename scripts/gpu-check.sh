@@ -16,6 +16,9 @@ step "compile shipped kernels"
 for k in vector_add softmax fmha; do
   "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
+for k in scratch_copy cluster_add; do  # test kernels: global scratch, clusters
+  "$B/tritonpack" compile "tests/kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
+done
 # TensorRT-LLM PluginGen's FMHA config: converted, compiled, and asked what its rules mean.
 "$B/tritonpack" import-plugingen tests/plugingen/fmha_kernel_config.py -o "$B/packs/fmha_plugingen.toml" || status=1
 "$B/tritonpack" compile "$B/packs/fmha_plugingen.toml" -o "$B/packs/fmha_plugingen.tpack" || status=1
