@@ -7,6 +7,7 @@
 //   eval TEXT                 Expr::parse(TEXT).eval() with a = 5, b = 0, big = 2^62 must fail
 //   rule TEXT                 Rule::parse(TEXT) must fail
 //   bind TEXT | Q=2x3 K=4     the rule parses; binding it to these shapes must fail
+//   long-expr N / long-rule N an expression (rule) of N non-space characters must fail
 // TRITONPACK_UPDATE_GOLDEN=1 rewrites the files with the messages of this build (review the diff).
 #include <gtest/gtest.h>
 
@@ -72,6 +73,10 @@ std::string message_of(const Case& c) {
       });
     } else if (c.kind == "rule") {
       (void)rule::Rule::parse(c.input);
+    } else if (c.kind == "long-expr") {
+      (void)expr::Expr::parse(std::string(std::stoul(c.input), 'a'));
+    } else if (c.kind == "long-rule") {
+      (void)rule::Rule::parse("Q[*] -> Out[" + std::string(std::stoul(c.input) - 11, 'a') + "]");
     } else if (c.kind == "bind") {
       const size_t bar = c.input.find(" | ");
       const rule::Rule r = rule::Rule::parse(c.input.substr(0, bar));
