@@ -20,7 +20,7 @@ std::shared_ptr<const Driver> load_system_driver() {
   if (lib == nullptr) {
     const char* why = dlerror();
     throw Error(ErrorCode::kNoDriver,
-                std::string("no CUDA driver: cannot load libcuda.so.1 (") + (why ? why : "unknown") +
+                std::string("cannot load libcuda.so.1 (") + (why ? why : "unknown") +
                     "); this machine needs an NVIDIA GPU with its driver installed to load or launch "
                     "kernels (compile and inspect work without one)");
   }
