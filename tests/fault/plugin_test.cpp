@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error_of.h"
 #include "fault/fake_driver.h"
 #include "fault/attention_fixture.h"
 #include "fault/runtime_fixture.h"
@@ -16,16 +17,6 @@
 namespace tritonpack::testing {
 namespace {
 
-std::string error_of(const std::function<void()>& f, ErrorCode expected) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), expected) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return {};
-}
 
 class PluginTest : public ::testing::Test {
  protected:

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 
+#include "common/error_of.h"
 #include "fault/fake_driver.h"
 #include "fault/runtime_fixture.h"
 #include "runtime/args.h"
@@ -33,16 +34,6 @@ class RuntimeTest : public ::testing::Test {
   std::shared_ptr<const Pack> pack_;
 };
 
-std::string error_of(const std::function<void()>& f, ErrorCode expected) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), expected) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return {};
-}
 
 TEST_F(RuntimeTest, LaunchPacksTheExactScalarAbi) {
   Kernel k(pack_, "axpy", fake_driver());

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/int_builder.h"
 #include "tritonpack/error.h"
 #include "tritonpack/rule.h"
 #include "tritonpack/symbolic.h"
@@ -24,7 +25,6 @@ using tritonpack::Error;
 using tritonpack::ErrorCode;
 using tritonpack::rule::Rule;
 using tritonpack::rule::Shape;
-using tritonpack::symbolic::Op;
 
 [[noreturn]] void violated(const char* what, std::string_view text, const std::string& detail) {
   std::fprintf(stderr, "rule_fuzz: %s\ninput: %.*s\n%s\n", what, static_cast<int>(text.size()), text.data(),
@@ -32,35 +32,7 @@ using tritonpack::symbolic::Op;
   std::abort();
 }
 
-// TensorRT's operations with 128-bit intermediates; an int64 overflow or a division by zero
-// throws (the concrete evaluator refuses those too, and only its successes are compared).
-class IntBuilder final : public tritonpack::symbolic::Builder<int64_t> {
- public:
-  int64_t constant(int64_t v) override { return v; }
-  int64_t operation(Op op, int64_t a, int64_t b) override {
-    __int128 r = 0;
-    switch (op) {
-      case Op::kSum: r = static_cast<__int128>(a) + b; break;
-      case Op::kProd: r = static_cast<__int128>(a) * b; break;
-      case Op::kSub: r = static_cast<__int128>(a) - b; break;
-      case Op::kMax: r = a > b ? a : b; break;
-      case Op::kMin: r = a < b ? a : b; break;
-      case Op::kEqual: r = a == b; break;
-      case Op::kLess: r = a < b; break;
-      case Op::kFloorDiv:
-      case Op::kCeilDiv: {
-        if (b == 0) throw Error(ErrorCode::kEvaluation, "division by zero");
-        const __int128 q = static_cast<__int128>(a) / b, m = static_cast<__int128>(a) % b;
-        r = q;
-        if (m != 0 && op == Op::kFloorDiv && ((m < 0) != (b < 0))) r = q - 1;
-        if (m != 0 && op == Op::kCeilDiv && ((m < 0) == (b < 0))) r = q + 1;
-        break;
-      }
-    }
-    if (r > INT64_MAX || r < INT64_MIN) throw Error(ErrorCode::kEvaluation, "overflow");
-    return static_cast<int64_t>(r);
-  }
-};
+using tritonpack::testing::IntBuilder;
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/int_builder.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 #include "tritonpack/rule.h"
@@ -19,36 +20,7 @@
 namespace tritonpack::symbolic {
 namespace {
 
-// Semantics of TensorRT's DimensionOperation, written independently of src/spec/expr.cpp, with
-// 128-bit intermediates: an int64 overflow throws (the concrete evaluator's values are compared
-// only where it succeeds, and there no builder step may overflow either).
-class IntBuilder final : public Builder<int64_t> {
- public:
-  int64_t constant(int64_t value) override { return value; }
-  int64_t operation(Op op, int64_t a, int64_t b) override {
-    __int128 r = 0;
-    switch (op) {
-      case Op::kSum: r = static_cast<__int128>(a) + b; break;
-      case Op::kProd: r = static_cast<__int128>(a) * b; break;
-      case Op::kSub: r = static_cast<__int128>(a) - b; break;
-      case Op::kMax: r = a > b ? a : b; break;
-      case Op::kMin: r = a < b ? a : b; break;
-      case Op::kEqual: r = a == b; break;
-      case Op::kLess: r = a < b; break;
-      case Op::kFloorDiv:
-      case Op::kCeilDiv: {
-        if (b == 0) throw std::domain_error("division by zero");
-        const __int128 q = static_cast<__int128>(a) / b, m = static_cast<__int128>(a) % b;
-        r = q;
-        if (m != 0 && op == Op::kFloorDiv && ((m < 0) != (b < 0))) r = q - 1;
-        if (m != 0 && op == Op::kCeilDiv && ((m < 0) == (b < 0))) r = q + 1;
-        break;
-      }
-    }
-    if (r > INT64_MAX || r < INT64_MIN) throw std::overflow_error("overflow");
-    return static_cast<int64_t>(r);
-  }
-};
+using testing::IntBuilder;
 
 // Random expression text over a, b, c with every operator and function of the language.
 class Generator {
