@@ -99,8 +99,16 @@ struct ShapeProgram {
   std::vector<std::string> input_names;  // engine inputs, in order
   std::vector<int32_t> input_rank;       // -1 when only rules say (checked by them)
   std::vector<DimName> dim_names;        // from the inputs' dims
-  std::vector<std::pair<uint32_t, std::pair<uint32_t, int64_t>>> fixed_dims;  // input, dim, size
-  std::vector<std::pair<uint32_t, std::pair<uint32_t, std::string>>> repeated_dims;  // input, dim, name
+  struct FixedDim {               // an integer in an input's dims: the size it must have
+    uint32_t input = 0, dim = 0;
+    int64_t size = 0;
+  };
+  struct RepeatedDim {            // a name bound again: the size must equal its first binding
+    uint32_t input = 0, dim = 0;
+    std::string name;
+  };
+  std::vector<FixedDim> fixed_dims;
+  std::vector<RepeatedDim> repeated_dims;
   std::vector<rule::Rule> rules;
   std::vector<DimArg> dim_args;  // in param order; each may use dim names and integer fields
   std::vector<Sized> outputs, scratch;

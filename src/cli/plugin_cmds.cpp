@@ -94,6 +94,23 @@ int import_plugingen(const ImportOptions& o) {
 }
 
 int shapes(const ShapesOptions& o) {
+  // Arguments first: their mistakes are reported before the pack is read.
+  std::vector<std::pair<std::string, TensorDesc>> given_inputs;
+  std::vector<bool> has_dtype;
+  for (const std::string& text : o.inputs) {
+    given_inputs.push_back(parse_input(text));
+    has_dtype.push_back(text.find(':') != std::string::npos);
+  }
+  std::map<std::string, double, std::less<>> fields;
+  for (const std::string& p : o.params) {
+    const size_t eq = p.find('=');
+    char* end = nullptr;
+    const double v = eq == std::string::npos ? 0 : std::strtod(p.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || eq == 0 || end == p.c_str() + eq + 1 || *end != '\0') {
+      throw Error(ErrorCode::kInvalidArgument, "--param '" + p + "': expected NAME=NUMBER");
+    }
+    fields[p.substr(0, eq)] = v;
+  }
   auto pack = Pack::open(o.pack);
   std::string kernel = o.kernel;
   if (kernel.empty()) {
@@ -102,24 +119,15 @@ int shapes(const ShapesOptions& o) {
     }
     kernel = pack->manifest().kernels[0].name;
   }
-  std::map<std::string, double, std::less<>> fields;
-  for (const std::string& p : o.params) {
-    const size_t eq = p.find('=');
-    char* end = nullptr;
-    const double v = eq == std::string::npos ? 0 : std::strtod(p.c_str() + eq + 1, &end);
-    if (eq == std::string::npos || end == p.c_str() + eq + 1 || *end != '\0') {
-      throw Error(ErrorCode::kInvalidArgument, "--param '" + p + "': expected NAME=NUMBER");
-    }
-    fields[p.substr(0, eq)] = v;
-  }
   PluginCore core = PluginCore::create(pack, kernel, fields);
   if (o.tactic != 0) core.set_tactic(o.tactic);
   const PluginDescription& d = core.describe();
   // Inputs by name, in the plugin's order; an input without a dtype takes its first allowed one.
   std::vector<TensorDesc> inputs(d.inputs.size());
   std::vector<bool> given(d.inputs.size(), false);
-  for (const std::string& text : o.inputs) {
-    auto [name, desc] = parse_input(text);
+  for (size_t g = 0; g < given_inputs.size(); ++g) {
+    const std::string& name = given_inputs[g].first;
+    TensorDesc desc = given_inputs[g].second;
     size_t i = 0;
     while (i < d.inputs.size() && d.inputs[i].name != name) ++i;
     if (i == d.inputs.size()) {
@@ -128,7 +136,7 @@ int shapes(const ShapesOptions& o) {
       throw Error(ErrorCode::kInvalidArgument, "--input " + name + ": plugin '" + d.name + "' has no input '" + name +
                                                    "' (inputs: " + names + ")");
     }
-    if (text.find(':') == std::string::npos) desc.dtype = *parse_dtype(d.inputs[i].dtypes.front());
+    if (!has_dtype[g]) desc.dtype = *parse_dtype(d.inputs[i].dtypes.front());
     inputs[i] = desc;
     given[i] = true;
   }
@@ -137,7 +145,7 @@ int shapes(const ShapesOptions& o) {
   }
   const PluginPlan plan = core.plan(inputs);
 
-  // The variant that would run on a device of arch --arch (default: the newest in the pack).
+  // The variant that would run on a device of arch --arch (default sm_90).
   Kernel launcher(pack, kernel);
   LaunchOptions options;
   options.pinned = plan.pinned;

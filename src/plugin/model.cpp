@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "spec/spec_internal.h"
+#include "spec/spec_internal.h"  // is_identifier
 #include "tritonpack/error.h"
 #include "tritonpack/rule.h"
 
@@ -56,6 +56,7 @@ Model build_model(const KernelInfo& k) {
   d.version = k.plugin.version;
   d.plugin_namespace = k.plugin.plugin_namespace.empty() ? "tritonpack" : k.plugin.plugin_namespace;
   for (const ConfigInfo& c : k.configs) d.tactics.push_back(c.name);
+  for (size_t axis = 0; axis < 3; ++axis) m.grid[axis] = expr::Expr::parse(k.grid[axis]);
   ShapeProgram& sp = m.shapes;
 
   // Params by role.
@@ -110,12 +111,12 @@ Model build_model(const KernelInfo& k) {
     for (uint32_t dim = 0; dim < p.dims.size(); ++dim) {
       const std::string& text = p.dims[dim];
       if (is_integer_literal(text)) {
-        sp.fixed_dims.push_back({in, {dim, std::stoll(text)}});
+        sp.fixed_dims.push_back({in, dim, std::stoll(text)});
       } else if (spec::detail::is_identifier(text)) {
         if (dim_names.insert(text).second) {
           sp.dim_names.push_back({text, in, dim});
         } else {
-          sp.repeated_dims.push_back({in, {dim, text}});
+          sp.repeated_dims.push_back({in, dim, text});
         }
       } else {
         fail(k, "input '" + p.name + "' dims[" + std::to_string(dim) + "] is '" + text +
@@ -238,17 +239,3 @@ Model build_model(const KernelInfo& k) {
 }
 
 }  // namespace tritonpack::plugin
-
-namespace tritonpack::spec::detail {
-
-std::optional<std::string> plugin_model_problem(const KernelInfo& kernel) {
-  if (!plugin::has_plugin_keys(kernel)) return std::nullopt;
-  try {
-    (void)plugin::build_model(kernel);
-  } catch (const Error& e) {
-    return std::string(e.what());
-  }
-  return std::nullopt;
-}
-
-}  // namespace tritonpack::spec::detail

@@ -4,6 +4,7 @@
 // add up fails at compile time with the same message.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct Model {
   PluginDescription description;
   ShapeProgram shapes;
   std::vector<uint32_t> input_params, output_params, scratch_params, field_params;  // param indices
+  std::array<expr::Expr, 3> grid;  // the kernel's grid, parsed once (workspace sizing)
   std::vector<expr::Expr> constraints;
   std::vector<bool> constraint_uses_constexpr;
 };

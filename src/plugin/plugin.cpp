@@ -8,6 +8,7 @@
 #include <set>
 
 #include "plugin/model.h"
+#include "runtime/selection.h"
 #include "tritonpack/error.h"
 
 namespace tritonpack {
@@ -45,10 +46,11 @@ size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
 // numel * element size, or an error naming the tensor.
 size_t byte_size(const Shape& shape, DType dtype, const std::string& what) {
-  unsigned __int128 n = dtype_size(dtype);
+  __extension__ typedef unsigned __int128 u128;
+  u128 n = dtype_size(dtype);
   for (int64_t d : shape) {
     n *= static_cast<uint64_t>(d);
-    if (n > (static_cast<unsigned __int128>(1) << 48)) {
+    if (n > (static_cast<u128>(1) << 48)) {
       throw Error(ErrorCode::kShape, what + " of shape " + shape_text(shape) + " is larger than 256 TiB");
     }
   }
@@ -268,24 +270,22 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     }
   }
   for (const ShapeProgram::DimName& n : sp.dim_names) scope.values[n.name] = inputs[n.input].shape[n.dim];
-  for (const auto& [in, fixed] : sp.fixed_dims) {
-    if (inputs[in].shape[fixed.first] != fixed.second) {
-      throw Error(ErrorCode::kShape, "input '" + d.inputs[in].name + "' dim " + std::to_string(fixed.first) + " is " +
-                                         std::to_string(inputs[in].shape[fixed.first]) + ", " + where(s) +
-                                         " wants " + std::to_string(fixed.second));
+  for (const ShapeProgram::FixedDim& f : sp.fixed_dims) {
+    if (inputs[f.input].shape[f.dim] != f.size) {
+      throw Error(ErrorCode::kShape, "input '" + d.inputs[f.input].name + "' dim " + std::to_string(f.dim) + " is " +
+                                         std::to_string(inputs[f.input].shape[f.dim]) + ", " + where(s) + " wants " +
+                                         std::to_string(f.size));
     }
   }
-  for (const auto& repeated : sp.repeated_dims) {
-    const uint32_t in = repeated.first;
-    const auto& rep = repeated.second;
-    const int64_t got = inputs[in].shape[rep.first], want = scope.values[rep.second];
+  for (const ShapeProgram::RepeatedDim& r : sp.repeated_dims) {
+    const int64_t got = inputs[r.input].shape[r.dim], want = scope.values[r.name];
     if (got != want) {
       const ShapeProgram::DimName& first =
-          *std::find_if(sp.dim_names.begin(), sp.dim_names.end(), [&](const auto& n) { return n.name == rep.second; });
-      throw Error(ErrorCode::kShape, "input '" + d.inputs[in].name + "' dim " + std::to_string(rep.first) + " is " +
+          *std::find_if(sp.dim_names.begin(), sp.dim_names.end(), [&](const auto& n) { return n.name == r.name; });
+      throw Error(ErrorCode::kShape, "input '" + d.inputs[r.input].name + "' dim " + std::to_string(r.dim) + " is " +
                                          std::to_string(got) + " but '" + d.inputs[first.input].name + "' dim " +
                                          std::to_string(first.dim) + " is " + std::to_string(want) + " (both are '" +
-                                         rep.second + "')");
+                                         r.name + "')");
     }
   }
   for (size_t f = 0; f < m.field_params.size(); ++f) {
@@ -451,11 +451,11 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     int_args[p.name] = v;
   }
 
-  // Triton's global scratch: the most any fitting variant needs (size per program x programs).
+  // Triton's global scratch: the most any fitting variant needs, by the runtime's own rule.
   for (const VariantInfo* v : candidates) {
     if (v->global_scratch_size == 0 && v->profile_scratch_size == 0) continue;
-    unsigned __int128 programs = v->num_ctas;
-    for (const std::string& g : k.grid) {
+    std::array<int64_t, 3> grid{};
+    for (size_t axis = 0; axis < 3; ++axis) {
       const auto lookup = [&](std::string_view n, int64_t& value) {
         if (auto it = int_args.find(n); it != int_args.end()) {
           value = it->second;
@@ -469,13 +469,11 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
         }
         return false;
       };
-      programs *= static_cast<uint64_t>(std::max<int64_t>(0, eval_shape_expr(expr::Expr::parse(g), lookup, "grid '" + g + "'")));
-      if (programs > (static_cast<unsigned __int128>(1) << 40)) throw Error(ErrorCode::kShape, "grid of " + where(s) + " is too large");
+      grid[axis] = eval_shape_expr(m.grid[axis], lookup, "grid '" + k.grid[axis] + "'");
     }
-    const size_t global = static_cast<size_t>(programs * v->global_scratch_size);
-    const size_t total = align_up(global, std::max<uint32_t>(v->profile_scratch_align, 1)) +
-                         static_cast<size_t>(programs * v->profile_scratch_size);
-    plan.kernel_scratch_bytes = std::max(plan.kernel_scratch_bytes, align_up(total, kWorkspaceAlignment));
+    const runtime::ScratchLayout scratch = runtime::scratch_layout(*v, grid);
+    if (scratch.too_large) throw Error(ErrorCode::kShape, where(s) + " would need more than 256 TiB of scratch");
+    plan.kernel_scratch_bytes = std::max(plan.kernel_scratch_bytes, align_up(scratch.bytes, kWorkspaceAlignment));
   }
   plan.workspace_bytes = plan.scratch_bytes + plan.kernel_scratch_bytes;
   return plan;

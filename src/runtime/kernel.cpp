@@ -42,7 +42,6 @@ struct ContextState {
   std::vector<ScratchBuffer> scratch;  // one growing buffer per stream
 };
 
-uint64_t align_up(uint64_t value, uint64_t align) { return (value + align - 1) / align * align; }
 
 }  // namespace
 
@@ -278,21 +277,13 @@ struct Kernel::State {
                         "; the device allows 0.." + std::to_string(p.cs->max_grid[dim]));
       }
     }
-    const VariantInfo& v = *vm.info;
-    if (v.global_scratch_size > 0 || v.profile_scratch_size > 0) {
-      // Triton's rule: size per program x programs x CTAs per program (driver.py, 3.6).
-      unsigned __int128 programs = static_cast<unsigned __int128>(p.grid[0]) * p.grid[1] * p.grid[2] * v.num_ctas;
-      unsigned __int128 global = programs * v.global_scratch_size;
-      unsigned __int128 profile = programs * v.profile_scratch_size;
-      const unsigned __int128 offset = global == 0 ? 0 : align_up(static_cast<uint64_t>(global), std::max<uint32_t>(v.profile_scratch_align, 1));
-      const unsigned __int128 total = offset + profile;
-      if (total > (static_cast<unsigned __int128>(1) << 48)) {
-        throw Error(ErrorCode::kInvalidArgument, "the launch of " + variant_where(p.index) +
-                                                     " would need more than 256 TiB of scratch");
-      }
-      p.profile_offset = static_cast<size_t>(offset);
-      p.scratch_bytes = static_cast<size_t>(total);
+    const runtime::ScratchLayout scratch = runtime::scratch_layout(*vm.info, p.grid);
+    if (scratch.too_large) {
+      throw Error(ErrorCode::kInvalidArgument, "the launch of " + variant_where(p.index) +
+                                                   " would need more than 256 TiB of scratch");
     }
+    p.scratch_bytes = scratch.bytes;
+    p.profile_offset = scratch.profile_offset;
     return p;
   }
 };

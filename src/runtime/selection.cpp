@@ -193,4 +193,23 @@ void throw_no_match(const KernelModel& model, const DevicePlan& plan, std::span<
   throw Error(ErrorCode::kNoMatchingVariant, os.str());
 }
 
+ScratchLayout scratch_layout(const VariantInfo& v, const std::array<int64_t, 3>& grid) {
+  ScratchLayout out;
+  if (v.global_scratch_size == 0 && v.profile_scratch_size == 0) return out;
+  __extension__ typedef unsigned __int128 u128;
+  u128 programs = v.num_ctas;
+  for (int64_t g : grid) programs *= static_cast<uint64_t>(g < 0 ? 0 : g);
+  const u128 global = programs * v.global_scratch_size;
+  const u128 align = v.profile_scratch_align == 0 ? 1 : v.profile_scratch_align;
+  const u128 offset = (global + align - 1) / align * align;
+  const u128 total = offset + programs * v.profile_scratch_size;
+  if (total > (static_cast<u128>(1) << 48)) {
+    out.too_large = true;
+    return out;
+  }
+  out.bytes = static_cast<size_t>(total);
+  out.profile_offset = static_cast<size_t>(offset);
+  return out;
+}
+
 }  // namespace tritonpack::runtime

@@ -3,6 +3,7 @@
 // the CLI can ask it for any device description.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -41,6 +42,17 @@ void check_args(const KernelModel& model, std::span<const Arg> args);
 // The first variant in plan order that accepts the launch, or -1. Allocates nothing.
 int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                        const LaunchOptions& options);
+
+// Triton's scratch for one launch (Triton 3.6, driver.py): global and profile scratch are each
+// size per program x programs x CTAs per program, laid out global first, then profile scratch at
+// the profile alignment. Pure and allocation-free (the launch path calls it); past 256 TiB it
+// sets too_large and the caller reports it.
+struct ScratchLayout {
+  size_t bytes = 0;           // global + profile
+  size_t profile_offset = 0;  // where profile scratch starts
+  bool too_large = false;
+};
+ScratchLayout scratch_layout(const VariantInfo& v, const std::array<int64_t, 3>& grid);
 
 // Throws Error(kNoMatchingVariant) listing every candidate with the first condition it failed
 // and the actual values. `origin` names the pack.

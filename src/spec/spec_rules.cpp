@@ -2,6 +2,7 @@
 // wording of unknown-key errors. spec_parse.cpp adds the place in the file.
 #include <algorithm>
 
+#include "plugin/model.h"
 #include "spec/spec_internal.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
@@ -108,6 +109,16 @@ std::optional<std::string> expression_problem(const KernelInfo& kernel, const st
       const char* article = it->dtype[0] == 'b' ? "a " : "an ";  // a bf16, an fp16
       return prefix + "'" + name + "' is " + article + it->dtype + " scalar param, not an integer" + usable;
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> plugin_model_problem(const KernelInfo& kernel) {
+  if (!plugin::has_plugin_keys(kernel)) return std::nullopt;
+  try {
+    (void)plugin::build_model(kernel);  // the plugin core's own check, so the messages agree
+  } catch (const Error& e) {
+    return std::string(e.what());
   }
   return std::nullopt;
 }

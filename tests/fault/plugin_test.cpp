@@ -167,6 +167,75 @@ TEST_F(PluginTest, BadInputsAreRejectedWithClearErrors) {
             std::string::npos);
 }
 
+// The remaining error paths of the plugin core, each with its message.
+TEST_F(PluginTest, EveryOtherErrorPathSaysWhatIsWrong) {
+  EXPECT_NE(error_of([&] { (void)PluginCore::create(nullptr, "attn"); }, ErrorCode::kInvalidArgument).find("needs a pack"),
+            std::string::npos);
+  PluginCore p = native();
+  EXPECT_NE(error_of([&] { (void)p.output_dtypes(std::vector<DType>{DType::kFp16}); }, ErrorCode::kInvalidArgument)
+                .find("takes 3 inputs, got 1 dtypes"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { (void)p.output_shapes(std::vector<Shape>{{1}}); }, ErrorCode::kInvalidArgument)
+                .find("takes 3 inputs, got 1 shapes"),
+            std::string::npos);
+  const TensorDesc huge{DType::kFp16, {1, 1, int64_t{3} << 30, 64}, {}};
+  EXPECT_NE(error_of([&] { (void)p.plan({{huge, huge, huge}}); }, ErrorCode::kShape)
+                .find("dim-size argument 'seq_len' is 3221225472, which does not fit its i32 parameter"),
+            std::string::npos);
+
+  // A fixed size in an input's dims: the same pack with Q's last dim fixed to 64.
+  Manifest m = pack_->manifest();
+  m.kernels[1].params[3].dims[3] = "64";
+  std::vector<std::vector<uint8_t>> blobs;
+  for (size_t b = 0; b < m.blobs.size(); ++b) {
+    const auto bytes = pack_->blob(static_cast<int32_t>(b));
+    blobs.emplace_back(bytes.begin(), bytes.end());
+  }
+  auto fixed = Pack::from_bytes(serialize_pack(m, blobs));
+  PluginCore f = PluginCore::create(fixed, "attn", {}, fake_driver());
+  const TensorDesc d128{DType::kFp16, {1, 2, 8, 128}, {}};
+  EXPECT_NE(error_of([&] { (void)f.plan({{d128, d128, d128}}); }, ErrorCode::kShape)
+                .find("input 'Q' dim 3 is 128, plugin 'tritonpack_fmha' wants 64"),
+            std::string::npos);
+
+  // enqueue: strides of the wrong rank.
+  const TensorDesc q{DType::kFp16, {1, 2, 8, 64}, {}};
+  const CUdeviceptr base = 0x7300'0000'0000ull;
+  std::vector<TensorRef> in{{base, q}, {base + 0x10000, q}, {base + 0x20000, q}};
+  std::vector<TensorRef> out{{base + 0x30000, {DType::kFp16, {1, 2, 8, 64}, {1, 2}}}};
+  EXPECT_NE(error_of([&] { p.enqueue(in, out, base + 0x40000, 1 << 20, nullptr); }, ErrorCode::kInvalidArgument)
+                .find("output 'Out' has 2 strides for rank 4"),
+            std::string::npos);
+
+  // Serialized bytes: magic, version, tactic and a field named twice, each refused by name.
+  const std::vector<uint8_t> bytes = plugingen().serialize();
+  auto refused = [&](std::vector<uint8_t> b, const std::string& text) {
+    EXPECT_NE(error_of([&] { (void)PluginCore::deserialize(b); }, ErrorCode::kCorruptPack).find(text), std::string::npos)
+        << text;
+  };
+  std::vector<uint8_t> b = bytes;
+  b[0] = 'X';
+  refused(b, "bad magic");
+  b = bytes;
+  b[8] = 2;
+  refused(b, "version 2 (this tritonpack reads 1)");
+  const size_t tactic_at = 8 + 4 + 4 + std::string("attn_plugingen").size();
+  b = bytes;
+  b[tactic_at] = 9;
+  refused(b, "tactic 9 is out of range");
+  // The fields "sm_scale" and "num_heads": replace the second entry by a copy of the first.
+  b = bytes;
+  const size_t first_name = tactic_at + 8 + 4;  // after tactic and count: u32 length, name
+  const size_t second_len = first_name + 8 + 8;  // "sm_scale" (8 bytes) and its f64
+  ASSERT_EQ(b[second_len], 9u);                  // "num_heads"
+  std::vector<uint8_t> dup(b.begin(), b.begin() + static_cast<ptrdiff_t>(second_len));
+  const std::vector<uint8_t> again(b.begin() + static_cast<ptrdiff_t>(first_name - 4),
+                                   b.begin() + static_cast<ptrdiff_t>(second_len));
+  dup.insert(dup.end(), again.begin(), again.end());
+  dup.insert(dup.end(), b.begin() + static_cast<ptrdiff_t>(second_len + 4 + 9 + 8), b.end());
+  refused(dup, "a field is listed twice");
+}
+
 TEST_F(PluginTest, KernelsThatCannotBePluginsSayWhatToAdd) {
   // vector-add style kernel with no dims: its output has no shape and its scalar no value.
   EXPECT_NE(error_of([&] { (void)PluginCore::create(runtime_test_pack(), "axpy"); }, ErrorCode::kInvalidArgument)

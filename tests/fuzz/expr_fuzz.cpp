@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/same_tree.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 
@@ -30,16 +31,7 @@ using tritonpack::expr::Program;
   std::abort();
 }
 
-bool same_tree(const Node& a, const Node& b) {
-  if (a.kind != b.kind || a.value != b.value || a.name != b.name || a.op != b.op || a.function != b.function ||
-      a.args.size() != b.args.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.args.size(); ++i) {
-    if (!same_tree(*a.args[i], *b.args[i])) return false;
-  }
-  return true;
-}
+using tritonpack::testing::same_tree;
 
 // A value, or the message of the evaluation error.
 struct Outcome {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/same_tree.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 
@@ -75,16 +76,7 @@ std::string eval_error(std::string_view text, const Vars& vars = {}) {
   return tree;
 }
 
-bool same_tree(const Node& a, const Node& b) {
-  if (a.kind != b.kind || a.value != b.value || a.name != b.name || a.op != b.op || a.function != b.function ||
-      a.args.size() != b.args.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.args.size(); ++i) {
-    if (!same_tree(*a.args[i], *b.args[i])) return false;
-  }
-  return true;
-}
+using tritonpack::testing::same_tree;
 
 // --- Precedence, associativity, canonical text --------------------------------------------------
 
