@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/runtime.h"
 
 using namespace tritonpack;
@@ -20,13 +20,13 @@ int main(int argc, char** argv) {
   const int launches = argc > 2 ? std::stoi(argv[2]) : 20000;
   try {
     auto driver = driver::Driver::system();
-    tools::DeviceContext device(driver, 0);
+    harness::DeviceContext device(driver, 0);
     const driver::Driver& d = *driver;
     auto pack = Pack::open(argv[1]);
     Kernel kernel(pack, "vector_add", driver);
     const int64_t n = 1024;
-    tools::DeviceBuffer x(d, n * 4), y(d, n * 4), out(d, n * 4);
-    tools::Stream stream(d);
+    harness::DeviceBuffer x(d, n * 4), y(d, n * 4), out(d, n * 4);
+    harness::Stream stream(d);
     std::vector<Arg> args = {Arg::tensor(x.get(), DType::kFp32), Arg::tensor(y.get(), DType::kFp32),
                              Arg::tensor(out.get(), DType::kFp32), Arg::integer(n)};
     const Selection sel = kernel.select(args);

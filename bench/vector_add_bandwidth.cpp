@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "tools/runner.h"
+#include "harness/runner.h"
 
 using namespace tritonpack;
 
@@ -16,20 +16,20 @@ int main(int argc, char** argv) {
   const int runs = argc > 2 ? std::stoi(argv[2]) : 50;
   try {
     auto driver = driver::Driver::system();
-    tools::DeviceContext device(driver, 0);
+    harness::DeviceContext device(driver, 0);
     auto pack = Pack::open(argv[1]);
     Kernel kernel(pack, "vector_add", driver);
     for (const char* dtype : {"fp32", "fp16"}) {
       for (int log2n = 20; log2n <= 28; log2n += 2) {
         for (const auto& config : kernel.info().configs) {
-          tools::RunRequest r;
+          harness::RunRequest r;
           r.types["T"] = dtype;
           r.scalars["n_elements"] = std::to_string(int64_t{1} << log2n);
           r.config = config.name;
           r.bench_runs = runs;
           r.warmup_runs = 5;
           r.verify = log2n <= 24;  // the host reference is slow for the largest sizes
-          const auto res = tools::run_kernel(device, kernel, r);
+          const auto res = harness::run_kernel(device, kernel, r);
           if (res.verified && !res.passed) {
             std::fprintf(stderr, "verification failed: %s\n", res.verify_message.c_str());
             return 1;

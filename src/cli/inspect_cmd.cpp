@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "driver/driver.h"
 #include "runtime/selection.h"
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/pack.h"
 
 namespace tritonpack::cli {
@@ -71,8 +71,8 @@ int inspect(const InspectOptions& o) {
     std::cout << manifest_to_json(m, 2) << "\n";
     return 0;
   }
-  std::unique_ptr<tools::DeviceContext> device;
-  if (o.registers) device = std::make_unique<tools::DeviceContext>(driver::Driver::system(), o.device);
+  std::unique_ptr<harness::DeviceContext> device;
+  if (o.registers) device = std::make_unique<harness::DeviceContext>(driver::Driver::system(), o.device);
 
   uint64_t cubin_bytes = 0, ptx_bytes = 0;
   for (const BlobInfo& b : m.blobs) (b.kind == "cubin" ? cubin_bytes : ptx_bytes) += b.size;

@@ -5,8 +5,8 @@
 
 #include "cli/commands.h"
 #include "driver/driver.h"
-#include "tools/device.h"
-#include "tools/runner.h"
+#include "harness/device.h"
+#include "harness/runner.h"
 
 namespace tritonpack::cli {
 namespace {
@@ -30,7 +30,7 @@ int run(const RunOptions& o) {
     }
     kernel_name = pack->manifest().kernels[0].name;
   }
-  tools::RunRequest request;
+  harness::RunRequest request;
   for (const auto& t : o.types) request.types.insert(split_assignment(t, "--type"));
   for (const auto& a : o.args) request.scalars.insert(split_assignment(a, "--arg"));
   for (const auto& p : o.pins) {
@@ -48,9 +48,9 @@ int run(const RunOptions& o) {
   request.warmup_runs = o.warmup;
   request.seed = o.seed;
 
-  tools::DeviceContext device(driver::Driver::system(), o.device);
+  harness::DeviceContext device(driver::Driver::system(), o.device);
   Kernel kernel(pack, kernel_name, device.driver_ptr());
-  const tools::RunResult r = tools::run_kernel(device, kernel, request);
+  const harness::RunResult r = harness::run_kernel(device, kernel, request);
   const KernelInfo& k = kernel.info();
   if (o.json) {
     nlohmann::ordered_json j;

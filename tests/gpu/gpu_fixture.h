@@ -11,7 +11,7 @@
 #include "driver/driver.h"
 #include "gpu/test_paths.h"
 #include "runtime/selection.h"
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/pack.h"
 
 namespace tritonpack {
@@ -37,7 +37,7 @@ class Gpu : public ::testing::Test {
     std::string reason;
     auto d = gpu_or_skip_reason(reason);
     if (!d) GTEST_SKIP() << "no GPU: " << reason;
-    device_ = std::make_unique<tools::DeviceContext>(d, 0);
+    device_ = std::make_unique<harness::DeviceContext>(d, 0);
   }
   std::shared_ptr<const Pack> pack(const std::string& name) {
     const std::string path = test_packs_dir() + "/" + name + ".tpack";
@@ -49,7 +49,7 @@ class Gpu : public ::testing::Test {
     caps.arch = static_cast<uint32_t>(device_->arch());
     return runtime::image_for(v, caps) != runtime::Image::kNone;
   }
-  std::unique_ptr<tools::DeviceContext> device_;
+  std::unique_ptr<harness::DeviceContext> device_;
 };
 
 }  // namespace tritonpack

@@ -1,5 +1,5 @@
 // GPU tests of the shipped kernels: every variant against a double-precision host reference, with
-// fresh random inputs and poisoned outputs (tools/runner), at ragged sizes; several threads and
+// fresh random inputs and poisoned outputs (harness/runner), at ragged sizes; several threads and
 // streams at once; the C API; unload and reload. Skipped, and reported as skipped, without a GPU.
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include "driver/driver.h"
 #include "gpu/gpu_fixture.h"
 #include "runtime/selection.h"
-#include "tools/device.h"
-#include "tools/runner.h"
+#include "harness/device.h"
+#include "harness/runner.h"
 #include "tritonpack/tritonpack.h"
 
 namespace tritonpack {
@@ -28,16 +28,16 @@ uint32_t divisibility_of(const VariantInfo& v, const std::string& name) {
   return 1;
 }
 
-tools::RunRequest vector_add_request(const VariantInfo& v, int64_t n) {
-  tools::RunRequest r;
+harness::RunRequest vector_add_request(const VariantInfo& v, int64_t n) {
+  harness::RunRequest r;
   r.variant_id = static_cast<int32_t>(v.id);
   for (const auto& [var, dtype] : v.bindings) r.types[var] = dtype;
   r.scalars["n_elements"] = std::to_string(round_up(n, divisibility_of(v, "n_elements")));
   return r;
 }
 
-tools::RunRequest softmax_request(const VariantInfo& v, int64_t rows, double scale) {
-  tools::RunRequest r;
+harness::RunRequest softmax_request(const VariantInfo& v, int64_t rows, double scale) {
+  harness::RunRequest r;
   r.variant_id = static_cast<int32_t>(v.id);
   for (const auto& [var, dtype] : v.bindings) r.types[var] = dtype;
   int64_t block = 0;
@@ -53,7 +53,7 @@ tools::RunRequest softmax_request(const VariantInfo& v, int64_t rows, double sca
   return r;
 }
 
-void expect_passed(const tools::RunResult& r, const std::string& what) {
+void expect_passed(const harness::RunResult& r, const std::string& what) {
   EXPECT_TRUE(r.verified) << what;
   EXPECT_TRUE(r.passed) << what << ": " << r.verify_message << " (seed " << r.seed << ")";
 }
@@ -65,7 +65,7 @@ TEST_F(Gpu, EveryVectorAddVariantMatchesTheReference) {
   for (const VariantInfo& v : k.info().variants) {
     if (!runs_here(v)) continue;
     for (int64_t n : {1, 1000, 4097, (1 << 20) + 3}) {
-      const auto r = tools::run_kernel(*device_, k, vector_add_request(v, n));
+      const auto r = harness::run_kernel(*device_, k, vector_add_request(v, n));
       expect_passed(r, "variant " + std::to_string(v.id) + " n=" + std::to_string(n));
       EXPECT_EQ(r.variant->id, v.id);
     }
@@ -82,7 +82,7 @@ TEST_F(Gpu, EverySoftmaxVariantMatchesTheReference) {
     if (!runs_here(v)) continue;
     for (int64_t rows : {1, 37, 1031}) {
       const double scale = rows == 37 ? -0.7 : 1.3;  // a negative scale too
-      expect_passed(tools::run_kernel(*device_, k, softmax_request(v, rows, scale)),
+      expect_passed(harness::run_kernel(*device_, k, softmax_request(v, rows, scale)),
                     "variant " + std::to_string(v.id) + " rows=" + std::to_string(rows));
     }
     ++ran;
@@ -93,10 +93,10 @@ TEST_F(Gpu, EverySoftmaxVariantMatchesTheReference) {
 TEST_F(Gpu, DefaultSelectionPicksACubinForThisDevice) {
   auto p = pack("vector_add");
   Kernel k(p, "vector_add", device_->driver_ptr());
-  tools::RunRequest r;
+  harness::RunRequest r;
   r.types["T"] = "fp16";
   r.scalars["n_elements"] = "65536";
-  const auto result = tools::run_kernel(*device_, k, r);
+  const auto result = harness::run_kernel(*device_, k, r);
   expect_passed(result, "default selection");
   EXPECT_FALSE(result.uses_ptx);
   EXPECT_EQ(result.variant->arch, static_cast<uint32_t>(device_->arch()));
@@ -111,13 +111,13 @@ TEST_F(Gpu, SeveralThreadsAndStreamsLaunchTheSameKernel) {
     threads.emplace_back([&, t] {
       try {
         device_->make_current();
-        tools::Stream stream(device_->driver());
+        harness::Stream stream(device_->driver());
         for (int i = 0; i < 10; ++i) {
-          tools::RunRequest r;
+          harness::RunRequest r;
           r.types["T"] = t % 3 == 0 ? "fp32" : t % 3 == 1 ? "fp16" : "bf16";
           r.scalars["n_elements"] = std::to_string(100003 + 17 * t + i);
           r.stream = stream.get();
-          const auto result = tools::run_kernel(*device_, k, r);
+          const auto result = harness::run_kernel(*device_, k, r);
           if (!result.passed) failures[t] = result.verify_message;
         }
       } catch (const std::exception& e) {
@@ -137,16 +137,16 @@ TEST_F(Gpu, UnloadTwiceThenLaunchAgain) {
     if (runs_here(x) && v == nullptr) v = &x;
   }
   ASSERT_NE(v, nullptr);
-  expect_passed(tools::run_kernel(*device_, k, softmax_request(*v, 64, 0.5)), "before unload");
+  expect_passed(harness::run_kernel(*device_, k, softmax_request(*v, 64, 0.5)), "before unload");
   k.unload();
   k.unload();
-  expect_passed(tools::run_kernel(*device_, k, softmax_request(*v, 64, 0.5)), "after unload");
+  expect_passed(harness::run_kernel(*device_, k, softmax_request(*v, 64, 0.5)), "after unload");
 }
 
 TEST_F(Gpu, EmptyGridIsADefinedNoOp) {
   auto p = pack("vector_add");
   Kernel k(p, "vector_add", device_->driver_ptr());
-  tools::DeviceBuffer x(device_->driver(), 64);
+  harness::DeviceBuffer x(device_->driver(), 64);
   std::vector<Arg> args = {Arg::tensor(x.get(), DType::kFp32), Arg::tensor(x.get(), DType::kFp32),
                            Arg::tensor(x.get(), DType::kFp32), Arg::integer(0)};
   EXPECT_NO_THROW(k.launch(args, nullptr));
@@ -166,7 +166,7 @@ TEST_F(Gpu, CApiLaunchesAndReportsErrors) {
     hx[i] = static_cast<float>(std::sin(i * 0.37));
     hy[i] = static_cast<float>(std::cos(i * 0.11));
   }
-  tools::DeviceBuffer x(device_->driver(), n * 4), y(device_->driver(), n * 4), out(device_->driver(), n * 4);
+  harness::DeviceBuffer x(device_->driver(), n * 4), y(device_->driver(), n * 4), out(device_->driver(), n * 4);
   x.upload(hx.data(), n * 4);
   y.upload(hy.data(), n * 4);
   out.upload(hout.data(), n * 4);
@@ -195,10 +195,10 @@ TEST_F(Gpu, EveryGpuOfTheProcessRunsTheKernel) {
   auto p = pack("vector_add");
   Kernel k(p, "vector_add", device_->driver_ptr());
   for (int ordinal = 0; ordinal < count; ++ordinal) {
-    tools::DeviceContext dev(device_->driver_ptr(), ordinal);
-    tools::RunRequest r;
+    harness::DeviceContext dev(device_->driver_ptr(), ordinal);
+    harness::RunRequest r;
     r.scalars["n_elements"] = "333333";
-    expect_passed(tools::run_kernel(dev, k, r), "device " + std::to_string(ordinal));
+    expect_passed(harness::run_kernel(dev, k, r), "device " + std::to_string(ordinal));
   }
   device_->make_current();
 }

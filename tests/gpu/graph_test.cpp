@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "gpu/gpu_fixture.h"
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/runtime.h"
 
 namespace tritonpack {
@@ -55,10 +55,10 @@ TEST_F(Gpu, WarmLaunchesAreCapturedInACudaGraph) {
   std::uniform_real_distribution<float> dist(-10.f, 10.f);
   for (int64_t i = 0; i < n; ++i) x[i] = dist(rng), y[i] = dist(rng);
   const auto& d = device_->driver();
-  tools::DeviceBuffer dx(d, n * 4), dy(d, n * 4), dout(d, n * 4);
+  harness::DeviceBuffer dx(d, n * 4), dy(d, n * 4), dout(d, n * 4);
   dx.upload(x.data(), n * 4);
   dy.upload(y.data(), n * 4);
-  tools::Stream stream(d);
+  harness::Stream stream(d);
   std::vector<Arg> args{Arg::tensor(dx.get(), DType::kFp32), Arg::tensor(dy.get(), DType::kFp32),
                         Arg::tensor(dout.get(), DType::kFp32), Arg::integer(n)};
   k.launch(args, stream.get());  // warm: loads the module in this context

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "gpu/gpu_fixture.h"
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/runtime.h"
 
 namespace tritonpack {
@@ -32,7 +32,7 @@ TEST_F(LaunchPaths, GlobalScratchFromTheWorkspaceAndFromThePool) {
     std::vector<float> x(static_cast<size_t>(m * n)), out(x.size());
     std::uniform_real_distribution<float> dist(-100.f, 100.f);
     for (float& v : x) v = dist(rng_);
-    tools::DeviceBuffer dx(d, x.size() * 4), dout(d, x.size() * 4 + 4096);
+    harness::DeviceBuffer dx(d, x.size() * 4), dout(d, x.size() * 4 + 4096);
     dx.upload(x.data(), x.size() * 4);
     std::vector<Arg> args{Arg::tensor(dx.get(), DType::kFp32), Arg::tensor(dout.get(), DType::kFp32), Arg::integer(m),
                           Arg::integer(n)};
@@ -40,10 +40,10 @@ TEST_F(LaunchPaths, GlobalScratchFromTheWorkspaceAndFromThePool) {
     ASSERT_GT(sel.variant->global_scratch_size, 0u);
     const size_t need = k.workspace_size(args);
     EXPECT_EQ(need, static_cast<size_t>((m + 31) / 32 * ((n + 63) / 64)) * sel.variant->global_scratch_size);
-    tools::Stream stream(d);
+    harness::Stream stream(d);
     for (const bool caller_workspace : {true, false}) {
       dout.fill(0xff);  // NaN, and a tail of NaN after the matrix that must stay
-      tools::DeviceBuffer ws(d, need);
+      harness::DeviceBuffer ws(d, need);
       LaunchOptions options;
       if (caller_workspace) {
         options.workspace = ws.get();
@@ -58,7 +58,7 @@ TEST_F(LaunchPaths, GlobalScratchFromTheWorkspaceAndFromThePool) {
       for (size_t i = x.size(); i < all.size(); ++i) ASSERT_EQ(all[i], 0xffffffffu) << "write past the end at " << i;
     }
     // A workspace one byte short is refused before launching.
-    tools::DeviceBuffer small(d, need - 1);
+    harness::DeviceBuffer small(d, need - 1);
     LaunchOptions options;
     options.workspace = small.get();
     options.workspace_size = small.size();
@@ -74,7 +74,7 @@ TEST_F(LaunchPaths, ClustersOfTwoCtasCoverEveryElement) {
     std::vector<float> x(static_cast<size_t>(n)), y(x.size());
     std::uniform_real_distribution<float> dist(-10.f, 10.f);
     for (size_t i = 0; i < x.size(); ++i) x[i] = dist(rng_), y[i] = dist(rng_);
-    tools::DeviceBuffer dx(d, x.size() * 4), dy(d, x.size() * 4), dout(d, x.size() * 4 + 8192);
+    harness::DeviceBuffer dx(d, x.size() * 4), dy(d, x.size() * 4), dout(d, x.size() * 4 + 8192);
     dx.upload(x.data(), x.size() * 4);
     dy.upload(y.data(), y.size() * 4);
     dout.fill(0xff);
@@ -82,7 +82,7 @@ TEST_F(LaunchPaths, ClustersOfTwoCtasCoverEveryElement) {
                           Arg::tensor(dout.get(), DType::kFp32), Arg::integer(n)};
     const Selection sel = k.select(args);
     ASSERT_EQ(sel.variant->num_ctas, 2u);
-    tools::Stream stream(d);
+    harness::Stream stream(d);
     k.launch(args, stream.get());
     stream.synchronize();
     std::vector<uint32_t> all(x.size() + 2048);

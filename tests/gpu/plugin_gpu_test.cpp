@@ -11,7 +11,7 @@
 
 #include "gpu/gpu_fixture.h"
 #include "runtime/args.h"
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/plugin.h"
 
 namespace tritonpack {
@@ -63,7 +63,7 @@ void reference(const Problem& p, const std::vector<float>& q, const std::vector<
 class PluginGpu : public Gpu {
  protected:
   // Random inputs of dtype t, rounded to t so the reference sees exactly what the GPU sees.
-  std::vector<float> random_input(const Problem& p, DType t, tools::DeviceBuffer& buffer) {
+  std::vector<float> random_input(const Problem& p, DType t, harness::DeviceBuffer& buffer) {
     std::vector<float> values(static_cast<size_t>(p.elements()));
     std::vector<uint16_t> bits(values.size());
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -71,18 +71,18 @@ class PluginGpu : public Gpu {
       bits[i] = to_bits(dist(rng_), t);
       values[i] = from_bits(bits[i], t);
     }
-    buffer = tools::DeviceBuffer(device_->driver(), bits.size() * 2 + 256);
+    buffer = harness::DeviceBuffer(device_->driver(), bits.size() * 2 + 256);
     buffer.upload(bits.data(), bits.size() * 2);
     return values;
   }
-  std::vector<float> download_half(const tools::DeviceBuffer& buffer, size_t n, DType t) {
+  std::vector<float> download_half(const harness::DeviceBuffer& buffer, size_t n, DType t) {
     std::vector<uint16_t> bits(n);
     buffer.download(bits.data(), n * 2);
     std::vector<float> out(n);
     for (size_t i = 0; i < n; ++i) out[i] = from_bits(bits[i], t);
     return out;
   }
-  std::vector<float> download_f32(const tools::DeviceBuffer& buffer, size_t n, size_t offset_bytes = 0) {
+  std::vector<float> download_f32(const harness::DeviceBuffer& buffer, size_t n, size_t offset_bytes = 0) {
     std::vector<float> all((offset_bytes + n * 4) / 4);
     buffer.download(all.data(), all.size() * 4);
     return std::vector<float>(all.begin() + static_cast<ptrdiff_t>(offset_bytes / 4), all.end());
@@ -104,11 +104,11 @@ TEST_F(PluginGpu, PluginGenFmhaConfigRunsThroughThePluginCore) {
   for (const Problem pr : {Problem{2, 3, 128, 64}, Problem{1, 2, 77, 64}, Problem{2, 2, 1, 64}, Problem{1, 4, 300, 64}}) {
     const double scale = 1.0 / std::sqrt(64.0);
     PluginCore core = PluginCore::create(p, "fused_attention_kernel", {{"sm_scale", scale}, {"num_heads", double(pr.h)}});
-    tools::DeviceBuffer q, k, v;
+    harness::DeviceBuffer q, k, v;
     const auto hq = random_input(pr, DType::kFp16, q), hk = random_input(pr, DType::kFp16, k),
                hv = random_input(pr, DType::kFp16, v);
     const size_t rows = static_cast<size_t>(pr.b * pr.h * pr.s);
-    tools::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2), l(device_->driver(), rows * 4),
+    harness::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2), l(device_->driver(), rows * 4),
         m(device_->driver(), rows * 4);
     for (auto* b : {&out, &l, &m}) b->fill(0xff);  // NaN everywhere until the kernel writes
     const TensorDesc in_desc{DType::kFp16, pr.shape(), {}};
@@ -116,7 +116,7 @@ TEST_F(PluginGpu, PluginGenFmhaConfigRunsThroughThePluginCore) {
     std::vector<TensorRef> inputs{{q.get(), in_desc}, {k.get(), in_desc}, {v.get(), in_desc}};
     std::vector<TensorRef> outputs{{out.get(), in_desc}, {l.get(), {DType::kFp32, rows_shape, {}}},
                                    {m.get(), {DType::kFp32, rows_shape, {}}}};
-    tools::Stream stream(device_->driver());
+    harness::Stream stream(device_->driver());
     core.enqueue(inputs, outputs, 0, 0, stream.get());
     stream.synchronize();
     std::vector<double> ro, rl, rm;
@@ -127,7 +127,7 @@ TEST_F(PluginGpu, PluginGenFmhaConfigRunsThroughThePluginCore) {
     EXPECT_LE(worst(download_f32(m, rows), rm, 1e-4, 2e-3), 1.0) << what << " M";
 
     // The same launch done by hand through the runtime gives the same bits.
-    tools::DeviceBuffer out2(device_->driver(), out.size());
+    harness::DeviceBuffer out2(device_->driver(), out.size());
     out2.fill(0xff);
     const PluginPlan plan = core.plan({{in_desc, in_desc, in_desc}});
     std::vector<Arg> args{Arg::tensor(out2.get(), DType::kFp16), Arg::tensor(l.get(), DType::kFp32),
@@ -155,16 +155,16 @@ TEST_F(PluginGpu, NativeFmhaSpecKeepsLAndMInTheWorkspace) {
         const double scale = 1.0 / std::sqrt(double(d));
         PluginCore core = PluginCore::create(p, "fmha", {{"sm_scale", scale}});
         core.set_tactic(tactic);
-        tools::DeviceBuffer q, k, v;
+        harness::DeviceBuffer q, k, v;
         const auto hq = random_input(pr, t, q), hk = random_input(pr, t, k), hv = random_input(pr, t, v);
         const TensorDesc desc{t, pr.shape(), {}};
         const PluginPlan plan = core.plan({{desc, desc, desc}});
         ASSERT_EQ(plan.scratch.size(), 2u);
-        tools::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2),
+        harness::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2),
             ws(device_->driver(), plan.workspace_bytes);
         out.fill(0xff);
         ws.fill(0xff);
-        tools::Stream stream(device_->driver());
+        harness::Stream stream(device_->driver());
         // Round trip through serialization first: the deserialized plugin is what runs.
         PluginCore loaded = PluginCore::deserialize(core.serialize());
         loaded.enqueue(std::vector<TensorRef>{{q.get(), desc}, {k.get(), desc}, {v.get(), desc}},
@@ -189,14 +189,14 @@ TEST_F(PluginGpu, BadShapesNeverLaunch) {
   auto p = pack("fmha");
   PluginCore core = PluginCore::create(p, "fmha", {{"sm_scale", 0.125}});
   const Problem pr{1, 2, 64, 96};  // no variant has D = 96
-  tools::DeviceBuffer q, k, v;
+  harness::DeviceBuffer q, k, v;
   random_input(pr, DType::kFp16, q);
   random_input(pr, DType::kFp16, k);
   random_input(pr, DType::kFp16, v);
-  tools::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2);
+  harness::DeviceBuffer out(device_->driver(), static_cast<size_t>(pr.elements()) * 2);
   out.fill(0x7b);
   const TensorDesc desc{DType::kFp16, pr.shape(), {}};
-  tools::Stream stream(device_->driver());
+  harness::Stream stream(device_->driver());
   EXPECT_THROW(core.enqueue(std::vector<TensorRef>{{q.get(), desc}, {k.get(), desc}, {v.get(), desc}},
                             std::vector<TensorRef>{{out.get(), desc}}, 0, 0, stream.get()),
                Error);

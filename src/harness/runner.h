@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/runtime.h"
 
-namespace tritonpack::tools {
+namespace tritonpack::harness {
 
 struct RunRequest {
   std::map<std::string, std::string> types;    // type variable -> dtype; default: first listed
@@ -52,4 +52,4 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
 // The references `tritonpack run` knows ("vector_add", "softmax_rows"), for docs and errors.
 std::vector<std::string> known_references();
 
-}  // namespace tritonpack::tools
+}  // namespace tritonpack::harness

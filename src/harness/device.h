@@ -10,7 +10,7 @@
 
 #include "driver/driver.h"
 
-namespace tritonpack::tools {
+namespace tritonpack::harness {
 
 // Retains device `ordinal`'s primary context and makes it current on this thread.
 class DeviceContext {
@@ -85,4 +85,4 @@ class Event {
   CUevent event_ = nullptr;
 };
 
-}  // namespace tritonpack::tools
+}  // namespace tritonpack::harness

@@ -1,8 +1,8 @@
-#include "tools/device.h"
+#include "harness/device.h"
 
 #include <utility>
 
-namespace tritonpack::tools {
+namespace tritonpack::harness {
 
 DeviceContext::DeviceContext(std::shared_ptr<const driver::Driver> driver, int ordinal)
     : driver_(std::move(driver)), ordinal_(ordinal) {
@@ -96,4 +96,4 @@ float Event::since(const Event& start) const {
   return ms;
 }
 
-}  // namespace tritonpack::tools
+}  // namespace tritonpack::harness

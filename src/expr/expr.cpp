@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "spec/expr_internal.h"
+#include "expr/expr_internal.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 

@@ -1,4 +1,4 @@
-#include "tools/runner.h"
+#include "harness/runner.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,10 +7,10 @@
 #include <random>
 
 #include "runtime/args.h"
-#include "tools/device.h"
+#include "harness/device.h"
 #include "tritonpack/expr.h"
 
-namespace tritonpack::tools {
+namespace tritonpack::harness {
 namespace {
 
 // A tensor on the host: values as the kernel sees them (already rounded to the dtype) in double,
@@ -344,4 +344,4 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
   return result;
 }
 
-}  // namespace tritonpack::tools
+}  // namespace tritonpack::harness
