@@ -12,30 +12,68 @@
 #include <string>
 #include <vector>
 
+#include "tritonpack/constant.h"
 #include "tritonpack/types.h"
 
 namespace tritonpack {
 
 inline constexpr int kManifestVersion = 1;
 
-enum class ParamKind : uint8_t { kTensor, kScalar, kConstexpr };
+// kTensorDesc: a host-side tensor descriptor (Triton's `tensordesc<fp16[64,64]>`, a
+// TensorDescriptor argument): the caller gives pointer, shape and strides, the runtime builds the
+// CUtensorMap.
+enum class ParamKind : uint8_t { kTensor, kScalar, kConstexpr, kTensorDesc };
+
+// "tensor", "scalar", "constexpr", "tensordesc": the one spelling of the spec, the manifest and
+// messages.
+std::string_view param_kind_name(ParamKind kind) noexcept;
+std::optional<ParamKind> parse_param_kind(std::string_view name) noexcept;
+
+// A parameter's dtype: a concrete dtype, or a type variable ("T") that each variant binds.
+struct DTypeRef {
+  std::string type_var;        // non-empty: a type variable
+  DType dtype = DType::kFp32;  // when type_var is empty
+
+  static DTypeRef of(DType t) { return DTypeRef{{}, t}; }
+  static DTypeRef variable(std::string name) { return DTypeRef{std::move(name), DType::kFp32}; }
+  // A dtype name ("fp16") or else a type variable's name ("T").
+  static DTypeRef from_text(std::string_view text) {
+    if (auto t = parse_dtype(text)) return of(*t);
+    return variable(std::string(text));
+  }
+  bool is_variable() const { return !type_var.empty(); }
+  std::string text() const { return is_variable() ? type_var : std::string(dtype_name(dtype)); }
+  bool operator==(const DTypeRef&) const = default;
+};
+
+// Type variable -> dtype, per variant.
+using TypeBindings = std::map<std::string, DType, std::less<>>;
+
+// The dtype `ref` has under `bindings` (nullopt: an unbound type variable).
+std::optional<DType> resolve_dtype(const DTypeRef& ref, const TypeBindings& bindings);
 
 // One parameter of the Triton kernel, in the kernel's order (constexprs included).
 struct ParamInfo {
   std::string name;
   ParamKind kind = ParamKind::kTensor;
-  // Tensor: element dtype, concrete ("fp16") or a type variable ("T") bound per variant.
-  // Scalar: the scalar dtype ("i32", "i64", "fp32", "fp16", "bf16").
-  // Constexpr: empty.
-  std::string dtype;
+  // Tensors and descriptors: the element dtype. Scalars: the scalar dtype (i32, i64, fp32, fp16,
+  // bf16). Constexprs: unused.
+  DTypeRef dtype;
   bool is_output = false;  // tensors only
   // Tensors: element count as an expression over scalars and constexprs, used by `tritonpack run`
   // to allocate buffers (optional).
   std::string numel;
+  // Constexprs: like @triton.heuristics, an expression of launch values (scalars, launch
+  // variables, dims, other constexprs); only the variant whose value equals it may run.
+  std::string heuristic;
+  // Descriptors: the block shape, expressions over constexprs (rank = its size), and for Gluon
+  // kernels the shared-memory layout exactly as the signature spells it.
+  std::vector<std::string> block;
+  std::string layout;
 
-  // The plugin model (docs/spec-format.md, "Plugin keys"); all optional.
-  // Tensors: one entry per dim. Inputs: a dim name or an integer; outputs and scratch tensors: an
-  // expression over dim names, fields, dim-size arguments and constexprs.
+  // Dims (docs/spec-format.md); all optional. Tensors and descriptors: one entry per dim. Inputs: a
+  // dim name or an integer; outputs and scratch tensors: an expression over dim names, fields,
+  // dim-size arguments and constexprs. When a launch gives shapes, the runtime checks them.
   std::vector<std::string> dims;
   bool is_scratch = false;  // tensors: a kernel buffer placed in the workspace, not an engine output
   bool is_field = false;    // scalars: a plugin field (attribute), given once when the op is made
@@ -44,21 +82,30 @@ struct ParamInfo {
   std::string dim;           // scalars: a dim-size argument, this expression over dim names
 };
 
-// How the kernel becomes a plugin (engine op): identity, shape rules and constraints.
+// How the kernel becomes a plugin (engine op): identity and shape rules. (Its constraints are the
+// kernel's, KernelInfo::constraints.)
 struct PluginInfo {
   std::string name;              // empty: the kernel's name
   std::string version = "1";
   std::string plugin_namespace;  // empty: "tritonpack"
-  std::vector<std::string> rules;        // PluginGen rule strings (include/tritonpack/rule.h)
-  std::vector<std::string> constraints;  // expressions that must be nonzero (dims, fields, constexprs)
+  std::vector<std::string> rules;  // PluginGen rule strings (include/tritonpack/rule.h)
+};
+
+// A value given at launch that grid, numel, rules and heuristics may use but the kernel does not
+// receive (the row count of a layer norm whose grid is (M,)). Passed after the kernel's
+// arguments, like an integer scalar.
+struct LaunchVarInfo {
+  std::string name;
+  DType dtype = DType::kI64;  // i32 or i64: the range a value must fit
+  std::optional<int64_t> min, max;
 };
 
 // One runtime argument of a compiled variant, after constexpr removal, in ABI order.
 // The two hidden scratch pointers are not listed: every launch appends them.
 struct KernelArg {
   std::string name;
-  ArgType type = ArgType::kPointer;
-  uint32_t param_index = 0;  // index into KernelInfo::params
+  ArgType type = ArgType::kPointer;  // kTensorDesc: expands as the variant's TensorDescInfo says
+  uint32_t param_index = 0;          // index into KernelInfo::params
   // Divisibility the variant was compiled to assume (tt.divisibility); 1 = none.
   // The runtime checks value % divisibility == 0 before choosing the variant.
   uint32_t divisibility = 1;
@@ -66,13 +113,36 @@ struct KernelArg {
 
 struct ConstexprValue {
   std::string name;
-  int64_t value = 0;
+  Constant value;
+};
+
+// How a descriptor argument was compiled (Triton's metadata.tensordesc_meta), which decides how
+// it travels (docs/compile-step.md): lowered to TMA, the 128-byte CUtensorMap then the shape (i32)
+// and strides (i64); else the base pointer, shape and strides (i64), a padding flag (i1), then
+// shape (i32) and strides (i64) again.
+struct TensorDescInfo {
+  bool tma = false;
+  std::vector<uint32_t> block;  // the signature's block shape, outermost first
+  // TMA only: what cuTensorMapEncodeTiled takes.
+  uint32_t swizzle = 0;          // CUtensorMapSwizzle
+  uint32_t elem_size = 0;        // bytes
+  uint32_t elem_type = 0;        // Triton's device-side enum (remapped for the host when encoding)
+  std::vector<uint32_t> box;     // the box, outermost first (may be smaller than the block)
+  bool fp4_padded = false;
+};
+
+// ptxas's resource report of a compiled variant (-1: unknown).
+struct ResourceUsage {
+  int32_t registers = -1;
+  int32_t spill_stores = -1;  // bytes
+  int32_t spill_loads = -1;   // bytes
+  int32_t stack_frame = -1;   // bytes per thread
 };
 
 // One compiled variant: a dtype binding x constexpr specialization x config x divisibility x arch.
 struct VariantInfo {
   uint32_t id = 0;
-  std::map<std::string, std::string> bindings;  // type variable -> dtype name
+  TypeBindings bindings;                          // type variable -> dtype
   std::vector<ConstexprValue> constexprs;        // every constexpr param, in param order
   uint32_t config_index = 0;                      // index into KernelInfo::configs
   uint32_t arch = 0;                              // compute capability * 10 + minor, e.g. 90
@@ -94,8 +164,13 @@ struct VariantInfo {
   std::string triton_version;
 
   std::vector<KernelArg> args;
+  std::vector<TensorDescInfo> tensordescs;  // one per descriptor param, in param order
+  ResourceUsage resources;
   int32_t cubin_blob = -1;  // index into Manifest::blobs, -1 if absent
   int32_t ptx_blob = -1;
+  // The compiler's stages kept by `tritonpack compile --keep-ir`: stage ("ttir", "ttgir",
+  // "llir") -> index into Manifest::blobs.
+  std::map<std::string, int32_t> ir_blobs;
 };
 
 struct ConfigInfo {
@@ -108,7 +183,7 @@ struct ConfigInfo {
 
 struct TypeVarInfo {
   std::string name;
-  std::vector<std::string> dtypes;
+  std::vector<DType> dtypes;
 };
 
 // Formulas that turn a launch into work done, for `tritonpack run --bench`.
@@ -123,8 +198,12 @@ struct KernelInfo {
   std::string source_file;
   std::string source_sha256;
   std::vector<ParamInfo> params;
+  std::vector<LaunchVarInfo> launch_vars;
   std::vector<TypeVarInfo> type_vars;
-  std::array<std::string, 3> grid;  // expressions over scalar params and constexprs
+  std::array<std::string, 3> grid;  // expressions over integer scalars, launch variables, constexprs
+  // Validity rules: expressions over integer scalars, launch variables, constexprs and dim names
+  // that must be nonzero for a variant to serve a launch ("n_cols <= BLOCK_SIZE").
+  std::vector<std::string> constraints;
   std::vector<ConfigInfo> configs;
   BenchInfo bench;
   std::string reference;  // name of a host reference known to `tritonpack run`, or empty
@@ -136,7 +215,7 @@ struct BlobInfo {
   uint64_t offset = 0;  // from the start of the blob section
   uint64_t size = 0;
   std::string sha256;   // lower-case hex of the blob's bytes
-  std::string kind;     // "cubin" or "ptx"
+  std::string kind;     // "cubin", "ptx", or an IR stage: "ttir", "ttgir", "llir"
 };
 
 struct Manifest {

@@ -118,7 +118,7 @@ struct ShapeProgram {
 struct PluginPlan {
   std::vector<Shape> output_shapes;
   std::vector<DType> output_dtypes;
-  std::map<std::string, std::string> bindings;                // type variable -> dtype
+  TypeBindings bindings;                                      // type variable -> dtype
   std::vector<std::pair<std::string, int64_t>> dim_args;      // in param order
   std::vector<std::pair<std::string, double>> fields;         // in param order
   std::vector<ConstexprValue> pinned;                         // constexprs the constraints choose

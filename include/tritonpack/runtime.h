@@ -6,9 +6,14 @@
 //                             Arg::tensor(out, DType::kFp16), Arg::integer(n)};
 //   add.launch(args, stream);
 //
-// Arguments are the kernel's non-constexpr parameters in order. The variant is chosen from the
-// tensors' dtypes, the device's arch, the divisibility of pointers and integers, pinned constexprs
-// and the config; the grid comes from the spec's expressions. Modules load lazily in each CUDA
+// Arguments are the kernel's non-constexpr parameters in order, then its launch variables (values
+// the grid and rules use that the kernel does not receive). The variant is chosen from the
+// tensors' dtypes, the device's arch, the divisibility of pointers and integers, the kernel's
+// rules and heuristics, pinned constexprs and the config; the grid comes from the spec's
+// expressions. A tensor may carry its shape: the runtime then checks it against the spec's dims
+// and rules may use them (a rule that needs a dim refuses a launch without the shape). A host
+// tensor descriptor (tensordesc param) is given as pointer, shape and strides; the runtime builds
+// the CUtensorMap. Modules load lazily in each CUDA
 // context (so any GPU of the process) the first time a variant runs there. A Kernel is safe to
 // launch from several threads at once. Once a variant is loaded in a context, launch performs no
 // allocation or synchronization (graph capture works), except the global-scratch pool's first
@@ -36,16 +41,21 @@ namespace driver {
 class Driver;
 }
 
-// One runtime argument value.
+// One runtime argument value. Shapes and strides are borrowed: they must stay valid during the
+// call that takes the Arg (launch, select, ...), not after.
 struct Arg {
-  enum class Kind : uint8_t { kTensor, kInt, kFloat };
+  enum class Kind : uint8_t { kTensor, kInt, kFloat, kDescriptor };
+  static constexpr uint32_t kMaxRank = 8;
   Kind kind = Kind::kInt;
-  DType dtype = DType::kI64;  // tensors: element dtype
+  DType dtype = DType::kI64;  // tensors and descriptors: element dtype
+  uint8_t rank = 0;           // tensors: 0 = shape not given; descriptors: 1..5
   union {
     CUdeviceptr pointer;
     int64_t int_value;
     double float_value;
   };
+  const int64_t* shape = nullptr;    // `rank` sizes, outermost first
+  const int64_t* strides = nullptr;  // descriptors: `rank` strides in elements; the last must be 1
 
   Arg() : int_value(0) {}
   static Arg tensor(CUdeviceptr p, DType t) {
@@ -56,6 +66,27 @@ struct Arg {
     return a;
   }
   static Arg tensor(const void* p, DType t) { return tensor(reinterpret_cast<CUdeviceptr>(p), t); }
+  // A tensor with its shape (rank <= kMaxRank; a longer shape is refused at launch).
+  static Arg tensor(CUdeviceptr p, DType t, std::span<const int64_t> shape) {
+    Arg a = tensor(p, t);
+    a.rank = static_cast<uint8_t>(shape.size() > 255 ? 255 : shape.size());
+    a.shape = shape.data();
+    return a;
+  }
+  static Arg tensor(const void* p, DType t, std::span<const int64_t> shape) {
+    return tensor(reinterpret_cast<CUdeviceptr>(p), t, shape);
+  }
+  // A host tensor descriptor: base pointer, shape and strides in elements (as Triton's
+  // TensorDescriptor(base, shape, strides, block_shape)); the block shape is the variant's.
+  static Arg descriptor(CUdeviceptr p, DType t, std::span<const int64_t> shape, std::span<const int64_t> strides) {
+    Arg a = tensor(p, t, shape);
+    a.kind = Kind::kDescriptor;
+    a.strides = shape.size() == strides.size() ? strides.data() : nullptr;  // a mismatch is refused
+    return a;
+  }
+  static Arg descriptor(const void* p, DType t, std::span<const int64_t> shape, std::span<const int64_t> strides) {
+    return descriptor(reinterpret_cast<CUdeviceptr>(p), t, shape, strides);
+  }
   static Arg integer(int64_t v) {
     Arg a;
     a.kind = Kind::kInt;
@@ -73,7 +104,7 @@ struct Arg {
 
 struct LaunchOptions {
   std::string_view config;                // "" = the first config (spec order) with a match
-  std::span<const ConstexprValue> pinned; // constexpr values the variant must have
+  std::span<const ConstexprValue> pinned; // constexpr values the variant must have (any kind)
   int32_t variant_id = -1;                // >= 0: exactly this variant (still checked)
   // Global scratch for kernels that need it (query Kernel::workspace_size). 0 = internal pool.
   CUdeviceptr workspace = 0;
@@ -123,6 +154,19 @@ class Kernel {
   // Bytes of workspace a launch with these arguments needs (0 if the variant needs no scratch).
   size_t workspace_size(std::span<const Arg> args, const LaunchOptions& options = {});
 
+  // Which variant a launch would use on a device of compute capability `arch`, and why each other
+  // variant would not: one line per variant in preference order, "variant 3 (...): chosen" or
+  // "variant 2 (...): rule 'n_cols <= BLOCK_SIZE' does not hold: n_cols=2000, BLOCK_SIZE=1024".
+  // Never throws for a launch nothing can serve (the lines say why); throws for malformed
+  // arguments like launch() does. arch 0 = the current context's device.
+  struct Explanation {
+    const VariantInfo* chosen = nullptr;
+    std::vector<std::string> lines;
+    std::string text() const;  // the lines joined, with the launch's summary first
+    std::string summary;       // arguments, pins, heuristics and launch-wide rule results
+  };
+  Explanation explain(std::span<const Arg> args, const LaunchOptions& options = {}, uint32_t arch = 0);
+
   // Function attributes of the chosen variant's loaded function (loads it if needed).
   struct FunctionAttributes {
     int registers = 0;
@@ -141,7 +185,8 @@ class Kernel {
   std::unique_ptr<State> state_;
 };
 
-// Names of the kernel's runtime parameters (non-constexpr), in launch order.
+// Names of the kernel's runtime arguments in launch order: its non-constexpr parameters, then its
+// launch variables.
 std::vector<std::string> runtime_param_names(const KernelInfo& kernel);
 
 }  // namespace tritonpack

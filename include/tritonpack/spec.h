@@ -24,7 +24,7 @@ struct Spec {
   std::vector<uint32_t> archs;  // e.g. {80, 90}
   // Specialization axes that are not configs.
   std::map<std::string, std::vector<uint32_t>> divisibility_choices;  // runtime param -> {16, 1}
-  std::map<std::string, std::vector<int64_t>> constexpr_choices;       // constexpr param -> values
+  std::map<std::string, std::vector<Constant>> constexpr_choices;      // constexpr param -> values
 };
 
 // Parses and validates a spec. Throws Error(kInvalidSpec) whose message starts with
@@ -35,12 +35,13 @@ Spec parse_spec(std::string_view toml_text, const std::string& path);
 // One compilation for the Python step (python/tritonpack_compile).
 struct CompileJob {
   uint32_t id = 0;
-  std::map<std::string, std::string> bindings;       // type variable -> dtype
+  TypeBindings bindings;                              // type variable -> dtype
   std::vector<ConstexprValue> constexprs;            // every constexpr param, param order
   uint32_t config_index = 0;
   uint32_t arch = 0;
   std::map<std::string, uint32_t> divisibility;      // runtime param -> divisor (only > 1)
-  std::vector<std::pair<std::string, std::string>> signature;  // name -> Triton type ("*fp16", "i32", "constexpr")
+  // name -> Triton type ("*fp16", "i32", "constexpr", "tensordesc<fp16[64,64]>")
+  std::vector<std::pair<std::string, std::string>> signature;
   uint32_t num_warps = 4, num_stages = 3, num_ctas = 1;
 };
 

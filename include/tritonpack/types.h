@@ -33,11 +33,12 @@ bool is_scalar_dtype(DType t) noexcept;
 enum class ArgType : uint8_t {
   kPointer,  // CUdeviceptr, 8 bytes
   kI32, kI64, kFp32, kFp16, kBf16,
+  kTensorDesc,  // a host tensor descriptor: several kernel parameters (TensorDescInfo)
 };
 
 std::string_view arg_type_name(ArgType t) noexcept;
 std::optional<ArgType> parse_arg_type(std::string_view name) noexcept;
-size_t arg_type_size(ArgType t) noexcept;
+size_t arg_type_size(ArgType t) noexcept;  // 0 for kTensorDesc (it depends on the variant)
 std::optional<ArgType> scalar_arg_type(DType t) noexcept;  // for scalar params
 
 }  // namespace tritonpack

@@ -49,8 +49,8 @@ std::vector<uint8_t> read_file(const fs::path& path) {
 
 std::string job_label(const spec::Spec& s, const spec::CompileJob& job) {
   std::string out = "variant " + std::to_string(job.id) + " (";
-  for (const auto& [var, dtype] : job.bindings) out += var + "=" + dtype + ", ";
-  for (const auto& c : job.constexprs) out += c.name + "=" + std::to_string(c.value) + ", ";
+  for (const auto& [var, dtype] : job.bindings) out += var + "=" + std::string(dtype_name(dtype)) + ", ";
+  for (const auto& c : job.constexprs) out += c.name + "=" + c.value.text() + ", ";
   out += "config " + s.kernel.configs[job.config_index].name;
   for (const auto& [name, d] : job.divisibility) out += ", " + name + "%" + std::to_string(d);
   return out + ", sm_" + std::to_string(job.arch) + ")";

@@ -1,4 +1,5 @@
 // `tritonpack inspect`: what a pack holds, as text or JSON.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -12,24 +13,15 @@
 namespace tritonpack::cli {
 namespace {
 
-const char* kind_name(ParamKind k) {
-  switch (k) {
-    case ParamKind::kTensor: return "tensor";
-    case ParamKind::kScalar: return "scalar";
-    case ParamKind::kConstexpr: return "constexpr";
-  }
-  return "?";
-}
-
 std::string variant_key(const KernelInfo& k, const VariantInfo& v) {
   std::ostringstream os;
   bool first = true;
   for (const auto& [var, dtype] : v.bindings) {
-    os << (first ? "" : " ") << var << "=" << dtype;
+    os << (first ? "" : " ") << var << "=" << dtype_name(dtype);
     first = false;
   }
   for (const auto& c : v.constexprs) {
-    os << (first ? "" : " ") << c.name << "=" << c.value;
+    os << (first ? "" : " ") << c.name << "=" << c.value.text();
     first = false;
   }
   os << (first ? "" : " ") << "cfg=" << k.configs[v.config_index].name;
@@ -84,21 +76,54 @@ int inspect(const InspectOptions& o) {
     if (!k.variants.empty()) std::cout << "  triton " << k.variants.front().triton_version << "\n";
     std::cout << "  params:\n";
     for (const ParamInfo& p : k.params) {
-      std::cout << "    " << std::left << std::setw(20) << p.name << std::setw(10) << kind_name(p.kind) << p.dtype;
-      if (p.kind == ParamKind::kTensor) std::cout << (p.is_output ? " out" : " in");
+      std::cout << "    " << std::left << std::setw(20) << p.name << std::setw(11) << param_kind_name(p.kind)
+                << (p.kind == ParamKind::kConstexpr ? "" : p.dtype.text());
+      if (p.kind == ParamKind::kTensor) std::cout << (p.is_output ? " out" : p.is_scratch ? " scratch" : " in");
+      if (!p.block.empty()) {
+        std::cout << " block [";
+        for (size_t d = 0; d < p.block.size(); ++d) std::cout << (d ? ", " : "") << p.block[d];
+        std::cout << "]";
+      }
+      if (!p.layout.empty()) std::cout << " layout " << p.layout;
+      if (!p.dims.empty()) {
+        std::cout << "  dims [";
+        for (size_t d = 0; d < p.dims.size(); ++d) std::cout << (d ? ", " : "") << p.dims[d];
+        std::cout << "]";
+      }
       if (!p.numel.empty()) std::cout << "  numel=" << p.numel;
+      if (p.kind == ParamKind::kConstexpr) {
+        std::vector<std::string> values;
+        for (const VariantInfo& v : k.variants) {
+          for (const ConstexprValue& c : v.constexprs) {
+            if (c.name == p.name && std::find(values.begin(), values.end(), c.value.text()) == values.end()) {
+              values.push_back(c.value.text());
+            }
+          }
+        }
+        std::cout << "values {";
+        for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? ", " : "") << values[i];
+        std::cout << "}";
+      }
+      if (!p.heuristic.empty()) std::cout << "  heuristic " << p.name << " = " << p.heuristic;
       std::cout << "\n";
     }
+    for (const LaunchVarInfo& v : k.launch_vars) {
+      std::cout << "  launch variable " << v.name << ": " << dtype_name(v.dtype);
+      if (v.min) std::cout << " min " << *v.min;
+      if (v.max) std::cout << " max " << *v.max;
+      std::cout << "\n";
+    }
+    for (const std::string& c : k.constraints) std::cout << "  rule: " << c << "\n";
     for (const TypeVarInfo& t : k.type_vars) {
       std::cout << "  type " << t.name << " in {";
-      for (size_t i = 0; i < t.dtypes.size(); ++i) std::cout << (i ? ", " : "") << t.dtypes[i];
+      for (size_t i = 0; i < t.dtypes.size(); ++i) std::cout << (i ? ", " : "") << dtype_name(t.dtypes[i]);
       std::cout << "}\n";
     }
     std::cout << "  grid: (" << k.grid[0] << ", " << k.grid[1] << ", " << k.grid[2] << ")\n";
     for (const ConfigInfo& c : k.configs) {
       std::cout << "  config " << c.name << ": num_warps=" << c.num_warps << " num_stages=" << c.num_stages
                 << " num_ctas=" << c.num_ctas;
-      for (const auto& v : c.constexprs) std::cout << " " << v.name << "=" << v.value;
+      for (const auto& v : c.constexprs) std::cout << " " << v.name << "=" << v.value.text();
       std::cout << "\n";
     }
     if (!k.bench.bytes.empty()) std::cout << "  bench bytes: " << k.bench.bytes << "\n";

@@ -217,8 +217,8 @@ int shapes(const ShapesOptions& o) {
     const VariantInfo& v = *sel.variant;
     std::cout << "variant on sm_" << sel.device_arch << ": " << v.id << " (config "
               << pack->kernel(kernel).configs[v.config_index].name;
-    for (const auto& [var, t] : v.bindings) std::cout << ", " << var << "=" << t;
-    for (const ConstexprValue& c : v.constexprs) std::cout << ", " << c.name << "=" << c.value;
+    for (const auto& [var, t] : v.bindings) std::cout << ", " << var << "=" << dtype_name(t);
+    for (const ConstexprValue& c : v.constexprs) std::cout << ", " << c.name << "=" << c.value.text();
     std::cout << ", " << (sel.uses_ptx ? "PTX JIT" : "cubin") << ")\n";
     return 0;
   }

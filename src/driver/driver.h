@@ -39,6 +39,7 @@ namespace tritonpack::driver {
   X(cuFuncSetAttribute)                \
   X(cuLaunchKernel)                    \
   X(cuLaunchKernelEx)                  \
+  X(cuTensorMapEncodeTiled)            \
   X(cuMemAlloc)                        \
   X(cuMemFree)                         \
   X(cuMemcpyHtoD)                      \

@@ -157,7 +157,7 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
   std::mt19937_64 rng(result.seed);
 
   // Type bindings.
-  std::map<std::string, DType> bindings;
+  TypeBindings bindings;
   for (const auto& type_entry : request.types) {
     const std::string& var = type_entry.first;
     const std::string& dtype = type_entry.second;
@@ -165,20 +165,18 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
     if (it == info.type_vars.end()) {
       throw Error(ErrorCode::kInvalidArgument, "kernel '" + info.name + "' has no type variable '" + var + "'");
     }
-    if (std::find(it->dtypes.begin(), it->dtypes.end(), dtype) == it->dtypes.end()) {
+    const std::optional<DType> parsed = parse_dtype(dtype);
+    if (!parsed || std::find(it->dtypes.begin(), it->dtypes.end(), *parsed) == it->dtypes.end()) {
       std::string allowed;
-      for (const auto& t : it->dtypes) allowed += (allowed.empty() ? "" : ", ") + t;
+      for (DType t : it->dtypes) allowed += (allowed.empty() ? "" : ", ") + std::string(dtype_name(t));
       throw Error(ErrorCode::kInvalidArgument, "type " + var + "=" + dtype + " is not compiled in this pack (" + var + " in " + allowed + ")");
     }
   }
   for (const TypeVarInfo& t : info.type_vars) {
     auto it = request.types.find(t.name);
-    bindings[t.name] = *parse_dtype(it == request.types.end() ? t.dtypes.front() : it->second);
+    bindings[t.name] = it == request.types.end() ? t.dtypes.front() : *parse_dtype(it->second);
   }
-  auto dtype_of = [&](const ParamInfo& p) {
-    auto it = bindings.find(p.dtype);
-    return it != bindings.end() ? it->second : *parse_dtype(p.dtype);
-  };
+  auto dtype_of = [&](const ParamInfo& p) { return *resolve_dtype(p.dtype, bindings); };
 
   // Scalars.
   for (const auto& scalar_entry : request.scalars) {
@@ -196,16 +194,18 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
     if (p.kind != ParamKind::kScalar) continue;
     auto it = request.scalars.find(p.name);
     if (it == request.scalars.end()) {
-      throw Error(ErrorCode::kInvalidArgument, "missing --arg " + p.name + "=<" + p.dtype + ">");
+      throw Error(ErrorCode::kInvalidArgument, "missing --arg " + p.name + "=<" + p.dtype.text() + ">");
     }
-    if (is_float(*parse_dtype(p.dtype))) {
+    if (is_float(p.dtype.dtype)) {
       floats.push_back(parse_float(p.name, it->second));
     } else {
       ints.push_back(parse_int(p.name, it->second));
       int_values[p.name] = ints.back();
     }
   }
-  for (const ConstexprValue& c : request.pinned) int_values[c.name] = c.value;
+  for (const ConstexprValue& c : request.pinned) {
+    if (c.value.is_integral()) int_values[c.name] = c.value.as_int();
+  }
   auto lookup = [&](std::string_view name, int64_t& out) {
     auto it = int_values.find(std::string(name));
     if (it != int_values.end()) {
@@ -258,7 +258,7 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
       args.push_back(Arg::tensor(buffers[tensor_index].get(), tensors[tensor_index].dtype));
       ++tensor_index;
     } else if (p.kind == ParamKind::kScalar) {
-      args.push_back(is_float(*parse_dtype(p.dtype)) ? Arg::real(floats[float_index++]) : Arg::integer(ints[int_index++]));
+      args.push_back(is_float(p.dtype.dtype) ? Arg::real(floats[float_index++]) : Arg::integer(ints[int_index++]));
     }
   }
   LaunchOptions options;
@@ -333,7 +333,9 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
     std::vector<float> sorted = result.times_ms;
     std::sort(sorted.begin(), sorted.end());
     result.median_ms = sorted[sorted.size() / 2];
-    for (const ConstexprValue& c : result.variant->constexprs) int_values[c.name] = c.value;
+    for (const ConstexprValue& c : result.variant->constexprs) {
+      if (c.value.is_integral()) int_values[c.name] = c.value.as_int();
+    }
     if (!info.bench.bytes.empty()) result.bytes = static_cast<double>(expr::Expr::parse(info.bench.bytes).eval(lookup));
     if (!info.bench.flops.empty()) result.flops = static_cast<double>(expr::Expr::parse(info.bench.flops).eval(lookup));
     if (result.median_ms > 0) {

@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "pack/constant_json.h"
 #include "pack/container.h"
 #include "pack/manifest_json.h"
 #include "tritonpack/error.h"
@@ -15,26 +16,36 @@ namespace {
 constexpr std::string_view kFormatName = "tritonpack-manifest";
 constexpr size_t kMaxCreatedByLength = 256;
 
-const char* param_kind_name(ParamKind kind) {
-  switch (kind) {
-    case ParamKind::kTensor: return "tensor";
-    case ParamKind::kScalar: return "scalar";
-    case ParamKind::kConstexpr: return "constexpr";
-  }
-  return "?";
-}
-
 Json constexprs_to_json(const std::vector<ConstexprValue>& values) {
   Json j = Json::object();
-  for (const auto& v : values) j[v.name] = v.value;
+  for (const auto& v : values) j[v.name] = constant_to_json(v.value);
   return j;
+}
+
+Json tensordesc_to_json(const TensorDescInfo& d) {
+  Json j{{"tma", d.tma}, {"block", d.block}};
+  if (d.tma) {
+    j["swizzle"] = d.swizzle;
+    j["elem_size"] = d.elem_size;
+    j["elem_type"] = d.elem_type;
+    j["box"] = d.box;
+    j["fp4_padded"] = d.fp4_padded;
+  }
+  return j;
+}
+
+Json resources_to_json(const ResourceUsage& r) {
+  return Json{{"registers", r.registers},
+              {"spill_stores", r.spill_stores},
+              {"spill_loads", r.spill_loads},
+              {"stack_frame", r.stack_frame}};
 }
 
 Json variant_to_json(const VariantInfo& v) {
   Json j = Json::object();
   j["id"] = v.id;
   Json bindings = Json::object();
-  for (const auto& [var, dtype] : v.bindings) bindings[var] = dtype;
+  for (const auto& [var, dtype] : v.bindings) bindings[var] = std::string(dtype_name(dtype));
   j["bindings"] = std::move(bindings);
   j["constexprs"] = constexprs_to_json(v.constexprs);
   j["config_index"] = v.config_index;
@@ -61,8 +72,20 @@ Json variant_to_json(const VariantInfo& v) {
                         {"divisibility", a.divisibility}});
   }
   j["args"] = std::move(args);
+  // Optional fields are written only when set, so packs without them stay as they were.
+  if (!v.tensordescs.empty()) {
+    Json descs = Json::array();
+    for (const auto& d : v.tensordescs) descs.push_back(tensordesc_to_json(d));
+    j["tensordescs"] = std::move(descs);
+  }
+  if (v.resources.registers >= 0) j["resources"] = resources_to_json(v.resources);
   j["cubin_blob"] = v.cubin_blob;
   j["ptx_blob"] = v.ptx_blob;
+  if (!v.ir_blobs.empty()) {
+    Json ir = Json::object();
+    for (const auto& [stage, blob] : v.ir_blobs) ir[stage] = blob;
+    j["ir_blobs"] = std::move(ir);
+  }
   return j;
 }
 
@@ -75,10 +98,13 @@ Json kernel_to_json(const KernelInfo& k) {
   Json params = Json::array();
   for (const auto& p : k.params) {
     Json param{{"name", p.name},
-               {"kind", param_kind_name(p.kind)},
-               {"dtype", p.dtype},
+               {"kind", std::string(param_kind_name(p.kind))},
+               {"dtype", p.kind == ParamKind::kConstexpr ? std::string() : p.dtype.text()},
                {"is_output", p.is_output},
                {"numel", p.numel}};
+    if (!p.heuristic.empty()) param["heuristic"] = p.heuristic;
+    if (!p.block.empty()) param["block"] = p.block;
+    if (!p.layout.empty()) param["layout"] = p.layout;
     // Plugin keys are written only when set, so packs without them read in older readers.
     if (!p.dims.empty()) param["dims"] = p.dims;
     if (p.is_scratch) param["is_scratch"] = true;
@@ -88,10 +114,25 @@ Json kernel_to_json(const KernelInfo& k) {
     params.push_back(std::move(param));
   }
   j["params"] = std::move(params);
+  if (!k.launch_vars.empty()) {
+    Json vars = Json::array();
+    for (const auto& lv : k.launch_vars) {
+      Json var{{"name", lv.name}, {"dtype", std::string(dtype_name(lv.dtype))}};
+      if (lv.min) var["min"] = *lv.min;
+      if (lv.max) var["max"] = *lv.max;
+      vars.push_back(std::move(var));
+    }
+    j["launch_vars"] = std::move(vars);
+  }
   Json type_vars = Json::array();
-  for (const auto& t : k.type_vars) type_vars.push_back(Json{{"name", t.name}, {"dtypes", t.dtypes}});
+  for (const auto& t : k.type_vars) {
+    Json dtypes = Json::array();
+    for (DType d : t.dtypes) dtypes.push_back(std::string(dtype_name(d)));
+    type_vars.push_back(Json{{"name", t.name}, {"dtypes", std::move(dtypes)}});
+  }
   j["type_vars"] = std::move(type_vars);
   j["grid"] = Json::array({k.grid[0], k.grid[1], k.grid[2]});
+  if (!k.constraints.empty()) j["constraints"] = k.constraints;
   Json configs = Json::array();
   for (const auto& c : k.configs) {
     configs.push_back(Json{{"name", c.name},
@@ -104,13 +145,11 @@ Json kernel_to_json(const KernelInfo& k) {
   j["bench"] = Json{{"bytes", k.bench.bytes}, {"flops", k.bench.flops}};
   j["reference"] = k.reference;
   const PluginInfo& pl = k.plugin;
-  if (!pl.name.empty() || pl.version != "1" || !pl.plugin_namespace.empty() || !pl.rules.empty() ||
-      !pl.constraints.empty()) {
+  if (!pl.name.empty() || pl.version != "1" || !pl.plugin_namespace.empty() || !pl.rules.empty()) {
     j["plugin"] = Json{{"name", pl.name},
                        {"version", pl.version},
                        {"namespace", pl.plugin_namespace},
-                       {"rules", pl.rules},
-                       {"constraints", pl.constraints}};
+                       {"rules", pl.rules}};
   }
   Json variants = Json::array();
   for (const auto& v : k.variants) variants.push_back(variant_to_json(v));
@@ -164,8 +203,9 @@ std::vector<BlobInfo> read_blobs(const Json& j, const std::string& path) {
       fail(child(at, "sha256"), "expected 64 lower-case hex digits, got " + quote_text(blob.sha256));
     }
     blob.kind = string_value(field(b, at, "kind"), child(at, "kind"));
-    if (blob.kind != "cubin" && blob.kind != "ptx") {
-      fail(child(at, "kind"), "expected \"cubin\" or \"ptx\", got " + quote_text(blob.kind));
+    if (blob.kind != "cubin" && blob.kind != "ptx" && !is_ir_stage(blob.kind)) {
+      fail(child(at, "kind"), "expected \"cubin\", \"ptx\", \"ttir\", \"ttgir\" or \"llir\", got " +
+                                  quote_text(blob.kind));
     }
     blobs.push_back(std::move(blob));
   }

@@ -14,6 +14,9 @@ namespace tritonpack::pack_format {
 // message is error_prefix + "<json path>: <what>".
 Manifest parse_manifest(std::string_view json, const std::string& error_prefix);
 
+// The compiler stages a pack may keep (`tritonpack compile --keep-ir`): ttir, ttgir, llir.
+inline bool is_ir_stage(std::string_view kind) { return kind == "ttir" || kind == "ttgir" || kind == "llir"; }
+
 // One element of "kernels", validated against the manifest's blob table (manifest_schema.cpp).
 KernelInfo read_kernel(const Json& j, const std::string& path, const std::vector<BlobInfo>& blobs);
 

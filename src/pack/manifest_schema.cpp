@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "pack/constant_json.h"
 #include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
@@ -97,11 +98,12 @@ std::vector<TypeVarInfo> read_type_vars(const Json& j, const std::string& path) 
     if (dtypes.empty()) fail(dpath, "a type variable needs at least one dtype");
     for (size_t d = 0; d < dtypes.size(); ++d) {
       const std::string& name = string_value(dtypes[d], child(dpath, d));
-      if (!parse_dtype(name)) fail(child(dpath, d), "unknown dtype " + quote_text(name));
-      for (const auto& earlier : var.dtypes) {
-        if (earlier == name) fail(child(dpath, d), "duplicate dtype " + quote_text(name));
+      const std::optional<DType> dtype = parse_dtype(name);
+      if (!dtype) fail(child(dpath, d), "unknown dtype " + quote_text(name));
+      for (DType earlier : var.dtypes) {
+        if (earlier == *dtype) fail(child(dpath, d), "duplicate dtype " + quote_text(name));
       }
-      var.dtypes.push_back(name);
+      var.dtypes.push_back(*dtype);
     }
     vars.push_back(std::move(var));
   }
@@ -121,7 +123,7 @@ void read_plugin_keys(const Json& j, const std::string& at, ParamInfo& p) {
   const bool scalar = p.kind == ParamKind::kScalar;
   if (const Json* dims = optional_field(j, "dims")) {
     const std::string path = child(at, "dims");
-    if (!tensor) fail(path, "only a tensor parameter has dims");
+    if (!tensor && p.kind != ParamKind::kTensorDesc) fail(path, "only a tensor or descriptor parameter has dims");
     if (array_value(*dims, path).size() > kMaxRank) {
       fail(path, "has " + std::to_string(dims->size()) + " dims, over the limit of " + std::to_string(kMaxRank));
     }
@@ -146,14 +148,16 @@ void read_plugin_keys(const Json& j, const std::string& at, ParamInfo& p) {
   }
   if (const Json* dim = optional_field(j, "dim")) {
     p.dim = expression_value(*dim, child(at, "dim"), false);
-    if (!scalar || (p.dtype != "i32" && p.dtype != "i64")) {
+    if (!scalar || (p.dtype.dtype != DType::kI32 && p.dtype.dtype != DType::kI64)) {
       fail(child(at, "dim"), "only an i32 or i64 scalar parameter can be a dim-size argument");
     }
     if (p.is_field) fail(child(at, "dim"), "a parameter is a field or a dim-size argument, not both");
   }
 }
 
-PluginInfo read_plugin(const Json& j, const std::string& at) {
+// Constraints moved from the plugin to the kernel; packs that have them under "plugin" add them to
+// the kernel's.
+PluginInfo read_plugin(const Json& j, const std::string& at, std::vector<std::string>& constraints) {
   expect_object(j, at);
   PluginInfo pl;
   pl.name = printable_value(field(j, at, "name"), child(at, "name"), kMaxNameLength, true);
@@ -169,12 +173,44 @@ PluginInfo read_plugin(const Json& j, const std::string& at) {
       fail(child(rpath, i), std::string("invalid rule: ") + e.what());
     }
   }
-  const std::string cpath = child(at, "constraints");
-  const Json& constraints = array_value(field(j, at, "constraints"), cpath);
-  for (size_t i = 0; i < constraints.size(); ++i) {
-    pl.constraints.push_back(expression_value(constraints[i], child(cpath, i), false));
+  if (const Json* list = optional_field(j, "constraints")) {
+    const std::string cpath = child(at, "constraints");
+    for (size_t i = 0; i < array_value(*list, cpath).size(); ++i) {
+      constraints.push_back(expression_value((*list)[i], child(cpath, i), false));
+    }
   }
   return pl;
+}
+
+DTypeRef dtype_ref_value(const Json& j, const std::string& path, const std::vector<TypeVarInfo>& vars) {
+  const std::string& text = string_value(j, path);
+  if (auto t = parse_dtype(text)) return DTypeRef::of(*t);
+  for (const auto& v : vars) {
+    if (v.name == text) return DTypeRef::variable(text);
+  }
+  fail(path, quote_text(text) + " is neither a dtype nor a declared type variable");
+}
+
+// Descriptors: the block shape (1 to 5 expressions) and, for Gluon kernels, the layout.
+void read_descriptor_keys(const Json& j, const std::string& at, ParamInfo& p) {
+  const Json* block = optional_field(j, "block");
+  const Json* layout = optional_field(j, "layout");
+  if (p.kind != ParamKind::kTensorDesc) {
+    if (block) fail(child(at, "block"), "only a tensordesc parameter has a block shape");
+    if (layout) fail(child(at, "layout"), "only a tensordesc parameter has a layout");
+    return;
+  }
+  const std::string bpath = child(at, "block");
+  if (!block) fail(at, "a tensordesc parameter needs 'block', its block shape");
+  if (array_value(*block, bpath).empty() || block->size() > 5) {
+    fail(bpath, "expected 1 to 5 block dims, got " + std::to_string(block->size()));
+  }
+  for (size_t d = 0; d < block->size(); ++d) p.block.push_back(expression_value((*block)[d], child(bpath, d), false));
+  if (layout) p.layout = printable_value(*layout, child(at, "layout"), kMaxTextLength, false);
+  if (const Json* dims = optional_field(j, "dims"); dims && dims->size() != p.block.size()) {
+    fail(child(at, "dims"), "has " + std::to_string(dims->size()) + " dims, the block shape " +
+                                std::to_string(p.block.size()));
+  }
 }
 
 ParamInfo read_param(const Json& j, const std::string& at, const std::vector<TypeVarInfo>& vars) {
@@ -182,46 +218,73 @@ ParamInfo read_param(const Json& j, const std::string& at, const std::vector<Typ
   ParamInfo p;
   p.name = identifier_value(field(j, at, "name"), child(at, "name"));
   const std::string& kind = string_value(field(j, at, "kind"), child(at, "kind"));
-  if (kind == "tensor") {
-    p.kind = ParamKind::kTensor;
-  } else if (kind == "scalar") {
-    p.kind = ParamKind::kScalar;
-  } else if (kind == "constexpr") {
-    p.kind = ParamKind::kConstexpr;
-  } else {
-    fail(child(at, "kind"), "expected \"tensor\", \"scalar\" or \"constexpr\", got " + quote_text(kind));
+  const std::optional<ParamKind> parsed = parse_param_kind(kind);
+  if (!parsed) {
+    fail(child(at, "kind"), "expected \"tensor\", \"scalar\", \"constexpr\" or \"tensordesc\", got " + quote_text(kind));
   }
-  p.dtype = string_value(field(j, at, "dtype"), child(at, "dtype"));
+  p.kind = *parsed;
   p.is_output = bool_value(field(j, at, "is_output"), child(at, "is_output"));
   p.numel = string_value(field(j, at, "numel"), child(at, "numel"));
   const std::string dpath = child(at, "dtype");
   switch (p.kind) {
-    case ParamKind::kTensor: {
-      bool is_var = false;
-      for (const auto& v : vars) is_var = is_var || v.name == p.dtype;
-      if (!is_var && !parse_dtype(p.dtype)) {
-        fail(dpath, quote_text(p.dtype) + " is neither a dtype nor a declared type variable");
-      }
+    case ParamKind::kTensor:
+    case ParamKind::kTensorDesc:
+      p.dtype = dtype_ref_value(field(j, at, "dtype"), dpath, vars);
       check_expression(p.numel, child(at, "numel"), /*allow_empty=*/true);
       break;
-    }
     case ParamKind::kScalar: {
-      const auto t = parse_dtype(p.dtype);
-      if (!t || !is_scalar_dtype(*t)) {
-        fail(dpath, "a scalar parameter needs one of i32, i64, fp32, fp16, bf16, got " + quote_text(p.dtype));
+      const std::string& text = string_value(field(j, at, "dtype"), dpath);
+      const std::optional<DType> dtype = parse_dtype(text);
+      if (!dtype || !is_scalar_dtype(*dtype)) {
+        fail(dpath, "a scalar parameter needs one of i32, i64, fp32, fp16, bf16, got " + quote_text(text));
       }
+      p.dtype = DTypeRef::of(*dtype);
       break;
     }
-    case ParamKind::kConstexpr:
-      if (!p.dtype.empty()) fail(dpath, "a constexpr parameter has no dtype, got " + quote_text(p.dtype));
+    case ParamKind::kConstexpr: {
+      const std::string& text = string_value(field(j, at, "dtype"), dpath);
+      if (!text.empty()) fail(dpath, "a constexpr parameter has no dtype, got " + quote_text(text));
       break;
+    }
   }
   if (p.kind != ParamKind::kTensor) {
     if (p.is_output) fail(child(at, "is_output"), "only a tensor parameter can be an output");
-    if (!p.numel.empty()) fail(child(at, "numel"), "only a tensor parameter has a numel");
+    if (!p.numel.empty() && p.kind != ParamKind::kTensorDesc) {
+      fail(child(at, "numel"), "only a tensor or descriptor parameter has a numel");
+    }
   }
+  if (const Json* heuristic = optional_field(j, "heuristic")) {
+    if (p.kind != ParamKind::kConstexpr) fail(child(at, "heuristic"), "only a constexpr parameter has a heuristic");
+    p.heuristic = expression_value(*heuristic, child(at, "heuristic"), false);
+  }
+  read_descriptor_keys(j, at, p);
   read_plugin_keys(j, at, p);
   return p;
+}
+
+std::vector<LaunchVarInfo> read_launch_vars(const Json& j, const std::string& path, const KernelInfo& k) {
+  std::vector<LaunchVarInfo> vars;
+  for (size_t i = 0; i < array_value(j, path).size(); ++i) {
+    const std::string at = child(path, i);
+    expect_object(j[i], at);
+    LaunchVarInfo v;
+    v.name = identifier_value(field(j[i], at, "name"), child(at, "name"));
+    for (const auto& p : k.params) {
+      if (p.name == v.name) fail(child(at, "name"), quote_text(v.name) + " is also a parameter of the kernel");
+    }
+    for (const auto& other : vars) {
+      if (other.name == v.name) fail(child(at, "name"), "duplicate launch variable " + quote_text(v.name));
+    }
+    const std::string& dtype = string_value(field(j[i], at, "dtype"), child(at, "dtype"));
+    if (dtype != "i32" && dtype != "i64") fail(child(at, "dtype"), "expected \"i32\" or \"i64\", got " + quote_text(dtype));
+    v.dtype = *parse_dtype(dtype);
+    if (const Json* lo = optional_field(j[i], "min")) v.min = int64_value(*lo, child(at, "min"));
+    if (const Json* hi = optional_field(j[i], "max")) v.max = int64_value(*hi, child(at, "max"));
+    if (v.min && v.max && *v.min > *v.max) fail(at, "min " + std::to_string(*v.min) + " is above max " + std::to_string(*v.max));
+    vars.push_back(std::move(v));
+  }
+  if (vars.size() > 16) fail(path, "at most 16 launch variables, got " + std::to_string(vars.size()));
+  return vars;
 }
 
 // {"BLOCK": 1024, ...}: keys must name constexpr params of the kernel.
@@ -234,7 +297,10 @@ std::vector<ConstexprValue> read_constexprs(const Json& j, const std::string& pa
     bool known = false;
     for (uint32_t idx : ctx.constexpr_params) known = known || ctx.kernel.params[idx].name == key;
     if (!known) fail(at, quote_text(key) + " is not a constexpr parameter of kernel " + quote_text(ctx.kernel.name));
-    values.push_back(ConstexprValue{key, int64_value(value, at)});
+    std::string why;
+    std::optional<Constant> c = constant_from_json(value, why);
+    if (!c) fail(at, why + ", got " + describe(value));
+    values.push_back(ConstexprValue{key, std::move(*c)});
   }
   return values;
 }
@@ -259,10 +325,9 @@ std::vector<ConfigInfo> read_configs(const Json& j, const std::string& path, con
   return configs;
 }
 
-std::map<std::string, std::string> read_bindings(const Json& j, const std::string& path,
-                                                 const KernelContext& ctx) {
+TypeBindings read_bindings(const Json& j, const std::string& path, const KernelContext& ctx) {
   expect_object(j, path);
-  std::map<std::string, std::string> bindings;
+  TypeBindings bindings;
   for (const auto& [var, value] : j.items()) {
     const std::string at = child(path, var);
     const TypeVarInfo* info = nullptr;
@@ -271,12 +336,15 @@ std::map<std::string, std::string> read_bindings(const Json& j, const std::strin
       fail(at, quote_text(var) + " is not a type variable of kernel " + quote_text(ctx.kernel.name));
     }
     const std::string& dtype = string_value(value, at);
+    const std::optional<DType> parsed = parse_dtype(dtype);
+    std::vector<std::string> names;
     bool allowed = false;
-    for (const auto& d : info->dtypes) allowed = allowed || d == dtype;
-    if (!allowed) {
-      fail(at, quote_text(dtype) + " is not one of " + var + "'s dtypes (" + join_names(info->dtypes) + ")");
+    for (DType d : info->dtypes) {
+      allowed = allowed || d == parsed;
+      names.emplace_back(dtype_name(d));
     }
-    bindings[var] = dtype;
+    if (!allowed) fail(at, quote_text(dtype) + " is not one of " + var + "'s dtypes (" + join_names(names) + ")");
+    bindings[var] = *parsed;
   }
   for (const auto& v : ctx.kernel.type_vars) {
     if (!bindings.count(v.name)) fail(path, "missing type variable " + quote_text(v.name));
@@ -286,7 +354,8 @@ std::map<std::string, std::string> read_bindings(const Json& j, const std::strin
 
 ArgType expected_arg_type(const ParamInfo& p) {
   if (p.kind == ParamKind::kTensor) return ArgType::kPointer;
-  return *scalar_arg_type(*parse_dtype(p.dtype));  // read_param checked it is a scalar dtype
+  if (p.kind == ParamKind::kTensorDesc) return ArgType::kTensorDesc;
+  return *scalar_arg_type(p.dtype.dtype);  // read_param checked it is a scalar dtype
 }
 
 std::vector<KernelArg> read_args(const Json& j, const std::string& path, const KernelContext& ctx) {
@@ -322,14 +391,15 @@ std::vector<KernelArg> read_args(const Json& j, const std::string& path, const K
     a.type = expected_arg_type(p);
     if (!parsed || *parsed != a.type) {
       fail(child(at, "type"), "expected " + quote_text(arg_type_name(a.type)) + " for " +
-                                  (p.kind == ParamKind::kTensor ? "tensor" : "scalar") + " param " +
+                                  std::string(param_kind_name(p.kind)) + " param " +
                                   quote_text(p.name) + ", got " + quote_text(type));
     }
     a.divisibility = power_of_two_value(field(j[i], at, "divisibility"), child(at, "divisibility"),
                                         kMaxAlignment);
     const bool is_float_arg = a.type == ArgType::kFp32 || a.type == ArgType::kFp16 || a.type == ArgType::kBf16;
-    if (is_float_arg && a.divisibility != 1) {
-      fail(child(at, "divisibility"), "must be 1 for floating-point argument " + quote_text(p.name));
+    if ((is_float_arg || a.type == ArgType::kTensorDesc) && a.divisibility != 1) {
+      fail(child(at, "divisibility"), "must be 1 for " + std::string(is_float_arg ? "floating-point" : "descriptor") +
+                                          " argument " + quote_text(p.name));
     }
     args.push_back(std::move(a));
   }
@@ -352,6 +422,68 @@ int32_t blob_ref_value(const Json& j, const std::string& path, const KernelConte
                    ", expected " + quote_text(kind));
   }
   return index;
+}
+
+std::vector<uint32_t> dims_value(const Json& j, const std::string& path, size_t rank, uint64_t max) {
+  if (array_value(j, path).size() != rank) {
+    fail(path, "expected " + std::to_string(rank) + " integers, got " + std::to_string(j.size()));
+  }
+  std::vector<uint32_t> out;
+  for (size_t d = 0; d < rank; ++d) out.push_back(static_cast<uint32_t>(uint_value(j[d], child(path, d), 1, max)));
+  return out;
+}
+
+// One entry per descriptor parameter, in order; required exactly when the kernel has some.
+std::vector<TensorDescInfo> read_tensordescs(const Json& j, const std::string& at, const KernelContext& ctx) {
+  std::vector<const ParamInfo*> descs;
+  for (const ParamInfo& p : ctx.kernel.params) {
+    if (p.kind == ParamKind::kTensorDesc) descs.push_back(&p);
+  }
+  const Json* list = optional_field(j, "tensordescs");
+  const std::string path = child(at, "tensordescs");
+  if (!list) {
+    if (!descs.empty()) fail(at, "missing required field 'tensordescs' (the kernel has descriptor parameters)");
+    return {};
+  }
+  if (array_value(*list, path).size() != descs.size()) {
+    fail(path, "expected " + std::to_string(descs.size()) + " entries (one per descriptor parameter), got " +
+                   std::to_string(list->size()));
+  }
+  std::vector<TensorDescInfo> out;
+  for (size_t i = 0; i < descs.size(); ++i) {
+    const std::string dat = child(path, i);
+    const Json& d = (*list)[i];
+    expect_object(d, dat);
+    TensorDescInfo info;
+    info.tma = bool_value(field(d, dat, "tma"), child(dat, "tma"));
+    const size_t rank = descs[i]->block.size();
+    info.block = dims_value(field(d, dat, "block"), child(dat, "block"), rank, 1u << 16);
+    if (info.tma) {
+      info.swizzle = static_cast<uint32_t>(uint_value(field(d, dat, "swizzle"), child(dat, "swizzle"), 0, 3));
+      info.elem_size = static_cast<uint32_t>(uint_value(field(d, dat, "elem_size"), child(dat, "elem_size"), 1, 16));
+      info.elem_type = static_cast<uint32_t>(uint_value(field(d, dat, "elem_type"), child(dat, "elem_type"), 0, 15));
+      // The box is at most 256 elements a dim (cuTensorMapEncodeTiled's limit).
+      info.box = dims_value(field(d, dat, "box"), child(dat, "box"), rank, 256);
+      info.fp4_padded = bool_value(field(d, dat, "fp4_padded"), child(dat, "fp4_padded"));
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+ResourceUsage read_resources(const Json& j, const std::string& path) {
+  expect_object(j, path);
+  auto value = [&](const char* key) {
+    const Json& v = field(j, path, key);
+    if (v.is_number_integer() && v.get<int64_t>() == -1) return int32_t{-1};
+    return static_cast<int32_t>(uint_value(v, child(path, key), 0, INT32_MAX));
+  };
+  ResourceUsage r;
+  r.registers = value("registers");
+  r.spill_stores = value("spill_stores");
+  r.spill_loads = value("spill_loads");
+  r.stack_frame = value("stack_frame");
+  return r;
 }
 
 VariantInfo read_variant(const Json& j, const std::string& at, const KernelContext& ctx) {
@@ -384,10 +516,10 @@ VariantInfo read_variant(const Json& j, const std::string& at, const KernelConte
   const ConfigInfo& config = k.configs[v.config_index];
   for (const auto& fixed : config.constexprs) {
     for (const auto& c : v.constexprs) {
-      if (c.name == fixed.name && c.value != fixed.value) {
+      if (c.name == fixed.name && !(c.value == fixed.value)) {
         fail(child(child(at, "constexprs"), c.name),
-             std::to_string(c.value) + " disagrees with configs[" + std::to_string(v.config_index) +
-                 "] (" + quote_text(config.name) + "), which sets " + std::to_string(fixed.value));
+             c.value.text() + " disagrees with configs[" + std::to_string(v.config_index) + "] (" +
+                 quote_text(config.name) + "), which sets " + fixed.value.text());
       }
     }
   }
@@ -422,9 +554,19 @@ VariantInfo read_variant(const Json& j, const std::string& at, const KernelConte
   v.launch_pdl = bool_value(get("launch_pdl"), child(at, "launch_pdl"));
   v.triton_version = printable_value(get("triton_version"), child(at, "triton_version"), kMaxNameLength, true);
   v.args = read_args(get("args"), child(at, "args"), ctx);
+  v.tensordescs = read_tensordescs(j, at, ctx);
+  if (const Json* r = optional_field(j, "resources")) v.resources = read_resources(*r, child(at, "resources"));
   v.cubin_blob = blob_ref_value(get("cubin_blob"), child(at, "cubin_blob"), ctx, "cubin");
   v.ptx_blob = blob_ref_value(get("ptx_blob"), child(at, "ptx_blob"), ctx, "ptx");
   if (v.cubin_blob < 0 && v.ptx_blob < 0) fail(at, "neither cubin_blob nor ptx_blob is set");
+  if (const Json* ir = optional_field(j, "ir_blobs")) {
+    const std::string ipath = child(at, "ir_blobs");
+    expect_object(*ir, ipath);
+    for (const auto& [stage, blob] : ir->items()) {
+      if (!is_ir_stage(stage)) fail(child(ipath, stage), "expected a stage ttir, ttgir or llir");
+      v.ir_blobs[stage] = blob_ref_value(blob, child(ipath, stage), ctx, stage.c_str());
+    }
+  }
   return v;
 }
 
@@ -455,6 +597,9 @@ KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<B
                                                std::to_string(it->second) + "])");
     }
   }
+  if (const Json* vars = optional_field(j, "launch_vars")) {
+    k.launch_vars = read_launch_vars(*vars, child(at, "launch_vars"), k);
+  }
   KernelContext ctx{k, {}, {}, blobs};
   for (size_t i = 0; i < k.params.size(); ++i) {
     (k.params[i].kind == ParamKind::kConstexpr ? ctx.constexpr_params : ctx.runtime_params)
@@ -465,6 +610,12 @@ KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<B
   const Json& grid = array_value(get("grid"), gpath);
   if (grid.size() != 3) fail(gpath, "expected an array of 3 expressions, got " + std::to_string(grid.size()));
   for (size_t d = 0; d < 3; ++d) k.grid[d] = expression_value(grid[d], child(gpath, d), false);
+  if (const Json* constraints = optional_field(j, "constraints")) {
+    const std::string cpath = child(at, "constraints");
+    for (size_t i = 0; i < array_value(*constraints, cpath).size(); ++i) {
+      k.constraints.push_back(expression_value((*constraints)[i], child(cpath, i), false));
+    }
+  }
 
   k.configs = read_configs(get("configs"), child(at, "configs"), ctx);
   const std::string bpath = child(at, "bench");
@@ -476,7 +627,9 @@ KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<B
   if (!k.reference.empty() && !is_identifier(k.reference)) {
     fail(child(at, "reference"), "expected empty or an identifier, got " + quote_text(k.reference));
   }
-  if (const Json* plugin = optional_field(j, "plugin")) k.plugin = read_plugin(*plugin, child(at, "plugin"));
+  if (const Json* plugin = optional_field(j, "plugin")) {
+    k.plugin = read_plugin(*plugin, child(at, "plugin"), k.constraints);
+  }
 
   const std::string vpath = child(at, "variants");
   const Json& variants = array_value(get("variants"), vpath);

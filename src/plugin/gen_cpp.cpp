@@ -70,7 +70,7 @@ std::string generate_cpp_header(const Pack& pack, const std::string& pack_name, 
     for (size_t i = 0; i < d.outputs.size(); ++i) h << (i ? ", " : "") << d.outputs[i].name << " (" << d.outputs[i].dtype << ")";
     h << "\n";
     for (const std::string& r : k.plugin.rules) h << "//   rule: " << r << "\n";
-    for (const std::string& c : k.plugin.constraints) h << "//   constraint: " << c << "\n";
+    for (const std::string& c : k.constraints) h << "//   constraint: " << c << "\n";
     h << "class " << cls << " {\n public:\n  explicit " << cls << "(std::shared_ptr<const tritonpack::Pack> pack";
     for (const PluginFieldInfo& f : d.fields) {
       h << ", " << cpp_type(f.dtype) << " " << cpp_name(f.name);

@@ -27,21 +27,23 @@ bool is_integer_literal(const std::string& s) {
   return !s.empty() && s.size() < 19 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::vector<std::string> dtypes_of(const KernelInfo& k, const std::string& dtype) {
+std::vector<std::string> dtypes_of(const KernelInfo& k, const DTypeRef& dtype) {
   for (const TypeVarInfo& v : k.type_vars) {
-    if (v.name == dtype) return v.dtypes;
+    if (v.name != dtype.type_var) continue;
+    std::vector<std::string> names;
+    for (DType t : v.dtypes) names.emplace_back(dtype_name(t));
+    return names;
   }
-  return {dtype};
+  return {dtype.text()};
 }
+
+bool is_integer_dtype(const DTypeRef& t) { return t.dtype == DType::kI32 || t.dtype == DType::kI64; }
 
 }  // namespace
 
 bool has_plugin_keys(const KernelInfo& k) {
   const PluginInfo& pl = k.plugin;
-  if (!pl.name.empty() || pl.version != "1" || !pl.plugin_namespace.empty() || !pl.rules.empty() ||
-      !pl.constraints.empty()) {
-    return true;
-  }
+  if (!pl.name.empty() || pl.version != "1" || !pl.plugin_namespace.empty() || !pl.rules.empty()) return true;
   return std::any_of(k.params.begin(), k.params.end(), [](const ParamInfo& p) {
     return !p.dims.empty() || p.is_scratch || p.is_field || !p.dim.empty();
   });
@@ -64,7 +66,7 @@ Model build_model(const KernelInfo& k) {
   for (uint32_t i = 0; i < k.params.size(); ++i) {
     const ParamInfo& p = k.params[i];
     if (p.kind == ParamKind::kTensor) {
-      PluginTensorInfo t{p.name, p.dtype, dtypes_of(k, p.dtype), i};
+      PluginTensorInfo t{p.name, p.dtype.text(), dtypes_of(k, p.dtype), i};
       if (p.is_output) {
         m.output_params.push_back(i);
         d.outputs.push_back(std::move(t));
@@ -82,11 +84,20 @@ Model build_model(const KernelInfo& k) {
       constexpr_names.push_back(p.name);
     } else if (p.is_field) {
       m.field_params.push_back(i);
-      d.fields.push_back({p.name, *parse_dtype(p.dtype), p.has_default, p.default_value});
-      if (p.dtype == "i32" || p.dtype == "i64") int_field_names.push_back(p.name);
+      d.fields.push_back({p.name, p.dtype.dtype, p.has_default, p.default_value});
+      if (is_integer_dtype(p.dtype)) int_field_names.push_back(p.name);
     }
   }
   if (m.input_params.empty()) fail(k, "it has no input tensor");
+  if (!k.launch_vars.empty()) {
+    fail(k, "it has launch variables ('" + k.launch_vars[0].name + "'), which an engine cannot give; " +
+                "make them dim-size arguments (a scalar param with dim = \"...\") instead");
+  }
+  for (const ParamInfo& p : k.params) {
+    if (p.kind == ParamKind::kTensorDesc) {
+      fail(k, "tensordesc param '" + p.name + "' cannot be an engine tensor yet; plugins take plain tensors");
+    }
+  }
   if (m.output_params.empty()) fail(k, "it has no output tensor (io = \"out\")");
   sp.input_names = input_names;
   sp.outputs.resize(m.output_params.size());
@@ -169,8 +180,8 @@ Model build_model(const KernelInfo& k) {
       fail(k, "scalar '" + p.name + "' gets no value: make it a field (field = true), a dim-size argument " +
                   "(dim = \"<expression over dim names>\") or the target of a rule 'X[...] : ... -> " + p.name + "'");
     }
-    if (p.dtype != "i32" && p.dtype != "i64") {
-      fail(k, "dim-size argument '" + p.name + "' must be i32 or i64, not " + p.dtype);
+    if (!is_integer_dtype(p.dtype)) {
+      fail(k, "dim-size argument '" + p.name + "' must be i32 or i64, not " + p.dtype.text());
     }
     ShapeProgram::DimArg arg;
     arg.name = p.name;
@@ -223,7 +234,7 @@ Model build_model(const KernelInfo& k) {
   }
 
   // Constraints: those naming constexprs choose variants; the rest must simply hold.
-  for (const std::string& text : k.plugin.constraints) {
+  for (const std::string& text : k.constraints) {
     m.constraints.push_back(expr::Expr::parse(text));
     bool uses_constexpr = false;
     for (const std::string& n : m.constraints.back().names()) {

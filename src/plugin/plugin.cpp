@@ -58,7 +58,7 @@ size_t byte_size(const Shape& shape, DType dtype, const std::string& what) {
 }
 
 // Resolves a tensor's declared dtype under `bindings`, binding a type variable on first use.
-void bind_dtype(const KernelInfo& k, const PluginTensorInfo& t, DType actual, std::map<std::string, std::string>& bindings,
+void bind_dtype(const KernelInfo& k, const PluginTensorInfo& t, DType actual, TypeBindings& bindings,
                 std::map<std::string, std::string>& bound_by, const std::string& role) {
   const std::string name(dtype_name(actual));
   if (std::find(t.dtypes.begin(), t.dtypes.end(), name) == t.dtypes.end()) {
@@ -68,23 +68,24 @@ void bind_dtype(const KernelInfo& k, const PluginTensorInfo& t, DType actual, st
                                                  "' takes " + allowed + " there");
   }
   if (t.dtype == name) return;  // concrete
-  auto [it, fresh] = bindings.emplace(t.dtype, name);
+  auto [it, fresh] = bindings.emplace(t.dtype, actual);
   if (fresh) {
     bound_by[t.dtype] = t.name;
-  } else if (it->second != name) {
+  } else if (it->second != actual) {
     throw Error(ErrorCode::kInvalidArgument, role + " '" + t.name + "' is " + name + " but '" + bound_by[t.dtype] +
-                                                 "' is " + it->second + " (both have dtype " + t.dtype + ")");
+                                                 "' is " + std::string(dtype_name(it->second)) + " (both have dtype " +
+                                                 t.dtype + ")");
   }
 }
 
-DType resolve(const PluginTensorInfo& t, const std::map<std::string, std::string>& bindings, const std::string& role) {
+DType resolve(const PluginTensorInfo& t, const TypeBindings& bindings, const std::string& role) {
   if (auto d = parse_dtype(t.dtype)) return *d;
   auto it = bindings.find(t.dtype);
   if (it == bindings.end()) {
     throw Error(ErrorCode::kInvalidArgument, role + " '" + t.name + "' has dtype " + t.dtype +
                                                  ", which no input binds; it cannot be inferred");
   }
-  return *parse_dtype(it->second);
+  return it->second;
 }
 
 // Values of names while computing shapes: dim names, integer fields, dim-size arguments.
@@ -181,7 +182,7 @@ bool PluginCore::supports(size_t pos, std::span<const DType> dtypes) const {
     for (size_t i = 0; i <= pos && ok; ++i) {
       const PluginTensorInfo& t = i < d.inputs.size() ? d.inputs[i] : d.outputs[i - d.inputs.size()];
       auto it = v.bindings.find(t.dtype);
-      const std::string want = it != v.bindings.end() ? it->second : t.dtype;
+      const std::string want = it != v.bindings.end() ? std::string(dtype_name(it->second)) : t.dtype;
       ok = want == dtype_name(dtypes[i]);
     }
     if (ok) return true;
@@ -210,7 +211,8 @@ std::vector<DType> PluginCore::output_dtypes(std::span<const DType> input_dtypes
     throw Error(ErrorCode::kInvalidArgument, where(*state_) + " takes " + std::to_string(d.inputs.size()) +
                                                  " inputs, got " + std::to_string(input_dtypes.size()) + " dtypes");
   }
-  std::map<std::string, std::string> bindings, bound_by;
+  TypeBindings bindings;
+  std::map<std::string, std::string> bound_by;
   for (size_t i = 0; i < d.inputs.size(); ++i) bind_dtype(*state_->kernel, d.inputs[i], input_dtypes[i], bindings, bound_by, "input");
   std::vector<DType> out;
   for (const PluginTensorInfo& t : d.outputs) out.push_back(resolve(t, bindings, "output"));
@@ -291,7 +293,9 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
   for (size_t f = 0; f < m.field_params.size(); ++f) {
     const ParamInfo& p = k.params[m.field_params[f]];
     plan.fields.emplace_back(p.name, s.fields[f]);
-    if (p.dtype == "i32" || p.dtype == "i64") scope.values[p.name] = static_cast<int64_t>(s.fields[f]);
+    if (p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64) {
+      scope.values[p.name] = static_cast<int64_t>(s.fields[f]);
+    }
   }
 
   // Every rule is bound, so the sizes rules require are checked even where no output uses them.
@@ -307,7 +311,7 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     const int64_t v = a.rule >= 0 ? rule::eval_in(sp.rules[static_cast<size_t>(a.rule)].value(),
                                                   bindings[static_cast<size_t>(a.rule)], scope)
                                   : eval_shape_expr(a.value, scope, "dim-size argument '" + a.name + "'");
-    if (k.params[a.param_index].dtype == "i32" && (v < INT32_MIN || v > INT32_MAX)) {
+    if (k.params[a.param_index].dtype.dtype == DType::kI32 && (v < INT32_MIN || v > INT32_MAX)) {
       throw Error(ErrorCode::kShape, "dim-size argument '" + a.name + "' is " + std::to_string(v) +
                                          ", which does not fit its i32 parameter");
     }
@@ -322,8 +326,8 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
       choosing.push_back(c);
       continue;
     }
-    if (eval_shape_expr(m.constraints[c], scope, "constraint '" + k.plugin.constraints[c] + "'") == 0) {
-      throw Error(ErrorCode::kShape, where(s) + ": constraint '" + k.plugin.constraints[c] + "' does not hold (" +
+    if (eval_shape_expr(m.constraints[c], scope, "constraint '" + k.constraints[c] + "'") == 0) {
+      throw Error(ErrorCode::kShape, where(s) + ": constraint '" + k.constraints[c] + "' does not hold (" +
                                          scope_text(m.constraints[c], scope) + ")");
     }
   }
@@ -339,20 +343,20 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
       if (!ok) break;
       const auto lookup = [&](std::string_view name, int64_t& value) {
         for (const ConstexprValue& cv : v.constexprs) {
-          if (cv.name == name) {
-            value = cv.value;
+          if (cv.name == name && cv.value.is_integral()) {
+            value = cv.value.as_int();
             return true;
           }
         }
         return scope(name, value);
       };
-      ok = eval_shape_expr(m.constraints[c], lookup, "constraint '" + k.plugin.constraints[c] + "'") != 0;
+      ok = eval_shape_expr(m.constraints[c], lookup, "constraint '" + k.constraints[c] + "'") != 0;
     }
     if (ok) candidates.push_back(&v);
   }
   if (candidates.empty()) {
     std::string why;
-    for (size_t c : choosing) why += (why.empty() ? "" : "; ") + k.plugin.constraints[c] + " with " + scope_text(m.constraints[c], scope);
+    for (size_t c : choosing) why += (why.empty() ? "" : "; ") + k.constraints[c] + " with " + scope_text(m.constraints[c], scope);
     throw Error(ErrorCode::kShape, where(s) + ": no compiled variant fits these inputs" +
                                        (config ? " with tactic " + std::to_string(s.tactic) + " (" + config->name + ")" : "") +
                                        (why.empty() ? std::string() : " (constraints: " + why + ")") +
@@ -370,7 +374,7 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     std::erase_if(candidates, [&](const VariantInfo* v) {
       for (const ConstexprValue& pin : plan.pinned) {
         for (const ConstexprValue& cv : v->constexprs) {
-          if (cv.name == pin.name && cv.value != pin.value) return true;
+          if (cv.name == pin.name && !(cv.value == pin.value)) return true;
         }
       }
       return false;
@@ -392,13 +396,13 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
         std::optional<int64_t> seen;
         for (const VariantInfo* v : candidates) {
           for (const ConstexprValue& cv : v->constexprs) {
-            if (cv.name != n) continue;
-            if (seen && *seen != cv.value) {
+            if (cv.name != n || !cv.value.is_integral()) continue;
+            if (seen && *seen != cv.value.as_int()) {
               throw Error(ErrorCode::kShape, "'" + name + "' dim '" + e.source() + "' uses constexpr '" +
                                                  std::string(n) + "', which differs between the variants that fit; " +
                                                  "set a tactic or add a constraint that fixes it");
             }
-            seen = cv.value;
+            seen = cv.value.as_int();
           }
         }
         if (seen) value = *seen;
@@ -441,7 +445,7 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     }
     if (p.is_field) {
       const double v = plan.fields[field++].second;
-      const bool integer = p.dtype == "i32" || p.dtype == "i64";
+      const bool integer = p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64;
       plan.args.push_back(integer ? Arg::integer(static_cast<int64_t>(v)) : Arg::real(v));
       if (integer) int_args[p.name] = static_cast<int64_t>(v);
       continue;
@@ -462,8 +466,8 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
           return true;
         }
         for (const ConstexprValue& cv : v->constexprs) {
-          if (cv.name == n) {
-            value = cv.value;
+          if (cv.name == n && cv.value.is_integral()) {
+            value = cv.value.as_int();
             return true;
           }
         }
@@ -551,13 +555,18 @@ void PluginCore::enqueue(std::span<const TensorRef> inputs, std::span<const Tens
     throw Error(ErrorCode::kInvalidArgument, where(s) + " needs a " + std::to_string(kWorkspaceAlignment) +
                                                  "-byte aligned workspace, got address " + std::to_string(workspace));
   }
+  // Pointers and shapes (the runtime checks the shapes against the spec's dims and rules too).
   size_t in = 0, out = 0, scr = 0, arg = 0;
   for (const ParamInfo& p : s.kernel->params) {
     if (p.kind == ParamKind::kConstexpr) continue;
     if (p.kind == ParamKind::kTensor) {
-      plan.args[arg].pointer = p.is_output ? outputs[out++].data
+      const Shape& shape = p.is_output ? plan.output_shapes[out]
+                           : p.is_scratch ? plan.scratch[scr].shape
+                                          : inputs[in].desc.shape;
+      const CUdeviceptr data = p.is_output ? outputs[out++].data
                                : p.is_scratch ? workspace + plan.scratch[scr++].offset
                                               : inputs[in++].data;
+      plan.args[arg] = Arg::tensor(data, plan.args[arg].dtype, shape);
     }
     ++arg;
   }

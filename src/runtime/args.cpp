@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 
+#include "driver/driver.h"
 #include "tritonpack/error.h"
 
 namespace tritonpack::runtime {
@@ -77,43 +78,120 @@ float fp16_bits_to_float(uint16_t h) {
 
 float bf16_bits_to_float(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
 
+namespace {
+
+// Triton's tensordesc_meta names element types by the device's enum; the host's
+// CUtensorMapDataType differs in three places (Triton 3.6, backends/nvidia/driver.py).
+CUtensorMapDataType host_tma_dtype(uint32_t device_type) {
+  switch (device_type) {
+    case 8: return static_cast<CUtensorMapDataType>(10);
+    case 9: return static_cast<CUtensorMapDataType>(8);
+    case 10: return static_cast<CUtensorMapDataType>(9);
+    default: return static_cast<CUtensorMapDataType>(device_type);
+  }
+}
+
+// Writes one parameter value into the next slot.
+class Writer {
+ public:
+  explicit Writer(PackedArgs& out) : out_(out) {}
+  template <class T>
+  void value(const T& v) {
+    uint64_t& slot = out_.storage[slots_++];
+    slot = 0;
+    std::memcpy(&slot, &v, sizeof v);
+    out_.pointers[out_.count++] = &slot;
+  }
+  void map(const PackedArgs::TensorMap& m) { out_.pointers[out_.count++] = const_cast<PackedArgs::TensorMap*>(&m); }
+
+ private:
+  PackedArgs& out_;
+  size_t slots_ = 0;
+};
+
+// A descriptor as the variant takes it (docs/compile-step.md): lowered to TMA, the tensor map
+// then shape (i32) and strides (i64); else base, shape and strides (i64), padding (i1), shape
+// (i32) and strides (i64).
+void pack_descriptor(const KernelModel& model, size_t index, const Arg& a, DType dtype, const TensorDescInfo& d,
+                     PackedArgs::TensorMap& map, const driver::Driver& drv, Writer& w) {
+  const uint32_t rank = a.rank;
+  int64_t shape[5];
+  for (uint32_t k = 0; k < rank; ++k) shape[k] = a.shape[k];
+  if (d.tma && d.fp4_padded) shape[rank - 1] *= 2;  // two fp4 values a byte (Triton's launcher)
+  if (!d.tma) {
+    w.value(a.pointer);
+    for (uint32_t k = 0; k < rank; ++k) w.value(shape[k]);
+    for (uint32_t k = 0; k < rank; ++k) w.value(a.strides[k]);
+    w.value(uint8_t{0});  // padding "zero"
+  } else {
+    // cuTensorMapEncodeTiled takes dims innermost first, strides in bytes for every dim but the
+    // innermost, and the box of the compiled metadata (which may be smaller than the block).
+    cuuint64_t global_dim[5], global_strides[4];
+    cuuint32_t box[5], element_strides[5];
+    const uint64_t element = dtype_size(dtype);
+    for (uint32_t k = 0; k < rank; ++k) {
+      global_dim[k] = static_cast<cuuint64_t>(shape[rank - 1 - k]);
+      box[k] = d.box[rank - 1 - k];
+      element_strides[k] = 1;
+    }
+    for (uint32_t k = 0; k + 1 < rank; ++k) global_strides[k] = static_cast<cuuint64_t>(a.strides[rank - 2 - k]) * element;
+    const CUresult r = drv.api().cuTensorMapEncodeTiled(
+        reinterpret_cast<CUtensorMap*>(map.bytes), host_tma_dtype(d.elem_type), rank,
+        reinterpret_cast<void*>(a.pointer), global_dim, global_strides, box, element_strides,
+        CU_TENSOR_MAP_INTERLEAVE_NONE, static_cast<CUtensorMapSwizzle>(d.swizzle), CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != CUDA_SUCCESS) {
+      std::ostringstream os;
+      os << "kernel '" << model.info->name << "' descriptor '" << model.info->params[model.runtime_params[index]].name
+         << "' (shape";
+      for (uint32_t k = 0; k < rank; ++k) os << (k ? "x" : " ") << a.shape[k];
+      os << ", strides";
+      for (uint32_t k = 0; k < rank; ++k) os << (k ? "x" : " ") << a.strides[k];
+      os << ", base 0x" << std::hex << a.pointer << ")";
+      driver::throw_driver_error(drv, r, "cuTensorMapEncodeTiled", __FILE__, __LINE__, os.str());
+    }
+    w.map(map);
+  }
+  for (uint32_t k = 0; k < rank; ++k) w.value(static_cast<int32_t>(shape[k]));
+  for (uint32_t k = 0; k < rank; ++k) w.value(a.strides[k]);
+}
+
+}  // namespace
+
 void pack_args(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
-               CUdeviceptr global_scratch, CUdeviceptr profile_scratch, PackedArgs& out) {
+               CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& drv,
+               PackedArgs& out) {
+  out.count = 0;
+  Writer w(out);
+  size_t descriptor = 0;
   const size_t n = variant.arg_types.size();
   for (size_t i = 0; i < n; ++i) {
     const Arg& a = args[i];
-    uint64_t& slot = out.storage[i];
-    slot = 0;
     switch (variant.arg_types[i]) {
       case ArgType::kPointer:
-        std::memcpy(&slot, &a.pointer, sizeof(CUdeviceptr));
+        w.value(a.pointer);
         break;
-      case ArgType::kI32: {
-        if (a.int_value < std::numeric_limits<int32_t>::min() ||
-            a.int_value > std::numeric_limits<int32_t>::max()) {
+      case ArgType::kI32:
+        if (a.int_value < std::numeric_limits<int32_t>::min() || a.int_value > std::numeric_limits<int32_t>::max()) {
           out_of_range(model, i, a, "i32", "-2147483648..2147483647");
         }
-        const int32_t v = static_cast<int32_t>(a.int_value);
-        std::memcpy(&slot, &v, sizeof v);
+        w.value(static_cast<int32_t>(a.int_value));
         break;
-      }
       case ArgType::kI64:
-        std::memcpy(&slot, &a.int_value, sizeof(int64_t));
+        w.value(a.int_value);
         break;
       case ArgType::kFp32: {
         const double d = as_double(a);
         if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {
           out_of_range(model, i, a, "fp32", "|x| <= 3.4028235e38");
         }
-        const float v = static_cast<float>(d);
-        std::memcpy(&slot, &v, sizeof v);
+        w.value(static_cast<float>(d));
         break;
       }
       case ArgType::kFp16: {
         const double d = as_double(a);
         if (std::isfinite(d) && std::fabs(d) >= 65520.0) out_of_range(model, i, a, "fp16", "|x| < 65520");
-        const uint16_t v = float_to_fp16_bits(static_cast<float>(d));
-        std::memcpy(&slot, &v, sizeof v);
+        w.value(float_to_fp16_bits(static_cast<float>(d)));
         break;
       }
       case ArgType::kBf16: {
@@ -121,18 +199,18 @@ void pack_args(const KernelModel& model, const VariantModel& variant, std::span<
         if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {
           out_of_range(model, i, a, "bf16", "|x| <= 3.39e38");
         }
-        const uint16_t v = float_to_bf16_bits(static_cast<float>(d));
-        std::memcpy(&slot, &v, sizeof v);
+        w.value(float_to_bf16_bits(static_cast<float>(d)));
         break;
       }
+      case ArgType::kTensorDesc:
+        pack_descriptor(model, i, a, variant.arg_dtypes[i], variant.info->tensordescs[descriptor],
+                        out.maps[descriptor], drv, w);
+        ++descriptor;
+        break;
     }
-    out.pointers[i] = &slot;
   }
-  std::memcpy(&out.storage[n], &global_scratch, sizeof(CUdeviceptr));
-  std::memcpy(&out.storage[n + 1], &profile_scratch, sizeof(CUdeviceptr));
-  out.pointers[n] = &out.storage[n];
-  out.pointers[n + 1] = &out.storage[n + 1];
-  out.count = n + 2;
+  w.value(global_scratch);
+  w.value(profile_scratch);
 }
 
 }  // namespace tritonpack::runtime

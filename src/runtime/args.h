@@ -1,6 +1,8 @@
 // Argument packing: from Arg values to the kernel parameter buffer, in the exact storage types of
 // Triton's ABI (i32 -> int32_t, i64 -> int64_t, fp32 -> float, fp16/bf16 -> 16 raw bits, pointers
-// -> CUdeviceptr), followed by the two hidden scratch pointers every Triton kernel takes.
+// -> CUdeviceptr), host tensor descriptors expanded as the variant was compiled (a CUtensorMap
+// built here, then shape and strides; docs/compile-step.md), followed by the two hidden scratch
+// pointers every Triton kernel takes.
 #pragma once
 
 #include <cuda.h>
@@ -12,17 +14,28 @@
 #include "runtime/model.h"
 #include "tritonpack/runtime.h"
 
+namespace tritonpack::driver {
+class Driver;
+}
+
 namespace tritonpack::runtime {
 
+// Lives on the launch path's stack; nothing in it is zero-filled: pack_args writes what it uses.
 struct PackedArgs {
-  std::array<uint64_t, kMaxArgs + 2> storage{};  // one 8-byte slot per argument
-  std::array<void*, kMaxArgs + 2> pointers{};    // what cuLaunchKernel reads
+  struct alignas(64) TensorMap {
+    std::byte bytes[128];  // a CUtensorMap; the kernel takes it by value, 64-byte aligned
+  };
+  std::array<TensorMap, kMaxDescriptors> maps;
+  std::array<uint64_t, kMaxAbiParams> storage;  // one 8-byte slot per other parameter
+  std::array<void*, kMaxAbiParams> pointers;    // what cuLaunchKernel reads
   size_t count = 0;
 };
 
-// Throws Error(kInvalidArgument) when a value does not fit its storage type, naming the argument.
+// Throws Error(kInvalidArgument) when a value does not fit its storage type, naming the argument,
+// and Error(kDriver) when the driver cannot encode a descriptor's tensor map.
 void pack_args(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
-               CUdeviceptr global_scratch, CUdeviceptr profile_scratch, PackedArgs& out);
+               CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& driver,
+               PackedArgs& out);
 
 // IEEE binary16 / bfloat16 bits of a float, round to nearest even (NaN stays NaN).
 uint16_t float_to_fp16_bits(float value);

@@ -255,29 +255,36 @@ struct Kernel::State {
     }
   }
 
+  // The grid of variant `index` for the launch's values; checked against the device's limits
+  // (`max_grid`, or none when null).
+  std::array<int64_t, 3> grid(uint32_t index, runtime::LaunchValues& values, const std::array<int64_t, 3>* max_grid) const {
+    runtime::set_variant_slots(model, model.variants[index], values);
+    std::array<int64_t, 3> out{};
+    for (size_t dim = 0; dim < 3; ++dim) {
+      out[dim] = model.grid[dim].eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
+      if (out[dim] < 0 || (max_grid != nullptr && out[dim] > (*max_grid)[dim])) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "grid[" + std::to_string(dim) + "] = '" + info->grid[dim] + "' evaluates to " +
+                        std::to_string(out[dim]) + " for " + variant_where(index) + "; the device allows 0.." +
+                        std::to_string(max_grid ? (*max_grid)[dim] : INT64_MAX));
+      }
+    }
+    return out;
+  }
+
   // Selection, grid and scratch size for a launch in the current context.
   Prepared prepare(std::span<const Arg> args, const LaunchOptions& options,
                    std::shared_lock<std::shared_mutex>& lock) {
-    runtime::check_args(model, args);
+    runtime::LaunchValues values;
+    runtime::bind_launch(model, args, values);
     if (!options.pinned.empty() || !options.config.empty()) check_options(options);
     Prepared p;
     p.cs = &current_context(lock);
-    const int32_t index = runtime::select_variant(model, p.cs->plan, args, options);
-    if (index < 0) runtime::throw_no_match(model, p.cs->plan, args, options, pack->origin());
+    const int32_t index = runtime::select_variant(model, p.cs->plan, args, options, values);
+    if (index < 0) runtime::throw_no_match(model, p.cs->plan, args, options, values, pack->origin());
     p.index = static_cast<uint32_t>(index);
-    const runtime::VariantModel& vm = model.variants[p.index];
-    std::array<int64_t, runtime::kMaxParams> slots;
-    runtime::fill_slots(model, vm, args, slots);
-    for (size_t dim = 0; dim < 3; ++dim) {
-      p.grid[dim] = model.grid[dim].eval(std::span<const int64_t>(slots.data(), info->params.size()));
-      if (p.grid[dim] < 0 || p.grid[dim] > p.cs->max_grid[dim]) {
-        throw Error(ErrorCode::kInvalidArgument,
-                    "grid[" + std::to_string(dim) + "] = '" + info->grid[dim] + "' evaluates to " +
-                        std::to_string(p.grid[dim]) + " for " + variant_where(p.index) +
-                        "; the device allows 0.." + std::to_string(p.cs->max_grid[dim]));
-      }
-    }
-    const runtime::ScratchLayout scratch = runtime::scratch_layout(*vm.info, p.grid);
+    p.grid = grid(p.index, values, &p.cs->max_grid);
+    const runtime::ScratchLayout scratch = runtime::scratch_layout(*model.variants[p.index].info, p.grid);
     if (scratch.too_large) {
       throw Error(ErrorCode::kInvalidArgument, "the launch of " + variant_where(p.index) +
                                                    " would need more than 256 TiB of scratch");
@@ -355,11 +362,11 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
       scratch = s.pooled_scratch(cs, stream, p.scratch_bytes, p.index);
     }
   }
+  const Driver& d = s.drv();
   runtime::PackedArgs packed;
   runtime::pack_args(s.model, vm, args, v.global_scratch_size > 0 ? scratch : 0,
-                     v.profile_scratch_size > 0 ? scratch + p.profile_offset : 0, packed);
+                     v.profile_scratch_size > 0 ? scratch + p.profile_offset : 0, d, packed);
 
-  const Driver& d = s.drv();
   const unsigned grid_x = static_cast<unsigned>(p.grid[0]) * v.num_ctas;
   if (v.num_ctas == 1 && !v.launch_pdl && !v.launch_cooperative_grid) {
     TRITONPACK_CU(d, cuLaunchKernel(fn, grid_x, static_cast<unsigned>(p.grid[1]),
@@ -417,27 +424,59 @@ Selection Kernel::select(std::span<const Arg> args, const LaunchOptions& options
 
 Selection Kernel::select_for_arch(std::span<const Arg> args, uint32_t arch, const LaunchOptions& options) const {
   const State& s = *state_;
-  runtime::check_args(s.model, args);
+  runtime::LaunchValues values;
+  runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
-  // The opt-in shared memory per block of each architecture (CUDA programming guide, table of
-  // compute capabilities); unknown ones are assumed to be like Hopper.
-  runtime::DeviceCaps caps;
-  caps.arch = arch;
-  caps.max_shared_optin = arch == 80 || arch == 87 ? 166912 : (arch == 86 || arch == 89 || arch == 120) ? 101376 : 232448;
-  caps.cluster_launch = arch >= 90;
-  const runtime::DevicePlan plan = runtime::plan_for_device(s.model, caps);
-  const int32_t index = runtime::select_variant(s.model, plan, args, options);
-  if (index < 0) runtime::throw_no_match(s.model, plan, args, options, s.pack->origin());
-  const runtime::VariantModel& vm = s.model.variants[static_cast<size_t>(index)];
-  std::array<int64_t, runtime::kMaxParams> slots;
-  runtime::fill_slots(s.model, vm, args, slots);
+  const runtime::DevicePlan plan = runtime::plan_for_device(s.model, runtime::caps_for_arch(arch));
+  const int32_t index = runtime::select_variant(s.model, plan, args, options, values);
+  if (index < 0) runtime::throw_no_match(s.model, plan, args, options, values, s.pack->origin());
   Selection out;
-  out.variant = vm.info;
+  out.variant = s.model.variants[static_cast<size_t>(index)].info;
   out.uses_ptx = plan.images[static_cast<size_t>(index)] == Image::kPtx;
   out.device_arch = arch;
-  for (size_t dim = 0; dim < 3; ++dim) {
-    out.grid[dim] = s.model.grid[dim].eval(std::span<const int64_t>(slots.data(), s.info->params.size()));
+  out.grid = s.grid(static_cast<uint32_t>(index), values, nullptr);
+  return out;
+}
+
+Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptions& options, uint32_t arch) {
+  State& s = *state_;
+  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  runtime::DevicePlan plan;
+  if (arch == 0) {
+    std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+    plan = s.current_context(lock).plan;
+  } else {
+    plan = runtime::plan_for_device(s.model, runtime::caps_for_arch(arch));
   }
+  Explanation out;
+  runtime::LaunchValues values;
+  try {
+    runtime::bind_launch(s.model, args, values);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNoMatchingVariant) throw;
+    // A launch-wide rule or heuristic refuses it: no variant is even considered.
+    out.summary = e.what();
+    for (const runtime::VariantModel& vm : s.model.variants) out.lines.push_back(vm.label + ": " + e.what());
+    return out;
+  }
+  out.summary = runtime::describe_launch(s.model, args, options, values);
+  for (const auto& [index, why] : runtime::variant_reasons(s.model, plan, args, options, values)) {
+    const runtime::VariantModel& vm = s.model.variants[index];
+    if (!why.empty()) {
+      out.lines.push_back(vm.label + ": " + why);
+    } else if (out.chosen == nullptr) {
+      out.chosen = vm.info;
+      out.lines.push_back(vm.label + ": chosen");
+    } else {
+      out.lines.push_back(vm.label + ": could run; an earlier variant is preferred");
+    }
+  }
+  return out;
+}
+
+std::string Kernel::Explanation::text() const {
+  std::string out = summary;
+  for (const std::string& line : lines) out += "\n  " + line;
   return out;
 }
 
@@ -535,6 +574,7 @@ std::vector<std::string> runtime_param_names(const KernelInfo& kernel) {
   for (const ParamInfo& p : kernel.params) {
     if (p.kind != ParamKind::kConstexpr) names.push_back(p.name);
   }
+  for (const LaunchVarInfo& v : kernel.launch_vars) names.push_back(v.name);
   return names;
 }
 

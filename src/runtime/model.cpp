@@ -1,11 +1,16 @@
 #include "runtime/model.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "tritonpack/error.h"
 
 namespace tritonpack::runtime {
 namespace {
+
+[[noreturn]] void corrupt(const KernelInfo& kernel, const std::string& what) {
+  throw Error(ErrorCode::kCorruptPack, "kernel '" + kernel.name + "': " + what);
+}
 
 std::string variant_label(const KernelInfo& kernel, const VariantInfo& v) {
   std::string out = "variant " + std::to_string(v.id) + " (";
@@ -15,8 +20,8 @@ std::string variant_label(const KernelInfo& kernel, const VariantInfo& v) {
     out += s;
     first = false;
   };
-  for (const auto& [var, dtype] : v.bindings) add(var + "=" + dtype);
-  for (const auto& c : v.constexprs) add(c.name + "=" + std::to_string(c.value));
+  for (const auto& [var, dtype] : v.bindings) add(var + "=" + std::string(dtype_name(dtype)));
+  for (const auto& c : v.constexprs) add(c.name + "=" + c.value.text());
   if (v.config_index < kernel.configs.size()) add("config " + kernel.configs[v.config_index].name);
   for (const auto& a : v.args) {
     if (a.divisibility > 1) add(a.name + "%" + std::to_string(a.divisibility));
@@ -25,12 +30,218 @@ std::string variant_label(const KernelInfo& kernel, const VariantInfo& v) {
   return out + ")";
 }
 
-DType resolve_dtype(const VariantInfo& v, const std::string& dtype) {
-  auto it = v.bindings.find(dtype);
-  const std::string& name = it == v.bindings.end() ? dtype : it->second;
-  auto parsed = parse_dtype(name);
-  if (!parsed) throw Error(ErrorCode::kCorruptPack, "unknown dtype '" + name + "'");
-  return *parsed;
+bool is_identifier(std::string_view s) {
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (s.empty() || !alpha(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
+}
+
+// The parameters' part of the model: runtime arguments, integer scalars, integer constexprs.
+void model_params(const KernelInfo& kernel, KernelModel& model) {
+  if (kernel.params.size() > kMaxParams) corrupt(kernel, "more than " + std::to_string(kMaxParams) + " parameters");
+  if (kernel.launch_vars.size() > kMaxLaunchVars) {
+    corrupt(kernel, "more than " + std::to_string(kMaxLaunchVars) + " launch variables");
+  }
+  model.param_is_int_scalar.resize(kernel.params.size(), false);
+  for (uint32_t i = 0; i < kernel.params.size(); ++i) {
+    const ParamInfo& p = kernel.params[i];
+    if (p.kind == ParamKind::kTensorDesc) ++model.num_descriptors;
+    if (p.kind == ParamKind::kConstexpr) {
+      const bool integral = std::all_of(kernel.variants.begin(), kernel.variants.end(), [&](const VariantInfo& v) {
+        return std::all_of(v.constexprs.begin(), v.constexprs.end(),
+                           [&](const ConstexprValue& c) { return c.name != p.name || c.value.is_integral(); });
+      });
+      if (integral) model.integer_constexprs.push_back(i);
+      continue;
+    }
+    model.runtime_params.push_back(i);
+    if (p.kind == ParamKind::kScalar) model.param_is_int_scalar[i] = !is_float(p.dtype.dtype);
+  }
+  model.num_args = model.runtime_params.size() + kernel.launch_vars.size();
+  if (model.num_args > kMaxArgs) corrupt(kernel, "more than " + std::to_string(kMaxArgs) + " runtime arguments");
+  if (model.num_descriptors > kMaxDescriptors) {
+    corrupt(kernel, "more than " + std::to_string(kMaxDescriptors) + " tensordesc parameters");
+  }
+  for (const ParamInfo& p : kernel.params) model.slot_names.push_back(p.name);
+  model.launch_var_slot = static_cast<uint32_t>(model.slot_names.size());
+  for (const LaunchVarInfo& v : kernel.launch_vars) model.slot_names.push_back(v.name);
+  model.dim_slot = static_cast<uint32_t>(model.slot_names.size());
+}
+
+// Dim names: identifiers in the dims of input tensors and descriptors that name no parameter or
+// launch variable (those are checked against the value instead).
+int slot_of_value(const KernelModel& model, std::string_view name) {
+  const KernelInfo& k = *model.info;
+  for (uint32_t i = 0; i < k.params.size(); ++i) {
+    if (k.params[i].name != name) continue;
+    const bool integer_constexpr =
+        std::find(model.integer_constexprs.begin(), model.integer_constexprs.end(), i) != model.integer_constexprs.end();
+    return model.param_is_int_scalar[i] || integer_constexpr ? static_cast<int>(i) : -1;
+  }
+  for (uint32_t j = 0; j < k.launch_vars.size(); ++j) {
+    if (k.launch_vars[j].name == name) return static_cast<int>(model.launch_var_slot + j);
+  }
+  return -1;
+}
+
+int slot_of_dim(const KernelModel& model, std::string_view name) {
+  for (size_t s = model.dim_slot; s < model.slot_names.size(); ++s) {
+    if (model.slot_names[s] == name) return static_cast<int>(s);
+  }
+  return -1;
+}
+
+uint64_t dims_used(const KernelModel& model, const expr::Expr& e) {
+  uint64_t mask = 0;
+  for (const std::string& name : e.names()) {
+    const int s = slot_of_dim(model, name);
+    if (s >= 0 && slot_of_value(model, name) < 0) mask |= uint64_t{1} << (s - model.dim_slot);
+  }
+  return mask;
+}
+
+void model_shapes(const KernelInfo& kernel, KernelModel& model) {
+  // Dim names first (from inputs), so outputs' expressions can use them.
+  for (uint32_t a = 0; a < model.runtime_params.size(); ++a) {
+    const ParamInfo& p = kernel.params[model.runtime_params[a]];
+    const bool input = (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || p.kind == ParamKind::kTensorDesc;
+    if (!input) continue;
+    for (const std::string& d : p.dims) {
+      if (!is_identifier(d) || slot_of_value(model, d) >= 0 || slot_of_dim(model, d) >= 0) continue;
+      if (model.slot_names.size() - model.dim_slot >= kMaxDimNames) {
+        corrupt(kernel, "more than " + std::to_string(kMaxDimNames) + " dim names");
+      }
+      model.slot_names.push_back(d);
+    }
+  }
+  auto slot_of_any = [&](std::string_view name) {
+    const int s = slot_of_value(model, name);
+    return s >= 0 ? s : slot_of_dim(model, name);
+  };
+  for (uint32_t a = 0; a < model.runtime_params.size(); ++a) {
+    const ParamInfo& p = kernel.params[model.runtime_params[a]];
+    if (p.dims.empty() || (p.kind != ParamKind::kTensor && p.kind != ParamKind::kTensorDesc)) continue;
+    ShapeModel shape;
+    shape.arg = a;
+    for (uint32_t d = 0; d < p.dims.size(); ++d) {
+      DimCheck check;
+      check.dim = d;
+      const std::string& text = p.dims[d];
+      if (is_identifier(text) && slot_of_value(model, text) >= 0) {
+        check.kind = DimCheck::Kind::kEqualSlot;
+        check.slot = static_cast<uint32_t>(slot_of_value(model, text));
+      } else if (is_identifier(text) && slot_of_dim(model, text) >= 0) {
+        check.kind = DimCheck::Kind::kBind;
+        check.slot = static_cast<uint32_t>(slot_of_dim(model, text));
+      } else {
+        try {
+          const expr::Expr e = expr::Expr::parse(text);
+          if (e.root().kind == expr::Node::Kind::kConstant) {
+            check.kind = DimCheck::Kind::kEqualConst;
+            check.value = e.root().value;
+          } else {
+            // Output dims may name fields and other things only an engine knows: those are
+            // checked by the plugin core, not here.
+            bool known = true;
+            for (const std::string& n : e.names()) known = known && slot_of_any(n) >= 0;
+            if (!known) continue;
+            check.kind = DimCheck::Kind::kEqualExpr;
+            check.program = e.compile(slot_of_any);
+            check.dims_needed = dims_used(model, e);
+          }
+        } catch (const Error& e) {
+          corrupt(kernel, "param '" + p.name + "' dims[" + std::to_string(d) + "]: " + e.what());
+        }
+      }
+      shape.dims.push_back(std::move(check));
+    }
+    model.shapes.push_back(std::move(shape));
+  }
+}
+
+RuleModel make_rule(const KernelModel& model, const std::string& text, const std::string& where) {
+  const KernelInfo& k = *model.info;
+  RuleModel rule;
+  rule.text = text;
+  try {
+    const expr::Expr e = expr::Expr::parse(text);
+    auto slot_of = [&](std::string_view name) {
+      const int s = slot_of_value(model, name);
+      return s >= 0 ? s : slot_of_dim(model, name);
+    };
+    rule.program = e.compile(slot_of);
+    rule.dims_needed = dims_used(model, e);
+    for (const std::string& name : e.names()) {
+      const auto slot = static_cast<uint32_t>(slot_of(name));
+      rule.slots.push_back(slot);
+      rule.per_variant = rule.per_variant || (slot < k.params.size() && k.params[slot].kind == ParamKind::kConstexpr);
+    }
+  } catch (const Error& e) {
+    corrupt(k, where + ": " + e.what());
+  }
+  return rule;
+}
+
+void model_rules(const KernelInfo& kernel, KernelModel& model) {
+  for (size_t i = 0; i < kernel.constraints.size(); ++i) {
+    model.rules.push_back(make_rule(model, kernel.constraints[i], "constraints[" + std::to_string(i) + "]"));
+  }
+  size_t heuristics = 0;
+  for (uint32_t i = 0; i < kernel.params.size(); ++i) {
+    const ParamInfo& p = kernel.params[i];
+    if (p.heuristic.empty()) continue;
+    if (++heuristics > kMaxHeuristics) corrupt(kernel, "more than " + std::to_string(kMaxHeuristics) + " heuristics");
+    RuleModel rule = make_rule(model, p.heuristic, "param '" + p.name + "' heuristic");
+    rule.kind = RuleModel::Kind::kHeuristic;
+    rule.param = i;
+    const auto it = std::find(model.integer_constexprs.begin(), model.integer_constexprs.end(), i);
+    if (it == model.integer_constexprs.end()) {
+      corrupt(kernel, "param '" + p.name + "' has a heuristic but values that are not integers or booleans");
+    }
+    rule.integer_constexpr = static_cast<int32_t>(it - model.integer_constexprs.begin());
+    model.rules.push_back(std::move(rule));
+  }
+}
+
+DType resolve_arg_dtype(const KernelInfo& kernel, const VariantInfo& v, const ParamInfo& p) {
+  const std::optional<DType> t = resolve_dtype(p.dtype, v.bindings);
+  if (!t) corrupt(kernel, "variant " + std::to_string(v.id) + " does not bind type variable '" + p.dtype.type_var + "'");
+  return *t;
+}
+
+VariantModel model_variant(const KernelModel& model, const VariantInfo& v) {
+  const KernelInfo& kernel = *model.info;
+  VariantModel vm;
+  vm.info = &v;
+  vm.label = variant_label(kernel, v);
+  size_t descriptor = 0;
+  vm.abi_params = 2;  // the scratch pointers
+  for (const KernelArg& a : v.args) {
+    const ParamInfo& p = kernel.params.at(a.param_index);
+    vm.arg_types.push_back(a.type);
+    vm.arg_dtypes.push_back(resolve_arg_dtype(kernel, v, p));
+    vm.divisibility.push_back(a.divisibility);
+    vm.specificity += static_cast<uint32_t>(std::countr_zero(a.divisibility));
+    if (a.type != ArgType::kTensorDesc) {
+      ++vm.abi_params;
+      continue;
+    }
+    const TensorDescInfo& d = v.tensordescs.at(descriptor++);
+    const uint32_t rank = static_cast<uint32_t>(d.block.size());
+    vm.abi_params += d.tma ? 1 + 2 * rank : 1 + 2 * rank + 1 + 2 * rank;
+  }
+  if (vm.abi_params > kMaxAbiParams) {
+    corrupt(kernel, vm.label + " has more than " + std::to_string(kMaxAbiParams) + " kernel parameters");
+  }
+  for (uint32_t param : model.integer_constexprs) {
+    for (const ConstexprValue& c : v.constexprs) {
+      if (c.name == kernel.params[param].name) vm.integer_constexprs.push_back(c.value.as_int());
+    }
+  }
+  if (vm.integer_constexprs.size() != model.integer_constexprs.size()) {
+    corrupt(kernel, vm.label + " does not give every constexpr a value");
+  }
+  return vm;
 }
 
 }  // namespace
@@ -38,71 +249,27 @@ DType resolve_dtype(const VariantInfo& v, const std::string& dtype) {
 KernelModel build_model(const KernelInfo& kernel) {
   KernelModel model;
   model.info = &kernel;
-  if (kernel.params.size() > kMaxParams) {
-    throw Error(ErrorCode::kCorruptPack, "kernel '" + kernel.name + "' has more than " +
-                                             std::to_string(kMaxParams) + " parameters");
-  }
-  model.param_is_int_scalar.resize(kernel.params.size(), false);
-  for (uint32_t i = 0; i < kernel.params.size(); ++i) {
-    const ParamInfo& p = kernel.params[i];
-    if (p.kind == ParamKind::kConstexpr) continue;
-    model.runtime_params.push_back(i);
-    if (p.kind == ParamKind::kScalar) {
-      auto t = parse_dtype(p.dtype);
-      model.param_is_int_scalar[i] = t && !is_float(*t);
-    }
-  }
-  if (model.runtime_params.size() > kMaxArgs) {
-    throw Error(ErrorCode::kCorruptPack, "kernel '" + kernel.name + "' has more than " +
-                                             std::to_string(kMaxArgs) + " runtime arguments");
-  }
-  auto slot_of = [&](std::string_view name) -> int {
-    for (uint32_t i = 0; i < kernel.params.size(); ++i) {
-      const ParamInfo& p = kernel.params[i];
-      if (p.name == name && (p.kind == ParamKind::kConstexpr || model.param_is_int_scalar[i])) {
-        return static_cast<int>(i);
-      }
-    }
-    return -1;
-  };
+  model_params(kernel, model);
+  model_shapes(kernel, model);
+  // Grids use integer scalars, launch variables and integer constexprs, never dims: a launch
+  // need not give shapes to be placed.
+  auto value_slot = [&](std::string_view name) { return slot_of_value(model, name); };
   for (size_t d = 0; d < 3; ++d) {
     try {
-      model.grid[d] = expr::Expr::parse(kernel.grid[d]).compile(slot_of);
+      model.grid[d] = expr::Expr::parse(kernel.grid[d]).compile(value_slot);
     } catch (const Error& e) {
-      throw Error(ErrorCode::kCorruptPack,
-                  "kernel '" + kernel.name + "' grid[" + std::to_string(d) + "]: " + e.what());
+      corrupt(kernel, "grid[" + std::to_string(d) + "]: " + e.what());
     }
   }
+  model_rules(kernel, model);
   model.variants.reserve(kernel.variants.size());
-  for (const VariantInfo& v : kernel.variants) {
-    VariantModel vm;
-    vm.info = &v;
-    vm.label = variant_label(kernel, v);
-    for (const KernelArg& a : v.args) {
-      const ParamInfo& p = kernel.params.at(a.param_index);
-      vm.arg_types.push_back(a.type);
-      vm.arg_dtypes.push_back(resolve_dtype(v, p.dtype));
-      vm.divisibility.push_back(a.divisibility);
-      vm.specificity += static_cast<uint32_t>(std::countr_zero(a.divisibility));
-    }
-    for (const ConstexprValue& c : v.constexprs) {
-      for (uint32_t i = 0; i < kernel.params.size(); ++i) {
-        if (kernel.params[i].name == c.name) vm.constexpr_slots[i] = c.value;
-      }
-    }
-    model.variants.push_back(std::move(vm));
-  }
+  for (const VariantInfo& v : kernel.variants) model.variants.push_back(model_variant(model, v));
   return model;
 }
 
-void fill_slots(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
-                std::array<int64_t, kMaxParams>& slots) {
-  slots = variant.constexpr_slots;
-  for (size_t i = 0; i < model.runtime_params.size() && i < args.size(); ++i) {
-    const uint32_t p = model.runtime_params[i];
-    if (model.param_is_int_scalar[p] && args[i].kind == Arg::Kind::kInt) {
-      slots[p] = args[i].int_value;
-    }
+void set_variant_slots(const KernelModel& model, const VariantModel& variant, LaunchValues& values) {
+  for (size_t i = 0; i < model.integer_constexprs.size(); ++i) {
+    values.slots[model.integer_constexprs[i]] = variant.integer_constexprs[i];
   }
 }
 

@@ -1,6 +1,10 @@
 // What the runtime precomputes once per kernel from a validated manifest, so that a launch only
-// compares small integers: resolved dtypes per argument, divisibility, constexpr values per
-// variant, and the grid compiled to slot programs.
+// compares small integers: resolved dtypes per argument, divisibility, integer constexpr values per
+// variant, the grid, rules and heuristics compiled to slot programs, and how given shapes bind
+// dim names.
+//
+// Expression slots: [0, params) the kernel's params by index (integer scalars and integer or
+// boolean constexprs), then the launch variables, then the dim names.
 #pragma once
 
 #include <array>
@@ -15,35 +19,93 @@
 
 namespace tritonpack::runtime {
 
-// Most runtime arguments a kernel may have (the two hidden scratch pointers come on top).
+// Most runtime arguments a kernel may have (launch variables included; the two hidden scratch
+// pointers come on top).
 inline constexpr size_t kMaxArgs = 64;
-// Most parameters (constexprs included), i.e. expression slots.
+// Most parameters (constexprs included).
 inline constexpr size_t kMaxParams = 96;
+inline constexpr size_t kMaxLaunchVars = 16;
+inline constexpr size_t kMaxDimNames = 32;
+inline constexpr size_t kMaxSlots = kMaxParams + kMaxLaunchVars + kMaxDimNames;
+inline constexpr size_t kMaxDescriptors = 16;
+inline constexpr size_t kMaxHeuristics = 16;
+// Most kernel parameters after descriptors expand (docs/compile-step.md), scratch pointers included.
+inline constexpr size_t kMaxAbiParams = 512;
 
 struct VariantModel {
   const VariantInfo* info = nullptr;
   std::vector<ArgType> arg_types;       // per runtime argument, ABI storage type
   std::vector<DType> arg_dtypes;        // per runtime argument: tensor element dtype / scalar dtype
   std::vector<uint32_t> divisibility;   // per runtime argument
-  std::array<int64_t, kMaxParams> constexpr_slots{};  // constexpr values at their param index
+  std::vector<int64_t> integer_constexprs;  // values of KernelModel::integer_constexprs, in order
   uint32_t specificity = 0;             // sum of log2(divisibility): more specialized first
+  uint32_t abi_params = 0;              // parameters after descriptors expand, scratch included
   std::string label;                    // "variant 3 (T=fp16, BLOCK_SIZE=1024, config b1024, sm_90)"
+};
+
+// One dim of an argument's declared dims, checked when the launch gives the argument's shape.
+struct DimCheck {
+  enum class Kind : uint8_t {
+    kBind,        // a dim name: the first given shape binds its slot, later ones must agree
+    kEqualSlot,   // the name of an integer scalar or launch variable: the size must equal it
+    kEqualConst,  // an integer: the size must be it
+    kEqualExpr,   // an expression (outputs): the size must equal it where its names are known
+  };
+  Kind kind = Kind::kBind;
+  uint32_t dim = 0;
+  uint32_t slot = 0;       // kBind, kEqualSlot
+  int64_t value = 0;       // kEqualConst
+  expr::Program program;   // kEqualExpr
+  uint64_t dims_needed = 0;  // kEqualExpr: dim names it uses (bit = dim name index)
+};
+
+struct ShapeModel {
+  uint32_t arg = 0;  // runtime argument index
+  std::vector<DimCheck> dims;
+};
+
+// A validity rule ([kernel] constraints) or a heuristic (a constexpr's `heuristic`).
+struct RuleModel {
+  enum class Kind : uint8_t { kConstraint, kHeuristic };
+  Kind kind = Kind::kConstraint;
+  expr::Program program;
+  std::string text;                // the expression as written
+  uint32_t param = 0;              // kHeuristic: the constexpr it chooses
+  int32_t integer_constexpr = -1;  // kHeuristic: its index in KernelModel::integer_constexprs
+  bool per_variant = false;        // uses a constexpr: evaluated for each variant
+  uint64_t dims_needed = 0;        // dim names it uses (bit = dim name index)
+  std::vector<uint32_t> slots;     // the slots it names, for messages
 };
 
 struct KernelModel {
   const KernelInfo* info = nullptr;
-  std::vector<uint32_t> runtime_params;        // param indices of the runtime arguments, in order
+  std::vector<uint32_t> runtime_params;        // param indices of the kernel's runtime arguments
+  size_t num_args = 0;                         // runtime_params + launch variables
   std::vector<VariantModel> variants;          // same order as info->variants
-  std::array<expr::Program, 3> grid;           // slots = param indices
+  std::array<expr::Program, 3> grid;
   std::vector<bool> param_is_int_scalar;       // per param
+  std::vector<uint32_t> integer_constexprs;    // constexpr params whose values are all integral
+  std::vector<std::string> slot_names;         // per slot
+  uint32_t launch_var_slot = 0;                // first launch variable's slot
+  uint32_t dim_slot = 0;                       // first dim name's slot
+  std::vector<ShapeModel> shapes;              // arguments whose dims the spec declares
+  std::vector<RuleModel> rules;                // constraints, then heuristics
+  size_t num_descriptors = 0;
 };
 
-// Builds the model; throws Error(kCorruptPack) if the manifest's grid cannot be compiled.
+// Builds the model; throws Error(kCorruptPack) if an expression of the manifest names something
+// the kernel does not have, or a limit above is exceeded.
 KernelModel build_model(const KernelInfo& kernel);
 
-// Fills `slots` (indexed by param index) with the integer values of runtime scalar arguments and
-// the variant's constexprs, for evaluating grid and size expressions.
-void fill_slots(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
-                std::array<int64_t, kMaxParams>& slots);
+// The launch's values in slot order: integer scalars, launch variables, the dims its shapes bind,
+// and the integer constexprs of the variant last considered. Filled by bind_launch (selection.h).
+struct LaunchValues {
+  std::array<int64_t, kMaxSlots> slots;  // deliberately not zero-filled: the launch path fills what it reads
+  uint64_t known_dims = 0;               // bit i: dim name i was bound by a given shape
+  std::array<int64_t, kMaxHeuristics> heuristic;  // launch-wide heuristics' values (rule order)
+};
+
+// Writes the variant's integer constexprs into their slots.
+void set_variant_slots(const KernelModel& model, const VariantModel& variant, LaunchValues& values);
 
 }  // namespace tritonpack::runtime

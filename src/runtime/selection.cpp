@@ -1,6 +1,7 @@
 #include "runtime/selection.h"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 #include "tritonpack/error.h"
@@ -14,10 +15,119 @@ bool arch_specific(const VariantInfo& v) {
 
 std::string sm(uint32_t arch) { return "sm_" + std::to_string(arch); }
 
-// The first condition variant `vm` fails for this launch, or empty if it accepts it.
-// Cheap checks first; strings are built only when `why` is requested.
-bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index,
-             std::span<const Arg> args, const LaunchOptions& options, std::string* why) {
+const ParamInfo& arg_param(const KernelModel& model, size_t arg) {
+  return model.info->params[model.runtime_params[arg]];
+}
+
+std::string arg_name(const KernelModel& model, size_t arg) {
+  return arg < model.runtime_params.size() ? arg_param(model, arg).name
+                                           : model.info->launch_vars[arg - model.runtime_params.size()].name;
+}
+
+// "n_cols=2000, BLOCK_SIZE=1024": the values of the slots a rule names (unbound dims show "?").
+std::string slot_values(const KernelModel& model, const RuleModel& rule, const LaunchValues& values) {
+  std::string out;
+  for (uint32_t slot : rule.slots) {
+    out += (out.empty() ? "" : ", ") + model.slot_names[slot] + "=";
+    const bool dim = slot >= model.dim_slot;
+    const bool known = !dim || (values.known_dims >> (slot - model.dim_slot) & 1);
+    out += known ? std::to_string(values.slots[slot]) : "?";
+  }
+  return out;
+}
+
+// A rule's value, or nullopt with `error` set when it cannot be evaluated (overflow, division by
+// zero): such a rule does not hold.
+std::optional<int64_t> evaluate(const RuleModel& rule, const LaunchValues& values, std::string* error) {
+  try {
+    return rule.program.eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+    return std::nullopt;
+  }
+}
+
+std::string rule_failure(const KernelModel& model, const RuleModel& rule, const LaunchValues& values,
+                         const std::string& error) {
+  const std::string shown = slot_values(model, rule, values);
+  if (!error.empty()) return "rule '" + rule.text + "' cannot be evaluated (" + error + "): " + shown;
+  return "rule '" + rule.text + "' does not hold: " + shown;
+}
+
+// The first rule or heuristic of a variant that fails, as text; empty if all hold.
+bool rules_accept(const KernelModel& model, const VariantModel& vm, LaunchValues& values, std::string* why) {
+  size_t heuristic = 0;
+  for (const RuleModel& rule : model.rules) {
+    const bool is_heuristic = rule.kind == RuleModel::Kind::kHeuristic;
+    const size_t launch_wide_index = is_heuristic ? heuristic++ : 0;
+    if (!rule.per_variant && !is_heuristic) continue;  // checked once by bind_launch
+    std::string error;
+    std::optional<int64_t> value;
+    if (rule.per_variant) {
+      value = evaluate(rule, values, why ? &error : nullptr);
+    } else {
+      value = values.heuristic[launch_wide_index];
+    }
+    if (!is_heuristic) {
+      if (value && *value != 0) continue;
+      if (why) *why = rule_failure(model, rule, values, error);
+      return false;
+    }
+    const int64_t has = vm.integer_constexprs[static_cast<size_t>(rule.integer_constexpr)];
+    if (value && *value == has) continue;
+    if (why) {
+      const std::string& name = model.info->params[rule.param].name;
+      *why = value ? "heuristic " + name + " = " + rule.text + " gives " + std::to_string(*value) +
+                         ", the variant has " + name + "=" + std::to_string(has) + " (" +
+                         slot_values(model, rule, values) + ")"
+                   : "heuristic " + name + " = " + rule.text + " cannot be evaluated (" + error + ")";
+    }
+    return false;
+  }
+  return true;
+}
+
+// Descriptors the variant lowered to TMA: what cuTensorMapEncodeTiled requires of the global
+// tensor (CUDA driver API, cuTensorMapEncodeTiled): a 16-byte aligned base, strides that are
+// multiples of 16 bytes, and sizes and strides within its ranges.
+bool descriptors_accept(const KernelModel& model, const VariantModel& vm, std::span<const Arg> args,
+                        std::string* why) {
+  const VariantInfo& v = *vm.info;
+  size_t descriptor = 0;
+  auto fail = [&](size_t i, const std::string& what) {
+    if (why) *why = "descriptor '" + arg_name(model, i) + "' " + what;
+    return false;
+  };
+  for (size_t i = 0; i < vm.arg_types.size(); ++i) {
+    if (vm.arg_types[i] != ArgType::kTensorDesc) continue;
+    const TensorDescInfo& d = v.tensordescs[descriptor++];
+    const Arg& a = args[i];
+    if (a.rank != d.block.size()) {
+      return fail(i, "has rank " + std::to_string(a.rank) + ", the variant's block shape has " +
+                         std::to_string(d.block.size()) + " dims");
+    }
+    if (!d.tma) continue;
+    const uint64_t element = dtype_size(vm.arg_dtypes[i]);
+    if (a.pointer % 16 != 0) {
+      std::ostringstream os;
+      os << "needs its base aligned to 16 bytes for TMA, got 0x" << std::hex << a.pointer;
+      return fail(i, os.str());
+    }
+    for (uint32_t k = 0; k + 1 < a.rank; ++k) {
+      const uint64_t bytes = static_cast<uint64_t>(a.strides[k]) * element;
+      if (bytes % 16 != 0 || bytes >= (uint64_t{1} << 40)) {
+        return fail(i, "stride[" + std::to_string(k) + "] = " + std::to_string(a.strides[k]) + " elements (" +
+                           std::to_string(bytes) + " bytes) must be a multiple of 16 bytes below 2^40 for TMA");
+      }
+    }
+  }
+  return true;
+}
+
+// The first condition variant `index` fails for this launch, or true if it accepts it. Cheap
+// checks first; strings are built only when `why` is requested.
+bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, std::span<const Arg> args,
+             const LaunchOptions& options, LaunchValues& values, std::string* why) {
   const VariantModel& vm = model.variants[index];
   const VariantInfo& v = *vm.info;
   const KernelInfo& k = *model.info;
@@ -33,9 +143,9 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index,
     return fail("not the requested variant ", options.variant_id);
   }
   for (size_t i = 0; i < vm.arg_types.size(); ++i) {
-    if (vm.arg_types[i] == ArgType::kPointer && args[i].dtype != vm.arg_dtypes[i]) {
-      return fail(v.args[i].name, " is ", dtype_name(args[i].dtype), ", variant needs ",
-                  dtype_name(vm.arg_dtypes[i]));
+    const bool typed = vm.arg_types[i] == ArgType::kPointer || vm.arg_types[i] == ArgType::kTensorDesc;
+    if (typed && args[i].dtype != vm.arg_dtypes[i]) {
+      return fail(v.args[i].name, " is ", dtype_name(args[i].dtype), ", variant needs ", dtype_name(vm.arg_dtypes[i]));
     }
   }
   if (!options.config.empty() && k.configs[v.config_index].name != options.config) {
@@ -43,33 +153,35 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index,
   }
   for (const ConstexprValue& pin : options.pinned) {
     for (const ConstexprValue& c : v.constexprs) {
-      if (c.name == pin.name && c.value != pin.value) {
-        return fail(c.name, "=", c.value, ", pinned to ", pin.value);
+      if (c.name == pin.name && !(c.value == pin.value)) {
+        return fail(c.name, "=", c.value.text(), ", pinned to ", pin.value.text());
       }
     }
   }
+  set_variant_slots(model, vm, values);
+  if (!rules_accept(model, vm, values, why)) return false;
   for (size_t i = 0; i < vm.divisibility.size(); ++i) {
     const uint32_t d = vm.divisibility[i];
     if (d <= 1) continue;
-    const uint64_t value = args[i].kind == Arg::Kind::kTensor
-                               ? static_cast<uint64_t>(args[i].pointer)
-                               : static_cast<uint64_t>(args[i].int_value);
+    const uint64_t value = args[i].kind == Arg::Kind::kTensor ? static_cast<uint64_t>(args[i].pointer)
+                                                              : static_cast<uint64_t>(args[i].int_value);
     if (value % d != 0) {
       if (args[i].kind == Arg::Kind::kTensor) {
-        return fail("needs ", v.args[i].name, " aligned to ", d, " bytes, got 0x", std::hex, value,
-                    std::dec, " (", value % d, " past)");
+        return fail("needs ", v.args[i].name, " aligned to ", d, " bytes, got 0x", std::hex, value, std::dec, " (",
+                    value % d, " past)");
       }
       return fail("needs ", v.args[i].name, " % ", d, " == 0, got ", args[i].int_value);
     }
   }
+  if (model.num_descriptors > 0 && !descriptors_accept(model, vm, args, why)) return false;
   if (plan.images[index] == Image::kNone) {
     std::string reason;
     image_for(v, plan.caps, &reason);
     return fail(reason);
   }
   if (v.shared > plan.caps.max_shared_optin) {
-    return fail("needs ", v.shared, " bytes of shared memory, the ", sm(plan.caps.arch),
-                " device allows ", plan.caps.max_shared_optin);
+    return fail("needs ", v.shared, " bytes of shared memory, the ", sm(plan.caps.arch), " device allows ",
+                plan.caps.max_shared_optin);
   }
   if (v.num_ctas > 1 && !plan.caps.cluster_launch) {
     return fail("needs clusters of ", v.num_ctas, " CTAs, the device cannot launch clusters");
@@ -77,23 +189,174 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index,
   return true;
 }
 
-std::string describe_args(const KernelModel& model, std::span<const Arg> args) {
+std::string describe_arg(const Arg& a) {
   std::ostringstream os;
-  for (size_t i = 0; i < args.size() && i < model.runtime_params.size(); ++i) {
-    if (i) os << ", ";
-    os << model.info->params[model.runtime_params[i]].name << "=";
-    switch (args[i].kind) {
-      case Arg::Kind::kTensor:
-        os << dtype_name(args[i].dtype) << " tensor at 0x" << std::hex << args[i].pointer << std::dec;
-        break;
-      case Arg::Kind::kInt: os << args[i].int_value; break;
-      case Arg::Kind::kFloat: os << args[i].float_value; break;
-    }
+  switch (a.kind) {
+    case Arg::Kind::kTensor:
+    case Arg::Kind::kDescriptor:
+      os << dtype_name(a.dtype) << (a.kind == Arg::Kind::kDescriptor ? " descriptor" : " tensor");
+      if (a.rank > 0 && a.shape) {
+        os << " [";
+        for (uint32_t d = 0; d < a.rank; ++d) os << (d ? "x" : "") << a.shape[d];
+        os << "]";
+      }
+      os << " at 0x" << std::hex << a.pointer << std::dec;
+      break;
+    case Arg::Kind::kInt: os << a.int_value; break;
+    case Arg::Kind::kFloat: os << a.float_value; break;
   }
   return os.str();
 }
 
+[[noreturn]] void invalid(const KernelModel& model, const std::string& what) {
+  throw Error(ErrorCode::kInvalidArgument, "kernel '" + model.info->name + "' " + what);
+}
+
+// Kinds and counts, before any value is read.
+void check_kinds(const KernelModel& model, std::span<const Arg> args) {
+  const KernelInfo& k = *model.info;
+  if (args.size() != model.num_args) {
+    std::string names;
+    for (size_t i = 0; i < model.num_args; ++i) names += (names.empty() ? "" : ", ") + arg_name(model, i);
+    invalid(model, "takes " + std::to_string(model.num_args) + " arguments (" + names + (k.launch_vars.empty() ? "" : "; the last " + std::to_string(k.launch_vars.size()) + " are launch variables") + "), got " + std::to_string(args.size()));
+  }
+  static const char* kKinds[] = {"a tensor", "an integer", "a float", "a tensor descriptor"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Arg& a = args[i];
+    std::string expected;
+    if (i >= model.runtime_params.size()) {
+      if (a.kind != Arg::Kind::kInt) expected = "an integer (launch variable)";
+    } else {
+      const ParamInfo& p = arg_param(model, i);
+      if (p.kind == ParamKind::kTensor) {
+        if (a.kind != Arg::Kind::kTensor) expected = "a tensor";
+      } else if (p.kind == ParamKind::kTensorDesc) {
+        if (a.kind != Arg::Kind::kDescriptor) expected = "a tensor descriptor (Arg::descriptor)";
+      } else if (model.param_is_int_scalar[model.runtime_params[i]]) {
+        if (a.kind != Arg::Kind::kInt) expected = "an integer (" + p.dtype.text() + ")";
+      } else if (a.kind != Arg::Kind::kInt && a.kind != Arg::Kind::kFloat) {
+        expected = "a number (" + p.dtype.text() + ")";
+      }
+    }
+    if (!expected.empty()) {
+      invalid(model, "argument " + std::to_string(i) + " '" + arg_name(model, i) + "' must be " + expected + ", got " +
+                         kKinds[static_cast<int>(a.kind)]);
+    }
+    const bool pointer = a.kind == Arg::Kind::kTensor || a.kind == Arg::Kind::kDescriptor;
+    if (pointer && a.pointer == 0) invalid(model, "argument '" + arg_name(model, i) + "' is a null device pointer");
+    if (pointer && a.rank > 0 && a.shape == nullptr) invalid(model, "argument '" + arg_name(model, i) + "' has a rank but no shape");
+    if (a.kind == Arg::Kind::kDescriptor) {
+      if (a.rank == 0 || a.rank > 5 || a.strides == nullptr) {
+        invalid(model, "descriptor '" + arg_name(model, i) + "' needs a shape of 1 to 5 dims and as many strides");
+      }
+      for (uint32_t d = 0; d < a.rank; ++d) {
+        if (a.shape[d] < 1 || a.shape[d] > std::numeric_limits<int32_t>::max()) {
+          invalid(model, "descriptor '" + arg_name(model, i) + "' shape[" + std::to_string(d) + "] = " +
+                             std::to_string(a.shape[d]) + " is outside 1..2147483647");
+        }
+        if (a.strides[d] < 1) {
+          invalid(model, "descriptor '" + arg_name(model, i) + "' stride[" + std::to_string(d) + "] = " +
+                             std::to_string(a.strides[d]) + " is not positive");
+        }
+      }
+      if (a.strides[a.rank - 1] != 1) {
+        invalid(model, "descriptor '" + arg_name(model, i) + "' needs its last stride to be 1 (contiguous rows), got " +
+                           std::to_string(a.strides[a.rank - 1]));
+      }
+    }
+  }
+}
+
+void bind_dims(const KernelModel& model, std::span<const Arg> args, LaunchValues& values) {
+  auto mismatch = [&](const ShapeModel& s, const DimCheck& c, int64_t got, const std::string& want) {
+    const ParamInfo& p = arg_param(model, s.arg);
+    invalid(model, "argument '" + p.name + "' dim " + std::to_string(c.dim) + " ('" + p.dims[c.dim] + "') is " +
+                       std::to_string(got) + ", " + want);
+  };
+  for (const ShapeModel& s : model.shapes) {
+    const Arg& a = args[s.arg];
+    if (a.rank == 0) continue;  // no shape given
+    const ParamInfo& p = arg_param(model, s.arg);
+    if (a.rank != p.dims.size()) {
+      invalid(model, "argument '" + p.name + "' has rank " + std::to_string(a.rank) + ", the spec gives it " +
+                         std::to_string(p.dims.size()) + " dims");
+    }
+    for (const DimCheck& c : s.dims) {
+      const int64_t got = a.shape[c.dim];
+      if (got < 0) mismatch(s, c, got, "a size is >= 0");
+      switch (c.kind) {
+        case DimCheck::Kind::kBind: {
+          const uint64_t bit = uint64_t{1} << (c.slot - model.dim_slot);
+          if (!(values.known_dims & bit)) {
+            values.slots[c.slot] = got;
+            values.known_dims |= bit;
+          } else if (values.slots[c.slot] != got) {
+            mismatch(s, c, got, "but an earlier tensor gives '" + model.slot_names[c.slot] + "' = " +
+                                    std::to_string(values.slots[c.slot]));
+          }
+          break;
+        }
+        case DimCheck::Kind::kEqualSlot:
+          if (values.slots[c.slot] != got) {
+            mismatch(s, c, got, "but argument '" + model.slot_names[c.slot] + "' = " + std::to_string(values.slots[c.slot]));
+          }
+          break;
+        case DimCheck::Kind::kEqualConst:
+          if (c.value != got) mismatch(s, c, got, "the spec fixes it to " + std::to_string(c.value));
+          break;
+        case DimCheck::Kind::kEqualExpr: break;  // after every name is bound
+      }
+    }
+  }
+  for (const ShapeModel& s : model.shapes) {
+    const Arg& a = args[s.arg];
+    if (a.rank == 0) continue;
+    for (const DimCheck& c : s.dims) {
+      if (c.kind != DimCheck::Kind::kEqualExpr || (c.dims_needed & ~values.known_dims) != 0) continue;
+      int64_t want = 0;
+      try {
+        want = c.program.eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
+      } catch (const Error& e) {
+        mismatch(s, c, a.shape[c.dim], std::string("and its expression cannot be evaluated: ") + e.what());
+      }
+      if (want != a.shape[c.dim]) mismatch(s, c, a.shape[c.dim], "the spec's expression gives " + std::to_string(want));
+    }
+  }
+}
+
+// The tensors whose shapes give the dim names in `missing`, for the message.
+std::string dims_sources(const KernelModel& model, uint64_t missing) {
+  std::string out;
+  for (const ShapeModel& s : model.shapes) {
+    for (const DimCheck& c : s.dims) {
+      if (c.kind == DimCheck::Kind::kBind && (missing >> (c.slot - model.dim_slot) & 1)) {
+        out += (out.empty() ? "" : ", ") + arg_param(model, s.arg).name + " (dim '" + model.slot_names[c.slot] + "')";
+        missing &= ~(uint64_t{1} << (c.slot - model.dim_slot));
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+DeviceCaps caps_for_arch(uint32_t arch) {
+  // Opt-in shared memory per block (CUDA C++ programming guide, "Technical specifications per
+  // compute capability"); an arch the table does not know is taken to be like Hopper.
+  struct Row {
+    uint32_t arch;
+    uint32_t max_shared_optin;
+  };
+  static constexpr Row kRows[] = {{80, 166912}, {86, 101376}, {87, 166912}, {89, 101376}, {90, 232448}, {120, 101376}};
+  DeviceCaps caps;
+  caps.arch = arch;
+  caps.max_shared_optin = 232448;
+  for (const Row& r : kRows) {
+    if (r.arch == arch) caps.max_shared_optin = r.max_shared_optin;
+  }
+  caps.cluster_launch = arch >= 90;
+  return caps;
+}
 
 Image image_for(const VariantInfo& v, const DeviceCaps& caps, std::string* why) {
   const bool specific = arch_specific(v);
@@ -105,8 +368,7 @@ Image image_for(const VariantInfo& v, const DeviceCaps& caps, std::string* why) 
     return Image::kPtx;
   }
   if (why) {
-    *why = "built for " + (v.ptx_target.empty() ? sm(v.arch) : v.ptx_target) + ", the device is " +
-           sm(caps.arch) +
+    *why = "built for " + (v.ptx_target.empty() ? sm(v.arch) : v.ptx_target) + ", the device is " + sm(caps.arch) +
            (specific ? " (arch-specific code runs only on its own arch)"
                      : v.arch > caps.arch ? " (too new for this device)"
                                           : " (no cubin for this major arch, no PTX)");
@@ -130,64 +392,117 @@ DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps) {
     return std::make_tuple(vm.info->config_index, -static_cast<int>(vm.specificity), image,
                            -static_cast<int>(vm.info->arch), vm.info->id);
   };
-  std::stable_sort(plan.order.begin(), plan.order.end(),
-                   [&](uint32_t a, uint32_t b) { return rank(a) < rank(b); });
+  std::stable_sort(plan.order.begin(), plan.order.end(), [&](uint32_t a, uint32_t b) { return rank(a) < rank(b); });
   return plan;
 }
 
-void check_args(const KernelModel& model, std::span<const Arg> args) {
+void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValues& values) {
+  check_kinds(model, args);
   const KernelInfo& k = *model.info;
-  if (args.size() != model.runtime_params.size()) {
-    std::string names;
-    for (uint32_t p : model.runtime_params) names += (names.empty() ? "" : ", ") + k.params[p].name;
-    throw Error(ErrorCode::kInvalidArgument,
-                "kernel '" + k.name + "' takes " + std::to_string(model.runtime_params.size()) +
-                    " arguments (" + names + "), got " + std::to_string(args.size()));
+  for (size_t i = 0; i < model.runtime_params.size(); ++i) {
+    const uint32_t p = model.runtime_params[i];
+    if (model.param_is_int_scalar[p]) values.slots[p] = args[i].int_value;
   }
-  for (size_t i = 0; i < args.size(); ++i) {
-    const ParamInfo& p = k.params[model.runtime_params[i]];
-    const Arg& a = args[i];
-    std::string expected;
-    if (p.kind == ParamKind::kTensor) {
-      if (a.kind != Arg::Kind::kTensor) expected = "a tensor";
-    } else if (model.param_is_int_scalar[model.runtime_params[i]]) {
-      if (a.kind != Arg::Kind::kInt) expected = "an integer (" + p.dtype + ")";
-    } else if (a.kind == Arg::Kind::kTensor) {
-      expected = "a number (" + p.dtype + ")";
+  for (size_t j = 0; j < k.launch_vars.size(); ++j) {
+    const LaunchVarInfo& v = k.launch_vars[j];
+    const int64_t value = args[model.runtime_params.size() + j].int_value;
+    const int64_t lo = std::max(v.min.value_or(INT64_MIN),
+                                v.dtype == DType::kI32 ? int64_t{INT32_MIN} : int64_t{INT64_MIN});
+    const int64_t hi = std::min(v.max.value_or(INT64_MAX),
+                                v.dtype == DType::kI32 ? int64_t{INT32_MAX} : int64_t{INT64_MAX});
+    if (value < lo || value > hi) {
+      invalid(model, "launch variable '" + v.name + "' = " + std::to_string(value) + " is outside " + std::to_string(lo) +
+                         ".." + std::to_string(hi));
     }
-    if (!expected.empty()) {
-      static const char* kKinds[] = {"a tensor", "an integer", "a float"};
+    values.slots[model.launch_var_slot + j] = value;
+  }
+  values.known_dims = 0;
+  if (!model.shapes.empty()) bind_dims(model, args, values);
+  size_t heuristic = 0;
+  for (const RuleModel& rule : model.rules) {
+    const bool is_heuristic = rule.kind == RuleModel::Kind::kHeuristic;
+    const uint64_t missing = rule.dims_needed & ~values.known_dims;
+    if (missing != 0) {
       throw Error(ErrorCode::kInvalidArgument,
-                  "kernel '" + k.name + "' argument " + std::to_string(i) + " '" + p.name +
-                      "' must be " + expected + ", got " + kKinds[static_cast<int>(a.kind)]);
+                  "kernel '" + k.name + "' " + (is_heuristic ? "heuristic" : "rule") + " '" + rule.text +
+                      "' needs the shape of " + dims_sources(model, missing) +
+                      ": pass it with the argument (Arg::tensor(pointer, dtype, shape))");
     }
-    if (a.kind == Arg::Kind::kTensor && a.pointer == 0) {
-      throw Error(ErrorCode::kInvalidArgument, "kernel '" + k.name + "' argument '" + p.name +
-                                                   "' is a null device pointer");
+    if (rule.per_variant) {
+      if (is_heuristic) ++heuristic;
+      continue;
+    }
+    std::string error;
+    const std::optional<int64_t> value = evaluate(rule, values, &error);
+    if (is_heuristic) {
+      // A heuristic that cannot be evaluated matches no variant; the no-match message says why.
+      values.heuristic[heuristic++] = value.value_or(INT64_MIN);
+      if (!value) {
+        throw Error(ErrorCode::kNoMatchingVariant, "kernel '" + k.name + "' heuristic " + k.params[rule.param].name +
+                                                       " = " + rule.text + " cannot be evaluated: " + error);
+      }
+    } else if (!value || *value == 0) {
+      throw Error(ErrorCode::kNoMatchingVariant,
+                  "kernel '" + k.name + "' cannot serve this launch: " + rule_failure(model, rule, values, error));
     }
   }
 }
 
 int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
-                       const LaunchOptions& options) {
+                       const LaunchOptions& options, LaunchValues& values) {
   for (uint32_t index : plan.order) {
-    if (accepts(model, plan, index, args, options, nullptr)) return static_cast<int32_t>(index);
+    if (accepts(model, plan, index, args, options, values, nullptr)) return static_cast<int32_t>(index);
   }
   return -1;
 }
 
-void throw_no_match(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
-                    const LaunchOptions& options, const std::string& origin) {
-  std::ostringstream os;
-  os << "no variant of kernel '" << model.info->name << "' in pack '" << origin
-     << "' can run this launch on an sm_" << plan.caps.arch << " device\n  arguments: "
-     << describe_args(model, args);
-  if (!options.config.empty()) os << "\n  config: " << options.config;
-  for (const ConstexprValue& pin : options.pinned) os << "\n  pinned: " << pin.name << "=" << pin.value;
-  if (model.variants.empty()) os << "\n  the pack holds no variants of this kernel";
+std::vector<std::pair<uint32_t, std::string>> variant_reasons(const KernelModel& model, const DevicePlan& plan,
+                                                              std::span<const Arg> args, const LaunchOptions& options,
+                                                              LaunchValues& values) {
+  std::vector<std::pair<uint32_t, std::string>> out;
   for (uint32_t index : plan.order) {
     std::string why;
-    accepts(model, plan, index, args, options, &why);
+    if (accepts(model, plan, index, args, options, values, &why)) why.clear();
+    out.emplace_back(index, why);
+  }
+  return out;
+}
+
+std::string describe_launch(const KernelModel& model, std::span<const Arg> args, const LaunchOptions& options,
+                            const LaunchValues& values) {
+  const KernelInfo& k = *model.info;
+  std::ostringstream os;
+  os << "arguments: ";
+  for (size_t i = 0; i < args.size() && i < model.num_args; ++i) {
+    os << (i ? ", " : "") << arg_name(model, i) << "=" << describe_arg(args[i]);
+  }
+  if (!options.config.empty()) os << "\n  config: " << options.config;
+  for (const ConstexprValue& pin : options.pinned) os << "\n  pinned: " << pin.name << "=" << pin.value.text();
+  size_t heuristic = 0;
+  for (const RuleModel& rule : model.rules) {
+    if (rule.kind != RuleModel::Kind::kHeuristic) continue;
+    const std::string& name = k.params[rule.param].name;
+    os << "\n  heuristic: " << name << " = " << rule.text;
+    if (!rule.per_variant) os << " = " << values.heuristic[heuristic] << " (" << slot_values(model, rule, values) << ")";
+    ++heuristic;
+    std::vector<int64_t> compiled;
+    for (const VariantModel& vm : model.variants) {
+      const int64_t v = vm.integer_constexprs[static_cast<size_t>(rule.integer_constexpr)];
+      if (std::find(compiled.begin(), compiled.end(), v) == compiled.end()) compiled.push_back(v);
+    }
+    os << "; compiled values:";
+    for (size_t i = 0; i < compiled.size(); ++i) os << (i ? ", " : " ") << compiled[i];
+  }
+  return os.str();
+}
+
+void throw_no_match(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                    const LaunchOptions& options, LaunchValues& values, const std::string& origin) {
+  std::ostringstream os;
+  os << "no variant of kernel '" << model.info->name << "' in pack '" << origin << "' can run this launch on an sm_"
+     << plan.caps.arch << " device\n  " << describe_launch(model, args, options, values);
+  if (model.variants.empty()) os << "\n  the pack holds no variants of this kernel";
+  for (const auto& [index, why] : variant_reasons(model, plan, args, options, values)) {
     os << "\n  " << model.variants[index].label << ": " << why;
   }
   throw Error(ErrorCode::kNoMatchingVariant, os.str());

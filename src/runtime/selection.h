@@ -20,6 +20,10 @@ struct DeviceCaps {
   bool cluster_launch = true;     // CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH
 };
 
+// What a device of compute capability `arch` offers, from the CUDA programming guide's table of
+// compute capabilities (for tools that choose a variant without a GPU: `tritonpack shapes`).
+DeviceCaps caps_for_arch(uint32_t arch);
+
 enum class Image : uint8_t { kNone, kCubin, kPtx };
 
 // How a variant can run on a device: its cubin if binary compatible (same major, minor not newer;
@@ -36,12 +40,26 @@ struct DevicePlan {
 };
 DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps);
 
-// Checks argument count and kinds against the kernel (not the variant). Throws kInvalidArgument.
-void check_args(const KernelModel& model, std::span<const Arg> args);
+// Checks the arguments against the kernel (not a variant): count, kinds, null pointers, shapes
+// (rank, sizes, descriptor strides), launch variables' ranges; binds the launch's values and dims;
+// evaluates the rules and heuristics that do not depend on a variant. Throws kInvalidArgument for
+// malformed arguments and inconsistent shapes, kNoMatchingVariant when a launch-wide rule does
+// not hold (naming the rule and the values). Allocates nothing unless it throws.
+void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValues& values);
 
-// The first variant in plan order that accepts the launch, or -1. Allocates nothing.
+// The first variant in plan order that accepts the launch, or -1. `values` come from bind_launch
+// (their constexpr slots are overwritten). Allocates nothing.
 int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
-                       const LaunchOptions& options);
+                       const LaunchOptions& options, LaunchValues& values);
+
+// Per variant in plan order: its index and why it cannot run the launch ("" = it can).
+std::vector<std::pair<uint32_t, std::string>> variant_reasons(const KernelModel& model, const DevicePlan& plan,
+                                                                 std::span<const Arg> args,
+                                                                 const LaunchOptions& options, LaunchValues& values);
+
+// The launch in words: arguments, pins, config, each heuristic's value and the compiled values.
+std::string describe_launch(const KernelModel& model, std::span<const Arg> args, const LaunchOptions& options,
+                            const LaunchValues& values);
 
 // Triton's scratch for one launch (Triton 3.6, driver.py): global and profile scratch are each
 // size per program x programs x CTAs per program, laid out global first, then profile scratch at
@@ -56,8 +74,7 @@ ScratchLayout scratch_layout(const VariantInfo& v, const std::array<int64_t, 3>&
 
 // Throws Error(kNoMatchingVariant) listing every candidate with the first condition it failed
 // and the actual values. `origin` names the pack.
-[[noreturn]] void throw_no_match(const KernelModel& model, const DevicePlan& plan,
-                                 std::span<const Arg> args, const LaunchOptions& options,
-                                 const std::string& origin);
+[[noreturn]] void throw_no_match(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                                 const LaunchOptions& options, LaunchValues& values, const std::string& origin);
 
 }  // namespace tritonpack::runtime

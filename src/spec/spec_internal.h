@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tritonpack/manifest.h"
+#include "tritonpack/spec.h"
 
 namespace tritonpack::spec::detail {
 
@@ -27,11 +28,23 @@ std::string unknown_key_message(std::string_view key, std::string_view where,
 // "sm_90" -> 90; nullopt unless the text is exactly "sm_" and a number from 50 to 200.
 std::optional<uint32_t> parse_arch(std::string_view text);
 
-// Checks that `text` (the value of `key`) parses as an expression and names only i32/i64
-// scalar params and constexpr params of `kernel` (and, with allow_type_sizes, <TypeVar>.size
-// for a declared type variable). Returns the problem, starting with `key`, or nullopt.
-std::optional<std::string> expression_problem(const KernelInfo& kernel, const std::string& key,
-                                              const std::string& text, bool allow_type_sizes);
+// What an expression may name. Always: constexpr params whose values are integers or booleans.
+struct ExprScope {
+  bool runtime_values = true;  // i32/i64 scalar params and launch variables
+  bool dims = false;           // dim names of input tensors and descriptors (constraints, heuristics)
+  bool type_sizes = false;     // <TypeVar>.size ([bench])
+};
+
+// Checks that `text` (the value of `key`) parses as an expression and names only what `scope`
+// allows. Returns the problem, starting with `key`, or nullopt.
+std::optional<std::string> expression_problem(const Spec& spec, const std::string& key, const std::string& text,
+                                              ExprScope scope);
+
+// Every value a constexpr param is compiled with: its value/values, or what the configs set.
+std::vector<Constant> compiled_values(const Spec& spec, const std::string& constexpr_name);
+
+// The dim names of a kernel: identifiers in the dims of its input tensors and descriptors.
+std::vector<std::string> dim_names(const KernelInfo& kernel);
 
 // Checks the plugin keys of a kernel for consistency (docs/spec-format.md, "Plugin keys"): rule
 // patterns name input tensors, targets name outputs/scratch tensors or dim-size scalars, every

@@ -65,8 +65,8 @@ std::vector<std::pair<const toml::key*, const toml::node*>> in_source_order(cons
 // An expression string, checked once every param is known.
 struct PendingExpr {
   const toml::node* node;
-  std::string key;   // "kernel.grid[0]"
-  bool allow_sizes;  // <TypeVar>.size is allowed ([bench] only)
+  std::string key;  // "kernel.grid[0]"
+  detail::ExprScope scope;
 };
 
 class SpecReader {
@@ -75,22 +75,28 @@ class SpecReader {
 
   Spec read() {
     read_version();
-    check_keys(root_, "the top level", {"spec_version", "kernel", "types", "params", "configs", "bench", "plugin"});
+    check_keys(root_, "the top level",
+               {"spec_version", "kernel", "types", "params", "launch_vars", "configs", "bench", "plugin"});
     read_types(root_.get("types"));
     read_kernel(required_table(root_, "kernel", "the spec"));
     read_params(root_.get("params"));
+    read_launch_vars(root_.get("launch_vars"));
     read_configs(root_.get("configs"));
     read_bench(root_.get("bench"));
     read_plugin(root_.get("plugin"));
-    for (const PendingExpr& e : pending_exprs_) {
-      auto problem = detail::expression_problem(spec_.kernel, e.key, e.node->as_string()->get(), e.allow_sizes);
-      if (problem) fail(e.node->source(), *problem);
-    }
-    check_type_vars_used();
+    // Syntax first, then the plugin model (its messages are the more specific for plugin
+    // kernels), then the names each expression may use.
+    for (const PendingExpr& e : pending_exprs_) check_expression(*e.node, e.key, e.node->as_string()->get());
     if (const auto problem = detail::plugin_model_problem(spec_.kernel)) {
       const toml::node* plugin = root_.get("plugin");
       fail(plugin ? plugin->source() : root_.source(), *problem);
     }
+    for (const PendingExpr& e : pending_exprs_) {
+      auto problem = detail::expression_problem(spec_, e.key, e.node->as_string()->get(), e.scope);
+      if (problem) fail(e.node->source(), *problem);
+    }
+    check_heuristics();
+    check_type_vars_used();
     return std::move(spec_);
   }
 
@@ -138,11 +144,32 @@ class SpecReader {
     if (const auto* i = n.as_integer()) return i->get();
     type_error(n, key, "an integer");
   }
-  // Constexpr values: integers, or booleans stored as 0/1.
-  int64_t as_constexpr_value(const toml::node& n, const std::string& key) const {
-    if (const auto* i = n.as_integer()) return i->get();
-    if (const auto* b = n.as_boolean()) return b->get() ? 1 : 0;
-    type_error(n, key, "an integer or a boolean");
+  // Constexpr values, of every kind Triton's JIT accepts: integers, booleans, floats, strings,
+  // { dtype = "fp16" } (a Triton dtype) and { none = true } (None).
+  Constant as_constexpr_value(const toml::node& n, const std::string& key) const {
+    if (const auto* i = n.as_integer()) return Constant(i->get());
+    if (const auto* b = n.as_boolean()) return Constant(b->get());
+    if (const auto* f = n.as_floating_point()) {
+      if (!std::isfinite(f->get())) fail(n.source(), key + ": a float constexpr must be finite");
+      return Constant(f->get());
+    }
+    if (const auto* s = n.as_string()) {
+      if (s->get().size() > 4096) fail(n.source(), key + ": a string constexpr is at most 4096 bytes");
+      return Constant(s->get());
+    }
+    if (const auto* t = n.as_table(); t && t->size() == 1) {
+      if (const toml::node* d = t->get("dtype")) {
+        const std::string name = as_string(*d, key + ".dtype");
+        const std::optional<DType> dtype = parse_dtype(name);
+        if (!dtype) fail(d->source(), key + ".dtype: '" + name + "' is not a dtype; expected one of " + detail::all_dtype_names());
+        return Constant::dtype(*dtype);
+      }
+      if (const toml::node* none = t->get("none")) {
+        if (!none->is_boolean() || !none->as_boolean()->get()) type_error(*none, key + ".none", "true");
+        return Constant::none();
+      }
+    }
+    type_error(n, key, "an integer, boolean, float, string, { dtype = \"fp16\" } or { none = true }");
   }
   const toml::array& as_array(const toml::node& n, const std::string& key, std::string_view expected) const {
     if (const auto* a = n.as_array()) return *a;
@@ -200,13 +227,14 @@ class SpecReader {
       TypeVarInfo var{name, {}};
       for (size_t i = 0; i < list.size(); ++i) {
         std::string item_key = where + "[" + std::to_string(i) + "]";
-        std::string dtype = as_string(list[i], item_key);
-        if (!parse_dtype(dtype)) {
+        std::string text = as_string(list[i], item_key);
+        const std::optional<DType> dtype = parse_dtype(text);
+        if (!dtype) {
           fail(list[i].source(),
-               item_key + ": '" + dtype + "' is not a dtype; expected one of " + detail::all_dtype_names());
+               item_key + ": '" + text + "' is not a dtype; expected one of " + detail::all_dtype_names());
         }
-        if (std::count(var.dtypes.begin(), var.dtypes.end(), dtype)) listed_twice(list[i], item_key, "'" + dtype + "'");
-        var.dtypes.push_back(dtype);
+        if (std::count(var.dtypes.begin(), var.dtypes.end(), *dtype)) listed_twice(list[i], item_key, "'" + text + "'");
+        var.dtypes.push_back(*dtype);
       }
       spec_.kernel.type_vars.push_back(std::move(var));
     }
@@ -218,7 +246,7 @@ class SpecReader {
   }
 
   void read_kernel(const toml::table& t) {
-    check_keys(t, "[kernel]", {"name", "source", "function", "archs", "grid", "reference"});
+    check_keys(t, "[kernel]", {"name", "source", "function", "archs", "grid", "reference", "constraints"});
     KernelInfo& k = spec_.kernel;
     k.name = identifier(required(t, "name", "[kernel]", "a string"), "kernel.name");
     k.source_file = resolve_source(required(t, "source", "[kernel]", "a string, the Triton source file"));
@@ -237,7 +265,19 @@ class SpecReader {
     for (size_t i = 0; i < grid.size(); ++i) {
       std::string key = "kernel.grid[" + std::to_string(i) + "]";
       k.grid[i] = as_string(grid[i], key);
-      pending_exprs_.push_back({&grid[i], key, false});
+      pending_exprs_.push_back({&grid[i], key, {}});
+    }
+    read_constraints(t.get("constraints"), "kernel.constraints");
+  }
+
+  // Validity rules: each an expression that must be nonzero for a variant to run.
+  void read_constraints(const toml::node* node, const std::string& key) {
+    if (!node) return;
+    const toml::array& list = as_array(*node, key, "an array of expression strings");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string item_key = key + "[" + std::to_string(i) + "]";
+      spec_.kernel.constraints.push_back(as_string(list[i], item_key));
+      pending_exprs_.push_back({&list[i], item_key, {.dims = true}});
     }
   }
 
@@ -290,26 +330,19 @@ class SpecReader {
 
   void read_param(const toml::node& node, const std::string& where) {
     const toml::table& t = as_table(node, where);
-    check_keys(t, where, {"name", "kind", "dtype", "io", "divisibility", "numel", "value", "values", "dims", "field",
-                          "default", "dim"});
+    check_keys(t, where, {"name", "kind", "dtype", "io", "divisibility", "numel", "value", "values", "heuristic",
+                          "block", "layout", "dims", "field", "default", "dim"});
     ParamInfo p;
     const toml::node& name_node = required(t, "name", where, "a string");
     p.name = identifier(name_node, where + ".name");
     for (const ParamInfo& other : spec_.kernel.params) {
       if (other.name == p.name) fail(name_node.source(), where + ".name: '" + p.name + "' is already a param");
     }
-    const toml::node& kind_node = required(t, "kind", where, "\"tensor\", \"scalar\" or \"constexpr\"");
+    const toml::node& kind_node = required(t, "kind", where, kKindChoices);
     const std::string kind = as_string(kind_node, where + ".kind");
-    if (kind == "tensor") {
-      p.kind = ParamKind::kTensor;
-    } else if (kind == "scalar") {
-      p.kind = ParamKind::kScalar;
-    } else if (kind == "constexpr") {
-      p.kind = ParamKind::kConstexpr;
-    } else {
-      fail(kind_node.source(),
-           where + ".kind: '" + kind + "' is not a kind; expected \"tensor\", \"scalar\" or \"constexpr\"");
-    }
+    const std::optional<ParamKind> parsed_kind = parse_param_kind(kind);
+    if (!parsed_kind) fail(kind_node.source(), where + ".kind: '" + kind + "' is not a kind; expected " + std::string(kKindChoices));
+    p.kind = *parsed_kind;
 
     // Returns the key's node if this kind of param may set it; fails if it may not but does.
     auto only_for = [&](std::string_view key, bool allowed, std::string_view who) -> const toml::node* {
@@ -321,9 +354,10 @@ class SpecReader {
       return n;
     };
     const bool tensor = p.kind == ParamKind::kTensor;
+    const bool descriptor = p.kind == ParamKind::kTensorDesc;
     const bool constexpr_param = p.kind == ParamKind::kConstexpr;
     if (!constexpr_param) read_dtype(t, where, p);
-    only_for("dtype", !constexpr_param, "tensor and scalar params");
+    only_for("dtype", !constexpr_param, "tensor, descriptor and scalar params");
     if (const toml::node* io = only_for("io", tensor, "tensor params")) {
       std::string value = as_string(*io, where + ".io");
       if (value != "in" && value != "out" && value != "scratch") {
@@ -332,9 +366,22 @@ class SpecReader {
       p.is_output = value == "out";
       p.is_scratch = value == "scratch";
     }
-    if (const toml::node* dims = only_for("dims", tensor, "tensor params")) {
+    if (const toml::node* block = only_for("block", descriptor, "tensordesc params")) {
+      read_block(*block, where + ".block", p);
+    } else if (descriptor) {
+      fail(t.source(), where + ": a tensordesc param needs 'block', its block shape (e.g. block = [64, 64] or "
+                               "[\"BLOCK_M\", \"BLOCK_K\"])");
+    }
+    if (const toml::node* layout = only_for("layout", descriptor, "tensordesc params")) {
+      p.layout = printable(*layout, where + ".layout", 4096);
+    }
+    if (const toml::node* dims = only_for("dims", tensor || descriptor, "tensor and tensordesc params")) {
       const toml::array& list = as_array(*dims, where + ".dims", "an array of dim names, integers or expressions");
       if (list.size() > 16) fail(dims->source(), where + ".dims: at most 16 dims");
+      if (descriptor && list.size() != p.block.size()) {
+        fail(dims->source(), where + ".dims: " + std::to_string(list.size()) + " dims, the block shape has " +
+                                 std::to_string(p.block.size()));
+      }
       for (size_t d = 0; d < list.size(); ++d) {
         const std::string key = where + ".dims[" + std::to_string(d) + "]";
         if (const auto* i = list[d].as_integer()) {
@@ -365,42 +412,66 @@ class SpecReader {
     if (const toml::node* dim = only_for("dim", p.kind == ParamKind::kScalar, "scalar params")) {
       p.dim = as_string(*dim, where + ".dim");
       check_expression(*dim, where + ".dim", p.dim);
-      if (p.dtype != "i32" && p.dtype != "i64") {
-        fail(dim->source(), where + ".dim: a dim-size argument is i32 or i64, not " + p.dtype);
+      if (p.dtype.dtype != DType::kI32 && p.dtype.dtype != DType::kI64) {
+        fail(dim->source(), where + ".dim: a dim-size argument is i32 or i64, not " + p.dtype.text());
       }
       if (p.is_field) fail(dim->source(), where + ": a param is a field or a dim-size argument ('dim'), not both");
     }
-    const bool integer = tensor || p.dtype == "i32" || p.dtype == "i64";
+    const bool integer =
+        tensor || (p.kind == ParamKind::kScalar && (p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64));
     if (const toml::node* div = only_for("divisibility", integer, "tensor params and i32/i64 scalar params")) {
       spec_.divisibility_choices[p.name] = read_divisibility(*div, where + ".divisibility");
     }
     if (const toml::node* numel = only_for("numel", tensor, "tensor params")) {
       p.numel = as_string(*numel, where + ".numel");
-      pending_exprs_.push_back({numel, where + ".numel", false});
+      pending_exprs_.push_back({numel, where + ".numel", {}});
     }
     const toml::node* value = only_for("value", constexpr_param, "constexpr params");
     const toml::node* values = only_for("values", constexpr_param, "constexpr params");
     if (value && values) fail(values->source(), where + ": set 'value' or 'values', not both");
     if (value) spec_.constexpr_choices[p.name] = {as_constexpr_value(*value, where + ".value")};
     if (values) spec_.constexpr_choices[p.name] = read_constexpr_values(*values, where + ".values");
+    if (const toml::node* heuristic = only_for("heuristic", constexpr_param, "constexpr params")) {
+      p.heuristic = as_string(*heuristic, where + ".heuristic");
+      pending_exprs_.push_back({heuristic, where + ".heuristic", {.dims = true}});
+      heuristic_places_[p.name] = heuristic->source();
+    }
     param_places_.push_back(node.source());
     spec_.kernel.params.push_back(std::move(p));
   }
 
   void read_dtype(const toml::table& t, const std::string& where, ParamInfo& p) const {
-    const bool tensor = p.kind == ParamKind::kTensor;
+    const bool tensor = p.kind == ParamKind::kTensor || p.kind == ParamKind::kTensorDesc;
     const toml::node& n =
         required(t, "dtype", where, tensor ? "a dtype or a type variable" : "i32, i64, fp32, fp16 or bf16");
-    p.dtype = as_string(n, where + ".dtype");
-    std::optional<DType> dtype = parse_dtype(p.dtype);
-    if (tensor && !dtype && !is_type_var(p.dtype)) {
-      fail(n.source(), where + ".dtype: '" + p.dtype + "' is neither a dtype (" + detail::all_dtype_names() +
+    const std::string text = as_string(n, where + ".dtype");
+    const std::optional<DType> dtype = parse_dtype(text);
+    if (tensor && !dtype && !is_type_var(text)) {
+      fail(n.source(), where + ".dtype: '" + text + "' is neither a dtype (" + detail::all_dtype_names() +
                            ") nor a type variable from [types]");
     }
     if (!tensor && (!dtype || !is_scalar_dtype(*dtype))) {
-      std::string why = is_type_var(p.dtype) ? "type variables are for tensor params; " : "";
+      std::string why = is_type_var(text) ? "type variables are for tensor params; " : "";
       fail(n.source(),
-           where + ".dtype: " + why + "a scalar param's dtype is i32, i64, fp32, fp16 or bf16, not '" + p.dtype + "'");
+           where + ".dtype: " + why + "a scalar param's dtype is i32, i64, fp32, fp16 or bf16, not '" + text + "'");
+    }
+    p.dtype = dtype ? DTypeRef::of(*dtype) : DTypeRef::variable(text);
+  }
+
+  // A descriptor's block shape: 1 to 5 positive integers or expressions over constexprs.
+  void read_block(const toml::node& n, const std::string& key, ParamInfo& p) {
+    const toml::array& list = as_array(n, key, "an array of 1 to 5 integers or expression strings");
+    if (list.empty() || list.size() > 5) {
+      fail(n.source(), key + ": a block shape has 1 to 5 dims, got " + std::to_string(list.size()));
+    }
+    for (size_t d = 0; d < list.size(); ++d) {
+      const std::string item_key = key + "[" + std::to_string(d) + "]";
+      if (list[d].is_integer()) {
+        p.block.push_back(std::to_string(int_in_range(list[d], item_key, 1, 256, false)));
+        continue;
+      }
+      p.block.push_back(as_string(list[d], item_key));
+      pending_exprs_.push_back({&list[d], item_key, {.runtime_values = false}});
     }
   }
 
@@ -421,15 +492,15 @@ class SpecReader {
     return out;
   }
 
-  std::vector<int64_t> read_constexpr_values(const toml::node& n, const std::string& key) const {
-    const toml::array& list = as_array(n, key, "an array of integers");
+  std::vector<Constant> read_constexpr_values(const toml::node& n, const std::string& key) const {
+    const toml::array& list = as_array(n, key, "an array of constexpr values");
     if (list.empty()) fail(n.source(), key + ": list at least one value");
-    std::vector<int64_t> out;
+    std::vector<Constant> out;
     for (size_t i = 0; i < list.size(); ++i) {
       std::string item_key = key + "[" + std::to_string(i) + "]";
-      int64_t v = as_constexpr_value(list[i], item_key);
-      if (std::count(out.begin(), out.end(), v)) listed_twice(list[i], item_key, std::to_string(v));
-      out.push_back(v);
+      Constant v = as_constexpr_value(list[i], item_key);
+      if (std::count(out.begin(), out.end(), v)) listed_twice(list[i], item_key, v.text());
+      out.push_back(std::move(v));
     }
     return out;
   }
@@ -485,7 +556,7 @@ class SpecReader {
     number("num_stages", 1, 8, false, c.num_stages);
     number("num_ctas", 1, 16, false, c.num_ctas);
 
-    std::map<std::string, int64_t> values;
+    std::map<std::string, Constant> values;
     if (const toml::node* n = t.get("constexprs")) {
       for (const auto& [key, value] : in_source_order(as_table(*n, where + ".constexprs"))) {
         std::string param(key->str());
@@ -520,11 +591,11 @@ class SpecReader {
     check_keys(t, "[bench]", {"bytes", "flops"});
     if (const toml::node* n = t.get("bytes")) {
       spec_.kernel.bench.bytes = as_string(*n, "bench.bytes");
-      pending_exprs_.push_back({n, "bench.bytes", true});
+      pending_exprs_.push_back({n, "bench.bytes", {.type_sizes = true}});
     }
     if (const toml::node* n = t.get("flops")) {
       spec_.kernel.bench.flops = as_string(*n, "bench.flops");
-      pending_exprs_.push_back({n, "bench.flops", true});
+      pending_exprs_.push_back({n, "bench.flops", {.type_sizes = true}});
     }
   }
 
@@ -538,7 +609,7 @@ class SpecReader {
     if (const toml::node* n = t.get("name")) pl.name = identifier(*n, "plugin.name");
     if (const toml::node* n = t.get("version")) pl.version = printable(*n, "plugin.version");
     if (const toml::node* n = t.get("namespace")) pl.plugin_namespace = printable(*n, "plugin.namespace");
-    auto strings = [&](const char* key, std::vector<std::string>& out, bool is_rule) {
+    auto strings = [&](const char* key, std::vector<std::string>& out) {
       const toml::node* n = t.get(key);
       if (!n) return;
       const toml::array& list = as_array(*n, std::string("plugin.") + key, "an array of strings");
@@ -546,23 +617,23 @@ class SpecReader {
         const std::string item_key = std::string("plugin.") + key + "[" + std::to_string(i) + "]";
         out.push_back(as_string(list[i], item_key));
         try {
-          if (is_rule) {
-            (void)rule::Rule::parse(out.back());
-          } else {
-            (void)expr::Expr::parse(out.back());
-          }
+          (void)rule::Rule::parse(out.back());
         } catch (const Error& e) {
           fail(list[i].source(), item_key + ": " + e.what());
         }
       }
     };
-    strings("rules", pl.rules, true);
-    strings("constraints", pl.constraints, false);
+    strings("rules", pl.rules);
+    // Constraints are the kernel's ([kernel] constraints); [plugin] constraints are read as such
+    // (specs written before constraints belonged to every kernel).
+    read_constraints(t.get("constraints"), "plugin.constraints");
   }
 
-  std::string printable(const toml::node& n, const std::string& key) const {
+  std::string printable(const toml::node& n, const std::string& key, size_t max_length = 128) const {
     std::string s = as_string(n, key);
-    if (s.empty() || s.size() > 128) fail(n.source(), key + ": expected 1 to 128 characters");
+    if (s.empty() || s.size() > max_length) {
+      fail(n.source(), key + ": expected 1 to " + std::to_string(max_length) + " characters");
+    }
     for (char c : s) {
       if (c < 0x20 || c > 0x7e) fail(n.source(), key + ": expected printable ASCII");
     }
@@ -581,18 +652,70 @@ class SpecReader {
   void check_type_vars_used() const {
     const auto& params = spec_.kernel.params;
     for (const TypeVarInfo& var : spec_.kernel.type_vars) {
-      if (std::none_of(params.begin(), params.end(),
-                       [&](const ParamInfo& p) { return p.kind == ParamKind::kTensor && p.dtype == var.name; })) {
+      if (std::none_of(params.begin(), params.end(), [&](const ParamInfo& p) {
+            return (p.kind == ParamKind::kTensor || p.kind == ParamKind::kTensorDesc) && p.dtype.type_var == var.name;
+          })) {
         fail(root_.get("types")->as_table()->get(var.name)->source(),
              "types." + var.name + ": no tensor param has dtype '" + var.name + "'; remove the unused type variable");
       }
     }
   }
 
+  // ---- [[launch_vars]] ----
+
+  void read_launch_vars(const toml::node* node) {
+    if (!node) return;
+    const toml::array& list = as_array(*node, "launch_vars", "an array of tables ([[launch_vars]])");
+    if (list.size() > 16) fail(node->source(), "launch_vars: at most 16 launch variables");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string where = "launch_vars[" + std::to_string(i) + "]";
+      const toml::table& t = as_table(list[i], where);
+      check_keys(t, where, {"name", "dtype", "min", "max"});
+      LaunchVarInfo v;
+      const toml::node& name = required(t, "name", where, "a string");
+      v.name = identifier(name, where + ".name");
+      for (const ParamInfo& p : spec_.kernel.params) {
+        if (p.name == v.name) fail(name.source(), where + ".name: '" + v.name + "' is already a param of the kernel");
+      }
+      for (const LaunchVarInfo& other : spec_.kernel.launch_vars) {
+        if (other.name == v.name) fail(name.source(), where + ".name: '" + v.name + "' is already a launch variable");
+      }
+      if (const toml::node* dtype = t.get("dtype")) {
+        const std::string text = as_string(*dtype, where + ".dtype");
+        if (text != "i32" && text != "i64") fail(dtype->source(), where + ".dtype: a launch variable is i32 or i64, not '" + text + "'");
+        v.dtype = *parse_dtype(text);
+      }
+      if (const toml::node* lo = t.get("min")) v.min = as_int(*lo, where + ".min");
+      if (const toml::node* hi = t.get("max")) v.max = as_int(*hi, where + ".max");
+      if (v.min && v.max && *v.min > *v.max) {
+        fail(t.source(), where + ": min " + std::to_string(*v.min) + " is above max " + std::to_string(*v.max));
+      }
+      spec_.kernel.launch_vars.push_back(std::move(v));
+    }
+  }
+
+  // A constexpr with a heuristic chooses among the values compiled for it: it needs several
+  // ('values' or configs) or one, never none; an expression cannot pick a float or a string.
+  void check_heuristics() const {
+    for (const ParamInfo& p : spec_.kernel.params) {
+      if (p.heuristic.empty()) continue;
+      const toml::source_region& at = heuristic_places_.at(p.name);
+      for (const Constant& value : detail::compiled_values(spec_, p.name)) {
+        if (!value.is_integral()) {
+          fail(at, "params '" + p.name + "'.heuristic: the heuristic gives an integer, but '" + p.name + "' takes " +
+                       Constant::kind_name(value.kind()) + " value (" + value.text() + ")");
+        }
+      }
+    }
+  }
+
+  static constexpr std::string_view kKindChoices = "\"tensor\", \"scalar\", \"constexpr\" or \"tensordesc\"";
+
   const toml::table& root_;
   Spec spec_;
   std::vector<toml::source_region> param_places_;  // each param's table, for later errors
   std::vector<PendingExpr> pending_exprs_;
+  std::map<std::string, toml::source_region> heuristic_places_;
 };
 
 }  // namespace

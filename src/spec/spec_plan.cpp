@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pack/constant_json.h"
 #include "tritonpack/error.h"
+#include "tritonpack/expr.h"
 #include "tritonpack/spec.h"
 
 namespace tritonpack::spec {
@@ -21,16 +23,50 @@ struct Axis {
 
 std::string arch_name(uint32_t arch) { return "sm_" + std::to_string(arch); }
 
-std::string bound_dtype(const std::map<std::string, std::string>& bindings, const std::string& dtype) {
-  auto it = bindings.find(dtype);
-  return it == bindings.end() ? dtype : it->second;
+std::string bound_dtype(const TypeBindings& bindings, const DTypeRef& dtype) {
+  const std::optional<DType> t = resolve_dtype(dtype, bindings);
+  return t ? std::string(dtype_name(*t)) : dtype.text();
+}
+
+// A descriptor's block shape for a job: its block expressions with the job's constexprs.
+std::vector<uint32_t> descriptor_block(const ParamInfo& p, const CompileJob& job) {
+  auto lookup = [&](std::string_view name, int64_t& value) {
+    for (const ConstexprValue& c : job.constexprs) {
+      if (c.name == name && c.value.is_integral()) {
+        value = c.value.as_int();
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<uint32_t> block;
+  for (size_t d = 0; d < p.block.size(); ++d) {
+    const int64_t size = expr::Expr::parse(p.block[d]).eval(lookup);
+    if (size < 1 || size > 65536) {
+      throw Error(ErrorCode::kInvalidSpec, "param '" + p.name + "' block[" + std::to_string(d) + "] = '" + p.block[d] +
+                                               "' is " + std::to_string(size) + "; a block dim is 1 to 65536");
+    }
+    block.push_back(static_cast<uint32_t>(size));
+  }
+  return block;
+}
+
+// A descriptor's Triton type: "tensordesc<fp16[64,64]>", or for a Gluon kernel
+// "tensordesc<fp16[64,64],LAYOUT>".
+std::string descriptor_type(const ParamInfo& p, const CompileJob& job) {
+  std::string out = "tensordesc<" + bound_dtype(job.bindings, p.dtype) + "[";
+  const std::vector<uint32_t> block = descriptor_block(p, job);
+  for (size_t d = 0; d < block.size(); ++d) out += (d ? "," : "") + std::to_string(block[d]);
+  out += "]";
+  if (!p.layout.empty()) out += "," + p.layout;
+  return out + ">";
 }
 
 // The axes in nesting order, outermost first: type variables, constexpr specializations,
 // configs, divisibility, archs. Pointers into spec stay valid while spec lives.
 struct Plan {
   std::vector<Axis> axes;
-  std::vector<const std::vector<int64_t>*> constexpr_axes;       // per param, or null
+  std::vector<const std::vector<Constant>*> constexpr_axes;      // per param, or null
   std::vector<const std::vector<uint32_t>*> divisibility_axes;   // per param, or null
 };
 
@@ -63,9 +99,9 @@ std::string describe_variant(const Spec& spec, const CompileJob& job) {
   std::vector<std::string> parts;
   for (const TypeVarInfo& var : spec.kernel.type_vars) {
     auto it = job.bindings.find(var.name);
-    if (it != job.bindings.end()) parts.push_back(var.name + "=" + it->second);
+    if (it != job.bindings.end()) parts.push_back(var.name + "=" + std::string(dtype_name(it->second)));
   }
-  for (const ConstexprValue& c : job.constexprs) parts.push_back(c.name + "=" + std::to_string(c.value));
+  for (const ConstexprValue& c : job.constexprs) parts.push_back(c.name + "=" + c.value.text());
   const auto& configs = spec.kernel.configs;
   parts.push_back("config " + (job.config_index < configs.size() ? configs[job.config_index].name
                                                                   : "#" + std::to_string(job.config_index)));
@@ -133,10 +169,12 @@ std::vector<CompileJob> plan_jobs(const Spec& spec) {
       job.constexprs.push_back(*it);
     }
     for (const ParamInfo& p : k.params) {
-      std::string type = p.kind == ParamKind::kTensor   ? "*" + bound_dtype(job.bindings, p.dtype)
-                         : p.kind == ParamKind::kScalar ? p.dtype
-                                                        : "constexpr";
-      job.signature.emplace_back(p.name, std::move(type));
+      switch (p.kind) {
+        case ParamKind::kTensor: job.signature.emplace_back(p.name, "*" + bound_dtype(job.bindings, p.dtype)); break;
+        case ParamKind::kScalar: job.signature.emplace_back(p.name, p.dtype.text()); break;
+        case ParamKind::kConstexpr: job.signature.emplace_back(p.name, "constexpr"); break;
+        case ParamKind::kTensorDesc: job.signature.emplace_back(p.name, descriptor_type(p, job)); break;
+      }
     }
     job.num_warps = config.num_warps;
     job.num_stages = config.num_stages;
@@ -166,7 +204,7 @@ std::string jobs_to_json(const Spec& spec, const std::vector<CompileJob>& jobs, 
     for (const auto& [name, type] : job.signature) signature.push_back(OrderedJson::array({name, type}));
     j["signature"] = std::move(signature);
     OrderedJson constexprs = OrderedJson::object();
-    for (const ConstexprValue& c : job.constexprs) constexprs[c.name] = c.value;
+    for (const ConstexprValue& c : job.constexprs) constexprs[c.name] = pack_format::constant_to_json(c.value);
     j["constexprs"] = std::move(constexprs);
     // Param order, like the signature (the map itself is sorted by name).
     OrderedJson divisibility = OrderedJson::object();
@@ -230,6 +268,69 @@ class MetaReader {
   std::string variant_;
 };
 
+// How each descriptor argument was compiled: meta.json "tensordesc_meta", one entry per descriptor
+// param in order, null when Triton did not lower it to TMA (docs/compile-step.md).
+std::vector<TensorDescInfo> read_tensordescs(const MetaReader& read, const nlohmann::json& meta, const KernelInfo& k,
+                                             const CompileJob& job) {
+  std::vector<const ParamInfo*> descs;
+  for (const ParamInfo& p : k.params) {
+    if (p.kind == ParamKind::kTensorDesc) descs.push_back(&p);
+  }
+  if (descs.empty()) return {};
+  auto list = meta.find("tensordesc_meta");
+  // Triton's metadata is an empty list when nothing was lowered to TMA (seen for sm_80).
+  const bool none_lowered = list != meta.end() && list->is_array() && list->empty();
+  if (!none_lowered && (list == meta.end() || !list->is_array() || list->size() != descs.size())) {
+    read.fail("meta.json: 'tensordesc_meta' must list " + std::to_string(descs.size()) +
+              " entries, one per tensordesc param");
+  }
+  std::vector<TensorDescInfo> out;
+  for (size_t i = 0; i < descs.size(); ++i) {
+    TensorDescInfo d;
+    d.block = descriptor_block(*descs[i], job);
+    const nlohmann::json& m = none_lowered ? nlohmann::json() : (*list)[i];
+    d.tma = !m.is_null();
+    if (d.tma) {
+      const std::string at = "tensordesc_meta[" + std::to_string(i) + "]";
+      auto number = [&](const char* key, uint64_t max) {
+        auto it = m.is_object() ? m.find(key) : m.end();
+        if (it == m.end()) read.fail("meta.json: " + at + " has no '" + key + "'");
+        return static_cast<uint32_t>(read.unsigned_int(*it, at + "." + key, max));
+      };
+      d.swizzle = number("swizzle", 3);
+      d.elem_size = number("elem_size", 16);
+      d.elem_type = number("elem_type", 15);
+      auto fp4 = m.find("fp4_padded");
+      if (fp4 == m.end() || !fp4->is_boolean()) read.fail("meta.json: " + at + ".fp4_padded must be true or false");
+      d.fp4_padded = fp4->get<bool>();
+      auto box = m.find("block_size");
+      if (box == m.end() || !box->is_array() || box->size() != d.block.size()) {
+        read.fail("meta.json: " + at + ".block_size must list " + std::to_string(d.block.size()) + " dims");
+      }
+      for (size_t b = 0; b < box->size(); ++b) {
+        d.box.push_back(static_cast<uint32_t>(read.unsigned_int((*box)[b], at + ".block_size", 256)));
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// ptxas's resource report, where the compile step could read it (null or missing: unknown).
+ResourceUsage read_resources(const nlohmann::json& meta) {
+  auto value = [&](const char* key) {
+    auto it = meta.find(key);
+    if (it == meta.end() || !it->is_number_unsigned() || it->get<uint64_t>() > INT32_MAX) return int32_t{-1};
+    return static_cast<int32_t>(it->get<uint64_t>());
+  };
+  ResourceUsage r;
+  r.registers = value("registers");
+  r.spill_stores = value("spill_stores");
+  r.spill_loads = value("spill_loads");
+  r.stack_frame = value("stack_frame");
+  return r;
+}
+
 std::string arg_list(const std::vector<std::pair<std::string, std::string>>& args) {
   std::string out;
   for (const auto& [name, type] : args) out += (out.empty() ? "" : ", ") + name + ": " + type;
@@ -291,10 +392,11 @@ VariantInfo make_variant(const Spec& spec, const CompileJob& job, std::string_vi
     if (p.kind == ParamKind::kConstexpr) continue;
     ArgType type = ArgType::kPointer;
     if (p.kind == ParamKind::kScalar) {
-      std::optional<DType> dtype = parse_dtype(p.dtype);
-      std::optional<ArgType> scalar = dtype ? scalar_arg_type(*dtype) : std::nullopt;
-      if (!scalar) read.fail("param '" + p.name + "' has no scalar argument type for dtype '" + p.dtype + "'");
+      std::optional<ArgType> scalar = scalar_arg_type(p.dtype.dtype);
+      if (!scalar) read.fail("param '" + p.name + "' has no scalar argument type for dtype '" + p.dtype.text() + "'");
       type = *scalar;
+    } else if (p.kind == ParamKind::kTensorDesc) {
+      type = ArgType::kTensorDesc;
     }
     expected.emplace_back(p.name, std::string(arg_type_name(type)));
     auto div = job.divisibility.find(p.name);
@@ -316,6 +418,8 @@ VariantInfo make_variant(const Spec& spec, const CompileJob& job, std::string_vi
     read.fail("the compiled kernel's arguments " + arg_list(compiled) + " differ from the spec's " +
               arg_list(expected));
   }
+  v.tensordescs = read_tensordescs(read, meta, k, job);
+  v.resources = read_resources(meta);
   return v;
 }
 

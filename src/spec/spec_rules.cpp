@@ -77,38 +77,100 @@ std::optional<uint32_t> parse_arch(std::string_view text) {
   return arch;
 }
 
-std::optional<std::string> expression_problem(const KernelInfo& kernel, const std::string& key,
-                                              const std::string& text, bool allow_type_sizes) {
+std::vector<Constant> compiled_values(const Spec& spec, const std::string& constexpr_name) {
+  if (auto it = spec.constexpr_choices.find(constexpr_name); it != spec.constexpr_choices.end()) return it->second;
+  std::vector<Constant> out;
+  for (const ConfigInfo& c : spec.kernel.configs) {
+    for (const ConstexprValue& v : c.constexprs) {
+      if (v.name == constexpr_name && std::find(out.begin(), out.end(), v.value) == out.end()) out.push_back(v.value);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> dim_names(const KernelInfo& kernel) {
+  std::vector<std::string> names;
+  for (const ParamInfo& p : kernel.params) {
+    const bool input = (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || p.kind == ParamKind::kTensorDesc;
+    if (!input) continue;
+    for (const std::string& d : p.dims) {
+      if (is_identifier(d) && std::find(names.begin(), names.end(), d) == names.end()) names.push_back(d);
+    }
+  }
+  return names;
+}
+
+namespace {
+
+std::string scope_text(ExprScope scope) {
+  std::string out = "; this expression may use ";
+  if (scope.runtime_values) out += "i32/i64 scalar params, launch variables, ";
+  if (scope.dims) out += "dim names of input tensors, ";
+  if (scope.type_sizes) out += "<TypeVar>.size, ";
+  return out + "and constexpr params with integer or boolean values";
+}
+
+// The problem with one name of an expression, or an empty string.
+std::string name_problem(const Spec& spec, const std::string& name, ExprScope scope) {
+  const KernelInfo& kernel = spec.kernel;
+  const size_t dot = name.find('.');
+  if (dot != std::string::npos) {
+    const std::string var = name.substr(0, dot);
+    if (!scope.type_sizes) return "<TypeVar>.size may only be used in [bench]";
+    if (name.substr(dot) != ".size") return "unknown name; the only attribute is <TypeVar>.size";
+    const auto& vars = kernel.type_vars;
+    if (std::none_of(vars.begin(), vars.end(), [&](const TypeVarInfo& v) { return v.name == var; })) {
+      return "'" + var + "' is not a type variable declared in [types]";
+    }
+    return {};
+  }
+  const auto& params = kernel.params;
+  auto it = std::find_if(params.begin(), params.end(), [&](const ParamInfo& p) { return p.name == name; });
+  if (it != params.end()) {
+    switch (it->kind) {
+      case ParamKind::kTensor:
+      case ParamKind::kTensorDesc:
+        return "'" + name + "' is a " + std::string(param_kind_name(it->kind)) + " param";
+      case ParamKind::kScalar: {
+        if (!scope.runtime_values) return "'" + name + "' is a scalar param, known only at launch";
+        if (it->dtype.dtype == DType::kI32 || it->dtype.dtype == DType::kI64) return {};
+        const std::string dtype = it->dtype.text();
+        return "'" + name + "' is " + (dtype[0] == 'b' ? "a " : "an ") + dtype + " scalar param, not an integer";
+      }
+      case ParamKind::kConstexpr:
+        for (const Constant& v : compiled_values(spec, name)) {
+          if (!v.is_integral()) {
+            return "'" + name + "' is a constexpr with " + Constant::kind_name(v.kind()) + " value (" + v.text() +
+                   "), not an integer or a boolean";
+          }
+        }
+        return {};
+    }
+  }
+  const auto& vars = kernel.launch_vars;
+  if (std::any_of(vars.begin(), vars.end(), [&](const LaunchVarInfo& v) { return v.name == name; })) {
+    return scope.runtime_values ? std::string() : "'" + name + "' is a launch variable, known only at launch";
+  }
+  const std::vector<std::string> dims = dim_names(kernel);
+  if (std::find(dims.begin(), dims.end(), name) != dims.end()) {
+    return scope.dims ? std::string() : "'" + name + "' is a dim name; only constraints and heuristics may use dims";
+  }
+  return "unknown name";
+}
+
+}  // namespace
+
+std::optional<std::string> expression_problem(const Spec& spec, const std::string& key, const std::string& text,
+                                              ExprScope scope) {
   std::vector<std::string> names;
   try {
     names = expr::Expr::parse(text).names();
   } catch (const Error& e) {
     return key + ": " + e.what();
   }
-  const std::string usable =
-      allow_type_sizes ? "; integer expressions may use i32/i64 scalar params, constexpr params and <TypeVar>.size"
-                       : "; integer expressions may use i32/i64 scalar params and constexpr params";
   for (const std::string& name : names) {
-    const std::string prefix = key + ": '" + name + "' in '" + text + "': ";
-    size_t dot = name.find('.');
-    if (dot != std::string::npos) {
-      std::string var = name.substr(0, dot);
-      if (!allow_type_sizes) return prefix + "<TypeVar>.size may only be used in [bench]" + usable;
-      if (name.substr(dot) != ".size") return prefix + "unknown name; the only attribute is <TypeVar>.size" + usable;
-      const auto& vars = kernel.type_vars;
-      if (std::none_of(vars.begin(), vars.end(), [&](const TypeVarInfo& v) { return v.name == var; })) {
-        return prefix + "'" + var + "' is not a type variable declared in [types]";
-      }
-      continue;
-    }
-    const auto& params = kernel.params;
-    auto it = std::find_if(params.begin(), params.end(), [&](const ParamInfo& p) { return p.name == name; });
-    if (it == params.end()) return prefix + "unknown name" + usable;
-    if (it->kind == ParamKind::kTensor) return prefix + "'" + name + "' is a tensor param" + usable;
-    if (it->kind == ParamKind::kScalar && it->dtype != "i32" && it->dtype != "i64") {
-      const char* article = it->dtype[0] == 'b' ? "a " : "an ";  // a bf16, an fp16
-      return prefix + "'" + name + "' is " + article + it->dtype + " scalar param, not an integer" + usable;
-    }
+    const std::string problem = name_problem(spec, name, scope);
+    if (!problem.empty()) return key + ": '" + name + "' in '" + text + "': " + problem + scope_text(scope);
   }
   return std::nullopt;
 }

@@ -59,13 +59,14 @@ std::string_view arg_type_name(ArgType t) noexcept {
     case ArgType::kFp32: return "fp32";
     case ArgType::kFp16: return "fp16";
     case ArgType::kBf16: return "bf16";
+    case ArgType::kTensorDesc: return "tensordesc";
   }
   return "?";
 }
 
 std::optional<ArgType> parse_arg_type(std::string_view name) noexcept {
   for (ArgType t : {ArgType::kPointer, ArgType::kI32, ArgType::kI64, ArgType::kFp32,
-                    ArgType::kFp16, ArgType::kBf16}) {
+                    ArgType::kFp16, ArgType::kBf16, ArgType::kTensorDesc}) {
     if (arg_type_name(t) == name) return t;
   }
   return std::nullopt;
@@ -79,6 +80,7 @@ size_t arg_type_size(ArgType t) noexcept {
     case ArgType::kFp32: return 4;
     case ArgType::kFp16: return 2;
     case ArgType::kBf16: return 2;
+    case ArgType::kTensorDesc: return 0;
   }
   return 0;
 }

@@ -52,9 +52,9 @@ inline std::shared_ptr<const Pack> attention_pack() {
                 scale, batch, heads, seq, constexpr_param("BLOCK_M"), constexpr_param("BLOCK_DMODEL"),
                 constexpr_param("BLOCK_N")};
     if (native) {
-      k.type_vars = {{"T", {"fp16", "bf16"}}};
+      k.type_vars = {{"T", {DType::kFp16, DType::kBf16}}};
       k.plugin.name = "tritonpack_fmha";
-      k.plugin.constraints = {"D == BLOCK_DMODEL", "S >= 1"};
+      k.constraints = {"D == BLOCK_DMODEL", "S >= 1"};
     } else {
       k.plugin.rules = {"Q[*] -> Out[*]", "Q[m,n,k,*] -> L[m,n,k]", "Q[m,n,k,*] -> M[m,n,k]",
                         "Q[m,n,k,*] : m -> batch_size", "Q[m,n,k,*] : k -> seq_len"};

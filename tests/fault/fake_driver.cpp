@@ -210,6 +210,32 @@ CUresult fake_cuLaunchKernelEx(const CUlaunchConfig* c, CUfunction f, void** par
   const unsigned block[3] = {c->blockDimX, c->blockDimY, c->blockDimZ};
   return record_launch(f, grid, block, c->sharedMemBytes, c->hStream, params, cluster, true);
 }
+CUresult fake_cuTensorMapEncodeTiled(CUtensorMap* map, CUtensorMapDataType type, cuuint32_t rank, void* address,
+                                     const cuuint64_t* dims, const cuuint64_t* strides, const cuuint32_t* box,
+                                     const cuuint32_t* element_strides, CUtensorMapInterleave, CUtensorMapSwizzle swizzle,
+                                     CUtensorMapL2promotion, CUtensorMapFloatOOBfill) {
+  FAKE_ENTRY(cuTensorMapEncodeTiled)
+  // The driver's documented limits that the runtime must check first.
+  if (rank == 0 || rank > 5 || reinterpret_cast<uintptr_t>(address) % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
+  FakeTensorMapEncode e;
+  e.data_type = static_cast<int>(type);
+  e.rank = rank;
+  e.address = reinterpret_cast<uint64_t>(address);
+  for (cuuint32_t i = 0; i < rank; ++i) {
+    e.dims.push_back(dims[i]);
+    e.box.push_back(box[i]);
+    e.element_strides.push_back(element_strides[i]);
+    if (i + 1 < rank) {
+      if (strides[i] % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
+      e.strides_bytes.push_back(strides[i]);
+    }
+  }
+  e.swizzle = static_cast<int>(swizzle);
+  std::memset(map, 0, sizeof *map);
+  std::memcpy(map, &e.address, sizeof e.address);
+  gpu->encodes.push_back(std::move(e));
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuMemAlloc(CUdeviceptr* p, size_t bytes) {
   FAKE_ENTRY(cuMemAlloc)
   if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;

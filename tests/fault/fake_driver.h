@@ -33,6 +33,16 @@ struct FakeLaunch {
   CUcontext context = nullptr;
 };
 
+// One cuTensorMapEncodeTiled call, as the runtime made it (innermost dim first, as the driver takes it).
+struct FakeTensorMapEncode {
+  int data_type = 0;
+  unsigned rank = 0;
+  uint64_t address = 0;
+  std::vector<uint64_t> dims, strides_bytes;
+  std::vector<unsigned> box, element_strides;
+  int swizzle = 0;
+};
+
 struct FakeGpu {
   std::vector<FakeDevice> devices{FakeDevice{}, FakeDevice{80, 166912, false}};
   // Contexts: one primary context per device, created by make_context.
@@ -56,6 +66,8 @@ struct FakeGpu {
   std::map<CUdeviceptr, size_t> allocations;
   std::vector<FakeLaunch> launches;
   size_t params_to_record = 0;
+  // Each encoded map's first 8 bytes hold the global address, so a recorded launch shows it.
+  std::vector<FakeTensorMapEncode> encodes;
 
   // Fault injection: the call numbered fail_at (0-based, counting every entry point) fails.
   int64_t calls = 0;

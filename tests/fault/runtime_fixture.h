@@ -16,7 +16,7 @@ inline ParamInfo tensor_param(const std::string& name, const std::string& dtype,
   ParamInfo p;
   p.name = name;
   p.kind = ParamKind::kTensor;
-  p.dtype = dtype;
+  p.dtype = DTypeRef::from_text(dtype);
   p.is_output = out;
   p.numel = "n";
   return p;
@@ -25,7 +25,7 @@ inline ParamInfo scalar_param(const std::string& name, const std::string& dtype)
   ParamInfo p;
   p.name = name;
   p.kind = ParamKind::kScalar;
-  p.dtype = dtype;
+  p.dtype = DTypeRef::from_text(dtype);
   return p;
 }
 inline ParamInfo constexpr_param(const std::string& name) {
@@ -39,7 +39,7 @@ inline VariantInfo make_variant(const KernelInfo& k, uint32_t id, const std::str
                                 uint32_t div, int64_t block, int32_t cubin, int32_t ptx) {
   VariantInfo v;
   v.id = id;
-  if (!k.type_vars.empty()) v.bindings["T"] = t;
+  if (!k.type_vars.empty()) v.bindings["T"] = *parse_dtype(t);
   v.arch = arch;
   v.ptx_target = arch >= 90 ? "sm_" + std::to_string(arch) + "a" : "sm_" + std::to_string(arch);
   v.entry = k.function;
@@ -61,7 +61,7 @@ inline VariantInfo make_variant(const KernelInfo& k, uint32_t id, const std::str
       a.type = ArgType::kPointer;
       a.divisibility = 16;
     } else {
-      a.type = *scalar_arg_type(*parse_dtype(p.dtype));
+      a.type = *scalar_arg_type(p.dtype.dtype);
       a.divisibility = p.name == "n" ? div : 1;
     }
     v.args.push_back(a);
@@ -83,7 +83,7 @@ inline std::shared_ptr<const Pack> runtime_test_pack() {
   k.params = {tensor_param("x", "T"), tensor_param("y", "T"), tensor_param("out", "T", true),
               scalar_param("n", "i32"), scalar_param("alpha", "fp32"), scalar_param("beta", "fp16"),
               constexpr_param("BLOCK")};
-  k.type_vars = {{"T", {"fp16", "fp32"}}};
+  k.type_vars = {{"T", {DType::kFp16, DType::kFp32}}};
   k.grid = {"n /// BLOCK", "1", "1"};
   ConfigInfo small{"small", {{"BLOCK", 256}}, 4, 2, 1};
   ConfigInfo large{"large", {{"BLOCK", 1024}}, 4, 2, 1};

@@ -31,7 +31,7 @@ uint32_t divisibility_of(const VariantInfo& v, const std::string& name) {
 harness::RunRequest vector_add_request(const VariantInfo& v, int64_t n) {
   harness::RunRequest r;
   r.variant_id = static_cast<int32_t>(v.id);
-  for (const auto& [var, dtype] : v.bindings) r.types[var] = dtype;
+  for (const auto& [var, dtype] : v.bindings) r.types[var] = std::string(dtype_name(dtype));
   r.scalars["n_elements"] = std::to_string(round_up(n, divisibility_of(v, "n_elements")));
   return r;
 }
@@ -39,10 +39,10 @@ harness::RunRequest vector_add_request(const VariantInfo& v, int64_t n) {
 harness::RunRequest softmax_request(const VariantInfo& v, int64_t rows, double scale) {
   harness::RunRequest r;
   r.variant_id = static_cast<int32_t>(v.id);
-  for (const auto& [var, dtype] : v.bindings) r.types[var] = dtype;
+  for (const auto& [var, dtype] : v.bindings) r.types[var] = std::string(dtype_name(dtype));
   int64_t block = 0;
   for (const auto& c : v.constexprs) {
-    if (c.name == "BLOCK_SIZE") block = c.value;
+    if (c.name == "BLOCK_SIZE") block = c.value.as_int();
   }
   const int64_t cols = round_up(block * 3 / 4 + 1, divisibility_of(v, "n_cols"));
   r.scalars["n_rows"] = std::to_string(round_up(rows, divisibility_of(v, "n_rows")));

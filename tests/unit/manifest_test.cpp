@@ -57,7 +57,7 @@ TEST(ManifestJson, RoundTripIsExact) {
   EXPECT_EQ(manifest_to_json(back, 2), manifest_to_json(m, 2));
   // Spot-check fields to_json might silently drop.
   const VariantInfo& v = back.kernels[0].variants[0];
-  EXPECT_EQ(v.bindings.at("T"), "fp16");
+  EXPECT_EQ(v.bindings.at("T"), DType::kFp16);
   EXPECT_EQ(v.entry, "vector_add_fp16");
   EXPECT_EQ(v.args[3].divisibility, 16u);
   EXPECT_EQ(v.args[3].type, ArgType::kI32);
@@ -103,8 +103,8 @@ TEST(ManifestJson, EveryFieldSurvivesRoundTrip) {
 TEST(ManifestJson, ConstexprsKeepParameterOrder) {
   Manifest m = make_test_manifest();
   KernelInfo& k = m.kernels[0];
-  k.params.push_back({"NUM_ITERS", ParamKind::kConstexpr, "", false, ""});
-  k.params.push_back({"A_BLOCK", ParamKind::kConstexpr, "", false, ""});
+  k.params.push_back(tritonpack_test::make_param("NUM_ITERS", ParamKind::kConstexpr, "", false, ""));
+  k.params.push_back(tritonpack_test::make_param("A_BLOCK", ParamKind::kConstexpr, "", false, ""));
   for (auto& v : k.variants) v.constexprs = {{"BLOCK", 1024}, {"NUM_ITERS", 2}, {"A_BLOCK", -7}};
   const std::string text = manifest_to_json(m);
   EXPECT_NE(text.find(R"("constexprs":{"BLOCK":1024,"NUM_ITERS":2,"A_BLOCK":-7})"), std::string::npos) << text;
@@ -179,7 +179,7 @@ TEST(ManifestSchema, Blobs) {
   EXPECT_MANIFEST_ERROR(j["blobs"][1]["size"] = -5, "blobs[1].size: expected an integer in 1..4294967296, got -5");
   EXPECT_MANIFEST_ERROR(j["blobs"][0]["sha256"] = std::string(64, 'A'),
                         "blobs[0].sha256: expected 64 lower-case hex digits");
-  EXPECT_MANIFEST_ERROR(j["blobs"][0]["kind"] = "elf", R"(blobs[0].kind: expected "cubin" or "ptx", got "elf")");
+  EXPECT_MANIFEST_ERROR(j["blobs"][0]["kind"] = "elf", R"(blobs[0].kind: expected "cubin", "ptx", "ttir", "ttgir" or "llir", got "elf")");
 }
 
 TEST(ManifestSchema, KernelNames) {
@@ -201,7 +201,7 @@ TEST(ManifestSchema, Params) {
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][1]["name"] = "x",
                         R"(kernels[0].params[1].name: duplicate parameter name "x" (also params[0]))");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][0]["kind"] = "pointer",
-                        R"(kernels[0].params[0].kind: expected "tensor", "scalar" or "constexpr", got "pointer")");
+                        R"(kernels[0].params[0].kind: expected "tensor", "scalar", "constexpr" or "tensordesc", got "pointer")");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][0]["dtype"] = "fp17",
                         R"(kernels[0].params[0].dtype: "fp17" is neither a dtype nor a declared type variable)");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][3]["dtype"] = "u8",
@@ -212,7 +212,7 @@ TEST(ManifestSchema, Params) {
                         R"(kernels[0].params[4].dtype: a constexpr parameter has no dtype, got "i32")");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][3]["is_output"] = true,
                         "kernels[0].params[3].is_output: only a tensor parameter can be an output");
-  EXPECT_MANIFEST_ERROR(kernel(j)["params"][3]["numel"] = "n", "kernels[0].params[3].numel: only a tensor parameter has a numel");
+  EXPECT_MANIFEST_ERROR(kernel(j)["params"][3]["numel"] = "n", "kernels[0].params[3].numel: only a tensor or descriptor parameter has a numel");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][0]["is_output"] = 1, "kernels[0].params[0].is_output: expected true or false, got 1");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][0]["numel"] = "n *", "kernels[0].params[0].numel: invalid expression:");
 }
@@ -267,9 +267,9 @@ TEST(ManifestSchema, VariantIndicesAndConstexprs) {
   EXPECT_MANIFEST_ERROR(variant(j)["constexprs"]["BLOCK"] = 512,
                         R"(kernels[0].variants[0].constexprs.BLOCK: 512 disagrees with configs[0] ("default"), which sets 1024)");
   EXPECT_MANIFEST_ERROR(variant(j)["constexprs"]["BLOCK"] = "1024",
-                        R"(kernels[0].variants[0].constexprs.BLOCK: expected an integer, got string "1024")");
+                        R"(kernels[0].variants[0].constexprs.BLOCK: '1024' disagrees with configs[0] ("default"), which sets 1024)");
   EXPECT_MANIFEST_ERROR(variant(j)["constexprs"]["BLOCK"] = uint64_t{1} << 63,
-                        "kernels[0].variants[0].constexprs.BLOCK: expected a 64-bit signed integer, got 9223372036854775808");
+                        "kernels[0].variants[0].constexprs.BLOCK: an integer beyond the 64-bit range, got 9223372036854775808");
 }
 
 TEST(ManifestSchema, VariantArgs) {

@@ -80,9 +80,9 @@ std::vector<std::pair<std::string, Bytes>> fuzz_seeds() {
   KernelInfo k;
   k.name = "copy";
   k.function = "copy_kernel";
-  k.params = {{"src", ParamKind::kTensor, "fp32", false, "n"},
-              {"dst", ParamKind::kTensor, "fp32", true, "n"},
-              {"n", ParamKind::kScalar, "i64", false, ""}};
+  k.params = {tritonpack_test::make_param("src", ParamKind::kTensor, "fp32", false, "n"),
+              tritonpack_test::make_param("dst", ParamKind::kTensor, "fp32", true, "n"),
+              tritonpack_test::make_param("n", ParamKind::kScalar, "i64", false, "")};
   k.grid = {"cdiv(n, 256)", "1", "1"};
   k.configs = {ConfigInfo{"c0", {}, 4, 2, 1}};
   VariantInfo v;

@@ -163,9 +163,9 @@ TEST_F(SpecTest, ParseFullSpec) {
 
   ASSERT_EQ(k.type_vars.size(), 2u);  // declaration order, not key order
   EXPECT_EQ(k.type_vars[0].name, "U");
-  EXPECT_EQ(k.type_vars[0].dtypes, (std::vector<std::string>{"fp32"}));
+  EXPECT_EQ(k.type_vars[0].dtypes, (std::vector<DType>{DType::kFp32}));
   EXPECT_EQ(k.type_vars[1].name, "T");
-  EXPECT_EQ(k.type_vars[1].dtypes, (std::vector<std::string>{"fp16", "bf16"}));
+  EXPECT_EQ(k.type_vars[1].dtypes, (std::vector<DType>{DType::kFp16, DType::kBf16}));
 
   ASSERT_EQ(k.params.size(), 8u);
   struct Expected {
@@ -189,7 +189,7 @@ TEST_F(SpecTest, ParseFullSpec) {
     SCOPED_TRACE(expected[i].name);
     EXPECT_EQ(k.params[i].name, expected[i].name);
     EXPECT_EQ(k.params[i].kind, expected[i].kind);
-    EXPECT_EQ(k.params[i].dtype, expected[i].dtype);
+    if (k.params[i].kind != ParamKind::kConstexpr) EXPECT_EQ(k.params[i].dtype.text(), expected[i].dtype);
     EXPECT_EQ(k.params[i].is_output, expected[i].is_output);
     EXPECT_EQ(k.params[i].numel, expected[i].numel);
   }
@@ -215,7 +215,7 @@ TEST_F(SpecTest, ParseFullSpec) {
 
   using Div = std::map<std::string, std::vector<uint32_t>>;
   EXPECT_EQ(spec.divisibility_choices, (Div{{"x_ptr", {16, 1}}, {"n_elements", {16}}}));
-  using Values = std::map<std::string, std::vector<int64_t>>;
+  using Values = std::map<std::string, std::vector<Constant>>;
   EXPECT_EQ(spec.constexpr_choices, (Values{{"EVEN", {1}}, {"UNROLL", {1, 2}}}));
 }
 
@@ -339,8 +339,8 @@ TEST_F(SpecTest, ValidationRules) {
        ":6:14: kernel.grid[1]: expected a string, got an integer"},
       {"grid syntax", replace(m, "grid = [\"n\"]", "grid = [\"n +\"]"), ":6:9: kernel.grid[0]: "},
       {"grid unknown name", replace(m, "grid = [\"n\"]", "grid = [\"m + 1\"]"),
-       ":6:9: kernel.grid[0]: 'm' in 'm + 1': unknown name; integer expressions may use i32/i64 scalar params and "
-       "constexpr params"},
+       ":6:9: kernel.grid[0]: 'm' in 'm + 1': unknown name; this expression may use i32/i64 scalar params, launch "
+       "variables, and constexpr params with integer or boolean values"},
       {"grid tensor", replace(m, "grid = [\"n\"]", "grid = [\"x\"]"), "'x' in 'x': 'x' is a tensor param"},
       {"grid fp scalar", replace(in_n("[[params]]\nname = \"alpha\"\nkind = \"scalar\"\ndtype = \"fp32\"\n"),
                                  "grid = [\"n\"]", "grid = [\"alpha\"]"),
@@ -372,7 +372,7 @@ TEST_F(SpecTest, ValidationRules) {
       {"param no name", replace(m, "name = \"n\"\n", ""), ":11:1: params[1] is missing the required key 'name'"},
       {"param no kind", replace(m, "kind = \"scalar\"\n", ""), "params[1] is missing the required key 'kind'"},
       {"param bad kind", replace(m, "kind = \"scalar\"", "kind = \"int\""),
-       ":13:8: params[1].kind: 'int' is not a kind; expected \"tensor\", \"scalar\" or \"constexpr\""},
+       ":13:8: params[1].kind: 'int' is not a kind; expected \"tensor\", \"scalar\", \"constexpr\" or \"tensordesc\""},
       {"tensor bad dtype", replace(m, "dtype = \"fp32\"", "dtype = \"T\""),
        ":10:9: params[0].dtype: 'T' is neither a dtype (fp16, bf16"},
       {"tensor no dtype", replace(m, "dtype = \"fp32\"\n", ""), "params[0] is missing the required key 'dtype'"},
@@ -381,7 +381,7 @@ TEST_F(SpecTest, ValidationRules) {
       {"scalar type var", replace(append("[types]\nT = [\"fp32\"]\n"), "dtype = \"i32\"", "dtype = \"T\""),
        "params[1].dtype: type variables are for tensor params"},
       {"constexpr dtype", append("[[params]]\nname = \"B\"\nkind = \"constexpr\"\ndtype = \"i32\"\nvalue = 1\n"),
-       ":18:9: params[2].dtype: only tensor and scalar params may set 'dtype'; 'B' is a constexpr param"},
+       ":18:9: params[2].dtype: only tensor, descriptor and scalar params may set 'dtype'; 'B' is a constexpr param"},
       {"io on scalar", in_n("io = \"out\"\n"), ":15:6: params[1].io: only tensor params may set 'io'"},
       {"bad io", in_x("io = \"inout\"\n"), ":11:6: params[0].io: 'inout' must be \"in\", \"out\" or \"scratch\""},
       {"divisibility fp scalar", replace(in_n("divisibility = 16\n"), "dtype = \"i32\"", "dtype = \"fp16\""),
@@ -402,10 +402,54 @@ TEST_F(SpecTest, ValidationRules) {
       {"value on tensor", in_x("value = 4\n"), ":11:9: params[0].value: only constexpr params may set 'value'"},
       {"values on scalar", in_n("values = [4]\n"), "params[1].values: only constexpr params may set 'values'"},
       {"value and values", with_block + "value = 1\nvalues = [1, 2]\n", ":19:10: params[2]: set 'value' or 'values', not both"},
-      {"value float", with_block + "value = 1.5\n", ":18:9: params[2].value: expected an integer or a boolean, got a float"},
+      {"value array", with_block + "value = [1]\n",
+       ":18:9: params[2].value: expected an integer, boolean, float, string, { dtype = \"fp16\" } or { none = true }, "
+       "got an array"},
+      {"value nan", with_block + "value = nan\n", ":18:9: params[2].value: a float constexpr must be finite"},
+      {"value bad dtype", with_block + "value = { dtype = \"fp99\" }\n",
+       "params[2].value.dtype: 'fp99' is not a dtype; expected one of fp16, bf16"},
+      {"value none false", with_block + "value = { none = false }\n", "params[2].value.none: expected true, got a boolean"},
+      {"value two keys", with_block + "value = { none = true, dtype = \"fp16\" }\n",
+       "params[2].value: expected an integer, boolean, float, string"},
+      {"grid string constexpr", replace(with_block + "value = \"relu\"\n", "grid = [\"n\"]", "grid = [\"BLOCK\"]"),
+       "kernel.grid[0]: 'BLOCK' in 'BLOCK': 'BLOCK' is a constexpr with a string value ('relu'), not an integer or a "
+       "boolean"},
+      {"heuristic on scalar", in_n("heuristic = \"n\"\n"), "params[1].heuristic: only constexpr params may set 'heuristic'"},
+      {"heuristic on strings", with_block + "values = [\"a\", \"b\"]\nheuristic = \"n\"\n",
+       "params '" "BLOCK'.heuristic: the heuristic gives an integer, but 'BLOCK' takes a string value ('a')"},
+      {"heuristic unknown name", with_block + "values = [1, 2]\nheuristic = \"next_power_of_2(q)\"\n",
+       "params[2].heuristic: 'q' in 'next_power_of_2(q)': unknown name"},
+      {"constraint unknown name", replace(m, "grid = [\"n\"]", "grid = [\"n\"]\nconstraints = [\"n <= Z\"]"),
+       "kernel.constraints[0]: 'Z' in 'n <= Z': unknown name"},
+      {"constraint not string", replace(m, "grid = [\"n\"]", "grid = [\"n\"]\nconstraints = [1]"),
+       "kernel.constraints[0]: expected a string, got an integer"},
+      {"launch var clashes", append("[[launch_vars]]\nname = \"n\"\n"),
+       "launch_vars[0].name: 'n' is already a param of the kernel"},
+      {"launch var twice", append("[[launch_vars]]\nname = \"M\"\n[[launch_vars]]\nname = \"M\"\n"),
+       "launch_vars[1].name: 'M' is already a launch variable"},
+      {"launch var dtype", append("[[launch_vars]]\nname = \"M\"\ndtype = \"fp32\"\n"),
+       "launch_vars[0].dtype: a launch variable is i32 or i64, not 'fp32'"},
+      {"launch var range", append("[[launch_vars]]\nname = \"M\"\nmin = 5\nmax = 1\n"),
+       "launch_vars[0]: min 5 is above max 1"},
+      {"launch var unknown key", append("[[launch_vars]]\nname = \"M\"\nsize = 1\n"),
+       "unknown key 'size' in launch_vars[0]"},
+      {"descriptor without block", append("[[params]]\nname = \"d\"\nkind = \"tensordesc\"\ndtype = \"fp16\"\n"),
+       "params[2]: a tensordesc param needs 'block', its block shape"},
+      {"descriptor block rank", append("[[params]]\nname = \"d\"\nkind = \"tensordesc\"\ndtype = \"fp16\"\n"
+                                        "block = [1, 1, 1, 1, 1, 1]\n"),
+       "params[2].block: a block shape has 1 to 5 dims, got 6"},
+      {"descriptor block scalar", append("[[params]]\nname = \"d\"\nkind = \"tensordesc\"\ndtype = \"fp16\"\n"
+                                          "block = [\"n\"]\n"),
+       "params[2].block[0]: 'n' in 'n': 'n' is a scalar param, known only at launch"},
+      {"descriptor dims count", append("[[params]]\nname = \"d\"\nkind = \"tensordesc\"\ndtype = \"fp16\"\n"
+                                        "block = [64, 64]\ndims = [\"M\"]\n"),
+       "params[2].dims: 1 dims, the block shape has 2"},
+      {"layout on tensor", in_x("layout = \"L\"\n"), "params[0].layout: only tensordesc params may set 'layout'"},
       {"values empty", with_block + "values = []\n", "params[2].values: list at least one value"},
-      {"values twice", with_block + "values = [1, true]\n", "params[2].values[1]: 1 is listed twice"},
-      {"values not array", with_block + "values = 4\n", "params[2].values: expected an array of integers, got an integer"},
+      {"values twice", with_block + "values = [1, true]\n", "params[2].values[1]: True is listed twice"},
+      {"values twice string", with_block + "values = [\"a\", \"a\"]\n", "params[2].values[1]: 'a' is listed twice"},
+      {"values not array", with_block + "values = 4\n",
+       "params[2].values: expected an array of constexpr values, got an integer"},
       {"constexpr without value", with_block,
        ":15:1: constexpr 'BLOCK' has no value: give it 'value' or 'values' in [[params]], or set it in every [[configs]]"},
       {"params not array", replace(m, "[[params]]\nname = \"n\"\nkind = \"scalar\"\ndtype = \"i32\"\n", "").replace(
@@ -431,8 +475,8 @@ TEST_F(SpecTest, ValidationRules) {
        ":20:16: configs[0].constexprs.BLOCK: 'BLOCK' has a fixed value in [[params]]; a config cannot set it"},
       {"config misses constexpr", with_block + "[[configs]]\nconstexprs = { BLOCK = 1 }\n[[configs]]\nname = \"b\"\n",
        ":20:1: configs[1] ('b') does not set constexpr 'BLOCK'; every config must set the constexprs that have no value"},
-      {"config constexpr float", with_block + "[[configs]]\nconstexprs = { BLOCK = 1.0 }\n",
-       "configs[0].constexprs.BLOCK: expected an integer or a boolean, got a float"},
+      {"config constexpr array", with_block + "[[configs]]\nconstexprs = { BLOCK = [1] }\n",
+       "configs[0].constexprs.BLOCK: expected an integer, boolean, float, string"},
       {"config constexprs not table", append("[[configs]]\nconstexprs = 1\n"), "configs[0].constexprs: expected a table, got an integer"},
       {"configs empty", replace(m, "spec_version = 1\n", "spec_version = 1\nconfigs = []\n"),
        ":2:11: configs: list at least one config, or leave [[configs]] out"},
@@ -444,7 +488,7 @@ TEST_F(SpecTest, ValidationRules) {
       {"bench number", append("[bench]\nbytes = 12\n"), ":16:9: bench.bytes: expected a string, got an integer"},
       // Unknown keys, typos included.
       {"unknown top key", replace(m, "spec_version = 1\n", "spec_version = 1\nextra = 1\n"),
-       ":2:1: unknown key 'extra' in the top level; allowed keys: spec_version, kernel, types, params, configs, bench"},
+       ":2:1: unknown key 'extra' in the top level; allowed keys: spec_version, kernel, types, params, launch_vars, configs, bench"},
       {"unknown kernel key", in_kernel("nmae = \"k\"\n"),
        ":7:1: unknown key 'nmae' in [kernel] (did you mean 'name'?); allowed keys: name, source, function, archs, grid, "
        "reference"},
@@ -484,12 +528,12 @@ TEST_F(SpecTest, PluginKeys) {
   EXPECT_TRUE(spec.kernel.params[3].has_default);
   EXPECT_EQ(spec.kernel.params[3].default_value, 2.0);
   EXPECT_EQ(spec.kernel.plugin.name, "scale4");
-  EXPECT_EQ(spec.kernel.plugin.constraints, (std::vector<std::string>{"N % 2 == 0"}));
+  EXPECT_EQ(spec.kernel.constraints, (std::vector<std::string>{"N % 2 == 0"}));
 
   auto in_x = [&](const std::string& extra) { return replace(p, "dims = [\"N\", 4]\n", "dims = [\"N\", 4]\n" + extra); };
   auto in_n = [&](const std::string& extra) { return replace(p, "dim = \"N * 4\"\n", "dim = \"N * 4\"\n" + extra); };
   const std::vector<Case> cases = {
-      {"dims on scalar", in_n("dims = [\"N\"]\n"), "params[1].dims: only tensor params may set 'dims'"},
+      {"dims on scalar", in_n("dims = [\"N\"]\n"), "params[1].dims: only tensor and tensordesc params may set 'dims'"},
       {"dims not array", replace(p, "dims = [\"N\", 4]", "dims = \"N\""), "params[0].dims: expected an array"},
       {"negative dim", replace(p, "dims = [\"N\", 4]", "dims = [\"N\", -4]"), "params[0].dims[1]: a size is >= 0, got -4"},
       {"dim syntax", replace(p, "dims = [\"N\", 4]", "dims = [\"N +\", 4]"), "params[0].dims[0]: expected an expression"},
@@ -664,7 +708,7 @@ constexprs = { BLOCK = 128 }
           const CompileJob& job = jobs[id];
           SCOPED_TRACE("job " + std::to_string(id));
           EXPECT_EQ(job.id, id);
-          EXPECT_EQ(job.bindings, (std::map<std::string, std::string>{{"T", dtypes[t]}}));
+          EXPECT_EQ(job.bindings, (TypeBindings{{"T", *parse_dtype(dtypes[t])}}));
           EXPECT_EQ(job.config_index, c);
           EXPECT_EQ(job.arch, arch);
           if (d > 1) {
@@ -728,8 +772,8 @@ value = -7
         for (int64_t q : {1, 0}) {
           for (uint32_t d : {1u, 8u}) {
             const CompileJob& job = jobs[id++];
-            EXPECT_EQ(job.bindings.at("U"), u);
-            EXPECT_EQ(job.bindings.at("A"), a);
+            EXPECT_EQ(job.bindings.at("U"), *parse_dtype(u));
+            EXPECT_EQ(job.bindings.at("A"), *parse_dtype(a));
             ASSERT_EQ(job.constexprs.size(), 3u);
             EXPECT_EQ(job.constexprs[0].value, p);
             EXPECT_EQ(job.constexprs[1].value, q);
@@ -870,7 +914,7 @@ TEST_F(SpecTest, JsonExactOutput) {
       ],
       "constexprs": {
         "BLOCK_SIZE": 1024,
-        "ACC": 0
+        "ACC": false
       },
       "divisibility": {
         "x_ptr": 16,
@@ -905,7 +949,7 @@ TEST_F(SpecTest, JsonExactOutput) {
       ],
       "constexprs": {
         "BLOCK_SIZE": 1024,
-        "ACC": 0
+        "ACC": false
       },
       "divisibility": {
         "x_ptr": 16
@@ -1003,7 +1047,7 @@ dtype = "bf16"
 )"));
   CompileJob job = plan_jobs(spec).at(0);
   VariantInfo v = make_variant(spec, job, meta(R"([{"name": "x", "type": "ptr"}, {"name": "alpha", "type": "bf16"}])", "80"));
-  EXPECT_EQ(v.bindings, (std::map<std::string, std::string>{{"T", "bf16"}}));
+  EXPECT_EQ(v.bindings, (TypeBindings{{"T", DType::kBf16}}));
   ASSERT_EQ(v.args.size(), 2u);
   EXPECT_EQ(v.args[0].param_index, 1u);
   EXPECT_EQ(v.args[1].param_index, 2u);
@@ -1014,7 +1058,7 @@ TEST_F(SpecTest, VariantMismatches) {
   Spec spec = parse(kFull);
   CompileJob job = plan_jobs(spec).at(0);
   ASSERT_EQ(job.arch, 90u);
-  const std::string label = "variant 0 (U=fp32, T=fp16, BLOCK_SIZE=256, EVEN=1, UNROLL=1, config small, sm_90): ";
+  const std::string label = "variant 0 (U=fp32, T=fp16, BLOCK_SIZE=256, EVEN=True, UNROLL=1, config small, sm_90): ";
   const std::string good_args =
       R"([{"name": "x_ptr", "type": "ptr"}, {"name": "y_ptr", "type": "ptr"}, {"name": "out_ptr", "type": "ptr"},
           {"name": "n_elements", "type": "i32"}, {"name": "alpha", "type": "fp32"}])";

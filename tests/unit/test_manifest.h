@@ -35,12 +35,23 @@ inline std::vector<uint8_t> fake_ptx(std::string_view dtype) {
   return std::vector<uint8_t>(text.begin(), text.end());
 }
 
+inline tritonpack::ParamInfo make_param(const std::string& name, tritonpack::ParamKind kind, const std::string& dtype,
+                                        bool out, const std::string& numel) {
+  tritonpack::ParamInfo p;
+  p.name = name;
+  p.kind = kind;
+  if (!dtype.empty()) p.dtype = tritonpack::DTypeRef::from_text(dtype);
+  p.is_output = out;
+  p.numel = numel;
+  return p;
+}
+
 inline tritonpack::VariantInfo make_test_variant(uint32_t id, const std::string& dtype,
                                                  uint32_t n_divisibility, int32_t cubin, int32_t ptx) {
   using namespace tritonpack;
   VariantInfo v;
   v.id = id;
-  v.bindings = {{"T", dtype}};
+  v.bindings = {{"T", *parse_dtype(dtype)}};
   v.constexprs = {{"BLOCK", 1024}};
   v.config_index = 0;
   v.arch = 90;
@@ -70,13 +81,13 @@ inline tritonpack::KernelInfo make_test_kernel() {
   k.source_file = "kernels/vector_add/vector_add.py";
   k.source_sha256 = std::string(64, 'a');
   k.params = {
-      {"x", ParamKind::kTensor, "T", false, "n"},
-      {"y", ParamKind::kTensor, "T", false, "n"},
-      {"out", ParamKind::kTensor, "T", true, "n"},
-      {"n", ParamKind::kScalar, "i32", false, ""},
-      {"BLOCK", ParamKind::kConstexpr, "", false, ""},
+      make_param("x", ParamKind::kTensor, "T", false, "n"),
+      make_param("y", ParamKind::kTensor, "T", false, "n"),
+      make_param("out", ParamKind::kTensor, "T", true, "n"),
+      make_param("n", ParamKind::kScalar, "i32", false, ""),
+      make_param("BLOCK", ParamKind::kConstexpr, "", false, ""),
   };
-  k.type_vars = {{"T", {"fp16", "fp32"}}};
+  k.type_vars = {{"T", {DType::kFp16, DType::kFp32}}};
   k.grid = {"n /// BLOCK", "1", "1"};
   ConfigInfo config;
   config.name = "default";

@@ -1,0 +1,39 @@
+// The spellings of the manifest's enums, shared by the spec reader, the pack format and messages.
+#include <array>
+
+#include "tritonpack/manifest.h"
+
+namespace tritonpack {
+namespace {
+
+constexpr std::array<std::pair<ParamKind, std::string_view>, 4> kParamKinds{{
+    {ParamKind::kTensor, "tensor"},
+    {ParamKind::kScalar, "scalar"},
+    {ParamKind::kConstexpr, "constexpr"},
+    {ParamKind::kTensorDesc, "tensordesc"},
+}};
+
+}  // namespace
+
+std::string_view param_kind_name(ParamKind kind) noexcept {
+  for (const auto& [k, name] : kParamKinds) {
+    if (k == kind) return name;
+  }
+  return "?";
+}
+
+std::optional<ParamKind> parse_param_kind(std::string_view name) noexcept {
+  for (const auto& [k, n] : kParamKinds) {
+    if (n == name) return k;
+  }
+  return std::nullopt;
+}
+
+std::optional<DType> resolve_dtype(const DTypeRef& ref, const TypeBindings& bindings) {
+  if (!ref.is_variable()) return ref.dtype;
+  auto it = bindings.find(ref.type_var);
+  if (it == bindings.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace tritonpack
