@@ -7,8 +7,10 @@
 //   unary   := '-' unary | primary
 //   primary := INT | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
 //   NAME    := [A-Za-z_][A-Za-z0-9_]* ('.' [A-Za-z_][A-Za-z0-9_]*)*
-// Functions: min(a, b, ...), max(a, b, ...), cdiv(a, b). Arithmetic is int64 and
-// overflow-checked; division or modulo by zero is an error, never undefined behaviour.
+// Functions: min(a, b, ...), max(a, b, ...), cdiv(a, b), abs(x), clamp(x, lo, hi) and, for
+// Triton's heuristics, next_power_of_2(x), log2(x) (floor) and is_power_of_2(x) (1 or 0).
+// Arithmetic is int64 and overflow-checked; division or modulo by zero, and log2 of x <= 0, are
+// errors, never undefined behaviour.
 // Comparisons and 'in' give 1 or 0 and do not chain (constraints: "D in {64, 128}").
 // Shape rules (include/tritonpack/rule.h) are built from the same tokens and expressions.
 #pragma once
@@ -24,7 +26,7 @@
 namespace tritonpack::expr {
 
 enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kFloorDiv, kCeilDiv, kMod, kEq, kNe, kLt, kLe, kGt, kGe };
-enum class Function : uint8_t { kMin, kMax, kCdiv };
+enum class Function : uint8_t { kMin, kMax, kCdiv, kAbs, kClamp, kNextPowerOf2, kLog2, kIsPowerOf2 };
 
 struct Node;
 using NodePtr = std::shared_ptr<const Node>;
@@ -36,14 +38,15 @@ struct Node {
   std::string name;           // kName
   BinaryOp op{};              // kBinary
   Function function{};        // kCall
-  std::vector<NodePtr> args;  // kNeg: 1, kBinary: 2, kCall: >= 1 (cdiv: 2), kIn: >= 2
+  std::vector<NodePtr> args;  // kNeg: 1, kBinary: 2, kCall: as the function takes, kIn: >= 2
   uint32_t column = 0;        // 1-based column in the source text, for messages
 };
 
 // Compiled form for the launch path: variables are slot indices, evaluation allocates nothing.
 class Program {
  public:
-  // Throws Error(kEvaluation) naming the expression and the operation on overflow / div by 0.
+  // Throws Error(kEvaluation) naming the expression and the operation on overflow, division by
+  // zero or log2 of a value <= 0.
   int64_t eval(std::span<const int64_t> slots) const;
   const std::string& text() const { return text_; }
 

@@ -9,12 +9,20 @@
 //   a != b    -> 1 - (a == b)              a > b   -> b < a
 //   a <= b    -> 1 - (b < a)               a >= b  -> 1 - (a < b)
 //   x in {a, b} -> max(x == a, x == b)     min/max(a, b, c) -> folded pairwise, cdiv -> ceil div
+//   abs(x)    -> max(x, 0 - x)             clamp(x, lo, hi) -> min(max(x, lo), hi)
+// next_power_of_2, log2 and is_power_of_2 have no such lowering. They fold to a constant where
+// their argument is one: an argument without names (evaluated as Expr::eval does), or a handle the
+// builder reports through constant_value(). Otherwise building throws Error(kEvaluation) "'f(x)'
+// cannot be expressed with an engine's shape operations; ...". Their errors on constants (log2(0),
+// next_power_of_2 past 2^62) are Expr::eval's.
 // tests/unit/symbolic_test.cpp checks on random expressions that building with integer handles
 // gives what Expr::eval gives.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +44,10 @@ class Builder {
   virtual ~Builder() = default;
   virtual V constant(int64_t value) = 0;
   virtual V operation(Op op, V a, V b) = 0;
+  // The value of a handle the engine knows to be constant, else nullopt (the default: none known).
+  // Only next_power_of_2, log2 and is_power_of_2 ask, to fold. TensorRT: isConstant() and
+  // getConstantValue() of the IDimensionExpr.
+  virtual std::optional<int64_t> constant_value(const V& /*value*/) { return std::nullopt; }
 };
 
 // Looks a name up; false if unknown (then Error(kEvaluation) names it and the expression).
@@ -43,6 +55,34 @@ template <class V>
 using Lookup = std::function<bool(std::string_view name, V& value)>;
 
 namespace detail {
+
+template <class V>
+V build_node(const expr::Node& node, Builder<V>& b, const Lookup<V>& lookup, const std::string& text);
+
+// next_power_of_2(x), log2(x) or is_power_of_2(x): no shape operation computes them, so they fold
+// where x is a constant and are refused otherwise (see the top of this file).
+template <class V>
+V fold_constant_call(const expr::Node& call, Builder<V>& b, const Lookup<V>& lookup, const std::string& text) {
+  const auto no_names = [](std::string_view, int64_t&) { return false; };
+  const expr::Expr argument = expr::Expr::from_node(call.args[0], text);
+  const std::optional<int64_t> value = argument.names().empty()
+                                           ? std::optional<int64_t>(argument.eval(no_names))
+                                           : b.constant_value(build_node(*call.args[0], b, lookup, text));
+  auto folded = std::make_shared<expr::Node>(call);
+  if (!value) {
+    throw Error(ErrorCode::kEvaluation, "'" + expr::Expr::from_node(folded, text).to_string() +
+                                            "' cannot be expressed with an engine's shape operations; "
+                                            "next_power_of_2, log2 and is_power_of_2 need a constant argument (in '" +
+                                            text + "')");
+  }
+  // The call on the constant, evaluated as Expr::eval does: the same value, or the same message.
+  auto constant = std::make_shared<expr::Node>();
+  constant->kind = expr::Node::Kind::kConstant;
+  constant->value = *value;
+  constant->column = call.args[0]->column;
+  folded->args = {std::move(constant)};
+  return b.constant(expr::Expr::from_node(std::move(folded), text).eval(no_names));
+}
 
 template <class V>
 V build_node(const expr::Node& node, Builder<V>& b, const Lookup<V>& lookup, const std::string& text) {
@@ -80,9 +120,26 @@ V build_node(const expr::Node& node, Builder<V>& b, const Lookup<V>& lookup, con
       break;
     }
     case Kind::kCall: {
-      const Op op = node.function == expr::Function::kMin   ? Op::kMin
-                    : node.function == expr::Function::kMax ? Op::kMax
-                                                            : Op::kCeilDiv;
+      using expr::Function;
+      Op op = Op::kCeilDiv;
+      switch (node.function) {
+        case Function::kNextPowerOf2:
+        case Function::kLog2:
+        case Function::kIsPowerOf2: return fold_constant_call(node, b, lookup, text);
+        case Function::kAbs: {
+          V x = sub(*node.args[0]);
+          return b.operation(Op::kMax, x, b.operation(Op::kSub, b.constant(0), x));
+        }
+        case Function::kClamp: {
+          // Operands left to right, as Expr::eval evaluates them.
+          V x = sub(*node.args[0]);
+          V at_least = b.operation(Op::kMax, x, sub(*node.args[1]));
+          return b.operation(Op::kMin, at_least, sub(*node.args[2]));
+        }
+        case Function::kMin: op = Op::kMin; break;
+        case Function::kMax: op = Op::kMax; break;
+        case Function::kCdiv: op = Op::kCeilDiv; break;
+      }
       V acc = sub(*node.args[0]);
       for (size_t i = 1; i < node.args.size(); ++i) acc = b.operation(op, acc, sub(*node.args[i]));
       return acc;
@@ -191,6 +248,8 @@ class TextBuilder final : public Builder<std::string> {
  public:
   std::string constant(int64_t value) override { return std::to_string(value); }
   std::string operation(Op op, std::string a, std::string b) override;
+  // An integer literal ("-5", as constant() writes it) is a constant; any other text is not.
+  std::optional<int64_t> constant_value(const std::string& value) override;
 };
 
 }  // namespace tritonpack::symbolic

@@ -3,9 +3,12 @@
 // expr_parse.cpp.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +48,18 @@ std::string describe(Step step, int64_t a, int64_t b) {
     case Step::kGe: return sa + " >= " + sb;
   }
   return sa + " ? " + sb;
+}
+
+std::string describe(UnaryStep step, int64_t a) {
+  const std::string sa = std::to_string(a);
+  switch (step) {
+    case UnaryStep::kNegate: return "-(" + sa + ")";
+    case UnaryStep::kAbs: return "abs(" + sa + ")";
+    case UnaryStep::kNextPowerOf2: return "next_power_of_2(" + sa + ")";
+    case UnaryStep::kLog2: return "log2(" + sa + ")";
+    case UnaryStep::kIsPowerOf2: return "is_power_of_2(" + sa + ")";
+  }
+  return "?(" + sa + ")";
 }
 
 // Truncating division with the checks C++ leaves undefined.
@@ -99,18 +114,46 @@ int64_t apply(Step step, int64_t a, int64_t b, const std::string& text) {
   throw Error(ErrorCode::kInternal, "unknown arithmetic step in '" + text + "'");
 }
 
-int64_t negate(int64_t a, const std::string& text) {
-  if (a == std::numeric_limits<int64_t>::min()) fail_step("integer overflow", text, "-(" + std::to_string(a) + ")");
-  return -a;
+int64_t apply(UnaryStep step, int64_t a, const std::string& text) {
+  // The largest power of two an int64 holds.
+  constexpr int64_t kLargestPowerOf2 = int64_t{1} << 62;
+  switch (step) {
+    case UnaryStep::kNegate:
+    case UnaryStep::kAbs:
+      if (a == std::numeric_limits<int64_t>::min()) fail_step("integer overflow", text, describe(step, a));
+      return step == UnaryStep::kNegate || a < 0 ? -a : a;
+    case UnaryStep::kNextPowerOf2:
+      // triton.next_power_of_2 (triton/__init__.py) computes n - 1, ORs in its right shifts and adds
+      // 1: that is 0 for every n <= 0 in the int64 range, and the smallest power of two >= n above.
+      if (a <= 0) return 0;
+      if (a > kLargestPowerOf2) fail_step("integer overflow", text, describe(step, a));
+      return static_cast<int64_t>(std::bit_ceil(static_cast<uint64_t>(a)));
+    case UnaryStep::kLog2:
+      // Exact floor(log2(a)); Python's int(math.log2(a)) agrees on powers of two and below 2^48,
+      // but rounds up just below larger powers of two (int(math.log2(2**53 - 1)) == 53).
+      if (a <= 0) fail_step("logarithm of a non-positive value", text, describe(step, a));
+      return static_cast<int64_t>(std::bit_width(static_cast<uint64_t>(a))) - 1;
+    case UnaryStep::kIsPowerOf2: return a > 0 && std::has_single_bit(static_cast<uint64_t>(a)) ? 1 : 0;
+  }
+  throw Error(ErrorCode::kInternal, "unknown arithmetic step in '" + text + "'");
 }
 
-const char* function_name(Function function) {
-  switch (function) {
-    case Function::kMin: return "min";
-    case Function::kMax: return "max";
-    case Function::kCdiv: return "cdiv";
+namespace {
+
+constexpr bool functions_in_enum_order() {
+  for (size_t i = 0; i < std::size(kFunctions); ++i) {
+    if (static_cast<size_t>(kFunctions[i].function) != i) return false;
   }
-  return "?";
+  return true;
+}
+static_assert(functions_in_enum_order(), "kFunctions must list the functions in the order of the Function enum");
+static_assert(kUnaryStepCount == static_cast<uint8_t>(UnaryStep::kIsPowerOf2) + 1, "kUnaryStepCount is stale");
+
+}  // namespace
+
+const char* function_name(Function function) {
+  const auto index = static_cast<size_t>(function);
+  return index < std::size(kFunctions) ? kFunctions[index].name : "?";
 }
 
 const char* operator_symbol(BinaryOp op) {
@@ -136,6 +179,7 @@ const char* operator_symbol(BinaryOp op) {
 namespace {
 
 using detail::Step;
+using detail::UnaryStep;
 
 Step step_of(BinaryOp op) {
   switch (op) {
@@ -155,11 +199,33 @@ Step step_of(BinaryOp op) {
   return Step::kAdd;
 }
 
-Step step_of(Function function) {
+// How both evaluators run a call. A function of one argument is one unary step. The others fold
+// their arguments left to right: fold_step(function, i) combines the value so far with argument
+// i >= 1, so min(a, b, c) runs as min(min(a, b), c) and clamp(x, lo, hi) as min(max(x, lo), hi).
+std::optional<UnaryStep> unary_step_of(Function function) {
+  switch (function) {
+    case Function::kAbs: return UnaryStep::kAbs;
+    case Function::kNextPowerOf2: return UnaryStep::kNextPowerOf2;
+    case Function::kLog2: return UnaryStep::kLog2;
+    case Function::kIsPowerOf2: return UnaryStep::kIsPowerOf2;
+    case Function::kMin:
+    case Function::kMax:
+    case Function::kCdiv:
+    case Function::kClamp: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Step fold_step(Function function, size_t i) {
   switch (function) {
     case Function::kMin: return Step::kMin;
     case Function::kMax: return Step::kMax;
     case Function::kCdiv: return Step::kCdiv;
+    case Function::kClamp: return i == 1 ? Step::kMax : Step::kMin;
+    case Function::kAbs:
+    case Function::kNextPowerOf2:
+    case Function::kLog2:
+    case Function::kIsPowerOf2: break;  // of one argument: nothing to fold
   }
   return Step::kMin;
 }
@@ -252,7 +318,7 @@ int64_t eval_node(const Node& node, const Lookup& lookup, const std::string& tex
       }
       return value;
     }
-    case Node::Kind::kNeg: return detail::negate(eval_node(*node.args[0], lookup, text), text);
+    case Node::Kind::kNeg: return detail::apply(UnaryStep::kNegate, eval_node(*node.args[0], lookup, text), text);
     case Node::Kind::kBinary: {
       const int64_t a = eval_node(*node.args[0], lookup, text);
       const int64_t b = eval_node(*node.args[1], lookup, text);
@@ -260,8 +326,9 @@ int64_t eval_node(const Node& node, const Lookup& lookup, const std::string& tex
     }
     case Node::Kind::kCall: {
       int64_t acc = eval_node(*node.args[0], lookup, text);
+      if (const std::optional<UnaryStep> unary = unary_step_of(node.function)) return detail::apply(*unary, acc, text);
       for (size_t i = 1; i < node.args.size(); ++i) {
-        acc = detail::apply(step_of(node.function), acc, eval_node(*node.args[i], lookup, text), text);
+        acc = detail::apply(fold_step(node.function, i), acc, eval_node(*node.args[i], lookup, text), text);
       }
       return acc;
     }
@@ -282,8 +349,17 @@ void require_parsed(const NodePtr& root) {
   if (!root) throw Error(ErrorCode::kInvalidArgument, "empty Expr: make one with Expr::parse");
 }
 
-// Program op codes: a push, a negation, or kFirstStep + a detail::Step popping two values.
-enum OpCode : uint8_t { kPushConstant, kPushSlot, kNegate, kFirstStep };
+// Program op codes: a push, kFirstUnaryStep + a detail::UnaryStep replacing the top value, or
+// kFirstStep + a detail::Step popping two values and pushing one.
+enum OpCode : uint8_t {
+  kPushConstant,
+  kPushSlot,
+  kFirstUnaryStep,
+  kFirstStep = kFirstUnaryStep + detail::kUnaryStepCount,
+};
+
+uint8_t code_of(UnaryStep step) { return static_cast<uint8_t>(kFirstUnaryStep + static_cast<uint8_t>(step)); }
+uint8_t code_of(Step step) { return static_cast<uint8_t>(kFirstStep + static_cast<uint8_t>(step)); }
 
 }  // namespace
 
@@ -318,14 +394,15 @@ Program Expr::compile(const std::function<int(std::string_view name)>& slot_of) 
   require_parsed(root_);
   Program program;
   program.text_ = source_;
-  // Postfix emission. Calls fold pairwise (min(a, b, c) -> a b MIN c MIN) so that no op pops
-  // more than two values: the stack then never holds more than the parser's nesting depth + 1.
+  // Postfix emission. Calls fold pairwise (min(a, b, c) -> a b MIN c MIN, clamp(x, lo, hi) ->
+  // x lo MAX hi MIN) so that no op pops more than two values: the stack then never holds more
+  // than the parser's nesting depth + 1. A function of one argument replaces the top value.
   uint32_t depth = 0;
   auto push = [&](uint8_t code, int64_t operand) {
     program.ops_.push_back({code, operand});
     if (code == kPushConstant || code == kPushSlot) {
       program.max_depth_ = std::max(program.max_depth_, ++depth);
-    } else if (code != kNegate) {
+    } else if (code >= kFirstStep) {
       --depth;
     }
   };
@@ -340,18 +417,22 @@ Program Expr::compile(const std::function<int(std::string_view name)>& slot_of) 
       }
       case Node::Kind::kNeg:
         self(*node.args[0], self);
-        push(kNegate, 0);
+        push(code_of(UnaryStep::kNegate), 0);
         return;
       case Node::Kind::kBinary:
         self(*node.args[0], self);
         self(*node.args[1], self);
-        push(kFirstStep + static_cast<uint8_t>(step_of(node.op)), 0);
+        push(code_of(step_of(node.op)), 0);
         return;
       case Node::Kind::kCall:
         self(*node.args[0], self);
+        if (const std::optional<UnaryStep> unary = unary_step_of(node.function)) {
+          push(code_of(*unary), 0);
+          return;
+        }
         for (size_t i = 1; i < node.args.size(); ++i) {
           self(*node.args[i], self);
-          push(kFirstStep + static_cast<uint8_t>(step_of(node.function)), 0);
+          push(code_of(fold_step(node.function, i)), 0);
         }
         return;
       case Node::Kind::kIn:
@@ -360,8 +441,8 @@ Program Expr::compile(const std::function<int(std::string_view name)>& slot_of) 
         for (size_t i = 1; i < node.args.size(); ++i) {
           self(*node.args[0], self);
           self(*node.args[i], self);
-          push(kFirstStep + static_cast<uint8_t>(Step::kEq), 0);
-          if (i > 1) push(kFirstStep + static_cast<uint8_t>(Step::kMax), 0);
+          push(code_of(Step::kEq), 0);
+          if (i > 1) push(code_of(Step::kMax), 0);
         }
         return;
     }
@@ -391,10 +472,13 @@ int64_t Program::eval(std::span<const int64_t> slots) const {
         }
         stack[top++] = slots[static_cast<size_t>(op.operand)];
         break;
-      case kNegate: stack[top - 1] = detail::negate(stack[top - 1], text_); break;
       default:
-        --top;
-        stack[top - 1] = detail::apply(static_cast<Step>(op.code - kFirstStep), stack[top - 1], stack[top], text_);
+        if (op.code < kFirstStep) {
+          stack[top - 1] = detail::apply(static_cast<UnaryStep>(op.code - kFirstUnaryStep), stack[top - 1], text_);
+        } else {
+          --top;
+          stack[top - 1] = detail::apply(static_cast<Step>(op.code - kFirstStep), stack[top - 1], stack[top], text_);
+        }
         break;
     }
   }

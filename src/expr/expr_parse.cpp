@@ -443,15 +443,16 @@ class Parser {
 
   // `name` has been consumed and the current token is '('.
   NodePtr parse_call(const Token& name, int depth) {
-    Function function;
-    if (name.text == "min") {
-      function = Function::kMin;
-    } else if (name.text == "max") {
-      function = Function::kMax;
-    } else if (name.text == "cdiv") {
-      function = Function::kCdiv;
-    } else {
-      fail(source_, name.column, "unknown function '" + std::string(name.text) + "' (known: min, max, cdiv)");
+    const detail::FunctionInfo* function = nullptr;
+    for (const detail::FunctionInfo& f : detail::kFunctions) {
+      if (name.text == f.name) function = &f;
+    }
+    if (function == nullptr) {
+      std::string known;
+      for (const detail::FunctionInfo& f : detail::kFunctions) {
+        known += (known.empty() ? "" : ", ") + std::string(f.name);
+      }
+      fail(source_, name.column, "unknown function '" + std::string(name.text) + "' (known: " + known + ")");
     }
     const int inner = enter(depth, name);
     next();  // '('
@@ -469,13 +470,14 @@ class Parser {
       }
     }
     next();  // ')'
-    const std::string quoted = "'" + std::string(name.text) + "'";
-    if (function == Function::kCdiv && args.size() != 2) {
-      fail(source_, name.column, quoted + " takes 2 arguments, got " + std::to_string(args.size()));
+    const bool exact = function->min_args == function->max_args;
+    if (args.size() < function->min_args || (function->max_args != 0 && args.size() > function->max_args)) {
+      fail(source_, name.column,
+           "'" + std::string(name.text) + "' takes " + (exact ? "" : "at least ") + std::to_string(function->min_args) +
+               (function->min_args == 1 ? " argument" : " arguments") + ", got " + std::to_string(args.size()));
     }
-    if (args.empty()) fail(source_, name.column, quoted + " takes at least 1 argument, got 0");
     auto node = make_node(Node::Kind::kCall, name.column, std::move(args));
-    node->function = function;
+    node->function = function->function;
     return node;
   }
 

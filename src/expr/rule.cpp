@@ -1,7 +1,11 @@
 // tritonpack: shape rules: canonical text and concrete evaluation (the parser is in
 // expr_parse.cpp, beside the expression parser whose tokens and trees rules share).
+#include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "tritonpack/error.h"
@@ -162,6 +166,14 @@ std::string TextBuilder::operation(Op op, std::string a, std::string b) {
     case Op::kLess: return "(" + a + " < " + b + ")";
   }
   return "?";
+}
+
+std::optional<int64_t> TextBuilder::constant_value(const std::string& value) {
+  int64_t parsed = 0;
+  const char* end = value.data() + value.size();
+  const auto [stop, error] = std::from_chars(value.data(), end, parsed);
+  if (value.empty() || error != std::errc() || stop != end) return std::nullopt;
+  return parsed;
 }
 
 }  // namespace tritonpack::symbolic

@@ -3,27 +3,39 @@
 // Any bytes either parse or throw Error(kParse). For what parses: the canonical text parses to
 // the same tree and is a fixed point of to_string, and Expr::eval and the compiled Program agree
 // (same value, or the same error message) under several assignments of values to the names.
+// Where the value exists, every call of abs, clamp, next_power_of_2, log2 and is_power_of_2 in
+// the tree has the value its definition gives, and the symbolic evaluation (symbolic.h) through
+// integer handles gives it too; a builder that hides constants gives it or refuses
+// next_power_of_2, log2 and is_power_of_2 as documented.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/int_builder.h"
 #include "common/same_tree.h"
+#include "common/symbolic_refusal.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
+#include "tritonpack/symbolic.h"
 
 namespace {
 
 using tritonpack::Error;
 using tritonpack::ErrorCode;
 using tritonpack::expr::Expr;
+using tritonpack::expr::Function;
 using tritonpack::expr::Node;
 using tritonpack::expr::Program;
+using tritonpack::testing::IntBuilder;
+using tritonpack::testing::is_symbolic_refusal;
 
 [[noreturn]] void violated(const char* what, std::string_view text, const std::string& detail) {
   std::fprintf(stderr, "expr_fuzz: %s\ninput: %.*s\n%s\n", what, static_cast<int>(text.size()), text.data(),
@@ -54,8 +66,51 @@ Outcome outcome_of(std::string_view text, Fn&& fn) {
 constexpr int64_t kInteresting[] = {
     0, 1, -1, 2, -2, 3, 7, -7, 127, 128, 4096, 3037000500, -4294967296,
     std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+    int64_t{1} << 62, (int64_t{1} << 62) + 1,
 };
 constexpr size_t kNumInteresting = sizeof(kInteresting) / sizeof(kInteresting[0]);
+
+__extension__ typedef __int128 Wide;
+
+// The value of a call from its definition (docs/expressions.md), written apart from the library;
+// nullopt for other functions. Evaluation succeeded, so the arguments are in each one's domain.
+std::optional<Wide> defined_value(Function function, const std::vector<int64_t>& x) {
+  switch (function) {
+    case Function::kAbs: return x[0] < 0 ? -Wide{x[0]} : Wide{x[0]};
+    case Function::kClamp: return std::min(std::max(x[0], x[1]), x[2]);
+    case Function::kNextPowerOf2: {
+      Wide p = 1;
+      while (p < x[0]) p *= 2;
+      return x[0] <= 0 ? 0 : p;
+    }
+    case Function::kLog2: {
+      Wide log = 0;
+      for (Wide p = 2; p <= x[0]; p *= 2) ++log;
+      return log;
+    }
+    case Function::kIsPowerOf2: return x[0] > 0 && (x[0] & (x[0] - 1)) == 0 ? 1 : 0;
+    case Function::kMin:
+    case Function::kMax:
+    case Function::kCdiv: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// After the whole tree evaluated, every subtree does too (nothing short-circuits).
+void check_calls(const Node& node, const std::string& source, const tritonpack::symbolic::Lookup<int64_t>& lookup,
+                 std::string_view text) {
+  for (const auto& arg : node.args) check_calls(*arg, source, lookup, text);
+  if (node.kind != Node::Kind::kCall || node.function == Function::kMin || node.function == Function::kMax ||
+      node.function == Function::kCdiv) {
+    return;
+  }
+  std::vector<int64_t> args;
+  for (const auto& arg : node.args) args.push_back(Expr::from_node(arg, source).eval(lookup));
+  const Expr call = Expr::from_node(std::make_shared<Node>(node), source);
+  if (Wide{call.eval(lookup)} != defined_value(node.function, args)) {
+    violated("a call does not have its defined value", text, call.to_string());
+  }
+}
 
 }  // namespace
 
@@ -108,6 +163,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The canonical tree evaluates to the same value (messages differ: they quote the source).
     const Outcome canon = outcome_of(text, [&] { return again->eval(lookup); });
     if (canon.value != tree.value) violated("the canonical text evaluates differently", text, canonical);
+    if (!tree.value) continue;
+
+    check_calls(expr->root(), expr->source(), lookup, text);
+    for (const auto constants : {IntBuilder::Constants::kKnown, IntBuilder::Constants::kHidden}) {
+      IntBuilder builder(constants);
+      try {
+        const int64_t got = tritonpack::symbolic::build<int64_t>(*expr, builder, lookup);
+        if (got != *tree.value) violated("symbolic and concrete evaluation differ", text, std::to_string(got));
+      } catch (const Error& e) {
+        // a % b is lowered to a - (a / b) * b, whose product can overflow where % does not (as
+        // in engines' builders, which have the same operations).
+        if (canonical.find('%') != std::string::npos) continue;
+        if (constants == IntBuilder::Constants::kHidden && is_symbolic_refusal(e)) continue;
+        violated("symbolic evaluation failed where the concrete one succeeded", text, e.what());
+      }
+    }
   }
   return 0;
 }

@@ -1,8 +1,10 @@
 // Unit tests of the expression language (include/tritonpack/expr.h, docs/expressions.md).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -132,6 +134,15 @@ TEST(ExprTest, PrecedenceAndAssociativity) {
       {"007", "7", 7},
       {" \t a\n+\r\nb ", "a + b", 5},
       {"min (a , b)", "min(a, b)", 2},
+      {"abs(a - c) * 2", "abs(a - c) * 2", 6},
+      {"-abs(a)", "-abs(a)", -2},
+      {"clamp(d, a, c)", "clamp(d, a, c)", 5},
+      {"clamp ( a*b , c,d )", "clamp(a * b, c, d)", 6},
+      {"next_power_of_2(c) / b", "next_power_of_2(c) / b", 2},
+      {"next_power_of_2(T.size + 1)", "next_power_of_2(T.size + 1)", 16},
+      {"log2(next_power_of_2(d)) + 1", "log2(next_power_of_2(d)) + 1", 4},
+      {"is_power_of_2(a * 4) + is_power_of_2(b)", "is_power_of_2(a * 4) + is_power_of_2(b)", 1},
+      {"is_power_of_2(a == 2)", "is_power_of_2(a == 2)", 1},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);
@@ -177,11 +188,13 @@ TEST(ExprTest, TreeShapeAndColumns) {
 }
 
 TEST(ExprTest, FunctionNamesAreVariablesUnlessCalled) {
-  const Vars vars = {{"min", 3}, {"cdiv", 4}, {"max.x", 5}};
+  const Vars vars = {{"min", 3}, {"cdiv", 4}, {"max.x", 5}, {"log2", 8}, {"abs", -6}};
   EXPECT_EQ(eval("min + 1", vars), 4);
   EXPECT_EQ(eval("min(min, cdiv)", vars), 3);
   EXPECT_EQ(eval("cdiv(cdiv, 3) + max.x", vars), 7);
   EXPECT_EQ(Expr::parse("min(min, cdiv)").names(), (std::vector<std::string>{"min", "cdiv"}));
+  EXPECT_EQ(eval("log2(log2) + abs(abs)", vars), 9);
+  EXPECT_EQ(Expr::parse("log2(log2) + abs(abs)").names(), (std::vector<std::string>{"log2", "abs"}));
 }
 
 // --- Division semantics --------------------------------------------------------------------------
@@ -285,9 +298,111 @@ TEST(ExprTest, DivisionByZero) {
   EXPECT_EQ(eval_error("d / d", {{"d", 0}}), "division by zero in 'd / d' (0 / 0)");
 }
 
+// --- The functions of Triton's heuristics ----------------------------------------------------------
+
+// Checks `text` with x bound to each row's input, through both evaluators.
+void expect_table(std::string_view text, std::initializer_list<std::pair<int64_t, int64_t>> rows) {
+  const Expr expr = Expr::parse(text);
+  for (const auto& [x, want] : rows) {
+    SCOPED_TRACE(std::string(text) + " with x = " + std::to_string(x));
+    EXPECT_EQ(expr.eval(lookup_in({{"x", x}})), want);
+    EXPECT_EQ(eval_compiled(expr, {{"x", x}}), want);
+  }
+}
+
+TEST(ExprTest, NextPowerOf2FollowsTriton) {
+  // Expected values computed with triton.next_power_of_2 (triton/__init__.py), which gives 0 for
+  // every n <= 0.
+  expect_table("next_power_of_2(x)", {{kMin, 0},
+                                      {-5, 0},
+                                      {-1, 0},
+                                      {0, 0},
+                                      {1, 1},
+                                      {2, 2},
+                                      {3, 4},
+                                      {4, 4},
+                                      {5, 8},
+                                      {7, 8},
+                                      {8, 8},
+                                      {9, 16},
+                                      {127, 128},
+                                      {128, 128},
+                                      {129, 256},
+                                      {1000, 1024},
+                                      {1024, 1024},
+                                      {1025, 2048},
+                                      {65535, 65536},
+                                      {65536, 65536},
+                                      {65537, 131072},
+                                      {1099511627777, 2199023255552},
+                                      {4611686018427387903, 4611686018427387904},
+                                      {4611686018427387904, 4611686018427387904}});
+  // Past 2^62 the next power of two (2^63) does not fit in int64.
+  EXPECT_EQ(eval_error("next_power_of_2(x)", {{"x", 4611686018427387905}}),
+            "integer overflow in 'next_power_of_2(x)' (next_power_of_2(4611686018427387905))");
+  EXPECT_EQ(eval_error("next_power_of_2(x) + 1", {{"x", kMax}}),
+            "integer overflow in 'next_power_of_2(x) + 1' (next_power_of_2(9223372036854775807))");
+}
+
+TEST(ExprTest, Log2IsTheFloor) {
+  // int(math.log2(x)) in Python for these; it rounds up just below large powers of two
+  // (int(math.log2(2**63 - 1)) == 63), where log2 here stays exact.
+  expect_table("log2(x)", {{1, 0},
+                           {2, 1},
+                           {3, 1},
+                           {4, 2},
+                           {7, 2},
+                           {8, 3},
+                           {9, 3},
+                           {1023, 9},
+                           {1024, 10},
+                           {1025, 10},
+                           {4294967296, 32},
+                           {4611686018427387904, 62},
+                           {4611686018427387903, 61},
+                           {kMax, 62}});
+  EXPECT_EQ(eval_error("log2(x)", {{"x", 0}}), "logarithm of a non-positive value in 'log2(x)' (log2(0))");
+  EXPECT_EQ(eval_error("1 + log2(x - 8)", {{"x", 1}}),
+            "logarithm of a non-positive value in '1 + log2(x - 8)' (log2(-7))");
+  EXPECT_EQ(eval_error("log2(x)", {{"x", kMin}}),
+            "logarithm of a non-positive value in 'log2(x)' (log2(-9223372036854775808))");
+  // A Triton heuristic: the number of stages from a power-of-two block.
+  EXPECT_EQ(eval("log2(next_power_of_2(n_cols)) - 4", {{"n_cols", 1000}}), 6);
+}
+
+TEST(ExprTest, AbsClampAndIsPowerOf2) {
+  expect_table("abs(x)", {{0, 0}, {5, 5}, {-5, 5}, {kMax, kMax}, {kMin + 1, kMax}});
+  EXPECT_EQ(eval_error("abs(x)", {{"x", kMin}}), "integer overflow in 'abs(x)' (abs(-9223372036854775808))");
+
+  expect_table("clamp(x, 16, 1024)",
+               {{kMin, 16}, {-3, 16}, {16, 16}, {100, 100}, {1024, 1024}, {1025, 1024}, {kMax, 1024}});
+  // lo > hi gives hi: the value is min(max(x, lo), hi), whatever x.
+  expect_table("clamp(x, 10, 5)", {{0, 5}, {7, 5}, {20, 5}});
+  // Every argument is evaluated, left to right.
+  EXPECT_EQ(eval_error("clamp(x, 1 / 0, x % 0)", {{"x", 3}}), "division by zero in 'clamp(x, 1 / 0, x % 0)' (1 / 0)");
+  EXPECT_EQ(eval_error("clamp(x, 1, x % 0)", {{"x", 3}}), "modulo by zero in 'clamp(x, 1, x % 0)' (3 % 0)");
+
+  expect_table("is_power_of_2(x)", {{kMin, 0},
+                                    {-4, 0},
+                                    {-1, 0},
+                                    {0, 0},
+                                    {1, 1},
+                                    {2, 1},
+                                    {3, 0},
+                                    {64, 1},
+                                    {96, 0},
+                                    {4611686018427387904, 1},
+                                    {kMax, 0}});
+  // is_power_of_2 agrees with next_power_of_2 on positive values.
+  for (int64_t x = 1; x <= 300; ++x) {
+    EXPECT_EQ(eval("is_power_of_2(x) == (next_power_of_2(x) == x)", {{"x", x}}), 1) << x;
+  }
+}
+
 // --- Parse errors (golden messages with column and caret) ----------------------------------------
 
 TEST(ExprTest, ParseErrorMessages) {
+  const std::string kKnown = "(known: min, max, cdiv, abs, clamp, next_power_of_2, log2, is_power_of_2)";
   const std::pair<std::string, std::string> cases[] = {
       {"a $ b", "unexpected character '$' at column 3\na $ b\n  ^"},
       {"2 * (a + b", "expected ')' to close '(' at column 5 at column 11\n2 * (a + b\n          ^"},
@@ -303,13 +418,23 @@ TEST(ExprTest, ParseErrorMessages) {
       {"99999999999999999999 + 1", "integer literal too large at column 1\n99999999999999999999 + 1\n^"},
       {"x + 9223372036854775808", "integer literal too large at column 5\nx + 9223372036854775808\n    ^"},
       {"-9223372036854775808", "integer literal too large at column 2\n-9223372036854775808\n ^"},
-      {"foo(1)", "unknown function 'foo' (known: min, max, cdiv) at column 1\nfoo(1)\n^"},
-      {"1 + T.size(2)", "unknown function 'T.size' (known: min, max, cdiv) at column 5\n1 + T.size(2)\n    ^"},
+      {"foo(1)", "unknown function 'foo' " + kKnown + " at column 1\nfoo(1)\n^"},
+      {"1 + T.size(2)", "unknown function 'T.size' " + kKnown + " at column 5\n1 + T.size(2)\n    ^"},
+      {"log(8)", "unknown function 'log' " + kKnown + " at column 1\nlog(8)\n^"},
       {"cdiv(1, 2, 3)", "'cdiv' takes 2 arguments, got 3 at column 1\ncdiv(1, 2, 3)\n^"},
       {"2 * cdiv(1)", "'cdiv' takes 2 arguments, got 1 at column 5\n2 * cdiv(1)\n    ^"},
       {"cdiv()", "'cdiv' takes 2 arguments, got 0 at column 1\ncdiv()\n^"},
       {"min()", "'min' takes at least 1 argument, got 0 at column 1\nmin()\n^"},
       {"max()", "'max' takes at least 1 argument, got 0 at column 1\nmax()\n^"},
+      {"abs()", "'abs' takes 1 argument, got 0 at column 1\nabs()\n^"},
+      {"abs(a, b)", "'abs' takes 1 argument, got 2 at column 1\nabs(a, b)\n^"},
+      {"1 + log2(a, 2)", "'log2' takes 1 argument, got 2 at column 5\n1 + log2(a, 2)\n    ^"},
+      {"next_power_of_2()", "'next_power_of_2' takes 1 argument, got 0 at column 1\nnext_power_of_2()\n^"},
+      {"is_power_of_2(a, b, c)", "'is_power_of_2' takes 1 argument, got 3 at column 1\nis_power_of_2(a, b, c)\n^"},
+      {"clamp(a, 1)", "'clamp' takes 3 arguments, got 2 at column 1\nclamp(a, 1)\n^"},
+      {"2 * clamp(a, 1, 2, 3)", "'clamp' takes 3 arguments, got 4 at column 5\n2 * clamp(a, 1, 2, 3)\n    ^"},
+      {"clamp()", "'clamp' takes 3 arguments, got 0 at column 1\nclamp()\n^"},
+      {"log2(a b)", "expected ',' or ')' to close 'log2(' at column 1 at column 8\nlog2(a b)\n       ^"},
       {"min(a b)", "expected ',' or ')' to close 'min(' at column 1 at column 7\nmin(a b)\n      ^"},
       {"max(a,", "expected an expression at column 7\nmax(a,\n      ^"},
       {"min(a,)", "expected an expression at column 7\nmin(a,)\n      ^"},
@@ -348,6 +473,9 @@ TEST(ExprTest, NestingLimit) {
   EXPECT_NO_THROW(Expr::parse(nest(64, "min(1, ", "a", ")")));
   EXPECT_NE(parse_error(nest(65, "min(1, ", "a", ")")).find("nests deeper than 64 levels at column 449"),
             std::string::npos);
+  EXPECT_NO_THROW(Expr::parse(nest(64, "abs(", "a", ")")));
+  EXPECT_NE(parse_error(nest(65, "abs(", "a", ")")).find("nests deeper than 64 levels at column 257"),
+            std::string::npos);
   EXPECT_NO_THROW(Expr::parse(nest(32, "1 - (", "a", ")")));
   EXPECT_NE(parse_error(nest(33, "1 - (", "a", ")")).find("nests deeper than 64 levels at column 163"),
             std::string::npos);
@@ -360,6 +488,12 @@ TEST(ExprTest, NestingLimit) {
   const Expr deepest = Expr::parse(nest(64, "min(9, ", "a", ")"));
   EXPECT_EQ(eval_compiled(deepest, {{"a", 3}}), 3);
   EXPECT_EQ(eval_compiled(deepest, {{"a", 30}}), 9);
+  const Expr deepest_clamp = Expr::parse(nest(64, "clamp(9, 1, ", "a", ")"));
+  EXPECT_EQ(eval_compiled(deepest_clamp, {{"a", 3}}), 3);
+  EXPECT_EQ(eval_compiled(deepest_clamp, {{"a", 30}}), 9);
+  EXPECT_EQ(deepest_clamp.eval(lookup_in({{"a", 3}})), 3);
+  const Expr deepest_unary = Expr::parse(nest(64, "next_power_of_2(", "a", ")"));
+  EXPECT_EQ(eval_compiled(deepest_unary, {{"a", 30}}), 32);
   const Expr right_deep = Expr::parse(nest(32, "1 - (", "a", ")"));
   EXPECT_EQ(eval_compiled(right_deep, {{"a", 7}}), 7);
   EXPECT_EQ(right_deep.eval(lookup_in({{"a", 7}})), 7);
@@ -395,6 +529,8 @@ TEST(ExprTest, ToStringRoundTrips) {
       "a",  "42", "-a", "--a", "a + b * c", "(a + b) * c", "a - (b - c)", "a - b - c", "a / (b * c)",
       "a /// b % c", "a % (b /// c)", "-(a + b)", "-(-a * b)", "min(a, b)", "max(a, b, c)", "cdiv(a * b, c + 1)",
       "min(max(a, 1), cdiv(b, 2))", "-min(a)", "T.size - T.stride.x * 2", "((a * (b + (c - d))) / (e % f))",
+      "abs(-a)", "-abs(a - b)", "clamp(a, b - 1, c * 2)", "next_power_of_2(a) * 2", "log2(a + 1) - 1",
+      "is_power_of_2(a) * a", "clamp(abs(a), log2(b), next_power_of_2(c in {1, 2}))",
   };
   for (const char* text : texts) {
     SCOPED_TRACE(text);
@@ -413,6 +549,8 @@ TEST(ExprTest, Names) {
   EXPECT_EQ(Expr::parse("cdiv(n, BLOCK) * 2 + 1").names(), (std::vector<std::string>{"n", "BLOCK"}));
   EXPECT_TRUE(Expr::parse("min(1, 2) + 3").names().empty());
   EXPECT_EQ(Expr::parse("x.y").names(), (std::vector<std::string>{"x.y"}));
+  EXPECT_EQ(Expr::parse("clamp(next_power_of_2(n), lo, hi) + log2(lo) * abs(x) - is_power_of_2(n)").names(),
+            (std::vector<std::string>{"n", "lo", "hi", "x"}));
 }
 
 TEST(ExprTest, UnknownNames) {
@@ -488,7 +626,34 @@ Wide floor_div(Wide a, Wide b) {
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-// The value, or nullopt where evaluation must fail (a result outside int64 or a zero divisor).
+// The functions of one argument, by loops over 128-bit values rather than bit tricks.
+std::optional<int64_t> function_of_one(const std::string& function, int64_t value) {
+  const Wide v = value;
+  if (function == "abs") {
+    const Wide r = v < 0 ? -v : v;
+    return r > kMax ? std::nullopt : std::optional<int64_t>(static_cast<int64_t>(r));
+  }
+  if (function == "next_power_of_2") {
+    if (v <= 0) return 0;  // as triton.next_power_of_2
+    Wide p = 1;
+    while (p < v) p *= 2;
+    return p > kMax ? std::nullopt : std::optional<int64_t>(static_cast<int64_t>(p));
+  }
+  if (function == "log2") {
+    if (v <= 0) return std::nullopt;
+    int64_t log = 0;
+    for (Wide p = 2; p <= v; p *= 2) ++log;
+    return log;
+  }
+  // is_power_of_2
+  for (Wide p = 1; p <= v; p *= 2) {
+    if (p == v) return 1;
+  }
+  return 0;
+}
+
+// The value, or nullopt where evaluation must fail (a result outside int64, a zero divisor or log2
+// of a value <= 0).
 std::optional<int64_t> reference(const RefNode& n, const Vars& vars) {
   const auto in_range = [](Wide v) -> std::optional<int64_t> {
     if (v < kMin || v > kMax) return std::nullopt;
@@ -520,6 +685,16 @@ std::optional<int64_t> reference(const RefNode& n, const Vars& vars) {
       return a && b ? combine(n.op, *a, *b) : std::nullopt;
     }
     case RefNode::kCall: {
+      if (n.args.size() == 1 && n.function != "min" && n.function != "max") {
+        const auto v = reference(n.args[0], vars);
+        return v ? function_of_one(n.function, *v) : std::nullopt;
+      }
+      if (n.function == "clamp") {
+        std::optional<int64_t> x = reference(n.args[0], vars), lo = reference(n.args[1], vars),
+                               hi = reference(n.args[2], vars);
+        if (!x || !lo || !hi) return std::nullopt;
+        return *x < *lo ? std::min(*lo, *hi) : std::min(*x, *hi);
+      }
       const char op = n.function == "min" ? '<' : n.function == "max" ? '>' : 'c';
       auto acc = reference(n.args[0], vars);
       for (size_t i = 1; i < n.args.size() && acc; ++i) {
@@ -556,9 +731,11 @@ class Generator {
       n.args.push_back(node(depth - 1));
     } else {
       n.kind = RefNode::kCall;
-      static const char* functions[] = {"min", "max", "cdiv"};
-      n.function = functions[pick(3)];
-      const size_t count = n.function == "cdiv" ? 2 : 1 + pick(3);
+      static const char* functions[] = {"min",  "max",   "cdiv", "abs", "clamp", "next_power_of_2", "log2",
+                                        "is_power_of_2"};
+      n.function = functions[pick(std::size(functions))];
+      const bool variadic = n.function == "min" || n.function == "max";
+      const size_t count = variadic ? 1 + pick(3) : n.function == "cdiv" ? 2 : n.function == "clamp" ? 3 : 1;
       for (size_t i = 0; i < count; ++i) n.args.push_back(node(depth - 1));
     }
     return n;

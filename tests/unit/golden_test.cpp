@@ -7,6 +7,8 @@
 //   eval TEXT                 Expr::parse(TEXT).eval() with a = 5, b = 0, big = 2^62 must fail
 //   rule TEXT                 Rule::parse(TEXT) must fail
 //   bind TEXT | Q=2x3 K=4     the rule parses; binding it to these shapes must fail
+//   symbolic TEXT             symbolic::build of Expr::parse(TEXT) through TextBuilder, every name
+//                             standing for itself (not a constant), must fail
 //   long-expr N / long-rule N an expression (rule) of N non-space characters must fail
 // TRITONPACK_UPDATE_GOLDEN=1 rewrites the files with the messages of this build (review the diff).
 #include <gtest/gtest.h>
@@ -22,6 +24,7 @@
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 #include "tritonpack/rule.h"
+#include "tritonpack/symbolic.h"
 
 namespace tritonpack {
 namespace {
@@ -70,6 +73,12 @@ std::string message_of(const Case& c) {
         if (name == "b") v = 0;
         if (name == "big") v = int64_t{1} << 62;
         return name == "a" || name == "b" || name == "big";
+      });
+    } else if (c.kind == "symbolic") {
+      symbolic::TextBuilder text;
+      (void)symbolic::build<std::string>(expr::Expr::parse(c.input), text, [](std::string_view name, std::string& v) {
+        v = std::string(name);
+        return true;
       });
     } else if (c.kind == "rule") {
       (void)rule::Rule::parse(c.input);

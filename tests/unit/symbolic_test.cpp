@@ -11,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error_of.h"
 #include "common/int_builder.h"
+#include "common/symbolic_refusal.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 #include "tritonpack/rule.h"
@@ -21,6 +23,7 @@ namespace tritonpack::symbolic {
 namespace {
 
 using testing::IntBuilder;
+using testing::is_symbolic_refusal;
 
 // Random expression text over a, b, c with every operator and function of the language.
 class Generator {
@@ -29,13 +32,16 @@ class Generator {
 
   std::string expression(int depth) {
     if (depth == 0 || pick(4) == 0) return atom();
-    switch (pick(7)) {
+    switch (pick(9)) {
       case 0: return "(" + expression(depth - 1) + " " + arithmetic() + " " + expression(depth - 1) + ")";
       case 1: return "(" + expression(depth - 1) + " " + arithmetic() + " " + expression(depth - 1) + ")";
       case 2: return "-" + atom();
       case 3: return std::string(pick(2) ? "min(" : "max(") + expression(depth - 1) + ", " + expression(depth - 1) + ")";
       case 4: return "cdiv(" + expression(depth - 1) + ", " + expression(depth - 1) + ")";
       case 5: return "(" + expression(depth - 1) + " " + comparison() + " " + expression(depth - 1) + ")";
+      case 6: return function_of_one() + "(" + expression(depth - 1) + ")";
+      case 7:
+        return "clamp(" + expression(depth - 1) + ", " + expression(depth - 1) + ", " + expression(depth - 1) + ")";
       default: return "(" + expression(depth - 1) + " in {" + expression(depth - 1) + ", " + atom() + "})";
     }
   }
@@ -54,8 +60,22 @@ class Generator {
     static const char* ops[] = {"==", "!=", "<", "<=", ">", ">="};
     return ops[pick(6)];
   }
+  std::string function_of_one() {
+    static const char* functions[] = {"abs", "next_power_of_2", "log2", "is_power_of_2"};
+    return functions[pick(4)];
+  }
   std::mt19937 rng_;
 };
+
+template <class Fn>
+bool refused(Fn&& build_it) {
+  try {
+    build_it();
+  } catch (const Error& e) {
+    return is_symbolic_refusal(e);
+  }
+  return false;
+}
 
 std::optional<int64_t> concrete(const expr::Expr& e, const std::map<std::string, int64_t, std::less<>>& vars) {
   try {
@@ -93,19 +113,56 @@ TEST(SymbolicTest, IntegerBuilderAgreesWithConcreteEvaluation) {
   EXPECT_GT(compared, 2000);  // most random expressions evaluate
 }
 
+// A builder that cannot see constants (an engine's dynamic dims) builds every expression the same
+// way, except that next_power_of_2, log2 and is_power_of_2 of a name are refused.
+TEST(SymbolicTest, HiddenConstantsAgreeOrAreRefused) {
+  Generator gen(4242);
+  std::mt19937 rng(31);
+  int compared = 0, refused = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const expr::Expr e = expr::Expr::parse(gen.expression(4));
+    const std::map<std::string, int64_t, std::less<>> vars{
+        {"a", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
+        {"b", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
+        {"c", std::uniform_int_distribution<int64_t>(1, 1000)(rng)}};
+    const std::optional<int64_t> want = concrete(e, vars);
+    if (!want) continue;
+    IntBuilder builder(IntBuilder::Constants::kHidden);
+    try {
+      const int64_t got = build<int64_t>(e, builder, [&](std::string_view name, int64_t& v) {
+        v = vars.find(name)->second;
+        return true;
+      });
+      ASSERT_EQ(got, *want) << e.source();
+      ++compared;
+    } catch (const Error& error) {
+      ASSERT_TRUE(is_symbolic_refusal(error)) << e.source() << ": " << error.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(compared, 1000);
+  EXPECT_GT(refused, 100);
+}
+
 TEST(SymbolicTest, TextBuilderParsesBackToTheSameValue) {
   Generator gen(99);
   int compared = 0;
   for (int i = 0; i < 2000; ++i) {
     const expr::Expr e = expr::Expr::parse(gen.expression(3));
-    TextBuilder text;
-    const std::string built = build<std::string>(e, text, [](std::string_view name, std::string& v) {
-      v = std::string(name);
-      return true;
-    });
     const std::map<std::string, int64_t, std::less<>> vars{{"a", 7}, {"b", -3}, {"c", 12}};
     const std::optional<int64_t> want = concrete(e, vars);
     if (!want) continue;
+    TextBuilder text;
+    std::string built;
+    try {
+      built = build<std::string>(e, text, [](std::string_view name, std::string& v) {
+        v = std::string(name);
+        return true;
+      });
+    } catch (const Error& error) {
+      ASSERT_TRUE(is_symbolic_refusal(error)) << e.source() << ": " << error.what();
+      continue;
+    }
     // The lowered text computes the same value, so it may fail only where the original did.
     ASSERT_EQ(concrete(expr::Expr::parse(built), vars), want) << e.source() << "  =>  " << built;
     ++compared;
@@ -137,6 +194,53 @@ TEST(SymbolicTest, RuleOutputShapesAgreeWithConcreteShapes) {
     return n == "Q" ? &q : nullptr;
   };
   EXPECT_EQ(dim_size<int64_t>(seq, builder, q_dims), 130);
+}
+
+TEST(SymbolicTest, FunctionsLowerOrFold) {
+  TextBuilder text;
+  const auto names = [](std::string_view name, std::string& v) {
+    v = name == "n_static" ? "64" : std::string(name);  // a dim the builder knows to be 64
+    return true;
+  };
+  const auto text_of = [&](std::string_view source) {
+    return build<std::string>(expr::Expr::parse(source), text, names);
+  };
+  EXPECT_EQ(text_of("abs(a)"), "max(a, (0 - a))");
+  EXPECT_EQ(text_of("clamp(x, 16, hi)"), "min(max(x, 16), hi)");
+  // Name-free arguments and arguments the builder knows to be constant fold.
+  EXPECT_EQ(text_of("next_power_of_2(100) * n"), "(128 * n)");
+  EXPECT_EQ(text_of("log2(2 * 512) + is_power_of_2(-(4))"), "(10 + 0)");
+  EXPECT_EQ(text_of("next_power_of_2(n_static)"), "64");
+  EXPECT_EQ(text_of("log2(n_static) - is_power_of_2(n_static)"), "(6 - 1)");
+  // Folding evaluates as Expr::eval does, errors included.
+  EXPECT_EQ(testing::error_of([&] { text_of("n + log2(3 - 3)"); }, ErrorCode::kEvaluation),
+            "logarithm of a non-positive value in 'n + log2(3 - 3)' (log2(0))");
+  // Anything else is refused, naming the call and the expression.
+  EXPECT_EQ(testing::error_of([&] { text_of("cdiv(n, next_power_of_2(m - 1))"); }, ErrorCode::kEvaluation),
+            "'next_power_of_2(m - 1)' cannot be expressed with an engine's shape operations; next_power_of_2, log2 "
+            "and is_power_of_2 need a constant argument (in 'cdiv(n, next_power_of_2(m - 1))')");
+
+  // Through integer handles: known constants fold, hidden ones are refused.
+  const auto m_is_100 = [](std::string_view, int64_t& v) {
+    v = 100;
+    return true;
+  };
+  const expr::Expr block = expr::Expr::parse("next_power_of_2(m) + log2(m) + is_power_of_2(m)");
+  IntBuilder known;
+  EXPECT_EQ(build<int64_t>(block, known, m_is_100), 128 + 6 + 0);
+  IntBuilder hidden(IntBuilder::Constants::kHidden);
+  EXPECT_TRUE(refused([&] { build<int64_t>(block, hidden, m_is_100); }));
+  EXPECT_EQ(testing::error_of([&] { build<int64_t>(expr::Expr::parse("log2(m - 100)"), known, m_is_100); },
+                              ErrorCode::kEvaluation),
+            "logarithm of a non-positive value in 'log2(m - 100)' (log2(0))");
+  EXPECT_EQ(build<int64_t>(expr::Expr::parse("clamp(abs(0 - m), 1, 64)"), hidden, m_is_100), 64);
+
+  // In a rule: the block size of a softmax row.
+  const rule::Rule r = rule::Rule::parse("X[rows, n] -> Y[rows, next_power_of_2(n)]");
+  const std::vector<int64_t> x{8, 1000};
+  const auto dims_of = [&](std::string_view) -> const std::vector<int64_t>* { return &x; };
+  EXPECT_EQ(output_shapes<int64_t>(r, known, dims_of), (std::vector<std::vector<int64_t>>{{8, 1024}}));
+  EXPECT_TRUE(refused([&] { output_shapes<int64_t>(r, hidden, dims_of); }));
 }
 
 TEST(SymbolicTest, TextOfPluginGenGrid) {
