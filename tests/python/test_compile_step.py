@@ -567,6 +567,50 @@ class PreflightTest(_TempDirCase):
             self.assertTrue(event["message"].startswith(f"job {job_id} (sm_"))
 
 
+CLI = os.environ.get("TRITONPACK_CLI", os.path.join(REPO, "build", "tritonpack"))
+
+
+@unittest.skipUnless(os.access(CLI, os.X_OK), f"the tritonpack CLI is not built at {CLI} (set TRITONPACK_CLI)")
+class CliFailureReportTest(_TempDirCase):
+    """`tritonpack compile`'s final error, fed canned events by a stand-in for the Python step."""
+
+    def run_cli(self, events: list[dict]) -> str:
+        fake_python = self.write("fake-python.sh", "#!/bin/sh\ncat <<'EOF'\n"
+                                 + "".join(json.dumps(e) + "\n" for e in events) + "EOF\nexit 1\n")
+        os.chmod(fake_python, 0o755)
+        spec = os.path.join(REPO, "kernels", "vector_add", "vector_add.toml")
+        proc = subprocess.run([CLI, "compile", spec, "-o", os.path.join(self.tmp, "x.tpack"), "--cache-dir",
+                               self.cache_dir, "--python", fake_python], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        return proc.stderr
+
+    def test_identical_errors_are_shown_once(self):
+        def failed(job_id: int, error: str) -> dict:
+            return {"event": "failed", "id": job_id, "message": f"job {job_id} (sm_90: ...): {error}", "error": error}
+
+        same = "Triton failed to compile add_kernel: CompilationError: at 3:33:\nthe same for all"
+        events = [{"event": "plan", "total": 24, "cached": 0},
+                  *[failed(i, same) for i in range(22)], failed(22, "other error A"), failed(23, "other error B"),
+                  {"event": "finished", "ok": 0, "failed": 24, "seconds": 1.0}]
+        stderr = self.run_cli(events)
+        self.assertIn("24 of 24 variants of 'vector_add' failed to compile:", stderr)
+        self.assertIn(f"--- the same error in 22 of 24 variants: {same}\n  in:\n    variant 0 (T=", stderr)
+        self.assertEqual(stderr.count("the same for all"), 1, stderr)
+        self.assertIn("\n    and 18 more: variants 4-21", stderr)
+        self.assertIn("job 22 (sm_90: ...): other error A", stderr)
+        self.assertIn("--- variant 23 (T=", stderr)
+
+    def test_failed_all_is_shown_once(self):
+        events = [{"event": "plan", "total": 24, "cached": 0},
+                  {"event": "failed_all", "count": 24, "message": "importing /k.py failed:\nRuntimeError: boom"},
+                  {"event": "finished", "ok": 0, "failed": 24, "seconds": 0.5}]
+        stderr = self.run_cli(events)
+        self.assertIn("24 variants of 'vector_add' planned, none compiled:\nimporting /k.py failed:\n"
+                      "RuntimeError: boom", stderr)
+        self.assertIn("compiling: 0/24 variants (0 cached, 24 failed)", stderr)
+        self.assertEqual(stderr.count("boom"), 1, stderr)
+
+
 class MalformedJobFileTest(_TempDirCase):
     """Exit 2 with a message naming the problem; no Triton needed."""
 
