@@ -28,7 +28,7 @@ def parse_ptxas_log(log: str, entry: str) -> dict[str, int | None]:
     (non-inlined device functions get their own properties lines, hence the name).
     """
     result: dict[str, int | None] = dict.fromkeys(RESOURCE_FIELDS)
-    starts = [m for m in _ENTRY_RE.finditer(log)]
+    starts = list(_ENTRY_RE.finditer(log))
     for i, m in enumerate(starts):
         if m.group("name") != entry:
             continue

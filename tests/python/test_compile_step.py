@@ -216,6 +216,7 @@ class CompileStepTest(_TempDirCase):
         doc = job_file(VECTOR_ADD, "add_kernel", self.cache_dir, jobs)
         rc, events, stderr, _ = self.run_step(doc, "--parallel", "2")
         self.assertEqual(rc, 0, stderr)
+        self.assertNotIn("ptxas info", stderr, "the routine resource report is read, not echoed")
         results = self.assert_protocol(events, 3)
         self.assertEqual(events[0]["cached"], 0)
         for job in jobs:
