@@ -9,4 +9,4 @@ Triton is imported, so a fully cached job file costs only a Python start.
 """
 
 # Part of every cache key: bump it whenever the output folder's content changes.
-__version__ = "0.1.0"
+__version__ = "0.2.0"

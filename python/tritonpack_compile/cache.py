@@ -1,6 +1,7 @@
 """The compile cache: keys, lookup and atomic publication of job folders.
 
-Layout: <cache_dir>/v1/<key>/{kernel.cubin, kernel.ptx, meta.json}. A folder is
+Layout: <cache_dir>/v2/<key>/{kernel.cubin, kernel.ptx, meta.json, kernel.<stage>...}
+(the stages meta.json lists under "ir"). A folder is
 written under a temporary name in the same parent and renamed into place, so a
 reader sees either no folder or a complete one, and two writers of one key never
 mix their files (the second rename fails and its copy is dropped).
@@ -17,7 +18,10 @@ from typing import Any
 
 from tritonpack_compile import __version__
 
-LAYOUT = "v1"
+# v2: the compiler stages (kernel.ttir, ...) and the resource fields in meta.json. The
+# layout name changes with the folder's content so that older entries, which lack
+# them, are never reused (their folder is simply not looked at).
+LAYOUT = "v2"
 FILES = ("kernel.cubin", "kernel.ptx", "meta.json")
 
 # Environment variables that can change what Triton emits are part of the key: a
@@ -64,13 +68,16 @@ def entry_dir(cache_dir: str, key: str) -> str:
 
 
 def is_complete(folder: str) -> bool:
-    """True when `folder` holds every file and a readable meta.json."""
+    """True when `folder` holds every file, a readable meta.json, and each stage it lists."""
     try:
         for name in FILES[:-1]:
             if not os.path.isfile(os.path.join(folder, name)):
                 return False
         with open(os.path.join(folder, "meta.json"), "rb") as f:
-            return isinstance(json.load(f), dict)
+            meta = json.load(f)
+        stages = meta.get("ir", []) if isinstance(meta, dict) else None
+        return isinstance(stages, list) and all(
+            isinstance(s, str) and os.path.isfile(os.path.join(folder, f"kernel.{s}")) for s in stages)
     except (OSError, ValueError):
         return False
 

@@ -72,12 +72,41 @@ def _report(unit: _Unit, result: dict[str, Any], emit: Emit, tally: dict[str, in
                   "seconds": round(result.get("seconds", 0.0), 3), "dir": result["dir"]})
         else:
             tally["failed"] += 1
-            emit({"event": "failed", "id": job.id, "message": result["message"]})
+            emit({"event": "failed", "id": job.id, "message": result["message"], "error": result["error"]})
 
 
-def _compile_units(units: list[_Unit], requests: dict[str, dict[str, Any]], parallel: int, no_cache: bool,
-                   emit: Emit, tally: dict[str, int]) -> None:
+def _preflight_request(units: list[_Unit], base: dict[str, Any]) -> dict[str, Any]:
+    """worker.preflight's input: each distinct signature (as the check sees it) once, with its job count."""
+    signatures: dict[tuple, list] = {}
+    for unit in units:
+        for job in unit.jobs:
+            signatures.setdefault(job.signature_key(), [job.signature, 0])[1] += 1
+    return {**base, "signatures": [(signature, count) for signature, count in signatures.values()]}
+
+
+def _run_preflight(pool: Any, request: dict[str, Any]) -> dict[str, Any] | None:
+    """Runs worker.preflight in the pool; a worker that dies while importing the kernel is a failure too."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from tritonpack_compile import worker
+
+    try:
+        return pool.submit(worker.preflight, request).result()
+    except BrokenProcessPool:
+        return {"count": sum(count for _, count in request["signatures"]),
+                "message": f"the compiler process died while importing {request['source_file']} "
+                           "(a crash in the kernel module, Triton or LLVM; its output is on stderr)"}
+
+
+def _compile_units(units: list[_Unit], requests: dict[str, dict[str, Any]], preflight: dict[str, Any],
+                   parallel: int, emit: Emit, tally: dict[str, int]) -> None:
     """Runs the compilations in a process pool; a crashing compiler fails only its own job.
+
+    First a preflight in one worker checks, once, what every job would otherwise find
+    out on its own: that the kernel imports and the signatures fit. If not, one
+    `failed_all` event replaces thousands of identical failures and nothing compiles.
+    The other workers import Triton and the kernel meanwhile, so a good run loses
+    only the preflight's own milliseconds.
 
     When a worker dies (an abort inside LLVM, a segfault) the pool breaks and every
     unfinished compilation with it. Those are run again one at a time; in a serial
@@ -95,10 +124,19 @@ def _compile_units(units: list[_Unit], requests: dict[str, dict[str, Any]], para
     workers = min(parallel, len(pending))
     # 'spawn': fork after importing Triton (LLVM, threads) is not safe, and the parent never imports it.
     context = multiprocessing.get_context("spawn")
+    initargs = (preflight["source_file"], preflight["source_sha256"])
+    first_pool = True
     while pending:
         broken: list[_Unit] = []
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker.init_worker,
-                                 initargs=(no_cache,)) as pool:
+                                 initargs=initargs) as pool:
+            if first_pool:
+                first_pool = False
+                stop = _run_preflight(pool, preflight)
+                if stop is not None:
+                    tally["failed"] += stop["count"]
+                    emit({"event": "failed_all", "count": stop["count"], "message": stop["message"]})
+                    return
             futures = {pool.submit(worker.compile_job, requests[u.key]): u for u in pending}
             for future in as_completed(futures):
                 unit = futures[future]
@@ -108,15 +146,14 @@ def _compile_units(units: list[_Unit], requests: dict[str, dict[str, Any]], para
                     broken.append(unit)
                     continue
                 except Exception as e:  # noqa: BLE001 (e.g. a result that failed to unpickle)
-                    result = {"ok": False, "message": f"{unit.jobs[0].describe()}: the compile worker failed: "
-                                                      f"{type(e).__name__}: {e}"}
+                    result = worker.failure(unit.jobs[0], f"the compile worker failed: {type(e).__name__}: {e}")
                 _report(unit, result, emit, tally)
         broken.sort(key=lambda u: order[u.key])
         if broken and workers == 1:
             culprit = broken.pop(0)
-            _report(culprit, {"ok": False, "message": (
-                f"{culprit.jobs[0].describe()}: the compiler process died while compiling this job "
-                "(a crash inside Triton, LLVM or ptxas; its output is on stderr)")}, emit, tally)
+            _report(culprit, worker.failure(culprit.jobs[0], (
+                "the compiler process died while compiling this job "
+                "(a crash inside Triton, LLVM or ptxas; its output is on stderr)")), emit, tally)
         pending = broken
         workers = 1
 
@@ -156,10 +193,10 @@ def run(jobfile_path: str, parallel: int, no_cache: bool, emit: Emit = emit_even
     for unit in cached:
         _report(unit, {"ok": True, "cached": True, "dir": cache.entry_dir(jobfile.cache_dir, unit.key)}, emit, tally)
     if to_compile:
-        requests = {u.key: {"job": u.jobs[0], "key": u.key, "source_file": jobfile.source_file,
-                            "source_sha256": source_sha256, "function": jobfile.function,
-                            "cache_dir": jobfile.cache_dir, "replace": no_cache} for u in to_compile}
-        _compile_units(to_compile, requests, parallel, no_cache, emit, tally)
+        base = {"source_file": jobfile.source_file, "source_sha256": source_sha256, "function": jobfile.function}
+        requests = {u.key: {**base, "job": u.jobs[0], "key": u.key, "cache_dir": jobfile.cache_dir,
+                            "replace": no_cache} for u in to_compile}
+        _compile_units(to_compile, requests, _preflight_request(to_compile, base), parallel, emit, tally)
 
     emit({"event": "finished", "ok": tally["ok"], "failed": tally["failed"],
           "seconds": round(time.monotonic() - start, 3)})

@@ -10,19 +10,32 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
 SCHEMA = "tritonpack-compile-jobs"
 VERSION = 1
 
-POINTER_TYPES = frozenset(
-    "*" + t
-    for t in ("fp16", "bf16", "fp32", "fp64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "i1",
-              "fp8e4nv", "fp8e5"))
+# Element types, spelled as in Triton signatures, with the name of the matching
+# `triton.language` attribute (what `Job.describe()` shows for a dtype constexpr).
+DTYPES = {
+    "fp16": "float16", "bf16": "bfloat16", "fp32": "float32", "fp64": "float64",
+    "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
+    "u8": "uint8", "u16": "uint16", "u32": "uint32", "u64": "uint64", "i1": "int1",
+    "fp8e4nv": "float8e4nv", "fp8e5": "float8e5",
+}
+POINTER_TYPES = frozenset("*" + t for t in DTYPES)
 SCALAR_TYPES = ("i32", "i64", "fp32", "fp16", "bf16")
 INTEGER_SCALARS = frozenset(("i32", "i64"))
 CONSTEXPR = "constexpr"
+TENSORDESC = "tensordesc"
+MAX_DESCRIPTOR_DIMS = 5  # TMA's limit, and Triton's host TensorDescriptor's
+
+# `tensordesc<fp16[64, 128]>`, or for Gluon `tensordesc<fp16[64, 64],NVMMASharedLayout(...)>`.
+# Only the part up to the block shape is ours to read; the layout is Triton's text,
+# passed through verbatim (Triton evaluates it as a Python expression).
+_TENSORDESC_RE = re.compile(r"tensordesc<(?P<dtype>[a-z0-9]+)\[(?P<dims>[^\]]*)\](?:,(?P<layout>.+))?>", re.DOTALL)
 
 # Options that are not Triton's to take from the job: the target comes from `arch`.
 RESERVED_OPTIONS = frozenset(("arch", "warp_size", "backend_name"))
@@ -33,25 +46,77 @@ class JobFileError(Exception):
 
 
 @dataclass(frozen=True)
+class Descriptor:
+    """A host-side tensor descriptor parameter's type: `tensordesc<fp16[64, 128]>`."""
+    dtype: str  # element type: "fp16", ...
+    block: tuple[int, ...]  # the declared block shape, 1 to 5 dims
+    layout: str | None  # Gluon's shared-memory layout text, verbatim; None for @triton.jit kernels
+
+    @property
+    def ndim(self) -> int:
+        return len(self.block)
+
+
+def parse_descriptor(type_: str) -> Descriptor:
+    """Reads a `tensordesc<...>` type. Raises ValueError saying what is wrong."""
+    m = _TENSORDESC_RE.fullmatch(type_)
+    if not m:
+        raise ValueError("expected tensordesc<DTYPE[B0, B1, ...]> or, for Gluon, tensordesc<DTYPE[B0, ...],LAYOUT>")
+    if m.group("dtype") not in DTYPES:
+        raise ValueError(f"unknown element type {m.group('dtype')!r}; expected one of {', '.join(DTYPES)}")
+    dims = [d.strip() for d in m.group("dims").split(",")]
+    if not all(d.isdigit() and int(d) > 0 for d in dims):
+        raise ValueError(f"block shape [{m.group('dims')}] must be positive integers separated by commas")
+    if len(dims) > MAX_DESCRIPTOR_DIMS:
+        raise ValueError(f"block shape has {len(dims)} dims; a descriptor has 1 to {MAX_DESCRIPTOR_DIMS}")
+    return Descriptor(m.group("dtype"), tuple(int(d) for d in dims), m.group("layout"))
+
+
+@dataclass(frozen=True)
+class DtypeValue:
+    """A constexpr whose value is a Triton dtype (`{"dtype": "fp16"}` in the job file).
+
+    Kept as a name here: this module never imports Triton. The worker turns it into
+    `triton.language.dtype(...)`.
+    """
+    name: str  # a key of DTYPES
+
+    @property
+    def triton_name(self) -> str:
+        """The name `triton.language.dtype()` takes: 'fp16', 'int8', 'uint8', 'int1', ..."""
+        attribute = DTYPES[self.name]
+        return attribute if attribute.startswith(("int", "uint")) else self.name
+
+    def __repr__(self) -> str:
+        return f"tl.{DTYPES[self.name]}"
+
+
+@dataclass(frozen=True)
 class Param:
     name: str
-    type: str  # "*fp16", "i32", ..., or "constexpr"
+    type: str  # "*fp16", "i32", ..., "tensordesc<fp16[64, 64]>", or "constexpr"
 
     @property
     def is_constexpr(self) -> bool:
         return self.type == CONSTEXPR
 
     @property
+    def descriptor(self) -> Descriptor | None:
+        return parse_descriptor(self.type) if self.type.startswith(TENSORDESC) else None
+
+    @property
     def abi_type(self) -> str:
-        """The argument's storage type as the runtime sees it: ptr, i32, i64, fp32, fp16, bf16."""
-        return "ptr" if self.type.startswith("*") else self.type
+        """The argument's type as the runtime sees it: ptr, tensordesc, i32, i64, fp32, fp16, bf16."""
+        if self.type.startswith("*"):
+            return "ptr"
+        return TENSORDESC if self.type.startswith(TENSORDESC) else self.type
 
 
 @dataclass(frozen=True)
 class Job:
     id: int
     signature: tuple[Param, ...]
-    constexprs: dict[str, Any]
+    constexprs: dict[str, Any]  # int, float, bool, str, None or DtypeValue
     divisibility: dict[str, int]
     arch: int
     options: dict[str, Any]
@@ -60,6 +125,12 @@ class Job:
     def args(self) -> list[Param]:
         """The runtime arguments: non-constexpr params in order."""
         return [p for p in self.signature if not p.is_constexpr]
+
+    def signature_key(self) -> tuple:
+        """What checking the signature against the function looks at: names, order, which
+        are constexpr, and which descriptors carry a (Gluon) layout. Jobs with equal keys
+        pass or fail that check together."""
+        return tuple((p.name, p.is_constexpr, bool(p.descriptor and p.descriptor.layout)) for p in self.signature)
 
     def describe(self) -> str:
         """A short label for messages: 'job 3 (sm_90, x_ptr:*fp16, ..., BLOCK_SIZE=1024, num_warps=4)'."""
@@ -132,13 +203,34 @@ def _parse_signature(value: Any, where: str) -> tuple[Param, ...]:
             raise JobFileError(f"{here}[0]: {name!r} is not a parameter name")
         if name in seen:
             raise JobFileError(f"{here}: parameter {name!r} is listed twice")
-        if type_ != CONSTEXPR and type_ not in POINTER_TYPES and type_ not in SCALAR_TYPES:
+        if type_.startswith(TENSORDESC):
+            try:
+                parse_descriptor(type_)
+            except ValueError as e:
+                raise JobFileError(f"{here}[1]: {type_[:120]!r} for {name!r}: {e}") from None
+        elif type_ != CONSTEXPR and type_ not in POINTER_TYPES and type_ not in SCALAR_TYPES:
             raise JobFileError(
                 f"{here}: unknown type {type_!r} for {name!r}; expected one of "
-                f"{', '.join(sorted(POINTER_TYPES))}, {', '.join(SCALAR_TYPES)}, constexpr")
+                f"{', '.join(sorted(POINTER_TYPES))}, {', '.join(SCALAR_TYPES)}, tensordesc<DTYPE[BLOCK]>, constexpr")
         seen.add(name)
         params.append(Param(name, type_))
     return tuple(params)
+
+
+def _constexpr_value(value: Any, where: str) -> Any:
+    """A constexpr's value as the kernel will see it: JSON scalars as is, {"dtype": name} as a DtypeValue."""
+    if isinstance(value, dict):
+        if set(value) != {"dtype"}:
+            raise JobFileError(f"{where}: an object value must be {{\"dtype\": NAME}}, got {json.dumps(value)[:80]}")
+        name = _expect(value["dtype"], str, f"{where}.dtype", "a dtype name such as \"fp16\"")
+        if name not in DTYPES:
+            raise JobFileError(f"{where}.dtype: unknown dtype {name!r}; expected one of {', '.join(DTYPES)}")
+        return DtypeValue(name)
+    _expect(value, (int, float, bool, str, type(None)), where,
+            "an integer, number, boolean, string, null or {\"dtype\": NAME}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise JobFileError(f"{where}: must be finite")
+    return value
 
 
 def _parse_job(value: Any, where: str) -> Job:
@@ -153,16 +245,15 @@ def _parse_job(value: Any, where: str) -> Job:
     if not 50 <= arch <= 1000:
         raise JobFileError(f"{where}.arch: {arch} is not a compute capability (80 for sm_80, 90 for sm_90, ...)")
 
-    constexprs = _expect(value.get("constexprs", {}), dict, f"{where}.constexprs", "an object")
-    for name, v in constexprs.items():
+    given = _expect(value.get("constexprs", {}), dict, f"{where}.constexprs", "an object")
+    constexprs: dict[str, Any] = {}
+    for name, v in given.items():
         if name not in by_name:
             raise JobFileError(f"{where}.constexprs.{name}: no such parameter in the signature")
         if not by_name[name].is_constexpr:
             raise JobFileError(f"{where}.constexprs.{name}: the signature types {name!r} as "
                                f"{by_name[name].type!r}, not constexpr")
-        _expect(v, (int, float, bool, str), f"{where}.constexprs.{name}", "an integer, number, boolean or string")
-        if isinstance(v, float) and not math.isfinite(v):
-            raise JobFileError(f"{where}.constexprs.{name}: must be finite")
+        constexprs[name] = _constexpr_value(v, f"{where}.constexprs.{name}")
     unset = [p.name for p in signature if p.is_constexpr and p.name not in constexprs]
     if unset:
         raise JobFileError(f"{where}.constexprs: no value for constexpr parameter{'s' if len(unset) > 1 else ''} "
@@ -193,7 +284,7 @@ def _parse_job(value: Any, where: str) -> Job:
     if "num_warps" in options and options["num_warps"] & (options["num_warps"] - 1):
         raise JobFileError(f"{where}.options.num_warps: {options['num_warps']} is not a power of two")
 
-    return Job(id=job_id, signature=signature, constexprs=dict(constexprs), divisibility=dict(divisibility),
+    return Job(id=job_id, signature=signature, constexprs=constexprs, divisibility=dict(divisibility),
                arch=arch, options=dict(options), raw=value)
 
 

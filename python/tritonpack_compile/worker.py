@@ -1,14 +1,17 @@
 """Compiles one job in a worker process and publishes its cache folder.
 
 Runs in processes started by cli.py ('spawn' context). Each worker imports Triton
-and the kernel module once, on its first job. Everything here turns failures into
-a result message: the parent only reports them.
+and the kernel module once, when it starts (so that every worker warms up while the
+first one runs the preflight). Everything here turns failures into a result
+message: the parent only reports them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import sys
@@ -16,15 +19,19 @@ import time
 import traceback
 from typing import Any
 
-from tritonpack_compile import abi, cache
-from tritonpack_compile.jobs import Job
+from tritonpack_compile import abi, cache, resources
+from tritonpack_compile.jobs import DtypeValue, Job, Param
 
 # Kernel modules loaded in this process: (path, sha256) -> module or the load error text.
 _modules: dict[tuple[str, str], Any] = {}
 
+# The compiler stages kept next to the cubin and PTX, in pipeline order (a Gluon kernel
+# starts at ttgir, so it has no ttir).
+IR_STAGES = ("ttir", "ttgir", "llir")
 
-def init_worker(no_cache: bool) -> None:
-    """Process initializer: keeps stdout for the parent's events only."""
+
+def init_worker(source_file: str, source_sha256: str) -> None:
+    """Process initializer: keeps stdout for the parent's events only, then warms up."""
     # Triton, MLIR and ptxas print to fd 1 directly (warnings, diagnostics); the parent's
     # stdout carries the event protocol, so this process's fd 1 becomes its stderr.
     sys.stdout.flush()
@@ -32,9 +39,16 @@ def init_worker(no_cache: bool) -> None:
     sys.stdout = sys.stderr
     # The interpreter mode replaces @triton.jit with a Python emulation that cannot compile.
     os.environ.pop("TRITON_INTERPRET", None)
-    if no_cache:
-        # --no-cache means a real recompile, so Triton's own cache is bypassed too.
-        os.environ["TRITON_ALWAYS_COMPILE"] = "1"
+    # Our cache already decides what to compile. Triton's own cache would skip ptxas on
+    # a hit, and with it the resource report that meta.json needs, so it is bypassed.
+    os.environ["TRITON_ALWAYS_COMPILE"] = "1"
+    # Triton prints ptxas's -v report (registers, spills) only when asked to.
+    os.environ["TRITON_DUMP_PTXAS_LOG"] = "1"
+    # Failures are remembered in _modules and reported by the preflight or the job.
+    with contextlib.suppress(BaseException):
+        import triton  # noqa: F401 (the import is the point: it takes most of a second)
+    with contextlib.suppress(JobFailure):
+        _load_kernel_module(source_file, source_sha256)
 
 
 class JobFailure(Exception):
@@ -79,14 +93,39 @@ def _kernel_function(module: Any, function: str, path: str) -> Any:
     while not isinstance(fn, JITFunction) and hasattr(fn, "fn"):
         fn = fn.fn
     if not isinstance(fn, JITFunction):
-        raise JobFailure(f"{path}: {function!r} is not a @triton.jit function (it is {type(fn).__name__})")
+        raise JobFailure(f"{path}: {function!r} is not a @triton.jit or @gluon.jit function "
+                         f"(it is {type(fn).__name__})")
     return fn
 
 
-def _check_signature(fn: Any, job: Job, function: str, path: str) -> None:
+def is_gluon(fn: Any) -> bool:
+    """True for a @gluon.jit function (a GluonJITFunction); Triton < 3.5 has no Gluon."""
+    method = getattr(fn, "is_gluon", None)
+    return bool(method()) if callable(method) else False
+
+
+def _descriptor_problems(signature: tuple[Param, ...], gluon: bool) -> list[str]:
+    """A Gluon kernel's descriptors carry their shared-memory layout; a Triton kernel's do not."""
+    problems = []
+    for p in signature:
+        d = p.descriptor
+        if d is None or gluon == (d.layout is not None):
+            continue
+        block = ", ".join(map(str, d.block))
+        if gluon:
+            problems.append(f"{p.name}: a Gluon kernel's tensor descriptor needs its layout, as Triton's JIT "
+                            f"spells it: tensordesc<{d.dtype}[{block}],NVMMASharedLayout(...)>, the layout "
+                            "written as str(layout) prints it")
+        else:
+            problems.append(f"{p.name}: only Gluon kernels take a layout in a tensor descriptor type; "
+                            f"write tensordesc<{d.dtype}[{block}]>")
+    return problems
+
+
+def check_signature(fn: Any, signature: tuple[Param, ...], function: str, path: str) -> None:
     """The job's parameters must be the function's, in order, with constexprs where it has them."""
     actual = list(fn.arg_names)
-    listed = [p.name for p in job.signature]
+    listed = [p.name for p in signature]
     problems = []
     if listed != actual:
         for i in range(max(len(listed), len(actual))):
@@ -102,28 +141,81 @@ def _check_signature(fn: Any, job: Job, function: str, path: str) -> None:
             problems.append(f"not parameters of the function: {', '.join(extra)}")
     else:
         constexpr_in_fn = {actual[i] for i in fn.constexprs}
-        for p in job.signature:
+        for p in signature:
             if (p.name in constexpr_in_fn) != p.is_constexpr:
                 where = "annotated tl.constexpr" if p.name in constexpr_in_fn else "not a constexpr"
                 problems.append(f"{p.name} is {where} in the function but typed {p.type!r} in the job")
+        problems += _descriptor_problems(signature, is_gluon(fn))
     if problems:
         raise JobFailure(
             f"the job's signature does not match {function} in {path}:\n"
             f"  function: {function}({', '.join(actual)})\n"
-            f"  job:      ({', '.join(f'{p.name}: {p.type}' for p in job.signature)})\n  "
+            f"  job:      ({', '.join(f'{p.name}: {p.type}' for p in signature)})\n  "
             + "\n  ".join(problems))
 
 
-def _compile(fn: Any, job: Job) -> Any:
+def preflight(request: dict[str, Any]) -> dict[str, Any] | None:
+    """Before any job compiles: can the kernel be imported, found, and do the signatures fit?
+
+    request["signatures"] is a list of (signature, number of jobs with it), one per
+    distinct signature_key. Returns None when every check passes, else
+    {"message", "count"}: what is wrong, said once, and how many jobs it hits.
+    """
+    path, function = request["source_file"], request["function"]
+    total = sum(count for _, count in request["signatures"])
+    try:
+        fn = _kernel_function(_load_kernel_module(path, request["source_sha256"]), function, path)
+    except JobFailure as e:
+        return {"message": str(e), "count": total}
+    except Exception as e:  # noqa: BLE001 (e.g. Triton itself fails to import)
+        return {"message": f"cannot load {function} from {path}: {type(e).__name__}: {e}\n{_traceback_tail(e)}",
+                "count": total}
+    failures = []
+    for signature, count in request["signatures"]:
+        try:
+            check_signature(fn, signature, function, path)
+        except JobFailure as e:
+            failures.append((str(e), count))
+    if not failures:
+        return None
+    message = failures[0][0]
+    if len(failures) > 1:
+        message += f"\n(and {len(failures) - 1} more of the job file's {len(request['signatures'])} signatures " \
+                   "do not match either)"
+    return {"message": message, "count": sum(count for _, count in failures)}
+
+
+def _constexpr_for_triton(value: Any) -> Any:
+    if isinstance(value, DtypeValue):
+        import triton.language as tl
+        return tl.dtype(value.triton_name)
+    return value
+
+
+def _ast_source(fn: Any) -> type:
+    """ASTSource for @triton.jit, GluonASTSource for @gluon.jit (same constructor)."""
+    if not is_gluon(fn):
+        from triton.compiler import ASTSource
+        return ASTSource
+    try:
+        from triton.experimental.gluon._runtime import GluonASTSource
+    except ImportError as e:
+        raise JobFailure(f"this Triton cannot compile Gluon kernels ahead of time: {e}") from None
+    return GluonASTSource
+
+
+def _compile(fn: Any, job: Job) -> tuple[Any, str]:
+    """Compiles the job; returns Triton's compiled kernel and what it printed (ptxas's report)."""
     import triton
     from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource, make_backend
+    from triton.compiler import make_backend
 
     names = [p.name for p in job.signature]
     signature = {p.name: p.type for p in job.signature}
     # Divisor 1 means "no hint": no attribute at all, the same as Triton's JIT for unaligned values.
     attrs = {(names.index(n),): [["tt.divisibility", d]] for n, d in job.divisibility.items() if d > 1}
-    source = ASTSource(fn=fn, signature=signature, constexprs=dict(job.constexprs), attrs=attrs)
+    constexprs = {name: _constexpr_for_triton(v) for name, v in job.constexprs.items()}
+    source = _ast_source(fn)(fn=fn, signature=signature, constexprs=constexprs, attrs=attrs)
     target = GPUTarget("cuda", job.arch, 32)
     backend = make_backend(target)
     known = set(type(backend.parse_options({})).__dataclass_fields__)
@@ -133,18 +225,88 @@ def _compile(fn: Any, job: Job) -> Any:
                          f"for Triton {triton.__version__}; it knows: {', '.join(sorted(known))}")
     # 'arch' is passed explicitly so TRITON_OVERRIDE_ARCH cannot retarget the job.
     options = backend.parse_options({**job.options, "arch": f"sm{job.arch}"})
-    # triton.compile is looked up at call time (not imported by name) on purpose: tests
-    # replace it from a kernel module to simulate a crashing compiler.
-    return triton.compile(source, target=target, options=options.__dict__)
+    # Triton prints ptxas's report with print(), so it is caught here rather than on fd 1.
+    printed = io.StringIO()
+    succeeded = False
+    try:
+        with contextlib.redirect_stdout(printed):
+            # triton.compile is looked up at call time (not imported by name) on purpose: tests
+            # replace it from a kernel module to simulate a crashing compiler.
+            compiled = triton.compile(source, target=target, options=options.__dict__)
+        succeeded = True
+    finally:
+        _forward_to_stderr(printed.getvalue(), drop_report=succeeded)
+    return compiled, printed.getvalue()
 
 
-def _build_meta(compiled: Any, job: Job, ptx: str, params: list[abi.PtxParam]) -> dict[str, Any]:
+def _forward_to_stderr(text: str, drop_report: bool) -> None:
+    """Whatever Triton printed goes to stderr as before, minus ptxas's routine -v report."""
+    lines = text.splitlines()
+    if drop_report:
+        lines = [line for line in lines if not resources.is_ptxas_report_line(line)]
+    kept = "\n".join(lines).strip("\n")
+    if kept:
+        print(kept, file=sys.stderr)
+
+
+def _descriptor_args(job: Job, tensordesc_meta: list | None) -> tuple[list[abi.Arg], list[dict | None]]:
+    """The runtime arguments, each descriptor marked TMA or not from Triton's tensordesc_meta.
+
+    Triton gives one entry per descriptor (None: not lowered to TMA), or an empty list
+    when none was lowered (always so on sm_80).
+    """
+    descriptors = [p for p in job.args() if p.descriptor]
+    metas = list(tensordesc_meta or [])
+    if metas and len(metas) != len(descriptors):
+        raise JobFailure(f"Triton's tensordesc_meta has {len(metas)} entries for {len(descriptors)} "
+                         "tensor descriptor arguments; cannot tell how to pass them")
+    metas = metas or [None] * len(descriptors)
+    by_name = dict(zip((p.name for p in descriptors), metas))
+    args = [abi.Arg(p.name, p.abi_type, p.descriptor.ndim, by_name[p.name] is not None) if p.descriptor
+            else abi.Arg(p.name, p.abi_type) for p in job.args()]
+    return args, [_tensordesc_meta_json(m, name) for name, m in by_name.items()]
+
+
+_TENSORDESC_META_FIELDS = ("swizzle", "elem_size", "elem_type", "block_size", "fp4_padded")
+
+
+def _tensordesc_meta_json(meta: dict | None, name: str) -> dict | None:
+    if meta is None:
+        return None
+    missing = [k for k in _TENSORDESC_META_FIELDS if k not in meta]
+    if missing:
+        raise JobFailure(f"Triton's tensordesc_meta for {name} lacks {', '.join(missing)}; "
+                         "the runtime cannot encode its CUtensorMap")
+    out = {k: meta[k] for k in _TENSORDESC_META_FIELDS}
+    out["block_size"] = [int(x) for x in out["block_size"]]
+    out["fp4_padded"] = bool(out["fp4_padded"])
+    return out
+
+
+def _resource_usage(compiled: Any, log: str) -> dict[str, Any]:
+    """ptxas's numbers for the entry, and the register count read back from the cubin."""
+    entry = compiled.metadata.name
+    usage: dict[str, Any] = resources.parse_ptxas_log(log, entry)
+    try:
+        usage["cubin_registers"] = resources.cubin_register_count(compiled.asm["cubin"], entry)
+    except resources.CubinError as e:
+        usage["cubin_registers"] = None
+        print(f"tritonpack: cannot read the register count of {entry} from its cubin: {e}", file=sys.stderr)
+    if None not in (usage["registers"], usage["cubin_registers"]) and usage["registers"] != usage["cubin_registers"]:
+        print(f"tritonpack: ptxas reports {usage['registers']} registers for {entry}, its cubin says "
+              f"{usage['cubin_registers']}; the cubin's number is what the driver uses", file=sys.stderr)
+    return usage
+
+
+def _build_meta(compiled: Any, job: Job, fn: Any, ptx: str, params: list[abi.PtxParam], args: list[abi.Arg],
+                tensordesc_meta: list[dict | None], usage: dict[str, Any]) -> dict[str, Any]:
     md = compiled.metadata
     num_ctas = int(md.num_ctas)
     # Triton 3.6 has no cluster_dims in its metadata: its launcher uses (num_ctas, 1, 1).
     cluster_dims = [int(x) for x in getattr(md, "cluster_dims", None) or (num_ctas, 1, 1)]
     return {
         "entry": md.name,
+        "language": "gluon" if is_gluon(fn) else "triton",
         "arch": job.arch,
         "ptx_target": abi.ptx_target(ptx),
         "num_warps": int(md.num_warps),
@@ -159,8 +321,11 @@ def _build_meta(compiled: Any, job: Job, ptx: str, params: list[abi.PtxParam]) -
         "launch_cooperative_grid": bool(getattr(md, "launch_cooperative_grid", False)),
         "launch_pdl": bool(getattr(md, "launch_pdl", False)),
         "triton_version": getattr(md, "triton_version", None) or _imported_triton_version(),
-        "args": [{"name": p.name, "type": p.abi_type} for p in job.args()],
+        "args": [a.to_json() for a in args],
+        "tensordesc_meta": tensordesc_meta,
         "ptx_params": [str(p) for p in params],
+        **{k: usage[k] for k in (*resources.RESOURCE_FIELDS, "cubin_registers")},
+        "ir": [stage for stage in IR_STAGES if stage in compiled.asm],
         "hash": md.hash,
     }
 
@@ -184,17 +349,26 @@ def _frames_tail(e: BaseException, lines: int = 16) -> str:
     return "Traceback (innermost frames):\n" + "\n".join(text[-lines:])
 
 
+def _folder_files(compiled: Any, ptx: str, meta: dict[str, Any]) -> dict[str, bytes]:
+    files = {"kernel.cubin": compiled.asm["cubin"], "kernel.ptx": ptx.encode()}
+    for stage in meta["ir"]:
+        text = compiled.asm[stage]
+        files[f"kernel.{stage}"] = text.encode() if isinstance(text, str) else bytes(text)
+    files["meta.json"] = (json.dumps(meta, indent=2) + "\n").encode()
+    return files
+
+
 def compile_job(request: dict[str, Any]) -> dict[str, Any]:
-    """Compiles request["job"] and publishes it. Returns {"ok", "seconds", "dir"|"message"}."""
+    """Compiles request["job"] and publishes it. Returns {"ok", "seconds", "dir"} or {"ok", "message", "error"}."""
     start = time.monotonic()
     job: Job = request["job"]
     path, function = request["source_file"], request["function"]
     try:
         module = _load_kernel_module(path, request["source_sha256"])
         fn = _kernel_function(module, function, path)
-        _check_signature(fn, job, function, path)
+        check_signature(fn, job.signature, function, path)
         try:
-            compiled = _compile(fn, job)
+            compiled, log = _compile(fn, job)
         except JobFailure:
             raise
         except BaseException as e:  # noqa: BLE001 (Triton raises many types, some not Exceptions)
@@ -205,16 +379,18 @@ def compile_job(request: dict[str, Any]) -> dict[str, Any]:
                              f"{_frames_tail(e)}") from None
         ptx = compiled.asm["ptx"]
         params = abi.entry_params(ptx, compiled.metadata.name)
-        abi.check([(p.name, p.abi_type) for p in job.args()], params, compiled.metadata.name)
-        meta = _build_meta(compiled, job, ptx, params)
-        folder = cache.publish(request["cache_dir"], request["key"], {
-            "kernel.cubin": compiled.asm["cubin"],
-            "kernel.ptx": ptx.encode(),
-            "meta.json": (json.dumps(meta, indent=2) + "\n").encode(),
-        }, replace=request["replace"])
+        args, tensordesc_meta = _descriptor_args(job, getattr(compiled.metadata, "tensordesc_meta", None))
+        abi.check(args, params, compiled.metadata.name)
+        meta = _build_meta(compiled, job, fn, ptx, params, args, tensordesc_meta, _resource_usage(compiled, log))
+        folder = cache.publish(request["cache_dir"], request["key"], _folder_files(compiled, ptx, meta),
+                               replace=request["replace"])
         return {"ok": True, "seconds": time.monotonic() - start, "dir": folder}
     except (JobFailure, abi.AbiError) as e:
-        return {"ok": False, "message": f"{job.describe()}: {e}"}
+        return failure(job, str(e))
     except Exception as e:  # noqa: BLE001 (a bug here must not hide the other jobs' results)
-        return {"ok": False, "message": f"{job.describe()}: internal error in tritonpack_compile: "
-                                        f"{type(e).__name__}: {e}\n{_traceback_tail(e)}"}
+        return failure(job, f"internal error in tritonpack_compile: {type(e).__name__}: {e}\n{_traceback_tail(e)}")
+
+
+def failure(job: Job, error: str) -> dict[str, Any]:
+    """A failed result: `error` is the same for every job that fails the same way, `message` names the job."""
+    return {"ok": False, "message": f"{job.describe()}: {error}", "error": error}

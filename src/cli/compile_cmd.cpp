@@ -70,7 +70,10 @@ uint32_t parse_arch(const std::string& text) {
 struct StepResult {
   int exit_code = 0;
   std::map<uint32_t, std::string> dirs;      // job id -> output folder
-  std::map<uint32_t, std::string> failures;  // job id -> message
+  std::map<uint32_t, std::string> failures;  // job id -> message (names the job)
+  std::map<uint32_t, std::string> errors;    // job id -> the message without the job's label
+  std::string failed_all;                    // the preflight's message: nothing was compiled
+  size_t failed_all_count = 0;               // the jobs it hits
 };
 
 // Runs the Python step and follows its event stream (one JSON object per line).
@@ -114,8 +117,8 @@ StepResult run_python_step(const CompileOptions& o, const std::string& job_file,
   auto progress = [&](bool final) {
     if (o.quiet) return;
     if (!tty && !final) return;
-    std::cerr << (tty ? "\r" : "") << "compiling: " << done << "/" << total << " variants (" << cached
-              << " cached, " << result.failures.size() << " failed)" << (final ? "\n" : "") << std::flush;
+    std::cerr << (tty ? "\r" : "") << "compiling: " << done << "/" << total << " variants (" << cached << " cached, "
+              << result.failures.size() + result.failed_all_count << " failed)" << (final ? "\n" : "") << std::flush;
   };
   while (getline(&line, &capacity, events) > 0) {
     nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
@@ -127,7 +130,12 @@ StepResult run_python_step(const CompileOptions& o, const std::string& job_file,
       result.dirs[e.value("id", 0u)] = e.value("dir", "");
     } else if (kind == "failed") {
       ++done;
-      result.failures[e.value("id", 0u)] = e.value("message", "no message");
+      const uint32_t id = e.value("id", 0u);
+      result.failures[id] = e.value("message", "no message");
+      result.errors[id] = e.value("error", result.failures[id]);
+    } else if (kind == "failed_all") {  // the preflight failed: one message for every job, none compiled
+      result.failed_all_count = e.value("count", size_t{0});
+      result.failed_all = e.value("message", "no message");
     }
     progress(false);
   }
@@ -139,6 +147,45 @@ StepResult run_python_step(const CompileOptions& o, const std::string& job_file,
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   return result;
+}
+
+// "0-7, 9, 12-15" for sorted ids.
+std::string id_ranges(const std::vector<uint32_t>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    out += (out.empty() ? "" : ", ") + std::to_string(ids[i]) + (j > i ? "-" + std::to_string(ids[j]) : "");
+    i = j + 1;
+  }
+  return out;
+}
+
+// One section per distinct error text: 3,456 variants failing the same way print the error once.
+std::string failure_report(const spec::Spec& s, const std::vector<spec::CompileJob>& jobs, const StepResult& step) {
+  constexpr size_t kLabelsShown = 4;
+  std::vector<std::pair<std::string, std::vector<uint32_t>>> groups;  // in order of first failing id
+  std::map<std::string, size_t> group_of;
+  for (const auto& [id, error] : step.errors) {
+    auto [it, added] = group_of.try_emplace(error, groups.size());
+    if (added) groups.push_back({error, {}});
+    groups[it->second].second.push_back(id);
+  }
+  std::ostringstream os;
+  os << step.failures.size() << " of " << jobs.size() << " variants of '" << s.kernel.name << "' failed to compile:";
+  for (const auto& [error, ids] : groups) {
+    if (ids.size() == 1) {
+      os << "\n--- " << job_label(s, jobs.at(ids[0])) << "\n" << step.failures.at(ids[0]);
+      continue;
+    }
+    os << "\n--- the same error in " << ids.size() << " of " << jobs.size() << " variants: " << error << "\n  in:";
+    for (size_t i = 0; i < ids.size() && i < kLabelsShown; ++i) os << "\n    " << job_label(s, jobs.at(ids[i]));
+    if (ids.size() > kLabelsShown) {
+      os << "\n    and " << ids.size() - kLabelsShown << " more: variants "
+         << id_ranges(std::vector<uint32_t>(ids.begin() + kLabelsShown, ids.end()));
+    }
+  }
+  return os.str();
 }
 
 }  // namespace
@@ -178,12 +225,14 @@ int compile(const CompileOptions& o) {
     throw Error(ErrorCode::kCompile, "the Python compile step failed (exit code " + std::to_string(step.exit_code) +
                                          "); its message is above");
   }
-  if (!step.failures.empty()) {
-    std::ostringstream os;
-    os << step.failures.size() << " of " << jobs.size() << " variants of '" << s.kernel.name << "' failed to compile:";
-    for (const auto& [id, message] : step.failures) os << "\n--- " << job_label(s, jobs.at(id)) << "\n" << message;
-    throw Error(ErrorCode::kCompile, os.str());
+  if (!step.failed_all.empty()) {
+    const std::string hits = step.failed_all_count == jobs.size()
+                                 ? ""
+                                 : " (the error below hits " + std::to_string(step.failed_all_count) + " of them)";
+    throw Error(ErrorCode::kCompile, std::to_string(jobs.size()) + " variants of '" + s.kernel.name +
+                                         "' planned, none compiled" + hits + ":\n" + step.failed_all);
   }
+  if (!step.failures.empty()) throw Error(ErrorCode::kCompile, failure_report(s, jobs, step));
 
   Manifest manifest;
   manifest.created_by = std::string("tritonpack ") + TRITONPACK_VERSION;

@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,14 +26,95 @@ PYTHON_DIR = os.path.join(REPO, "python")
 if PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 
-from tritonpack_compile import abi, cache, toolchain  # noqa: E402
-from tritonpack_compile.jobs import JobFileError, parse_job_file  # noqa: E402
+from tritonpack_compile import abi, cache, resources, toolchain  # noqa: E402
+from tritonpack_compile.jobs import DtypeValue, JobFileError, parse_job_file  # noqa: E402
 
 HAVE_TRITON = importlib.util.find_spec("triton") is not None
 SKIP_EXIT_CODE = 77
 
 VECTOR_ADD = os.path.join(REPO, "kernels", "vector_add", "vector_add.py")
 SOFTMAX = os.path.join(REPO, "kernels", "softmax", "softmax.py")
+
+# Kernels of the tests below, written to a temporary file by each test that uses them.
+CONSTEXPR_KINDS_KERNEL = """
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def kinds(out_ptr, F: tl.constexpr, S: tl.constexpr, NONE: tl.constexpr, DT: tl.constexpr,
+              B: tl.constexpr, BLOCK: tl.constexpr):
+        v = tl.full([BLOCK], F, DT)
+        if S == "twice":
+            v = v * 2
+        if NONE is not None:
+            v = v + 100
+        if B:
+            v = v + 1
+        tl.store(out_ptr + tl.arange(0, BLOCK), v.to(tl.float32))
+    """
+
+DESCRIPTOR_KERNEL = """
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def desc_copy(in_desc, out_desc, BM: tl.constexpr, BN: tl.constexpr):
+        m = tl.program_id(0) * BM
+        n = tl.program_id(1) * BN
+        out_desc.store([m, n], in_desc.load([m, n]))
+
+    @triton.jit
+    def desc_inc3(d):
+        d.store([0, 0, 0], d.load([0, 0, 0]) + 1)
+    """
+
+GLUON_KERNEL = """
+    from triton.experimental import gluon
+    from triton.experimental.gluon import language as gl
+    from triton.experimental.gluon.language.nvidia.hopper import fence_async_shared, mbarrier, tma
+
+    @gluon.jit
+    def gl_add(x_ptr, y_ptr, out_ptr, n, BLOCK: gl.constexpr):
+        layout: gl.constexpr = gl.BlockedLayout([4], [32], [4], [0])
+        offs = gl.program_id(0) * BLOCK + gl.arange(0, BLOCK, layout=layout)
+        mask = offs < n
+        gl.store(out_ptr + offs, gl.load(x_ptr + offs, mask=mask) + gl.load(y_ptr + offs, mask=mask), mask=mask)
+
+    @gluon.jit
+    def gl_tma_copy(in_desc, out_desc):
+        smem = gl.allocate_shared_memory(in_desc.dtype, in_desc.block_type.shape, in_desc.layout)
+        bar = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
+        mbarrier.init(bar, count=1)
+        mbarrier.expect(bar, in_desc.block_type.nbytes)
+        tma.async_copy_global_to_shared(in_desc, [0, 0], bar, smem)
+        mbarrier.wait(bar, phase=0)
+        mbarrier.invalidate(bar)
+        fence_async_shared()
+        tma.async_copy_shared_to_global(out_desc, [0, 0], smem)
+        tma.store_wait(0)
+    """
+
+# How Triton 3.6's JIT spells a Gluon descriptor's layout: str(layout) of
+# gl.NVMMASharedLayout.get_default_for([64, 64], gl.float16).
+NVMMA_FP16_64x64 = ("NVMMASharedLayout(swizzle_byte_width=128, element_bitwidth=16, rank=2, transposed=False, "
+                    "fp4_padded=False, cga_layout=[])")
+
+# Records every call of triton.compile in a file next to the kernel: the preflight tests
+# check that nothing was compiled.
+COMPILE_RECORDER = """
+    import os
+    import triton
+    import triton.language as tl
+
+    _compile = triton.compile
+
+    def _recording_compile(*args, **kwargs):
+        with open(os.path.join(os.path.dirname(__file__), "compiled.log"), "a") as f:
+            f.write("compile\\n")
+        return _compile(*args, **kwargs)
+
+    triton.compile = _recording_compile
+    """
 
 
 def vector_add_job(job_id: int, arch: int, dtype: str = "fp16", n_div: int = 16, block: int = 1024,
@@ -103,6 +186,27 @@ class _TempDirCase(unittest.TestCase):
         with open(os.path.join(event["dir"], "meta.json")) as f:
             return json.load(f)
 
+    def assert_stages_and_resources(self, event: dict, meta: dict) -> None:
+        """Every folder holds the IR stages it lists and the resource numbers, ptxas's agreeing with the cubin's."""
+        expected_ir = ["ttgir", "llir"] if meta["language"] == "gluon" else ["ttir", "ttgir", "llir"]
+        self.assertEqual(meta["ir"], expected_ir)
+        for stage in meta["ir"]:
+            self.assertGreater(os.path.getsize(os.path.join(event["dir"], f"kernel.{stage}")), 0, stage)
+        self.assertIsInstance(meta["registers"], int)
+        self.assertGreater(meta["registers"], 0)
+        self.assertEqual(meta["registers"], meta["cubin_registers"], "ptxas's -v report against EIATTR_REGCOUNT")
+        for key in ("spill_stores", "spill_loads", "stack_frame"):
+            self.assertIsInstance(meta[key], int, key)
+            self.assertGreaterEqual(meta[key], 0, key)
+
+    def assert_failed_all(self, events: list[dict], total: int, count: int) -> str:
+        """plan, one failed_all, finished; returns its message."""
+        self.assertEqual([e["event"] for e in events], ["plan", "failed_all", "finished"], events)
+        self.assertEqual(events[0]["total"], total)
+        self.assertEqual(events[1]["count"], count)
+        self.assertEqual((events[2]["ok"], events[2]["failed"]), (total - count, count))
+        return events[1]["message"]
+
 
 @unittest.skipUnless(HAVE_TRITON, "Triton is not installed")
 class CompileStepTest(_TempDirCase):
@@ -112,13 +216,14 @@ class CompileStepTest(_TempDirCase):
         doc = job_file(VECTOR_ADD, "add_kernel", self.cache_dir, jobs)
         rc, events, stderr, _ = self.run_step(doc, "--parallel", "2")
         self.assertEqual(rc, 0, stderr)
+        self.assertNotIn("ptxas info", stderr, "the routine resource report is read, not echoed")
         results = self.assert_protocol(events, 3)
         self.assertEqual(events[0]["cached"], 0)
         for job in jobs:
             event = results[job["id"]]
             self.assertEqual(event["event"], "done", event)
             self.assertFalse(event["cached"])
-            self.assertTrue(event["dir"].startswith(os.path.join(self.cache_dir, "v1") + os.sep))
+            self.assertTrue(event["dir"].startswith(os.path.join(self.cache_dir, "v2") + os.sep))
             with open(os.path.join(event["dir"], "kernel.cubin"), "rb") as f:
                 self.assertEqual(f.read(4), b"\x7fELF")
             meta = self.read_meta(event)
@@ -135,8 +240,18 @@ class CompileStepTest(_TempDirCase):
             self.assertFalse(meta["launch_pdl"] or meta["launch_cooperative_grid"])
             self.assertEqual(len(meta["hash"]), 64)
             self.assertIsInstance(meta["shared"], int)
+            self.assertEqual((meta["language"], meta["tensordesc_meta"]), ("triton", []))
+            self.assert_stages_and_resources(event, meta)
+            self.assertEqual((meta["spill_stores"], meta["spill_loads"]), (0, 0))
         self.assertEqual(len({e["dir"] for e in results.values()}), 3)
-        leftovers = [n for n in os.listdir(os.path.join(self.cache_dir, "v1")) if n.startswith(".")]
+        with open(os.path.join(results[1]["dir"], "kernel.cubin"), "rb") as f:
+            cubin = f.read()
+        self.assertEqual(resources.cubin_register_count(cubin, "add_kernel"), self.read_meta(results[1])["registers"])
+        with self.assertRaisesRegex(resources.CubinError, "no EIATTR_REGCOUNT for other_kernel in .nv.info"):
+            resources.cubin_register_count(cubin, "other_kernel")
+        with self.assertRaisesRegex(resources.CubinError, "out of bounds"):
+            resources.cubin_register_count(cubin[:len(cubin) // 2], "add_kernel")
+        leftovers = [n for n in os.listdir(os.path.join(self.cache_dir, "v2")) if n.startswith(".")]
         self.assertEqual(leftovers, [])
 
         rc, again, stderr, seconds = self.run_step(doc)
@@ -184,7 +299,7 @@ class CompileStepTest(_TempDirCase):
         job["divisibility"] = {"x_ptr": 16}
         rc, events, stderr, _ = self.run_step(job_file(VECTOR_ADD, "add_kernel", self.cache_dir, [job]))
         self.assertEqual(rc, 1, stderr)
-        message = self.assert_protocol(events, 1)[0]["message"]
+        message = self.assert_failed_all(events, 1, 1)
         self.assertIn("add_kernel(x_ptr, y_ptr, output_ptr, n_elements, BLOCK_SIZE)", message)
         self.assertIn("position 3: the function has n_elements, the job has n", message)
 
@@ -194,7 +309,7 @@ class CompileStepTest(_TempDirCase):
         job["constexprs"]["n_elements"] = 5
         rc, events, stderr, _ = self.run_step(job_file(VECTOR_ADD, "add_kernel", self.cache_dir, [job]))
         self.assertEqual(rc, 1, stderr)
-        self.assertIn("n_elements is not a constexpr in the function", events[1]["message"])
+        self.assertIn("n_elements is not a constexpr in the function", self.assert_failed_all(events, 1, 1))
 
     def test_scalar_abi_mapping(self):
         source = self.write("scalars.py", """
@@ -275,6 +390,228 @@ class CompileStepTest(_TempDirCase):
         self.assertIn("-m pip install triton==", stderr)
 
 
+def _sm90_descriptor_params(ndim: int) -> list[str]:
+    """The PTX parameters Triton 3.6 declares for one TMA descriptor (measured)."""
+    return ["b8[128]"] + ["u32"] * ndim + ["u64"] * ndim
+
+
+def _non_tma_descriptor_params(ndim: int) -> list[str]:
+    """The PTX parameters Triton 3.6 declares for a descriptor not lowered to TMA (measured on sm_80)."""
+    return ["u64"] + ["u64"] * (2 * ndim) + ["u8"] + ["u32"] * ndim + ["u64"] * ndim
+
+
+@unittest.skipUnless(HAVE_TRITON, "Triton is not installed")
+class KernelKindsTest(_TempDirCase):
+    """Constexprs of every kind, host tensor descriptors, Gluon: real compiles for sm_80 and sm_90."""
+
+    def compile_ok(self, source: str, function: str, jobs: list[dict]) -> dict[int, tuple[dict, dict]]:
+        """Compiles; every job must succeed. Returns {id: (event, meta)}."""
+        rc, events, stderr, _ = self.run_step(job_file(source, function, self.cache_dir, jobs), "--parallel", "2")
+        self.assertEqual(rc, 0, stderr)
+        results = self.assert_protocol(events, len(jobs))
+        out = {}
+        for job_id, event in results.items():
+            self.assertEqual(event["event"], "done", event)
+            meta = self.read_meta(event)
+            self.assert_stages_and_resources(event, meta)
+            out[job_id] = (event, meta)
+        return out
+
+    def test_constexpr_values_of_every_kind(self):
+        source = self.write("kinds.py", CONSTEXPR_KINDS_KERNEL)
+        sig = [["out_ptr", "*fp32"], *[[n, "constexpr"] for n in ("F", "S", "NONE", "DT", "B", "BLOCK")]]
+        values = [{"F": 1.5, "S": "twice", "NONE": None, "DT": {"dtype": "fp32"}, "B": False, "BLOCK": 128},
+                  {"F": 1.5, "S": "once", "NONE": 7, "DT": {"dtype": "fp16"}, "B": True, "BLOCK": 128}]
+        jobs = [{"id": i, "signature": sig, "constexprs": v, "arch": arch}
+                for i, (v, arch) in enumerate(zip(values, (90, 80)))]
+        results = self.compile_ok(source, "kinds", jobs)
+        # Each kernel stores one constant, which shows that every value reached the compiler.
+        for job_id, stored in ((0, 3.0), (1, 102.5)):  # 1.5 * 2 ("twice"); 1.5 + 100 (NONE=7) + 1 (B) in fp16
+            bits = struct.unpack("<I", struct.pack("<f", stored))[0]
+            with open(os.path.join(results[job_id][0]["dir"], "kernel.ptx")) as f:
+                self.assertRegex(f.read(), rf"mov\.b32\s+%r\d+, {bits};", f"job {job_id} should store {stored}")
+        self.assertEqual(results[0][1]["args"], [{"name": "out_ptr", "type": "ptr"}])
+
+    def test_tensor_descriptors_sm80_and_sm90(self):
+        source = self.write("descriptors.py", DESCRIPTOR_KERNEL)
+        sig = [["in_desc", "tensordesc<fp16[64, 128]>"], ["out_desc", "tensordesc<fp16[64,128]>"],
+               ["BM", "constexpr"], ["BN", "constexpr"]]
+        jobs = [{"id": arch, "signature": sig, "constexprs": {"BM": 64, "BN": 128}, "arch": arch}
+                for arch in (80, 90)]
+        results = self.compile_ok(source, "desc_copy", jobs)
+        sm80, sm90 = results[80][1], results[90][1]
+        for meta, tma in ((sm80, False), (sm90, True)):
+            self.assertEqual(meta["args"], [{"name": "in_desc", "type": "tensordesc", "ndim": 2, "tma": tma},
+                                            {"name": "out_desc", "type": "tensordesc", "ndim": 2, "tma": tma}])
+        self.assertEqual(sm90["ptx_params"], _sm90_descriptor_params(2) * 2 + ["u64", "u64"])
+        self.assertEqual(sm80["ptx_params"], _non_tma_descriptor_params(2) * 2 + ["u64", "u64"])
+        # The box is Triton's block_size, not the declared block: 128 fp16 = 256 bytes is over a 128B swizzle.
+        box = {"swizzle": 3, "elem_size": 2, "elem_type": 6, "block_size": [64, 64], "fp4_padded": False}
+        self.assertEqual(sm90["tensordesc_meta"], [box, box])
+        self.assertEqual(sm80["tensordesc_meta"], [None, None])
+
+        sig3 = [["d", "tensordesc<fp32[2,8,32]>"]]
+        meta3 = self.compile_ok(source, "desc_inc3", [{"id": 0, "signature": sig3, "arch": 90}])[0][1]
+        self.assertEqual(meta3["args"], [{"name": "d", "type": "tensordesc", "ndim": 3, "tma": True}])
+        self.assertEqual(meta3["ptx_params"], _sm90_descriptor_params(3) + ["u64", "u64"])
+
+    def test_gluon_kernels(self):
+        source = self.write("gluon_kernels.py", GLUON_KERNEL)
+        sig = [["x_ptr", "*fp32"], ["y_ptr", "*fp32"], ["out_ptr", "*fp32"], ["n", "i32"], ["BLOCK", "constexpr"]]
+        jobs = [{"id": arch, "signature": sig, "constexprs": {"BLOCK": 512}, "arch": arch,
+                 "divisibility": {"x_ptr": 16, "y_ptr": 16, "out_ptr": 16}} for arch in (80, 90)]
+        for event, meta in self.compile_ok(source, "gl_add", jobs).values():
+            self.assertEqual(meta["language"], "gluon")
+            self.assertFalse(os.path.exists(os.path.join(event["dir"], "kernel.ttir")))
+            self.assertEqual(meta["ptx_params"], ["u64", "u64", "u64", "u32", "u64", "u64"])
+
+        desc = f"tensordesc<fp16[64, 64],{NVMMA_FP16_64x64}>"
+        tma_job = {"id": 0, "signature": [["in_desc", desc], ["out_desc", desc]], "arch": 90}
+        meta = self.compile_ok(source, "gl_tma_copy", [tma_job])[0][1]
+        self.assertEqual(meta["language"], "gluon")
+        self.assertEqual([a["tma"] for a in meta["args"]], [True, True])
+        self.assertEqual(meta["ptx_params"], _sm90_descriptor_params(2) * 2 + ["u64", "u64"])
+        self.assertEqual(meta["tensordesc_meta"][0]["block_size"], [64, 64])
+
+        # The layout belongs to Gluon descriptors only; either mistake stops the run before compiling.
+        bare = {**tma_job, "signature": [["in_desc", "tensordesc<fp16[64, 64]>"], ["out_desc", desc]]}
+        rc, events, stderr, _ = self.run_step(job_file(source, "gl_tma_copy", self.cache_dir, [bare]))
+        self.assertEqual(rc, 1, stderr)
+        self.assertIn("in_desc: a Gluon kernel's tensor descriptor needs its layout",
+                      self.assert_failed_all(events, 1, 1))
+        triton_source = self.write("descriptors.py", DESCRIPTOR_KERNEL)
+        with_layout = {"id": 0, "arch": 90, "signature": [["d", f"tensordesc<fp32[2,8,32],{NVMMA_FP16_64x64}>"]]}
+        rc, events, stderr, _ = self.run_step(job_file(triton_source, "desc_inc3", self.cache_dir, [with_layout]))
+        self.assertEqual(rc, 1, stderr)
+        self.assertIn("d: only Gluon kernels take a layout", self.assert_failed_all(events, 1, 1))
+
+    def test_spills_are_reported(self):
+        # The sm_80 (non-TMA) descriptor copy needs ~200 registers; capped at 32 it must spill.
+        source = self.write("descriptors.py", DESCRIPTOR_KERNEL)
+        sig = [["in_desc", "tensordesc<fp16[64, 128]>"], ["out_desc", "tensordesc<fp16[64,128]>"],
+               ["BM", "constexpr"], ["BN", "constexpr"]]
+        job = {"id": 0, "signature": sig, "constexprs": {"BM": 64, "BN": 128}, "arch": 80,
+               "options": {"maxnreg": 32}}
+        meta = self.compile_ok(source, "desc_copy", [job])[0][1]
+        self.assertLessEqual(meta["registers"], 32)
+        self.assertGreater(meta["spill_stores"], 0)
+        self.assertGreater(meta["spill_loads"], 0)
+        self.assertGreater(meta["stack_frame"], 0)
+
+
+@unittest.skipUnless(HAVE_TRITON, "Triton is not installed")
+class PreflightTest(_TempDirCase):
+    """Problems every job would hit are found once, before anything compiles."""
+
+    def fill_jobs(self, count: int, signature: list | None = None) -> list[dict]:
+        sig = signature or [["out_ptr", "*fp32"], ["BLOCK", "constexpr"]]
+        return [{"id": i, "signature": sig, "constexprs": {"BLOCK": 64 << i}, "arch": 90} for i in range(count)]
+
+    def test_import_error_is_reported_once(self):
+        source = self.write("broken_import.py", """
+            import triton
+            raise RuntimeError("this kernel file cannot be imported")
+            """)
+        rc, events, stderr, _ = self.run_step(job_file(source, "fill", self.cache_dir, self.fill_jobs(8)),
+                                              "--parallel", "2")
+        self.assertEqual(rc, 1, stderr)
+        message = self.assert_failed_all(events, 8, 8)
+        self.assertEqual(message.count("RuntimeError: this kernel file cannot be imported"), 1, message)
+        self.assertIn(f"importing {source} failed", message)
+        self.assertFalse(os.path.exists(self.cache_dir), "nothing may be compiled or published")
+
+    def test_crash_while_importing_is_reported_once(self):
+        source = self.write("crash_import.py", """
+            import os
+            os._exit(134)
+            """)
+        rc, events, stderr, _ = self.run_step(job_file(source, "fill", self.cache_dir, self.fill_jobs(3)))
+        self.assertEqual(rc, 1, stderr)
+        self.assertIn("died while importing", self.assert_failed_all(events, 3, 3))
+
+    def test_signature_mismatch_stops_before_compiling(self):
+        source = self.write("recorded.py", textwrap.dedent(COMPILE_RECORDER) + textwrap.dedent("""
+            @triton.jit
+            def fill(out_ptr, n, BLOCK: tl.constexpr):
+                offs = tl.arange(0, BLOCK)
+                tl.store(out_ptr + offs, 1.0, mask=offs < n)
+            """))
+        good = [["out_ptr", "*fp32"], ["n", "i32"], ["BLOCK", "constexpr"]]
+        bad = [["out_ptr", "*fp32"], ["count", "i32"], ["BLOCK", "constexpr"]]
+        jobs = self.fill_jobs(2, good) + [{**j, "id": j["id"] + 2} for j in self.fill_jobs(5, bad)]
+        rc, events, stderr, _ = self.run_step(job_file(source, "fill", self.cache_dir, jobs), "--parallel", "2")
+        self.assertEqual(rc, 1, stderr)
+        message = events[1]["message"]
+        self.assertEqual([e["event"] for e in events], ["plan", "failed_all", "finished"], events)
+        self.assertEqual(events[1]["count"], 5, "the jobs with the wrong signature")
+        self.assertIn("position 1: the function has n, the job has count", message)
+        self.assertEqual(message.count("position 1"), 1, message)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "compiled.log")), "triton.compile was called")
+
+        rc, events, stderr, _ = self.run_step(job_file(source, "fill", self.cache_dir, jobs[:2]), "--parallel", "2")
+        self.assertEqual(rc, 0, stderr)
+        self.assert_protocol(events, 2)
+        with open(os.path.join(self.tmp, "compiled.log")) as f:
+            self.assertEqual(f.read().count("compile"), 2, "the recorder works")
+
+    def test_same_error_in_every_job_has_one_error_text(self):
+        jobs = [{**vector_add_job(i, arch), "options": {"num_warps": 4, "no_such_option": 1}}
+                for i, arch in enumerate((80, 90))]
+        rc, events, stderr, _ = self.run_step(job_file(VECTOR_ADD, "add_kernel", self.cache_dir, jobs),
+                                              "--parallel", "2")
+        self.assertEqual(rc, 1, stderr)
+        results = self.assert_protocol(events, 2)
+        self.assertEqual(results[0]["error"], results[1]["error"])
+        self.assertIn("unknown compile option no_such_option", results[0]["error"])
+        for job_id, event in results.items():
+            self.assertTrue(event["message"].endswith(": " + event["error"]), event)
+            self.assertTrue(event["message"].startswith(f"job {job_id} (sm_"))
+
+
+CLI = os.environ.get("TRITONPACK_CLI", os.path.join(REPO, "build", "tritonpack"))
+
+
+@unittest.skipUnless(os.access(CLI, os.X_OK), f"the tritonpack CLI is not built at {CLI} (set TRITONPACK_CLI)")
+class CliFailureReportTest(_TempDirCase):
+    """`tritonpack compile`'s final error, fed canned events by a stand-in for the Python step."""
+
+    def run_cli(self, events: list[dict]) -> str:
+        fake_python = self.write("fake-python.sh", "#!/bin/sh\ncat <<'EOF'\n"
+                                 + "".join(json.dumps(e) + "\n" for e in events) + "EOF\nexit 1\n")
+        os.chmod(fake_python, 0o755)
+        spec = os.path.join(REPO, "kernels", "vector_add", "vector_add.toml")
+        proc = subprocess.run([CLI, "compile", spec, "-o", os.path.join(self.tmp, "x.tpack"), "--cache-dir",
+                               self.cache_dir, "--python", fake_python], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        return proc.stderr
+
+    def test_identical_errors_are_shown_once(self):
+        def failed(job_id: int, error: str) -> dict:
+            return {"event": "failed", "id": job_id, "message": f"job {job_id} (sm_90: ...): {error}", "error": error}
+
+        same = "Triton failed to compile add_kernel: CompilationError: at 3:33:\nthe same for all"
+        events = [{"event": "plan", "total": 24, "cached": 0},
+                  *[failed(i, same) for i in range(22)], failed(22, "other error A"), failed(23, "other error B"),
+                  {"event": "finished", "ok": 0, "failed": 24, "seconds": 1.0}]
+        stderr = self.run_cli(events)
+        self.assertIn("24 of 24 variants of 'vector_add' failed to compile:", stderr)
+        self.assertIn(f"--- the same error in 22 of 24 variants: {same}\n  in:\n    variant 0 (T=", stderr)
+        self.assertEqual(stderr.count("the same for all"), 1, stderr)
+        self.assertIn("\n    and 18 more: variants 4-21", stderr)
+        self.assertIn("job 22 (sm_90: ...): other error A", stderr)
+        self.assertIn("--- variant 23 (T=", stderr)
+
+    def test_failed_all_is_shown_once(self):
+        events = [{"event": "plan", "total": 24, "cached": 0},
+                  {"event": "failed_all", "count": 24, "message": "importing /k.py failed:\nRuntimeError: boom"},
+                  {"event": "finished", "ok": 0, "failed": 24, "seconds": 0.5}]
+        stderr = self.run_cli(events)
+        self.assertIn("24 variants of 'vector_add' planned, none compiled:\nimporting /k.py failed:\n"
+                      "RuntimeError: boom", stderr)
+        self.assertIn("compiling: 0/24 variants (0 cached, 24 failed)", stderr)
+        self.assertEqual(stderr.count("boom"), 1, stderr)
+
+
 class MalformedJobFileTest(_TempDirCase):
     """Exit 2 with a message naming the problem; no Triton needed."""
 
@@ -331,7 +668,7 @@ class AbiCheckTest(unittest.TestCase):
         .reqntid 128
         {
         """)
-    ARGS = [("p", "ptr"), ("n", "i32"), ("scale", "fp32"), ("h", "fp16")]
+    ARGS = [abi.Arg("p", "ptr"), abi.Arg("n", "i32"), abi.Arg("scale", "fp32"), abi.Arg("h", "fp16")]
 
     def test_reads_entry_and_target(self):
         params = abi.entry_params(self.PTX, "k")
@@ -345,7 +682,7 @@ class AbiCheckTest(unittest.TestCase):
         with self.assertRaises(abi.AbiError) as ctx:
             abi.check(self.ARGS, abi.entry_params(ptx, "k"), "k")
         text = str(ctx.exception)
-        self.assertIn("parameter 2 (scale: fp32, 4 bytes) is declared .f64 (8 bytes)", text)
+        self.assertIn("parameter 2 (scale: fp32) is declared .f64 (8 bytes), expected 4 bytes", text)
         self.assertIn("argument table: [p:ptr(8B), n:i32(4B), scale:fp32(4B), h:fp16(2B)", text)
         self.assertIn("PTX parameters: [u64, u32, f64, b8[2], u64, u64]", text)
 
@@ -357,6 +694,165 @@ class AbiCheckTest(unittest.TestCase):
     def test_no_entry(self):
         with self.assertRaisesRegex(abi.AbiError, "no .entry other"):
             abi.entry_params(self.PTX, "other")
+
+    # A 2-D descriptor and a pointer, as Triton 3.6 declares them for sm_90 (TMA) and sm_80 (not).
+    TMA_PTX = textwrap.dedent("""\
+        .visible .entry d(
+        \t.param .align 64 .b8 d_param_0[128],
+        \t.param .u32 d_param_1,
+        \t.param .u32 d_param_2,
+        \t.param .u64 d_param_3,
+        \t.param .u64 d_param_4,
+        \t.param .u64 .ptr .global .align 1 d_param_5,
+        \t.param .u64 .ptr .global .align 1 d_param_6,
+        \t.param .u64 .ptr .global .align 1 d_param_7
+        )
+        """)
+    NON_TMA_PTX = textwrap.dedent("""\
+        .visible .entry d(
+        \t.param .u64 .ptr .global .align 1 d_param_0,
+        \t.param .u64 d_param_1, .param .u64 d_param_2, .param .u64 d_param_3, .param .u64 d_param_4,
+        \t.param .u8 d_param_5,
+        \t.param .u32 d_param_6, .param .u32 d_param_7,
+        \t.param .u64 d_param_8, .param .u64 d_param_9,
+        \t.param .u64 .ptr .global .align 1 d_param_10,
+        \t.param .u64 .ptr .global .align 1 d_param_11,
+        \t.param .u64 .ptr .global .align 1 d_param_12
+        )
+        """)
+
+    def test_descriptor_expansions(self):
+        tma = [abi.Arg("a", "tensordesc", ndim=2, tma=True), abi.Arg("out", "ptr")]
+        params = abi.entry_params(self.TMA_PTX, "d")
+        self.assertEqual((params[0].align, str(params[0])), (64, "b8[128]"))
+        abi.check(tma, params, "d")
+        self.assertEqual([str(s) for s in abi.expand(tma)][:5],
+                         ["a.tensormap:tensormap(128B)", "a.shape[0]:i32(4B)", "a.shape[1]:i32(4B)",
+                          "a.strides[0]:i64(8B)", "a.strides[1]:i64(8B)"])
+        plain = [abi.Arg("a", "tensordesc", ndim=2, tma=False), abi.Arg("out", "ptr")]
+        abi.check(plain, abi.entry_params(self.NON_TMA_PTX, "d"), "d")
+        self.assertEqual([s.type for s in abi.expand(plain)],
+                         ["ptr", "i64", "i64", "i64", "i64", "i1", "i32", "i32", "i64", "i64", "ptr", "ptr", "ptr"])
+
+    def test_descriptor_mismatches_are_refused(self):
+        tma = [abi.Arg("a", "tensordesc", ndim=2, tma=True), abi.Arg("out", "ptr")]
+        misaligned = self.TMA_PTX.replace(".align 64 .b8", ".align 16 .b8")
+        with self.assertRaisesRegex(abi.AbiError, r"parameter 0 \(a.tensormap: tensormap\) is declared "
+                                                  r"\.b8\[128\] \.align 16 \(128 bytes\), expected \.align 64"):
+            abi.check(tma, abi.entry_params(misaligned, "d"), "d")
+        # Read as TMA, the non-TMA list is 5 parameters longer.
+        with self.assertRaisesRegex(abi.AbiError, r"declares 13 parameters, .* needs 6 \(tensor descriptors "
+                                                  r"expanded: 1\) \+ 2 hidden = 8"):
+            abi.check(tma, abi.entry_params(self.NON_TMA_PTX, "d"), "d")
+        no_flag = self.NON_TMA_PTX.replace(".param .u8 d_param_5", ".param .u32 d_param_5")
+        with self.assertRaisesRegex(abi.AbiError, r"parameter 5 \(a.padding_nan: i1\) is declared \.u32"):
+            abi.check([abi.Arg("a", "tensordesc", ndim=2), abi.Arg("out", "ptr")],
+                      abi.entry_params(no_flag, "d"), "d")
+
+
+class ResourcesTest(unittest.TestCase):
+    """ptxas's -v report and the cubin reader, on text and bytes: no Triton needed."""
+
+    LOG = textwrap.dedent("""\
+        ptxas info    : 0 bytes gmem
+        ptxas info    : Function properties for helper
+            8 bytes stack frame, 4 bytes spill stores, 4 bytes spill loads
+        ptxas info    : Compiling entry function 'other' for 'sm_90a'
+        ptxas info    : Function properties for other
+            0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+        ptxas info    : Used 12 registers, used 0 barriers
+        ptxas info    : Compiling entry function 'k' for 'sm_90a'
+        ptxas info    : Function properties for helper
+            8 bytes stack frame, 4 bytes spill stores, 4 bytes spill loads
+        ptxas info    : Function properties for k
+            24 bytes stack frame, 16 bytes spill stores, 12 bytes spill loads
+        ptxas info    : Used 255 registers, used 1 barriers, 384 bytes cmem[0]
+        ptxas info    : Compile time = 4.805 ms
+        """)
+
+    def test_parse_ptxas_log_reads_the_entry_only(self):
+        self.assertEqual(resources.parse_ptxas_log(self.LOG, "k"),
+                         {"registers": 255, "spill_stores": 16, "spill_loads": 12, "stack_frame": 24})
+        self.assertEqual(resources.parse_ptxas_log(self.LOG, "other")["registers"], 12)
+        self.assertEqual(resources.parse_ptxas_log(self.LOG, "missing"),
+                         dict.fromkeys(("registers", "spill_stores", "spill_loads", "stack_frame")))
+        self.assertEqual(resources.parse_ptxas_log("", "k")["registers"], None)
+
+    def test_report_lines_are_told_from_warnings(self):
+        self.assertTrue(resources.is_ptxas_report_line("ptxas info    : Used 20 registers, used 0 barriers"))
+        self.assertTrue(resources.is_ptxas_report_line("    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads"))
+        self.assertFalse(resources.is_ptxas_report_line("ptxas warning : Registers are spilled to local memory"))
+
+    def test_cubin_reader_refuses_what_it_cannot_read(self):
+        with self.assertRaisesRegex(resources.CubinError, "not an ELF file"):
+            resources.cubin_register_count(b"not a cubin", "k")
+        with self.assertRaisesRegex(resources.CubinError, "not a 64-bit little-endian"):
+            resources.cubin_register_count(b"\x7fELF\x01\x01" + bytes(64), "k")
+        header = bytearray(b"\x7fELF\x02\x01" + bytes(58))
+        struct.pack_into("<Q", header, 0x28, 4096)  # a section table past the end
+        struct.pack_into("<HHH", header, 0x3A, 64, 3, 0)
+        with self.assertRaisesRegex(resources.CubinError, "out of bounds"):
+            resources.cubin_register_count(bytes(header), "k")
+
+
+class JobValuesTest(unittest.TestCase):
+    """Constexpr values and descriptor types in the job file: no Triton needed."""
+
+    def parse_one(self, signature: list, constexprs: dict | None = None, **extra):
+        job = {"id": 3, "arch": 90, "signature": signature, **extra}
+        if constexprs is not None:
+            job["constexprs"] = constexprs
+        return parse_job_file(job_file(VECTOR_ADD, "f", "/tmp/c", [job]), "x.json").jobs[0]
+
+    def test_constexpr_values_of_every_kind(self):
+        names = ("ACT", "F", "B", "NONE", "DT", "N")
+        job = self.parse_one([["x", "*fp16"], *[[n, "constexpr"] for n in names]],
+                             {"ACT": "leaky_relu", "F": 1.5, "B": True, "NONE": None, "DT": {"dtype": "fp16"},
+                              "N": 2 ** 40})
+        self.assertEqual(job.constexprs["DT"], DtypeValue("fp16"))
+        self.assertEqual(job.describe(), "job 3 (sm_90: x:*fp16, ACT='leaky_relu', F=1.5, B=True, NONE=None, "
+                                         "DT=tl.float16, N=1099511627776)")
+        self.assertEqual([DtypeValue(n).triton_name for n in ("fp16", "bf16", "i8", "u32", "i1", "fp8e5")],
+                         ["fp16", "bf16", "int8", "uint32", "int1", "fp8e5"])
+        self.assertEqual(repr(DtypeValue("bf16")), "tl.bfloat16")
+
+    def test_bad_constexpr_values_name_the_field(self):
+        sig = [["x", "*fp16"], ["DT", "constexpr"]]
+        cases = [({"dtype": "float16"}, r"constexprs\.DT\.dtype: unknown dtype 'float16'; expected one of fp16, bf16"),
+                 ({"dtype": 16}, r"constexprs\.DT\.dtype: expected a dtype name"),
+                 ({"dtype": "fp16", "x": 1}, r"constexprs\.DT: an object value must be \{\"dtype\": NAME\}"),
+                 ([16], r"constexprs\.DT: expected an integer, number, boolean, string, null or \{\"dtype\""),
+                 (float("inf"), r"constexprs\.DT: must be finite")]
+        for value, pattern in cases:
+            with self.subTest(value=value), self.assertRaisesRegex(JobFileError, r"jobs\[0\] \(id 3\)\." + pattern):
+                self.parse_one(sig, {"DT": value})
+
+    def test_descriptor_types(self):
+        layout = "NVMMASharedLayout(swizzle_byte_width=128, element_bitwidth=16, rank=2, transposed=False, " \
+                 "fp4_padded=False, cga_layout=[[0, 1]])"
+        job = self.parse_one([["a", "tensordesc<fp16[64, 128]>"], ["b", f"tensordesc<bf16[64,64],{layout}>"],
+                              ["c", "tensordesc<fp8e4nv[1,2,4,8,16]>"]])
+        a, b, c = (p.descriptor for p in job.signature)
+        self.assertEqual((a.dtype, a.block, a.layout, a.ndim), ("fp16", (64, 128), None, 2))
+        self.assertEqual((b.block, b.layout), ((64, 64), layout))
+        self.assertEqual(c.ndim, 5)
+        self.assertEqual([p.abi_type for p in job.signature], ["tensordesc"] * 3)
+        self.assertEqual(job.signature[1].type, f"tensordesc<bf16[64,64],{layout}>", "passed to Triton verbatim")
+
+    def test_bad_descriptor_types_name_the_field(self):
+        cases = [("tensordesc<f16[64]>", "unknown element type 'f16'"),
+                 ("tensordesc<fp16[0, 64]>", r"block shape \[0, 64\] must be positive integers"),
+                 ("tensordesc<fp16[]>", r"block shape \[\] must be positive integers"),
+                 ("tensordesc<fp16[1,1,1,1,1,1]>", "block shape has 6 dims; a descriptor has 1 to 5"),
+                 ("tensordesc<fp16[64,64]", r"expected tensordesc<DTYPE\[B0, B1, \.\.\.\]>"),
+                 ("tensordesc<fp16[64,64],>", "expected tensordesc"),
+                 ("tensordesc<fp16[64,64]> ", "expected tensordesc")]
+        for type_, pattern in cases:
+            with self.subTest(type_=type_), self.assertRaisesRegex(
+                    JobFileError, r"jobs\[0\] \(id 3\)\.signature\[0\]\[1\]: .* for 'a': " + pattern):
+                self.parse_one([["a", type_]])
+        with self.assertRaisesRegex(JobFileError, r"divisibility\.a: divisibility applies to pointers and integers"):
+            self.parse_one([["a", "tensordesc<fp16[64]>"]], divisibility={"a": 16})
 
 
 class PureHelpersTest(unittest.TestCase):
@@ -396,7 +892,12 @@ class PureHelpersTest(unittest.TestCase):
         self.assertFalse(cache.is_complete(first))
         cache.publish(tmp, "k", files, replace=False)
         self.assertTrue(cache.is_complete(first))
-        self.assertEqual(sorted(os.listdir(os.path.join(tmp, "v1"))), ["k"])
+        staged = {**files, "meta.json": b'{"ir": ["ttir", "ttgir"]}', "kernel.ttir": b"t", "kernel.ttgir": b"g"}
+        cache.publish(tmp, "k", staged, replace=True)
+        self.assertTrue(cache.is_complete(first))
+        os.remove(os.path.join(first, "kernel.ttgir"))  # every stage meta.json lists must be there
+        self.assertFalse(cache.is_complete(first))
+        self.assertEqual(sorted(os.listdir(os.path.join(tmp, "v2"))), ["k"])
 
     def test_parse_job_file_names_the_field(self):
         with self.assertRaisesRegex(JobFileError, r"jobs\[0\] \(id 3\)\.divisibility\.scale: divisibility applies"):
