@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import io
 import json
 import os
@@ -19,6 +18,7 @@ import time
 import traceback
 from typing import Any
 
+from tritonpack_common.kernel_import import import_kernel_file, traceback_tail
 from tritonpack_compile import abi, cache, resources
 from tritonpack_compile.jobs import DtypeValue, Job, Param
 
@@ -64,17 +64,9 @@ def _load_kernel_module(path: str, source_sha256: str) -> Any:
     key = (path, source_sha256)
     if key not in _modules:
         try:
-            folder = os.path.dirname(path)
-            if folder not in sys.path:
-                sys.path.insert(0, folder)  # so the kernel can import its sibling modules
-            name = f"tritonpack_kernel_{source_sha256[:16]}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-            _modules[key] = module
+            _modules[key] = import_kernel_file(path, f"tritonpack_kernel_{source_sha256[:16]}")
         except BaseException as e:  # noqa: BLE001 (a kernel file may raise anything, SystemExit too)
-            _modules[key] = JobFailure(f"importing {path} failed:\n{_traceback_tail(e)}")
+            _modules[key] = JobFailure(f"importing {path} failed:\n{traceback_tail(e)}")
     if isinstance(_modules[key], JobFailure):
         raise _modules[key]
     # Triton re-reads the file when it decorates; the key must describe what it compiled.
@@ -168,7 +160,7 @@ def preflight(request: dict[str, Any]) -> dict[str, Any] | None:
     except JobFailure as e:
         return {"message": str(e), "count": total}
     except Exception as e:  # noqa: BLE001 (e.g. Triton itself fails to import)
-        return {"message": f"cannot load {function} from {path}: {type(e).__name__}: {e}\n{_traceback_tail(e)}",
+        return {"message": f"cannot load {function} from {path}: {type(e).__name__}: {e}\n{traceback_tail(e)}",
                 "count": total}
     failures = []
     for signature, count in request["signatures"]:
@@ -335,12 +327,6 @@ def _imported_triton_version() -> str:
     return str(triton.__version__)
 
 
-def _traceback_tail(e: BaseException, lines: int = 30) -> str:
-    """The last lines of the full traceback, exception line included."""
-    text = "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def _frames_tail(e: BaseException, lines: int = 16) -> str:
     """Triton's innermost stack frames, for a message that already holds the exception's text."""
     ours = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -388,7 +374,7 @@ def compile_job(request: dict[str, Any]) -> dict[str, Any]:
     except (JobFailure, abi.AbiError) as e:
         return failure(job, str(e))
     except Exception as e:  # noqa: BLE001 (a bug here must not hide the other jobs' results)
-        return failure(job, f"internal error in tritonpack_compile: {type(e).__name__}: {e}\n{_traceback_tail(e)}")
+        return failure(job, f"internal error in tritonpack_compile: {type(e).__name__}: {e}\n{traceback_tail(e)}")
 
 
 def failure(job: Job, error: str) -> dict[str, Any]:

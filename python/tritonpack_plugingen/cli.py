@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 
+from tritonpack_common.files import write_atomically
 from tritonpack_plugingen.convert import ConversionError, convert, load_config, pick_kernel
 
 EXIT_OK = 0
@@ -28,24 +28,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-o", "--output", required=True, help="the spec file to write (TOML)")
     parser.add_argument("--kernel", help="the kernel_name to convert when KERNELS has several")
     return parser.parse_args(argv)  # exits 2 on a usage error
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Writes a temporary file next to `path`, then renames it over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def run(config: str, output: str, kernel_name: str | None) -> str:

@@ -20,6 +20,8 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
+from tritonpack_common import toml_text
+from tritonpack_common.toml_text import comment_text, path_from_spec
 from tritonpack_plugingen import core
 
 # PluginGen dtype spellings (and their long forms) -> spec dtypes.
@@ -234,7 +236,7 @@ def convert(kernel: Any, config_path: str, toml_dir: str) -> str:
     num_stages = _positive_int(kernel.num_stages, "num_stages", where)
 
     out: list[str] = []
-    out.append(f"# Converted from the PluginGen config {_comment_text(_display_path(config_path, toml_dir))}, "
+    out.append(f"# Converted from the PluginGen config {comment_text(path_from_spec(config_path, toml_dir))}, "
                f"kernel '{name}',")
     out.append("# by `python3 -m tritonpack_plugingen`. Edit the config and convert it again rather than "
                "editing this file.")
@@ -243,7 +245,7 @@ def convert(kernel: Any, config_path: str, toml_dir: str) -> str:
     out.append("[kernel]")
     out.append(f"name = {toml_string(name)}")
     out.append(f"function = {toml_string(name)}")
-    out.append(f"source = {toml_string(_display_path(kernel_file, toml_dir))}")
+    out.append(f"source = {toml_string(path_from_spec(kernel_file, toml_dir))}")
     out.append(f"grid = {toml_array(grid)}")
     out.append("")
     out.append("[plugin]")
@@ -271,7 +273,7 @@ def convert(kernel: Any, config_path: str, toml_dir: str) -> str:
 
     for p in params:
         out.append("")
-        out.extend(f"# {_comment_text(c)}" for c in p.comments)
+        out.extend(f"# {comment_text(c)}" for c in p.comments)
         out.append("[[params]]")
         out.extend(p.lines)
 
@@ -296,19 +298,6 @@ def _resolve_kernel_file(kernel_file: Any, config_path: str, where: str) -> str:
         if os.path.isfile(c):
             return os.path.abspath(c)
     raise ConversionError(f"{where}: kernel_file {kernel_file} not found (looked for {' and '.join(candidates)})")
-
-
-def _display_path(path: str, toml_dir: str) -> str:
-    """`path` relative to `toml_dir`, or absolute when they share nothing but the root."""
-    path = os.path.abspath(path)
-    toml_dir = os.path.abspath(toml_dir)
-    try:
-        common = os.path.commonpath([path, toml_dir])
-    except ValueError:  # different drives
-        return path
-    if os.path.dirname(common) == common:  # only the root (or drive) in common
-        return path
-    return os.path.relpath(path, toml_dir).replace(os.sep, "/")
 
 
 def _io_desc(io: Any) -> str:
@@ -539,38 +528,12 @@ def _positive_int(v: Any, what: str, where: str) -> int:
 
 
 def toml_string(s: str) -> str:
-    """A TOML basic string: JSON-compatible escapes, plus DEL, which TOML also requires escaped."""
-    out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04x}")
-        elif 0xD800 <= code <= 0xDFFF:
-            raise ConversionError(f"the string {s!r} holds a lone surrogate, which TOML cannot store")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    """toml_text.toml_string with this module's error type, so the CLI reports it like any other."""
+    try:
+        return toml_text.toml_string(s)
+    except toml_text.TomlTextError as e:
+        raise ConversionError(str(e)) from None
 
 
 def toml_array(items: list[str]) -> str:
     return "[" + ", ".join(toml_string(s) for s in items) + "]"
-
-
-def _comment_text(s: str) -> str:
-    """Text safe inside a TOML comment: no control characters (a newline would end it)."""
-    return "".join(ch if ch == "\t" or (ord(ch) >= 0x20 and ord(ch) != 0x7F) else "?" for ch in s)
