@@ -53,6 +53,14 @@ struct ImportOptions {
 };
 int import_plugingen(const ImportOptions& options);
 
+struct InitOptions {
+  std::string target;  // KERNEL.py:FUNCTION
+  std::string output;  // spec to write (.toml)
+  std::string python;
+  bool force = false;
+};
+int init(const InitOptions& options);
+
 struct ShapesOptions {
   std::string pack;
   std::string kernel;

@@ -53,6 +53,13 @@ int main(int argc, char** argv) {
   im->add_option("-k,--kernel", import_options.kernel, "which kernel of KERNELS (default: the only one)");
   im->add_option("--python", import_options.python, "Python 3 interpreter");
 
+  InitOptions init_options;
+  auto* in = app.add_subcommand("init", "write a starting spec from a Triton function (its signature, autotune configs, heuristics)");
+  in->add_option("target", init_options.target, "KERNEL.py:FUNCTION")->required();
+  in->add_option("-o,--output", init_options.output, "spec to write (.toml)")->required();
+  in->add_option("--python", init_options.python, "Python interpreter with Triton");
+  in->add_flag("-f,--force", init_options.force, "overwrite an existing spec");
+
   ShapesOptions shapes_options;
   auto* sh = app.add_subcommand("shapes", "output shapes, dim-size arguments, grid, workspace and variant for input shapes");
   sh->add_option("pack", shapes_options.pack, "pack file")->required();
@@ -80,6 +87,7 @@ int main(int argc, char** argv) {
     if (i->parsed()) return inspect(inspect_options);
     if (r->parsed()) return run(run_options);
     if (im->parsed()) return import_plugingen(import_options);
+    if (in->parsed()) return init(init_options);
     if (sh->parsed()) return shapes(shapes_options);
     if (g->parsed()) return gen_cpp(gen_options);
   } catch (const tritonpack::Error& e) {

@@ -1,7 +1,4 @@
 // tritonpack import-plugingen, shapes and gen-cpp: the plugin side of the CLI.
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -13,20 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/python_module.h"
 #include "plugin/gen_cpp.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/plugin.h"
 
-extern char** environ;
-
 namespace tritonpack::cli {
 namespace {
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
 
 std::string shape_text(const Shape& s) {
   std::string out;
@@ -67,30 +58,23 @@ std::pair<std::string, TensorDesc> parse_input(const std::string& text) {
 }  // namespace
 
 int import_plugingen(const ImportOptions& o) {
-  const std::string python = o.python.empty() ? env_or("TRITONPACK_PYTHON", "python3") : o.python;
-  const std::string python_dir = env_or("TRITONPACK_PYTHON_DIR", TRITONPACK_DEFAULT_PYTHON_DIR);
-  const std::string old_path = env_or("PYTHONPATH", "");
-  setenv("PYTHONPATH", (old_path.empty() ? python_dir : python_dir + ":" + old_path).c_str(), 1);
-  std::vector<std::string> argv_text = {python, "-m", "tritonpack_plugingen", o.config, "-o", o.output};
+  std::vector<std::string> args = {o.config, "-o", o.output};
   if (!o.kernel.empty()) {
-    argv_text.push_back("--kernel");
-    argv_text.push_back(o.kernel);
+    args.push_back("--kernel");
+    args.push_back(o.kernel);
   }
-  std::vector<char*> argv;
-  for (std::string& a : argv_text) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
-  if (spawned != 0) {
-    throw Error(ErrorCode::kNotFound, "cannot start '" + python + "': " + std::strerror(spawned) +
-                                          "; import-plugingen needs Python 3 (no Triton or TensorRT-LLM)");
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status)) return 1;
-  if (WEXITSTATUS(status) == 0 && !o.quiet) std::cerr << "wrote " << o.output << "\n";
-  return WEXITSTATUS(status);
+  const int status = run_python_module(python_interpreter(o.python), "tritonpack_plugingen", args,
+                                       "import-plugingen needs Python 3 (no Triton or TensorRT-LLM)");
+  if (status == 0 && !o.quiet) std::cerr << "wrote " << o.output << "\n";
+  return status;
+}
+
+int init(const InitOptions& o) {
+  std::vector<std::string> args = {o.target, "-o", o.output};
+  if (o.force) args.push_back("--force");
+  const int status = run_python_module(python_interpreter(o.python), "tritonpack_init", args,
+                                       "init needs Python 3 with Triton (pip install triton==3.6.0); no GPU");
+  return status;
 }
 
 int shapes(const ShapesOptions& o) {
