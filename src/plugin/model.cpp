@@ -44,9 +44,9 @@ bool is_integer_dtype(const DTypeRef& t) { return t.dtype == DType::kI32 || t.dt
 bool has_plugin_keys(const KernelInfo& k) {
   const PluginInfo& pl = k.plugin;
   if (!pl.name.empty() || pl.version != "1" || !pl.plugin_namespace.empty() || !pl.rules.empty()) return true;
-  return std::any_of(k.params.begin(), k.params.end(), [](const ParamInfo& p) {
-    return !p.dims.empty() || p.is_scratch || p.is_field || !p.dim.empty();
-  });
+  // Tensor dims alone do not make a plugin: every kernel may name dims, for the runtime's checks.
+  return std::any_of(k.params.begin(), k.params.end(),
+                     [](const ParamInfo& p) { return p.is_scratch || p.is_field || !p.dim.empty(); });
 }
 
 Model build_model(const KernelInfo& k) {

@@ -27,7 +27,8 @@ struct Model {
 // Throws Error(kInvalidArgument) naming the parameter or rule and what the spec should say.
 Model build_model(const KernelInfo& kernel);
 
-// Whether the kernel declares any plugin key (dims, io = "scratch", field, dim, [plugin]).
+// Whether the kernel declares a plugin key (io = "scratch", field, dim, [plugin]); tensor dims
+// alone do not count: any kernel may name dims for the runtime's shape checks.
 bool has_plugin_keys(const KernelInfo& kernel);
 
 }  // namespace tritonpack::plugin

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Copies the binaries the GPU machine needs (the CLI, test and benchmark programs) from a build
+# folder into .devbuild/, the folder the device tool carries (it is git-ignored), keeping the
+# layout scripts/gpu-check.sh expects. They need glibc 2.34 and libstdc++ from GCC 11 or newer,
+# which the GPU machine's image has; Python, Triton and the CUDA driver come from that machine.
+# Usage: scripts/device-carry.sh [build-folder]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${1:-build}
+rm -rf .devbuild
+mkdir -p .devbuild/tests/gpu .devbuild/bench
+cp "$B/tritonpack" .devbuild/
+cp "$B/tests/tritonpack_unit_tests" .devbuild/tests/
+cp "$B"/tests/gpu/tritonpack_*_tests .devbuild/tests/gpu/ 2>/dev/null || true
+cp "$B"/bench/bench_* .devbuild/bench/
+du -sh .devbuild
