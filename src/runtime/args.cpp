@@ -91,6 +91,27 @@ CUtensorMapDataType host_tma_dtype(uint32_t device_type) {
   }
 }
 
+// The inputs of one cuTensorMapEncodeTiled call. Encoding is a pure host-side function of them (and
+// of the driver that encodes), so a map encoded once serves every launch with the same inputs.
+struct EncodeKey {
+  const void* encoder = nullptr;  // the driver's entry point: fakes in tests encode differently
+  uint64_t address = 0;
+  cuuint64_t dims[5] = {}, strides[4] = {};
+  cuuint32_t box[5] = {};
+  uint32_t rank = 0, data_type = 0, swizzle = 0;
+  bool operator==(const EncodeKey&) const = default;
+};
+
+// Per thread (no lock on the launch path), a few recent encodings, replaced round-robin. Measured
+// on an H200: encoding costs about as much as the rest of a launch's host work.
+struct EncodeCache {
+  static constexpr size_t kEntries = 8;
+  EncodeKey keys[kEntries];
+  alignas(64) std::byte maps[kEntries][128];
+  size_t next = 0;
+};
+thread_local EncodeCache encode_cache;
+
 // Writes one parameter value into the next slot.
 class Writer {
  public:
@@ -109,6 +130,51 @@ class Writer {
   size_t slots_ = 0;
 };
 
+// The CUtensorMap of descriptor argument `index`, from the thread's cache or encoded now.
+// cuTensorMapEncodeTiled takes dims innermost first, strides in bytes for every dim but the
+// innermost, and the box of the compiled metadata (which may be smaller than the block).
+void tensor_map(const KernelModel& model, size_t index, const Arg& a, DType dtype, const TensorDescInfo& d,
+                const int64_t* shape, const driver::Driver& drv, PackedArgs::TensorMap& map) {
+  const uint32_t rank = a.rank;
+  EncodeKey key;
+  key.encoder = reinterpret_cast<const void*>(drv.api().cuTensorMapEncodeTiled);
+  key.address = a.pointer;
+  key.rank = rank;
+  key.data_type = static_cast<uint32_t>(host_tma_dtype(d.elem_type));
+  key.swizzle = d.swizzle;
+  const uint64_t element = dtype_size(dtype);
+  for (uint32_t k = 0; k < rank; ++k) {
+    key.dims[k] = static_cast<cuuint64_t>(shape[rank - 1 - k]);
+    key.box[k] = d.box[rank - 1 - k];
+  }
+  for (uint32_t k = 0; k + 1 < rank; ++k) key.strides[k] = static_cast<cuuint64_t>(a.strides[rank - 2 - k]) * element;
+  EncodeCache& cache = encode_cache;
+  for (size_t e = 0; e < EncodeCache::kEntries; ++e) {
+    if (cache.keys[e] == key) {
+      std::memcpy(map.bytes, cache.maps[e], sizeof map.bytes);
+      return;
+    }
+  }
+  const cuuint32_t element_strides[5] = {1, 1, 1, 1, 1};
+  const CUresult r = drv.api().cuTensorMapEncodeTiled(
+      reinterpret_cast<CUtensorMap*>(map.bytes), static_cast<CUtensorMapDataType>(key.data_type), rank,
+      reinterpret_cast<void*>(a.pointer), key.dims, key.strides, key.box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+      static_cast<CUtensorMapSwizzle>(d.swizzle), CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) {
+    std::ostringstream os;
+    os << "kernel '" << model.info->name << "' descriptor '" << model.info->params[model.runtime_params[index]].name
+       << "' (shape";
+    for (uint32_t k = 0; k < rank; ++k) os << (k ? "x" : " ") << a.shape[k];
+    os << ", strides";
+    for (uint32_t k = 0; k < rank; ++k) os << (k ? "x" : " ") << a.strides[k];
+    os << ", base 0x" << std::hex << a.pointer << ")";
+    driver::throw_driver_error(drv, r, "cuTensorMapEncodeTiled", __FILE__, __LINE__, os.str());
+  }
+  cache.keys[cache.next] = key;
+  std::memcpy(cache.maps[cache.next], map.bytes, sizeof map.bytes);
+  cache.next = (cache.next + 1) % EncodeCache::kEntries;
+}
+
 // A descriptor as the variant takes it (docs/compile-step.md): lowered to TMA, the tensor map
 // then shape (i32) and strides (i64); else base, shape and strides (i64), padding (i1), shape
 // (i32) and strides (i64).
@@ -118,39 +184,14 @@ void pack_descriptor(const KernelModel& model, size_t index, const Arg& a, DType
   int64_t shape[5];
   for (uint32_t k = 0; k < rank; ++k) shape[k] = a.shape[k];
   if (d.tma && d.fp4_padded) shape[rank - 1] *= 2;  // two fp4 values a byte (Triton's launcher)
-  if (!d.tma) {
+  if (d.tma) {
+    tensor_map(model, index, a, dtype, d, shape, drv, map);
+    w.map(map);
+  } else {
     w.value(a.pointer);
     for (uint32_t k = 0; k < rank; ++k) w.value(shape[k]);
     for (uint32_t k = 0; k < rank; ++k) w.value(a.strides[k]);
     w.value(uint8_t{0});  // padding "zero"
-  } else {
-    // cuTensorMapEncodeTiled takes dims innermost first, strides in bytes for every dim but the
-    // innermost, and the box of the compiled metadata (which may be smaller than the block).
-    cuuint64_t global_dim[5], global_strides[4];
-    cuuint32_t box[5], element_strides[5];
-    const uint64_t element = dtype_size(dtype);
-    for (uint32_t k = 0; k < rank; ++k) {
-      global_dim[k] = static_cast<cuuint64_t>(shape[rank - 1 - k]);
-      box[k] = d.box[rank - 1 - k];
-      element_strides[k] = 1;
-    }
-    for (uint32_t k = 0; k + 1 < rank; ++k) global_strides[k] = static_cast<cuuint64_t>(a.strides[rank - 2 - k]) * element;
-    const CUresult r = drv.api().cuTensorMapEncodeTiled(
-        reinterpret_cast<CUtensorMap*>(map.bytes), host_tma_dtype(d.elem_type), rank,
-        reinterpret_cast<void*>(a.pointer), global_dim, global_strides, box, element_strides,
-        CU_TENSOR_MAP_INTERLEAVE_NONE, static_cast<CUtensorMapSwizzle>(d.swizzle), CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    if (r != CUDA_SUCCESS) {
-      std::ostringstream os;
-      os << "kernel '" << model.info->name << "' descriptor '" << model.info->params[model.runtime_params[index]].name
-         << "' (shape";
-      for (uint32_t k = 0; k < rank; ++k) os << (k ? "x" : " ") << a.shape[k];
-      os << ", strides";
-      for (uint32_t k = 0; k < rank; ++k) os << (k ? "x" : " ") << a.strides[k];
-      os << ", base 0x" << std::hex << a.pointer << ")";
-      driver::throw_driver_error(drv, r, "cuTensorMapEncodeTiled", __FILE__, __LINE__, os.str());
-    }
-    w.map(map);
   }
   for (uint32_t k = 0; k < rank; ++k) w.value(static_cast<int32_t>(shape[k]));
   for (uint32_t k = 0; k < rank; ++k) w.value(a.strides[k]);

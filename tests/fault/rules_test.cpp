@@ -169,11 +169,12 @@ class DescriptorTest : public RulesTest {
 TEST_F(DescriptorTest, TmaVariantsGetATensorMapThenShapeAndStrides) {
   Kernel k(pack_, "tile", fake_driver());
   gpu_->params_to_record = 9;
-  k.launch(tile_args(kX, 300, 200, 256), nullptr);
+  const CUdeviceptr base = kX + 0x10000;  // an address no other test encodes (maps are cached per thread)
+  k.launch(tile_args(base, 300, 200, 256), nullptr);
   ASSERT_EQ(gpu_->encodes.size(), 1u);
   const FakeTensorMapEncode& e = gpu_->encodes[0];
   EXPECT_EQ(e.rank, 2u);
-  EXPECT_EQ(e.address, kX);
+  EXPECT_EQ(e.address, base);
   EXPECT_EQ(e.data_type, 6);                                 // CU_TENSOR_MAP_DATA_TYPE_FLOAT16
   EXPECT_EQ(e.dims, (std::vector<uint64_t>{200, 300}));       // innermost first
   EXPECT_EQ(e.strides_bytes, (std::vector<uint64_t>{512}));  // 256 fp16 elements
@@ -183,7 +184,7 @@ TEST_F(DescriptorTest, TmaVariantsGetATensorMapThenShapeAndStrides) {
   const FakeLaunch& l = gpu_->launches.at(0);
   EXPECT_EQ(l.grid[0], 5u);  // cdiv(300, 64)
   EXPECT_EQ(l.grid[1], 2u);  // cdiv(200, 128)
-  EXPECT_EQ(l.params[0], kX);  // the map's first bytes (the fake writes the address there)
+  EXPECT_EQ(l.params[0], base);  // the map's first bytes (the fake writes the address there)
   EXPECT_EQ(static_cast<uint32_t>(l.params[1]), 300u);  // shape, i32
   EXPECT_EQ(static_cast<uint32_t>(l.params[2]), 200u);
   EXPECT_EQ(l.params[3], 256u);  // strides, i64
@@ -191,6 +192,21 @@ TEST_F(DescriptorTest, TmaVariantsGetATensorMapThenShapeAndStrides) {
   EXPECT_EQ(l.params[5], kOut);
   EXPECT_EQ(static_cast<uint32_t>(l.params[6]), 300u);  // M
   EXPECT_EQ(static_cast<uint32_t>(l.params[7]), 200u);  // K
+}
+
+TEST_F(DescriptorTest, AMapIsEncodedOncePerDistinctTensor) {
+  Kernel k(pack_, "tile", fake_driver());
+  gpu_->params_to_record = 1;
+  const size_t before = gpu_->encodes.size();  // earlier tests on this thread may have filled the cache
+  k.launch(tile_args(kX + 4096, 300, 200, 256), nullptr);
+  k.launch(tile_args(kX + 4096, 300, 200, 256), nullptr);
+  EXPECT_EQ(gpu_->encodes.size(), before + 1);  // the second launch reuses the map
+  k.launch(tile_args(kX + 8192, 300, 200, 256), nullptr);
+  k.launch(tile_args(kX + 8192, 300, 200, 512), nullptr);
+  EXPECT_EQ(gpu_->encodes.size(), before + 3);  // a new base, then new strides: new maps
+  ASSERT_EQ(gpu_->launches.size(), 4u);
+  EXPECT_EQ(gpu_->launches[1].params[0], kX + 4096);
+  EXPECT_EQ(gpu_->launches[3].params[0], kX + 8192);
 }
 
 TEST_F(DescriptorTest, OtherVariantsGetPointerShapeAndStridesTwice) {
