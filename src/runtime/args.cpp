@@ -199,6 +199,8 @@ void pack_descriptor(const KernelModel& model, size_t index, const Arg& a, DType
 
 }  // namespace
 
+void clear_tensor_map_cache() { encode_cache = EncodeCache{}; }
+
 void pack_args(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
                CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& drv,
                PackedArgs& out) {

@@ -37,6 +37,9 @@ void pack_args(const KernelModel& model, const VariantModel& variant, std::span<
                CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& driver,
                PackedArgs& out);
 
+// Forgets this thread's encoded tensor maps (tests that count encodings start from none).
+void clear_tensor_map_cache();
+
 // IEEE binary16 / bfloat16 bits of a float, round to nearest even (NaN stays NaN).
 uint16_t float_to_fp16_bits(float value);
 uint16_t float_to_bf16_bits(float value);

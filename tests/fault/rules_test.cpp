@@ -7,6 +7,7 @@
 #include "common/error_of.h"
 #include "fault/fake_driver.h"
 #include "fault/rules_fixture.h"
+#include "runtime/args.h"
 #include "tritonpack/runtime.h"
 
 namespace tritonpack::testing {
@@ -157,6 +158,10 @@ TEST_F(RulesTest, ExplainSaysWhichVariantRunsAndWhyNotTheOthers) {
 
 class DescriptorTest : public RulesTest {
  protected:
+  void SetUp() override {
+    RulesTest::SetUp();
+    runtime::clear_tensor_map_cache();
+  }
   std::vector<Arg> tile_args(CUdeviceptr base, int64_t m, int64_t kdim, int64_t row_stride) {
     shape_ = {m, kdim};
     strides_ = {row_stride, 1};
@@ -197,7 +202,7 @@ TEST_F(DescriptorTest, TmaVariantsGetATensorMapThenShapeAndStrides) {
 TEST_F(DescriptorTest, AMapIsEncodedOncePerDistinctTensor) {
   Kernel k(pack_, "tile", fake_driver());
   gpu_->params_to_record = 1;
-  const size_t before = gpu_->encodes.size();  // earlier tests on this thread may have filled the cache
+  const size_t before = gpu_->encodes.size();
   k.launch(tile_args(kX + 4096, 300, 200, 256), nullptr);
   k.launch(tile_args(kX + 4096, 300, 200, 256), nullptr);
   EXPECT_EQ(gpu_->encodes.size(), before + 1);  // the second launch reuses the map
