@@ -6,6 +6,11 @@
 #include <cstdlib>
 #include <string>
 
+#include <vector>
+
+#include "runtime/model.h"
+#include "runtime/selection.h"
+#include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 
 namespace tritonpack_fuzz {
@@ -15,6 +20,48 @@ namespace tritonpack_fuzz {
   std::abort();
 }
 
+// The runtime's model of a validated kernel builds or reports a corrupt pack, and selection on
+// made-up arguments (every shape 64, every integer 7) answers or throws tritonpack::Error: nothing
+// else may happen, whatever rules, heuristics, dims and descriptors the manifest declares.
+inline void exercise_runtime(const tritonpack::KernelInfo& k) {
+  using namespace tritonpack;
+  runtime::KernelModel model;
+  try {
+    model = runtime::build_model(k);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kCorruptPack) violated("build_model threw something other than kCorruptPack");
+    return;
+  }
+  static const int64_t sizes[Arg::kMaxRank] = {64, 64, 64, 64, 64, 64, 64, 64};
+  static const int64_t strides[5] = {64 * 64 * 64 * 64, 64 * 64 * 64, 64 * 64, 64, 1};
+  std::vector<Arg> args;
+  for (uint32_t p : model.runtime_params) {
+    const ParamInfo& param = k.params[p];
+    const DType t = k.variants.empty() ? DType::kFp32
+                                       : resolve_dtype(param.dtype, k.variants[0].bindings).value_or(DType::kFp32);
+    const size_t rank = std::min<size_t>(param.kind == ParamKind::kTensorDesc ? param.block.size() : param.dims.size(), 5);
+    if (param.kind == ParamKind::kTensor) {
+      args.push_back(Arg::tensor(CUdeviceptr{0x10000}, t, std::span<const int64_t>(sizes, rank)));
+    } else if (param.kind == ParamKind::kTensorDesc) {
+      args.push_back(Arg::descriptor(CUdeviceptr{0x10000}, t, std::span<const int64_t>(sizes, rank),
+                                     std::span<const int64_t>(strides + 5 - rank, rank)));
+    } else if (model.param_is_int_scalar[p]) {
+      args.push_back(Arg::integer(7));
+    } else {
+      args.push_back(Arg::real(0.5));
+    }
+  }
+  for (size_t i = 0; i < k.launch_vars.size(); ++i) args.push_back(Arg::integer(7));
+  try {
+    runtime::LaunchValues values;
+    runtime::bind_launch(model, args, values);
+    const runtime::DevicePlan plan = runtime::plan_for_device(model, runtime::caps_for_arch(90));
+    (void)runtime::select_variant(model, plan, args, {}, values);
+    (void)runtime::variant_reasons(model, plan, args, {}, values);
+  } catch (const Error&) {
+  }
+}
+
 // Every index the validated manifest holds is usable, and the manifest is a fixed point of
 // manifest_to_json -> manifest_from_json.
 inline void check_pack(const tritonpack::Pack& pack) {
@@ -22,6 +69,7 @@ inline void check_pack(const tritonpack::Pack& pack) {
   const Manifest& m = pack.manifest();
   for (const auto& k : m.kernels) {
     if (pack.kernel(k.name).name != k.name) violated("kernel lookup");
+    exercise_runtime(k);
     for (const auto& v : k.variants) {
       if (v.config_index >= k.configs.size()) violated("config_index out of range");
       if (v.cubin_blob >= 0 && pack.blob(v.cubin_blob).size() != m.blobs[v.cubin_blob].size) violated("cubin size");

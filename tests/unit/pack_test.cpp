@@ -101,6 +101,26 @@ std::vector<std::pair<std::string, Bytes>> fuzz_seeds() {
   t.manifest.kernels[1].name = "vector_add_copy";
   t.blobs[2] = t.blobs[0];
   seeds.emplace_back("two_kernels_dedup", serialize_pack(t.manifest, t.blobs));
+
+  // The kernel-model keys: launch variables, rules, a heuristic, constexprs of every kind, dims and
+  // ptxas's resource report (same blobs as the test pack, so the manifest fuzzer can open it).
+  t = tritonpack_test::make_test_pack();
+  KernelInfo& f = t.manifest.kernels[0];
+  f.launch_vars = {LaunchVarInfo{"M", DType::kI32, 1, 1 << 20}};
+  f.constraints = {"n <= M * BLOCK", "R == M"};
+  f.params[0].dims = {"R", "C"};
+  f.params[4].heuristic = "min(1024, next_power_of_2(n))";
+  for (const char* name : {"ACT", "SCALE", "BIAS", "OUT_T"}) {
+    f.params.push_back(tritonpack_test::make_param(name, ParamKind::kConstexpr, "", false, ""));
+  }
+  for (VariantInfo& v : f.variants) {
+    v.constexprs.push_back({"ACT", Constant("leaky_relu")});
+    v.constexprs.push_back({"SCALE", 0.5});
+    v.constexprs.push_back({"BIAS", Constant::none()});
+    v.constexprs.push_back({"OUT_T", Constant::dtype(DType::kBf16)});
+    v.resources = ResourceUsage{40, 0, 0, 8};
+  }
+  seeds.emplace_back("features", serialize_pack(t.manifest, t.blobs));
   return seeds;
 }
 
