@@ -157,6 +157,19 @@ void model_shapes(const KernelInfo& kernel, KernelModel& model) {
     }
     model.shapes.push_back(std::move(shape));
   }
+  for (uint32_t i = 0; i < kernel.params.size(); ++i) {
+    const ParamInfo& p = kernel.params[i];
+    if (p.dim.empty() || !model.param_is_int_scalar[i]) continue;
+    try {
+      const expr::Expr e = expr::Expr::parse(p.dim);
+      bool known = true;
+      for (const std::string& n : e.names()) known = known && slot_of_any(n) >= 0;
+      if (!known) continue;  // names only an engine knows (fields): the plugin core checks it
+      model.dim_args.push_back(DimArgCheck{i, e.compile(slot_of_any), dims_used(model, e)});
+    } catch (const Error& e) {
+      corrupt(kernel, "param '" + p.name + "' dim: " + e.what());
+    }
+  }
 }
 
 RuleModel make_rule(const KernelModel& model, const std::string& text, const std::string& where) {

@@ -64,6 +64,14 @@ struct ShapeModel {
   std::vector<DimCheck> dims;
 };
 
+// A dim-size argument (a scalar with `dim = "S"`): once the shapes given bind every dim it names,
+// the argument must equal its expression.
+struct DimArgCheck {
+  uint32_t param = 0;  // the scalar's param index (its slot)
+  expr::Program program;
+  uint64_t dims_needed = 0;
+};
+
 // A validity rule ([kernel] constraints) or a heuristic (a constexpr's `heuristic`).
 struct RuleModel {
   enum class Kind : uint8_t { kConstraint, kHeuristic };
@@ -89,6 +97,7 @@ struct KernelModel {
   uint32_t launch_var_slot = 0;                // first launch variable's slot
   uint32_t dim_slot = 0;                       // first dim name's slot
   std::vector<ShapeModel> shapes;              // arguments whose dims the spec declares
+  std::vector<DimArgCheck> dim_args;
   std::vector<RuleModel> rules;                // constraints, then heuristics
   size_t num_descriptors = 0;
 };

@@ -418,6 +418,16 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
   }
   values.known_dims = 0;
   if (!model.shapes.empty()) bind_dims(model, args, values);
+  for (const DimArgCheck& c : model.dim_args) {
+    if ((c.dims_needed & ~values.known_dims) != 0) continue;  // the shapes that say were not given
+    const int64_t want = c.program.eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
+    if (values.slots[c.param] != want) {
+      const ParamInfo& p = k.params[c.param];
+      invalid(model, "argument '" + p.name + "' = " + std::to_string(values.slots[c.param]) + ", but the shapes give " +
+                         p.dim + " = " + std::to_string(want) + " ('" + p.name + "' is the dim-size argument " + p.dim +
+                         ")");
+    }
+  }
   size_t heuristic = 0;
   for (const RuleModel& rule : model.rules) {
     const bool is_heuristic = rule.kind == RuleModel::Kind::kHeuristic;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/error_of.h"
+#include "fault/attention_fixture.h"
 #include "fault/fake_driver.h"
 #include "fault/rules_fixture.h"
 #include "runtime/args.h"
@@ -152,6 +153,24 @@ TEST_F(RulesTest, ExplainSaysWhichVariantRunsAndWhyNotTheOthers) {
   const Kernel::Explanation none = k.explain(rows_args(4, 5000), {}, 90);
   EXPECT_EQ(none.chosen, nullptr);
   EXPECT_NE(none.text().find("compiled values: 256, 1024"), std::string::npos) << none.text();
+}
+
+TEST_F(RulesTest, DimSizeArgumentsMustAgreeWithTheShapesGiven) {
+  // The native attention spec: seq_len is the dim-size argument S of Q [B, H, S, D]; the kernel
+  // takes no strides, so a seq_len that is not S would read the wrong rows.
+  auto pack = attention_pack();
+  Kernel k(pack, "attn", fake_driver());
+  const int64_t shape[] = {2, 3, 128, 64}, rows[] = {6, 128};
+  const CUdeviceptr base = 0x7100'0000'0000ull;
+  auto args = [&](int64_t seq_len) {
+    return std::vector<Arg>{Arg::tensor(base, DType::kFp16, shape),         Arg::tensor(base + 0x1000000, DType::kFp32, rows),
+                            Arg::tensor(base + 0x2000000, DType::kFp32, rows), Arg::tensor(base + 0x3000000, DType::kFp16, shape),
+                            Arg::tensor(base + 0x4000000, DType::kFp16, shape), Arg::tensor(base + 0x5000000, DType::kFp16, shape),
+                            Arg::real(0.125), Arg::integer(2), Arg::integer(3), Arg::integer(seq_len)};
+  };
+  EXPECT_EQ(k.select(args(128)).grid[1], 6);
+  EXPECT_EQ(error_of([&] { k.select(args(100)); }, ErrorCode::kInvalidArgument),
+            "kernel 'attn' argument 'seq_len' = 100, but the shapes give S = 128 ('seq_len' is the dim-size argument S)");
 }
 
 // ---- host tensor descriptors ----
