@@ -67,7 +67,7 @@ typedef enum tp_arg_kind {
  * without the shape). Descriptors need rank 1..5, shape and strides (in elements, the last 1);
  * the runtime builds the CUtensorMap. `shape` and `strides` are borrowed for the call only.
  * Build args with the helpers below (tp_tensor, tp_tensor_shaped, tp_descriptor, tp_int,
- * tp_float); a zero-filled tp_arg is the integer 0. */
+ * tp_float), which set every field; code that fills the struct itself should zero it first. */
 typedef struct tp_arg {
   tp_arg_kind kind;
   tp_dtype dtype; /* tensors and descriptors: element dtype */
@@ -161,7 +161,8 @@ tp_status tp_kernel_workspace_size(tp_kernel* kernel, const tp_arg* args, size_t
  *
  * The text (NUL-terminated) goes to `buffer`. `needed` (may be NULL) receives its size in bytes,
  * NUL included. buffer NULL with buffer_size 0 only asks for the size (needed must then be given).
- * A buffer too small gets "" and TP_ERROR_BUFFER_TOO_SMALL; the text is never cut short.
+ * A buffer too small gets "" and TP_ERROR_BUFFER_TOO_SMALL, with `needed` and
+ * `chosen_variant_id` still set; the text is never cut short.
  * `chosen_variant_id` (may be NULL) receives the chosen variant's id, or -1. */
 tp_status tp_kernel_explain(tp_kernel* kernel, const tp_arg* args, size_t num_args,
                             const tp_launch_options* options /* may be NULL */, uint32_t arch, char* buffer,
