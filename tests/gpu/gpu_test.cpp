@@ -3,10 +3,12 @@
 // streams at once; the C API; unload and reload. Skipped, and reported as skipped, without a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <random>
 #include <thread>
 
 #include "driver/driver.h"
@@ -153,6 +155,24 @@ TEST_F(Gpu, EmptyGridIsADefinedNoOp) {
   EXPECT_EQ(k.select(args).grid[0], 0);
 }
 
+// The line of an explanation that names the chosen variant ("" if none).
+std::string chosen_line(const std::string& text) {
+  const size_t end = text.find(": chosen");
+  if (end == std::string::npos) return "";
+  const size_t begin = text.rfind('\n', end);
+  return text.substr(begin == std::string::npos ? 0 : begin + 1, end - begin);
+}
+
+// tp_kernel_explain into a string (asks for the size first).
+std::string c_explain(tp_kernel* kernel, const tp_arg* args, size_t n, const tp_launch_options* o, int32_t* chosen) {
+  size_t needed = 0;
+  if (tp_kernel_explain(kernel, args, n, o, 0, nullptr, 0, &needed, nullptr) != TP_OK) return tp_last_error();
+  std::string text(needed, '\0');
+  if (tp_kernel_explain(kernel, args, n, o, 0, text.data(), text.size(), &needed, chosen) != TP_OK) return tp_last_error();
+  text.resize(needed - 1);
+  return text;
+}
+
 TEST_F(Gpu, CApiLaunchesAndReportsErrors) {
   tp_pack* pack = nullptr;
   const std::string path = test_packs_dir() + "/vector_add.tpack";
@@ -160,6 +180,12 @@ TEST_F(Gpu, CApiLaunchesAndReportsErrors) {
   tp_kernel* kernel = nullptr;
   ASSERT_EQ(tp_kernel_create(pack, "vector_add", &kernel), TP_OK) << tp_last_error();
   tp_pack_close(pack);  // the kernel keeps it alive
+  size_t num_args = 0;
+  ASSERT_EQ(tp_kernel_num_args(kernel, &num_args), TP_OK);
+  EXPECT_EQ(num_args, 4u);
+  const char* name = nullptr;
+  ASSERT_EQ(tp_kernel_arg_name(kernel, 3, &name), TP_OK);
+  EXPECT_STREQ(name, "n_elements");
   const size_t n = 10007;
   std::vector<float> hx(n), hy(n), hout(n, std::numeric_limits<float>::quiet_NaN());
   for (size_t i = 0; i < n; ++i) {
@@ -181,11 +207,91 @@ TEST_F(Gpu, CApiLaunchesAndReportsErrors) {
   ASSERT_EQ(tp_kernel_launch(kernel, args, 4, nullptr, nullptr), TP_OK) << tp_last_error();
   out.download(hout.data(), n * 4);
   for (size_t i = 0; i < n; ++i) ASSERT_EQ(hout[i], hx[i] + hy[i]) << i;
+
+  // Shaped tensors (the spec declares no dims: shapes are taken and not needed), a pinned
+  // BLOCK_SIZE, and the variant explain chose, given by id.
+  const int64_t shape[1] = {static_cast<int64_t>(n)};
+  const tp_arg shaped[4] = {tp_tensor_shaped(x.get(), TP_FP32, 1, shape), tp_tensor_shaped(y.get(), TP_FP32, 1, shape),
+                            tp_tensor_shaped(out.get(), TP_FP32, 1, shape), tp_int(static_cast<int64_t>(n))};
+  const tp_constexpr pin = tp_constexpr_int("BLOCK_SIZE", 4096);
+  tp_launch_options options = {};
+  options.pinned = &pin;
+  options.num_pinned = 1;
+  int32_t chosen = -1;
+  const std::string text = c_explain(kernel, shaped, 4, &options, &chosen);
+  ASSERT_GE(chosen, 0) << text;
+  EXPECT_NE(chosen_line(text).find("BLOCK_SIZE=4096"), std::string::npos) << text;
+  options.use_variant_id = 1;
+  options.variant_id = chosen;
+  std::fill(hout.begin(), hout.end(), std::numeric_limits<float>::quiet_NaN());
+  out.upload(hout.data(), n * 4);
+  ASSERT_EQ(tp_kernel_launch(kernel, shaped, 4, nullptr, &options), TP_OK) << tp_last_error();
+  out.download(hout.data(), n * 4);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(hout[i], hx[i] + hy[i]) << i;
+
+  const tp_constexpr missing = tp_constexpr_int("BLOCK_SIZE", 512);
+  options = {};
+  options.pinned = &missing;
+  options.num_pinned = 1;
+  EXPECT_EQ(tp_kernel_launch(kernel, shaped, 4, nullptr, &options), TP_ERROR_NO_MATCHING_VARIANT);
+  EXPECT_NE(std::string(tp_last_error()).find("BLOCK_SIZE=1024, pinned to 512"), std::string::npos) << tp_last_error();
   args[0].dtype = TP_FP64;  // no fp64 variant: a listed no-match, nothing launched
   EXPECT_EQ(tp_kernel_launch(kernel, args, 4, nullptr, nullptr), TP_ERROR_NO_MATCHING_VARIANT);
   EXPECT_NE(std::string(tp_last_error()).find("x_ptr is fp64"), std::string::npos) << tp_last_error();
   EXPECT_EQ(tp_kernel_unload(kernel), TP_OK);
   EXPECT_EQ(tp_kernel_unload(kernel), TP_OK);
+  tp_kernel_destroy(kernel);
+}
+
+// Softmax through the C API: BLOCK_SIZE pinned to 4096 for rows of 1500 columns (the spec leaves
+// the choice to the caller), strided rows whose padding must stay untouched, a negative scale.
+TEST_F(Gpu, CApiSoftmaxWithAPinAndShapesMatchesTheReference) {
+  tp_pack* pack = nullptr;
+  const std::string path = test_packs_dir() + "/softmax.tpack";
+  ASSERT_EQ(tp_pack_open(path.c_str(), &pack), TP_OK) << tp_last_error();
+  tp_kernel* kernel = nullptr;
+  ASSERT_EQ(tp_kernel_create(pack, "softmax", &kernel), TP_OK) << tp_last_error();
+  tp_pack_close(pack);
+  const int64_t rows = 37, cols = 1500, in_stride = 1504, out_stride = 1508;
+  const float scale = -0.7f;
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-4.0f, 4.0f);
+  std::vector<float> hin(rows * in_stride), hout(rows * out_stride, std::numeric_limits<float>::quiet_NaN());
+  for (float& v : hin) v = uniform(rng);
+  harness::DeviceBuffer in(device_->driver(), hin.size() * 4), out(device_->driver(), hout.size() * 4);
+  in.upload(hin.data(), hin.size() * 4);
+  out.upload(hout.data(), hout.size() * 4);
+  const int64_t in_shape[1] = {rows * in_stride}, out_shape[1] = {rows * out_stride};
+  const tp_arg args[7] = {tp_tensor_shaped(out.get(), TP_FP32, 1, out_shape), tp_tensor_shaped(in.get(), TP_FP32, 1, in_shape),
+                          tp_int(in_stride), tp_int(out_stride), tp_int(rows), tp_int(cols), tp_float(scale)};
+  const tp_constexpr pin = tp_constexpr_int("BLOCK_SIZE", 4096);
+  tp_launch_options options = {};
+  options.pinned = &pin;
+  options.num_pinned = 1;
+  int32_t chosen = -1;
+  const std::string text = c_explain(kernel, args, 7, &options, &chosen);
+  ASSERT_GE(chosen, 0) << text;
+  EXPECT_NE(chosen_line(text).find("T=fp32, BLOCK_SIZE=4096"), std::string::npos) << text;
+  ASSERT_EQ(tp_kernel_launch(kernel, args, 7, nullptr, &options), TP_OK) << tp_last_error();
+  out.download(hout.data(), hout.size() * 4);
+  double diff2 = 0, ref2 = 0;  // normalized error, as the harness measures it (fp32: 1e-5)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = &hin[r * in_stride];
+    double max = -INFINITY, sum = 0;
+    for (int64_t c = 0; c < cols; ++c) max = std::max(max, static_cast<double>(scale) * x[c]);
+    for (int64_t c = 0; c < cols; ++c) sum += std::exp(static_cast<double>(scale) * x[c] - max);
+    for (int64_t c = 0; c < cols; ++c) {
+      const double want = std::exp(static_cast<double>(scale) * x[c] - max) / sum;
+      const double got = hout[r * out_stride + c];
+      ASSERT_TRUE(std::isfinite(got)) << "row " << r << " col " << c << " not written";
+      diff2 += (got - want) * (got - want);
+      ref2 += want * want;
+    }
+    for (int64_t c = cols; c < out_stride; ++c) ASSERT_TRUE(std::isnan(hout[r * out_stride + c])) << "padding written at row " << r;
+  }
+  EXPECT_LE(std::sqrt(diff2 / ref2), 1e-5);
   tp_kernel_destroy(kernel);
 }
 
