@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "spec/spec_internal.h"
 #include "tritonpack/error.h"
 #include "tritonpack/spec.h"
@@ -1147,6 +1149,179 @@ TEST_F(SpecTest, VariantBadConfigIndex) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kCompile);
     EXPECT_NE(std::string(e.what()).find("config index 7 is out of range"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tritonpack::spec
+
+// ---------------------------------------------------------------------------------------------
+// Kernels as users write them: constexprs of every kind, launch variables, rules, heuristics and
+// host tensor descriptors, from the spec through the job file to the variant.
+
+namespace tritonpack::spec {
+namespace {
+
+constexpr const char* kFeatures = R"toml(spec_version = 1
+[kernel]
+name = "mm"
+source = "k.py"
+function = "mm_kernel"
+archs = ["sm_90"]
+grid = ["cdiv(M, BM)", "cdiv(N, 64)"]
+constraints = ["K % BK == 0"]
+[plugin]
+constraints = ["N >= 1"]
+[[launch_vars]]
+name = "ROWS"
+dtype = "i32"
+min = 1
+[[params]]
+name = "a_desc"
+kind = "tensordesc"
+dtype = "fp16"
+block = ["BM", "BK"]
+dims = ["M", "K"]
+[[params]]
+name = "c_ptr"
+kind = "tensor"
+dtype = "fp16"
+io = "out"
+numel = "M * N"
+[[params]]
+name = "M"
+kind = "scalar"
+dtype = "i32"
+[[params]]
+name = "N"
+kind = "scalar"
+dtype = "i32"
+[[params]]
+name = "K"
+kind = "scalar"
+dtype = "i32"
+[[params]]
+name = "ACTIVATION"
+kind = "constexpr"
+values = ["", "leaky_relu"]
+[[params]]
+name = "ALPHA"
+kind = "constexpr"
+value = 0.01
+[[params]]
+name = "BIAS"
+kind = "constexpr"
+value = { none = true }
+[[params]]
+name = "ACC"
+kind = "constexpr"
+value = { dtype = "fp32" }
+[[params]]
+name = "EVEN"
+kind = "constexpr"
+value = true
+[[params]]
+name = "BM"
+kind = "constexpr"
+values = [64, 128]
+heuristic = "clamp(next_power_of_2(ROWS), 64, 128)"
+[[params]]
+name = "BK"
+kind = "constexpr"
+[[configs]]
+name = "k32"
+constexprs = { BK = 32 }
+)toml";
+
+TEST_F(SpecTest, FeaturesParse) {
+  const Spec spec = parse(kFeatures);
+  const KernelInfo& k = spec.kernel;
+  EXPECT_EQ(k.constraints, (std::vector<std::string>{"K % BK == 0", "N >= 1"}));
+  ASSERT_EQ(k.launch_vars.size(), 1u);
+  EXPECT_EQ(k.launch_vars[0].name, "ROWS");
+  EXPECT_EQ(k.launch_vars[0].dtype, DType::kI32);
+  EXPECT_EQ(k.launch_vars[0].min, 1);
+  EXPECT_FALSE(k.launch_vars[0].max.has_value());
+  EXPECT_EQ(k.params[0].kind, ParamKind::kTensorDesc);
+  EXPECT_EQ(k.params[0].block, (std::vector<std::string>{"BM", "BK"}));
+  EXPECT_EQ(k.params[0].dims, (std::vector<std::string>{"M", "K"}));
+  EXPECT_EQ(k.params[10].heuristic, "clamp(next_power_of_2(ROWS), 64, 128)");
+  using Values = std::map<std::string, std::vector<Constant>>;
+  EXPECT_EQ(spec.constexpr_choices,
+            (Values{{"ACTIVATION", {Constant(""), Constant("leaky_relu")}},
+                    {"ALPHA", {Constant(0.01)}},
+                    {"BIAS", {Constant::none()}},
+                    {"ACC", {Constant::dtype(DType::kFp32)}},
+                    {"EVEN", {Constant(true)}},
+                    {"BM", {Constant(64), Constant(128)}}}));
+  EXPECT_EQ(spec.constexpr_choices.at("ACTIVATION")[1].kind(), Constant::Kind::kString);
+  EXPECT_EQ(spec.constexpr_choices.at("EVEN")[0].kind(), Constant::Kind::kBool);
+}
+
+TEST_F(SpecTest, FeaturesPlanAndJobFile) {
+  const Spec spec = parse(kFeatures);
+  const std::vector<CompileJob> jobs = plan_jobs(spec);
+  ASSERT_EQ(jobs.size(), 4u);  // 2 ACTIVATION x 2 BM
+  EXPECT_EQ(jobs[1].signature[0], (std::pair<std::string, std::string>{"a_desc", "tensordesc<fp16[128,32]>"}));
+  EXPECT_EQ(jobs[2].signature[0], (std::pair<std::string, std::string>{"a_desc", "tensordesc<fp16[64,32]>"}));
+  const nlohmann::json file = nlohmann::json::parse(jobs_to_json(spec, jobs, "/tmp/cache"));
+  const nlohmann::json& c = file["jobs"][3]["constexprs"];
+  EXPECT_EQ(c["ACTIVATION"], "leaky_relu");
+  EXPECT_TRUE(c["ALPHA"].is_number_float());
+  EXPECT_DOUBLE_EQ(c["ALPHA"].get<double>(), 0.01);
+  EXPECT_TRUE(c["BIAS"].is_null());
+  EXPECT_EQ(c["ACC"], (nlohmann::json{{"dtype", "fp32"}}));
+  EXPECT_EQ(c["EVEN"], true);
+  EXPECT_EQ(c["BM"], 128);
+  EXPECT_EQ(c["BK"], 32);
+}
+
+TEST_F(SpecTest, GluonDescriptorsCarryTheirLayoutInTheSignature) {
+  std::string text = kFeatures;
+  const std::string dims = "dims = [\"M\", \"K\"]";
+  text.replace(text.find(dims), dims.size(),
+               "dims = [\"M\", \"K\"]\nlayout = \"NVMMASharedLayout(swizzle_byte_width=128, element_bitwidth=16, rank=2)\"");
+  const Spec spec = parse(text);
+  EXPECT_EQ(plan_jobs(spec)[0].signature[0].second,
+            "tensordesc<fp16[64,32],NVMMASharedLayout(swizzle_byte_width=128, element_bitwidth=16, rank=2)>");
+}
+
+TEST_F(SpecTest, VariantReadsDescriptorMetadataAndResources) {
+  const Spec spec = parse(kFeatures);
+  const CompileJob job = plan_jobs(spec).at(1);
+  const std::string args = R"([{"name": "a_desc", "type": "tensordesc", "ndim": 2, "tma": true},
+    {"name": "c_ptr", "type": "ptr"}, {"name": "M", "type": "i32"}, {"name": "N", "type": "i32"},
+    {"name": "K", "type": "i32"}])";
+  std::string text = meta(args);
+  text.insert(text.rfind('}'), R"(, "tensordesc_meta": [{"swizzle": 3, "elem_size": 2, "elem_type": 6,
+    "block_size": [128, 32], "fp4_padded": false}], "registers": 168, "spill_stores": 0, "spill_loads": 0,
+    "stack_frame": 16)");
+  VariantInfo v = make_variant(spec, job, text);
+  ASSERT_EQ(v.tensordescs.size(), 1u);
+  EXPECT_TRUE(v.tensordescs[0].tma);
+  EXPECT_EQ(v.tensordescs[0].block, (std::vector<uint32_t>{128, 32}));
+  EXPECT_EQ(v.tensordescs[0].box, (std::vector<uint32_t>{128, 32}));
+  EXPECT_EQ(v.tensordescs[0].swizzle, 3u);
+  EXPECT_EQ(v.args[0].type, ArgType::kTensorDesc);
+  EXPECT_EQ(v.resources.registers, 168);
+  EXPECT_EQ(v.resources.stack_frame, 16);
+
+  // Triton's metadata is an empty list when it lowered nothing to TMA (sm_80).
+  std::string plain = meta(args);
+  plain.insert(plain.rfind('}'), R"(, "tensordesc_meta": [], "registers": null)");
+  v = make_variant(spec, job, plain);
+  EXPECT_FALSE(v.tensordescs[0].tma);
+  EXPECT_EQ(v.tensordescs[0].block, (std::vector<uint32_t>{128, 32}));
+  EXPECT_EQ(v.resources.registers, -1);
+
+  std::string missing = meta(args);
+  try {
+    make_variant(spec, job, missing);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'tensordesc_meta' must list 1 entries, one per tensordesc param"),
+              std::string::npos)
+        << e.what();
   }
 }
 
