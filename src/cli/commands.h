@@ -15,6 +15,7 @@ struct CompileOptions {
   std::vector<std::string> archs;  // override the spec's archs
   int jobs = 0;           // 0 = all cores
   bool no_cache = false;
+  bool keep_ir = false;  // store each variant's TTIR, TTGIR and LLVM IR in the pack
   bool quiet = false;
 };
 int compile(const CompileOptions& options);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   c->add_option("--arch", compile_options.archs, "override the spec's archs (sm_80, sm_90, ...)");
   c->add_option("-j,--jobs", compile_options.jobs, "parallel compilations (default: all cores)");
   c->add_flag("--no-cache", compile_options.no_cache, "recompile every variant");
+  c->add_flag("--keep-ir", compile_options.keep_ir, "store each variant's TTIR, TTGIR and LLVM IR in the pack (see inspect --ir)");
   c->add_flag("-q,--quiet", compile_options.quiet, "no progress display");
 
   InspectOptions inspect_options;
