@@ -2,6 +2,8 @@
 // tritonpack::Error and turned into a message and exit code by main() alone.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,9 +24,10 @@ int compile(const CompileOptions& options);
 
 struct InspectOptions {
   std::string pack;
+  std::string kernel;    // "" = every kernel (the table), the pack's only kernel (--ir)
+  std::string ir;        // "" = the table; else print this stage of one variant: ttir, ttgir, llir, ptx
+  std::optional<int64_t> variant;  // with ir: the variant id (none: the kernel's only variant)
   bool json = false;
-  bool registers = false;  // load each variant on GPU `device` to read registers and spills
-  int device = 0;
 };
 int inspect(const InspectOptions& options);
 
