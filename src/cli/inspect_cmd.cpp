@@ -58,7 +58,7 @@ ResourceCells resource_cells(const Pack& pack, const VariantInfo& v) {
     cubin = pack_format::read_cubin_resources(pack.blob(v.cubin_blob), v.entry);
     if (!cubin) unreadable = "the cubin records no register count for '" + v.entry + "'";
   } catch (const Error& e) {
-    unreadable = std::string("cannot read the cubin: ") + e.what();
+    unreadable = e.what();  // "cubin: ..."
   }
   if (!cubin) {
     cells.registers.assign(1, '?');  // = "?" trips GCC 12's bogus -Wrestrict (GCC PR 105329)
