@@ -263,6 +263,7 @@ int inspect(const InspectOptions& o) {
     return 0;
   }
   if (!o.ir.empty()) return print_ir(*pack, o);
+  if (!o.kernel.empty()) pack->kernel(o.kernel);  // throws kNotFound, naming the kernels it holds
   std::map<std::string, uint64_t> bytes_by_kind;
   for (const BlobInfo& b : m.blobs) bytes_by_kind[pack_format::is_ir_stage(b.kind) ? "ir" : b.kind] += b.size;
   std::cout << "pack " << o.pack << ": " << pack->bytes().size() << " bytes, manifest v" << m.manifest_version
