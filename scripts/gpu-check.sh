@@ -26,8 +26,8 @@ done
   -p sm_scale=0.125 -p num_heads=4 2>&1 | tee "$OUT/shapes_plugingen.txt" || status=1
 "$B/tritonpack" shapes "$B/packs/fmha.tpack" -i Q=2x4x1000x128:bf16 -i K=2x4x1000x128:bf16 -i V=2x4x1000x128:bf16 \
   -p sm_scale=0.088 2>&1 | tee "$OUT/shapes_fmha.txt" || status=1
-"$B/tritonpack" inspect --registers "$B/packs/vector_add.tpack" > "$OUT/inspect_vector_add.txt" 2>&1 || status=1
-"$B/tritonpack" inspect --registers "$B/packs/softmax.tpack" > "$OUT/inspect_softmax.txt" 2>&1 || status=1
+"$B/tritonpack" inspect "$B/packs/vector_add.tpack" > "$OUT/inspect_vector_add.txt" 2>&1 || status=1
+"$B/tritonpack" inspect "$B/packs/softmax.tpack" > "$OUT/inspect_softmax.txt" 2>&1 || status=1
 step "unit tests"; "$B/tests/tritonpack_unit_tests" > "$OUT/unit_tests.log" 2>&1 || status=1; tail -3 "$OUT/unit_tests.log"
 step "GPU tests"; "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/gpu_tests.log" 2>&1 || status=1; grep -E "^\[  (FAILED|PASSED|SKIPPED)|tests ran" "$OUT/gpu_tests.log"
 step "compute-sanitizer (memcheck) on the GPU tests"

@@ -2,6 +2,8 @@
 // tritonpack::Error and turned into a message and exit code by main() alone.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,15 +17,17 @@ struct CompileOptions {
   std::vector<std::string> archs;  // override the spec's archs
   int jobs = 0;           // 0 = all cores
   bool no_cache = false;
+  bool keep_ir = false;  // store each variant's TTIR, TTGIR and LLVM IR in the pack
   bool quiet = false;
 };
 int compile(const CompileOptions& options);
 
 struct InspectOptions {
   std::string pack;
+  std::string kernel;    // "" = every kernel (the table), the pack's only kernel (--ir)
+  std::string ir;        // "" = the table; else print this stage of one variant: ttir, ttgir, llir, ptx
+  std::optional<int64_t> variant;  // with ir: the variant id (none: the kernel's only variant)
   bool json = false;
-  bool registers = false;  // load each variant on GPU `device` to read registers and spills
-  int device = 0;
 };
 int inspect(const InspectOptions& options);
 

@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/text.h"
+#include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/spec.h"
@@ -149,16 +151,29 @@ StepResult run_python_step(const CompileOptions& o, const std::string& job_file,
   return result;
 }
 
-// "0-7, 9, 12-15" for sorted ids.
-std::string id_ranges(const std::vector<uint32_t>& ids) {
-  std::string out;
-  for (size_t i = 0; i < ids.size();) {
-    size_t j = i;
-    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
-    out += (out.empty() ? "" : ", ") + std::to_string(ids[i]) + (j > i ? "-" + std::to_string(ids[j]) : "");
-    i = j + 1;
+// Appends the file as a blob of `kind` (serialize_pack stores identical blobs once); its index.
+int32_t add_blob(Manifest& manifest, std::vector<std::vector<uint8_t>>& blobs, const fs::path& file,
+                 const std::string& kind) {
+  blobs.push_back(read_file(file));
+  manifest.blobs.push_back(BlobInfo{0, 0, "", kind});
+  return static_cast<int32_t>(blobs.size() - 1);
+}
+
+// The IR stages the compile step wrote into `dir` (meta.json's "ir": ttir, ttgir, llir; a Gluon
+// kernel has no ttir).
+std::vector<std::string> ir_stages(std::string_view meta_json, const fs::path& dir) {
+  const nlohmann::json meta = nlohmann::json::parse(meta_json, nullptr, false);
+  const auto malformed = [&] {
+    return Error(ErrorCode::kCompile, (dir / "meta.json").string() +
+                                          ": expected \"ir\": a list of stages among ttir, ttgir, llir; clear the cache");
+  };
+  if (!meta.is_object() || !meta.contains("ir") || !meta["ir"].is_array()) throw malformed();
+  std::vector<std::string> stages;
+  for (const nlohmann::json& stage : meta["ir"]) {
+    if (!stage.is_string() || !pack_format::is_ir_stage(stage.get<std::string>())) throw malformed();
+    stages.push_back(stage.get<std::string>());
   }
-  return out;
+  return stages;
 }
 
 // One section per distinct error text: 3,456 variants failing the same way print the error once.
@@ -246,13 +261,15 @@ int compile(const CompileOptions& o) {
     }
     const fs::path dir = it->second;
     const std::vector<uint8_t> meta = read_file(dir / "meta.json");
-    VariantInfo v = spec::make_variant(s, job, std::string_view(reinterpret_cast<const char*>(meta.data()), meta.size()));
-    v.cubin_blob = static_cast<int32_t>(blobs.size());
-    blobs.push_back(read_file(dir / "kernel.cubin"));
-    manifest.blobs.push_back(BlobInfo{0, 0, "", "cubin"});
-    v.ptx_blob = static_cast<int32_t>(blobs.size());
-    blobs.push_back(read_file(dir / "kernel.ptx"));
-    manifest.blobs.push_back(BlobInfo{0, 0, "", "ptx"});
+    const std::string_view meta_text(reinterpret_cast<const char*>(meta.data()), meta.size());
+    VariantInfo v = spec::make_variant(s, job, meta_text);
+    v.cubin_blob = add_blob(manifest, blobs, dir / "kernel.cubin", "cubin");
+    v.ptx_blob = add_blob(manifest, blobs, dir / "kernel.ptx", "ptx");
+    if (o.keep_ir) {
+      for (const std::string& stage : ir_stages(meta_text, dir)) {
+        v.ir_blobs[stage] = add_blob(manifest, blobs, dir / ("kernel." + stage), stage);
+      }
+    }
     kernel.variants.push_back(std::move(v));
   }
   manifest.kernels.push_back(std::move(kernel));

@@ -1,13 +1,17 @@
 // `tritonpack inspect`: what a pack holds, as text or JSON.
 #include <algorithm>
+#include <array>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
-#include "driver/driver.h"
-#include "runtime/selection.h"
-#include "harness/device.h"
+#include "cli/text.h"
+#include "pack/cubin_info.h"
+#include "pack/manifest_json.h"
+#include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 
 namespace tritonpack::cli {
@@ -31,27 +35,222 @@ std::string variant_key(const KernelInfo& k, const VariantInfo& v) {
   return os.str();
 }
 
-struct Registers {
-  int registers = -1, local = -1;
+// A variant's resource columns: registers from its cubin (what the driver allocates), spills and
+// stack frame from ptxas's report kept in the manifest. "-" where unknown; "*" marks a number
+// the cubin and ptxas disagree on, explained by a note.
+struct ResourceCells {
+  std::string registers{"-"}, spills{"-"}, stack{"-"};
+  std::vector<std::string> notes;
 };
 
-// Loads a variant's cubin on the current device to read its registers and local (spill) bytes.
-Registers read_registers(const driver::Driver& d, const Pack& pack, const VariantInfo& v, int device_arch) {
-  runtime::DeviceCaps caps;
-  caps.arch = static_cast<uint32_t>(device_arch);
-  caps.max_shared_optin = UINT32_MAX;
-  if (runtime::image_for(v, caps) != runtime::Image::kCubin) return {};
-  const auto blob = pack.blob(v.cubin_blob);
-  CUmodule module = nullptr;
-  TRITONPACK_CU(d, cuModuleLoadDataEx(&module, blob.data(), 0, nullptr, nullptr), "variant " + std::to_string(v.id));
-  Registers r;
-  CUfunction fn = nullptr;
-  if (d.api().cuModuleGetFunction(&fn, module, v.entry.c_str()) == CUDA_SUCCESS) {
-    d.api().cuFuncGetAttribute(&r.registers, CU_FUNC_ATTRIBUTE_NUM_REGS, fn);
-    d.api().cuFuncGetAttribute(&r.local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, fn);
+ResourceCells resource_cells(const Pack& pack, const VariantInfo& v) {
+  ResourceCells cells;
+  const ResourceUsage& ptxas = v.resources;
+  if (ptxas.spill_stores >= 0 && ptxas.spill_loads >= 0) {
+    cells.spills = std::to_string(ptxas.spill_stores) + "/" + std::to_string(ptxas.spill_loads);
   }
-  d.api().cuModuleUnload(module);
-  return r;
+  if (ptxas.stack_frame >= 0) cells.stack = std::to_string(ptxas.stack_frame);
+  if (v.cubin_blob < 0) return cells;
+  const std::string variant = "variant " + std::to_string(v.id) + ": ";
+  std::optional<pack_format::CubinResources> cubin;
+  std::string unreadable;
+  try {
+    cubin = pack_format::read_cubin_resources(pack.blob(v.cubin_blob), v.entry);
+    if (!cubin) unreadable = "the cubin records no register count for '" + v.entry + "'";
+  } catch (const Error& e) {
+    unreadable = e.what();  // "cubin: ..."
+  }
+  if (!cubin) {
+    cells.registers.assign(1, '?');  // = "?" trips GCC 12's bogus -Wrestrict (GCC PR 105329)
+    cells.notes.push_back(variant + unreadable);
+    return cells;
+  }
+  cells.registers = std::to_string(cubin->registers);
+  if (ptxas.registers >= 0 && static_cast<uint32_t>(ptxas.registers) != cubin->registers) {
+    cells.registers += "*";
+    cells.notes.push_back(variant + "the cubin records " + std::to_string(cubin->registers) +
+                          " registers, ptxas reported " + std::to_string(ptxas.registers) +
+                          " (the driver uses the cubin's)");
+  }
+  if (cubin->frame_size && ptxas.stack_frame >= 0 && static_cast<uint32_t>(ptxas.stack_frame) != *cubin->frame_size) {
+    cells.stack += "*";
+    cells.notes.push_back(variant + "the cubin records a stack frame of " + std::to_string(*cubin->frame_size) +
+                          " bytes, ptxas reported " + std::to_string(ptxas.stack_frame));
+  }
+  return cells;
+}
+
+const KernelInfo& chosen_kernel(const Pack& pack, const InspectOptions& o) {
+  const Manifest& m = pack.manifest();
+  if (!o.kernel.empty()) return pack.kernel(o.kernel);
+  if (m.kernels.size() != 1) {
+    std::string names;
+    for (const KernelInfo& k : m.kernels) names += (names.empty() ? "" : ", ") + k.name;
+    throw Error(ErrorCode::kInvalidArgument, o.pack + " holds " + std::to_string(m.kernels.size()) +
+                                                 " kernels (" + names + "): choose one with --kernel");
+  }
+  return m.kernels[0];
+}
+
+std::string variant_ids(const KernelInfo& k) {
+  std::vector<uint32_t> ids;
+  for (const VariantInfo& v : k.variants) ids.push_back(v.id);
+  std::sort(ids.begin(), ids.end());
+  return "ids " + id_ranges(ids);
+}
+
+constexpr std::array<std::string_view, 4> kStages = {"ttir", "ttgir", "llir", "ptx"};  // in compiler order
+
+// The blob holding a variant's text at `stage`, or -1.
+int32_t stage_blob(const VariantInfo& v, std::string_view stage) {
+  if (stage == "ptx") return v.ptx_blob;
+  const auto it = v.ir_blobs.find(std::string(stage));
+  return it == v.ir_blobs.end() ? -1 : it->second;
+}
+
+// The stages of `v`, or with v = nullptr those any variant of `k` has.
+std::vector<std::string> stages(const KernelInfo& k, const VariantInfo* v) {
+  std::vector<std::string> out;
+  for (std::string_view stage : kStages) {
+    const bool has = v != nullptr ? stage_blob(*v, stage) >= 0
+                                  : std::any_of(k.variants.begin(), k.variants.end(),
+                                                [&](const VariantInfo& w) { return stage_blob(w, stage) >= 0; });
+    if (has) out.emplace_back(stage);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "nothing" : out;
+}
+
+const VariantInfo& chosen_variant(const KernelInfo& k, const InspectOptions& o) {
+  if (!o.variant) {
+    if (k.variants.size() != 1) {
+      throw Error(ErrorCode::kInvalidArgument, "kernel '" + k.name + "' has " + std::to_string(k.variants.size()) +
+                                                   " variants: choose one with --variant (" + variant_ids(k) + ")");
+    }
+    return k.variants[0];
+  }
+  for (const VariantInfo& v : k.variants) {
+    if (v.id == *o.variant) return v;
+  }
+  throw Error(ErrorCode::kNotFound, "kernel '" + k.name + "' has no variant " + std::to_string(*o.variant) + " (" +
+                                        variant_ids(k) + ")");
+}
+
+// `inspect --ir STAGE [--variant ID]`: that stage's text, exactly as stored.
+int print_ir(const Pack& pack, const InspectOptions& o) {
+  const KernelInfo& k = chosen_kernel(pack, o);
+  const std::vector<std::string> kept = stages(k, nullptr);
+  const bool is_ir = pack_format::is_ir_stage(o.ir);
+  if (!is_ir && o.ir != "ptx") {
+    throw Error(ErrorCode::kInvalidArgument,
+                "unknown stage '" + o.ir + "' for --ir; " + o.pack + " has: " + join(kept) +
+                    (o.ir == "sass" ? " (SASS is not stored: disassemble the cubin with cuobjdump -sass)" : ""));
+  }
+  if (is_ir && std::none_of(kept.begin(), kept.end(), pack_format::is_ir_stage)) {
+    throw Error(ErrorCode::kNotFound, o.pack + " holds no compiler IR (ttir, ttgir, llir): recompile with "
+                                       "`tritonpack compile --keep-ir` (--ir ptx works without it)");
+  }
+  const VariantInfo& variant = chosen_variant(k, o);
+  const int32_t blob = stage_blob(variant, o.ir);
+  if (blob < 0) {
+    throw Error(ErrorCode::kNotFound, "variant " + std::to_string(variant.id) + " of '" + k.name + "' has no " +
+                                          o.ir + "; it has: " + join(stages(k, &variant)));
+  }
+  const auto text = pack.blob(blob);
+  std::cout.write(reinterpret_cast<const char*>(text.data()), static_cast<std::streamsize>(text.size()));
+  return 0;
+}
+
+void print_kernel(const KernelInfo& k) {
+  std::cout << "\nkernel " << k.name << " = " << k.function << " from " << k.source_file << "\n";
+  if (!k.variants.empty()) std::cout << "  triton " << k.variants.front().triton_version << "\n";
+  std::cout << "  params:\n";
+  for (const ParamInfo& p : k.params) {
+    std::cout << "    " << std::left << std::setw(20) << p.name << std::setw(11) << param_kind_name(p.kind)
+              << (p.kind == ParamKind::kConstexpr ? "" : p.dtype.text());
+    if (p.kind == ParamKind::kTensor) std::cout << (p.is_output ? " out" : p.is_scratch ? " scratch" : " in");
+    if (!p.block.empty()) {
+      std::cout << " block [";
+      for (size_t d = 0; d < p.block.size(); ++d) std::cout << (d ? ", " : "") << p.block[d];
+      std::cout << "]";
+    }
+    if (!p.layout.empty()) std::cout << " layout " << p.layout;
+    if (!p.dims.empty()) {
+      std::cout << "  dims [";
+      for (size_t d = 0; d < p.dims.size(); ++d) std::cout << (d ? ", " : "") << p.dims[d];
+      std::cout << "]";
+    }
+    if (!p.numel.empty()) std::cout << "  numel=" << p.numel;
+    if (p.kind == ParamKind::kConstexpr) {
+      std::vector<std::string> values;
+      for (const VariantInfo& v : k.variants) {
+        for (const ConstexprValue& c : v.constexprs) {
+          if (c.name == p.name && std::find(values.begin(), values.end(), c.value.text()) == values.end()) {
+            values.push_back(c.value.text());
+          }
+        }
+      }
+      std::cout << "values {";
+      for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? ", " : "") << values[i];
+      std::cout << "}";
+    }
+    if (!p.heuristic.empty()) std::cout << "  heuristic " << p.name << " = " << p.heuristic;
+    std::cout << "\n";
+  }
+  for (const LaunchVarInfo& v : k.launch_vars) {
+    std::cout << "  launch variable " << v.name << ": " << dtype_name(v.dtype);
+    if (v.min) std::cout << " min " << *v.min;
+    if (v.max) std::cout << " max " << *v.max;
+    std::cout << "\n";
+  }
+  for (const std::string& c : k.constraints) std::cout << "  rule: " << c << "\n";
+  for (const TypeVarInfo& t : k.type_vars) {
+    std::cout << "  type " << t.name << " in {";
+    for (size_t i = 0; i < t.dtypes.size(); ++i) std::cout << (i ? ", " : "") << dtype_name(t.dtypes[i]);
+    std::cout << "}\n";
+  }
+  std::cout << "  grid: (" << k.grid[0] << ", " << k.grid[1] << ", " << k.grid[2] << ")\n";
+  for (const ConfigInfo& c : k.configs) {
+    std::cout << "  config " << c.name << ": num_warps=" << c.num_warps << " num_stages=" << c.num_stages
+              << " num_ctas=" << c.num_ctas;
+    for (const auto& v : c.constexprs) std::cout << " " << v.name << "=" << v.value.text();
+    std::cout << "\n";
+  }
+  if (!k.bench.bytes.empty()) std::cout << "  bench bytes: " << k.bench.bytes << "\n";
+  if (!k.bench.flops.empty()) std::cout << "  bench flops: " << k.bench.flops << "\n";
+  if (!k.reference.empty()) std::cout << "  reference: " << k.reference << "\n";
+}
+
+// One row per variant; resources as resource_cells() explains, with its notes below the table.
+void print_variants(const Pack& pack, const KernelInfo& k) {
+  const Manifest& m = pack.manifest();
+  std::cout << "  variants: " << k.variants.size() << "\n";
+  std::cout << "    " << std::left << std::setw(4) << "id" << std::setw(66) << "specialization" << std::setw(8)
+            << "arch" << std::setw(7) << "warps" << std::setw(7) << "stages" << std::setw(5) << "ctas"
+            << std::setw(8) << "shared" << std::setw(9) << "scratch" << std::setw(8) << "cubin" << std::setw(8)
+            << "ptx" << std::setw(6) << "regs" << std::setw(13) << "spill st/ld" << "stack\n";
+  std::vector<std::string> notes;
+  for (const VariantInfo& v : k.variants) {
+    ResourceCells cells = resource_cells(pack, v);
+    notes.insert(notes.end(), cells.notes.begin(), cells.notes.end());
+    std::cout << "    " << std::left << std::setw(4) << v.id << std::setw(66) << variant_key(k, v) << std::setw(8)
+              << v.ptx_target << std::setw(7) << v.num_warps << std::setw(7) << v.num_stages << std::setw(5)
+              << v.num_ctas << std::setw(8) << v.shared << std::setw(9) << v.global_scratch_size << std::setw(8)
+              << (v.cubin_blob >= 0 ? std::to_string(m.blobs[v.cubin_blob].size) : "-") << std::setw(8)
+              << (v.ptx_blob >= 0 ? std::to_string(m.blobs[v.ptx_blob].size) : "-") << std::setw(6)
+              << cells.registers << std::setw(13) << cells.spills << cells.stack << "\n";
+  }
+  for (const std::string& note : notes) std::cout << "    * " << note << "\n";
+  std::cout << "  (regs: registers per thread, read from each cubin: what the driver allocates. spill st/ld, stack:\n"
+               "   bytes per thread of spill stores/loads and stack frame, from ptxas's report at compile time)\n";
+  std::vector<std::string> ir = stages(k, nullptr);
+  std::erase(ir, "ptx");
+  if (!ir.empty()) std::cout << "  IR kept: " << join(ir) << " (print one with --ir STAGE --variant ID)\n";
 }
 
 }  // namespace
@@ -63,91 +262,20 @@ int inspect(const InspectOptions& o) {
     std::cout << manifest_to_json(m, 2) << "\n";
     return 0;
   }
-  std::unique_ptr<harness::DeviceContext> device;
-  if (o.registers) device = std::make_unique<harness::DeviceContext>(driver::Driver::system(), o.device);
-
-  uint64_t cubin_bytes = 0, ptx_bytes = 0;
-  for (const BlobInfo& b : m.blobs) (b.kind == "cubin" ? cubin_bytes : ptx_bytes) += b.size;
+  if (!o.ir.empty()) return print_ir(*pack, o);
+  if (!o.kernel.empty()) pack->kernel(o.kernel);  // throws kNotFound, naming the kernels it holds
+  std::map<std::string, uint64_t> bytes_by_kind;
+  for (const BlobInfo& b : m.blobs) bytes_by_kind[pack_format::is_ir_stage(b.kind) ? "ir" : b.kind] += b.size;
   std::cout << "pack " << o.pack << ": " << pack->bytes().size() << " bytes, manifest v" << m.manifest_version
             << ", " << m.created_by << "\n"
-            << "blobs: " << m.blobs.size() << " (cubin " << cubin_bytes << " bytes, ptx " << ptx_bytes << " bytes)\n";
+            << "blobs: " << m.blobs.size() << " (cubin " << bytes_by_kind["cubin"] << " bytes, ptx "
+            << bytes_by_kind["ptx"] << " bytes";
+  if (bytes_by_kind.count("ir")) std::cout << ", ir " << bytes_by_kind["ir"] << " bytes";
+  std::cout << ")\n";
   for (const KernelInfo& k : m.kernels) {
-    std::cout << "\nkernel " << k.name << " = " << k.function << " from " << k.source_file << "\n";
-    if (!k.variants.empty()) std::cout << "  triton " << k.variants.front().triton_version << "\n";
-    std::cout << "  params:\n";
-    for (const ParamInfo& p : k.params) {
-      std::cout << "    " << std::left << std::setw(20) << p.name << std::setw(11) << param_kind_name(p.kind)
-                << (p.kind == ParamKind::kConstexpr ? "" : p.dtype.text());
-      if (p.kind == ParamKind::kTensor) std::cout << (p.is_output ? " out" : p.is_scratch ? " scratch" : " in");
-      if (!p.block.empty()) {
-        std::cout << " block [";
-        for (size_t d = 0; d < p.block.size(); ++d) std::cout << (d ? ", " : "") << p.block[d];
-        std::cout << "]";
-      }
-      if (!p.layout.empty()) std::cout << " layout " << p.layout;
-      if (!p.dims.empty()) {
-        std::cout << "  dims [";
-        for (size_t d = 0; d < p.dims.size(); ++d) std::cout << (d ? ", " : "") << p.dims[d];
-        std::cout << "]";
-      }
-      if (!p.numel.empty()) std::cout << "  numel=" << p.numel;
-      if (p.kind == ParamKind::kConstexpr) {
-        std::vector<std::string> values;
-        for (const VariantInfo& v : k.variants) {
-          for (const ConstexprValue& c : v.constexprs) {
-            if (c.name == p.name && std::find(values.begin(), values.end(), c.value.text()) == values.end()) {
-              values.push_back(c.value.text());
-            }
-          }
-        }
-        std::cout << "values {";
-        for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? ", " : "") << values[i];
-        std::cout << "}";
-      }
-      if (!p.heuristic.empty()) std::cout << "  heuristic " << p.name << " = " << p.heuristic;
-      std::cout << "\n";
-    }
-    for (const LaunchVarInfo& v : k.launch_vars) {
-      std::cout << "  launch variable " << v.name << ": " << dtype_name(v.dtype);
-      if (v.min) std::cout << " min " << *v.min;
-      if (v.max) std::cout << " max " << *v.max;
-      std::cout << "\n";
-    }
-    for (const std::string& c : k.constraints) std::cout << "  rule: " << c << "\n";
-    for (const TypeVarInfo& t : k.type_vars) {
-      std::cout << "  type " << t.name << " in {";
-      for (size_t i = 0; i < t.dtypes.size(); ++i) std::cout << (i ? ", " : "") << dtype_name(t.dtypes[i]);
-      std::cout << "}\n";
-    }
-    std::cout << "  grid: (" << k.grid[0] << ", " << k.grid[1] << ", " << k.grid[2] << ")\n";
-    for (const ConfigInfo& c : k.configs) {
-      std::cout << "  config " << c.name << ": num_warps=" << c.num_warps << " num_stages=" << c.num_stages
-                << " num_ctas=" << c.num_ctas;
-      for (const auto& v : c.constexprs) std::cout << " " << v.name << "=" << v.value.text();
-      std::cout << "\n";
-    }
-    if (!k.bench.bytes.empty()) std::cout << "  bench bytes: " << k.bench.bytes << "\n";
-    if (!k.bench.flops.empty()) std::cout << "  bench flops: " << k.bench.flops << "\n";
-    if (!k.reference.empty()) std::cout << "  reference: " << k.reference << "\n";
-    std::cout << "  variants: " << k.variants.size() << "\n";
-    std::cout << "    " << std::left << std::setw(4) << "id" << std::setw(66) << "specialization" << std::setw(8)
-              << "arch" << std::setw(7) << "warps" << std::setw(7) << "stages" << std::setw(5) << "ctas"
-              << std::setw(8) << "shared" << std::setw(9) << "scratch" << std::setw(8) << "cubin" << std::setw(8)
-              << "ptx" << "regs/spill\n";
-    for (const VariantInfo& v : k.variants) {
-      std::string regs = "n/a";
-      if (device) {
-        const Registers r = read_registers(device->driver(), *pack, v, device->arch());
-        regs = r.registers < 0 ? "not for sm_" + std::to_string(device->arch())
-                               : std::to_string(r.registers) + "/" + std::to_string(r.local);
-      }
-      std::cout << "    " << std::left << std::setw(4) << v.id << std::setw(66) << variant_key(k, v) << std::setw(8)
-                << v.ptx_target << std::setw(7) << v.num_warps << std::setw(7) << v.num_stages << std::setw(5)
-                << v.num_ctas << std::setw(8) << v.shared << std::setw(9) << v.global_scratch_size << std::setw(8)
-                << (v.cubin_blob >= 0 ? std::to_string(m.blobs[v.cubin_blob].size) : "-") << std::setw(8)
-                << (v.ptx_blob >= 0 ? std::to_string(m.blobs[v.ptx_blob].size) : "-") << regs << "\n";
-    }
-    if (!device) std::cout << "  (registers and spills: run with --registers on a machine with a GPU)\n";
+    if (!o.kernel.empty() && k.name != o.kernel) continue;
+    print_kernel(k);
+    print_variants(*pack, k);
   }
   return 0;
 }

@@ -21,14 +21,19 @@ int main(int argc, char** argv) {
   c->add_option("--arch", compile_options.archs, "override the spec's archs (sm_80, sm_90, ...)");
   c->add_option("-j,--jobs", compile_options.jobs, "parallel compilations (default: all cores)");
   c->add_flag("--no-cache", compile_options.no_cache, "recompile every variant");
+  c->add_flag("--keep-ir", compile_options.keep_ir, "store each variant's TTIR, TTGIR and LLVM IR in the pack (see inspect --ir)");
   c->add_flag("-q,--quiet", compile_options.quiet, "no progress display");
 
   InspectOptions inspect_options;
   auto* i = app.add_subcommand("inspect", "show what a pack holds");
   i->add_option("pack", inspect_options.pack, "pack file")->required();
-  i->add_flag("--json", inspect_options.json, "print the manifest as JSON");
-  i->add_flag("--registers", inspect_options.registers, "load variants on a GPU to report registers and spills");
-  i->add_option("--device", inspect_options.device, "GPU for --registers");
+  auto* json = i->add_flag("--json", inspect_options.json, "print the manifest as JSON");
+  i->add_option("-k,--kernel", inspect_options.kernel, "kernel name (default: every kernel; for --ir the only one)");
+  auto* ir = i->add_option("--ir", inspect_options.ir,
+                           "print one variant's text at this stage: ttir, ttgir, llir (packs compiled with "
+                           "--keep-ir) or ptx")->excludes(json);
+  int64_t inspect_variant = 0;
+  auto* variant = i->add_option("--variant", inspect_variant, "variant id for --ir")->needs(ir);
 
   RunOptions run_options;
   auto* r = app.add_subcommand("run", "launch a kernel of a pack on random data, verify, benchmark");
@@ -84,7 +89,10 @@ int main(int argc, char** argv) {
   }
   try {
     if (c->parsed()) return compile(compile_options);
-    if (i->parsed()) return inspect(inspect_options);
+    if (i->parsed()) {
+      if (variant->count() > 0) inspect_options.variant = inspect_variant;
+      return inspect(inspect_options);
+    }
     if (r->parsed()) return run(run_options);
     if (im->parsed()) return import_plugingen(import_options);
     if (in->parsed()) return init(init_options);

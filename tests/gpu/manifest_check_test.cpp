@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gpu/test_paths.h"
+#include "pack/cubin_info.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/plugin.h"
 #include "tritonpack/runtime.h"
@@ -41,6 +42,15 @@ void check_against_spec(const std::string& name) {
     EXPECT_TRUE(v.num_warps == 1 || v.num_warps == 2 || v.num_warps == 4 || v.num_warps == 8 || v.num_warps == 16);
     EXPECT_EQ(v.args.size(), runtime_param_names(k).size());
     EXPECT_EQ(v.ptx_target, v.arch >= 90 ? "sm_" + std::to_string(v.arch) + "a" : "sm_" + std::to_string(v.arch));
+    // ptxas's report (kept in the manifest) and the cubin's own records agree.
+    const auto cubin = pack_format::read_cubin_resources(pack->blob(v.cubin_blob), v.entry);
+    ASSERT_TRUE(cubin) << "variant " << v.id;
+    EXPECT_EQ(static_cast<int32_t>(cubin->registers), v.resources.registers) << "variant " << v.id;
+    EXPECT_EQ(static_cast<int32_t>(cubin->frame_size.value_or(UINT32_MAX)), v.resources.stack_frame)
+        << "variant " << v.id;
+    EXPECT_GE(v.resources.spill_stores, 0);
+    EXPECT_GE(v.resources.spill_loads, 0);
+    EXPECT_TRUE(v.ir_blobs.empty()) << "compiled without --keep-ir";
   }
   EXPECT_EQ(archs, (std::set<uint32_t>{80, 90}));
 }
@@ -70,6 +80,29 @@ namespace tritonpack {
 namespace {
 
 TEST(ShippedPacks, FmhaHoldsEveryPlannedVariant) { check_against_spec("fmha"); }
+
+// compile --keep-ir: every variant carries its three stages, and the same code as without it.
+TEST(ShippedPacks, SoftmaxKeepsItsIr) {
+  auto with_ir = shipped("softmax_ir");
+  auto without = shipped("softmax");
+  if (!with_ir || !without) GTEST_SKIP() << "no softmax packs (Triton missing)";
+  const KernelInfo& k = with_ir->kernel("softmax");
+  ASSERT_EQ(k.variants.size(), without->kernel("softmax").variants.size());
+  for (size_t i = 0; i < k.variants.size(); ++i) {
+    const VariantInfo& v = k.variants[i];
+    const VariantInfo& plain = without->kernel("softmax").variants[i];
+    EXPECT_EQ(with_ir->manifest().blobs[v.cubin_blob].sha256, without->manifest().blobs[plain.cubin_blob].sha256);
+    ASSERT_EQ(v.ir_blobs.size(), 3u) << "variant " << v.id;
+    auto text = [&](const char* stage) {
+      const auto bytes = with_ir->blob(v.ir_blobs.at(stage));
+      EXPECT_EQ(with_ir->manifest().blobs[v.ir_blobs.at(stage)].kind, stage);
+      return std::string(bytes.begin(), bytes.end());
+    };
+    EXPECT_NE(text("ttir").find("tt.func public @softmax_kernel("), std::string::npos) << "variant " << v.id;
+    EXPECT_NE(text("ttgir").find("#ttg.blocked<"), std::string::npos) << "variant " << v.id;
+    EXPECT_NE(text("llir").find("define ptx_kernel void @softmax_kernel("), std::string::npos) << "variant " << v.id;
+  }
+}
 
 // What PluginGen's FMHA rules mean, computed from the converted and compiled pack (no GPU).
 TEST(ShippedPacks, PluginGenFmhaShapesDimArgsAndGrid) {
