@@ -23,11 +23,11 @@ class Constant {
 
   Constant() = default;  // the integer 0
   template <std::integral I>
-    requires(!std::same_as<I, bool>)
-  Constant(I value) : kind_(Kind::kInt), int_(static_cast<int64_t>(value)) {}  // NOLINT: implicit on purpose
-  Constant(bool value) : kind_(Kind::kBool), int_(value ? 1 : 0) {}            // NOLINT
-  Constant(double value) : kind_(Kind::kFloat), float_(value) {}               // NOLINT
-  Constant(const char* value) : kind_(Kind::kString), string_(value) {}        // NOLINT
+  requires(!std::same_as<I, bool>) Constant(I value)
+      : kind_(Kind::kInt), int_(static_cast<int64_t>(value)) {}                     // NOLINT: implicit on purpose
+  Constant(bool value) : kind_(Kind::kBool), int_(value ? 1 : 0) {}                 // NOLINT
+  Constant(double value) : kind_(Kind::kFloat), float_(value) {}                    // NOLINT
+  Constant(const char* value) : kind_(Kind::kString), string_(value) {}             // NOLINT
   Constant(std::string value) : kind_(Kind::kString), string_(std::move(value)) {}  // NOLINT
   static Constant none() {
     Constant c;
@@ -44,9 +44,9 @@ class Constant {
   Kind kind() const { return kind_; }
   // Integers and booleans: usable in expressions.
   bool is_integral() const { return kind_ == Kind::kInt || kind_ == Kind::kBool; }
-  int64_t as_int() const { return int_; }      // kInt, kBool (0/1)
-  double as_float() const { return float_; }   // kFloat
-  const std::string& as_string() const { return string_; }  // kString
+  int64_t as_int() const { return int_; }                      // kInt, kBool (0/1)
+  double as_float() const { return float_; }                   // kFloat
+  const std::string& as_string() const { return string_; }     // kString
   DType as_dtype() const { return static_cast<DType>(int_); }  // kDType
 
   // Python's ==: integers, booleans and floats compare by number (True == 1 == 1.0); strings,

@@ -12,11 +12,11 @@
 namespace tritonpack::runtime {
 namespace {
 
-[[noreturn]] void out_of_range(const KernelModel& model, size_t index, const Arg& arg,
-                               std::string_view type, std::string_view range) {
+[[noreturn]] void out_of_range(const KernelModel& model, size_t index, const Arg& arg, std::string_view type,
+                               std::string_view range) {
   std::ostringstream os;
-  os << "kernel '" << model.info->name << "' argument '"
-     << model.info->params[model.runtime_params[index]].name << "' = ";
+  os << "kernel '" << model.info->name << "' argument '" << model.info->params[model.runtime_params[index]].name
+     << "' = ";
   if (arg.kind == Arg::Kind::kInt) {
     os << arg.int_value;
   } else {
@@ -40,8 +40,8 @@ uint16_t float_to_fp16_bits(float value) {
     return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
   }
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to inf
-  if (abs < 0x38800000u) {  // subnormal half (or zero)
-    if (abs < 0x33000000u) return static_cast<uint16_t>(sign);  // below half the smallest subnormal
+  if (abs < 0x38800000u) {                                               // subnormal half (or zero)
+    if (abs < 0x33000000u) return static_cast<uint16_t>(sign);           // below half the smallest subnormal
     const uint32_t exp = abs >> 23;
     const uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
     const uint32_t shift = 126 - exp;  // 14..24
@@ -84,10 +84,14 @@ namespace {
 // CUtensorMapDataType differs in three places (Triton 3.6, backends/nvidia/driver.py).
 CUtensorMapDataType host_tma_dtype(uint32_t device_type) {
   switch (device_type) {
-    case 8: return static_cast<CUtensorMapDataType>(10);
-    case 9: return static_cast<CUtensorMapDataType>(8);
-    case 10: return static_cast<CUtensorMapDataType>(9);
-    default: return static_cast<CUtensorMapDataType>(device_type);
+    case 8:
+      return static_cast<CUtensorMapDataType>(10);
+    case 9:
+      return static_cast<CUtensorMapDataType>(8);
+    case 10:
+      return static_cast<CUtensorMapDataType>(9);
+    default:
+      return static_cast<CUtensorMapDataType>(device_type);
   }
 }
 
@@ -158,8 +162,9 @@ void tensor_map(const KernelModel& model, size_t index, const Arg& a, DType dtyp
   const cuuint32_t element_strides[5] = {1, 1, 1, 1, 1};
   const CUresult r = drv.api().cuTensorMapEncodeTiled(
       reinterpret_cast<CUtensorMap*>(map.bytes), static_cast<CUtensorMapDataType>(key.data_type), rank,
-      reinterpret_cast<void*>(a.pointer), key.dims, key.strides, key.box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-      static_cast<CUtensorMapSwizzle>(d.swizzle), CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+      reinterpret_cast<void*>(a.pointer), key.dims, key.strides, key.box, element_strides,
+      CU_TENSOR_MAP_INTERLEAVE_NONE, static_cast<CUtensorMapSwizzle>(d.swizzle), CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS) {
     std::ostringstream os;
     os << "kernel '" << model.info->name << "' descriptor '" << model.info->params[model.runtime_params[index]].name
@@ -202,8 +207,7 @@ void pack_descriptor(const KernelModel& model, size_t index, const Arg& a, DType
 void clear_tensor_map_cache() { encode_cache = EncodeCache{}; }
 
 void pack_args(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
-               CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& drv,
-               PackedArgs& out) {
+               CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& drv, PackedArgs& out) {
   out.count = 0;
   Writer w(out);
   size_t descriptor = 0;
@@ -246,8 +250,8 @@ void pack_args(const KernelModel& model, const VariantModel& variant, std::span<
         break;
       }
       case ArgType::kTensorDesc:
-        pack_descriptor(model, i, a, variant.arg_dtypes[i], variant.info->tensordescs[descriptor],
-                        out.maps[descriptor], drv, w);
+        pack_descriptor(model, i, a, variant.arg_dtypes[i], variant.info->tensordescs[descriptor], out.maps[descriptor],
+                        drv, w);
         ++descriptor;
         break;
     }

@@ -42,7 +42,6 @@ struct ContextState {
   std::vector<ScratchBuffer> scratch;  // one growing buffer per stream
 };
 
-
 }  // namespace
 
 struct Kernel::State {
@@ -61,13 +60,10 @@ struct Kernel::State {
     return *driver;
   }
 
-  std::string where() const {
-    return "kernel '" + info->name + "' of pack '" + pack->origin() + "'";
-  }
+  std::string where() const { return "kernel '" + info->name + "' of pack '" + pack->origin() + "'"; }
 
   std::string variant_where(uint32_t index) const {
-    return "kernel '" + info->name + "' of pack '" + pack->origin() + "', " +
-           model.variants[index].label;
+    return "kernel '" + info->name + "' of pack '" + pack->origin() + "', " + model.variants[index].label;
   }
 
   ContextState* find_context(unsigned long long id) {
@@ -84,9 +80,8 @@ struct Kernel::State {
     CUcontext ctx = nullptr;
     TRITONPACK_CU(d, cuCtxGetCurrent(&ctx), where());
     if (ctx == nullptr) {
-      throw Error(ErrorCode::kInvalidArgument,
-                  "no current CUDA context on this thread for " + where() +
-                      ": make a device current first (cudaSetDevice, or cuCtxSetCurrent)");
+      throw Error(ErrorCode::kInvalidArgument, "no current CUDA context on this thread for " + where() +
+                                                   ": make a device current first (cudaSetDevice, or cuCtxSetCurrent)");
     }
     unsigned long long id = 0;
     TRITONPACK_CU(d, cuCtxGetId(ctx, &id), where());
@@ -124,16 +119,15 @@ struct Kernel::State {
     }
     auto attribute = [&](CUdevice_attribute a, const char* name) {
       int value = 0;
-      TRITONPACK_CU(d, cuDeviceGetAttribute(&value, a, state->device),
-                    where() + ", reading " + name);
+      TRITONPACK_CU(d, cuDeviceGetAttribute(&value, a, state->device), where() + ", reading " + name);
       return value;
     };
     runtime::DeviceCaps caps;
     const int major = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "compute capability");
     const int minor = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "compute capability");
     caps.arch = static_cast<uint32_t>(major * 10 + minor);
-    caps.max_shared_optin = static_cast<uint32_t>(
-        attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "shared memory limit"));
+    caps.max_shared_optin =
+        static_cast<uint32_t>(attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "shared memory limit"));
     caps.cluster_launch = major >= 9 && attribute(CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, "cluster launch") != 0;
     state->max_grid = {attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, "grid limit"),
                        attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, "grid limit"),
@@ -180,9 +174,9 @@ struct Kernel::State {
       if (v.shared > kDefaultSharedLimit) {
         // Raised on the function in this context, hence on the device that runs it (unlike
         // Triton's generated loader, which asks device 0).
-        TRITONPACK_CU(d, cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                            static_cast<int>(v.shared)),
-                      variant_where(index) + ", " + std::to_string(v.shared) + " bytes of shared memory");
+        TRITONPACK_CU(
+            d, cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(v.shared)),
+            variant_where(index) + ", " + std::to_string(v.shared) + " bytes of shared memory");
       }
       if (v.num_ctas > 8) {
         TRITONPACK_CU(d, cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),
@@ -215,8 +209,8 @@ struct Kernel::State {
       const CUresult freed = sync == CUDA_SUCCESS ? d.api().cuMemFree(buffer->pointer) : sync;
       if (freed != CUDA_SUCCESS) {
         d.api().cuMemFree(fresh);
-        driver::throw_driver_error(d, freed, sync == CUDA_SUCCESS ? "cuMemFree" : "cuStreamSynchronize",
-                                   __FILE__, __LINE__, place);
+        driver::throw_driver_error(d, freed, sync == CUDA_SUCCESS ? "cuMemFree" : "cuStreamSynchronize", __FILE__,
+                                   __LINE__, place);
       }
       buffer->pointer = fresh;
       buffer->size = bytes;
@@ -230,7 +224,7 @@ struct Kernel::State {
     ContextState* cs = nullptr;
     uint32_t index = 0;
     std::array<int64_t, 3> grid{};
-    size_t scratch_bytes = 0;     // global + profile, laid out global first
+    size_t scratch_bytes = 0;  // global + profile, laid out global first
     size_t profile_offset = 0;
   };
 
@@ -249,32 +243,32 @@ struct Kernel::State {
       if (!known) {
         std::string names;
         for (const ConfigInfo& c : info->configs) names += (names.empty() ? "" : ", ") + c.name;
-        throw Error(ErrorCode::kNotFound, "no config '" + std::string(options.config) + "' in " +
-                                              where() + " (configs: " + names + ")");
+        throw Error(ErrorCode::kNotFound,
+                    "no config '" + std::string(options.config) + "' in " + where() + " (configs: " + names + ")");
       }
     }
   }
 
   // The grid of variant `index` for the launch's values; checked against the device's limits
   // (`max_grid`, or none when null).
-  std::array<int64_t, 3> grid(uint32_t index, runtime::LaunchValues& values, const std::array<int64_t, 3>* max_grid) const {
+  std::array<int64_t, 3> grid(uint32_t index, runtime::LaunchValues& values,
+                              const std::array<int64_t, 3>* max_grid) const {
     runtime::set_variant_slots(model, model.variants[index], values);
     std::array<int64_t, 3> out{};
     for (size_t dim = 0; dim < 3; ++dim) {
       out[dim] = model.grid[dim].eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
       if (out[dim] < 0 || (max_grid != nullptr && out[dim] > (*max_grid)[dim])) {
-        throw Error(ErrorCode::kInvalidArgument,
-                    "grid[" + std::to_string(dim) + "] = '" + info->grid[dim] + "' evaluates to " +
-                        std::to_string(out[dim]) + " for " + variant_where(index) + "; the device allows 0.." +
-                        std::to_string(max_grid ? (*max_grid)[dim] : INT64_MAX));
+        throw Error(ErrorCode::kInvalidArgument, "grid[" + std::to_string(dim) + "] = '" + info->grid[dim] +
+                                                     "' evaluates to " + std::to_string(out[dim]) + " for " +
+                                                     variant_where(index) + "; the device allows 0.." +
+                                                     std::to_string(max_grid ? (*max_grid)[dim] : INT64_MAX));
       }
     }
     return out;
   }
 
   // Selection, grid and scratch size for a launch in the current context.
-  Prepared prepare(std::span<const Arg> args, const LaunchOptions& options,
-                   std::shared_lock<std::shared_mutex>& lock) {
+  Prepared prepare(std::span<const Arg> args, const LaunchOptions& options, std::shared_lock<std::shared_mutex>& lock) {
     runtime::LaunchValues values;
     runtime::bind_launch(model, args, values);
     if (!options.pinned.empty() || !options.config.empty()) check_options(options);
@@ -286,8 +280,8 @@ struct Kernel::State {
     p.grid = grid(p.index, values, &p.cs->max_grid);
     const runtime::ScratchLayout scratch = runtime::scratch_layout(*model.variants[p.index].info, p.grid);
     if (scratch.too_large) {
-      throw Error(ErrorCode::kInvalidArgument, "the launch of " + variant_where(p.index) +
-                                                   " would need more than 256 TiB of scratch");
+      throw Error(ErrorCode::kInvalidArgument,
+                  "the launch of " + variant_where(p.index) + " would need more than 256 TiB of scratch");
     }
     p.scratch_bytes = scratch.bytes;
     p.profile_offset = scratch.profile_offset;
@@ -353,9 +347,8 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
                         " bytes of workspace for this grid, got " + std::to_string(options.workspace_size));
       }
       if (options.workspace % std::max<uint32_t>(v.global_scratch_align, 1) != 0) {
-        throw Error(ErrorCode::kInvalidArgument,
-                    s.variant_where(p.index) + " needs its workspace aligned to " +
-                        std::to_string(v.global_scratch_align) + " bytes");
+        throw Error(ErrorCode::kInvalidArgument, s.variant_where(p.index) + " needs its workspace aligned to " +
+                                                     std::to_string(v.global_scratch_align) + " bytes");
       }
       scratch = options.workspace;
     } else {
@@ -369,9 +362,9 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
 
   const unsigned grid_x = static_cast<unsigned>(p.grid[0]) * v.num_ctas;
   if (v.num_ctas == 1 && !v.launch_pdl && !v.launch_cooperative_grid) {
-    TRITONPACK_CU(d, cuLaunchKernel(fn, grid_x, static_cast<unsigned>(p.grid[1]),
-                                    static_cast<unsigned>(p.grid[2]), 32 * v.num_warps, 1, 1,
-                                    v.shared, stream, packed.pointers.data(), nullptr),
+    TRITONPACK_CU(d,
+                  cuLaunchKernel(fn, grid_x, static_cast<unsigned>(p.grid[1]), static_cast<unsigned>(p.grid[2]),
+                                 32 * v.num_warps, 1, 1, v.shared, stream, packed.pointers.data(), nullptr),
                   s.variant_where(p.index));
     return;
   }
@@ -405,8 +398,7 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
   config.hStream = stream;
   config.attrs = attributes;
   config.numAttrs = count;
-  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, packed.pointers.data(), nullptr),
-                s.variant_where(p.index));
+  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, packed.pointers.data(), nullptr), s.variant_where(p.index));
 }
 
 Selection Kernel::select(std::span<const Arg> args, const LaunchOptions& options) {

@@ -74,8 +74,8 @@ int slot_of_value(const KernelModel& model, std::string_view name) {
   const KernelInfo& k = *model.info;
   for (uint32_t i = 0; i < k.params.size(); ++i) {
     if (k.params[i].name != name) continue;
-    const bool integer_constexpr =
-        std::find(model.integer_constexprs.begin(), model.integer_constexprs.end(), i) != model.integer_constexprs.end();
+    const bool integer_constexpr = std::find(model.integer_constexprs.begin(), model.integer_constexprs.end(), i) !=
+                                   model.integer_constexprs.end();
     return model.param_is_int_scalar[i] || integer_constexpr ? static_cast<int>(i) : -1;
   }
   for (uint32_t j = 0; j < k.launch_vars.size(); ++j) {
@@ -104,7 +104,8 @@ void model_shapes(const KernelInfo& kernel, KernelModel& model) {
   // Dim names first (from inputs), so outputs' expressions can use them.
   for (uint32_t a = 0; a < model.runtime_params.size(); ++a) {
     const ParamInfo& p = kernel.params[model.runtime_params[a]];
-    const bool input = (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || p.kind == ParamKind::kTensorDesc;
+    const bool input =
+        (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || p.kind == ParamKind::kTensorDesc;
     if (!input) continue;
     for (const std::string& d : p.dims) {
       if (!is_identifier(d) || slot_of_value(model, d) >= 0 || slot_of_dim(model, d) >= 0) continue;
@@ -218,7 +219,8 @@ void model_rules(const KernelInfo& kernel, KernelModel& model) {
 
 DType resolve_arg_dtype(const KernelInfo& kernel, const VariantInfo& v, const ParamInfo& p) {
   const std::optional<DType> t = resolve_dtype(p.dtype, v.bindings);
-  if (!t) corrupt(kernel, "variant " + std::to_string(v.id) + " does not bind type variable '" + p.dtype.type_var + "'");
+  if (!t)
+    corrupt(kernel, "variant " + std::to_string(v.id) + " does not bind type variable '" + p.dtype.type_var + "'");
   return *t;
 }
 

@@ -34,13 +34,13 @@ inline constexpr size_t kMaxAbiParams = 512;
 
 struct VariantModel {
   const VariantInfo* info = nullptr;
-  std::vector<ArgType> arg_types;       // per runtime argument, ABI storage type
-  std::vector<DType> arg_dtypes;        // per runtime argument: tensor element dtype / scalar dtype
-  std::vector<uint32_t> divisibility;   // per runtime argument
+  std::vector<ArgType> arg_types;           // per runtime argument, ABI storage type
+  std::vector<DType> arg_dtypes;            // per runtime argument: tensor element dtype / scalar dtype
+  std::vector<uint32_t> divisibility;       // per runtime argument
   std::vector<int64_t> integer_constexprs;  // values of KernelModel::integer_constexprs, in order
-  uint32_t specificity = 0;             // sum of log2(divisibility): more specialized first
-  uint32_t abi_params = 0;              // parameters after descriptors expand, scratch included
-  std::string label;                    // "variant 3 (T=fp16, BLOCK_SIZE=1024, config b1024, sm_90)"
+  uint32_t specificity = 0;                 // sum of log2(divisibility): more specialized first
+  uint32_t abi_params = 0;                  // parameters after descriptors expand, scratch included
+  std::string label;                        // "variant 3 (T=fp16, BLOCK_SIZE=1024, config b1024, sm_90)"
 };
 
 // One dim of an argument's declared dims, checked when the launch gives the argument's shape.
@@ -53,9 +53,9 @@ struct DimCheck {
   };
   Kind kind = Kind::kBind;
   uint32_t dim = 0;
-  uint32_t slot = 0;       // kBind, kEqualSlot
-  int64_t value = 0;       // kEqualConst
-  expr::Program program;   // kEqualExpr
+  uint32_t slot = 0;         // kBind, kEqualSlot
+  int64_t value = 0;         // kEqualConst
+  expr::Program program;     // kEqualExpr
   uint64_t dims_needed = 0;  // kEqualExpr: dim names it uses (bit = dim name index)
 };
 
@@ -87,18 +87,18 @@ struct RuleModel {
 
 struct KernelModel {
   const KernelInfo* info = nullptr;
-  std::vector<uint32_t> runtime_params;        // param indices of the kernel's runtime arguments
-  size_t num_args = 0;                         // runtime_params + launch variables
-  std::vector<VariantModel> variants;          // same order as info->variants
+  std::vector<uint32_t> runtime_params;  // param indices of the kernel's runtime arguments
+  size_t num_args = 0;                   // runtime_params + launch variables
+  std::vector<VariantModel> variants;    // same order as info->variants
   std::array<expr::Program, 3> grid;
-  std::vector<bool> param_is_int_scalar;       // per param
-  std::vector<uint32_t> integer_constexprs;    // constexpr params whose values are all integral
-  std::vector<std::string> slot_names;         // per slot
-  uint32_t launch_var_slot = 0;                // first launch variable's slot
-  uint32_t dim_slot = 0;                       // first dim name's slot
-  std::vector<ShapeModel> shapes;              // arguments whose dims the spec declares
+  std::vector<bool> param_is_int_scalar;     // per param
+  std::vector<uint32_t> integer_constexprs;  // constexpr params whose values are all integral
+  std::vector<std::string> slot_names;       // per slot
+  uint32_t launch_var_slot = 0;              // first launch variable's slot
+  uint32_t dim_slot = 0;                     // first dim name's slot
+  std::vector<ShapeModel> shapes;            // arguments whose dims the spec declares
   std::vector<DimArgCheck> dim_args;
-  std::vector<RuleModel> rules;                // constraints, then heuristics
+  std::vector<RuleModel> rules;  // constraints, then heuristics
   size_t num_descriptors = 0;
 };
 
@@ -109,8 +109,8 @@ KernelModel build_model(const KernelInfo& kernel);
 // The launch's values in slot order: integer scalars, launch variables, the dims its shapes bind,
 // and the integer constexprs of the variant last considered. Filled by bind_launch (selection.h).
 struct LaunchValues {
-  std::array<int64_t, kMaxSlots> slots;  // deliberately not zero-filled: the launch path fills what it reads
-  uint64_t known_dims = 0;               // bit i: dim name i was bound by a given shape
+  std::array<int64_t, kMaxSlots> slots;           // deliberately not zero-filled: the launch path fills what it reads
+  uint64_t known_dims = 0;                        // bit i: dim name i was bound by a given shape
   std::array<int64_t, kMaxHeuristics> heuristic;  // launch-wide heuristics' values (rule order)
 };
 

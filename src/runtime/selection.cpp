@@ -9,9 +9,7 @@
 namespace tritonpack::runtime {
 namespace {
 
-bool arch_specific(const VariantInfo& v) {
-  return !v.ptx_target.empty() && v.ptx_target.back() == 'a';
-}
+bool arch_specific(const VariantInfo& v) { return !v.ptx_target.empty() && v.ptx_target.back() == 'a'; }
 
 std::string sm(uint32_t arch) { return "sm_" + std::to_string(arch); }
 
@@ -77,10 +75,10 @@ bool rules_accept(const KernelModel& model, const VariantModel& vm, LaunchValues
     if (value && *value == has) continue;
     if (why) {
       const std::string& name = model.info->params[rule.param].name;
-      *why = value ? "heuristic " + name + " = " + rule.text + " gives " + std::to_string(*value) +
-                         ", the variant has " + name + "=" + std::to_string(has) + " (" +
-                         slot_values(model, rule, values) + ")"
-                   : "heuristic " + name + " = " + rule.text + " cannot be evaluated (" + error + ")";
+      *why = value
+                 ? "heuristic " + name + " = " + rule.text + " gives " + std::to_string(*value) + ", the variant has " +
+                       name + "=" + std::to_string(has) + " (" + slot_values(model, rule, values) + ")"
+                 : "heuristic " + name + " = " + rule.text + " cannot be evaluated (" + error + ")";
     }
     return false;
   }
@@ -90,8 +88,7 @@ bool rules_accept(const KernelModel& model, const VariantModel& vm, LaunchValues
 // Descriptors the variant lowered to TMA: what cuTensorMapEncodeTiled requires of the global
 // tensor (CUDA driver API, cuTensorMapEncodeTiled): a 16-byte aligned base, strides that are
 // multiples of 16 bytes, and sizes and strides within its ranges.
-bool descriptors_accept(const KernelModel& model, const VariantModel& vm, std::span<const Arg> args,
-                        std::string* why) {
+bool descriptors_accept(const KernelModel& model, const VariantModel& vm, std::span<const Arg> args, std::string* why) {
   const VariantInfo& v = *vm.info;
   size_t descriptor = 0;
   auto fail = [&](size_t i, const std::string& what) {
@@ -202,8 +199,12 @@ std::string describe_arg(const Arg& a) {
       }
       os << " at 0x" << std::hex << a.pointer << std::dec;
       break;
-    case Arg::Kind::kInt: os << a.int_value; break;
-    case Arg::Kind::kFloat: os << a.float_value; break;
+    case Arg::Kind::kInt:
+      os << a.int_value;
+      break;
+    case Arg::Kind::kFloat:
+      os << a.float_value;
+      break;
   }
   return os.str();
 }
@@ -218,7 +219,11 @@ void check_kinds(const KernelModel& model, std::span<const Arg> args) {
   if (args.size() != model.num_args) {
     std::string names;
     for (size_t i = 0; i < model.num_args; ++i) names += (names.empty() ? "" : ", ") + arg_name(model, i);
-    invalid(model, "takes " + std::to_string(model.num_args) + " arguments (" + names + (k.launch_vars.empty() ? "" : "; the last " + std::to_string(k.launch_vars.size()) + " are launch variables") + "), got " + std::to_string(args.size()));
+    invalid(model, "takes " + std::to_string(model.num_args) + " arguments (" + names +
+                       (k.launch_vars.empty()
+                            ? ""
+                            : "; the last " + std::to_string(k.launch_vars.size()) + " are launch variables") +
+                       "), got " + std::to_string(args.size()));
   }
   static const char* kKinds[] = {"a tensor", "an integer", "a float", "a tensor descriptor"};
   for (size_t i = 0; i < args.size(); ++i) {
@@ -244,19 +249,20 @@ void check_kinds(const KernelModel& model, std::span<const Arg> args) {
     }
     const bool pointer = a.kind == Arg::Kind::kTensor || a.kind == Arg::Kind::kDescriptor;
     if (pointer && a.pointer == 0) invalid(model, "argument '" + arg_name(model, i) + "' is a null device pointer");
-    if (pointer && a.rank > 0 && a.shape == nullptr) invalid(model, "argument '" + arg_name(model, i) + "' has a rank but no shape");
+    if (pointer && a.rank > 0 && a.shape == nullptr)
+      invalid(model, "argument '" + arg_name(model, i) + "' has a rank but no shape");
     if (a.kind == Arg::Kind::kDescriptor) {
       if (a.rank == 0 || a.rank > 5 || a.strides == nullptr) {
         invalid(model, "descriptor '" + arg_name(model, i) + "' needs a shape of 1 to 5 dims and as many strides");
       }
       for (uint32_t d = 0; d < a.rank; ++d) {
         if (a.shape[d] < 1 || a.shape[d] > std::numeric_limits<int32_t>::max()) {
-          invalid(model, "descriptor '" + arg_name(model, i) + "' shape[" + std::to_string(d) + "] = " +
-                             std::to_string(a.shape[d]) + " is outside 1..2147483647");
+          invalid(model, "descriptor '" + arg_name(model, i) + "' shape[" + std::to_string(d) +
+                             "] = " + std::to_string(a.shape[d]) + " is outside 1..2147483647");
         }
         if (a.strides[d] < 1) {
-          invalid(model, "descriptor '" + arg_name(model, i) + "' stride[" + std::to_string(d) + "] = " +
-                             std::to_string(a.strides[d]) + " is not positive");
+          invalid(model, "descriptor '" + arg_name(model, i) + "' stride[" + std::to_string(d) +
+                             "] = " + std::to_string(a.strides[d]) + " is not positive");
         }
       }
       if (a.strides[a.rank - 1] != 1) {
@@ -291,20 +297,23 @@ void bind_dims(const KernelModel& model, std::span<const Arg> args, LaunchValues
             values.slots[c.slot] = got;
             values.known_dims |= bit;
           } else if (values.slots[c.slot] != got) {
-            mismatch(s, c, got, "but an earlier tensor gives '" + model.slot_names[c.slot] + "' = " +
-                                    std::to_string(values.slots[c.slot]));
+            mismatch(s, c, got,
+                     "but an earlier tensor gives '" + model.slot_names[c.slot] +
+                         "' = " + std::to_string(values.slots[c.slot]));
           }
           break;
         }
         case DimCheck::Kind::kEqualSlot:
           if (values.slots[c.slot] != got) {
-            mismatch(s, c, got, "but argument '" + model.slot_names[c.slot] + "' = " + std::to_string(values.slots[c.slot]));
+            mismatch(s, c, got,
+                     "but argument '" + model.slot_names[c.slot] + "' = " + std::to_string(values.slots[c.slot]));
           }
           break;
         case DimCheck::Kind::kEqualConst:
           if (c.value != got) mismatch(s, c, got, "the spec fixes it to " + std::to_string(c.value));
           break;
-        case DimCheck::Kind::kEqualExpr: break;  // after every name is bound
+        case DimCheck::Kind::kEqualExpr:
+          break;  // after every name is bound
       }
     }
   }
@@ -369,9 +378,9 @@ Image image_for(const VariantInfo& v, const DeviceCaps& caps, std::string* why) 
   }
   if (why) {
     *why = "built for " + (v.ptx_target.empty() ? sm(v.arch) : v.ptx_target) + ", the device is " + sm(caps.arch) +
-           (specific ? " (arch-specific code runs only on its own arch)"
-                     : v.arch > caps.arch ? " (too new for this device)"
-                                          : " (no cubin for this major arch, no PTX)");
+           (specific             ? " (arch-specific code runs only on its own arch)"
+            : v.arch > caps.arch ? " (too new for this device)"
+                                 : " (no cubin for this major arch, no PTX)");
   }
   return Image::kNone;
 }
@@ -406,13 +415,13 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
   for (size_t j = 0; j < k.launch_vars.size(); ++j) {
     const LaunchVarInfo& v = k.launch_vars[j];
     const int64_t value = args[model.runtime_params.size() + j].int_value;
-    const int64_t lo = std::max(v.min.value_or(INT64_MIN),
-                                v.dtype == DType::kI32 ? int64_t{INT32_MIN} : int64_t{INT64_MIN});
-    const int64_t hi = std::min(v.max.value_or(INT64_MAX),
-                                v.dtype == DType::kI32 ? int64_t{INT32_MAX} : int64_t{INT64_MAX});
+    const int64_t lo =
+        std::max(v.min.value_or(INT64_MIN), v.dtype == DType::kI32 ? int64_t{INT32_MIN} : int64_t{INT64_MIN});
+    const int64_t hi =
+        std::min(v.max.value_or(INT64_MAX), v.dtype == DType::kI32 ? int64_t{INT32_MAX} : int64_t{INT64_MAX});
     if (value < lo || value > hi) {
-      invalid(model, "launch variable '" + v.name + "' = " + std::to_string(value) + " is outside " + std::to_string(lo) +
-                         ".." + std::to_string(hi));
+      invalid(model, "launch variable '" + v.name + "' = " + std::to_string(value) + " is outside " +
+                         std::to_string(lo) + ".." + std::to_string(hi));
     }
     values.slots[model.launch_var_slot + j] = value;
   }
@@ -433,10 +442,10 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
     const bool is_heuristic = rule.kind == RuleModel::Kind::kHeuristic;
     const uint64_t missing = rule.dims_needed & ~values.known_dims;
     if (missing != 0) {
-      throw Error(ErrorCode::kInvalidArgument,
-                  "kernel '" + k.name + "' " + (is_heuristic ? "heuristic" : "rule") + " '" + rule.text +
-                      "' needs the shape of " + dims_sources(model, missing) +
-                      ": pass it with the argument (Arg::tensor(pointer, dtype, shape))");
+      throw Error(ErrorCode::kInvalidArgument, "kernel '" + k.name + "' " + (is_heuristic ? "heuristic" : "rule") +
+                                                   " '" + rule.text + "' needs the shape of " +
+                                                   dims_sources(model, missing) +
+                                                   ": pass it with the argument (Arg::tensor(pointer, dtype, shape))");
     }
     if (rule.per_variant) {
       if (is_heuristic) ++heuristic;
@@ -493,7 +502,8 @@ std::string describe_launch(const KernelModel& model, std::span<const Arg> args,
     if (rule.kind != RuleModel::Kind::kHeuristic) continue;
     const std::string& name = k.params[rule.param].name;
     os << "\n  heuristic: " << name << " = " << rule.text;
-    if (!rule.per_variant) os << " = " << values.heuristic[heuristic] << " (" << slot_values(model, rule, values) << ")";
+    if (!rule.per_variant)
+      os << " = " << values.heuristic[heuristic] << " (" << slot_values(model, rule, values) << ")";
     ++heuristic;
     std::vector<int64_t> compiled;
     for (const VariantModel& vm : model.variants) {

@@ -35,8 +35,8 @@ Image image_for(const VariantInfo& v, const DeviceCaps& caps, std::string* why =
 // (config order, then most divisibility-specialized, then cubin before PTX, then newest arch).
 struct DevicePlan {
   DeviceCaps caps;
-  std::vector<Image> images;     // per variant
-  std::vector<uint32_t> order;   // variant indices
+  std::vector<Image> images;    // per variant
+  std::vector<uint32_t> order;  // variant indices
 };
 DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps);
 
@@ -54,8 +54,8 @@ int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::sp
 
 // Per variant in plan order: its index and why it cannot run the launch ("" = it can).
 std::vector<std::pair<uint32_t, std::string>> variant_reasons(const KernelModel& model, const DevicePlan& plan,
-                                                                 std::span<const Arg> args,
-                                                                 const LaunchOptions& options, LaunchValues& values);
+                                                              std::span<const Arg> args, const LaunchOptions& options,
+                                                              LaunchValues& values);
 
 // The launch in words: arguments, pins, config, each heuristic's value and the compiled values.
 std::string describe_launch(const KernelModel& model, std::span<const Arg> args, const LaunchOptions& options,

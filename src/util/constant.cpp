@@ -35,18 +35,25 @@ bool Constant::operator==(const Constant& other) const {
   }
   if (kind_ != other.kind_) return false;
   switch (kind_) {
-    case Kind::kString: return string_ == other.string_;
-    case Kind::kNone: return true;
-    case Kind::kDType: return int_ == other.int_;
-    default: return false;
+    case Kind::kString:
+      return string_ == other.string_;
+    case Kind::kNone:
+      return true;
+    case Kind::kDType:
+      return int_ == other.int_;
+    default:
+      return false;
   }
 }
 
 std::string Constant::text() const {
   switch (kind_) {
-    case Kind::kInt: return std::to_string(int_);
-    case Kind::kBool: return int_ ? "True" : "False";
-    case Kind::kFloat: return float_text(float_);
+    case Kind::kInt:
+      return std::to_string(int_);
+    case Kind::kBool:
+      return int_ ? "True" : "False";
+    case Kind::kFloat:
+      return float_text(float_);
     case Kind::kString: {
       std::string out = "'";
       for (char c : string_) {
@@ -55,8 +62,10 @@ std::string Constant::text() const {
       }
       return out + "'";
     }
-    case Kind::kNone: return "None";
-    case Kind::kDType: return std::string(dtype_name(as_dtype()));
+    case Kind::kNone:
+      return "None";
+    case Kind::kDType:
+      return std::string(dtype_name(as_dtype()));
   }
   return "?";
 }
@@ -64,10 +73,14 @@ std::string Constant::text() const {
 bool Constant::matches_text(std::string_view t) const {
   if (t == text()) return true;
   switch (kind_) {
-    case Kind::kString: return t == string_;
-    case Kind::kBool: return t == (int_ ? "true" : "false") || t == (int_ ? "1" : "0");
-    case Kind::kNone: return t == "none" || t == "null";
-    case Kind::kDType: return t == "tl." + std::string(dtype_name(as_dtype()));
+    case Kind::kString:
+      return t == string_;
+    case Kind::kBool:
+      return t == (int_ ? "true" : "false") || t == (int_ ? "1" : "0");
+    case Kind::kNone:
+      return t == "none" || t == "null";
+    case Kind::kDType:
+      return t == "tl." + std::string(dtype_name(as_dtype()));
     case Kind::kInt:
     case Kind::kFloat: {
       // A number written either way: "1024", "1.5", "1e3".
@@ -82,12 +95,18 @@ bool Constant::matches_text(std::string_view t) const {
 
 const char* Constant::kind_name(Kind kind) {
   switch (kind) {
-    case Kind::kInt: return "an integer";
-    case Kind::kBool: return "a boolean";
-    case Kind::kFloat: return "a float";
-    case Kind::kString: return "a string";
-    case Kind::kNone: return "None";
-    case Kind::kDType: return "a dtype";
+    case Kind::kInt:
+      return "an integer";
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kFloat:
+      return "a float";
+    case Kind::kString:
+      return "a string";
+    case Kind::kNone:
+      return "None";
+    case Kind::kDType:
+      return "a dtype";
   }
   return "?";
 }

@@ -27,8 +27,12 @@ inline KernelInfo rows_kernel() {
   k.source_sha256 = std::string(64, '0');
   ParamInfo block = constexpr_param("BLOCK");
   block.heuristic = "max(256, next_power_of_2(n_cols))";
-  k.params = {with_dims(tensor_param("x", "T"), {"R", "C"}), with_dims(tensor_param("out", "fp32", true), {"R"}),
-              scalar_param("n_cols", "i32"), constexpr_param("ACT"), block, constexpr_param("SCALE")};
+  k.params = {with_dims(tensor_param("x", "T"), {"R", "C"}),
+              with_dims(tensor_param("out", "fp32", true), {"R"}),
+              scalar_param("n_cols", "i32"),
+              constexpr_param("ACT"),
+              block,
+              constexpr_param("SCALE")};
   k.launch_vars = {LaunchVarInfo{"M", DType::kI32, 0, std::nullopt}};
   k.type_vars = {{"T", {DType::kFp16, DType::kFp32}}};
   k.grid = {"M", "1", "1"};
@@ -59,8 +63,12 @@ inline KernelInfo tile_kernel() {
   d.dtype = DTypeRef::variable("T");
   d.block = {"BM", "BK"};
   d.dims = {"M", "K"};
-  k.params = {d, tensor_param("out", "T", true), scalar_param("M", "i32"), scalar_param("K", "i32"),
-              constexpr_param("BM"), constexpr_param("BK")};
+  k.params = {d,
+              tensor_param("out", "T", true),
+              scalar_param("M", "i32"),
+              scalar_param("K", "i32"),
+              constexpr_param("BM"),
+              constexpr_param("BK")};
   k.type_vars = {{"T", {DType::kFp16}}};
   k.grid = {"cdiv(M, BM)", "cdiv(K, BK)", "1"};
   k.configs = {ConfigInfo{"default", {{"BM", 64}, {"BK", 128}}, 4, 2, 1}};
@@ -96,9 +104,12 @@ inline std::shared_ptr<const Pack> rules_test_pack() {
   m.blobs.resize(4);
   const char* kinds[] = {"cubin", "ptx", "cubin", "ptx"};
   for (size_t i = 0; i < 4; ++i) m.blobs[i].kind = kinds[i];
-  std::vector<std::vector<uint8_t>> blobs = {
-      bytes_of("\x7f" "ELF fake cubin sm_90a"), bytes_of("//\n.version 8.7\n.target sm_90a\n"),
-      bytes_of("\x7f" "ELF fake cubin sm_80"), bytes_of("//\n.version 8.7\n.target sm_80\n")};
+  std::vector<std::vector<uint8_t>> blobs = {bytes_of("\x7f"
+                                                      "ELF fake cubin sm_90a"),
+                                             bytes_of("//\n.version 8.7\n.target sm_90a\n"),
+                                             bytes_of("\x7f"
+                                                      "ELF fake cubin sm_80"),
+                                             bytes_of("//\n.version 8.7\n.target sm_80\n")};
   return Pack::from_bytes(serialize_pack(m, blobs), "rules-test.tpack");
 }
 

@@ -47,7 +47,7 @@ class RulesTest : public ::testing::Test {
 
 TEST_F(RulesTest, TheHeuristicChoosesTheSpecialization) {
   Kernel k(pack_, "rows", fake_driver());
-  EXPECT_EQ(text_of(*k.select(rows_args(4, 100)).variant, "BLOCK"), "256");   // max(256, 128)
+  EXPECT_EQ(text_of(*k.select(rows_args(4, 100)).variant, "BLOCK"), "256");  // max(256, 128)
   EXPECT_EQ(text_of(*k.select(rows_args(4, 256)).variant, "BLOCK"), "256");
   EXPECT_EQ(text_of(*k.select(rows_args(4, 700)).variant, "BLOCK"), "1024");  // next_power_of_2(700)
   EXPECT_EQ(k.select(rows_args(4, 700)).grid[0], 4);                          // grid (M)
@@ -61,17 +61,19 @@ TEST_F(RulesTest, AHeuristicValueThatWasNotCompiledIsRefusedWithTheCompiledValue
             std::string::npos)
       << what;
   // The 1024 variant fails the rule first; none runs with a block shorter than the row.
-  EXPECT_NE(what.find("BLOCK=1024, SCALE=1.5, config default, x%16, out%16, sm_90): rule 'n_cols <= BLOCK' does not hold: "
-                      "n_cols=1500, BLOCK=1024"),
-            std::string::npos)
+  EXPECT_NE(
+      what.find("BLOCK=1024, SCALE=1.5, config default, x%16, out%16, sm_90): rule 'n_cols <= BLOCK' does not hold: "
+                "n_cols=1500, BLOCK=1024"),
+      std::string::npos)
       << what;
   EXPECT_NE(what.find("x is fp16, variant needs fp32"), std::string::npos) << what;
 }
 
 TEST_F(RulesTest, ARuleThatNamesADimNeedsTheShape) {
   Kernel k(pack_, "rows", fake_driver());
-  EXPECT_EQ(error_of([&] { k.select(rows_args(4, 100, DType::kFp16, false)); }, ErrorCode::kInvalidArgument), "kernel 'rows' rule 'C == n_cols' needs the shape of x (dim 'C'): pass it with the argument "
-                         "(Arg::tensor(pointer, dtype, shape))");
+  EXPECT_EQ(error_of([&] { k.select(rows_args(4, 100, DType::kFp16, false)); }, ErrorCode::kInvalidArgument),
+            "kernel 'rows' rule 'C == n_cols' needs the shape of x (dim 'C'): pass it with the argument "
+            "(Arg::tensor(pointer, dtype, shape))");
 }
 
 TEST_F(RulesTest, ShapesAreCheckedAgainstTheDimsAndTheRules) {
@@ -79,15 +81,16 @@ TEST_F(RulesTest, ShapesAreCheckedAgainstTheDimsAndTheRules) {
   std::vector<Arg> args = rows_args(4, 100);
   x_shape_ = {4, 99};  // C != n_cols
   EXPECT_EQ(error_of([&] { k.select(args); }, ErrorCode::kNoMatchingVariant),
-               "kernel 'rows' cannot serve this launch: rule 'C == n_cols' does not hold: C=99, n_cols=100");
+            "kernel 'rows' cannot serve this launch: rule 'C == n_cols' does not hold: C=99, n_cols=100");
   x_shape_ = {4, 100};
   out_shape_ = {5};  // R bound by x to 4
   EXPECT_EQ(error_of([&] { k.select(args); }, ErrorCode::kInvalidArgument),
-               "kernel 'rows' argument 'out' dim 0 ('R') is 5, but an earlier tensor gives 'R' = 4");
+            "kernel 'rows' argument 'out' dim 0 ('R') is 5, but an earlier tensor gives 'R' = 4");
   out_shape_ = {4};
   const int64_t three[] = {4, 100, 1};
   args[0] = Arg::tensor(kX, DType::kFp16, three);
-  EXPECT_EQ(error_of([&] { k.select(args); }, ErrorCode::kInvalidArgument), "kernel 'rows' argument 'x' has rank 3, the spec gives it 2 dims");
+  EXPECT_EQ(error_of([&] { k.select(args); }, ErrorCode::kInvalidArgument),
+            "kernel 'rows' argument 'x' has rank 3, the spec gives it 2 dims");
 }
 
 TEST_F(RulesTest, PinsOfEveryKind) {
@@ -118,10 +121,11 @@ TEST_F(RulesTest, LaunchVariablesComeAfterTheArgumentsAndAreRangeChecked) {
   std::vector<Arg> args = rows_args(4, 100);
   args.pop_back();
   EXPECT_EQ(error_of([&] { k.select(args); }, ErrorCode::kInvalidArgument),
-               "kernel 'rows' takes 4 arguments (x, out, n_cols, M; the last 1 are launch variables), got 3");
+            "kernel 'rows' takes 4 arguments (x, out, n_cols, M; the last 1 are launch variables), got 3");
   args = rows_args(4, 100);
   args[3] = Arg::integer(-1);
-  EXPECT_EQ(error_of([&] { k.select(args); }, ErrorCode::kInvalidArgument), "kernel 'rows' launch variable 'M' = -1 is outside 0..2147483647");
+  EXPECT_EQ(error_of([&] { k.select(args); }, ErrorCode::kInvalidArgument),
+            "kernel 'rows' launch variable 'M' = -1 is outside 0..2147483647");
   args[3] = Arg::real(4);
   error_of([&] { k.select(args); }, ErrorCode::kInvalidArgument);
 }
@@ -163,14 +167,21 @@ TEST_F(RulesTest, DimSizeArgumentsMustAgreeWithTheShapesGiven) {
   const int64_t shape[] = {2, 3, 128, 64}, rows[] = {6, 128};
   const CUdeviceptr base = 0x7100'0000'0000ull;
   auto args = [&](int64_t seq_len) {
-    return std::vector<Arg>{Arg::tensor(base, DType::kFp16, shape),         Arg::tensor(base + 0x1000000, DType::kFp32, rows),
-                            Arg::tensor(base + 0x2000000, DType::kFp32, rows), Arg::tensor(base + 0x3000000, DType::kFp16, shape),
-                            Arg::tensor(base + 0x4000000, DType::kFp16, shape), Arg::tensor(base + 0x5000000, DType::kFp16, shape),
-                            Arg::real(0.125), Arg::integer(2), Arg::integer(3), Arg::integer(seq_len)};
+    return std::vector<Arg>{Arg::tensor(base, DType::kFp16, shape),
+                            Arg::tensor(base + 0x1000000, DType::kFp32, rows),
+                            Arg::tensor(base + 0x2000000, DType::kFp32, rows),
+                            Arg::tensor(base + 0x3000000, DType::kFp16, shape),
+                            Arg::tensor(base + 0x4000000, DType::kFp16, shape),
+                            Arg::tensor(base + 0x5000000, DType::kFp16, shape),
+                            Arg::real(0.125),
+                            Arg::integer(2),
+                            Arg::integer(3),
+                            Arg::integer(seq_len)};
   };
   EXPECT_EQ(k.select(args(128)).grid[1], 6);
-  EXPECT_EQ(error_of([&] { k.select(args(100)); }, ErrorCode::kInvalidArgument),
-            "kernel 'attn' argument 'seq_len' = 100, but the shapes give S = 128 ('seq_len' is the dim-size argument S)");
+  EXPECT_EQ(
+      error_of([&] { k.select(args(100)); }, ErrorCode::kInvalidArgument),
+      "kernel 'attn' argument 'seq_len' = 100, but the shapes give S = 128 ('seq_len' is the dim-size argument S)");
 }
 
 // ---- host tensor descriptors ----
@@ -200,15 +211,15 @@ TEST_F(DescriptorTest, TmaVariantsGetATensorMapThenShapeAndStrides) {
   EXPECT_EQ(e.rank, 2u);
   EXPECT_EQ(e.address, base);
   EXPECT_EQ(e.data_type, 6);                                 // CU_TENSOR_MAP_DATA_TYPE_FLOAT16
-  EXPECT_EQ(e.dims, (std::vector<uint64_t>{200, 300}));       // innermost first
+  EXPECT_EQ(e.dims, (std::vector<uint64_t>{200, 300}));      // innermost first
   EXPECT_EQ(e.strides_bytes, (std::vector<uint64_t>{512}));  // 256 fp16 elements
   EXPECT_EQ(e.box, (std::vector<unsigned>{64, 64}));         // the compiled box, not the block
   EXPECT_EQ(e.element_strides, (std::vector<unsigned>{1, 1}));
   EXPECT_EQ(e.swizzle, 3);
   const FakeLaunch& l = gpu_->launches.at(0);
-  EXPECT_EQ(l.grid[0], 5u);  // cdiv(300, 64)
-  EXPECT_EQ(l.grid[1], 2u);  // cdiv(200, 128)
-  EXPECT_EQ(l.params[0], base);  // the map's first bytes (the fake writes the address there)
+  EXPECT_EQ(l.grid[0], 5u);                             // cdiv(300, 64)
+  EXPECT_EQ(l.grid[1], 2u);                             // cdiv(200, 128)
+  EXPECT_EQ(l.params[0], base);                         // the map's first bytes (the fake writes the address there)
   EXPECT_EQ(static_cast<uint32_t>(l.params[1]), 300u);  // shape, i32
   EXPECT_EQ(static_cast<uint32_t>(l.params[2]), 200u);
   EXPECT_EQ(l.params[3], 256u);  // strides, i64
@@ -242,9 +253,9 @@ TEST_F(DescriptorTest, OtherVariantsGetPointerShapeAndStridesTwice) {
   const FakeLaunch& l = gpu_->launches.at(0);
   const std::vector<uint64_t> want = {kX + 2, 300, 200, 201, 1, 0, 300, 200, 201, 1, kOut, 300, 200, 0, 0};
   for (size_t i = 0; i < want.size(); ++i) {
-    const uint64_t got = i == 5 ? static_cast<uint8_t>(l.params[i])
+    const uint64_t got = i == 5                                     ? static_cast<uint8_t>(l.params[i])
                          : (i == 6 || i == 7 || i == 11 || i == 12) ? static_cast<uint32_t>(l.params[i])
-                                                                   : l.params[i];
+                                                                    : l.params[i];
     EXPECT_EQ(got, want[i]) << "parameter " << i;
   }
 }
@@ -262,7 +273,8 @@ TEST_F(DescriptorTest, WhatTmaCannotTakeIsRefusedBeforeTheDriverSeesIt) {
   tma.variant_id = 0;
   std::string what =
       error_of([&] { k.launch(tile_args(kX + 2, 300, 200, 256), nullptr, tma); }, ErrorCode::kNoMatchingVariant);
-  EXPECT_NE(what.find("descriptor 'd' needs its base aligned to 16 bytes for TMA, got 0x700000000002"), std::string::npos)
+  EXPECT_NE(what.find("descriptor 'd' needs its base aligned to 16 bytes for TMA, got 0x700000000002"),
+            std::string::npos)
       << what;
   what = error_of([&] { k.launch(tile_args(kX, 300, 200, 201), nullptr, tma); }, ErrorCode::kNoMatchingVariant);
   EXPECT_NE(what.find("descriptor 'd' stride[0] = 201 elements (402 bytes) must be a multiple of 16 bytes"),
@@ -271,14 +283,14 @@ TEST_F(DescriptorTest, WhatTmaCannotTakeIsRefusedBeforeTheDriverSeesIt) {
   std::vector<Arg> args = tile_args(kX, 300, 200, 256);
   strides_ = {256, 2};
   EXPECT_EQ(error_of([&] { k.launch(args, nullptr); }, ErrorCode::kInvalidArgument),
-               "kernel 'tile' descriptor 'd' needs its last stride to be 1 (contiguous rows), got 2");
+            "kernel 'tile' descriptor 'd' needs its last stride to be 1 (contiguous rows), got 2");
   strides_ = {256, 1};
   shape_ = {301, 200};  // dims [M, K] must agree with the scalars
   EXPECT_EQ(error_of([&] { k.launch(args, nullptr); }, ErrorCode::kInvalidArgument),
-               "kernel 'tile' argument 'd' dim 0 ('M') is 301, but argument 'M' = 300");
+            "kernel 'tile' argument 'd' dim 0 ('M') is 301, but argument 'M' = 300");
   args[0] = Arg::tensor(kX, DType::kFp16);
   EXPECT_EQ(error_of([&] { k.launch(args, nullptr); }, ErrorCode::kInvalidArgument),
-               "kernel 'tile' argument 0 'd' must be a tensor descriptor (Arg::descriptor), got a tensor");
+            "kernel 'tile' argument 0 'd' must be a tensor descriptor (Arg::descriptor), got a tensor");
   EXPECT_TRUE(gpu_->launches.empty());
   EXPECT_TRUE(gpu_->encodes.empty());
 }
