@@ -11,6 +11,8 @@
 #include "common/error_of.h"
 #include "fault/fake_driver.h"
 #include "fault/spec_pack.h"
+#include "gpu/kernel_cases.h"
+#include "gpu/refusals.h"
 #include "harness/device.h"
 #include "harness/run_plan.h"
 #include "harness/runner.h"
@@ -121,7 +123,7 @@ class HarnessTest : public ::testing::Test {
   }
   void load_matmul() {
     gpu_->params_to_record = 14;  // 12 arguments and the two scratch pointers
-    matmul_ = std::make_unique<Kernel>(pack_from_spec(source("tests/kernels/matmul/matmul.toml"), 90), "matmul",
+    matmul_ = std::make_unique<Kernel>(pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90}), "matmul",
                                        fake_driver());
   }
   FakeGpu* gpu_ = nullptr;
@@ -170,7 +172,7 @@ TEST_F(HarnessTest, EachWayAKernelCanBeWrongIsReportedAsSuch) {
 }
 
 TEST_F(HarnessTest, LayernormChecksYMeanAndRstdAndTakesTheLaunchVariable) {
-  auto pack = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), 90);
+  auto pack = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), {90});
   Kernel k(pack, "layernorm", fake_driver());
   gpu_->params_to_record = 11;
   gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_layernorm(g, l, DType::kBf16); };
@@ -191,7 +193,7 @@ TEST_F(HarnessTest, LayernormChecksYMeanAndRstdAndTakesTheLaunchVariable) {
 }
 
 TEST_F(HarnessTest, ARefusedLaunchNamesTheRuleAndAllocatesNothing) {
-  auto pack = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), 90);
+  auto pack = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), {90});
   Kernel k(pack, "layernorm", fake_driver());
   harness::RunRequest r;
   r.values = {{"M", "4"}, {"N", "300"}, {"stride", "200"}, {"eps", "1e-5"}};
@@ -202,7 +204,7 @@ TEST_F(HarnessTest, ARefusedLaunchNamesTheRuleAndAllocatesNothing) {
 }
 
 TEST_F(HarnessTest, TheHeadSizeDimChoosesTheFmhaVariantThroughTheShapes) {
-  auto pack = pack_from_spec(source("kernels/fmha/fmha.toml"), 90);
+  auto pack = pack_from_spec(source("kernels/fmha/fmha.toml"), {90});
   Kernel k(pack, "fmha", fake_driver());
   gpu_->params_to_record = 12;
   harness::RunRequest r;
@@ -224,7 +226,7 @@ TEST_F(HarnessTest, TheHeadSizeDimChoosesTheFmhaVariantThroughTheShapes) {
 }
 
 TEST_F(HarnessTest, DescriptorsAreAllocatedFromTheirDimsWithContiguousStrides) {
-  auto pack = pack_from_spec(source("tests/kernels/desc_matmul/desc_matmul.toml"), 80);
+  auto pack = pack_from_spec(source("tests/kernels/desc_matmul/desc_matmul.toml"), {80});
   Kernel k(pack, "desc_matmul", fake_driver());
   gpu_->params_to_record = 26;  // two descriptors of 10 parameters, c, M, N, K, two scratch pointers
   harness::DeviceContext sm80(fake_driver(), 1);  // the fake sm_80 device: descriptors without TMA
@@ -244,8 +246,64 @@ TEST_F(HarnessTest, DescriptorsAreAllocatedFromTheirDimsWithContiguousStrides) {
   EXPECT_EQ(l.params[13], 40u);  // strides [N, 1]
 }
 
+std::string spec_of(const std::string& kernel) {
+  return source(kernel == "fmha" ? "kernels/fmha/fmha.toml" : "tests/kernels/" + kernel + "/" + kernel + ".toml");
+}
+
+// The GPU tests' runs (tests/gpu/kernel_cases.h) on the fake sm_90 device with packs made from the
+// same specs (sm_80 and sm_90 variants, as compiled): each is planned, accepted and launched with the
+// variant it means to choose, so no GPU test case is refused for a reason the test did not intend.
+TEST_F(HarnessTest, TheGpuTestsRunsChooseTheVariantsTheyMeanTo) {
+  for (const char* kernel : {"matmul", "layernorm", "softmax_h", "desc_matmul", "gluon_add", "gluon_tma_copy", "fmha"}) {
+    Kernel k(pack_from_spec(spec_of(kernel), {80, 90}), kernel, fake_driver());
+    const std::vector<KernelCase> cases = kernel_cases(k.info());
+    EXPECT_FALSE(cases.empty()) << kernel;
+    for (const KernelCase& c : cases) {
+      harness::RunRequest r = c.request;
+      r.verify = false;  // nothing plays the kernel: what runs is the question
+      std::string label = std::string(kernel) + " seed " + std::to_string(r.seed);
+      SCOPED_TRACE(label);
+      const harness::RunResult result = harness::run_kernel(*device_, k, r);
+      for (const auto& [name, value] : c.constexprs) {
+        for (const ConstexprValue& v : result.variant->constexprs) {
+          if (v.name == name) EXPECT_EQ(v.value.as_int(), value) << name;
+        }
+      }
+      for (const ConstexprValue& pin : c.request.pinned) {
+        for (const ConstexprValue& v : result.variant->constexprs) {
+          if (v.name == pin.name) EXPECT_EQ(v.value, pin.value) << pin.name;
+        }
+      }
+      if (!c.request.config.empty()) EXPECT_EQ(k.info().configs[result.variant->config_index].name, c.request.config);
+      EXPECT_EQ(result.variant->arch, c.tma_fallback ? 80u : 90u);
+      EXPECT_EQ(result.uses_ptx, c.tma_fallback);
+    }
+  }
+}
+
+// The GPU tests' refusal cases (tests/gpu/refusals.h) on the fake sm_90 device with packs made from
+// the same specs: each is refused with the code and every text the GPU test expects, before any
+// launch, so the GPU test's expectations hold by construction.
+TEST_F(HarnessTest, TheGpuTestsRefusalsSayWhatTheyExpect) {
+  for (const Refusal& refusal : refusals()) {
+    SCOPED_TRACE(refusal.kernel + ": " + refusal.what);
+    Kernel k(pack_from_spec(spec_of(refusal.kernel), {80, 90}), refusal.kernel, fake_driver());
+    std::vector<harness::DeviceBuffer> buffers;
+    std::vector<CUdeviceptr> pointers;
+    for (size_t i = 0; i < kRefusalBuffers; ++i) {
+      buffers.emplace_back(device_->driver(), kRefusalBufferBytes);
+      pointers.push_back(buffers.back().get());
+    }
+    RefusalLaunch launch;
+    refusal.build(k.info(), pointers, launch);
+    const std::string message = error_of([&] { k.launch(launch.args, nullptr, launch.options); }, refusal.code);
+    for (const std::string& t : refusal.expected) EXPECT_NE(message.find(t), std::string::npos) << t << "\nin: " << message;
+  }
+  EXPECT_TRUE(gpu_->launches.empty());
+}
+
 TEST(RunPlan, MissingValuesAreNamedAsTheArgumentsToAdd) {
-  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), 90);
+  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90});
   const KernelInfo& k = pack->manifest().kernels[0];
   harness::RunRequest r;
   r.values = {{"M", "10"}};
@@ -267,7 +325,7 @@ TEST(RunPlan, MissingValuesAreNamedAsTheArgumentsToAdd) {
 }
 
 TEST(RunPlan, LaunchVariablesAndDimsAreValuesToo) {
-  auto layernorm = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), 90);
+  auto layernorm = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), {90});
   harness::RunRequest r;
   r.values = {{"N", "100"}, {"stride", "100"}, {"eps", "1e-5"}};
   EXPECT_EQ(error_of([&] { harness::plan_run(layernorm->manifest().kernels[0], r); }, ErrorCode::kInvalidArgument),
@@ -280,7 +338,7 @@ TEST(RunPlan, LaunchVariablesAndDimsAreValuesToo) {
   EXPECT_EQ(args.back().int_value, 7);
   EXPECT_EQ(args[8].kind, Arg::Kind::kFloat);
 
-  auto fmha = pack_from_spec(source("kernels/fmha/fmha.toml"), 90);
+  auto fmha = pack_from_spec(source("kernels/fmha/fmha.toml"), {90});
   const KernelInfo& k = fmha->manifest().kernels[0];
   harness::RunRequest f;
   f.values = {{"B", "2"}, {"H", "3"}, {"S", "100"}, {"sm_scale", "0.1"}};
@@ -298,7 +356,7 @@ TEST(RunPlan, LaunchVariablesAndDimsAreValuesToo) {
   EXPECT_EQ(error_of([&] { harness::plan_run(k, f); }, ErrorCode::kInvalidArgument),
             "-a seq_len=99 disagrees with its dim: S = 100");
 
-  auto desc = pack_from_spec(source("tests/kernels/desc_matmul/desc_matmul.toml"), 90);
+  auto desc = pack_from_spec(source("tests/kernels/desc_matmul/desc_matmul.toml"), {90});
   harness::RunRequest d;
   d.values = {{"M", "70"}, {"N", "40"}, {"K", "104"}};
   const harness::RunPlan dp = harness::plan_run(desc->manifest().kernels[0], d);
@@ -307,7 +365,7 @@ TEST(RunPlan, LaunchVariablesAndDimsAreValuesToo) {
 }
 
 TEST(RunPlan, PinsMatchTheCompiledValuesOfEveryKind) {
-  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), 90);
+  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90});
   const KernelInfo& k = pack->manifest().kernels[0];
   EXPECT_EQ(harness::pin_from_text(k, "ACTIVATION", "leaky_relu").value, Constant("leaky_relu"));
   EXPECT_EQ(harness::pin_from_text(k, "ACTIVATION", "").value, Constant(""));
@@ -325,7 +383,7 @@ TEST(RunPlan, PinsMatchTheCompiledValuesOfEveryKind) {
 }
 
 TEST(RunPlan, AReferenceRunDoesNotKnowIsRefusedBeforeTheGpu) {
-  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), 90);
+  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90});
   KernelInfo k = pack->manifest().kernels[0];
   k.reference = "nonesuch";
   harness::RunRequest r;

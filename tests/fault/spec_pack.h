@@ -1,11 +1,14 @@
-// A pack made from a real spec without compiling it: every job of the spec's plan for one arch
-// becomes a variant with a fake image and the ABI the compile step would record (descriptors
-// lowered to TMA on sm_90 with Triton's box, not on sm_80), so the run harness and the runtime can
-// be tested on the fake driver with the shipped and test kernels' own descriptions.
+// A pack made from a real spec without compiling it: every job of the spec's plan for the archs
+// asked for (of those the spec lists) becomes a variant with fake images (a cubin and a PTX each,
+// as the compile step keeps) and the ABI the compile step would record (descriptors lowered to TMA
+// on sm_90 with Triton's box, not on sm_80), so the run harness and the runtime can be tested on the
+// fake driver with the shipped and test kernels' own descriptions.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fault/runtime_fixture.h"
 #include "tritonpack/expr.h"
@@ -36,11 +39,12 @@ inline TensorDescInfo fake_descriptor(const ParamInfo& p, const spec::CompileJob
   return d;
 }
 
-inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, uint32_t arch) {
+inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, std::vector<uint32_t> archs) {
   const spec::Spec s = spec::load_spec(spec_path);
   KernelInfo k = s.kernel;
   for (const spec::CompileJob& job : spec::plan_jobs(s)) {
-    if (job.arch != arch) continue;
+    if (std::find(archs.begin(), archs.end(), job.arch) == archs.end()) continue;
+    const uint32_t arch = job.arch;
     VariantInfo v;
     v.id = static_cast<uint32_t>(k.variants.size());
     v.bindings = job.bindings;
@@ -54,6 +58,7 @@ inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, 
     v.num_ctas = job.num_ctas;
     v.triton_version = "3.6.0";
     v.cubin_blob = 0;
+    v.ptx_blob = 1;
     for (uint32_t i = 0; i < k.params.size(); ++i) {
       const ParamInfo& p = k.params[i];
       if (p.kind == ParamKind::kConstexpr) continue;
@@ -77,9 +82,11 @@ inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, 
   Manifest m;
   m.created_by = "tritonpack tests";
   m.kernels = {k};
-  m.blobs.resize(1);
+  m.blobs.resize(2);
   m.blobs[0].kind = "cubin";
-  return Pack::from_bytes(serialize_pack(m, {bytes_of("\x7f" "ELF fake cubin")}), spec_path);
+  m.blobs[1].kind = "ptx";
+  return Pack::from_bytes(serialize_pack(m, {bytes_of("\x7f" "ELF fake cubin"), bytes_of("//\n.version 8.7\n")}),
+                          spec_path);
 }
 
 }  // namespace tritonpack::testing
