@@ -56,7 +56,10 @@ struct Expected {
   size_t operand = 0;           // index into ReferenceInputs::operands (a written one)
   std::vector<double> values;   // one per element of the operand
   std::vector<char> checked;    // the elements the kernel must write; the others must keep the poison
-  double tolerance = 0;         // the largest normwise relative error ||got - want|| / ||want||
+  double tolerance = 0;         // the largest normwise relative error ||got - want|| / max(||want||, scale)
+  // For outputs that may be near zero while their rounding error follows the data they were
+  // computed from (a mean of centered values): the norm the error is relative to, at least.
+  double scale = 0;
 };
 
 using ReferenceFn = std::vector<Expected> (*)(const ReferenceInputs&);

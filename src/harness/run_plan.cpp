@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "runtime/args.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 
@@ -50,6 +51,17 @@ double parse_float(const std::string& name, const std::string& text) {
   }
   if (used != text.size() || text.empty()) invalid("-a " + name + "=" + text + ": expected a number");
   return v;
+}
+
+// A float scalar as the kernel receives it (fp32, fp16 or bf16), so that the reference computes with
+// the same value: sm_scale = 0.1 is 0.100000001490116 in fp32.
+double as_stored(DType t, double v) {
+  switch (t) {
+    case DType::kFp16: return runtime::fp16_bits_to_float(runtime::float_to_fp16_bits(static_cast<float>(v)));
+    case DType::kBf16: return runtime::bf16_bits_to_float(runtime::float_to_bf16_bits(static_cast<float>(v)));
+    case DType::kFp32: return static_cast<float>(v);
+    default: return v;
+  }
 }
 
 // What a NAME of -a NAME=VALUE can be.
@@ -125,7 +137,7 @@ void read_values(const KernelInfo& k, const Names& names, const RunRequest& requ
     const auto param = std::find_if(k.params.begin(), k.params.end(), [&](const ParamInfo& p) { return p.name == name; });
     if (param != k.params.end() && param->kind == ParamKind::kScalar) {
       if (is_float(param->dtype.dtype)) {
-        plan.reals[name] = parse_float(name, text);
+        plan.reals[name] = as_stored(param->dtype.dtype, parse_float(name, text));
       } else {
         plan.integers[name] = parse_int(name, text);
       }
@@ -203,7 +215,7 @@ std::vector<std::string> missing_values(const KernelInfo& k, RunPlan& plan) {
       if (integer) {
         plan.integers[p.name] = static_cast<int64_t>(p.default_value);
       } else {
-        plan.reals[p.name] = p.default_value;
+        plan.reals[p.name] = as_stored(p.dtype.dtype, p.default_value);
       }
       continue;
     }

@@ -86,7 +86,8 @@ OutputCheck compare(const Operand& op, const std::vector<uint8_t>& bytes, const 
     }
   }
   c.guard_intact = poisoned(bytes.data() + numel * esize, kGuardBytes);
-  c.relative_error = want2 > 0 ? std::sqrt(diff2 / want2) : std::sqrt(diff2);
+  const double norm = std::max(std::sqrt(want2), want.scale);
+  c.relative_error = norm > 0 ? std::sqrt(diff2) / norm : std::sqrt(diff2);
   std::vector<std::string> problems;
   if (c.not_finite > 0) {
     problems.push_back(std::to_string(c.not_finite) + " of " + std::to_string(c.elements) +

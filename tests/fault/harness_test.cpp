@@ -348,6 +348,7 @@ TEST(RunPlan, LaunchVariablesAndDimsAreValuesToo) {
   const harness::RunPlan fp = harness::plan_run(k, f);
   EXPECT_EQ(fp.integers.at("batch_size"), 2);
   EXPECT_EQ(fp.integers.at("seq_len"), 100);
+  EXPECT_EQ(fp.reals.at("sm_scale"), static_cast<double>(0.1f));  // as the kernel receives it, for the reference
   ASSERT_EQ(fp.operands.size(), 6u);
   EXPECT_EQ(fp.operands[3].shape, (std::vector<int64_t>{2, 3, 100, 64}));  // Q
   EXPECT_EQ(fp.operands[1].shape, (std::vector<int64_t>{6, 100}));         // L: [B * H, S]

@@ -134,6 +134,9 @@ TEST(References, LayernormGivesYMeanAndRstd) {
   EXPECT_DOUBLE_EQ(e[2].values[0], rstd);
   EXPECT_EQ(e[1].operand, 4u);
   EXPECT_EQ(e[2].operand, 5u);
+  // The mean's error is measured against the size of the row's values: sqrt(mean(x^2)).
+  EXPECT_DOUBLE_EQ(e[1].scale, std::sqrt(30.0 / 4));
+  EXPECT_EQ(e[0].scale, 0);
 }
 
 TEST(References, SoftmaxRowsFindsItsOperandsByRoleAndDefaultsTheScale) {
