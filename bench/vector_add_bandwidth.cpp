@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
         for (const auto& config : kernel.info().configs) {
           harness::RunRequest r;
           r.types["T"] = dtype;
-          r.scalars["n_elements"] = std::to_string(int64_t{1} << log2n);
+          r.values["n_elements"] = std::to_string(int64_t{1} << log2n);
           r.config = config.name;
           r.bench_runs = runs;
           r.warmup_runs = 5;

@@ -16,7 +16,9 @@ step "compile shipped kernels"
 for k in vector_add softmax fmha; do
   "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
-for k in scratch_copy cluster_add; do  # test kernels: global scratch, clusters
+# Test kernels: global scratch, clusters; and kernels as Triton users write them (autotune configs,
+# heuristics, string constexprs, launch variables, host tensor descriptors, Gluon).
+for k in scratch_copy cluster_add matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale; do
   "$B/tritonpack" compile "tests/kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
 # TensorRT-LLM PluginGen's FMHA config: converted, compiled, and asked what its rules mean.
@@ -29,6 +31,7 @@ done
 "$B/tritonpack" inspect "$B/packs/vector_add.tpack" > "$OUT/inspect_vector_add.txt" 2>&1 || status=1
 "$B/tritonpack" inspect "$B/packs/softmax.tpack" > "$OUT/inspect_softmax.txt" 2>&1 || status=1
 step "unit tests"; "$B/tests/tritonpack_unit_tests" > "$OUT/unit_tests.log" 2>&1 || status=1; tail -3 "$OUT/unit_tests.log"
+if [ -x "$B/tests/c/capi_c_test" ]; then step "C API test (C)"; "$B/tests/c/capi_c_test" > "$OUT/capi_c_test.log" 2>&1 || status=1; tail -2 "$OUT/capi_c_test.log"; fi
 step "GPU tests"; "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/gpu_tests.log" 2>&1 || status=1; grep -E "^\[  (FAILED|PASSED|SKIPPED)|tests ran" "$OUT/gpu_tests.log"
 step "compute-sanitizer (memcheck) on the GPU tests"
 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/sanitizer.log" 2>&1 || status=1
@@ -38,8 +41,34 @@ step "tritonpack run"
 "$B/tritonpack" run "$B/packs/softmax.tpack" -t T=bf16 -a n_rows=4096 -a n_cols=1000 -a input_row_stride=1000 \
   -a output_row_stride=1000 -a scale=0.125 --pin BLOCK_SIZE=1024 --bench 100 --json > "$OUT/run_softmax.json" || status=1
 cat "$OUT/run_softmax.json"
+step "tritonpack run: the test kernels and fmha, every output against its reference (\$OUT/run_<kernel>.json)"
+# The launches of the run_<kernel> CTest entries (tests/gpu/CMakeLists.txt).
+declare -A run_args=(
+  [matmul]="-t T=bf16 -a M=300 -a N=200 -a K=129 -a stride_am=129 -a stride_ak=1 -a stride_bk=200 -a stride_bn=1 -a stride_cm=203 -a stride_cn=1 --pin ACTIVATION=leaky_relu --seed 5"
+  [layernorm]="-t T=fp16 -a M=1000 -a N=1000 -a stride=1003 -a eps=1e-5 --seed 6"
+  [softmax_h]="-t T=bf16 -a n_rows=1000 -a n_cols=3000 -a input_row_stride=3000 -a output_row_stride=3001 --seed 7"
+  [desc_matmul]="-t T=fp16 -a M=300 -a N=136 -a K=200 --seed 8"
+  [gluon_add]="-t T=fp16 -a n_elements=1000003 --seed 9"
+  [gluon_tma_copy]="-t T=bf16 -a M=300 -a N=200 --seed 10"
+  [desc_scale]="-t T=fp16 -a M=300 -a N=200 -a scale=0.5 --seed 12"
+  [fmha]="-t T=fp16 -a B=2 -a H=4 -a S=1000 -a D=64 -a sm_scale=0.125 --seed 11"
+)
+run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale fmha"
+for k in $run_kernels; do
+  # shellcheck disable=SC2086  # the options are words
+  "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} --json > "$OUT/run_$k.json" || status=1
+  python3 -c 'import json, sys; v = json.load(open(sys.argv[1]))["verify"]; print(sys.argv[2], "PASSED" if v["passed"] else "FAILED", v["message"])' \
+    "$OUT/run_$k.json" "$k" || status=1
+done
+step "compute-sanitizer (memcheck) on tritonpack run of the test kernels and fmha"
+for k in $run_kernels; do
+  # shellcheck disable=SC2086
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} \
+    > "$OUT/sanitizer_run_$k.log" 2>&1 || status=1
+  echo "$k: $(grep -E "ERROR SUMMARY" "$OUT/sanitizer_run_$k.log" | tail -1)"
+done
 step "benchmark: host cost per launch"
-{ "$B/bench/bench_launch_overhead" "$B/packs/vector_add.tpack" && python3 bench/launch_overhead_triton.py; } 2>&1 | tee "$OUT/launch_overhead.txt" || status=1
+{ "$B/bench/bench_launch_overhead" "$B/packs/vector_add.tpack" "$B/packs/desc_scale.tpack" && python3 bench/launch_overhead_triton.py; } 2>&1 | tee "$OUT/launch_overhead.txt" || status=1
 step "benchmark: vector add vs torch.add"
 python3 bench/compare_vector_add.py "$B/bench/bench_vector_add_bandwidth" "$B/packs/vector_add.tpack" "$OUT/vector_add" 2>&1 | tee "$OUT/vector_add.txt" || status=1
 echo; echo "gpu-check status: $status"

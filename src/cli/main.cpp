@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
   r->add_option("pack", run_options.pack, "pack file")->required();
   r->add_option("-k,--kernel", run_options.kernel, "kernel name (default: the pack's only kernel)");
   r->add_option("-t,--type", run_options.types, "type binding, e.g. T=fp16");
-  r->add_option("-a,--arg", run_options.args, "scalar argument, e.g. n_elements=1048576");
-  r->add_option("--pin", run_options.pins, "constexpr the variant must have, e.g. BLOCK_SIZE=1024");
+  r->add_option("-a,--arg", run_options.args, "a scalar, launch variable or dim, e.g. n_elements=1048576 or D=64");
+  r->add_option("--pin", run_options.pins, "a compiled constexpr value the variant must have, e.g. BLOCK_SIZE=1024 or ACTIVATION=leaky_relu");
   r->add_option("-c,--config", run_options.config, "config name");
   r->add_option("--variant", run_options.variant, "variant id");
   r->add_option("-d,--device", run_options.device, "GPU ordinal");

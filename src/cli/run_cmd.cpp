@@ -1,4 +1,7 @@
-// `tritonpack run`: launch a kernel of a pack on random data, verify, benchmark.
+// `tritonpack run`: launch a kernel of a pack on random data, verify every output against the
+// kernel's host reference, benchmark. The arguments are checked against the pack before the GPU is
+// touched, so a missing -a or an unknown --pin value is reported on any machine.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -6,40 +9,115 @@
 #include "cli/commands.h"
 #include "driver/driver.h"
 #include "harness/device.h"
+#include "harness/run_plan.h"
 #include "harness/runner.h"
 
 namespace tritonpack::cli {
 namespace {
 
-std::pair<std::string, std::string> split_assignment(const std::string& text, const char* option) {
+// NAME=VALUE; an empty VALUE only where `allow_empty` (a pin of the empty string: --pin ACTIVATION=).
+std::pair<std::string, std::string> split_assignment(const std::string& text, const char* option,
+                                                     bool allow_empty = false) {
   const auto eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+  if (eq == std::string::npos || eq == 0 || (eq + 1 == text.size() && !allow_empty)) {
     throw Error(ErrorCode::kInvalidArgument, std::string(option) + " " + text + ": expected NAME=VALUE");
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+const KernelInfo& find_kernel(const Pack& pack, const std::string& name) {
+  const auto& kernels = pack.manifest().kernels;
+  if (name.empty()) {
+    if (kernels.size() != 1) throw Error(ErrorCode::kInvalidArgument, "the pack holds several kernels: choose one with --kernel");
+    return kernels[0];
+  }
+  auto it = std::find_if(kernels.begin(), kernels.end(), [&](const KernelInfo& k) { return k.name == name; });
+  if (it == kernels.end()) {
+    std::string names;
+    for (const KernelInfo& k : kernels) names += (names.empty() ? "" : ", ") + k.name;
+    throw Error(ErrorCode::kNotFound, "the pack has no kernel '" + name + "' (it has " + names + ")");
+  }
+  return *it;
+}
+
+std::string pins_text(const std::vector<ConstexprValue>& pins) {
+  std::string out;
+  for (const ConstexprValue& p : pins) out += (out.empty() ? "" : ", ") + p.name + "=" + p.value.text();
+  return out;
+}
+
+void print_json(const RunOptions& o, const KernelInfo& k, const harness::DeviceContext& device,
+                const harness::RunResult& r) {
+  nlohmann::ordered_json j;
+  j["kernel"] = k.name;
+  j["device"] = device.name();
+  j["arch"] = "sm_" + std::to_string(device.arch());
+  j["variant"] = r.variant->id;
+  j["config"] = k.configs[r.variant->config_index].name;
+  nlohmann::ordered_json constexprs = nlohmann::ordered_json::object();
+  for (const ConstexprValue& c : r.variant->constexprs) constexprs[c.name] = c.value.text();
+  j["constexprs"] = constexprs;
+  j["image"] = r.uses_ptx ? "ptx" : "cubin";
+  j["grid"] = r.grid;
+  j["seed"] = r.seed;
+  nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
+  for (const harness::OutputCheck& c : r.outputs) {
+    outputs.push_back({{"name", c.name}, {"dtype", std::string(dtype_name(c.dtype))}, {"passed", c.passed},
+                       {"relative_error", c.relative_error}, {"tolerance", c.tolerance}, {"elements", c.elements},
+                       {"not_finite", c.not_finite}, {"written_outside", c.written_outside},
+                       {"guard_intact", c.guard_intact}, {"message", c.message}});
+  }
+  j["verify"] = {{"checked", r.verified}, {"passed", r.passed}, {"relative_error", r.relative_error},
+                 {"tolerance", r.tolerance}, {"elements", r.elements_checked}, {"message", r.verify_message},
+                 {"outputs", outputs}};
+  if (o.bench > 0) {
+    j["bench"] = {{"runs", o.bench}, {"median_us", r.median_ms * 1e3}, {"bytes", r.bytes},
+                  {"flops", r.flops}, {"gbps", r.gbps}, {"tflops", r.tflops}};
+  }
+  std::cout << j.dump(2) << "\n";
+}
+
+void print_text(const RunOptions& o, const KernelInfo& k, const harness::DeviceContext& device,
+                const harness::RunResult& r) {
+  std::cout << "kernel " << k.name << " on " << device.name() << " (sm_" << device.arch() << ")\n"
+            << "variant " << r.variant->id << " (config " << k.configs[r.variant->config_index].name << ", "
+            << (r.uses_ptx ? "PTX JIT" : "cubin");
+  if (!r.variant->constexprs.empty()) std::cout << ", " << pins_text(r.variant->constexprs);
+  std::cout << "), grid (" << r.grid[0] << ", " << r.grid[1] << ", " << r.grid[2] << "), seed " << r.seed << "\n";
+  if (r.verified) {
+    std::cout << "verify: " << (r.passed ? "PASSED" : "FAILED") << "\n";
+    for (const harness::OutputCheck& c : r.outputs) {
+      std::cout << "  " << c.name << " (" << dtype_name(c.dtype) << "): " << (c.passed ? "ok" : "FAILED") << ", "
+                << c.message << "\n";
+    }
+  } else if (!r.verify_message.empty()) {
+    std::cout << "verify: " << r.verify_message << "\n";
+  }
+  if (o.bench > 0) {
+    std::cout << std::fixed << std::setprecision(2) << "bench: median " << r.median_ms * 1e3 << " us over " << o.bench
+              << " runs";
+    if (r.bytes > 0) std::cout << ", " << r.gbps << " GB/s";
+    if (r.flops > 0) std::cout << ", " << std::setprecision(3) << r.tflops << " TFLOP/s";
+    std::cout << "\n";
+  }
 }
 
 }  // namespace
 
 int run(const RunOptions& o) {
   const auto pack = Pack::open(o.pack);
-  std::string kernel_name = o.kernel;
-  if (kernel_name.empty()) {
-    if (pack->manifest().kernels.size() != 1) {
-      throw Error(ErrorCode::kInvalidArgument, "the pack holds several kernels: choose one with --kernel");
-    }
-    kernel_name = pack->manifest().kernels[0].name;
-  }
+  const KernelInfo& info = find_kernel(*pack, o.kernel);
   harness::RunRequest request;
   for (const auto& t : o.types) request.types.insert(split_assignment(t, "--type"));
-  for (const auto& a : o.args) request.scalars.insert(split_assignment(a, "--arg"));
-  for (const auto& p : o.pins) {
-    auto [name, value] = split_assignment(p, "--pin");
-    try {
-      request.pinned.push_back({name, std::stoll(value)});
-    } catch (...) {
-      throw Error(ErrorCode::kInvalidArgument, "--pin " + p + ": expected an integer value");
+  for (const auto& a : o.args) {
+    auto [name, value] = split_assignment(a, "--arg");
+    if (!request.values.emplace(name, value).second) {
+      throw Error(ErrorCode::kInvalidArgument, "--arg " + a + ": '" + name + "' is given twice");
     }
+  }
+  for (const auto& p : o.pins) {
+    auto [name, value] = split_assignment(p, "--pin", true);
+    request.pinned.push_back(harness::pin_from_text(info, name, value));
   }
   request.config = o.config;
   request.variant_id = o.variant;
@@ -47,45 +125,15 @@ int run(const RunOptions& o) {
   request.bench_runs = o.bench;
   request.warmup_runs = o.warmup;
   request.seed = o.seed;
+  (void)harness::plan_run(info, request);  // every argument error before the driver is needed
 
   harness::DeviceContext device(driver::Driver::system(), o.device);
-  Kernel kernel(pack, kernel_name, device.driver_ptr());
+  Kernel kernel(pack, info.name, device.driver_ptr());
   const harness::RunResult r = harness::run_kernel(device, kernel, request);
-  const KernelInfo& k = kernel.info();
   if (o.json) {
-    nlohmann::ordered_json j;
-    j["kernel"] = k.name;
-    j["device"] = device.name();
-    j["arch"] = "sm_" + std::to_string(device.arch());
-    j["variant"] = r.variant->id;
-    j["config"] = k.configs[r.variant->config_index].name;
-    j["image"] = r.uses_ptx ? "ptx" : "cubin";
-    j["grid"] = r.grid;
-    j["seed"] = r.seed;
-    j["verify"] = {{"checked", r.verified}, {"passed", r.passed}, {"relative_error", r.relative_error},
-                   {"tolerance", r.tolerance}, {"elements", r.elements_checked}, {"message", r.verify_message}};
-    if (o.bench > 0) {
-      j["bench"] = {{"runs", o.bench}, {"median_us", r.median_ms * 1e3}, {"bytes", r.bytes},
-                    {"flops", r.flops}, {"gbps", r.gbps}, {"tflops", r.tflops}};
-    }
-    std::cout << j.dump(2) << "\n";
+    print_json(o, kernel.info(), device, r);
   } else {
-    std::cout << "kernel " << k.name << " on " << device.name() << " (sm_" << device.arch() << ")\n"
-              << "variant " << r.variant->id << " (config " << k.configs[r.variant->config_index].name << ", "
-              << (r.uses_ptx ? "PTX JIT" : "cubin") << "), grid (" << r.grid[0] << ", " << r.grid[1] << ", "
-              << r.grid[2] << "), seed " << r.seed << "\n";
-    if (r.verified) {
-      std::cout << "verify: " << (r.passed ? "PASSED" : "FAILED") << ": " << r.verify_message << "\n";
-    } else if (!r.verify_message.empty()) {
-      std::cout << "verify: " << r.verify_message << "\n";
-    }
-    if (o.bench > 0) {
-      std::cout << std::fixed << std::setprecision(2) << "bench: median " << r.median_ms * 1e3 << " us over "
-                << o.bench << " runs";
-      if (r.bytes > 0) std::cout << ", " << r.gbps << " GB/s";
-      if (r.flops > 0) std::cout << ", " << std::setprecision(3) << r.tflops << " TFLOP/s";
-      std::cout << "\n";
-    }
+    print_text(o, kernel.info(), device, r);
   }
   return r.verified && !r.passed ? 4 : 0;
 }

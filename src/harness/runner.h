@@ -1,31 +1,34 @@
-// Runs one kernel of a pack on real data: random inputs, poisoned outputs, one checked launch
-// against a host reference in double precision, and optionally an event-timed benchmark. Used by
-// `tritonpack run`, the GPU tests and the benchmarks.
+// Runs one kernel of a pack on real data: the variant is chosen first (with placeholder pointers),
+// then every tensor is sized with that variant's constexprs, inputs are filled with seeded random
+// values, outputs and the guard bytes after every written buffer are poisoned (all bits set: NaN
+// in every float dtype), one checked launch is compared output by output with the kernel's host
+// reference (references.h), each within its own tolerance; optionally an event-timed benchmark.
+// Used by `tritonpack run`, the GPU tests and the benchmarks.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/device.h"
+#include "harness/run_plan.h"
 #include "tritonpack/runtime.h"
 
 namespace tritonpack::harness {
 
-struct RunRequest {
-  std::map<std::string, std::string> types;    // type variable -> dtype; default: first listed
-  std::map<std::string, std::string> scalars;  // scalar param -> value text
-  std::string config;
-  std::vector<ConstexprValue> pinned;
-  int32_t variant_id = -1;
-  bool verify = true;
-  int bench_runs = 0;  // 0: no benchmark
-  int warmup_runs = 10;
-  uint64_t seed = 0;   // 0: fresh random seed
-  CUstream stream = nullptr;  // nullptr: a stream of the runner's own
+// One output compared with its reference.
+struct OutputCheck {
+  std::string name;
+  DType dtype = DType::kFp32;
+  size_t elements = 0;        // elements the kernel must write
+  double relative_error = 0;  // ||got - want|| / ||want|| over them
+  double tolerance = 0;
+  size_t not_finite = 0;      // of them, NaN or infinite (unwritten: they keep the NaN poison)
+  size_t written_outside = 0;  // elements the kernel must not write that lost the poison
+  bool guard_intact = true;   // the bytes after the buffer kept the poison
+  bool passed = false;
+  std::string message;  // what was found, in words
 };
 
 struct RunResult {
@@ -33,10 +36,13 @@ struct RunResult {
   bool uses_ptx = false;
   std::array<int64_t, 3> grid{};
   uint64_t seed = 0;
-  // Verification (when the kernel has a reference and verify was asked).
+  // Verification (when the kernel has a reference and verify was asked): every output, and the
+  // summary over them (passed: all passed; relative_error, tolerance: of the output farthest
+  // from its tolerance; elements_checked: the sum).
   bool verified = false;
   bool passed = false;
-  double relative_error = 0;   // ||out - ref|| / ||ref||
+  std::vector<OutputCheck> outputs;
+  double relative_error = 0;
   double tolerance = 0;
   size_t elements_checked = 0;
   std::string verify_message;  // why it failed, or what was checked
@@ -47,9 +53,8 @@ struct RunResult {
   double gbps = 0, tflops = 0;
 };
 
+// Throws what plan_run throws, the runtime's errors (a launch no variant can serve: the runtime's
+// message, which names each rule and its values), and kDriver errors.
 RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request);
-
-// The references `tritonpack run` knows ("vector_add", "softmax_rows"), for docs and errors.
-std::vector<std::string> known_references();
 
 }  // namespace tritonpack::harness

@@ -191,6 +191,7 @@ CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned bloc
     l.params.push_back(v);
   }
   gpu->launches.push_back(l);
+  if (gpu->on_launch) gpu->on_launch(*gpu, gpu->launches.back());
   return CUDA_SUCCESS;
 }
 CUresult fake_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
@@ -242,15 +243,38 @@ CUresult fake_cuMemAlloc(CUdeviceptr* p, size_t bytes) {
   *p = gpu->next_address;
   gpu->next_address += (bytes + 255) / 256 * 256 + 256;
   gpu->allocations[*p] = bytes;
+  if (gpu->back_memory) gpu->memory[*p].assign(bytes, 0);
   return CUDA_SUCCESS;
 }
 CUresult fake_cuMemFree(CUdeviceptr p) {
   FAKE_ENTRY(cuMemFree)
+  gpu->memory.erase(p);
   return gpu->allocations.erase(p) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
-CUresult fake_cuMemcpyHtoD(CUdeviceptr, const void*, size_t) { FAKE_ENTRY(cuMemcpyHtoD) return CUDA_SUCCESS; }
-CUresult fake_cuMemcpyDtoH(void*, CUdeviceptr, size_t) { FAKE_ENTRY(cuMemcpyDtoH) return CUDA_SUCCESS; }
-CUresult fake_cuMemsetD8(CUdeviceptr, unsigned char, size_t) { FAKE_ENTRY(cuMemsetD8) return CUDA_SUCCESS; }
+CUresult fake_cuMemcpyHtoD(CUdeviceptr dst, const void* src, size_t bytes) {
+  FAKE_ENTRY(cuMemcpyHtoD)
+  if (!gpu->back_memory) return CUDA_SUCCESS;
+  uint8_t* p = gpu->host(dst, bytes);
+  if (p == nullptr) return CUDA_ERROR_INVALID_VALUE;
+  std::memcpy(p, src, bytes);
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuMemcpyDtoH(void* dst, CUdeviceptr src, size_t bytes) {
+  FAKE_ENTRY(cuMemcpyDtoH)
+  if (!gpu->back_memory) return CUDA_SUCCESS;
+  const uint8_t* p = gpu->host(src, bytes);
+  if (p == nullptr) return CUDA_ERROR_INVALID_VALUE;
+  std::memcpy(dst, p, bytes);
+  return CUDA_SUCCESS;
+}
+CUresult fake_cuMemsetD8(CUdeviceptr dst, unsigned char value, size_t bytes) {
+  FAKE_ENTRY(cuMemsetD8)
+  if (!gpu->back_memory) return CUDA_SUCCESS;
+  uint8_t* p = gpu->host(dst, bytes);
+  if (p == nullptr) return CUDA_ERROR_INVALID_VALUE;
+  std::memset(p, value, bytes);
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuStreamCreate(CUstream* s, unsigned) { FAKE_ENTRY(cuStreamCreate) *s = next_handle<CUstream>(); return CUDA_SUCCESS; }
 CUresult fake_cuStreamDestroy(CUstream) { FAKE_ENTRY(cuStreamDestroy) return CUDA_SUCCESS; }
 CUresult fake_cuStreamSynchronize(CUstream) { FAKE_ENTRY(cuStreamSynchronize) return CUDA_SUCCESS; }
@@ -261,6 +285,15 @@ CUresult fake_cuEventElapsedTime(float* ms, CUevent, CUevent) { FAKE_ENTRY(cuEve
 CUresult fake_cuEventDestroy(CUevent) { FAKE_ENTRY(cuEventDestroy) return CUDA_SUCCESS; }
 
 }  // namespace
+
+uint8_t* FakeGpu::host(CUdeviceptr address, size_t bytes) {
+  auto it = memory.upper_bound(address);
+  if (it == memory.begin()) return nullptr;
+  --it;
+  const CUdeviceptr offset = address - it->first;
+  if (offset + bytes > it->second.size()) return nullptr;
+  return it->second.data() + offset;
+}
 
 CUcontext FakeGpu::make_context(int device) {
   auto ctx = reinterpret_cast<CUcontext>(next_handle += 0x10);

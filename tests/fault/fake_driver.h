@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -75,6 +76,15 @@ struct FakeGpu {
   CUresult fail_with = CUDA_ERROR_UNKNOWN;
   std::set<std::string> failed_functions;
   std::set<std::string> called_functions;
+
+  // Device memory backed by host bytes, for tests that play a kernel on the CPU (the run harness's):
+  // with back_memory, every allocation gets its bytes, cuMemcpy and cuMemset act on them, and
+  // on_launch (if set) runs after each recorded launch, as the kernel would. Off by default.
+  bool back_memory = false;
+  std::map<CUdeviceptr, std::vector<uint8_t>> memory;
+  std::function<void(FakeGpu&, const FakeLaunch&)> on_launch;
+  // The host bytes of [address, address + bytes) inside one allocation, or nullptr.
+  uint8_t* host(CUdeviceptr address, size_t bytes);
 
   uintptr_t next_handle = 0x1000;
   CUdeviceptr next_address = 0x7f0000000000ull;

@@ -34,7 +34,7 @@ harness::RunRequest vector_add_request(const VariantInfo& v, int64_t n) {
   harness::RunRequest r;
   r.variant_id = static_cast<int32_t>(v.id);
   for (const auto& [var, dtype] : v.bindings) r.types[var] = std::string(dtype_name(dtype));
-  r.scalars["n_elements"] = std::to_string(round_up(n, divisibility_of(v, "n_elements")));
+  r.values["n_elements"] = std::to_string(round_up(n, divisibility_of(v, "n_elements")));
   return r;
 }
 
@@ -47,11 +47,11 @@ harness::RunRequest softmax_request(const VariantInfo& v, int64_t rows, double s
     if (c.name == "BLOCK_SIZE") block = c.value.as_int();
   }
   const int64_t cols = round_up(block * 3 / 4 + 1, divisibility_of(v, "n_cols"));
-  r.scalars["n_rows"] = std::to_string(round_up(rows, divisibility_of(v, "n_rows")));
-  r.scalars["n_cols"] = std::to_string(cols);
-  r.scalars["input_row_stride"] = std::to_string(round_up(cols + 5, divisibility_of(v, "input_row_stride")));
-  r.scalars["output_row_stride"] = std::to_string(round_up(cols + 3, divisibility_of(v, "output_row_stride")));
-  r.scalars["scale"] = std::to_string(scale);
+  r.values["n_rows"] = std::to_string(round_up(rows, divisibility_of(v, "n_rows")));
+  r.values["n_cols"] = std::to_string(cols);
+  r.values["input_row_stride"] = std::to_string(round_up(cols + 5, divisibility_of(v, "input_row_stride")));
+  r.values["output_row_stride"] = std::to_string(round_up(cols + 3, divisibility_of(v, "output_row_stride")));
+  r.values["scale"] = std::to_string(scale);
   return r;
 }
 
@@ -97,7 +97,7 @@ TEST_F(Gpu, DefaultSelectionPicksACubinForThisDevice) {
   Kernel k(p, "vector_add", device_->driver_ptr());
   harness::RunRequest r;
   r.types["T"] = "fp16";
-  r.scalars["n_elements"] = "65536";
+  r.values["n_elements"] = "65536";
   const auto result = harness::run_kernel(*device_, k, r);
   expect_passed(result, "default selection");
   EXPECT_FALSE(result.uses_ptx);
@@ -117,7 +117,7 @@ TEST_F(Gpu, SeveralThreadsAndStreamsLaunchTheSameKernel) {
         for (int i = 0; i < 10; ++i) {
           harness::RunRequest r;
           r.types["T"] = t % 3 == 0 ? "fp32" : t % 3 == 1 ? "fp16" : "bf16";
-          r.scalars["n_elements"] = std::to_string(100003 + 17 * t + i);
+          r.values["n_elements"] = std::to_string(100003 + 17 * t + i);
           r.stream = stream.get();
           const auto result = harness::run_kernel(*device_, k, r);
           if (!result.passed) failures[t] = result.verify_message;
@@ -303,7 +303,7 @@ TEST_F(Gpu, EveryGpuOfTheProcessRunsTheKernel) {
   for (int ordinal = 0; ordinal < count; ++ordinal) {
     harness::DeviceContext dev(device_->driver_ptr(), ordinal);
     harness::RunRequest r;
-    r.scalars["n_elements"] = "333333";
+    r.values["n_elements"] = "333333";
     expect_passed(harness::run_kernel(dev, k, r), "device " + std::to_string(ordinal));
   }
   device_->make_current();

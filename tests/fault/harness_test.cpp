@@ -1,0 +1,403 @@
+// The run harness (src/harness) on the fake driver, with device memory backed by host bytes and the
+// kernel played on the CPU: planning from NAME=VALUE texts (missing values, dims, pins), the
+// variant chosen before the buffers are sized, arguments in launch order, every output compared
+// with its reference, and the failures a GPU test must catch (unwritten outputs, writes outside
+// the output or past its end, wrong values) reported as such. The kernels are the real specs'.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "common/error_of.h"
+#include "fault/fake_driver.h"
+#include "fault/spec_pack.h"
+#include "gpu/kernel_cases.h"
+#include "gpu/refusals.h"
+#include "harness/device.h"
+#include "harness/run_plan.h"
+#include "harness/runner.h"
+#include "runtime/args.h"
+
+namespace tritonpack::testing {
+namespace {
+
+std::string source(const std::string& relative) { return std::string(TRITONPACK_SOURCE_DIR) + "/" + relative; }
+
+int32_t i32_param(const FakeLaunch& l, size_t i) { return static_cast<int32_t>(l.params.at(i) & 0xffffffffu); }
+float f32_param(const FakeLaunch& l, size_t i) {
+  const uint32_t bits = static_cast<uint32_t>(l.params.at(i) & 0xffffffffu);
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Elements of fake device memory, in the storage of a dtype.
+struct Memory {
+  FakeGpu& gpu;
+  DType dtype;
+  size_t esize() const { return dtype_size(dtype); }
+  float get(CUdeviceptr base, int64_t i) const {
+    const uint8_t* p = gpu.host(base + static_cast<CUdeviceptr>(i) * esize(), esize());
+    EXPECT_NE(p, nullptr) << "read outside every allocation at element " << i;
+    if (p == nullptr) return NAN;
+    uint16_t h;
+    float f;
+    switch (dtype) {
+      case DType::kFp16: std::memcpy(&h, p, 2); return runtime::fp16_bits_to_float(h);
+      case DType::kBf16: std::memcpy(&h, p, 2); return runtime::bf16_bits_to_float(h);
+      default: std::memcpy(&f, p, 4); return f;
+    }
+  }
+  void set(CUdeviceptr base, int64_t i, float v) const {
+    uint8_t* p = gpu.host(base + static_cast<CUdeviceptr>(i) * esize(), esize());
+    ASSERT_NE(p, nullptr) << "write outside every allocation at element " << i;
+    uint16_t h;
+    switch (dtype) {
+      case DType::kFp16: h = runtime::float_to_fp16_bits(v); std::memcpy(p, &h, 2); break;
+      case DType::kBf16: h = runtime::float_to_bf16_bits(v); std::memcpy(p, &h, 2); break;
+      default: std::memcpy(p, &v, 4);
+    }
+  }
+};
+
+enum class Mischief { kNone, kSkipLastRow, kWritePadding, kWritePastEnd, kWrongSlope };
+
+// matmul_kernel(a, b, c, M, N, K, stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn)
+// as the GPU computes it: fp32 accumulation, the activation, one rounding to T.
+void play_matmul(FakeGpu& gpu, const FakeLaunch& l, DType t, const std::string& activation, Mischief mischief) {
+  const Memory mem{gpu, t};
+  const CUdeviceptr a = l.params[0], b = l.params[1], c = l.params[2];
+  const int64_t M = i32_param(l, 3), N = i32_param(l, 4), K = i32_param(l, 5);
+  const int64_t sam = i32_param(l, 6), sak = i32_param(l, 7), sbk = i32_param(l, 8), sbn = i32_param(l, 9);
+  const int64_t scm = i32_param(l, 10), scn = i32_param(l, 11);
+  const float slope = mischief == Mischief::kWrongSlope ? 0.02f : 0.01f;
+  for (int64_t i = 0; i < M - (mischief == Mischief::kSkipLastRow ? 1 : 0); ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      float acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += mem.get(a, i * sam + k * sak) * mem.get(b, k * sbk + j * sbn);
+      if (activation == "leaky_relu" && acc < 0) acc *= slope;
+      mem.set(c, i * scm + j * scn, acc);
+    }
+  }
+  if (mischief == Mischief::kWritePadding) mem.set(c, N * scn, 0.0f);  // column N of row 0
+  if (mischief == Mischief::kWritePastEnd) mem.set(c, M * scm, 0.0f);  // the first element after C
+}
+
+// layernorm_fwd_kernel(X, Y, W, B, Mean, Rstd, stride, N, eps) over grid[0] rows.
+void play_layernorm(FakeGpu& gpu, const FakeLaunch& l, DType t) {
+  const Memory mem{gpu, t}, f32{gpu, DType::kFp32};
+  const CUdeviceptr x = l.params[0], y = l.params[1], w = l.params[2], b = l.params[3];
+  const CUdeviceptr mean_p = l.params[4], rstd_p = l.params[5];
+  const int64_t stride = i32_param(l, 6), N = i32_param(l, 7);
+  const float eps = f32_param(l, 8);
+  for (int64_t r = 0; r < static_cast<int64_t>(l.grid[0]); ++r) {
+    float sum = 0, var = 0;
+    for (int64_t j = 0; j < N; ++j) sum += mem.get(x, r * stride + j);
+    const float mean = sum / static_cast<float>(N);
+    for (int64_t j = 0; j < N; ++j) var += (mem.get(x, r * stride + j) - mean) * (mem.get(x, r * stride + j) - mean);
+    const float rstd = 1.0f / std::sqrt(var / static_cast<float>(N) + eps);
+    for (int64_t j = 0; j < N; ++j) {
+      mem.set(y, r * stride + j, (mem.get(x, r * stride + j) - mean) * rstd * mem.get(w, j) + mem.get(b, j));
+    }
+    f32.set(mean_p, r, mean);
+    f32.set(rstd_p, r, rstd);
+  }
+}
+
+class HarnessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gpu_ = &reset_fake_gpu();
+    gpu_->back_memory = true;
+    device_ = std::make_unique<harness::DeviceContext>(fake_driver(), 0);  // the sm_90 fake device
+  }
+  harness::RunRequest matmul_request(int64_t M, int64_t N, int64_t K, int64_t ldc, const std::string& activation) {
+    harness::RunRequest r;
+    r.values = {{"M", std::to_string(M)},         {"N", std::to_string(N)},   {"K", std::to_string(K)},
+                {"stride_am", std::to_string(K)}, {"stride_ak", "1"},         {"stride_bk", "1"},
+                {"stride_bn", std::to_string(K)}, {"stride_cm", std::to_string(ldc)}, {"stride_cn", "1"}};
+    r.types["T"] = "fp16";
+    r.pinned = {harness::pin_from_text(matmul_->info(), "ACTIVATION", activation)};
+    r.seed = 7;
+    return r;
+  }
+  void load_matmul() {
+    gpu_->params_to_record = 14;  // 12 arguments and the two scratch pointers
+    matmul_ = std::make_unique<Kernel>(pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90}), "matmul",
+                                       fake_driver());
+  }
+  FakeGpu* gpu_ = nullptr;
+  std::unique_ptr<harness::DeviceContext> device_;
+  std::unique_ptr<Kernel> matmul_;
+};
+
+TEST_F(HarnessTest, MatmulPlayedCorrectlyPassesForBothActivations) {
+  load_matmul();
+  for (const std::string activation : {"", "leaky_relu"}) {
+    gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_matmul(g, l, DType::kFp16, activation, Mischief::kNone); };
+    // B is given transposed (stride_bk 1), C with two padding columns per row.
+    const auto r = harness::run_kernel(*device_, *matmul_, matmul_request(37, 19, 45, 21, activation));
+    ASSERT_TRUE(r.verified);
+    EXPECT_TRUE(r.passed) << r.verify_message;
+    ASSERT_EQ(r.outputs.size(), 1u);
+    EXPECT_EQ(r.outputs[0].name, "c_ptr");
+    EXPECT_EQ(r.outputs[0].elements, 37u * 19u);
+    EXPECT_DOUBLE_EQ(r.outputs[0].tolerance, 2e-3 + 45 * std::ldexp(1.0, -24));
+    bool found = false;
+    for (const ConstexprValue& c : r.variant->constexprs) {
+      if (c.name == "ACTIVATION") found = c.value.as_string() == activation;
+    }
+    EXPECT_TRUE(found) << "the pinned ACTIVATION ran";
+    EXPECT_EQ(r.grid[0], 1);  // the first config: one 128 x 128 tile
+  }
+  EXPECT_EQ(gpu_->live_allocations(), 0u);
+}
+
+TEST_F(HarnessTest, EachWayAKernelCanBeWrongIsReportedAsSuch) {
+  load_matmul();
+  struct Case {
+    Mischief mischief;
+    const char* expected;
+  };
+  for (const Case& c : {Case{Mischief::kSkipLastRow, "19 of 703 elements are not finite (unwritten: still the NaN poison), first at index 756"},
+                        Case{Mischief::kWritePadding, "1 elements it must not write were written, first at index 19"},
+                        Case{Mischief::kWritePastEnd, "bytes after the buffer's end were written"},
+                        Case{Mischief::kWrongSlope, "relative error"}}) {
+    gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_matmul(g, l, DType::kFp16, "leaky_relu", c.mischief); };
+    const auto r = harness::run_kernel(*device_, *matmul_, matmul_request(37, 19, 45, 21, "leaky_relu"));
+    EXPECT_TRUE(r.verified);
+    EXPECT_FALSE(r.passed);
+    EXPECT_NE(r.verify_message.find(c.expected), std::string::npos) << r.verify_message;
+  }
+}
+
+TEST_F(HarnessTest, LayernormChecksYMeanAndRstdAndTakesTheLaunchVariable) {
+  auto pack = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), {90});
+  Kernel k(pack, "layernorm", fake_driver());
+  gpu_->params_to_record = 11;
+  gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_layernorm(g, l, DType::kBf16); };
+  harness::RunRequest r;
+  r.types["T"] = "bf16";
+  r.values = {{"M", "13"}, {"N", "300"}, {"stride", "301"}, {"eps", "1e-5"}};
+  const auto result = harness::run_kernel(*device_, k, r);
+  EXPECT_TRUE(result.passed) << result.verify_message;
+  ASSERT_EQ(result.outputs.size(), 3u);
+  EXPECT_EQ(result.outputs[0].name, "Y");
+  EXPECT_EQ(result.outputs[1].name, "Mean");
+  EXPECT_EQ(result.outputs[2].name, "Rstd");
+  EXPECT_EQ(result.outputs[1].elements, 13u);
+  EXPECT_EQ(result.grid[0], 13);  // the launch variable M
+  for (const ConstexprValue& c : result.variant->constexprs) {
+    if (c.name == "BLOCK_SIZE") EXPECT_EQ(c.value.as_int(), 1024) << "the heuristic's value for N = 300";
+  }
+}
+
+TEST_F(HarnessTest, ARefusedLaunchNamesTheRuleAndAllocatesNothing) {
+  auto pack = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), {90});
+  Kernel k(pack, "layernorm", fake_driver());
+  harness::RunRequest r;
+  r.values = {{"M", "4"}, {"N", "300"}, {"stride", "200"}, {"eps", "1e-5"}};
+  const std::string message = error_of([&] { harness::run_kernel(*device_, k, r); }, ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(message.find("rule 'stride >= N' does not hold: stride=200, N=300"), std::string::npos) << message;
+  EXPECT_EQ(gpu_->live_allocations(), 0u);
+  EXPECT_TRUE(gpu_->launches.empty());
+}
+
+TEST_F(HarnessTest, TheHeadSizeDimChoosesTheFmhaVariantThroughTheShapes) {
+  auto pack = pack_from_spec(source("kernels/fmha/fmha.toml"), {90});
+  Kernel k(pack, "fmha", fake_driver());
+  gpu_->params_to_record = 12;
+  harness::RunRequest r;
+  r.verify = false;  // nothing plays the kernel here: only what is launched is checked
+  r.types["T"] = "bf16";
+  r.values = {{"B", "2"}, {"H", "3"}, {"S", "100"}, {"D", "128"}, {"sm_scale", "0.1"}};
+  const auto result = harness::run_kernel(*device_, k, r);
+  for (const ConstexprValue& c : result.variant->constexprs) {
+    if (c.name == "BLOCK_DMODEL") EXPECT_EQ(c.value.as_int(), 128);
+  }
+  const FakeLaunch& l = gpu_->launches.back();
+  EXPECT_EQ(i32_param(l, 7), 2);    // batch_size from B
+  EXPECT_EQ(i32_param(l, 8), 3);    // num_heads from H
+  EXPECT_EQ(i32_param(l, 9), 100);  // seq_len from S
+  EXPECT_FLOAT_EQ(f32_param(l, 6), 0.1f);
+  r.values["D"] = "96";
+  const std::string message = error_of([&] { harness::run_kernel(*device_, k, r); }, ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(message.find("rule 'D == BLOCK_DMODEL' does not hold: D=96, BLOCK_DMODEL=64"), std::string::npos) << message;
+}
+
+TEST_F(HarnessTest, DescriptorsAreAllocatedFromTheirDimsWithContiguousStrides) {
+  auto pack = pack_from_spec(source("tests/kernels/desc_matmul/desc_matmul.toml"), {80});
+  Kernel k(pack, "desc_matmul", fake_driver());
+  gpu_->params_to_record = 26;  // two descriptors of 10 parameters, c, M, N, K, two scratch pointers
+  harness::DeviceContext sm80(fake_driver(), 1);  // the fake sm_80 device: descriptors without TMA
+  harness::RunRequest r;
+  r.verify = false;
+  r.values = {{"M", "70"}, {"N", "40"}, {"K", "100"}};
+  const auto result = harness::run_kernel(sm80, k, r);
+  EXPECT_EQ(result.variant->arch, 80u);
+  // Not TMA: base, shape (i64) x2, strides (i64) x2, padding flag, shape (i32) x2, strides x2.
+  const FakeLaunch& l = gpu_->launches.back();
+  EXPECT_EQ(l.params[1], 70u);   // a_desc shape [M, K]
+  EXPECT_EQ(l.params[2], 100u);
+  EXPECT_EQ(l.params[3], 100u);  // strides [K, 1]
+  EXPECT_EQ(l.params[4], 1u);
+  EXPECT_EQ(l.params[11], 100u);  // b_desc shape [K, N] (after a_desc's 10 slots)
+  EXPECT_EQ(l.params[12], 40u);
+  EXPECT_EQ(l.params[13], 40u);  // strides [N, 1]
+}
+
+std::string spec_of(const std::string& kernel) {
+  return source(kernel == "fmha" ? "kernels/fmha/fmha.toml" : "tests/kernels/" + kernel + "/" + kernel + ".toml");
+}
+
+// The GPU tests' runs (tests/gpu/kernel_cases.h) on the fake sm_90 device with packs made from the
+// same specs (sm_80 and sm_90 variants, as compiled): each is planned, accepted and launched with the
+// variant it means to choose, so no GPU test case is refused for a reason the test did not intend.
+TEST_F(HarnessTest, TheGpuTestsRunsChooseTheVariantsTheyMeanTo) {
+  for (const char* kernel : {"matmul", "layernorm", "softmax_h", "desc_matmul", "gluon_add", "gluon_tma_copy", "fmha"}) {
+    Kernel k(pack_from_spec(spec_of(kernel), {80, 90}), kernel, fake_driver());
+    const std::vector<KernelCase> cases = kernel_cases(k.info());
+    EXPECT_FALSE(cases.empty()) << kernel;
+    for (const KernelCase& c : cases) {
+      harness::RunRequest r = c.request;
+      r.verify = false;  // nothing plays the kernel: what runs is the question
+      std::string label = std::string(kernel) + " seed " + std::to_string(r.seed);
+      SCOPED_TRACE(label);
+      const harness::RunResult result = harness::run_kernel(*device_, k, r);
+      for (const auto& [name, value] : c.constexprs) {
+        for (const ConstexprValue& v : result.variant->constexprs) {
+          if (v.name == name) EXPECT_EQ(v.value.as_int(), value) << name;
+        }
+      }
+      for (const ConstexprValue& pin : c.request.pinned) {
+        for (const ConstexprValue& v : result.variant->constexprs) {
+          if (v.name == pin.name) EXPECT_EQ(v.value, pin.value) << pin.name;
+        }
+      }
+      if (!c.request.config.empty()) EXPECT_EQ(k.info().configs[result.variant->config_index].name, c.request.config);
+      EXPECT_EQ(result.variant->arch, c.tma_fallback ? 80u : 90u);
+      EXPECT_EQ(result.uses_ptx, c.tma_fallback);
+    }
+  }
+}
+
+// The GPU tests' refusal cases (tests/gpu/refusals.h) on the fake sm_90 device with packs made from
+// the same specs: each is refused with the code and every text the GPU test expects, before any
+// launch, so the GPU test's expectations hold by construction.
+TEST_F(HarnessTest, TheGpuTestsRefusalsSayWhatTheyExpect) {
+  for (const Refusal& refusal : refusals()) {
+    SCOPED_TRACE(refusal.kernel + ": " + refusal.what);
+    Kernel k(pack_from_spec(spec_of(refusal.kernel), {80, 90}), refusal.kernel, fake_driver());
+    std::vector<harness::DeviceBuffer> buffers;
+    std::vector<CUdeviceptr> pointers;
+    for (size_t i = 0; i < kRefusalBuffers; ++i) {
+      buffers.emplace_back(device_->driver(), kRefusalBufferBytes);
+      pointers.push_back(buffers.back().get());
+    }
+    RefusalLaunch launch;
+    refusal.build(k.info(), pointers, launch);
+    const std::string message = error_of([&] { k.launch(launch.args, nullptr, launch.options); }, refusal.code);
+    for (const std::string& t : refusal.expected) EXPECT_NE(message.find(t), std::string::npos) << t << "\nin: " << message;
+  }
+  EXPECT_TRUE(gpu_->launches.empty());
+}
+
+TEST(RunPlan, MissingValuesAreNamedAsTheArgumentsToAdd) {
+  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90});
+  const KernelInfo& k = pack->manifest().kernels[0];
+  harness::RunRequest r;
+  r.values = {{"M", "10"}};
+  EXPECT_EQ(error_of([&] { harness::plan_run(k, r); }, ErrorCode::kInvalidArgument),
+            "kernel 'matmul' needs -a N=<i32>, -a K=<i32>, -a stride_am=<i32>, -a stride_ak=<i32>, -a stride_bk=<i32>, "
+            "-a stride_bn=<i32>, -a stride_cm=<i32>, -a stride_cn=<i32>");
+  r.values = {{"BLOCK_SIZE_M", "64"}};
+  EXPECT_EQ(error_of([&] { harness::plan_run(k, r); }, ErrorCode::kInvalidArgument),
+            "-a BLOCK_SIZE_M=64: 'BLOCK_SIZE_M' is a constexpr; choose the compiled value with --pin BLOCK_SIZE_M=64");
+  r.values = {{"X", "1"}};
+  EXPECT_EQ(error_of([&] { harness::plan_run(k, r); }, ErrorCode::kInvalidArgument),
+            "-a X=1: kernel 'matmul' has no scalar, launch variable or dim named 'X' (scalars: M, N, K, stride_am, "
+            "stride_ak, stride_bk, stride_bn, stride_cm, stride_cn)");
+  r.values = {{"a_ptr", "1"}};
+  EXPECT_NE(error_of([&] { harness::plan_run(k, r); }, ErrorCode::kInvalidArgument).find("'a_ptr' is a tensor"),
+            std::string::npos);
+  r.values = {{"M", "ten"}};
+  EXPECT_EQ(error_of([&] { harness::plan_run(k, r); }, ErrorCode::kInvalidArgument), "-a M=ten: expected an integer");
+}
+
+TEST(RunPlan, LaunchVariablesAndDimsAreValuesToo) {
+  auto layernorm = pack_from_spec(source("tests/kernels/layernorm/layernorm.toml"), {90});
+  harness::RunRequest r;
+  r.values = {{"N", "100"}, {"stride", "100"}, {"eps", "1e-5"}};
+  EXPECT_EQ(error_of([&] { harness::plan_run(layernorm->manifest().kernels[0], r); }, ErrorCode::kInvalidArgument),
+            "kernel 'layernorm' needs -a M=<i32> (launch variable)");
+  r.values["M"] = "7";
+  const harness::RunPlan plan = harness::plan_run(layernorm->manifest().kernels[0], r);
+  const std::vector<CUdeviceptr> pointers(plan.operands.size(), 0x1000);
+  const std::vector<Arg> args = plan.args(pointers);
+  ASSERT_EQ(args.size(), 10u);  // 6 tensors, stride, N, eps, then the launch variable
+  EXPECT_EQ(args.back().int_value, 7);
+  EXPECT_EQ(args[8].kind, Arg::Kind::kFloat);
+
+  auto fmha = pack_from_spec(source("kernels/fmha/fmha.toml"), {90});
+  const KernelInfo& k = fmha->manifest().kernels[0];
+  harness::RunRequest f;
+  f.values = {{"B", "2"}, {"H", "3"}, {"S", "100"}, {"sm_scale", "0.1"}};
+  EXPECT_EQ(error_of([&] { harness::plan_run(k, f); }, ErrorCode::kInvalidArgument),
+            "kernel 'fmha' needs -a D=<size> (rule 'D == BLOCK_DMODEL' reads the dim D of Out, Q, K, V)");
+  f.values["D"] = "64";
+  const harness::RunPlan fp = harness::plan_run(k, f);
+  EXPECT_EQ(fp.integers.at("batch_size"), 2);
+  EXPECT_EQ(fp.integers.at("seq_len"), 100);
+  EXPECT_EQ(fp.reals.at("sm_scale"), static_cast<double>(0.1f));  // as the kernel receives it, for the reference
+  ASSERT_EQ(fp.operands.size(), 6u);
+  EXPECT_EQ(fp.operands[3].shape, (std::vector<int64_t>{2, 3, 100, 64}));  // Q
+  EXPECT_EQ(fp.operands[1].shape, (std::vector<int64_t>{6, 100}));         // L: [B * H, S]
+  EXPECT_TRUE(fp.operands[1].written);                                      // scratch: poisoned and checked
+  f.values["seq_len"] = "99";
+  EXPECT_EQ(error_of([&] { harness::plan_run(k, f); }, ErrorCode::kInvalidArgument),
+            "-a seq_len=99 disagrees with its dim: S = 100");
+
+  auto desc = pack_from_spec(source("tests/kernels/desc_matmul/desc_matmul.toml"), {90});
+  harness::RunRequest d;
+  d.values = {{"M", "70"}, {"N", "40"}, {"K", "104"}};
+  const harness::RunPlan dp = harness::plan_run(desc->manifest().kernels[0], d);
+  EXPECT_EQ(dp.operands[1].shape, (std::vector<int64_t>{104, 40}));  // b_desc [K, N]
+  EXPECT_EQ(dp.operands[1].strides, (std::vector<int64_t>{40, 1}));
+}
+
+TEST(RunPlan, PinsMatchTheCompiledValuesOfEveryKind) {
+  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90});
+  const KernelInfo& k = pack->manifest().kernels[0];
+  EXPECT_EQ(harness::pin_from_text(k, "ACTIVATION", "leaky_relu").value, Constant("leaky_relu"));
+  EXPECT_EQ(harness::pin_from_text(k, "ACTIVATION", "").value, Constant(""));
+  EXPECT_EQ(harness::pin_from_text(k, "ACTIVATION", "''").value, Constant(""));
+  EXPECT_EQ(harness::pin_from_text(k, "BLOCK_SIZE_M", "64").value, Constant(64));
+  EXPECT_EQ(error_of([&] { harness::pin_from_text(k, "ACTIVATION", "relu"); }, ErrorCode::kInvalidArgument),
+            "--pin ACTIVATION=relu: no variant of kernel 'matmul' is compiled with that value; ACTIVATION has '', "
+            "'leaky_relu'");
+  EXPECT_EQ(error_of([&] { harness::pin_from_text(k, "BLOCK_SIZE_M", "48"); }, ErrorCode::kInvalidArgument),
+            "--pin BLOCK_SIZE_M=48: no variant of kernel 'matmul' is compiled with that value; BLOCK_SIZE_M has 128, "
+            "64, 32");
+  EXPECT_EQ(error_of([&] { harness::pin_from_text(k, "M", "1"); }, ErrorCode::kInvalidArgument),
+            "--pin M=1: kernel 'matmul' has no constexpr 'M' (it has BLOCK_SIZE_M, BLOCK_SIZE_N, BLOCK_SIZE_K, "
+            "GROUP_SIZE_M, ACTIVATION)");
+}
+
+TEST(RunPlan, AReferenceRunDoesNotKnowIsRefusedBeforeTheGpu) {
+  auto pack = pack_from_spec(source("tests/kernels/matmul/matmul.toml"), {90});
+  KernelInfo k = pack->manifest().kernels[0];
+  k.reference = "nonesuch";
+  harness::RunRequest r;
+  r.values = {{"M", "1"}, {"N", "1"}, {"K", "1"}, {"stride_am", "1"}, {"stride_ak", "1"},
+              {"stride_bk", "1"}, {"stride_bn", "1"}, {"stride_cm", "1"}, {"stride_cn", "1"}};
+  const std::string message = error_of([&] { harness::plan_run(k, r); }, ErrorCode::kNotFound);
+  EXPECT_NE(message.find("names the reference 'nonesuch', which `tritonpack run` does not know (it knows "
+                         "attention_causal, copy, desc_scale, layernorm, matmul, softmax_rows, vector_add)"),
+            std::string::npos)
+      << message;
+  r.verify = false;
+  EXPECT_NO_THROW(harness::plan_run(k, r));
+}
+
+}  // namespace
+}  // namespace tritonpack::testing

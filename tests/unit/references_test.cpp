@@ -1,0 +1,195 @@
+// The host references of the run harness (src/harness/references.cpp) on cases small enough to
+// compute by hand: they are the truth the GPU tests compare kernels with, so they are tested first.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <deque>
+
+#include "common/error_of.h"
+#include "harness/references.h"
+
+namespace tritonpack::harness {
+namespace {
+
+using testing::error_of;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A launch as a reference sees it, built operand by operand.
+class Launch {
+ public:
+  explicit Launch(std::string reference) { in_.reference = std::move(reference); in_.kernel = &kernel_; in_.variant = &variant_; }
+  Launch& input(const std::string& name, std::vector<double> values, std::vector<int64_t> shape = {},
+                std::vector<int64_t> strides = {}) {
+    return add(name, false, std::move(values), std::move(shape), std::move(strides));
+  }
+  Launch& output(const std::string& name, size_t numel, DType dtype = DType::kFp32, std::vector<int64_t> shape = {},
+                 std::vector<int64_t> strides = {}) {
+    add(name, true, std::vector<double>(numel, kNaN), std::move(shape), std::move(strides));
+    in_.operands.back().dtype = dtype;
+    return *this;
+  }
+  Launch& integer(const std::string& name, int64_t v) {
+    in_.integers[name] = v;
+    return *this;
+  }
+  Launch& real(const std::string& name, double v) {
+    in_.reals[name] = v;
+    return *this;
+  }
+  Launch& constexpr_value(const std::string& name, Constant v) {
+    variant_.constexprs.push_back({name, std::move(v)});
+    return *this;
+  }
+  std::vector<Expected> run() {
+    kernel_.name = "k";
+    return find_reference(in_.reference)->compute(in_);
+  }
+
+ private:
+  Launch& add(const std::string& name, bool written, std::vector<double> values, std::vector<int64_t> shape,
+              std::vector<int64_t> strides) {
+    ParamInfo& p = params_.emplace_back();
+    p.name = name;
+    Operand op;
+    op.param = &p;
+    op.written = written;
+    op.values = std::move(values);
+    op.shape = std::move(shape);
+    op.strides = std::move(strides);
+    in_.operands.push_back(std::move(op));
+    return *this;
+  }
+  std::deque<ParamInfo> params_;  // stable addresses for Operand::param
+  KernelInfo kernel_;
+  VariantInfo variant_;
+  ReferenceInputs in_;
+};
+
+TEST(References, TheTableIsSortedAndComplete) {
+  EXPECT_EQ(reference_names(), "attention_causal, copy, desc_scale, layernorm, matmul, softmax_rows, vector_add");
+  EXPECT_EQ(find_reference("nonesuch"), nullptr);
+  for (const Reference& r : references()) EXPECT_FALSE(r.summary.empty()) << r.name;
+}
+
+TEST(References, MatmulWithLeakyReluThroughStrideScalarsOrShapes) {
+  // A = [[1, 2], [3, 4]] row-major, B = [[1, -1], [0, -2]] given transposed, C with a padding column.
+  Launch l("matmul");
+  l.input("a", {1, 2, 3, 4}).input("b", {1, 0, -1, -2}).output("c", 6, DType::kFp16);
+  l.integer("M", 2).integer("N", 2).integer("K", 2);
+  l.integer("stride_am", 2).integer("stride_ak", 1).integer("stride_bk", 1).integer("stride_bn", 2);
+  l.integer("stride_cm", 3).integer("stride_cn", 1);
+  l.constexpr_value("ACTIVATION", Constant("leaky_relu"));
+  const std::vector<Expected> e = l.run();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].operand, 2u);
+  // A @ B = [[1, -5], [3, -11]]; leaky_relu scales the negatives by 0.01.
+  EXPECT_DOUBLE_EQ(e[0].values[0], 1);
+  EXPECT_DOUBLE_EQ(e[0].values[1], -0.05);
+  EXPECT_TRUE(std::isnan(e[0].values[2]));
+  EXPECT_EQ(e[0].checked[2], 0);  // the padding column must stay untouched
+  EXPECT_DOUBLE_EQ(e[0].values[3], 3);
+  EXPECT_DOUBLE_EQ(e[0].values[4], -0.11);
+  EXPECT_DOUBLE_EQ(e[0].tolerance, 2e-3 + 2 * std::ldexp(1.0, -24));
+
+  // The descriptor kernel: no stride scalars, the operands' own shapes and strides; no ACTIVATION.
+  Launch d("matmul");
+  d.input("a", {1, 2, 3, 4}, {2, 2}, {2, 1}).input("b", {1, -1, 0, -2}, {2, 2}, {2, 1});
+  d.output("c", 4, DType::kFp32, {2, 2}, {2, 1});
+  d.integer("M", 2).integer("N", 2).integer("K", 2);
+  const std::vector<Expected> f = d.run();
+  EXPECT_EQ(f[0].values, (std::vector<double>{1, -5, 3, -11}));
+  EXPECT_DOUBLE_EQ(f[0].tolerance, 1e-5 + 2 * std::ldexp(1.0, -24));
+}
+
+TEST(References, MatmulSaysWhatItNeeds) {
+  Launch l("matmul");
+  l.input("a", {1}).input("b", {1}).output("c", 1).integer("M", 1).integer("N", 1);
+  EXPECT_EQ(error_of([&] { l.run(); }, ErrorCode::kInvalidSpec),
+            "reference 'matmul' for kernel 'k' needs an integer 'K' (a scalar, launch variable or dim of the kernel)");
+  Launch small("matmul");
+  small.input("a", {1, 2, 3}).input("b", {1, 2}).output("c", 4).integer("M", 2).integer("N", 2).integer("K", 2);
+  small.integer("stride_am", 2).integer("stride_ak", 1);
+  EXPECT_NE(error_of([&] { small.run(); }, ErrorCode::kInvalidSpec).find("'a' to hold 2 x 2 elements"),
+            std::string::npos);
+  Launch act("matmul");
+  act.input("a", {1}, {1, 1}, {1, 1}).input("b", {1}, {1, 1}, {1, 1}).output("c", 1, DType::kFp32, {1, 1}, {1, 1});
+  act.integer("M", 1).integer("N", 1).integer("K", 1).constexpr_value("ACTIVATION", Constant("gelu"));
+  EXPECT_NE(error_of([&] { act.run(); }, ErrorCode::kInvalidSpec).find("got 'gelu'"), std::string::npos);
+}
+
+TEST(References, LayernormGivesYMeanAndRstd) {
+  Launch l("layernorm");
+  // One row of 4 in a stride of 5; W = 2, B = 1 everywhere.
+  l.input("X", {1, 2, 3, 4, 99}).output("Y", 5).input("W", {2, 2, 2, 2}).input("B", {1, 1, 1, 1});
+  l.output("Mean", 1).output("Rstd", 1);
+  l.integer("M", 1).integer("N", 4).integer("stride", 5).real("eps", 0.0);
+  const std::vector<Expected> e = l.run();
+  ASSERT_EQ(e.size(), 3u);
+  const double rstd = 1 / std::sqrt(1.25);
+  EXPECT_DOUBLE_EQ(e[0].values[0], (1 - 2.5) * rstd * 2 + 1);
+  EXPECT_DOUBLE_EQ(e[0].values[3], (4 - 2.5) * rstd * 2 + 1);
+  EXPECT_EQ(e[0].checked[4], 0);
+  EXPECT_DOUBLE_EQ(e[1].values[0], 2.5);
+  EXPECT_DOUBLE_EQ(e[2].values[0], rstd);
+  EXPECT_EQ(e[1].operand, 4u);
+  EXPECT_EQ(e[2].operand, 5u);
+  // The mean's error is measured against the size of the row's values: sqrt(mean(x^2)).
+  EXPECT_DOUBLE_EQ(e[1].scale, std::sqrt(30.0 / 4));
+  EXPECT_EQ(e[0].scale, 0);
+}
+
+TEST(References, SoftmaxRowsFindsItsOperandsByRoleAndDefaultsTheScale) {
+  Launch l("softmax_rows");  // the output first, as softmax.py and softmax_h.py take them
+  l.output("out", 4).input("in", {0, std::log(3.0), 7, 7});
+  l.integer("n_rows", 2).integer("n_cols", 1).integer("input_row_stride", 2).integer("output_row_stride", 2);
+  const std::vector<Expected> e = l.run();
+  EXPECT_EQ(e[0].operand, 0u);
+  EXPECT_DOUBLE_EQ(e[0].values[0], 1.0);
+  EXPECT_EQ(e[0].checked, (std::vector<char>{1, 0, 1, 0}));
+  Launch two("softmax_rows");
+  two.output("out", 2).input("in", {0, std::log(3.0)});
+  two.integer("n_rows", 1).integer("n_cols", 2).integer("input_row_stride", 2).integer("output_row_stride", 2);
+  two.real("scale", 1.0);
+  const std::vector<Expected> f = two.run();
+  EXPECT_DOUBLE_EQ(f[0].values[0], 0.25);
+  EXPECT_DOUBLE_EQ(f[0].values[1], 0.75);
+}
+
+TEST(References, CausalAttentionOutLAndM) {
+  // B = H = 1, S = 2, D = 1: row 0 sees key 0 only; row 1 sees both.
+  Launch l("attention_causal");
+  l.output("Out", 2, DType::kFp16).output("L", 2).output("M", 2);
+  l.input("Q", {1, 2}).input("K", {3, -1}).input("V", {10, 20});
+  l.integer("batch_size", 1).integer("num_heads", 1).integer("seq_len", 2).real("sm_scale", 0.5);
+  l.constexpr_value("BLOCK_DMODEL", Constant(1));
+  const std::vector<Expected> e = l.run();
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_DOUBLE_EQ(e[0].values[0], 10);  // one key: its value
+  EXPECT_DOUBLE_EQ(e[1].values[0], 1);   // L = exp(0)
+  EXPECT_DOUBLE_EQ(e[2].values[0], 1.5);  // M = 0.5 * 1 * 3
+  // Row 1: scores 0.5 * 2 * 3 = 3 and 0.5 * 2 * -1 = -1; M = 3, L = 1 + e^-4.
+  const double l1 = 1 + std::exp(-4.0);
+  EXPECT_DOUBLE_EQ(e[2].values[1], 3);
+  EXPECT_DOUBLE_EQ(e[1].values[1], l1);
+  EXPECT_NEAR(e[0].values[1], (10 + 20 * std::exp(-4.0)) / l1, 1e-12);
+  EXPECT_DOUBLE_EQ(e[0].tolerance, 2e-3 + std::ldexp(1.0, -11));
+  EXPECT_DOUBLE_EQ(e[1].tolerance, 1e-5);
+}
+
+TEST(References, CopyReadsThroughStridesAndIsExact) {
+  Launch l("copy");
+  l.input("x", {1, 2, 3, -1, 4, 5, 6, -1}, {2, 3}, {4, 1}).output("out", 6, DType::kFp16);
+  const std::vector<Expected> e = l.run();
+  EXPECT_EQ(e[0].values, (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(e[0].tolerance, 0);
+}
+
+TEST(References, AnOutputTheSpecDoesNotMarkIsRefused) {
+  Launch l("vector_add");
+  l.input("x", {1}).input("y", {2}).input("out", {0}).integer("n_elements", 1);
+  EXPECT_NE(error_of([&] { l.run(); }, ErrorCode::kInvalidSpec).find("needs 1 output tensor(s)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tritonpack::harness
