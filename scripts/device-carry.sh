@@ -11,6 +11,7 @@ rm -rf .devbuild
 mkdir -p .devbuild/tests/gpu .devbuild/bench
 cp "$B/tritonpack" .devbuild/
 cp "$B/tests/tritonpack_unit_tests" .devbuild/tests/
+mkdir -p .devbuild/tests/c && cp "$B"/tests/c/tritonpack_capi_c_test .devbuild/tests/c/ 2>/dev/null || true
 cp "$B"/tests/gpu/tritonpack_*_tests .devbuild/tests/gpu/ 2>/dev/null || true
 cp "$B"/bench/bench_* .devbuild/bench/
 du -sh .devbuild

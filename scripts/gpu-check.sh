@@ -31,7 +31,7 @@ done
 "$B/tritonpack" inspect "$B/packs/vector_add.tpack" > "$OUT/inspect_vector_add.txt" 2>&1 || status=1
 "$B/tritonpack" inspect "$B/packs/softmax.tpack" > "$OUT/inspect_softmax.txt" 2>&1 || status=1
 step "unit tests"; "$B/tests/tritonpack_unit_tests" > "$OUT/unit_tests.log" 2>&1 || status=1; tail -3 "$OUT/unit_tests.log"
-if [ -x "$B/tests/c/capi_c_test" ]; then step "C API test (C)"; "$B/tests/c/capi_c_test" > "$OUT/capi_c_test.log" 2>&1 || status=1; tail -2 "$OUT/capi_c_test.log"; fi
+if [ -x "$B/tests/c/tritonpack_capi_c_test" ]; then step "C API test (C)"; "$B/tests/c/tritonpack_capi_c_test" > "$OUT/capi_c_test.log" 2>&1 || status=1; tail -2 "$OUT/capi_c_test.log"; fi
 step "GPU tests"; "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/gpu_tests.log" 2>&1 || status=1; grep -E "^\[  (FAILED|PASSED|SKIPPED)|tests ran" "$OUT/gpu_tests.log"
 step "compute-sanitizer (memcheck) on the GPU tests"
 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/sanitizer.log" 2>&1 || status=1

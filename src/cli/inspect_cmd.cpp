@@ -230,7 +230,10 @@ void print_kernel(const KernelInfo& k) {
 void print_variants(const Pack& pack, const KernelInfo& k) {
   const Manifest& m = pack.manifest();
   std::cout << "  variants: " << k.variants.size() << "\n";
-  std::cout << "    " << std::left << std::setw(4) << "id" << std::setw(66) << "specialization" << std::setw(8)
+  // The specialization column is as wide as its longest entry (at least the heading), plus a gap.
+  int key_width = 16;
+  for (const VariantInfo& v : k.variants) key_width = std::max(key_width, static_cast<int>(variant_key(k, v).size()) + 2);
+  std::cout << "    " << std::left << std::setw(4) << "id" << std::setw(key_width) << "specialization" << std::setw(8)
             << "arch" << std::setw(7) << "warps" << std::setw(7) << "stages" << std::setw(5) << "ctas"
             << std::setw(8) << "shared" << std::setw(9) << "scratch" << std::setw(8) << "cubin" << std::setw(8)
             << "ptx" << std::setw(6) << "regs" << std::setw(13) << "spill st/ld" << "stack\n";
@@ -238,7 +241,7 @@ void print_variants(const Pack& pack, const KernelInfo& k) {
   for (const VariantInfo& v : k.variants) {
     ResourceCells cells = resource_cells(pack, v);
     notes.insert(notes.end(), cells.notes.begin(), cells.notes.end());
-    std::cout << "    " << std::left << std::setw(4) << v.id << std::setw(66) << variant_key(k, v) << std::setw(8)
+    std::cout << "    " << std::left << std::setw(4) << v.id << std::setw(key_width) << variant_key(k, v) << std::setw(8)
               << v.ptx_target << std::setw(7) << v.num_warps << std::setw(7) << v.num_stages << std::setw(5)
               << v.num_ctas << std::setw(8) << v.shared << std::setw(9) << v.global_scratch_size << std::setw(8)
               << (v.cubin_blob >= 0 ? std::to_string(m.blobs[v.cubin_blob].size) : "-") << std::setw(8)

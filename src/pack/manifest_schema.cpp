@@ -248,7 +248,9 @@ ParamInfo read_param(const Json& j, const std::string& at, const std::vector<Typ
     }
   }
   if (p.kind != ParamKind::kTensor) {
-    if (p.is_output) fail(child(at, "is_output"), "only a tensor parameter can be an output");
+    if (p.is_output && p.kind != ParamKind::kTensorDesc) {
+      fail(child(at, "is_output"), "only a tensor or descriptor parameter can be an output");
+    }
     if (!p.numel.empty() && p.kind != ParamKind::kTensorDesc) {
       fail(child(at, "numel"), "only a tensor or descriptor parameter has a numel");
     }

@@ -323,8 +323,10 @@ class SpecReader {
     if (list.empty()) fail(node->source(), "params: list at least one parameter");
     for (size_t i = 0; i < list.size(); ++i) read_param(list[i], "params[" + std::to_string(i) + "]");
     const auto& params = spec_.kernel.params;
-    if (std::none_of(params.begin(), params.end(), [](const ParamInfo& p) { return p.kind == ParamKind::kTensor; })) {
-      fail(node->source(), "params: a kernel needs at least one tensor param");
+    if (std::none_of(params.begin(), params.end(), [](const ParamInfo& p) {
+          return p.kind == ParamKind::kTensor || p.kind == ParamKind::kTensorDesc;
+        })) {
+      fail(node->source(), "params: a kernel needs at least one tensor or tensordesc param");
     }
   }
 
@@ -358,10 +360,11 @@ class SpecReader {
     const bool constexpr_param = p.kind == ParamKind::kConstexpr;
     if (!constexpr_param) read_dtype(t, where, p);
     only_for("dtype", !constexpr_param, "tensor, descriptor and scalar params");
-    if (const toml::node* io = only_for("io", tensor, "tensor params")) {
+    if (const toml::node* io = only_for("io", tensor || descriptor, "tensor and tensordesc params")) {
       std::string value = as_string(*io, where + ".io");
-      if (value != "in" && value != "out" && value != "scratch") {
-        fail(io->source(), where + ".io: '" + value + "' must be \"in\", \"out\" or \"scratch\"");
+      if (value != "in" && value != "out" && (value != "scratch" || descriptor)) {
+        fail(io->source(), where + ".io: '" + value + "' must be \"in\", \"out\"" +
+                               (descriptor ? " (a descriptor the kernel stores through)" : " or \"scratch\""));
       }
       p.is_output = value == "out";
       p.is_scratch = value == "scratch";

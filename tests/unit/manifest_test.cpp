@@ -211,7 +211,7 @@ TEST(ManifestSchema, Params) {
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][4]["dtype"] = "i32",
                         R"(kernels[0].params[4].dtype: a constexpr parameter has no dtype, got "i32")");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][3]["is_output"] = true,
-                        "kernels[0].params[3].is_output: only a tensor parameter can be an output");
+                        "kernels[0].params[3].is_output: only a tensor or descriptor parameter can be an output");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][3]["numel"] = "n", "kernels[0].params[3].numel: only a tensor or descriptor parameter has a numel");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][0]["is_output"] = 1, "kernels[0].params[0].is_output: expected true or false, got 1");
   EXPECT_MANIFEST_ERROR(kernel(j)["params"][0]["numel"] = "n *", "kernels[0].params[0].numel: invalid expression:");

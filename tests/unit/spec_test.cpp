@@ -368,7 +368,7 @@ TEST_F(SpecTest, ValidationRules) {
       {"empty params", "spec_version = 1\nparams = []\n[kernel]\nname = \"k\"\nsource = \"k.py\"\nfunction = \"f\"\ngrid = [\"1\"]\n",
        ":2:10: params: list at least one parameter"},
       {"no tensor", replace(replace(m, "kind = \"tensor\"", "kind = \"scalar\""), "dtype = \"fp32\"", "dtype = \"i64\""),
-       "params: a kernel needs at least one tensor param"},
+       "params: a kernel needs at least one tensor or tensordesc param"},
       {"param twice", replace(m, "name = \"n\"", "name = \"x\""), ":12:8: params[1].name: 'x' is already a param"},
       {"param name", replace(m, "name = \"n\"", "name = \"1n\""), "params[1].name: '1n' is not an identifier"},
       {"param no name", replace(m, "name = \"n\"\n", ""), ":11:1: params[1] is missing the required key 'name'"},
@@ -384,7 +384,10 @@ TEST_F(SpecTest, ValidationRules) {
        "params[1].dtype: type variables are for tensor params"},
       {"constexpr dtype", append("[[params]]\nname = \"B\"\nkind = \"constexpr\"\ndtype = \"i32\"\nvalue = 1\n"),
        ":18:9: params[2].dtype: only tensor, descriptor and scalar params may set 'dtype'; 'B' is a constexpr param"},
-      {"io on scalar", in_n("io = \"out\"\n"), ":15:6: params[1].io: only tensor params may set 'io'"},
+      {"io on scalar", in_n("io = \"out\"\n"), ":15:6: params[1].io: only tensor and tensordesc params may set 'io'"},
+      {"descriptor scratch", append("[[params]]\nname = \"d\"\nkind = \"tensordesc\"\ndtype = \"fp16\"\n"
+                                    "block = [64]\nio = \"scratch\"\n"),
+       "params[2].io: 'scratch' must be \"in\", \"out\" (a descriptor the kernel stores through)"},
       {"bad io", in_x("io = \"inout\"\n"), ":11:6: params[0].io: 'inout' must be \"in\", \"out\" or \"scratch\""},
       {"divisibility fp scalar", replace(in_n("divisibility = 16\n"), "dtype = \"i32\"", "dtype = \"fp16\""),
        "params[1].divisibility: only tensor params and i32/i64 scalar params may set 'divisibility'"},
@@ -1274,6 +1277,40 @@ TEST_F(SpecTest, FeaturesPlanAndJobFile) {
   EXPECT_EQ(c["EVEN"], true);
   EXPECT_EQ(c["BM"], 128);
   EXPECT_EQ(c["BK"], 32);
+}
+
+TEST_F(SpecTest, AKernelOfDescriptorsOnlyWithOneItStoresThrough) {
+  const Spec spec = parse(R"toml(spec_version = 1
+[kernel]
+name = "copy"
+source = "k.py"
+function = "copy_kernel"
+grid = ["cdiv(M, 64)", "cdiv(N, 64)"]
+[[params]]
+name = "in_desc"
+kind = "tensordesc"
+dtype = "fp16"
+block = [64, 64]
+dims = ["M", "N"]
+[[params]]
+name = "out_desc"
+kind = "tensordesc"
+dtype = "fp16"
+block = [64, 64]
+io = "out"
+dims = ["M", "N"]
+[[params]]
+name = "M"
+kind = "scalar"
+dtype = "i32"
+[[params]]
+name = "N"
+kind = "scalar"
+dtype = "i32"
+)toml");
+  EXPECT_FALSE(spec.kernel.params[0].is_output);
+  EXPECT_TRUE(spec.kernel.params[1].is_output);
+  EXPECT_EQ(plan_jobs(spec)[0].signature[1].second, "tensordesc<fp16[64,64]>");
 }
 
 TEST_F(SpecTest, GluonDescriptorsCarryTheirLayoutInTheSignature) {
