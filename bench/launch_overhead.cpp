@@ -41,21 +41,17 @@ struct Measured {
   uint64_t allocations_per_1000 = 0;  // heap allocations in 1000 warm tritonpack launches
 };
 
+// Batches of 100 launches, raw and ours alternating, so drift of the host (these machines are
+// shared) hits both alike; each method's median over its batches.
 template <class Raw, class Ours>
 Measured measure(const harness::Stream& stream, int launches, Raw&& raw, Ours&& ours) {
-  auto time_batches = [&](auto&& launch_once) {
-    std::vector<double> per_launch;
+  auto batch_us = [&](auto&& launch_once) {
     const int batch = 100;
-    for (int done = 0; done < launches; done += batch) {
-      stream.synchronize();
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < batch; ++i) launch_once();
-      const auto t1 = std::chrono::steady_clock::now();
-      per_launch.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / batch);
-    }
     stream.synchronize();
-    std::sort(per_launch.begin(), per_launch.end());
-    return per_launch[per_launch.size() / 2];
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < batch; ++i) launch_once();
+    const auto t1 = std::chrono::steady_clock::now();
+    return std::chrono::duration<double, std::micro>(t1 - t0).count() / batch;
   };
   for (int i = 0; i < 1000; ++i) {  // warm both paths
     raw();
@@ -66,12 +62,18 @@ Measured measure(const harness::Stream& stream, int launches, Raw&& raw, Ours&& 
   const uint64_t before = g_allocations.load();
   for (int i = 0; i < 1000; ++i) ours();
   m.allocations_per_1000 = g_allocations.load() - before;
-  // Interleave the two measurements three times, keep each method's best median.
-  m.raw_us = m.ours_us = 1e9;
-  for (int round = 0; round < 3; ++round) {
-    m.raw_us = std::min(m.raw_us, time_batches(raw));
-    m.ours_us = std::min(m.ours_us, time_batches(ours));
+  std::vector<double> raw_batches, our_batches;
+  for (int done = 0; done < launches; done += 100) {
+    raw_batches.push_back(batch_us(raw));
+    our_batches.push_back(batch_us(ours));
   }
+  stream.synchronize();
+  auto median = [](std::vector<double>& v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  m.raw_us = median(raw_batches);
+  m.ours_us = median(our_batches);
   return m;
 }
 
@@ -211,7 +213,8 @@ int main(int argc, char** argv) {
     harness::DeviceContext device(driver, 0);
     const driver::Driver& d = *driver;
     harness::Stream stream(d);
-    std::printf("device: %s (sm_%d), %d launches per method, median of batches of 100\n", device.name().c_str(),
+    std::printf("device: %s (sm_%d), %d launches per method, median of batches of 100, raw and ours alternating\n",
+                device.name().c_str(),
                 device.arch(), launches);
     std::printf("%-44s %10s %10s %8s %14s\n", "kernel", "raw us", "ours us", "ratio", "allocs/1000");
     auto report = [](const char* name, const Measured& m) {

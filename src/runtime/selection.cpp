@@ -334,13 +334,17 @@ void bind_dims(const KernelModel& model, std::span<const Arg> args, LaunchValues
 }
 
 // The tensors whose shapes give the dim names in `missing`, for the message.
+// Inputs first: an output's shape binds its dim names too, but an input is what a caller thinks of.
 std::string dims_sources(const KernelModel& model, uint64_t missing) {
   std::string out;
-  for (const ShapeModel& s : model.shapes) {
-    for (const DimCheck& c : s.dims) {
-      if (c.kind == DimCheck::Kind::kBind && (missing >> (c.slot - model.dim_slot) & 1)) {
-        out += (out.empty() ? "" : ", ") + arg_param(model, s.arg).name + " (dim '" + model.slot_names[c.slot] + "')";
-        missing &= ~(uint64_t{1} << (c.slot - model.dim_slot));
+  for (const bool inputs : {true, false}) {
+    for (const ShapeModel& s : model.shapes) {
+      if (arg_param(model, s.arg).is_output == inputs) continue;
+      for (const DimCheck& c : s.dims) {
+        if (c.kind == DimCheck::Kind::kBind && (missing >> (c.slot - model.dim_slot) & 1)) {
+          out += (out.empty() ? "" : ", ") + arg_param(model, s.arg).name + " (dim '" + model.slot_names[c.slot] + "')";
+          missing &= ~(uint64_t{1} << (c.slot - model.dim_slot));
+        }
       }
     }
   }

@@ -133,8 +133,9 @@ TEST_F(ShippedRules, AttentionRunsOnlyTheVariantOfTheHeadSize) {
       EXPECT_EQ(unwritten, 0u);  // the values themselves: PluginGpu.NativeFmhaSpecKeepsLAndMInTheWorkspace
       o.fill(0xff);
     }
-    // Without Q's shape the head size is unknown: refused, never guessed.
-    for (size_t i : {3u, 4u, 5u}) args[i] = Arg::tensor(args[i].pointer, DType::kFp16);
+    // Without the shapes the head size is unknown: refused, never guessed. (Any one tensor's shape
+    // would do: Out's binds D as Q's does.)
+    for (size_t i = 0; i < 6; ++i) args[i] = Arg::tensor(args[i].pointer, args[i].dtype);
     const std::string what = error_text([&] { k.launch(args, nullptr); }, ErrorCode::kInvalidArgument);
     EXPECT_NE(what.find("rule 'D == BLOCK_DMODEL' needs the shape of Q (dim 'D')"), std::string::npos) << what;
     std::vector<uint8_t> after(elements * 2);
