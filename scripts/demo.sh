@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job, end to end: build tritonpack, compile the shipped Triton kernels (vector add,
-# softmax, fused attention) into packs, inspect them, convert TensorRT-LLM PluginGen's FMHA config
-# and ask the plugin core what its shape rules mean, and launch from C++ on a GPU when there is one.
+# The main job, end to end: build tritonpack, write a starting spec from a Triton function
+# (tritonpack init), compile the shipped Triton kernels (vector add, softmax, fused attention) into
+# packs, inspect them, ask which variant a launch would run and why not the others, convert
+# TensorRT-LLM PluginGen's FMHA config and ask the plugin core what its shape rules mean, and
+# launch from C++ on a GPU when there is one, checking every output against a reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,12 +11,21 @@ export PATH=/usr/local/cuda/bin:$PATH
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)" --target tritonpack_cli
 mkdir -p build/packs
+echo "== tritonpack init tests/kernels/matmul/matmul.py:matmul_kernel (a tutorial-style matmul: autotune configs, a string constexpr)"
+build/tritonpack init tests/kernels/matmul/matmul.py:matmul_kernel -o build/packs/matmul_init.toml --force
+grep -E "^(name|kind|values|grid|\[\[configs\]\]|num_warps|# DECIDE)" build/packs/matmul_init.toml | head -24
+echo "   ... (build/packs/matmul_init.toml; tests/kernels/matmul/matmul.toml is the decided spec)"
 for k in vector_add softmax; do
   echo "== tritonpack compile kernels/$k/$k.toml -o build/packs/$k.tpack"
   build/tritonpack compile "kernels/$k/$k.toml" -o "build/packs/$k.tpack"
 done
 echo "== tritonpack inspect build/packs/softmax.tpack"
 build/tritonpack inspect build/packs/softmax.tpack
+softmax_values=(-t T=fp16 -a n_rows=4096 -a input_row_stride=5000 -a output_row_stride=5000 -a scale=0.125)
+echo "== which variant runs 2000 columns on an H100/H200, and why not the others (no GPU needed)"
+build/tritonpack run build/packs/softmax.tpack "${softmax_values[@]}" -a n_cols=2000 --explain sm_90 | grep -E "T=fp16"
+echo "== 5000 columns: no block is long enough; the rule refuses every variant (never a wrong result)"
+build/tritonpack run build/packs/softmax.tpack "${softmax_values[@]}" -a n_cols=5000 --explain sm_90 | grep -E "T=fp16" || true
 echo "== tritonpack import-plugingen tests/plugingen/fmha_kernel_config.py -o build/packs/fmha_plugingen.toml"
 build/tritonpack import-plugingen tests/plugingen/fmha_kernel_config.py -o build/packs/fmha_plugingen.toml
 build/tritonpack compile build/packs/fmha_plugingen.toml -o build/packs/fmha_plugingen.tpack
@@ -36,4 +47,6 @@ fi
 [ $rc -eq 0 ] || exit $rc
 echo "== tritonpack run build/packs/softmax.tpack (bf16, scale 0.125)"
 build/tritonpack run build/packs/softmax.tpack -t T=bf16 -a n_rows=4096 -a n_cols=1000 -a input_row_stride=1000 \
-  -a output_row_stride=1000 -a scale=0.125 --pin BLOCK_SIZE=1024 --bench 100
+  -a output_row_stride=1000 -a scale=0.125 --bench 100
+echo "== tritonpack run build/packs/fmha.tpack (causal attention, D=128 picks its variant by the rule D == BLOCK_DMODEL)"
+build/tritonpack run build/packs/fmha.tpack -t T=bf16 -a B=2 -a H=8 -a S=1000 -a D=128 -a sm_scale=0.0884 --bench 20

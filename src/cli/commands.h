@@ -45,6 +45,7 @@ struct RunOptions {
   uint64_t seed = 0;
   bool no_verify = false;
   bool json = false;
+  std::string explain_arch;  // "sm_90": say which variant would run and why not the others; no GPU
 };
 int run(const RunOptions& options);
 

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   r->add_option("--seed", run_options.seed, "random seed for the inputs (default: fresh)");
   r->add_flag("--no-verify", run_options.no_verify, "skip the reference check");
   r->add_flag("--json", run_options.json, "print the result as JSON");
+  r->add_option("--explain", run_options.explain_arch,
+                "launch nothing: which variant would run on this arch (e.g. sm_90) and why not the others; no GPU needed");
 
   ImportOptions import_options;
   auto* im = app.add_subcommand("import-plugingen", "convert a TensorRT-LLM PluginGen kernel config into a spec");

@@ -102,6 +102,31 @@ void print_text(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
   }
 }
 
+// `--explain sm_90`: what a launch with these values would run, without a GPU. Buffers are taken to
+// be aligned to 1 MiB (as allocations are), so divisibility is never what refuses a variant here.
+int explain(const RunOptions& o, const std::shared_ptr<const Pack>& pack, const KernelInfo& info,
+            const harness::RunRequest& request) {
+  const std::string& text = o.explain_arch;
+  uint32_t arch = 0;
+  if (text.rfind("sm_", 0) == 0 && text.size() > 3 && text.find_first_not_of("0123456789", 3) == std::string::npos) {
+    arch = static_cast<uint32_t>(std::stoul(text.substr(3)));
+  }
+  if (arch < 50 || arch > 200) throw Error(ErrorCode::kInvalidArgument, "--explain " + text + ": expected sm_NN, e.g. sm_90");
+  const harness::RunPlan plan = harness::plan_run(info, request);
+  std::vector<CUdeviceptr> pointers;
+  for (size_t i = 0; i < plan.operands.size(); ++i) pointers.push_back(CUdeviceptr{0x100000} * (i + 1));
+  const std::vector<Arg> args = plan.args(pointers);
+  LaunchOptions options;
+  options.config = request.config;
+  options.pinned = request.pinned;
+  options.variant_id = request.variant_id;
+  Kernel kernel(pack, info.name);
+  const Kernel::Explanation e = kernel.explain(args, options, arch);
+  std::cout << "kernel " << info.name << " on an sm_" << arch << " device (buffers taken as 1 MiB aligned)\n  "
+            << e.text() << "\n";
+  return e.chosen != nullptr ? 0 : 5;
+}
+
 }  // namespace
 
 int run(const RunOptions& o) {
@@ -126,6 +151,7 @@ int run(const RunOptions& o) {
   request.warmup_runs = o.warmup;
   request.seed = o.seed;
   (void)harness::plan_run(info, request);  // every argument error before the driver is needed
+  if (!o.explain_arch.empty()) return explain(o, pack, info, request);
 
   harness::DeviceContext device(driver::Driver::system(), o.device);
   Kernel kernel(pack, info.name, device.driver_ptr());
