@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ namespace {
 
 struct Measured {
   double raw_us = 0, ours_us = 0;
+  double select_us = 0;  // Kernel::select alone: the host work of a launch without packing and the driver
   uint64_t allocations_per_1000 = 0;  // heap allocations in 1000 warm tritonpack launches
 };
 
@@ -77,6 +79,15 @@ Measured measure(const harness::Stream& stream, int launches, Raw&& raw, Ours&& 
   return m;
 }
 
+// The host work of selection (argument checks, rules, heuristics, variant choice, grid) alone.
+double select_us(Kernel& kernel, std::span<const Arg> args) {
+  for (int i = 0; i < 1000; ++i) (void)kernel.select(args);
+  const int n = 20000;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) (void)kernel.select(args);
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / n;
+}
+
 // The variant's function, loaded by hand in the current context.
 CUfunction load_raw(const driver::Driver& d, const Pack& pack, const VariantInfo& v, CUmodule& module) {
   CUfunction fn = nullptr;
@@ -111,7 +122,8 @@ Measured vector_add(const driver::Driver& d, std::shared_ptr<const driver::Drive
                   "raw");
   };
   auto ours = [&] { kernel.launch(args, stream.get()); };
-  const Measured m = measure(stream, launches, raw, ours);
+  Measured m = measure(stream, launches, raw, ours);
+  m.select_us = select_us(kernel, args);
   d.api().cuModuleUnload(module);
   return m;
 }
@@ -193,7 +205,22 @@ Measured desc_scale(const driver::Driver& d, std::shared_ptr<const driver::Drive
                   "raw");
   };
   auto ours = [&] { kernel.launch(args, stream.get()); };
-  const Measured measured = measure(stream, launches, raw, ours);
+  Measured measured = measure(stream, launches, raw, ours);
+  measured.select_us = select_us(kernel, args);
+  // For scale: what encoding the map on every launch costs (the runtime keeps encoded maps per thread).
+  auto encode_and_launch = [&] {
+    alignas(64) CUtensorMap fresh;
+    TRITONPACK_CU(d,
+                  cuTensorMapEncodeTiled(&fresh, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2, reinterpret_cast<void*>(x.get()),
+                                         dims, byte_strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                         static_cast<CUtensorMapSwizzle>(info.swizzle),
+                                         CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+                  "encode");
+    raw();
+  };
+  const Measured encoded = measure(stream, launches, raw, encode_and_launch);
+  std::printf("(raw cuLaunchKernel with the map encoded at every launch: %.3f us, %.3fx raw)\n", encoded.ours_us,
+              encoded.ours_us / encoded.raw_us);
   d.api().cuModuleUnload(module);
   return measured;
 }
@@ -216,10 +243,11 @@ int main(int argc, char** argv) {
     std::printf("device: %s (sm_%d), %d launches per method, median of batches of 100, raw and ours alternating\n",
                 device.name().c_str(),
                 device.arch(), launches);
-    std::printf("%-44s %10s %10s %8s %14s\n", "kernel", "raw us", "ours us", "ratio", "allocs/1000");
+    std::printf("%-44s %10s %10s %8s %14s %10s\n", "kernel", "raw us", "ours us", "ratio", "allocs/1000",
+                "select us");
     auto report = [](const char* name, const Measured& m) {
-      std::printf("%-44s %10.3f %10.3f %8.3f %14llu\n", name, m.raw_us, m.ours_us, m.ours_us / m.raw_us,
-                  static_cast<unsigned long long>(m.allocations_per_1000));
+      std::printf("%-44s %10.3f %10.3f %8.3f %14llu %10.3f\n", name, m.raw_us, m.ours_us, m.ours_us / m.raw_us,
+                  static_cast<unsigned long long>(m.allocations_per_1000), m.select_us);
       std::printf("CSV,launch_overhead,%s,%.4f,%.4f,%.4f,%llu\n", name, m.raw_us, m.ours_us, m.ours_us / m.raw_us,
                   static_cast<unsigned long long>(m.allocations_per_1000));
     };

@@ -13,6 +13,7 @@
 #include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
+#include "util/text.h"
 
 namespace tritonpack::cli {
 namespace {
@@ -120,11 +121,8 @@ std::vector<std::string> stages(const KernelInfo& k, const VariantInfo* v) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out.empty() ? "nothing" : out;
-}
+// "a, b", or "nothing".
+std::string join(const std::vector<std::string>& items) { return items.empty() ? "nothing" : text::join(items); }
 
 const VariantInfo& chosen_variant(const KernelInfo& k, const InspectOptions& o) {
   if (!o.variant) {

@@ -41,7 +41,13 @@ int run_python_module(const std::string& python, const std::string& module, cons
     throw Error(ErrorCode::kNotFound, "cannot start '" + python + "': " + std::strerror(spawned) + "; " + needs);
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited = 0;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  if (waited < 0) throw Error(ErrorCode::kIo, "cannot wait for '" + python + " -m " + module + "': " + std::strerror(errno));
+  if (WIFSIGNALED(status)) {
+    throw Error(ErrorCode::kInternal, "'" + python + " -m " + module + "' was killed by signal " +
+                                          std::to_string(WTERMSIG(status)));
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

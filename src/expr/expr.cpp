@@ -399,6 +399,13 @@ Program Expr::compile(const std::function<int(std::string_view name)>& slot_of) 
   // than the parser's nesting depth + 1. A function of one argument replaces the top value.
   uint32_t depth = 0;
   auto push = [&](uint8_t code, int64_t operand) {
+    // `in` emits its value once per member, so nested `in`s grow exponentially: a hostile pack could
+    // otherwise make building a kernel's model take minutes and gigabytes.
+    if (program.ops_.size() >= detail::kMaxProgramOps) {
+      throw Error(ErrorCode::kParse, "'" + source_ + "' compiles to more than " +
+                                         std::to_string(detail::kMaxProgramOps) +
+                                         " operations (each 'in' repeats its value per member); simplify it");
+    }
     program.ops_.push_back({code, operand});
     if (code == kPushConstant || code == kPushSlot) {
       program.max_depth_ = std::max(program.max_depth_, ++depth);

@@ -16,6 +16,8 @@ inline constexpr int kMaxNesting = 64;
 // The parser's nesting limit bounds the evaluation stack of a Program by kMaxNesting + 1 values
 // (see Expr::compile); 66 leaves one to spare.
 inline constexpr size_t kStackSize = 66;
+// Most operations a compiled Program may have (Expr::compile).
+inline constexpr size_t kMaxProgramOps = 16384;
 
 // The functions of the language: the parser's names and argument counts, and function_name().
 // In the order of the Function enum (checked in expr.cpp).

@@ -7,23 +7,15 @@
 #include "runtime/args.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
+#include "util/text.h"
 
 namespace tritonpack::harness {
 namespace {
 
+using text::is_identifier;
+using text::join;
+
 [[noreturn]] void invalid(const std::string& message) { throw Error(ErrorCode::kInvalidArgument, message); }
-
-std::string join(const std::vector<std::string>& items, std::string_view separator = ", ") {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : std::string(separator)) + s;
-  return out;
-}
-
-bool is_identifier(std::string_view s) {
-  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (s.empty() || !alpha(s[0])) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
-}
 
 bool is_integer_scalar(const ParamInfo& p) {
   return p.kind == ParamKind::kScalar && (p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64);
@@ -346,7 +338,11 @@ std::vector<Arg> RunPlan::args(std::span<const CUdeviceptr> pointers) const {
 
 int64_t RunPlan::numel(const PlannedOperand& op, const VariantInfo& variant) const {
   int64_t from_shape = 1;
-  for (int64_t d : op.shape) from_shape *= d;
+  for (int64_t d : op.shape) {
+    if (__builtin_mul_overflow(from_shape, d, &from_shape)) {
+      throw Error(ErrorCode::kInvalidArgument, "'" + op.param->name + "' has more elements than 2^63");
+    }
+  }
   if (op.param->numel.empty()) {
     if (op.shape.empty()) {
       throw Error(ErrorCode::kInvalidSpec, "'" + op.param->name +

@@ -10,6 +10,7 @@
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 #include "tritonpack/rule.h"
+#include "util/text.h"
 
 namespace tritonpack::pack_format {
 namespace {
@@ -30,11 +31,7 @@ struct KernelContext {
   const std::vector<BlobInfo>& blobs;
 };
 
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
+std::string join_names(const std::vector<std::string>& names) { return text::join(names); }
 
 // Printable ASCII only, so names and versions are safe to print in messages and generated code.
 std::string printable_value(const Json& j, const std::string& path, size_t max_length, bool allow_empty) {

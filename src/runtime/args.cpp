@@ -137,7 +137,7 @@ class Writer {
 // The CUtensorMap of descriptor argument `index`, from the thread's cache or encoded now.
 // cuTensorMapEncodeTiled takes dims innermost first, strides in bytes for every dim but the
 // innermost, and the box of the compiled metadata (which may be smaller than the block).
-void tensor_map(const KernelModel& model, size_t index, const Arg& a, DType dtype, const TensorDescInfo& d,
+void tensor_map(const KernelModel& model, size_t index, const Arg& a, const TensorDescInfo& d,
                 const int64_t* shape, const driver::Driver& drv, PackedArgs::TensorMap& map) {
   const uint32_t rank = a.rank;
   EncodeKey key;
@@ -146,7 +146,7 @@ void tensor_map(const KernelModel& model, size_t index, const Arg& a, DType dtyp
   key.rank = rank;
   key.data_type = static_cast<uint32_t>(host_tma_dtype(d.elem_type));
   key.swizzle = d.swizzle;
-  const uint64_t element = dtype_size(dtype);
+  const uint64_t element = d.elem_size;  // selection refused strides whose bytes would not fit
   for (uint32_t k = 0; k < rank; ++k) {
     key.dims[k] = static_cast<cuuint64_t>(shape[rank - 1 - k]);
     key.box[k] = d.box[rank - 1 - k];
@@ -183,14 +183,14 @@ void tensor_map(const KernelModel& model, size_t index, const Arg& a, DType dtyp
 // A descriptor as the variant takes it (docs/compile-step.md): lowered to TMA, the tensor map
 // then shape (i32) and strides (i64); else base, shape and strides (i64), padding (i1), shape
 // (i32) and strides (i64).
-void pack_descriptor(const KernelModel& model, size_t index, const Arg& a, DType dtype, const TensorDescInfo& d,
+void pack_descriptor(const KernelModel& model, size_t index, const Arg& a, const TensorDescInfo& d,
                      PackedArgs::TensorMap& map, const driver::Driver& drv, Writer& w) {
   const uint32_t rank = a.rank;
   int64_t shape[5];
   for (uint32_t k = 0; k < rank; ++k) shape[k] = a.shape[k];
   if (d.tma && d.fp4_padded) shape[rank - 1] *= 2;  // two fp4 values a byte (Triton's launcher)
   if (d.tma) {
-    tensor_map(model, index, a, dtype, d, shape, drv, map);
+    tensor_map(model, index, a, d, shape, drv, map);
     w.map(map);
   } else {
     w.value(a.pointer);
@@ -242,15 +242,16 @@ void pack_args(const KernelModel& model, const VariantModel& variant, std::span<
         break;
       }
       case ArgType::kBf16: {
+        // A finite value whose bf16 rounding is infinite (|x| >= 3.3962e38) does not fit either.
         const double d = as_double(a);
-        if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {
-          out_of_range(model, i, a, "bf16", "|x| <= 3.39e38");
-        }
-        w.value(float_to_bf16_bits(static_cast<float>(d)));
+        const uint16_t bits = std::fabs(d) > std::numeric_limits<float>::max() ? uint16_t{0x7f80}
+                                                                                : float_to_bf16_bits(static_cast<float>(d));
+        if (std::isfinite(d) && (bits & 0x7fffu) == 0x7f80u) out_of_range(model, i, a, "bf16", "|x| < 3.3962e38");
+        w.value(bits);
         break;
       }
       case ArgType::kTensorDesc:
-        pack_descriptor(model, i, a, variant.arg_dtypes[i], variant.info->tensordescs[descriptor], out.maps[descriptor],
+        pack_descriptor(model, i, a, variant.info->tensordescs[descriptor], out.maps[descriptor],
                         drv, w);
         ++descriptor;
         break;

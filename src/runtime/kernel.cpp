@@ -34,12 +34,12 @@ struct ContextState {
   CUdevice device = 0;
   bool primary = false;  // the device's primary context (it resets when released to zero)
   DevicePlan plan;
-  std::array<int64_t, 3> max_grid{};
   std::unique_ptr<std::atomic<CUfunction>[]> functions;
   std::vector<CUmodule> modules;  // per variant, guarded by load_mutex
   std::mutex load_mutex;
   std::mutex scratch_mutex;
   std::vector<ScratchBuffer> scratch;  // one growing buffer per stream
+  std::vector<CUdeviceptr> retired_scratch;  // outgrown buffers, freed at unload
 };
 
 }  // namespace
@@ -129,7 +129,7 @@ struct Kernel::State {
     caps.max_shared_optin =
         static_cast<uint32_t>(attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "shared memory limit"));
     caps.cluster_launch = major >= 9 && attribute(CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, "cluster launch") != 0;
-    state->max_grid = {attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, "grid limit"),
+    caps.max_grid = {attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, "grid limit"),
                        attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, "grid limit"),
                        attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, "grid limit")};
     state->plan = runtime::plan_for_device(model, caps);
@@ -191,8 +191,10 @@ struct Kernel::State {
     return fn;
   }
 
-  // Pooled scratch for `stream`, at least `bytes`. Growing synchronizes the stream once, so the
-  // old buffer is no longer in use when it is freed.
+  // Pooled scratch for `stream`, at least `bytes`. A buffer outgrown is retired, not freed: another
+  // thread may hold it for a launch it has not enqueued yet (freeing it after a stream
+  // synchronization would race with that launch). Retired buffers are freed at unload; growth at
+  // least doubles, so they add up to less than the buffer in use.
   CUdeviceptr pooled_scratch(ContextState& cs, CUstream stream, size_t bytes, uint32_t index) {
     const Driver& d = drv();
     std::lock_guard<std::mutex> guard(cs.scratch_mutex);
@@ -201,21 +203,16 @@ struct Kernel::State {
       if (b.stream == stream) buffer = &b;
     }
     if (buffer != nullptr && buffer->size >= bytes) return buffer->pointer;
-    const std::string place = variant_where(index) + ", " + std::to_string(bytes) + " bytes of global scratch";
+    const size_t size = buffer != nullptr ? std::max(bytes, buffer->size * 2) : bytes;
     CUdeviceptr fresh = 0;
-    TRITONPACK_CU(d, cuMemAlloc(&fresh, bytes), place);
+    TRITONPACK_CU(d, cuMemAlloc(&fresh, size),
+                  variant_where(index) + ", " + std::to_string(size) + " bytes of global scratch");
     if (buffer != nullptr) {
-      const CUresult sync = d.api().cuStreamSynchronize(stream);
-      const CUresult freed = sync == CUDA_SUCCESS ? d.api().cuMemFree(buffer->pointer) : sync;
-      if (freed != CUDA_SUCCESS) {
-        d.api().cuMemFree(fresh);
-        driver::throw_driver_error(d, freed, sync == CUDA_SUCCESS ? "cuMemFree" : "cuStreamSynchronize", __FILE__,
-                                   __LINE__, place);
-      }
+      cs.retired_scratch.push_back(buffer->pointer);
       buffer->pointer = fresh;
-      buffer->size = bytes;
+      buffer->size = size;
     } else {
-      cs.scratch.push_back({stream, fresh, bytes});
+      cs.scratch.push_back({stream, fresh, size});
     }
     return fresh;
   }
@@ -249,24 +246,6 @@ struct Kernel::State {
     }
   }
 
-  // The grid of variant `index` for the launch's values; checked against the device's limits
-  // (`max_grid`, or none when null).
-  std::array<int64_t, 3> grid(uint32_t index, runtime::LaunchValues& values,
-                              const std::array<int64_t, 3>* max_grid) const {
-    runtime::set_variant_slots(model, model.variants[index], values);
-    std::array<int64_t, 3> out{};
-    for (size_t dim = 0; dim < 3; ++dim) {
-      out[dim] = model.grid[dim].eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
-      if (out[dim] < 0 || (max_grid != nullptr && out[dim] > (*max_grid)[dim])) {
-        throw Error(ErrorCode::kInvalidArgument, "grid[" + std::to_string(dim) + "] = '" + info->grid[dim] +
-                                                     "' evaluates to " + std::to_string(out[dim]) + " for " +
-                                                     variant_where(index) + "; the device allows 0.." +
-                                                     std::to_string(max_grid ? (*max_grid)[dim] : INT64_MAX));
-      }
-    }
-    return out;
-  }
-
   // Selection, grid and scratch size for a launch in the current context.
   Prepared prepare(std::span<const Arg> args, const LaunchOptions& options, std::shared_lock<std::shared_mutex>& lock) {
     runtime::LaunchValues values;
@@ -277,12 +256,8 @@ struct Kernel::State {
     const int32_t index = runtime::select_variant(model, p.cs->plan, args, options, values);
     if (index < 0) runtime::throw_no_match(model, p.cs->plan, args, options, values, pack->origin());
     p.index = static_cast<uint32_t>(index);
-    p.grid = grid(p.index, values, &p.cs->max_grid);
+    p.grid = values.grid;  // accepted: within the device's limits, scratch within 256 TiB
     const runtime::ScratchLayout scratch = runtime::scratch_layout(*model.variants[p.index].info, p.grid);
-    if (scratch.too_large) {
-      throw Error(ErrorCode::kInvalidArgument,
-                  "the launch of " + variant_where(p.index) + " would need more than 256 TiB of scratch");
-    }
     p.scratch_bytes = scratch.bytes;
     p.profile_offset = scratch.profile_offset;
     return p;
@@ -426,7 +401,7 @@ Selection Kernel::select_for_arch(std::span<const Arg> args, uint32_t arch, cons
   out.variant = s.model.variants[static_cast<size_t>(index)].info;
   out.uses_ptx = plan.images[static_cast<size_t>(index)] == Image::kPtx;
   out.device_arch = arch;
-  out.grid = s.grid(static_cast<uint32_t>(index), values, nullptr);
+  out.grid = values.grid;
   return out;
 }
 
@@ -553,7 +528,9 @@ void Kernel::unload() {
       m = nullptr;
     }
     for (ScratchBuffer& b : cs->scratch) note(d.api().cuMemFree(b.pointer), "cuMemFree");
+    for (CUdeviceptr p : cs->retired_scratch) note(d.api().cuMemFree(p), "cuMemFree");
     cs->scratch.clear();
+    cs->retired_scratch.clear();
     CUcontext popped = nullptr;
     note(d.api().cuCtxPopCurrent(&popped), "cuCtxPopCurrent");
   }

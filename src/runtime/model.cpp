@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 
 #include "tritonpack/error.h"
+#include "util/text.h"
 
 namespace tritonpack::runtime {
 namespace {
@@ -28,12 +30,6 @@ std::string variant_label(const KernelInfo& kernel, const VariantInfo& v) {
   }
   add("sm_" + std::to_string(v.arch));
   return out + ")";
-}
-
-bool is_identifier(std::string_view s) {
-  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (s.empty() || !alpha(s[0])) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
 }
 
 // The parameters' part of the model: runtime arguments, integer scalars, integer constexprs.
@@ -91,6 +87,15 @@ int slot_of_dim(const KernelModel& model, std::string_view name) {
   return -1;
 }
 
+int slot_of_name(const KernelModel& model, std::string_view name) {
+  const int s = slot_of_value(model, name);
+  return s >= 0 ? s : slot_of_dim(model, name);
+}
+
+bool is_constexpr_slot(const KernelModel& model, uint32_t slot) {
+  return slot < model.info->params.size() && model.info->params[slot].kind == ParamKind::kConstexpr;
+}
+
 uint64_t dims_used(const KernelModel& model, const expr::Expr& e) {
   uint64_t mask = 0;
   for (const std::string& name : e.names()) {
@@ -100,77 +105,110 @@ uint64_t dims_used(const KernelModel& model, const expr::Expr& e) {
   return mask;
 }
 
-void model_shapes(const KernelInfo& kernel, KernelModel& model) {
-  // Dim names first (from inputs), so outputs' expressions can use them.
+// Whether every name of `e` has a slot, and whether one of them is a constexpr (then the check
+// can only be made once a variant's constexprs are in their slots).
+bool all_names_known(const KernelModel& model, const expr::Expr& e, bool& names_constexpr) {
+  names_constexpr = false;
+  for (const std::string& n : e.names()) {
+    const int s = slot_of_name(model, n);
+    if (s < 0) return false;
+    names_constexpr = names_constexpr || is_constexpr_slot(model, static_cast<uint32_t>(s));
+  }
+  return true;
+}
+
+// The dim names: identifiers in the dims of input tensors and descriptors that name no parameter or
+// launch variable (those are checked against the value instead).
+void add_dim_names(const KernelInfo& kernel, KernelModel& model) {
   for (uint32_t a = 0; a < model.runtime_params.size(); ++a) {
     const ParamInfo& p = kernel.params[model.runtime_params[a]];
     const bool input =
         (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || p.kind == ParamKind::kTensorDesc;
     if (!input) continue;
     for (const std::string& d : p.dims) {
-      if (!is_identifier(d) || slot_of_value(model, d) >= 0 || slot_of_dim(model, d) >= 0) continue;
+      if (!text::is_identifier(d) || slot_of_value(model, d) >= 0 || slot_of_dim(model, d) >= 0) continue;
       if (model.slot_names.size() - model.dim_slot >= kMaxDimNames) {
         corrupt(kernel, "more than " + std::to_string(kMaxDimNames) + " dim names");
       }
       model.slot_names.push_back(d);
     }
   }
-  auto slot_of_any = [&](std::string_view name) {
-    const int s = slot_of_value(model, name);
-    return s >= 0 ? s : slot_of_dim(model, name);
-  };
+}
+
+// How dim `d` of a param is checked when its shape is given; nullopt when the runtime cannot check
+// it (an output dim over names only an engine knows, such as fields: the plugin core checks those).
+std::optional<DimCheck> dim_check(const KernelModel& model, const ParamInfo& p, uint32_t d) {
+  DimCheck check;
+  check.dim = d;
+  const std::string& text = p.dims[d];
+  if (text::is_identifier(text) && slot_of_value(model, text) >= 0) {
+    check.kind = DimCheck::Kind::kEqualSlot;
+    check.slot = static_cast<uint32_t>(slot_of_value(model, text));
+    check.per_variant = is_constexpr_slot(model, check.slot);
+    return check;
+  }
+  if (text::is_identifier(text) && slot_of_dim(model, text) >= 0) {
+    check.kind = DimCheck::Kind::kBind;
+    check.slot = static_cast<uint32_t>(slot_of_dim(model, text));
+    return check;
+  }
+  const expr::Expr e = expr::Expr::parse(text);
+  if (e.root().kind == expr::Node::Kind::kConstant) {
+    check.kind = DimCheck::Kind::kEqualConst;
+    check.value = e.root().value;
+    return check;
+  }
+  if (!all_names_known(model, e, check.per_variant)) return std::nullopt;
+  check.kind = DimCheck::Kind::kEqualExpr;
+  check.program = e.compile([&](std::string_view n) { return slot_of_name(model, n); });
+  check.dims_needed = dims_used(model, e);
+  return check;
+}
+
+void add_shape_checks(const KernelInfo& kernel, KernelModel& model) {
   for (uint32_t a = 0; a < model.runtime_params.size(); ++a) {
     const ParamInfo& p = kernel.params[model.runtime_params[a]];
     if (p.dims.empty() || (p.kind != ParamKind::kTensor && p.kind != ParamKind::kTensorDesc)) continue;
     ShapeModel shape;
     shape.arg = a;
     for (uint32_t d = 0; d < p.dims.size(); ++d) {
-      DimCheck check;
-      check.dim = d;
-      const std::string& text = p.dims[d];
-      if (is_identifier(text) && slot_of_value(model, text) >= 0) {
-        check.kind = DimCheck::Kind::kEqualSlot;
-        check.slot = static_cast<uint32_t>(slot_of_value(model, text));
-      } else if (is_identifier(text) && slot_of_dim(model, text) >= 0) {
-        check.kind = DimCheck::Kind::kBind;
-        check.slot = static_cast<uint32_t>(slot_of_dim(model, text));
-      } else {
-        try {
-          const expr::Expr e = expr::Expr::parse(text);
-          if (e.root().kind == expr::Node::Kind::kConstant) {
-            check.kind = DimCheck::Kind::kEqualConst;
-            check.value = e.root().value;
-          } else {
-            // Output dims may name fields and other things only an engine knows: those are
-            // checked by the plugin core, not here.
-            bool known = true;
-            for (const std::string& n : e.names()) known = known && slot_of_any(n) >= 0;
-            if (!known) continue;
-            check.kind = DimCheck::Kind::kEqualExpr;
-            check.program = e.compile(slot_of_any);
-            check.dims_needed = dims_used(model, e);
-          }
-        } catch (const Error& e) {
-          corrupt(kernel, "param '" + p.name + "' dims[" + std::to_string(d) + "]: " + e.what());
+      try {
+        if (std::optional<DimCheck> check = dim_check(model, p, d)) {
+          model.has_per_variant_dims = model.has_per_variant_dims || check->per_variant;
+          shape.dims.push_back(std::move(*check));
         }
+      } catch (const Error& e) {
+        corrupt(kernel, "param '" + p.name + "' dims[" + std::to_string(d) + "]: " + e.what());
       }
-      shape.dims.push_back(std::move(check));
     }
     model.shapes.push_back(std::move(shape));
   }
+}
+
+// Dim-size arguments (a scalar with `dim = "S"`): checked against the shapes given.
+void add_dim_arg_checks(const KernelInfo& kernel, KernelModel& model) {
   for (uint32_t i = 0; i < kernel.params.size(); ++i) {
     const ParamInfo& p = kernel.params[i];
     if (p.dim.empty() || !model.param_is_int_scalar[i]) continue;
     try {
       const expr::Expr e = expr::Expr::parse(p.dim);
-      bool known = true;
-      for (const std::string& n : e.names()) known = known && slot_of_any(n) >= 0;
-      if (!known) continue;  // names only an engine knows (fields): the plugin core checks it
-      model.dim_args.push_back(DimArgCheck{i, e.compile(slot_of_any), dims_used(model, e)});
+      DimArgCheck check;
+      check.param = i;
+      if (!all_names_known(model, e, check.per_variant)) continue;  // fields: the plugin core checks it
+      check.program = e.compile([&](std::string_view n) { return slot_of_name(model, n); });
+      check.dims_needed = dims_used(model, e);
+      model.has_per_variant_dims = model.has_per_variant_dims || check.per_variant;
+      model.dim_args.push_back(std::move(check));
     } catch (const Error& e) {
       corrupt(kernel, "param '" + p.name + "' dim: " + e.what());
     }
   }
+}
+
+void model_shapes(const KernelInfo& kernel, KernelModel& model) {
+  add_dim_names(kernel, model);  // first, so outputs' expressions can use them
+  add_shape_checks(kernel, model);
+  add_dim_arg_checks(kernel, model);
 }
 
 RuleModel make_rule(const KernelModel& model, const std::string& text, const std::string& where) {
@@ -179,10 +217,7 @@ RuleModel make_rule(const KernelModel& model, const std::string& text, const std
   rule.text = text;
   try {
     const expr::Expr e = expr::Expr::parse(text);
-    auto slot_of = [&](std::string_view name) {
-      const int s = slot_of_value(model, name);
-      return s >= 0 ? s : slot_of_dim(model, name);
-    };
+    auto slot_of = [&](std::string_view name) { return slot_of_name(model, name); };
     rule.program = e.compile(slot_of);
     rule.dims_needed = dims_used(model, e);
     for (const std::string& name : e.names()) {
@@ -243,6 +278,11 @@ VariantModel model_variant(const KernelModel& model, const VariantInfo& v) {
     }
     const TensorDescInfo& d = v.tensordescs.at(descriptor++);
     const uint32_t rank = static_cast<uint32_t>(d.block.size());
+    if (d.tma && !d.fp4_padded && d.elem_size != dtype_size(vm.arg_dtypes.back())) {
+      corrupt(kernel, vm.label + ": descriptor '" + p.name + "' was compiled for " + std::to_string(d.elem_size) +
+                          "-byte elements, its dtype " + std::string(dtype_name(vm.arg_dtypes.back())) + " has " +
+                          std::to_string(dtype_size(vm.arg_dtypes.back())));
+    }
     vm.abi_params += d.tma ? 1 + 2 * rank : 1 + 2 * rank + 1 + 2 * rank;
   }
   if (vm.abi_params > kMaxAbiParams) {

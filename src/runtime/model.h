@@ -47,7 +47,7 @@ struct VariantModel {
 struct DimCheck {
   enum class Kind : uint8_t {
     kBind,        // a dim name: the first given shape binds its slot, later ones must agree
-    kEqualSlot,   // the name of an integer scalar or launch variable: the size must equal it
+    kEqualSlot,   // the name of an integer scalar, launch variable or constexpr: the size must equal it
     kEqualConst,  // an integer: the size must be it
     kEqualExpr,   // an expression (outputs): the size must equal it where its names are known
   };
@@ -57,6 +57,7 @@ struct DimCheck {
   int64_t value = 0;         // kEqualConst
   expr::Program program;     // kEqualExpr
   uint64_t dims_needed = 0;  // kEqualExpr: dim names it uses (bit = dim name index)
+  bool per_variant = false;  // names a constexpr: checked per variant, with its constexprs in their slots
 };
 
 struct ShapeModel {
@@ -70,6 +71,7 @@ struct DimArgCheck {
   uint32_t param = 0;  // the scalar's param index (its slot)
   expr::Program program;
   uint64_t dims_needed = 0;
+  bool per_variant = false;  // names a constexpr
 };
 
 // A validity rule ([kernel] constraints) or a heuristic (a constexpr's `heuristic`).
@@ -98,6 +100,7 @@ struct KernelModel {
   uint32_t dim_slot = 0;                     // first dim name's slot
   std::vector<ShapeModel> shapes;            // arguments whose dims the spec declares
   std::vector<DimArgCheck> dim_args;
+  bool has_per_variant_dims = false;           // some check above names a constexpr
   std::vector<RuleModel> rules;  // constraints, then heuristics
   size_t num_descriptors = 0;
 };
@@ -109,9 +112,17 @@ KernelModel build_model(const KernelInfo& kernel);
 // The launch's values in slot order: integer scalars, launch variables, the dims its shapes bind,
 // and the integer constexprs of the variant last considered. Filled by bind_launch (selection.h).
 struct LaunchValues {
-  std::array<int64_t, kMaxSlots> slots;           // deliberately not zero-filled: the launch path fills what it reads
-  uint64_t known_dims = 0;                        // bit i: dim name i was bound by a given shape
-  std::array<int64_t, kMaxHeuristics> heuristic;  // launch-wide heuristics' values (rule order)
+  // Not zero-filled (the launch path writes a kilobyte less): every read is of a slot written
+  // first. bind_launch writes the integer scalars, launch variables and the dims the given shapes
+  // bind (known_dims says which); set_variant_slots writes the integer constexprs before anything
+  // that names one is evaluated (rules, heuristics and dim checks that name constexprs are
+  // evaluated per variant for that reason); expressions naming an unbound dim are not evaluated.
+  std::array<int64_t, kMaxSlots> slots;
+  uint64_t known_dims = 0;  // bit i: dim name i was bound by a given shape
+  // The values of the heuristics that name no constexpr (evaluated once per launch), by the
+  // heuristic's ordinal among the kernel's heuristics.
+  std::array<int64_t, kMaxHeuristics> heuristic;
+  std::array<int64_t, 3> grid;  // the grid of the variant last accepted
 };
 
 // Writes the variant's integer constexprs into their slots.

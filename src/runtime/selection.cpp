@@ -104,19 +104,103 @@ bool descriptors_accept(const KernelModel& model, const VariantModel& vm, std::s
                          std::to_string(d.block.size()) + " dims");
     }
     if (!d.tma) continue;
-    const uint64_t element = dtype_size(vm.arg_dtypes[i]);
+    const uint64_t element = d.elem_size;  // what the map is encoded with (build_model checked it is the dtype's)
     if (a.pointer % 16 != 0) {
       std::ostringstream os;
       os << "needs its base aligned to 16 bytes for TMA, got 0x" << std::hex << a.pointer;
       return fail(i, os.str());
     }
     for (uint32_t k = 0; k + 1 < a.rank; ++k) {
-      const uint64_t bytes = static_cast<uint64_t>(a.strides[k]) * element;
+      // Compared before multiplying: 2^62 elements of 4 bytes would wrap to a stride of 0 bytes.
+      const uint64_t stride = static_cast<uint64_t>(a.strides[k]);
+      const uint64_t bytes = stride < (uint64_t{1} << 40) ? stride * element : UINT64_MAX;
       if (bytes % 16 != 0 || bytes >= (uint64_t{1} << 40)) {
         return fail(i, "stride[" + std::to_string(k) + "] = " + std::to_string(a.strides[k]) + " elements (" +
-                           std::to_string(bytes) + " bytes) must be a multiple of 16 bytes below 2^40 for TMA");
+                           (bytes == UINT64_MAX ? std::string("2^40 or more") : std::to_string(bytes)) +
+                           " bytes) must be a multiple of 16 bytes below 2^40 for TMA");
       }
     }
+  }
+  return true;
+}
+
+// The checks of given shapes that name a constexpr, with the variant's constexprs in their slots.
+bool variant_dims_accept(const KernelModel& model, std::span<const Arg> args, LaunchValues& values,
+                         std::string* why) {
+  const std::span<const int64_t> slots(values.slots.data(), values.slots.size());
+  for (const ShapeModel& s : model.shapes) {
+    const Arg& a = args[s.arg];
+    if (a.rank == 0) continue;
+    for (const DimCheck& c : s.dims) {
+      if (!c.per_variant || (c.dims_needed & ~values.known_dims) != 0) continue;
+      int64_t want = 0;
+      std::string error;
+      if (c.kind == DimCheck::Kind::kEqualSlot) {
+        want = values.slots[c.slot];
+      } else {
+        try {
+          want = c.program.eval(slots);
+        } catch (const Error& e) {
+          error = e.what();
+        }
+      }
+      if (error.empty() && want == a.shape[c.dim]) continue;
+      if (why) {
+        const ParamInfo& p = arg_param(model, s.arg);
+        *why = "argument '" + p.name + "' dim " + std::to_string(c.dim) + " is " + std::to_string(a.shape[c.dim]) +
+               (error.empty() ? ", the variant needs " + p.dims[c.dim] + " = " + std::to_string(want)
+                              : ", and '" + p.dims[c.dim] + "' cannot be evaluated: " + error);
+      }
+      return false;
+    }
+  }
+  for (const DimArgCheck& c : model.dim_args) {
+    if (!c.per_variant || (c.dims_needed & ~values.known_dims) != 0) continue;
+    int64_t want = 0;
+    try {
+      want = c.program.eval(slots);
+    } catch (const Error&) {
+      want = values.slots[c.param] == INT64_MIN ? 0 : INT64_MIN;  // differs: refused below
+    }
+    if (values.slots[c.param] == want) continue;
+    if (why) {
+      const ParamInfo& p = model.info->params[c.param];
+      *why = "argument '" + p.name + "' = " + std::to_string(values.slots[c.param]) + ", the variant's " + p.dim +
+             " is " + std::to_string(want);
+    }
+    return false;
+  }
+  return true;
+}
+
+// The variant's grid for this launch, within the device's limits (x counts every CTA of a
+// cluster), and its scratch within 256 TiB. Sets values.grid.
+bool grid_accepts(const KernelModel& model, const DevicePlan& plan, const VariantModel& vm, LaunchValues& values,
+                  std::string* why) {
+  const std::span<const int64_t> slots(values.slots.data(), values.slots.size());
+  const VariantInfo& v = *vm.info;
+  for (size_t dim = 0; dim < 3; ++dim) {
+    int64_t g = 0;
+    try {
+      g = model.grid[dim].eval(slots);
+    } catch (const Error& e) {
+      if (why) *why = "grid[" + std::to_string(dim) + "] = '" + model.info->grid[dim] + "' cannot be evaluated: " + e.what();
+      return false;
+    }
+    const int64_t limit = plan.caps.max_grid[dim] / (dim == 0 ? std::max<int64_t>(v.num_ctas, 1) : 1);
+    if (g < 0 || g > limit) {
+      if (why) {
+        *why = "grid[" + std::to_string(dim) + "] = '" + model.info->grid[dim] + "' is " + std::to_string(g) +
+               ", the device allows 0.." + std::to_string(limit) +
+               (dim == 0 && v.num_ctas > 1 ? " (" + std::to_string(v.num_ctas) + " CTAs a program)" : "");
+      }
+      return false;
+    }
+    values.grid[dim] = g;
+  }
+  if (scratch_layout(v, values.grid).too_large) {
+    if (why) *why = "would need more than 256 TiB of scratch for this grid";
+    return false;
   }
   return true;
 }
@@ -157,6 +241,7 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, s
   }
   set_variant_slots(model, vm, values);
   if (!rules_accept(model, vm, values, why)) return false;
+  if (model.has_per_variant_dims && !variant_dims_accept(model, args, values, why)) return false;
   for (size_t i = 0; i < vm.divisibility.size(); ++i) {
     const uint32_t d = vm.divisibility[i];
     if (d <= 1) continue;
@@ -172,9 +257,8 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, s
   }
   if (model.num_descriptors > 0 && !descriptors_accept(model, vm, args, why)) return false;
   if (plan.images[index] == Image::kNone) {
-    std::string reason;
-    image_for(v, plan.caps, &reason);
-    return fail(reason);
+    if (why) image_for(v, plan.caps, why);
+    return false;
   }
   if (v.shared > plan.caps.max_shared_optin) {
     return fail("needs ", v.shared, " bytes of shared memory, the ", sm(plan.caps.arch), " device allows ",
@@ -183,7 +267,7 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, s
   if (v.num_ctas > 1 && !plan.caps.cluster_launch) {
     return fail("needs clusters of ", v.num_ctas, " CTAs, the device cannot launch clusters");
   }
-  return true;
+  return grid_accepts(model, plan, vm, values, why);
 }
 
 std::string describe_arg(const Arg& a) {
@@ -228,24 +312,28 @@ void check_kinds(const KernelModel& model, std::span<const Arg> args) {
   static const char* kKinds[] = {"a tensor", "an integer", "a float", "a tensor descriptor"};
   for (size_t i = 0; i < args.size(); ++i) {
     const Arg& a = args[i];
-    std::string expected;
-    if (i >= model.runtime_params.size()) {
+    // What the argument must be, named only when it is not (no string is built otherwise).
+    const char* expected = nullptr;
+    const ParamInfo* p = i < model.runtime_params.size() ? &arg_param(model, i) : nullptr;
+    if (p == nullptr) {
       if (a.kind != Arg::Kind::kInt) expected = "an integer (launch variable)";
-    } else {
-      const ParamInfo& p = arg_param(model, i);
-      if (p.kind == ParamKind::kTensor) {
-        if (a.kind != Arg::Kind::kTensor) expected = "a tensor";
-      } else if (p.kind == ParamKind::kTensorDesc) {
-        if (a.kind != Arg::Kind::kDescriptor) expected = "a tensor descriptor (Arg::descriptor)";
-      } else if (model.param_is_int_scalar[model.runtime_params[i]]) {
-        if (a.kind != Arg::Kind::kInt) expected = "an integer (" + p.dtype.text() + ")";
-      } else if (a.kind != Arg::Kind::kInt && a.kind != Arg::Kind::kFloat) {
-        expected = "a number (" + p.dtype.text() + ")";
-      }
+    } else if (p->kind == ParamKind::kTensor) {
+      if (a.kind != Arg::Kind::kTensor) expected = "a tensor";
+    } else if (p->kind == ParamKind::kTensorDesc) {
+      if (a.kind != Arg::Kind::kDescriptor) expected = "a tensor descriptor (Arg::descriptor)";
+    } else if (model.param_is_int_scalar[model.runtime_params[i]]) {
+      if (a.kind != Arg::Kind::kInt) expected = "an integer";
+    } else if (a.kind != Arg::Kind::kInt && a.kind != Arg::Kind::kFloat) {
+      expected = "a number";
     }
-    if (!expected.empty()) {
-      invalid(model, "argument " + std::to_string(i) + " '" + arg_name(model, i) + "' must be " + expected + ", got " +
-                         kKinds[static_cast<int>(a.kind)]);
+    if (expected != nullptr) {
+      invalid(model, "argument " + std::to_string(i) + " '" + arg_name(model, i) + "' must be " + expected +
+                         (p != nullptr && p->kind == ParamKind::kScalar ? " (" + p->dtype.text() + ")" : "") +
+                         ", got " + kKinds[static_cast<int>(a.kind)]);
+    }
+    if (a.kind == Arg::Kind::kTensor && a.rank > Arg::kMaxRank) {
+      invalid(model, "argument '" + arg_name(model, i) + "' has rank " + std::to_string(a.rank) + "; at most " +
+                         std::to_string(Arg::kMaxRank) + " dims can be given");
     }
     const bool pointer = a.kind == Arg::Kind::kTensor || a.kind == Arg::Kind::kDescriptor;
     if (pointer && a.pointer == 0) invalid(model, "argument '" + arg_name(model, i) + "' is a null device pointer");
@@ -290,6 +378,7 @@ void bind_dims(const KernelModel& model, std::span<const Arg> args, LaunchValues
     for (const DimCheck& c : s.dims) {
       const int64_t got = a.shape[c.dim];
       if (got < 0) mismatch(s, c, got, "a size is >= 0");
+      if (c.per_variant) continue;  // names a constexpr: accepts() checks it for each variant
       switch (c.kind) {
         case DimCheck::Kind::kBind: {
           const uint64_t bit = uint64_t{1} << (c.slot - model.dim_slot);
@@ -321,7 +410,7 @@ void bind_dims(const KernelModel& model, std::span<const Arg> args, LaunchValues
     const Arg& a = args[s.arg];
     if (a.rank == 0) continue;
     for (const DimCheck& c : s.dims) {
-      if (c.kind != DimCheck::Kind::kEqualExpr || (c.dims_needed & ~values.known_dims) != 0) continue;
+      if (c.kind != DimCheck::Kind::kEqualExpr || c.per_variant || (c.dims_needed & ~values.known_dims) != 0) continue;
       int64_t want = 0;
       try {
         want = c.program.eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
@@ -432,7 +521,7 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
   values.known_dims = 0;
   if (!model.shapes.empty()) bind_dims(model, args, values);
   for (const DimArgCheck& c : model.dim_args) {
-    if ((c.dims_needed & ~values.known_dims) != 0) continue;  // the shapes that say were not given
+    if (c.per_variant || (c.dims_needed & ~values.known_dims) != 0) continue;  // later / the shapes were not given
     const int64_t want = c.program.eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
     if (values.slots[c.param] != want) {
       const ParamInfo& p = k.params[c.param];

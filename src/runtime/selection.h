@@ -18,6 +18,7 @@ struct DeviceCaps {
   uint32_t arch = 0;              // 90 for sm_90
   uint32_t max_shared_optin = 0;  // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
   bool cluster_launch = true;     // CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH
+  std::array<int64_t, 3> max_grid{2147483647, 65535, 65535};  // CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X/Y/Z
 };
 
 // What a device of compute capability `arch` offers, from the CUDA programming guide's table of
@@ -48,7 +49,9 @@ DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps);
 void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValues& values);
 
 // The first variant in plan order that accepts the launch, or -1. `values` come from bind_launch
-// (their constexpr slots are overwritten). Allocates nothing.
+// (their constexpr slots are overwritten); values.grid is then the chosen variant's grid (checked
+// against the device's limits, as is its scratch: both are conditions of accepting). Allocates
+// nothing.
 int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                        const LaunchOptions& options, LaunchValues& values);
 

@@ -7,6 +7,7 @@
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 #include "tritonpack/types.h"
+#include "util/text.h"
 
 namespace tritonpack::spec::detail {
 namespace {
@@ -28,21 +29,12 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool is_identifier(std::string_view s) {
-  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (s.empty() || !alpha(s[0])) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
-}
+bool is_identifier(std::string_view s) { return text::is_identifier(s); }
 
 bool is_power_of_two(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
+  return text::join(items, separator);
 }
 
 std::string all_dtype_names() {

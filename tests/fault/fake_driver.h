@@ -20,6 +20,7 @@ struct FakeDevice {
   int arch = 90;
   int max_shared_optin = 232448;
   bool cluster_launch = true;
+  int max_grid_x = 2147483647;
 };
 
 struct FakeLaunch {

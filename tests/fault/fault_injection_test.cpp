@@ -6,18 +6,27 @@
 #include <string>
 
 #include "fault/fake_driver.h"
+#include "fault/rules_fixture.h"
 #include "fault/runtime_fixture.h"
+#include "runtime/args.h"
 #include "tritonpack/runtime.h"
 
 namespace tritonpack::testing {
 namespace {
 
 // Everything the runtime does with the driver: two contexts of two archs, a cluster kernel with
-// large shared memory and pooled scratch that grows, attributes, and unload.
+// large shared memory and pooled scratch that grows, a host tensor descriptor encoded for TMA,
+// attributes, and unload.
 void scenario(const std::shared_ptr<const Pack>& pack, CUcontext ctx0, CUcontext ctx1) {
+  runtime::clear_tensor_map_cache();  // so every run encodes the map
   Kernel axpy(pack, "axpy", fake_driver());
   Kernel heavy(pack, "heavy", fake_driver());
+  Kernel tile(rules_test_pack(), "tile", fake_driver());
   FakeGpu::set_current(ctx0);
+  const int64_t shape[] = {300, 200}, strides[] = {256, 1};
+  tile.launch(std::vector<Arg>{Arg::descriptor(CUdeviceptr{0x10000}, DType::kFp16, shape, strides),
+                               Arg::tensor(CUdeviceptr{0x20000}, DType::kFp16), Arg::integer(300), Arg::integer(200)},
+              nullptr);
   std::vector<Arg> a16 = {Arg::tensor(CUdeviceptr{0x1000}, DType::kFp16), Arg::tensor(CUdeviceptr{0x2000}, DType::kFp16),
                           Arg::tensor(CUdeviceptr{0x3000}, DType::kFp16), Arg::integer(1000), Arg::real(1.0),
                           Arg::real(1.0)};
@@ -26,7 +35,7 @@ void scenario(const std::shared_ptr<const Pack>& pack, CUcontext ctx0, CUcontext
   std::vector<Arg> h = {Arg::tensor(CUdeviceptr{0x4000}, DType::kFp32), Arg::integer(1000)};
   heavy.launch(h, nullptr);
   h[1] = Arg::integer(5000);
-  heavy.launch(h, nullptr);  // pool growth: sync + free
+  heavy.launch(h, nullptr);  // pool growth: the old buffer is retired, freed at unload
   FakeGpu::set_current(ctx1);
   std::vector<Arg> a32 = a16;
   for (int i = 0; i < 3; ++i) a32[i].dtype = DType::kFp32;
@@ -34,6 +43,7 @@ void scenario(const std::shared_ptr<const Pack>& pack, CUcontext ctx0, CUcontext
   FakeGpu::set_current(ctx0);
   axpy.unload();
   heavy.unload();
+  tile.unload();
 }
 
 TEST(FaultInjection, EveryDriverCallFailsCleanly) {
@@ -78,7 +88,7 @@ TEST(FaultInjection, EveryDriverCallFailsCleanly) {
   }
   EXPECT_EQ(failed, used) << "every driver function the runtime uses must have failed once";
   for (const char* f : {"cuModuleLoadDataEx", "cuModuleGetFunction", "cuFuncSetAttribute", "cuLaunchKernel",
-                        "cuLaunchKernelEx", "cuMemAlloc", "cuMemFree", "cuStreamSynchronize", "cuModuleUnload",
+                        "cuLaunchKernelEx", "cuMemAlloc", "cuMemFree", "cuTensorMapEncodeTiled", "cuModuleUnload",
                         "cuCtxGetCurrent", "cuCtxGetId", "cuCtxGetDevice", "cuDeviceGetAttribute",
                         "cuCtxPushCurrent", "cuCtxPopCurrent", "cuFuncGetAttribute", "cuDevicePrimaryCtxGetState",
                         "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRelease"}) {

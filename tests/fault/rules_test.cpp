@@ -184,6 +184,46 @@ TEST_F(RulesTest, DimSizeArgumentsMustAgreeWithTheShapesGiven) {
       "kernel 'attn' argument 'seq_len' = 100, but the shapes give S = 128 ('seq_len' is the dim-size argument S)");
 }
 
+TEST_F(RulesTest, DimsThatNameAConstexprAreCheckedForEachVariant) {
+  // x's second dim must be BLOCK: only the variant whose block is the row length may run.
+  KernelInfo k = rows_kernel();
+  k.params[0].dims = {"R", "BLOCK"};
+  k.params[4].heuristic.clear();
+  k.constraints.clear();
+  Manifest m;
+  m.kernels = {k};
+  m.blobs.resize(2);
+  m.blobs[0].kind = "cubin";
+  m.blobs[1].kind = "ptx";
+  auto pack = Pack::from_bytes(serialize_pack(m, {bytes_of("\x7f" "ELF"), bytes_of("//\n.target sm_90a\n")}), "dims.tpack");
+  Kernel kernel(pack, "rows", fake_driver());
+  EXPECT_EQ(text_of(*kernel.select(rows_args(4, 1024)).variant, "BLOCK"), "1024");
+  EXPECT_EQ(text_of(*kernel.select(rows_args(4, 256)).variant, "BLOCK"), "256");
+  const ConstexprValue pin[] = {{"BLOCK", 256}};
+  LaunchOptions options;
+  options.pinned = pin;
+  const std::string what = error_of([&] { kernel.select(rows_args(4, 1024), options); }, ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(what.find("argument 'x' dim 1 is 1024, the variant needs BLOCK = 256"), std::string::npos) << what;
+  // A row no variant's block matches.
+  EXPECT_NE(error_of([&] { kernel.select(rows_args(4, 700)); }, ErrorCode::kNoMatchingVariant)
+                .find("argument 'x' dim 1 is 700, the variant needs BLOCK = 1024"),
+            std::string::npos);
+}
+
+TEST_F(RulesTest, AGridBeyondTheDeviceRefusesThatVariantOnly) {
+  // "heavy" runs clusters of 2 CTAs: its grid's x counts 2 per program, so 600 programs need 1200.
+  gpu_->devices[0].max_grid_x = 1000;
+  FakeGpu::set_current(gpu_->make_context(0));
+  auto pack = runtime_test_pack();
+  Kernel heavy(pack, "heavy", fake_driver());
+  EXPECT_EQ(heavy.select(std::vector<Arg>{Arg::tensor(kX, DType::kFp32), Arg::integer(128 * 500)}).grid[0], 500);
+  const std::string what =
+      error_of([&] { heavy.select(std::vector<Arg>{Arg::tensor(kX, DType::kFp32), Arg::integer(128 * 600)}); },
+               ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(what.find("grid[0] = 'n /// BLOCK' is 600, the device allows 0..500 (2 CTAs a program)"), std::string::npos)
+      << what;
+}
+
 // ---- host tensor descriptors ----
 
 class DescriptorTest : public RulesTest {
@@ -244,6 +284,39 @@ TEST_F(DescriptorTest, AMapIsEncodedOncePerDistinctTensor) {
   EXPECT_EQ(gpu_->launches[3].params[0], kX + 8192);
 }
 
+TEST_F(DescriptorTest, TheCacheKeepsTheLastEightMaps) {
+  Kernel k(pack_, "tile", fake_driver());
+  for (int i = 0; i < 9; ++i) k.launch(tile_args(kX + 4096 * (i + 1), 300, 200, 256), nullptr);
+  EXPECT_EQ(gpu_->encodes.size(), 9u);
+  k.launch(tile_args(kX + 4096 * 9, 300, 200, 256), nullptr);  // among the last eight
+  EXPECT_EQ(gpu_->encodes.size(), 9u);
+  k.launch(tile_args(kX + 4096, 300, 200, 256), nullptr);  // the first, replaced by the ninth
+  EXPECT_EQ(gpu_->encodes.size(), 10u);
+}
+
+TEST_F(DescriptorTest, AnotherBoxOrSwizzleOnTheSameTensorIsEncodedAgain) {
+  // Two packs of the tile kernel that differ only in the compiled box / swizzle: same tensor, new map.
+  auto with = [](uint32_t box_inner, uint32_t swizzle) {
+    KernelInfo k = tile_kernel();
+    k.variants.pop_back();  // the sm_90 TMA variant alone
+    k.variants[0].tensordescs[0].box = {64, box_inner};
+    k.variants[0].tensordescs[0].swizzle = swizzle;
+    Manifest m;
+    m.kernels = {k};
+    m.blobs.resize(2);
+    m.blobs[0].kind = "cubin";
+    m.blobs[1].kind = "ptx";
+    return Pack::from_bytes(serialize_pack(m, {bytes_of("\x7f" "ELF"), bytes_of("//\n.target sm_90a\n")}), "t.tpack");
+  };
+  Kernel a(with(64, 3), "tile", fake_driver()), b(with(32, 3), "tile", fake_driver()), c(with(64, 2), "tile", fake_driver());
+  a.launch(tile_args(kX, 300, 200, 256), nullptr);
+  b.launch(tile_args(kX, 300, 200, 256), nullptr);
+  c.launch(tile_args(kX, 300, 200, 256), nullptr);
+  ASSERT_EQ(gpu_->encodes.size(), 3u);
+  EXPECT_EQ(gpu_->encodes[1].box, (std::vector<unsigned>{32, 64}));
+  EXPECT_EQ(gpu_->encodes[2].swizzle, 2);
+}
+
 TEST_F(DescriptorTest, OtherVariantsGetPointerShapeAndStridesTwice) {
   FakeGpu::set_current(ctx80_);
   Kernel k(pack_, "tile", fake_driver());
@@ -265,6 +338,16 @@ TEST_F(DescriptorTest, AnUnalignedTensorFallsBackToTheVariantWithoutTma) {
   const Selection s = k.select(tile_args(kX + 2, 300, 200, 256));
   EXPECT_EQ(s.variant->id, 1u);  // the sm_80 variant, from PTX
   EXPECT_TRUE(s.uses_ptx);
+}
+
+TEST_F(DescriptorTest, AStrideWhoseBytesWouldWrapIsRefused) {
+  Kernel k(pack_, "tile", fake_driver());
+  LaunchOptions tma;
+  tma.variant_id = 0;
+  const std::string what = error_of([&] { k.launch(tile_args(kX, 300, 200, int64_t{1} << 62), nullptr, tma); },
+                                    ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(what.find("stride[0] = 4611686018427387904 elements (2^40 or more bytes)"), std::string::npos) << what;
+  EXPECT_TRUE(gpu_->encodes.empty());
 }
 
 TEST_F(DescriptorTest, WhatTmaCannotTakeIsRefusedBeforeTheDriverSeesIt) {

@@ -234,10 +234,15 @@ TEST_F(RuntimeTest, SharedMemoryClustersAndScratch) {
   EXPECT_EQ(k.workspace_size(args), 4096u);
   k.launch(args, nullptr);  // warm: no new allocation
   EXPECT_EQ(gpu_->live_allocations(), 1u);
-  args[1] = Arg::integer(4000);  // bigger grid: the pool grows, the old buffer is freed
+  args[1] = Arg::integer(4000);  // bigger grid: the pool grows; the old buffer is retired until unload,
+  k.launch(args, nullptr);       // since another thread may still be about to launch with it
+  EXPECT_EQ(gpu_->live_allocations(), 2u);
+  EXPECT_EQ(gpu_->launches.back().params[2], gpu_->allocations.rbegin()->first);
+  EXPECT_EQ(gpu_->allocations.rbegin()->second, 128u * 32 * 2 * 2);
+  args[1] = Arg::integer(4200);  // a little more: it at least doubles, so few buffers are ever retired
   k.launch(args, nullptr);
-  EXPECT_EQ(gpu_->live_allocations(), 1u);
-  EXPECT_EQ(gpu_->allocations.begin()->second, 128u * 32 * 2 * 2);
+  EXPECT_EQ(gpu_->live_allocations(), 3u);
+  EXPECT_EQ(gpu_->allocations.rbegin()->second, 2u * 128 * 32 * 2 * 2);
   LaunchOptions ws;
   ws.workspace = 0x7100'0000'0000ull;
   ws.workspace_size = 100;

@@ -815,3 +815,20 @@ TEST(ExprTest, RandomExpressionsAgreeWithReference) {
 
 }  // namespace
 }  // namespace tritonpack::expr
+
+// Nested 'in' repeats its value per member when compiled: a hostile expression would grow
+// exponentially, so compiling stops at a size limit with a parse error instead of taking minutes.
+TEST(ExprCompile, NestedInStopsAtTheProgramSizeLimit) {
+  std::string text = "x";
+  for (int i = 0; i < 10; ++i) text = "(" + text + " in {1, 2, 3, 4})";
+  const tritonpack::expr::Expr e = tritonpack::expr::Expr::parse(text);
+  try {
+    (void)e.compile([](std::string_view) { return 0; });
+    ADD_FAILURE() << "compiled";
+  } catch (const tritonpack::Error& error) {
+    EXPECT_EQ(error.code(), tritonpack::ErrorCode::kParse);
+    EXPECT_NE(std::string(error.what()).find("compiles to more than 16384 operations"), std::string::npos) << error.what();
+  }
+  int64_t x = 3;
+  EXPECT_EQ(e.eval([&](std::string_view, int64_t& v) { v = x; return true; }), 1);  // the tree evaluates it once
+}

@@ -1,0 +1,71 @@
+// A warm launch allocates nothing on the heap: plain kernels, kernels with rules, heuristics,
+// shapes and launch variables, and host tensor descriptors (the runtime's own work; the fake
+// driver is prepared so that it does not allocate either).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "fault/fake_driver.h"
+#include "fault/rules_fixture.h"
+#include "fault/runtime_fixture.h"
+#include "tritonpack/runtime.h"
+
+namespace {
+std::atomic<uint64_t> g_allocations{0};
+}
+
+// Counted for the whole test binary; only the tests below read it.
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace tritonpack::testing {
+namespace {
+
+constexpr CUdeviceptr kX = 0x7000'0000'0000ull, kOut = 0x7000'0020'0000ull;
+
+uint64_t allocations_of(Kernel& k, const std::vector<Arg>& args, int launches, const LaunchOptions& options = {}) {
+  for (int i = 0; i < 10; ++i) k.launch(args, nullptr, options);  // warm: modules, contexts, the map cache
+  fake_gpu().launches.clear();
+  fake_gpu().launches.reserve(static_cast<size_t>(launches));  // the fake's own record
+  const uint64_t before = g_allocations.load();
+  for (int i = 0; i < launches; ++i) k.launch(args, nullptr, options);
+  return g_allocations.load() - before;
+}
+
+TEST(WarmLaunch, AllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  auto runtime_pack = runtime_test_pack();
+  auto rules_pack = rules_test_pack();
+
+  Kernel axpy(runtime_pack, "axpy", fake_driver());
+  const std::vector<Arg> axpy_args = {Arg::tensor(kX, DType::kFp16), Arg::tensor(kX + 0x100000, DType::kFp16),
+                                      Arg::tensor(kOut, DType::kFp16), Arg::integer(1000), Arg::real(0.5), Arg::real(2)};
+  EXPECT_EQ(allocations_of(axpy, axpy_args, 100), 0u) << "plain kernel";
+
+  Kernel rows(rules_pack, "rows", fake_driver());
+  const int64_t x_shape[] = {4, 700}, out_shape[] = {4};
+  const std::vector<Arg> rows_args = {Arg::tensor(kX, DType::kFp16, x_shape), Arg::tensor(kOut, DType::kFp32, out_shape),
+                                      Arg::integer(700), Arg::integer(4)};
+  const ConstexprValue pin[] = {{"ACT", Constant("relu")}};
+  LaunchOptions pinned;
+  pinned.pinned = pin;
+  EXPECT_EQ(allocations_of(rows, rows_args, 100), 0u) << "rules, a heuristic, shapes, a launch variable";
+  EXPECT_EQ(allocations_of(rows, rows_args, 100, pinned), 0u) << "a pinned string constexpr";
+
+  Kernel tile(rules_pack, "tile", fake_driver());
+  const int64_t shape[] = {300, 200}, strides[] = {256, 1};
+  const std::vector<Arg> tile_args = {Arg::descriptor(kX, DType::kFp16, shape, strides), Arg::tensor(kOut, DType::kFp16),
+                                      Arg::integer(300), Arg::integer(200)};
+  EXPECT_EQ(allocations_of(tile, tile_args, 100), 0u) << "a host tensor descriptor (TMA)";
+}
+
+}  // namespace
+}  // namespace tritonpack::testing
