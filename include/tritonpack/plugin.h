@@ -175,6 +175,12 @@ class PluginCore {
   PluginPlan plan(std::span<const TensorDesc> inputs) const;
   size_t workspace_size(std::span<const TensorDesc> inputs) const { return plan(inputs).workspace_bytes; }
 
+  // The plan's kernel arguments with every tensor's shape attached (inputs from `inputs`, outputs
+  // and scratch from the plan), so the runtime checks them and rules may use their dims. The args
+  // borrow those shapes: keep `plan` and `inputs` alive while using them. Pointers stay as in
+  // plan.args (0) for the caller to fill.
+  std::vector<Arg> shaped_args(const PluginPlan& plan, std::span<const TensorDesc> inputs) const;
+
   // The build-time check of a profile (IPluginV3's configurePlugin): the smallest and largest
   // inputs must both plan (dtypes, ranks, constraints, a fitting variant). Records the largest
   // workspace, returned by configured_workspace_size(). Throws kShape / kInvalidArgument.

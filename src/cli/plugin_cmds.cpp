@@ -134,7 +134,7 @@ int shapes(const ShapesOptions& o) {
   LaunchOptions options;
   options.pinned = plan.pinned;
   if (core.tactic() > 0) options.config = d.tactics[static_cast<size_t>(core.tactic() - 1)];
-  std::vector<Arg> args = plan.args;
+  std::vector<Arg> args = core.shaped_args(plan, inputs);
   // Tensor pointers as 256-byte aligned, as engines allocate them, so divisibility holds.
   for (Arg& a : args) {
     if (a.kind == Arg::Kind::kTensor) a.pointer = 0x10000;

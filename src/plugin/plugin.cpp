@@ -500,6 +500,22 @@ void PluginCore::set_tactic(int32_t tactic) {
 
 int32_t PluginCore::tactic() const { return state_->tactic; }
 
+std::vector<Arg> PluginCore::shaped_args(const PluginPlan& plan, std::span<const TensorDesc> inputs) const {
+  std::vector<Arg> args = plan.args;
+  size_t in = 0, out = 0, scr = 0, arg = 0;
+  for (const ParamInfo& p : state_->kernel->params) {
+    if (p.kind == ParamKind::kConstexpr) continue;
+    if (p.kind == ParamKind::kTensor) {
+      const Shape& shape = p.is_output ? plan.output_shapes.at(out++)
+                           : p.is_scratch ? plan.scratch.at(scr++).shape
+                                          : inputs[in++].shape;
+      args[arg] = Arg::tensor(args[arg].pointer, args[arg].dtype, shape);
+    }
+    ++arg;
+  }
+  return args;
+}
+
 void PluginCore::enqueue(std::span<const TensorRef> inputs, std::span<const TensorRef> outputs, CUdeviceptr workspace,
                          size_t workspace_size, CUstream stream) {
   const State& s = *state_;
@@ -556,17 +572,14 @@ void PluginCore::enqueue(std::span<const TensorRef> inputs, std::span<const Tens
                                                  "-byte aligned workspace, got address " + std::to_string(workspace));
   }
   // Pointers and shapes (the runtime checks the shapes against the spec's dims and rules too).
+  std::vector<Arg> args = shaped_args(plan, in_descs);
   size_t in = 0, out = 0, scr = 0, arg = 0;
   for (const ParamInfo& p : s.kernel->params) {
     if (p.kind == ParamKind::kConstexpr) continue;
     if (p.kind == ParamKind::kTensor) {
-      const Shape& shape = p.is_output ? plan.output_shapes[out]
-                           : p.is_scratch ? plan.scratch[scr].shape
-                                          : inputs[in].desc.shape;
-      const CUdeviceptr data = p.is_output ? outputs[out++].data
-                               : p.is_scratch ? workspace + plan.scratch[scr++].offset
-                                              : inputs[in++].data;
-      plan.args[arg] = Arg::tensor(data, plan.args[arg].dtype, shape);
+      args[arg].pointer = p.is_output ? outputs[out++].data
+                          : p.is_scratch ? workspace + plan.scratch[scr++].offset
+                                         : inputs[in++].data;
     }
     ++arg;
   }
@@ -577,7 +590,7 @@ void PluginCore::enqueue(std::span<const TensorRef> inputs, std::span<const Tens
     options.workspace = workspace + plan.scratch_bytes;
     options.workspace_size = workspace_size - plan.scratch_bytes;
   }
-  state_->launcher.launch(plan.args, stream, options);
+  state_->launcher.launch(args, stream, options);
 }
 
 // ---- serialization ----

@@ -52,7 +52,8 @@ std::string rule_failure(const KernelModel& model, const RuleModel& rule, const 
   return "rule '" + rule.text + "' does not hold: " + shown;
 }
 
-// The first rule or heuristic of a variant that fails, as text; empty if all hold.
+// Whether every rule and heuristic holds for the variant (its constexprs in their slots); if not,
+// `why` (when given) says which failed first, with the values.
 bool rules_accept(const KernelModel& model, const VariantModel& vm, LaunchValues& values, std::string* why) {
   size_t heuristic = 0;
   for (const RuleModel& rule : model.rules) {
