@@ -16,6 +16,7 @@ step "compile shipped kernels"
 for k in vector_add softmax fmha; do
   "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
+"$B/tritonpack" compile kernels/softmax/softmax.toml -o "$B/packs/softmax_ir.tpack" --keep-ir || status=1
 # Test kernels: global scratch, clusters; and kernels as Triton users write them (autotune configs,
 # heuristics, string constexprs, launch variables, host tensor descriptors, Gluon).
 for k in scratch_copy cluster_add matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale; do
