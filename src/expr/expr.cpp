@@ -464,6 +464,8 @@ Program Expr::compile(const std::function<int(std::string_view name)>& slot_of) 
 }
 
 int64_t Program::eval(std::span<const int64_t> slots) const {
+  // A constant (a grid's "1"): no stack needed.
+  if (ops_.size() == 1 && ops_[0].code == kPushConstant) return ops_[0].operand;
   if (ops_.empty()) throw Error(ErrorCode::kInvalidArgument, "empty Program: make one with Expr::compile");
   // compile() guarantees max_depth_ <= kStackSize and a balanced op sequence.
   std::array<int64_t, detail::kStackSize> stack;
@@ -484,7 +486,26 @@ int64_t Program::eval(std::span<const int64_t> slots) const {
           stack[top - 1] = detail::apply(static_cast<UnaryStep>(op.code - kFirstUnaryStep), stack[top - 1], text_);
         } else {
           --top;
-          stack[top - 1] = detail::apply(static_cast<Step>(op.code - kFirstStep), stack[top - 1], stack[top], text_);
+          const int64_t a = stack[top - 1], b = stack[top];
+          const Step step = static_cast<Step>(op.code - kFirstStep);
+          // The common steps inline (the launch path evaluates grids and rules); anything that
+          // could fail, and the rest, through apply(), which gives the messages.
+          int64_t r = 0;
+          switch (step) {
+            case Step::kAdd: if (__builtin_add_overflow(a, b, &r)) r = detail::apply(step, a, b, text_); break;
+            case Step::kSub: if (__builtin_sub_overflow(a, b, &r)) r = detail::apply(step, a, b, text_); break;
+            case Step::kMul: if (__builtin_mul_overflow(a, b, &r)) r = detail::apply(step, a, b, text_); break;
+            case Step::kEq: r = a == b; break;
+            case Step::kNe: r = a != b; break;
+            case Step::kLt: r = a < b; break;
+            case Step::kLe: r = a <= b; break;
+            case Step::kGt: r = a > b; break;
+            case Step::kGe: r = a >= b; break;
+            case Step::kMin: r = a < b ? a : b; break;
+            case Step::kMax: r = a < b ? b : a; break;
+            default: r = detail::apply(step, a, b, text_); break;
+          }
+          stack[top - 1] = r;
         }
         break;
     }

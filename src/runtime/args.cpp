@@ -103,8 +103,10 @@ struct EncodeKey {
   cuuint64_t dims[5] = {}, strides[4] = {};
   cuuint32_t box[5] = {};
   uint32_t rank = 0, data_type = 0, swizzle = 0;
-  bool operator==(const EncodeKey&) const = default;
+  // Compared as bytes (the launch path): every byte is a member's, none padding.
+  bool operator==(const EncodeKey& other) const { return std::memcmp(this, &other, sizeof *this) == 0; }
 };
+static_assert(sizeof(EncodeKey) == 120, "EncodeKey is compared as bytes: it must have no padding");
 
 // Per thread (no lock on the launch path), a few recent encodings, replaced round-robin. Measured
 // on an H200: encoding costs about as much as the rest of a launch's host work.
@@ -116,29 +118,31 @@ struct EncodeCache {
 };
 thread_local EncodeCache encode_cache;
 
-// Writes one parameter value into the next slot.
+// Writes one parameter value into the next slot; the count is written back once, at the end.
 class Writer {
  public:
   explicit Writer(PackedArgs& out) : out_(out) {}
+  ~Writer() { out_.count = count_; }
   template <class T>
   void value(const T& v) {
     uint64_t& slot = out_.storage[slots_++];
     slot = 0;
     std::memcpy(&slot, &v, sizeof v);
-    out_.pointers[out_.count++] = &slot;
+    out_.pointers[count_++] = &slot;
   }
-  void map(const PackedArgs::TensorMap& m) { out_.pointers[out_.count++] = const_cast<PackedArgs::TensorMap*>(&m); }
+  void map(const PackedArgs::TensorMap& m) { out_.pointers[count_++] = const_cast<PackedArgs::TensorMap*>(&m); }
 
  private:
   PackedArgs& out_;
   size_t slots_ = 0;
+  size_t count_ = 0;
 };
 
 // The CUtensorMap of descriptor argument `index`, from the thread's cache or encoded now.
 // cuTensorMapEncodeTiled takes dims innermost first, strides in bytes for every dim but the
 // innermost, and the box of the compiled metadata (which may be smaller than the block).
-void tensor_map(const KernelModel& model, size_t index, const Arg& a, const TensorDescInfo& d,
-                const int64_t* shape, const driver::Driver& drv, PackedArgs::TensorMap& map) {
+void tensor_map(const KernelModel& model, size_t index, const Arg& a, const TensorDescInfo& d, const int64_t* shape,
+                const driver::Driver& drv, PackedArgs::TensorMap& map) {
   const uint32_t rank = a.rank;
   EncodeKey key;
   key.encoder = reinterpret_cast<const void*>(drv.api().cuTensorMapEncodeTiled);
@@ -208,7 +212,6 @@ void clear_tensor_map_cache() { encode_cache = EncodeCache{}; }
 
 void pack_args(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
                CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& drv, PackedArgs& out) {
-  out.count = 0;
   Writer w(out);
   size_t descriptor = 0;
   const size_t n = variant.arg_types.size();
@@ -244,15 +247,15 @@ void pack_args(const KernelModel& model, const VariantModel& variant, std::span<
       case ArgType::kBf16: {
         // A finite value whose bf16 rounding is infinite (|x| >= 3.3962e38) does not fit either.
         const double d = as_double(a);
-        const uint16_t bits = std::fabs(d) > std::numeric_limits<float>::max() ? uint16_t{0x7f80}
-                                                                                : float_to_bf16_bits(static_cast<float>(d));
+        const uint16_t bits = std::fabs(d) > std::numeric_limits<float>::max()
+                                  ? uint16_t{0x7f80}
+                                  : float_to_bf16_bits(static_cast<float>(d));
         if (std::isfinite(d) && (bits & 0x7fffu) == 0x7f80u) out_of_range(model, i, a, "bf16", "|x| < 3.3962e38");
         w.value(bits);
         break;
       }
       case ArgType::kTensorDesc:
-        pack_descriptor(model, i, a, variant.info->tensordescs[descriptor], out.maps[descriptor],
-                        drv, w);
+        pack_descriptor(model, i, a, variant.info->tensordescs[descriptor], out.maps[descriptor], drv, w);
         ++descriptor;
         break;
     }

@@ -38,7 +38,7 @@ struct ContextState {
   std::vector<CUmodule> modules;  // per variant, guarded by load_mutex
   std::mutex load_mutex;
   std::mutex scratch_mutex;
-  std::vector<ScratchBuffer> scratch;  // one growing buffer per stream
+  std::vector<ScratchBuffer> scratch;        // one growing buffer per stream
   std::vector<CUdeviceptr> retired_scratch;  // outgrown buffers, freed at unload
 };
 
@@ -130,8 +130,8 @@ struct Kernel::State {
         static_cast<uint32_t>(attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "shared memory limit"));
     caps.cluster_launch = major >= 9 && attribute(CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, "cluster launch") != 0;
     caps.max_grid = {attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, "grid limit"),
-                       attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, "grid limit"),
-                       attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, "grid limit")};
+                     attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, "grid limit"),
+                     attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, "grid limit")};
     state->plan = runtime::plan_for_device(model, caps);
     const size_t n = model.variants.size();
     state->functions = std::make_unique<std::atomic<CUfunction>[]>(n);

@@ -38,7 +38,7 @@ void model_params(const KernelInfo& kernel, KernelModel& model) {
   if (kernel.launch_vars.size() > kMaxLaunchVars) {
     corrupt(kernel, "more than " + std::to_string(kMaxLaunchVars) + " launch variables");
   }
-  model.param_is_int_scalar.resize(kernel.params.size(), false);
+  model.param_is_int_scalar.resize(kernel.params.size(), 0);
   for (uint32_t i = 0; i < kernel.params.size(); ++i) {
     const ParamInfo& p = kernel.params[i];
     if (p.kind == ParamKind::kTensorDesc) ++model.num_descriptors;
@@ -51,7 +51,10 @@ void model_params(const KernelInfo& kernel, KernelModel& model) {
       continue;
     }
     model.runtime_params.push_back(i);
-    if (p.kind == ParamKind::kScalar) model.param_is_int_scalar[i] = !is_float(p.dtype.dtype);
+    if (p.kind == ParamKind::kScalar && !is_float(p.dtype.dtype)) {
+      model.param_is_int_scalar[i] = 1;
+      model.int_scalar_args.push_back(static_cast<uint32_t>(model.runtime_params.size() - 1));
+    }
   }
   model.num_args = model.runtime_params.size() + kernel.launch_vars.size();
   if (model.num_args > kMaxArgs) corrupt(kernel, "more than " + std::to_string(kMaxArgs) + " runtime arguments");
@@ -272,6 +275,10 @@ VariantModel model_variant(const KernelModel& model, const VariantInfo& v) {
     vm.arg_dtypes.push_back(resolve_arg_dtype(kernel, v, p));
     vm.divisibility.push_back(a.divisibility);
     vm.specificity += static_cast<uint32_t>(std::countr_zero(a.divisibility));
+    const auto arg = static_cast<uint32_t>(vm.arg_types.size() - 1);
+    if (a.type == ArgType::kPointer || a.type == ArgType::kTensorDesc)
+      vm.typed_args.emplace_back(arg, vm.arg_dtypes.back());
+    if (a.divisibility > 1) vm.divisible_args.emplace_back(arg, a.divisibility);
     if (a.type != ArgType::kTensorDesc) {
       ++vm.abi_params;
       continue;

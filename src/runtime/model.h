@@ -34,9 +34,13 @@ inline constexpr size_t kMaxAbiParams = 512;
 
 struct VariantModel {
   const VariantInfo* info = nullptr;
-  std::vector<ArgType> arg_types;           // per runtime argument, ABI storage type
-  std::vector<DType> arg_dtypes;            // per runtime argument: tensor element dtype / scalar dtype
-  std::vector<uint32_t> divisibility;       // per runtime argument
+  std::vector<ArgType> arg_types;      // per runtime argument, ABI storage type
+  std::vector<DType> arg_dtypes;       // per runtime argument: tensor element dtype / scalar dtype
+  std::vector<uint32_t> divisibility;  // per runtime argument
+  // What selection compares per launch, precomputed: the arguments whose dtype must match (tensors
+  // and descriptors), and those whose value must be divisible (divisor > 1).
+  std::vector<std::pair<uint32_t, DType>> typed_args;
+  std::vector<std::pair<uint32_t, uint32_t>> divisible_args;
   std::vector<int64_t> integer_constexprs;  // values of KernelModel::integer_constexprs, in order
   uint32_t specificity = 0;                 // sum of log2(divisibility): more specialized first
   uint32_t abi_params = 0;                  // parameters after descriptors expand, scratch included
@@ -93,15 +97,16 @@ struct KernelModel {
   size_t num_args = 0;                   // runtime_params + launch variables
   std::vector<VariantModel> variants;    // same order as info->variants
   std::array<expr::Program, 3> grid;
-  std::vector<bool> param_is_int_scalar;     // per param
+  std::vector<uint8_t> param_is_int_scalar;  // per param (bytes, not std::vector<bool>: read per launch)
+  std::vector<uint32_t> int_scalar_args;     // runtime argument indices of the integer scalars
   std::vector<uint32_t> integer_constexprs;  // constexpr params whose values are all integral
   std::vector<std::string> slot_names;       // per slot
   uint32_t launch_var_slot = 0;              // first launch variable's slot
   uint32_t dim_slot = 0;                     // first dim name's slot
   std::vector<ShapeModel> shapes;            // arguments whose dims the spec declares
   std::vector<DimArgCheck> dim_args;
-  bool has_per_variant_dims = false;           // some check above names a constexpr
-  std::vector<RuleModel> rules;  // constraints, then heuristics
+  bool has_per_variant_dims = false;  // some check above names a constexpr
+  std::vector<RuleModel> rules;       // constraints, then heuristics
   size_t num_descriptors = 0;
 };
 

@@ -126,8 +126,7 @@ bool descriptors_accept(const KernelModel& model, const VariantModel& vm, std::s
 }
 
 // The checks of given shapes that name a constexpr, with the variant's constexprs in their slots.
-bool variant_dims_accept(const KernelModel& model, std::span<const Arg> args, LaunchValues& values,
-                         std::string* why) {
+bool variant_dims_accept(const KernelModel& model, std::span<const Arg> args, LaunchValues& values, std::string* why) {
   const std::span<const int64_t> slots(values.slots.data(), values.slots.size());
   for (const ShapeModel& s : model.shapes) {
     const Arg& a = args[s.arg];
@@ -185,7 +184,8 @@ bool grid_accepts(const KernelModel& model, const DevicePlan& plan, const Varian
     try {
       g = model.grid[dim].eval(slots);
     } catch (const Error& e) {
-      if (why) *why = "grid[" + std::to_string(dim) + "] = '" + model.info->grid[dim] + "' cannot be evaluated: " + e.what();
+      if (why)
+        *why = "grid[" + std::to_string(dim) + "] = '" + model.info->grid[dim] + "' cannot be evaluated: " + e.what();
       return false;
     }
     const int64_t limit = plan.caps.max_grid[dim] / (dim == 0 ? std::max<int64_t>(v.num_ctas, 1) : 1);
@@ -199,7 +199,8 @@ bool grid_accepts(const KernelModel& model, const DevicePlan& plan, const Varian
     }
     values.grid[dim] = g;
   }
-  if (scratch_layout(v, values.grid).too_large) {
+  const bool scratch = v.global_scratch_size > 0 || v.profile_scratch_size > 0;
+  if (scratch && scratch_layout(v, values.grid).too_large) {
     if (why) *why = "would need more than 256 TiB of scratch for this grid";
     return false;
   }
@@ -224,10 +225,9 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, s
   if (options.variant_id >= 0 && static_cast<uint32_t>(options.variant_id) != v.id) {
     return fail("not the requested variant ", options.variant_id);
   }
-  for (size_t i = 0; i < vm.arg_types.size(); ++i) {
-    const bool typed = vm.arg_types[i] == ArgType::kPointer || vm.arg_types[i] == ArgType::kTensorDesc;
-    if (typed && args[i].dtype != vm.arg_dtypes[i]) {
-      return fail(v.args[i].name, " is ", dtype_name(args[i].dtype), ", variant needs ", dtype_name(vm.arg_dtypes[i]));
+  for (const auto& [i, dtype] : vm.typed_args) {
+    if (args[i].dtype != dtype) {
+      return fail(v.args[i].name, " is ", dtype_name(args[i].dtype), ", variant needs ", dtype_name(dtype));
     }
   }
   if (!options.config.empty() && k.configs[v.config_index].name != options.config) {
@@ -240,12 +240,7 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, s
       }
     }
   }
-  set_variant_slots(model, vm, values);
-  if (!rules_accept(model, vm, values, why)) return false;
-  if (model.has_per_variant_dims && !variant_dims_accept(model, args, values, why)) return false;
-  for (size_t i = 0; i < vm.divisibility.size(); ++i) {
-    const uint32_t d = vm.divisibility[i];
-    if (d <= 1) continue;
+  for (const auto& [i, d] : vm.divisible_args) {
     const uint64_t value = args[i].kind == Arg::Kind::kTensor ? static_cast<uint64_t>(args[i].pointer)
                                                               : static_cast<uint64_t>(args[i].int_value);
     if (value % d != 0) {
@@ -256,6 +251,9 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, s
       return fail("needs ", v.args[i].name, " % ", d, " == 0, got ", args[i].int_value);
     }
   }
+  set_variant_slots(model, vm, values);
+  if (!model.rules.empty() && !rules_accept(model, vm, values, why)) return false;
+  if (model.has_per_variant_dims && !variant_dims_accept(model, args, values, why)) return false;
   if (model.num_descriptors > 0 && !descriptors_accept(model, vm, args, why)) return false;
   if (plan.images[index] == Image::kNone) {
     if (why) image_for(v, plan.caps, why);
@@ -502,10 +500,7 @@ DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps) {
 void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValues& values) {
   check_kinds(model, args);
   const KernelInfo& k = *model.info;
-  for (size_t i = 0; i < model.runtime_params.size(); ++i) {
-    const uint32_t p = model.runtime_params[i];
-    if (model.param_is_int_scalar[p]) values.slots[p] = args[i].int_value;
-  }
+  for (uint32_t i : model.int_scalar_args) values.slots[model.runtime_params[i]] = args[i].int_value;
   for (size_t j = 0; j < k.launch_vars.size(); ++j) {
     const LaunchVarInfo& v = k.launch_vars[j];
     const int64_t value = args[model.runtime_params.size() + j].int_value;
