@@ -3,27 +3,11 @@
 // driver is prepared so that it does not allocate either).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "common/counting_new.h"
 #include "fault/fake_driver.h"
 #include "fault/rules_fixture.h"
 #include "fault/runtime_fixture.h"
 #include "tritonpack/runtime.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}
-
-// Counted for the whole test binary; only the tests below read it.
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tritonpack::testing {
 namespace {
@@ -34,9 +18,9 @@ uint64_t allocations_of(Kernel& k, const std::vector<Arg>& args, int launches, c
   for (int i = 0; i < 10; ++i) k.launch(args, nullptr, options);  // warm: modules, contexts, the map cache
   fake_gpu().launches.clear();
   fake_gpu().launches.reserve(static_cast<size_t>(launches));  // the fake's own record
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = heap_allocations.load();
   for (int i = 0; i < launches; ++i) k.launch(args, nullptr, options);
-  return g_allocations.load() - before;
+  return heap_allocations.load() - before;
 }
 
 TEST(WarmLaunch, AllocatesNothing) {
