@@ -7,6 +7,7 @@
 #include <cuda.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -31,6 +32,9 @@ struct RunRequest {
   int warmup_runs = 10;
   uint64_t seed = 0;          // 0: a fresh random seed
   CUstream stream = nullptr;  // nullptr: a stream of the runner's own
+  // How each launch is made; empty: Kernel::launch. Tests put the C API here, so that the same
+  // data, poison and references check a launch through another interface.
+  std::function<void(std::span<const Arg> args, CUstream stream, const LaunchOptions& options)> launch;
 };
 
 // A tensor or descriptor param of the kernel, as the run will pass it.

@@ -190,13 +190,20 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
   }
   const std::vector<Arg> args = plan.args(pointers);
 
+  const auto launch = [&](std::span<const Arg> a, CUstream st, const LaunchOptions& o) {
+    if (request.launch) {
+      request.launch(a, st, o);
+    } else {
+      kernel.launch(a, st, o);
+    }
+  };
   std::optional<Stream> own_stream;
   CUstream stream = request.stream;
   if (stream == nullptr) {
     own_stream.emplace(d);
     stream = own_stream->get();
   }
-  kernel.launch(args, stream, options);
+  launch(args, stream, options);
   TRITONPACK_CU(d, cuStreamSynchronize(stream), "after launching " + info.name);
 
   if (plan.reference != nullptr) {
@@ -210,12 +217,12 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
   }
 
   if (request.bench_runs > 0) {
-    for (int i = 0; i < request.warmup_runs; ++i) kernel.launch(args, stream, options);
+    for (int i = 0; i < request.warmup_runs; ++i) launch(args, stream, options);
     std::vector<std::unique_ptr<Event>> events;
     for (int i = 0; i < 2 * request.bench_runs; ++i) events.push_back(std::make_unique<Event>(d));
     for (int i = 0; i < request.bench_runs; ++i) {
       events[2 * i]->record(stream);
-      kernel.launch(args, stream, options);
+      launch(args, stream, options);
       events[2 * i + 1]->record(stream);
     }
     events.back()->synchronize();

@@ -254,7 +254,7 @@ std::string spec_of(const std::string& kernel) {
 // same specs (sm_80 and sm_90 variants, as compiled): each is planned, accepted and launched with the
 // variant it means to choose, so no GPU test case is refused for a reason the test did not intend.
 TEST_F(HarnessTest, TheGpuTestsRunsChooseTheVariantsTheyMeanTo) {
-  for (const char* kernel : {"matmul", "layernorm", "softmax_h", "desc_matmul", "gluon_add", "gluon_tma_copy", "fmha"}) {
+  for (const char* kernel : {"matmul", "layernorm", "softmax_h", "desc_matmul", "gluon_add", "gluon_tma_copy", "desc_scale", "fmha"}) {
     Kernel k(pack_from_spec(spec_of(kernel), {80, 90}), kernel, fake_driver());
     const std::vector<KernelCase> cases = kernel_cases(k.info());
     EXPECT_FALSE(cases.empty()) << kernel;

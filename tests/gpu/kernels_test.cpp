@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/capi_launcher.h"
 #include "gpu/gpu_fixture.h"
 #include "gpu/kernel_cases.h"
 #include "gpu/refusals.h"
@@ -154,7 +155,36 @@ TEST_F(Kernels, SoftmaxHeuristicEveryDtypeAndEveryBlockSize) { run_cases("softma
 TEST_F(Kernels, DescriptorMatmulEveryDtypeAndConfig) { run_cases("desc_matmul"); }
 TEST_F(Kernels, GluonAddEveryDtype) { run_cases("gluon_add"); }
 TEST_F(Kernels, GluonTmaCopyEveryDtype) { run_cases("gluon_tma_copy"); }
+TEST_F(Kernels, DescriptorScaleEveryDtypeAndHeuristicBlock) { run_cases("desc_scale"); }
 TEST_F(Kernels, FmhaEveryDtypeHeadSizeAndConfig) { run_cases("fmha"); }
+
+// ---- the C API: one case of every kernel launched through tp_kernel_launch, checked the same way ----
+
+TEST_F(Kernels, EveryKernelThroughTheCApi) {
+  int ran = 0;
+  for (const std::string kernel :
+       {"matmul", "layernorm", "softmax_h", "desc_matmul", "gluon_add", "gluon_tma_copy", "desc_scale", "fmha"}) {
+    SCOPED_TRACE(kernel);
+    Kernel k(pack(kernel), kernel, device_->driver_ptr());
+    const testing::CApiLauncher c(test_packs_dir() + "/" + kernel + ".tpack", kernel);
+    const int before = ran;
+    for (testing::KernelCase kc : testing::kernel_cases(k.info())) {
+      if (!any_runs_here(k, [&](const VariantInfo& v) { return serves(v, kc, k.info()); })) continue;
+      kc.request.launch = [&](std::span<const Arg> args, CUstream stream, const LaunchOptions& options) {
+        c.launch(args, stream, options);
+      };
+      SCOPED_TRACE(describe(kc.request));
+      const harness::RunResult result = run_checked(k, kc.request);
+      EXPECT_TRUE(serves(*result.variant, kc, k.info())) << "variant " << result.variant->id;
+      ++ran;
+      break;  // one case a kernel: the C++ tests above cover the rest
+    }
+    if (ran == before && any_runs_here(k, [](const VariantInfo&) { return true; })) {
+      ADD_FAILURE() << kernel << " runs here but no case of kernel_cases.h went through the C API";
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "no kernel runs on sm_" << device_->arch();
+}
 
 // ---- refusals: every case of refusals.h (its fault-test twin checks the same messages on the fake
 // driver), each with its output poisoned ----
