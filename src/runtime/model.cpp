@@ -246,6 +246,7 @@ void model_rules(const KernelInfo& kernel, KernelModel& model) {
     RuleModel rule = make_rule(model, p.heuristic, "param '" + p.name + "' heuristic");
     rule.kind = RuleModel::Kind::kHeuristic;
     rule.param = i;
+    rule.heuristic = static_cast<uint32_t>(heuristics - 1);
     const auto it = std::find(model.integer_constexprs.begin(), model.integer_constexprs.end(), i);
     if (it == model.integer_constexprs.end()) {
       corrupt(kernel, "param '" + p.name + "' has a heuristic but values that are not integers or booleans");

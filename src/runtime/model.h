@@ -86,6 +86,7 @@ struct RuleModel {
   std::string text;                // the expression as written
   uint32_t param = 0;              // kHeuristic: the constexpr it chooses
   int32_t integer_constexpr = -1;  // kHeuristic: its index in KernelModel::integer_constexprs
+  uint32_t heuristic = 0;          // kHeuristic: its ordinal among the heuristics (LaunchValues::heuristic)
   bool per_variant = false;        // uses a constexpr: evaluated for each variant
   uint64_t dims_needed = 0;        // dim names it uses (bit = dim name index)
   std::vector<uint32_t> slots;     // the slots it names, for messages

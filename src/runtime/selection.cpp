@@ -55,17 +55,15 @@ std::string rule_failure(const KernelModel& model, const RuleModel& rule, const 
 // Whether every rule and heuristic holds for the variant (its constexprs in their slots); if not,
 // `why` (when given) says which failed first, with the values.
 bool rules_accept(const KernelModel& model, const VariantModel& vm, LaunchValues& values, std::string* why) {
-  size_t heuristic = 0;
   for (const RuleModel& rule : model.rules) {
     const bool is_heuristic = rule.kind == RuleModel::Kind::kHeuristic;
-    const size_t launch_wide_index = is_heuristic ? heuristic++ : 0;
     if (!rule.per_variant && !is_heuristic) continue;  // checked once by bind_launch
     std::string error;
     std::optional<int64_t> value;
     if (rule.per_variant) {
       value = evaluate(rule, values, why ? &error : nullptr);
     } else {
-      value = values.heuristic[launch_wide_index];
+      value = values.heuristic[rule.heuristic];
     }
     if (!is_heuristic) {
       if (value && *value != 0) continue;
@@ -526,7 +524,6 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
                          ")");
     }
   }
-  size_t heuristic = 0;
   for (const RuleModel& rule : model.rules) {
     const bool is_heuristic = rule.kind == RuleModel::Kind::kHeuristic;
     const uint64_t missing = rule.dims_needed & ~values.known_dims;
@@ -536,15 +533,12 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
                                                    dims_sources(model, missing) +
                                                    ": pass it with the argument (Arg::tensor(pointer, dtype, shape))");
     }
-    if (rule.per_variant) {
-      if (is_heuristic) ++heuristic;
-      continue;
-    }
+    if (rule.per_variant) continue;
     std::string error;
     const std::optional<int64_t> value = evaluate(rule, values, &error);
     if (is_heuristic) {
       // A heuristic that cannot be evaluated matches no variant; the no-match message says why.
-      values.heuristic[heuristic++] = value.value_or(INT64_MIN);
+      values.heuristic[rule.heuristic] = value.value_or(INT64_MIN);
       if (!value) {
         throw Error(ErrorCode::kNoMatchingVariant, "kernel '" + k.name + "' heuristic " + k.params[rule.param].name +
                                                        " = " + rule.text + " cannot be evaluated: " + error);
@@ -586,14 +580,12 @@ std::string describe_launch(const KernelModel& model, std::span<const Arg> args,
   }
   if (!options.config.empty()) os << "\n  config: " << options.config;
   for (const ConstexprValue& pin : options.pinned) os << "\n  pinned: " << pin.name << "=" << pin.value.text();
-  size_t heuristic = 0;
   for (const RuleModel& rule : model.rules) {
     if (rule.kind != RuleModel::Kind::kHeuristic) continue;
     const std::string& name = k.params[rule.param].name;
     os << "\n  heuristic: " << name << " = " << rule.text;
     if (!rule.per_variant)
-      os << " = " << values.heuristic[heuristic] << " (" << slot_values(model, rule, values) << ")";
-    ++heuristic;
+      os << " = " << values.heuristic[rule.heuristic] << " (" << slot_values(model, rule, values) << ")";
     std::vector<int64_t> compiled;
     for (const VariantModel& vm : model.variants) {
       const int64_t v = vm.integer_constexprs[static_cast<size_t>(rule.integer_constexpr)];
