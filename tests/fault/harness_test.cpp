@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/constexpr_of.h"
 #include "common/error_of.h"
 #include "fault/fake_driver.h"
 #include "fault/spec_pack.h"
@@ -143,11 +144,7 @@ TEST_F(HarnessTest, MatmulPlayedCorrectlyPassesForBothActivations) {
     EXPECT_EQ(r.outputs[0].name, "c_ptr");
     EXPECT_EQ(r.outputs[0].elements, 37u * 19u);
     EXPECT_DOUBLE_EQ(r.outputs[0].tolerance, 2e-3 + 45 * std::ldexp(1.0, -24));
-    bool found = false;
-    for (const ConstexprValue& c : r.variant->constexprs) {
-      if (c.name == "ACTIVATION") found = c.value.as_string() == activation;
-    }
-    EXPECT_TRUE(found) << "the pinned ACTIVATION ran";
+    EXPECT_EQ(constexpr_of(*r.variant, "ACTIVATION"), Constant(activation)) << "the pinned ACTIVATION ran";
     EXPECT_EQ(r.grid[0], 1);  // the first config: one 128 x 128 tile
   }
   EXPECT_EQ(gpu_->live_allocations(), 0u);
@@ -187,9 +184,7 @@ TEST_F(HarnessTest, LayernormChecksYMeanAndRstdAndTakesTheLaunchVariable) {
   EXPECT_EQ(result.outputs[2].name, "Rstd");
   EXPECT_EQ(result.outputs[1].elements, 13u);
   EXPECT_EQ(result.grid[0], 13);  // the launch variable M
-  for (const ConstexprValue& c : result.variant->constexprs) {
-    if (c.name == "BLOCK_SIZE") EXPECT_EQ(c.value.as_int(), 1024) << "the heuristic's value for N = 300";
-  }
+  EXPECT_EQ(constexpr_of(*result.variant, "BLOCK_SIZE"), Constant(1024)) << "the heuristic's value for N = 300";
 }
 
 TEST_F(HarnessTest, ARefusedLaunchNamesTheRuleAndAllocatesNothing) {
@@ -212,9 +207,7 @@ TEST_F(HarnessTest, TheHeadSizeDimChoosesTheFmhaVariantThroughTheShapes) {
   r.types["T"] = "bf16";
   r.values = {{"B", "2"}, {"H", "3"}, {"S", "100"}, {"D", "128"}, {"sm_scale", "0.1"}};
   const auto result = harness::run_kernel(*device_, k, r);
-  for (const ConstexprValue& c : result.variant->constexprs) {
-    if (c.name == "BLOCK_DMODEL") EXPECT_EQ(c.value.as_int(), 128);
-  }
+  EXPECT_EQ(constexpr_of(*result.variant, "BLOCK_DMODEL"), Constant(128));
   const FakeLaunch& l = gpu_->launches.back();
   EXPECT_EQ(i32_param(l, 7), 2);    // batch_size from B
   EXPECT_EQ(i32_param(l, 8), 3);    // num_heads from H
@@ -264,15 +257,9 @@ TEST_F(HarnessTest, TheGpuTestsRunsChooseTheVariantsTheyMeanTo) {
       std::string label = std::string(kernel) + " seed " + std::to_string(r.seed);
       SCOPED_TRACE(label);
       const harness::RunResult result = harness::run_kernel(*device_, k, r);
-      for (const auto& [name, value] : c.constexprs) {
-        for (const ConstexprValue& v : result.variant->constexprs) {
-          if (v.name == name) EXPECT_EQ(v.value.as_int(), value) << name;
-        }
-      }
+      for (const auto& [name, value] : c.constexprs) EXPECT_EQ(constexpr_of(*result.variant, name), Constant(value)) << name;
       for (const ConstexprValue& pin : c.request.pinned) {
-        for (const ConstexprValue& v : result.variant->constexprs) {
-          if (v.name == pin.name) EXPECT_EQ(v.value, pin.value) << pin.name;
-        }
+        EXPECT_EQ(constexpr_of(*result.variant, pin.name), pin.value) << pin.name;
       }
       if (!c.request.config.empty()) EXPECT_EQ(k.info().configs[result.variant->config_index].name, c.request.config);
       EXPECT_EQ(result.variant->arch, c.tma_fallback ? 80u : 90u);

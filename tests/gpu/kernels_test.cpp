@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/constexpr_of.h"
 #include "gpu/capi_launcher.h"
 #include "gpu/gpu_fixture.h"
 #include "gpu/kernel_cases.h"
@@ -31,13 +32,6 @@ std::string describe(const harness::RunRequest& r) {
   for (const ConstexprValue& p : r.pinned) out += p.name + "=" + p.value.text() + " ";
   if (!r.config.empty()) out += "config " + r.config + " ";
   return out + "seed " + std::to_string(r.seed);
-}
-
-int64_t constexpr_of(const VariantInfo& v, const std::string& name) {
-  for (const ConstexprValue& c : v.constexprs) {
-    if (c.name == name) return c.value.as_int();
-  }
-  return -1;
 }
 
 class Kernels : public Gpu {
@@ -70,7 +64,7 @@ class Kernels : public Gpu {
       }
     }
     for (const auto& [name, value] : c.constexprs) {
-      if (constexpr_of(v, name) != value) return false;
+      if (testing::constexpr_of(v, name) != Constant(value)) return false;
     }
     return true;
   }

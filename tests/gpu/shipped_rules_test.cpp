@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "common/constexpr_of.h"
+#include "common/error_of.h"
 #include "gpu/gpu_fixture.h"
 #include "runtime/args.h"
 #include "tritonpack/runtime.h"
@@ -16,16 +18,7 @@
 namespace tritonpack {
 namespace {
 
-std::string error_text(const std::function<void()>& f, ErrorCode code) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return {};
-}
+using testing::error_of;
 
 class ShippedRules : public Gpu {
  protected:
@@ -59,7 +52,7 @@ TEST_F(ShippedRules, SoftmaxRefusesRowsLongerThanEveryBlockAndServesTheOthers) {
                             Arg::integer(n_cols), Arg::integer(n_cols), Arg::integer(rows), Arg::integer(n_cols),
                             Arg::real(0.5)};
   };
-  const std::string what = error_text([&] { k.launch(args(cols), nullptr); }, ErrorCode::kNoMatchingVariant);
+  const std::string what = error_of([&] { k.launch(args(cols), nullptr); }, ErrorCode::kNoMatchingVariant);
   EXPECT_NE(what.find("rule 'n_cols <= BLOCK_SIZE' does not hold: n_cols=5000, BLOCK_SIZE=4096"), std::string::npos)
       << what;
   EXPECT_NE(what.find("rule 'n_cols <= BLOCK_SIZE' does not hold: n_cols=5000, BLOCK_SIZE=1024"), std::string::npos)
@@ -71,9 +64,7 @@ TEST_F(ShippedRules, SoftmaxRefusesRowsLongerThanEveryBlockAndServesTheOthers) {
   // 2000 columns: the 1024 variant is refused, the 4096 one runs, every column is right.
   const int64_t n = 2000;
   const Selection s = k.select(args(n));
-  for (const ConstexprValue& c : s.variant->constexprs) {
-    if (c.name == "BLOCK_SIZE") EXPECT_EQ(c.value.as_int(), 4096);
-  }
+  EXPECT_EQ(testing::constexpr_of(*s.variant, "BLOCK_SIZE"), Constant(4096));
   harness::Stream stream(d);
   k.launch(args(n), stream.get());
   stream.synchronize();
@@ -104,25 +95,24 @@ TEST_F(ShippedRules, AttentionRunsOnlyTheVariantOfTheHeadSize) {
     const int64_t elements = b * h * s * dim;
     harness::DeviceBuffer q(d, elements * 2), kk(d, elements * 2), v(d, elements * 2), o(d, elements * 2),
         l(d, b * h * s * 4), m(d, b * h * s * 4);
-    const std::vector<uint16_t> host = random_half(elements, 7 + dim);
-    q.upload(host.data(), elements * 2);
-    kk.upload(host.data(), elements * 2);
-    v.upload(host.data(), elements * 2);
+    q.upload(random_half(elements, 7 + dim).data(), elements * 2);
+    kk.upload(random_half(elements, 8 + dim).data(), elements * 2);
+    v.upload(random_half(elements, 9 + dim).data(), elements * 2);
     o.fill(0xff);
+    l.fill(0xff);
+    m.fill(0xff);
     const int64_t shape[] = {b, h, s, dim}, rows[] = {b * h, s};
     std::vector<Arg> args = {Arg::tensor(o.get(), DType::kFp16, shape),  Arg::tensor(l.get(), DType::kFp32, rows),
                              Arg::tensor(m.get(), DType::kFp32, rows),   Arg::tensor(q.get(), DType::kFp16, shape),
                              Arg::tensor(kk.get(), DType::kFp16, shape), Arg::tensor(v.get(), DType::kFp16, shape),
                              Arg::real(0.125), Arg::integer(b), Arg::integer(h), Arg::integer(s)};
     if (dim == 96) {
-      const std::string what = error_text([&] { k.launch(args, nullptr); }, ErrorCode::kNoMatchingVariant);
+      const std::string what = error_of([&] { k.launch(args, nullptr); }, ErrorCode::kNoMatchingVariant);
       EXPECT_NE(what.find("rule 'D == BLOCK_DMODEL' does not hold: D=96, BLOCK_DMODEL=64"), std::string::npos) << what;
       EXPECT_NE(what.find("rule 'D == BLOCK_DMODEL' does not hold: D=96, BLOCK_DMODEL=128"), std::string::npos) << what;
     } else {
       const Selection sel = k.select(args);
-      for (const ConstexprValue& c : sel.variant->constexprs) {
-        if (c.name == "BLOCK_DMODEL") EXPECT_EQ(c.value.as_int(), dim);
-      }
+      EXPECT_EQ(testing::constexpr_of(*sel.variant, "BLOCK_DMODEL"), Constant(dim));
       harness::Stream stream(d);
       k.launch(args, stream.get());
       stream.synchronize();
@@ -130,13 +120,20 @@ TEST_F(ShippedRules, AttentionRunsOnlyTheVariantOfTheHeadSize) {
       o.download(got.data(), elements * 2);
       size_t unwritten = 0;
       for (uint16_t x : got) unwritten += !std::isfinite(runtime::fp16_bits_to_float(x));
+      for (harness::DeviceBuffer* stats : {&l, &m}) {
+        std::vector<float> row(b * h * s);
+        stats->download(row.data(), row.size() * 4);
+        for (float x : row) unwritten += !std::isfinite(x);
+      }
       EXPECT_EQ(unwritten, 0u);  // the values themselves: PluginGpu.NativeFmhaSpecKeepsLAndMInTheWorkspace
       o.fill(0xff);
+      l.fill(0xff);
+      m.fill(0xff);
     }
     // Without the shapes the head size is unknown: refused, never guessed. (Any one tensor's shape
     // would do: Out's binds D as Q's does.)
     for (size_t i = 0; i < 6; ++i) args[i] = Arg::tensor(args[i].pointer, args[i].dtype);
-    const std::string what = error_text([&] { k.launch(args, nullptr); }, ErrorCode::kInvalidArgument);
+    const std::string what = error_of([&] { k.launch(args, nullptr); }, ErrorCode::kInvalidArgument);
     EXPECT_NE(what.find("rule 'D == BLOCK_DMODEL' needs the shape of Q (dim 'D')"), std::string::npos) << what;
     std::vector<uint8_t> after(elements * 2);
     o.download(after.data(), after.size());
