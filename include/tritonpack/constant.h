@@ -17,6 +17,9 @@
 
 namespace tritonpack {
 
+// The longest string constexpr a spec or a manifest may hold.
+inline constexpr size_t kMaxConstantString = 4096;
+
 class Constant {
  public:
   enum class Kind : uint8_t { kInt, kBool, kFloat, kString, kNone, kDType };

@@ -91,6 +91,9 @@ struct PluginInfo {
   std::vector<std::string> rules;  // PluginGen rule strings (include/tritonpack/rule.h)
 };
 
+// The most launch variables a kernel may declare.
+inline constexpr size_t kMaxLaunchVars = 16;
+
 // A value given at launch that grid, numel, rules and heuristics may use but the kernel does not
 // receive (the row count of a layer norm whose grid is (M,)). Passed after the kernel's
 // arguments, like an integer scalar.
@@ -120,6 +123,9 @@ struct ConstexprValue {
 // it travels (docs/compile-step.md): lowered to TMA, the 128-byte CUtensorMap then the shape (i32)
 // and strides (i64); else the base pointer, shape and strides (i64), a padding flag (i1), then
 // shape (i32) and strides (i64) again.
+// The largest dim of a descriptor's block shape (the TMA box, at most 256 a dim, may be smaller).
+inline constexpr uint32_t kMaxBlockDim = 65536;
+
 struct TensorDescInfo {
   bool tma = false;
   std::vector<uint32_t> block;  // the signature's block shape, outermost first

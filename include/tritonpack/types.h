@@ -24,6 +24,8 @@ std::string_view dtype_name(DType t) noexcept;
 std::optional<DType> parse_dtype(std::string_view name) noexcept;
 size_t dtype_size(DType t) noexcept;  // bytes per element (i1 counts as 1)
 bool is_float(DType t) noexcept;
+// i32 or i64: the integer types of scalar params, launch variables and integer fields.
+constexpr bool is_integer_scalar(DType t) noexcept { return t == DType::kI32 || t == DType::kI64; }
 
 // Which dtypes a scalar (by-value) kernel parameter may have. Triton's ABI passes each in its
 // exact storage type: i32 -> int32_t, i64 -> int64_t, fp32 -> float, fp16/bf16 -> 16 raw bits.

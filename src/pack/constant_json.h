@@ -25,7 +25,7 @@ inline nlohmann::ordered_json constant_to_json(const Constant& c) {
 }
 
 // The Constant a JSON value holds, or nullopt with `why` set. Integers must fit int64; floats must
-// be finite; strings at most 4096 bytes.
+// be finite; strings at most kMaxConstantString bytes.
 inline std::optional<Constant> constant_from_json(const nlohmann::ordered_json& j, std::string& why) {
   if (j.is_boolean()) return Constant(j.get<bool>());
   if (j.is_number_unsigned()) {
@@ -44,8 +44,8 @@ inline std::optional<Constant> constant_from_json(const nlohmann::ordered_json& 
     return Constant(j.get<double>());
   }
   if (j.is_string()) {
-    if (j.get_ref<const std::string&>().size() > 4096) {
-      why = "a string longer than 4096 bytes";
+    if (j.get_ref<const std::string&>().size() > kMaxConstantString) {
+      why = "a string longer than " + std::to_string(kMaxConstantString) + " bytes";
       return std::nullopt;
     }
     return Constant(j.get<std::string>());

@@ -31,8 +31,6 @@ struct KernelContext {
   const std::vector<BlobInfo>& blobs;
 };
 
-std::string join_names(const std::vector<std::string>& names) { return text::join(names); }
-
 // Printable ASCII only, so names and versions are safe to print in messages and generated code.
 std::string printable_value(const Json& j, const std::string& path, size_t max_length, bool allow_empty) {
   const std::string& s = string_value(j, path, max_length);
@@ -262,8 +260,12 @@ ParamInfo read_param(const Json& j, const std::string& at, const std::vector<Typ
 }
 
 std::vector<LaunchVarInfo> read_launch_vars(const Json& j, const std::string& path, const KernelInfo& k) {
+  // The limit first: each name is compared with every earlier one.
+  if (array_value(j, path).size() > kMaxLaunchVars) {
+    fail(path, "at most " + std::to_string(kMaxLaunchVars) + " launch variables, got " + std::to_string(j.size()));
+  }
   std::vector<LaunchVarInfo> vars;
-  for (size_t i = 0; i < array_value(j, path).size(); ++i) {
+  for (size_t i = 0; i < j.size(); ++i) {
     const std::string at = child(path, i);
     expect_object(j[i], at);
     LaunchVarInfo v;
@@ -282,7 +284,6 @@ std::vector<LaunchVarInfo> read_launch_vars(const Json& j, const std::string& pa
     if (v.min && v.max && *v.min > *v.max) fail(at, "min " + std::to_string(*v.min) + " is above max " + std::to_string(*v.max));
     vars.push_back(std::move(v));
   }
-  if (vars.size() > 16) fail(path, "at most 16 launch variables, got " + std::to_string(vars.size()));
   return vars;
 }
 
@@ -342,7 +343,7 @@ TypeBindings read_bindings(const Json& j, const std::string& path, const KernelC
       allowed = allowed || d == parsed;
       names.emplace_back(dtype_name(d));
     }
-    if (!allowed) fail(at, quote_text(dtype) + " is not one of " + var + "'s dtypes (" + join_names(names) + ")");
+    if (!allowed) fail(at, quote_text(dtype) + " is not one of " + var + "'s dtypes (" + text::join(names) + ")");
     bindings[var] = *parsed;
   }
   for (const auto& v : ctx.kernel.type_vars) {
@@ -363,7 +364,7 @@ std::vector<KernelArg> read_args(const Json& j, const std::string& path, const K
     std::vector<std::string> names;
     for (uint32_t idx : ctx.runtime_params) names.push_back(params[idx].name);
     fail(path, "expected " + std::to_string(ctx.runtime_params.size()) +
-                   " arguments (the kernel's non-constexpr params " + join_names(names) + "), got " +
+                   " arguments (the kernel's non-constexpr params " + text::join(names) + "), got " +
                    std::to_string(j.size()));
   }
   std::vector<KernelArg> args;
@@ -456,7 +457,7 @@ std::vector<TensorDescInfo> read_tensordescs(const Json& j, const std::string& a
     TensorDescInfo info;
     info.tma = bool_value(field(d, dat, "tma"), child(dat, "tma"));
     const size_t rank = descs[i]->block.size();
-    info.block = dims_value(field(d, dat, "block"), child(dat, "block"), rank, 1u << 16);
+    info.block = dims_value(field(d, dat, "block"), child(dat, "block"), rank, kMaxBlockDim);
     if (info.tma) {
       info.swizzle = static_cast<uint32_t>(uint_value(field(d, dat, "swizzle"), child(dat, "swizzle"), 0, 3));
       info.elem_size = static_cast<uint32_t>(uint_value(field(d, dat, "elem_size"), child(dat, "elem_size"), 1, 16));
@@ -509,8 +510,8 @@ VariantInfo read_variant(const Json& j, const std::string& at, const KernelConte
     std::vector<std::string> want, got;
     for (uint32_t idx : ctx.constexpr_params) want.push_back(k.params[idx].name);
     for (const auto& c : v.constexprs) got.push_back(c.name);
-    fail(child(at, "constexprs"), "expected the kernel's constexpr params in order (" + join_names(want) +
-                                      "), got (" + join_names(got) + ")");
+    fail(child(at, "constexprs"), "expected the kernel's constexpr params in order (" + text::join(want) +
+                                      "), got (" + text::join(got) + ")");
   }
   const ConfigInfo& config = k.configs[v.config_index];
   for (const auto& fixed : config.constexprs) {

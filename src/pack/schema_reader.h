@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/text.h"
+
 namespace tritonpack::pack_format {
 
 // Ordered so that constexpr objects ({"BLOCK": 1024, ...}) keep the kernel's parameter order.
@@ -114,16 +116,7 @@ inline int64_t int64_value(const Json& j, const std::string& path) {
 inline bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 // [A-Za-z_][A-Za-z0-9_]*, at most 128 characters.
-inline bool is_identifier(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNameLength) return false;
-  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (!alpha(s[0])) return false;
-  for (char c : s) {
-    if (!alpha(c) && !digit(c)) return false;
-  }
-  return true;
-}
+inline bool is_identifier(std::string_view s) { return s.size() <= kMaxNameLength && text::is_identifier(s); }
 
 inline std::string identifier_value(const Json& j, const std::string& path) {
   const std::string& s = string_value(j, path);

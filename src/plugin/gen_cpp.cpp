@@ -74,7 +74,7 @@ std::string generate_cpp_header(const Pack& pack, const std::string& pack_name, 
     h << "class " << cls << " {\n public:\n  explicit " << cls << "(std::shared_ptr<const tritonpack::Pack> pack";
     for (const PluginFieldInfo& f : d.fields) {
       h << ", " << cpp_type(f.dtype) << " " << cpp_name(f.name);
-      if (f.has_default) h << " = " << number(f.default_value) << (f.dtype == DType::kI32 || f.dtype == DType::kI64 ? "" : "f");
+      if (f.has_default) h << " = " << number(f.default_value) << (is_integer_scalar(f.dtype) ? "" : "f");
     }
     h << ")\n      : core_(tritonpack::PluginCore::create(std::move(pack), \"" << k.name << "\", {";
     for (size_t i = 0; i < d.fields.size(); ++i) {

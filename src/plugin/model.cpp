@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "spec/spec_internal.h"  // is_identifier
+#include "util/text.h"
 #include "tritonpack/error.h"
 #include "tritonpack/rule.h"
 
@@ -36,8 +36,6 @@ std::vector<std::string> dtypes_of(const KernelInfo& k, const DTypeRef& dtype) {
   }
   return {dtype.text()};
 }
-
-bool is_integer_dtype(const DTypeRef& t) { return t.dtype == DType::kI32 || t.dtype == DType::kI64; }
 
 }  // namespace
 
@@ -85,7 +83,7 @@ Model build_model(const KernelInfo& k) {
     } else if (p.is_field) {
       m.field_params.push_back(i);
       d.fields.push_back({p.name, p.dtype.dtype, p.has_default, p.default_value});
-      if (is_integer_dtype(p.dtype)) int_field_names.push_back(p.name);
+      if (is_integer_scalar(p.dtype.dtype)) int_field_names.push_back(p.name);
     }
   }
   if (m.input_params.empty()) fail(k, "it has no input tensor");
@@ -123,7 +121,7 @@ Model build_model(const KernelInfo& k) {
       const std::string& text = p.dims[dim];
       if (is_integer_literal(text)) {
         sp.fixed_dims.push_back({in, dim, std::stoll(text)});
-      } else if (spec::detail::is_identifier(text)) {
+      } else if (text::is_identifier(text)) {
         if (dim_names.insert(text).second) {
           sp.dim_names.push_back({text, in, dim});
         } else {
@@ -180,7 +178,7 @@ Model build_model(const KernelInfo& k) {
       fail(k, "scalar '" + p.name + "' gets no value: make it a field (field = true), a dim-size argument " +
                   "(dim = \"<expression over dim names>\") or the target of a rule 'X[...] : ... -> " + p.name + "'");
     }
-    if (!is_integer_dtype(p.dtype)) {
+    if (!is_integer_scalar(p.dtype.dtype)) {
       fail(k, "dim-size argument '" + p.name + "' must be i32 or i64, not " + p.dtype.text());
     }
     ShapeProgram::DimArg arg;

@@ -147,7 +147,7 @@ PluginCore PluginCore::create(std::shared_ptr<const Pack> pack, std::string_view
                                                    std::string(dtype_name(f.dtype)) + "), which has no default");
     }
     const double v = it == fields.end() ? f.default_value : it->second;
-    const bool integer = f.dtype == DType::kI32 || f.dtype == DType::kI64;
+    const bool integer = is_integer_scalar(f.dtype);
     const double lo = f.dtype == DType::kI32 ? -2147483648.0 : -9223372036854775808.0;
     const double hi = f.dtype == DType::kI32 ? 2147483647.0 : 9223372036854774784.0;
     if (!std::isfinite(v) || (integer && (v != std::trunc(v) || v < lo || v > hi))) {
@@ -166,7 +166,7 @@ const Pack& PluginCore::pack() const { return *state_->pack; }
 bool PluginCore::integer_field(std::string_view name, int64_t& value) const {
   const PluginDescription& d = describe();
   for (size_t i = 0; i < d.fields.size(); ++i) {
-    if (d.fields[i].name == name && (d.fields[i].dtype == DType::kI32 || d.fields[i].dtype == DType::kI64)) {
+    if (d.fields[i].name == name && is_integer_scalar(d.fields[i].dtype)) {
       value = static_cast<int64_t>(state_->fields[i]);
       return true;
     }
@@ -293,7 +293,7 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
   for (size_t f = 0; f < m.field_params.size(); ++f) {
     const ParamInfo& p = k.params[m.field_params[f]];
     plan.fields.emplace_back(p.name, s.fields[f]);
-    if (p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64) {
+    if (is_integer_scalar(p.dtype.dtype)) {
       scope.values[p.name] = static_cast<int64_t>(s.fields[f]);
     }
   }
@@ -445,7 +445,7 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     }
     if (p.is_field) {
       const double v = plan.fields[field++].second;
-      const bool integer = p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64;
+      const bool integer = is_integer_scalar(p.dtype.dtype);
       plan.args.push_back(integer ? Arg::integer(static_cast<int64_t>(v)) : Arg::real(v));
       if (integer) int_args[p.name] = static_cast<int64_t>(v);
       continue;

@@ -12,13 +12,13 @@
 
 #include "tritonpack/manifest.h"
 #include "tritonpack/spec.h"
+#include "util/text.h"
 
 namespace tritonpack::spec::detail {
 
-// [A-Za-z_][A-Za-z0-9_]*
-bool is_identifier(std::string_view s);
+using text::is_identifier;
+using text::join;
 bool is_power_of_two(int64_t v);
-std::string join(const std::vector<std::string>& items, std::string_view separator);
 std::string all_dtype_names();  // "fp16, bf16, fp32, ..."
 
 // "unknown key 'nmae' in [kernel] (did you mean 'name'?); allowed keys: name, source, ..."

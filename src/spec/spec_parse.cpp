@@ -154,7 +154,9 @@ class SpecReader {
       return Constant(f->get());
     }
     if (const auto* s = n.as_string()) {
-      if (s->get().size() > 4096) fail(n.source(), key + ": a string constexpr is at most 4096 bytes");
+      if (s->get().size() > kMaxConstantString) {
+        fail(n.source(), key + ": a string constexpr is at most " + std::to_string(kMaxConstantString) + " bytes");
+      }
       return Constant(s->get());
     }
     if (const auto* t = n.as_table(); t && t->size() == 1) {
@@ -421,7 +423,7 @@ class SpecReader {
       if (p.is_field) fail(dim->source(), where + ": a param is a field or a dim-size argument ('dim'), not both");
     }
     const bool integer =
-        tensor || (p.kind == ParamKind::kScalar && (p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64));
+        tensor || (p.kind == ParamKind::kScalar && is_integer_scalar(p.dtype.dtype));
     if (const toml::node* div = only_for("divisibility", integer, "tensor params and i32/i64 scalar params")) {
       spec_.divisibility_choices[p.name] = read_divisibility(*div, where + ".divisibility");
     }
@@ -470,7 +472,7 @@ class SpecReader {
     for (size_t d = 0; d < list.size(); ++d) {
       const std::string item_key = key + "[" + std::to_string(d) + "]";
       if (list[d].is_integer()) {
-        p.block.push_back(std::to_string(int_in_range(list[d], item_key, 1, 256, false)));
+        p.block.push_back(std::to_string(int_in_range(list[d], item_key, 1, kMaxBlockDim, false)));
         continue;
       }
       p.block.push_back(as_string(list[d], item_key));
@@ -669,7 +671,9 @@ class SpecReader {
   void read_launch_vars(const toml::node* node) {
     if (!node) return;
     const toml::array& list = as_array(*node, "launch_vars", "an array of tables ([[launch_vars]])");
-    if (list.size() > 16) fail(node->source(), "launch_vars: at most 16 launch variables");
+    if (list.size() > kMaxLaunchVars) {
+      fail(node->source(), "launch_vars: at most " + std::to_string(kMaxLaunchVars) + " launch variables");
+    }
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string where = "launch_vars[" + std::to_string(i) + "]";
       const toml::table& t = as_table(list[i], where);

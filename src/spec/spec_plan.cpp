@@ -42,9 +42,10 @@ std::vector<uint32_t> descriptor_block(const ParamInfo& p, const CompileJob& job
   std::vector<uint32_t> block;
   for (size_t d = 0; d < p.block.size(); ++d) {
     const int64_t size = expr::Expr::parse(p.block[d]).eval(lookup);
-    if (size < 1 || size > 65536) {
+    if (size < 1 || size > kMaxBlockDim) {
       throw Error(ErrorCode::kInvalidSpec, "param '" + p.name + "' block[" + std::to_string(d) + "] = '" + p.block[d] +
-                                               "' is " + std::to_string(size) + "; a block dim is 1 to 65536");
+                                               "' is " + std::to_string(size) + "; a block dim is 1 to " +
+                                               std::to_string(kMaxBlockDim));
     }
     block.push_back(static_cast<uint32_t>(size));
   }

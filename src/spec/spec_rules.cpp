@@ -29,13 +29,7 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool is_identifier(std::string_view s) { return text::is_identifier(s); }
-
 bool is_power_of_two(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  return text::join(items, separator);
-}
 
 std::string all_dtype_names() {
   std::vector<std::string> names;
@@ -125,7 +119,7 @@ std::string name_problem(const Spec& spec, const std::string& name, ExprScope sc
         return "'" + name + "' is a " + std::string(param_kind_name(it->kind)) + " param";
       case ParamKind::kScalar: {
         if (!scope.runtime_values) return "'" + name + "' is a scalar param, known only at launch";
-        if (it->dtype.dtype == DType::kI32 || it->dtype.dtype == DType::kI64) return {};
+        if (is_integer_scalar(it->dtype.dtype)) return {};
         const std::string dtype = it->dtype.text();
         return "'" + name + "' is " + (dtype[0] == 'b' ? "a " : "an ") + dtype + " scalar param, not an integer";
       }
