@@ -695,6 +695,31 @@ class AbiCheckTest(unittest.TestCase):
         with self.assertRaisesRegex(abi.AbiError, "no .entry other"):
             abi.entry_params(self.PTX, "other")
 
+    def test_arguments_named_like_the_hidden_pointers_are_arguments(self):
+        u32, u64 = abi.PtxParam("u32", 1, "k_param_0"), abi.PtxParam("u64", 1, "k_param_1")
+        # An i32 argument called global_scratch is checked as an i32, not as a scratch pointer.
+        abi.check([abi.Arg("global_scratch", "i32")], [u32, u64, u64], "k")
+        abi.check([abi.Arg("profile_scratch", "i32"), abi.Arg("global_scratch", "ptr")], [u32, u64, u64, u64], "k")
+        with self.assertRaisesRegex(abi.AbiError, r"parameter 0 \(global_scratch: i32\) is declared \.u64 "
+                                                  r"\(8 bytes\), expected 4 bytes"):
+            abi.check([abi.Arg("global_scratch", "i32")], [u64, u64, u64], "k")
+        # The appended scratch pointers themselves are still checked as hidden pointers.
+        with self.assertRaisesRegex(abi.AbiError, r"hidden parameter 1 \(global_scratch: ptr\) is declared \.u32 "
+                                                  r"\(4 bytes\), expected a 64-bit pointer"):
+            abi.check([abi.Arg("global_scratch", "i32")], [u32, u32, u64], "k")
+        self.assertEqual([s.hidden for s in abi.expand([abi.Arg("global_scratch", "ptr")])], [False, True, True])
+
+    def test_unreadable_param_declarations_are_refused(self):
+        for decl in (".param .align 2 .align 4 .b8 k_param_3[2]",  # two .align tokens
+                     ".param .align two .b8 k_param_3[2]",  # a non-numeric alignment
+                     ".param .b8 .u16 k_param_3",  # two types
+                     ".param k_param_3"):  # no type
+            with self.subTest(decl=decl):
+                ptx = self.PTX.replace(".param .align 2 .b8 k_param_3[2]", decl)
+                with self.assertRaisesRegex(abi.AbiError, "cannot read the PTX parameter declaration "
+                                            + re.escape(repr(decl)) + " of .entry k"):
+                    abi.entry_params(ptx, "k")
+
     # A 2-D descriptor and a pointer, as Triton 3.6 declares them for sm_90 (TMA) and sm_80 (not).
     TMA_PTX = textwrap.dedent("""\
         .visible .entry d(
