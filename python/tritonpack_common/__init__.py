@@ -1,7 +1,7 @@
 """Helpers shared by tritonpack's Python packages (compile step, PluginGen importer, init).
 
 Each module is small and imports nothing heavy (no Triton), so any package may use it:
-    kernel_import  import a kernel file as a module; the tail of a traceback
+    kernel_import  import a kernel file as a module; the tail of a traceback; is a function Gluon
     files          write a file atomically
     toml_text      TOML string literals and comment text; paths as a spec file writes them
 """

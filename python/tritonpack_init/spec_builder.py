@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tritonpack_common.kernel_import import is_gluon
 from tritonpack_common.toml_text import path_from_spec
 from tritonpack_init import guesses
 from tritonpack_init.heuristics import Translation, Untranslatable, translate
@@ -125,7 +126,7 @@ class _SpecBuilder:
         function = self.kernel.function
         t.add("name", function.removesuffix("_kernel") or function)
         t.add("source", path_from_spec(self.kernel.path, self.spec_dir))
-        if self.kernel.is_gluon:
+        if is_gluon(self.kernel.jit):
             t.comment("a @gluon.jit function (Triton's Gluon dialect)")
         t.add("function", function)
         t.add("archs", DEFAULT_ARCHS)
