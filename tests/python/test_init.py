@@ -296,6 +296,20 @@ class HeuristicTranslationTest(unittest.TestCase):
             self.assertTrue(ctx.exception.source.startswith("lambda args:"), ctx.exception.source)
 
 
+class WithoutTritonTest(unittest.TestCase):
+    def test_missing_triton_exits_2(self):
+        # -S leaves site-packages, and so Triton, off the path.
+        tmp = tempfile.mkdtemp(prefix="tritonpack-init-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+        r = subprocess.run([sys.executable, "-S", "-m", "tritonpack_init", "k.py:k", "-o", "spec.toml"],
+                           capture_output=True, text=True, env=env, timeout=60, cwd=tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertTrue(r.stderr.startswith(f"init: Triton is not installed for {sys.executable} ("), r.stderr)
+        self.assertIn("pip install triton", r.stderr)
+        self.assertEqual(os.listdir(tmp), [])
+
+
 # ---------------------------------------------------------------------------------------------------
 # Triton needed (imported, never run on a GPU)
 
@@ -477,6 +491,22 @@ class CommandLineTest(_InitCase):
         r = run_init(path, "-o", os.path.join(self.tmp, "no", "dir.toml"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("does not exist", r.stderr)
+
+    def test_output_is_a_folder_or_cannot_be_written(self):
+        path = self.write("k.py", SOFTMAX_HEURISTIC) + ":softmax_kernel"
+        folder = os.path.join(self.tmp, "a_folder")
+        os.mkdir(folder)
+        for extra in ((), ("--force",)):
+            r = run_init(path, "-o", folder, *extra)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.stderr, f"init: cannot write {folder}: it is a folder\n")
+        # A name too long for the file system passes the checks and fails when written (root too).
+        too_long = os.path.join(self.tmp, "s" * 300 + ".toml")
+        r = run_init(path, "-o", too_long)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertTrue(r.stderr.startswith(f"init: cannot write {too_long}: "), r.stderr)
+        self.assertIn("too long", r.stderr)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["a_folder", "k.py"], "no temporary file is left")
 
     def test_interpreter_mode_is_ignored(self):
         path = self.write("k.py", SOFTMAX_HEURISTIC) + ":softmax_kernel"
