@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tritonpack_common import toml_text
+from tritonpack_common.dtypes import INTEGER_SCALARS, SCALAR_TYPES
 from tritonpack_common.toml_text import comment_text, path_from_spec
 from tritonpack_plugingen import core
 
@@ -30,8 +31,6 @@ _DTYPES = {
     "int8": "i8", "i8": "i8", "int16": "i16", "i16": "i16", "int32": "i32", "i32": "i32",
     "int64": "i64", "i64": "i64", "uint8": "u8", "u8": "u8",
 }
-_SCALAR_DTYPES = ("i32", "i64", "fp32", "fp16", "bf16")
-_INT_SCALARS = ("i32", "i64")
 _MAX_DIVISIBILITY = 4096
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MODULE_NAMES = ("tensorrt_llm", "tensorrt_llm.tools", "tensorrt_llm.tools.plugin_gen",
@@ -432,9 +431,9 @@ def _map_dtype(io: Any, where: str) -> str:
     if dtype is None:
         raise ConversionError(f"{where}: {_io_desc(io)} has the unknown dtype '{t}' "
                               f"(known: {', '.join(_DTYPES)})")
-    if not t.is_tensor and dtype not in _SCALAR_DTYPES:
+    if not t.is_tensor and dtype not in SCALAR_TYPES:
         raise ConversionError(f"{where}: {_io_desc(io)} has the scalar dtype '{t}'; scalar parameters "
-                              f"may be {', '.join(_SCALAR_DTYPES)}")
+                              f"may be {', '.join(SCALAR_TYPES)}")
     return dtype
 
 
@@ -479,7 +478,7 @@ def _convert_io(io: Any, fn_name: str, n_specs: int, where: str) -> _Param:
         comments.append(f"PluginGen hint '1' on {io.name} (the value equals 1) is not a tritonpack "
                         "specialization: it is treated as no hint.")
     distinct = list(dict.fromkeys(zipped))
-    can_hint = io.kind in ("input", "output") or dtype in _INT_SCALARS
+    can_hint = io.kind in ("input", "output") or dtype in INTEGER_SCALARS
     if not can_hint:
         if distinct != [1]:
             raise ConversionError(f"{where}: {_io_desc(io)}: divisibility hints apply to tensors and "
@@ -499,7 +498,7 @@ def _grid(grid_dims: Any, ios: list[Any], fn_params: list[_FnParam], where: str)
                               "('(n + 127) / 128', '1', '1'); got " + repr(grid_dims))
     allowed = {fp.name for i, fp in enumerate(fn_params) if isinstance(ios[i], core.Constexpr)}
     for io in ios:
-        if isinstance(io, core.DimSizeArg) or (isinstance(io, core.ParamArg) and _map_dtype(io, where) in _INT_SCALARS):
+        if isinstance(io, core.DimSizeArg) or (isinstance(io, core.ParamArg) and _map_dtype(io, where) in INTEGER_SCALARS):
             allowed.add(io.name)
     grid = []
     for i, g in enumerate(grid_dims):

@@ -452,6 +452,25 @@ class SignatureFeaturesTest(_InitCase):
             self.assertGreater(len(line), len("# DECIDE: ") + 20, line)
 
 
+@unittest.skipUnless(HAVE_TRITON, "Triton is not installed")
+class DtypeNamesTest(unittest.TestCase):
+    """tritonpack_common.dtypes against triton.language, both ways."""
+
+    def test_every_dtype_round_trips(self):
+        import triton.language as tl
+
+        from tritonpack_common.dtypes import DTYPES, from_triton_name, triton_name
+        from tritonpack_init.guesses import constexpr_value
+
+        for dtype, attribute in DTYPES.items():
+            with self.subTest(dtype=dtype):
+                self.assertEqual(tl.dtype(triton_name(dtype)), getattr(tl, attribute))
+                self.assertEqual(from_triton_name(getattr(tl, attribute).name), dtype)
+                self.assertEqual(constexpr_value(getattr(tl, attribute)), {"dtype": dtype})
+                self.assertEqual(constexpr_value(tl.constexpr(getattr(tl, attribute))), {"dtype": dtype})
+        self.assertIsNone(constexpr_value(tl.float8e4b15))  # a Triton dtype no spec names
+
+
 class CommandLineTest(_InitCase):
     def test_gluon_function(self):
         text, spec = self.init_ok(self.write("copy.py", GLUON) + ":copy_kernel")
