@@ -321,6 +321,12 @@ class ErrorTest(_TempDirCase):
                                                           "grid_dims=(\"1\", \"1\", \"\\ud800\")"))
         self.convert_fails(config, "holds a lone surrogate, which TOML cannot store")
 
+    def test_constexpr_too_big_for_toml(self) -> None:
+        ios = GOOD_IOS.replace("Constexpr(1024)", "Constexpr(2**63)")
+        self.convert_fails(self.write_config(scale_config(ios=ios)),
+                           "kernel 'scale_kernel': Constexpr(9223372036854775808) for BLOCK: the integer "
+                           "9223372036854775808 does not fit in TOML's 64 bits")
+
     def test_in_process_errors(self) -> None:
         with self.assertRaises(ConversionError):
             load_config(os.path.join(self.tmp, "no_such_config.py"))
