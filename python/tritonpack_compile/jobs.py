@@ -120,9 +120,10 @@ class Job:
 
     def signature_key(self) -> tuple:
         """What checking the signature against the function looks at: names, order, which
-        are constexpr, and which descriptors carry a (Gluon) layout. Jobs with equal keys
-        pass or fail that check together."""
-        return tuple((p.name, p.is_constexpr, bool(p.descriptor and p.descriptor.layout)) for p in self.signature)
+        are constexpr, which are descriptors and which of those carry a (Gluon) layout. Jobs
+        with equal keys pass or fail that check together."""
+        return tuple((p.name, p.is_constexpr, None if p.descriptor is None else p.descriptor.layout is not None)
+                     for p in self.signature)
 
     def describe(self) -> str:
         """A short label for messages: 'job 3 (sm_90, x_ptr:*fp16, ..., BLOCK_SIZE=1024, num_warps=4)'."""
