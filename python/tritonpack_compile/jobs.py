@@ -7,6 +7,7 @@ kernel itself (parameter names, Triton's option names) happen in the worker.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -92,7 +93,9 @@ class Param:
     def is_constexpr(self) -> bool:
         return self.type == CONSTEXPR
 
-    @property
+    # Parsed on first use, then kept in the instance's __dict__ (which a frozen dataclass still
+    # has; pickling to the workers carries it along). Equality and hashing see the fields only.
+    @functools.cached_property
     def descriptor(self) -> Descriptor | None:
         return parse_descriptor(self.type) if self.type.startswith(TENSORDESC) else None
 

@@ -14,6 +14,7 @@ import importlib.util
 import io
 import json
 import os
+import pickle
 import re
 import shutil
 import struct
@@ -32,7 +33,8 @@ if PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 
 from tritonpack_compile import abi, cache, resources, toolchain, worker  # noqa: E402
-from tritonpack_compile.jobs import DtypeValue, Job, JobFileError, Param, parse_job_file  # noqa: E402
+from tritonpack_compile.jobs import (DtypeValue, Job, JobFileError, Param, parse_descriptor,  # noqa: E402
+                                     parse_job_file)
 
 HAVE_TRITON = importlib.util.find_spec("triton") is not None
 SKIP_EXIT_CODE = 77
@@ -934,6 +936,21 @@ class WorkerHelpersTest(unittest.TestCase):
         self.assertEqual(len(set(keys)), 3, keys)
         self.assertEqual(bare.signature_key(), other_block.signature_key(), "dtype and block do not matter")
         self.assertEqual(pointer.signature_key(), self.job(("a", "*bf16"), ("n", "i64")).signature_key())
+
+    def test_descriptor_is_parsed_once_and_pickles(self):
+        p = Param("a", "tensordesc<fp16[64, 32]>")
+        with mock.patch("tritonpack_compile.jobs.parse_descriptor", wraps=parse_descriptor) as parse:
+            first = p.descriptor
+            self.assertIs(p.descriptor, first)
+            self.assertEqual(parse.call_count, 1)
+        self.assertEqual((first.dtype, first.block, first.layout), ("fp16", (64, 32), None))
+        copy = pickle.loads(pickle.dumps(p))  # as the process pool sends jobs to its workers
+        self.assertEqual(copy, Param("a", "tensordesc<fp16[64, 32]>"))
+        self.assertEqual(hash(copy), hash(Param("a", "tensordesc<fp16[64, 32]>")))
+        self.assertEqual(copy.descriptor, first)
+        self.assertIsNone(Param("x", "*fp16").descriptor)
+        with self.assertRaises(AttributeError):  # still frozen
+            p.type = "*fp16"
 
 
 class JobValuesTest(unittest.TestCase):
