@@ -497,6 +497,12 @@ class CommandLineTest(_InitCase):
         self.init_fails(path + ":plain", 2, "not a Triton kernel: it is a function")
         self.init_fails(path, 2, "is not KERNEL.py:FUNCTION")
         self.init_fails(os.path.join(self.tmp, "missing.py") + ":k", 2, "does not exist")
+        twice = SOFTMAX_HEURISTIC.replace(
+            "@triton.jit", "@triton.autotune(configs=[triton.Config({}, num_warps=4)], key=['n_cols'])\n"
+                           "@triton.autotune(configs=[triton.Config({}, num_warps=8)], key=['n_rows'])\n@triton.jit")
+        path = self.write("twice.py", twice)
+        self.init_fails(path + ":softmax_kernel", 2, f"softmax_kernel in {path} has two @triton.autotune decorators; "
+                                                     "init reads one")
 
     def test_output_exists(self):
         path = self.write("k.py", SOFTMAX_HEURISTIC) + ":softmax_kernel"
