@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 from types import ModuleType
-from typing import Callable
+from typing import Any, Callable
 
 
 def import_kernel_file(path: str, module_name: str) -> ModuleType:
@@ -30,6 +30,12 @@ def import_kernel_file(path: str, module_name: str) -> ModuleType:
         sys.modules.pop(module_name, None)
         raise
     return module
+
+
+def is_gluon(fn: Any) -> bool:
+    """True for a @gluon.jit function (a GluonJITFunction); Triton < 3.5 has no Gluon."""
+    method = getattr(fn, "is_gluon", None)
+    return bool(method()) if callable(method) else False
 
 
 def traceback_tail(e: BaseException, lines: int = 30, hide: Callable[[str], bool] | None = None) -> str:

@@ -67,6 +67,7 @@ class Slot:
     """One kernel parameter the runtime packs: a whole argument, or one piece of a descriptor."""
     label: str  # "x_ptr", "a_desc.tensormap", "a_desc.shape[1]"
     type: str  # a key of STORAGE_BYTES
+    hidden: bool = False  # one of Triton's scratch pointers appended after the arguments (HIDDEN_PARAMS)
 
     def __str__(self) -> str:
         return f"{self.label}:{self.type}({STORAGE_BYTES[self.type]}B)"
@@ -94,7 +95,7 @@ def expand(args: list[Arg]) -> list[Slot]:
     slots: list[Slot] = []
     for arg in args:
         slots += _descriptor_slots(arg) if arg.type == "tensordesc" else [Slot(arg.name, arg.type)]
-    return slots + [Slot(h, "ptr") for h in HIDDEN_PARAMS]
+    return slots + [Slot(h, "ptr", hidden=True) for h in HIDDEN_PARAMS]
 
 
 class AbiError(Exception):
@@ -160,7 +161,7 @@ def _slot_problem(slot: Slot, p: PtxParam) -> str | None:
     if slot.type == "tensormap":
         ok = p.type == "b8" and p.count == size and p.align == TENSORMAP_ALIGN
         want = f".align {TENSORMAP_ALIGN} .b8[{size}]"
-    elif slot.label in HIDDEN_PARAMS:
+    elif slot.hidden:
         ok = p.type in _HIDDEN_ALLOWED and p.count == 1
         want = "a 64-bit pointer"
     else:
@@ -182,7 +183,7 @@ def check(args: list[Arg], params: list[PtxParam], entry: str) -> None:
         for i, (slot, p) in enumerate(zip(slots, params)):
             problem = _slot_problem(slot, p)
             if problem:
-                kind = "hidden parameter" if slot.label in HIDDEN_PARAMS else "parameter"
+                kind = "hidden parameter" if slot.hidden else "parameter"
                 problems.append(f"{kind} {i} {problem}")
     if problems:
         raise AbiError(f"kernel ABI mismatch in .entry {entry}: " + "; ".join(problems)

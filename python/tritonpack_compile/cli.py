@@ -125,14 +125,15 @@ def _compile_units(units: list[_Unit], requests: dict[str, dict[str, Any]], pref
     # 'spawn': fork after importing Triton (LLVM, threads) is not safe, and the parent never imports it.
     context = multiprocessing.get_context("spawn")
     initargs = (preflight["source_file"], preflight["source_sha256"])
-    first_pool = True
+    # Cleared once the first pool has run it: a pool started after a crash has nothing left to check.
+    pending_preflight: dict[str, Any] | None = preflight
     while pending:
         broken: list[_Unit] = []
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker.init_worker,
                                  initargs=initargs) as pool:
-            if first_pool:
-                first_pool = False
-                stop = _run_preflight(pool, preflight)
+            if pending_preflight is not None:
+                stop = _run_preflight(pool, pending_preflight)
+                pending_preflight = None
                 if stop is not None:
                     tally["failed"] += stop["count"]
                     emit({"event": "failed_all", "count": stop["count"], "message": stop["message"]})

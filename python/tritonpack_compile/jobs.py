@@ -7,6 +7,7 @@ kernel itself (parameter names, Triton's option names) happen in the worker.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -14,20 +15,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tritonpack_common.dtypes import DTYPES, INTEGER_SCALARS, SCALAR_TYPES, triton_name
+
 SCHEMA = "tritonpack-compile-jobs"
 VERSION = 1
 
-# Element types, spelled as in Triton signatures, with the name of the matching
-# `triton.language` attribute (what `Job.describe()` shows for a dtype constexpr).
-DTYPES = {
-    "fp16": "float16", "bf16": "bfloat16", "fp32": "float32", "fp64": "float64",
-    "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
-    "u8": "uint8", "u16": "uint16", "u32": "uint32", "u64": "uint64", "i1": "int1",
-    "fp8e4nv": "float8e4nv", "fp8e5": "float8e5",
-}
+# Element types (DTYPES), scalar types and integer scalars: tritonpack_common.dtypes.
 POINTER_TYPES = frozenset("*" + t for t in DTYPES)
-SCALAR_TYPES = ("i32", "i64", "fp32", "fp16", "bf16")
-INTEGER_SCALARS = frozenset(("i32", "i64"))
 CONSTEXPR = "constexpr"
 TENSORDESC = "tensordesc"
 MAX_DESCRIPTOR_DIMS = 5  # TMA's limit, and Triton's host TensorDescriptor's
@@ -84,8 +78,7 @@ class DtypeValue:
     @property
     def triton_name(self) -> str:
         """The name `triton.language.dtype()` takes: 'fp16', 'int8', 'uint8', 'int1', ..."""
-        attribute = DTYPES[self.name]
-        return attribute if attribute.startswith(("int", "uint")) else self.name
+        return triton_name(self.name)
 
     def __repr__(self) -> str:
         return f"tl.{DTYPES[self.name]}"
@@ -100,7 +93,9 @@ class Param:
     def is_constexpr(self) -> bool:
         return self.type == CONSTEXPR
 
-    @property
+    # Parsed on first use, then kept in the instance's __dict__ (which a frozen dataclass still
+    # has; pickling to the workers carries it along). Equality and hashing see the fields only.
+    @functools.cached_property
     def descriptor(self) -> Descriptor | None:
         return parse_descriptor(self.type) if self.type.startswith(TENSORDESC) else None
 
@@ -128,9 +123,10 @@ class Job:
 
     def signature_key(self) -> tuple:
         """What checking the signature against the function looks at: names, order, which
-        are constexpr, and which descriptors carry a (Gluon) layout. Jobs with equal keys
-        pass or fail that check together."""
-        return tuple((p.name, p.is_constexpr, bool(p.descriptor and p.descriptor.layout)) for p in self.signature)
+        are constexpr, which are descriptors and which of those carry a (Gluon) layout. Jobs
+        with equal keys pass or fail that check together."""
+        return tuple((p.name, p.is_constexpr, None if p.descriptor is None else p.descriptor.layout is not None)
+                     for p in self.signature)
 
     def describe(self) -> str:
         """A short label for messages: 'job 3 (sm_90, x_ptr:*fp16, ..., BLOCK_SIZE=1024, num_warps=4)'."""

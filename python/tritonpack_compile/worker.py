@@ -18,7 +18,7 @@ import time
 import traceback
 from typing import Any
 
-from tritonpack_common.kernel_import import import_kernel_file, traceback_tail
+from tritonpack_common.kernel_import import import_kernel_file, is_gluon, traceback_tail
 from tritonpack_compile import abi, cache, resources
 from tritonpack_compile.jobs import DtypeValue, Job, Param
 
@@ -88,12 +88,6 @@ def _kernel_function(module: Any, function: str, path: str) -> Any:
         raise JobFailure(f"{path}: {function!r} is not a @triton.jit or @gluon.jit function "
                          f"(it is {type(fn).__name__})")
     return fn
-
-
-def is_gluon(fn: Any) -> bool:
-    """True for a @gluon.jit function (a GluonJITFunction); Triton < 3.5 has no Gluon."""
-    method = getattr(fn, "is_gluon", None)
-    return bool(method()) if callable(method) else False
 
 
 def _descriptor_problems(signature: tuple[Param, ...], gluon: bool) -> list[str]:
@@ -352,7 +346,7 @@ def compile_job(request: dict[str, Any]) -> dict[str, Any]:
     try:
         module = _load_kernel_module(path, request["source_sha256"])
         fn = _kernel_function(module, function, path)
-        check_signature(fn, job.signature, function, path)
+        # The signature is not checked again: the preflight checked every job's (cli.py runs it first).
         try:
             compiled, log = _compile(fn, job)
         except JobFailure:

@@ -12,16 +12,12 @@ import argparse
 import os
 import sys
 
-from tritonpack_common.files import write_atomically
+from tritonpack_common.files import OutputError, check_output, write_output
 
 EXIT_OK = 0
 EXIT_NOT_WRITTEN = 1
 EXIT_BAD_KERNEL = 2
 PREFIX = "init: "
-
-
-class _OutputError(Exception):
-    """The spec was built but cannot be written where asked."""
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -44,22 +40,10 @@ def split_target(target: str) -> tuple[str, str]:
     return path, function
 
 
-def _check_output(output: str, force: bool) -> str:
-    """The output's folder; raises _OutputError before any work if it cannot be written."""
-    folder = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(folder):
-        raise _OutputError(f"cannot write {output}: the folder {folder} does not exist")
-    if os.path.isdir(output):
-        raise _OutputError(f"cannot write {output}: it is a folder")
-    if os.path.exists(output) and not force:
-        raise _OutputError(f"{output} exists; pass --force to overwrite it")
-    return folder
-
-
 def run(target: str, output: str, force: bool) -> None:
-    """Reads the kernel and writes the spec. Raises ValueError, InitError or _OutputError."""
+    """Reads the kernel and writes the spec. Raises ValueError, InitError or OutputError."""
     path, function = split_target(target)
-    spec_dir = _check_output(output, force)
+    spec_dir = check_output(output, force)
     # The interpreter replaces @triton.jit with an emulation that has no signature to read.
     os.environ.pop("TRITON_INTERPRET", None)
     from tritonpack_init.loading import load_kernel
@@ -67,10 +51,7 @@ def run(target: str, output: str, force: bool) -> None:
 
     kernel = load_kernel(path, function)
     text = build_spec(kernel, spec_dir, f"tritonpack init {target}")
-    try:
-        write_atomically(output, text)
-    except OSError as e:
-        raise _OutputError(f"cannot write {output}: {e.strerror or e}") from None
+    write_output(output, text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         run(args.kernel, args.output, args.force)
-    except _OutputError as e:
+    except OutputError as e:
         print(f"{PREFIX}{e}", file=sys.stderr)
         return EXIT_NOT_WRITTEN
     except (ValueError, InitError) as e:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tritonpack_common.dtypes import DTYPES, SCALAR_TYPES, from_triton_name
 from tritonpack_init.signature import Param
 from tritonpack_init.usage import Usage
 
@@ -18,10 +19,8 @@ DEFAULT_TYPES = ["fp16"]
 PLACEHOLDER_INT = 64  # a power of two: valid for tl.arange, large enough for tl.dot, small for shared memory
 POWER_OF_2_VALUES = [1024, 2048, 4096]
 
-SPEC_SCALAR_DTYPES = ("i32", "i64", "fp32", "fp16", "bf16")
-# Tensor dtypes of the spec, by Triton's name for them where it differs.
-_TENSOR_DTYPES = {d: d for d in ("fp16", "bf16", "fp32", "fp64", "i8", "i16", "i32", "i64", "u8", "u16",
-                                 "u32", "u64", "fp8e4nv", "fp8e5")} | {"u1": "i1", "i1": "i1"}
+# Tensor dtypes of the spec, by the pointer annotation's name for them ("u1": Triton's bool).
+_TENSOR_DTYPES = {d: d for d in DTYPES} | {"u1": "i1"}
 # Annotations the spec's scalars lack -> the closest one it has.
 _NEAREST_SCALAR = {"u1": "i32", "i8": "i32", "i16": "i32", "u8": "i32", "u16": "i32", "u32": "i32",
                    "u64": "i64", "fp64": "fp32"}
@@ -76,16 +75,16 @@ def tensor_dtype(p: Param) -> Guess:
 
 def scalar_dtype(p: Param) -> Guess:
     a = p.annotation
-    if a in SPEC_SCALAR_DTYPES:
+    if a in SCALAR_TYPES:
         return Guess(a)
     if a in _NEAREST_SCALAR:
         nearest = _NEAREST_SCALAR[a]
         return Guess(nearest, f"dtype {nearest}: the closest to its annotation {a}, which spec scalars "
-                              f"lack ({', '.join(SPEC_SCALAR_DTYPES)}); check the kernel reads it right, "
+                              f"lack ({', '.join(SCALAR_TYPES)}); check the kernel reads it right, "
                               "or make it a tl.constexpr")
     if a:
         return Guess("i32", f"dtype: its annotation {a!r} is no scalar dtype init knows; write one of "
-                            f"{', '.join(SPEC_SCALAR_DTYPES)}")
+                            f"{', '.join(SCALAR_TYPES)}")
     if any(w in _FLOAT_WORDS for w in _words(p.name)):
         return Guess("fp32", "dtype fp32: its name looks like a float (not annotated); i32 or i64 if it "
                              "is an integer")
@@ -151,7 +150,7 @@ def heuristic_values(expression: str, is_comparison: bool, p: Param, usage: Usag
             "larger powers of two for the sizes you launch with (each value is one more variant per "
             "dtype, config and arch)")
     key, value, _ = placeholder_value(p, usage)
-    default = constexpr_value(p.default) if p.has_default else None
+    default = default_value(p)
     values = value if key == "values" else [default if default is not None else value]
     return values, (f"which values of {p.name} to compile: list every value the heuristic gives for "
                     "the launches you need; a launch whose value is not listed has no variant")
@@ -168,6 +167,11 @@ def constexpr_value(v: Any) -> Any:
     if isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, tl.dtype):
-        name = v.name.replace("uint", "u").replace("int", "i")  # tl.int32.name is "int32"
-        return {"dtype": _TENSOR_DTYPES[name]} if name in _TENSOR_DTYPES else None
+        dtype = from_triton_name(v.name)  # tl.int32.name is "int32"
+        return {"dtype": dtype} if dtype is not None else None
     return None
+
+
+def default_value(p: Param) -> Any:
+    """The parameter's default as a spec writes it; None when it has none or a spec has no form for it."""
+    return constexpr_value(p.default) if p.has_default else None

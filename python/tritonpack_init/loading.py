@@ -36,7 +36,6 @@ class LoadedKernel:
     path: str                   # absolute path of the kernel file
     function: str
     jit: Any                    # the JITFunction (a GluonJITFunction for @gluon.jit)
-    is_gluon: bool
     autotune: Autotune | None
     heuristics: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
@@ -107,7 +106,7 @@ def _unwrap(obj: Any, path: str, function: str) -> LoadedKernel:
             raise InitError(f"{function} in {path} is not a Triton kernel: it is a {type(obj).__name__}, "
                             "not a @triton.jit or @gluon.jit function")
         obj = obj.fn
-    return LoadedKernel(path, function, obj, _is_gluon(obj), autotune, heuristics)
+    return LoadedKernel(path, function, obj, autotune, heuristics)
 
 
 def _read_autotune(tuner: Any) -> Autotune:
@@ -122,8 +121,3 @@ def _read_autotune(tuner: Any) -> Autotune:
     if getattr(tuner, "early_config_prune", None) or getattr(tuner, "perf_model", None):
         unsupported.append("prune_configs_by")
     return Autotune(list(tuner.configs), [str(k) for k in (tuner.keys or [])], unsupported)
-
-
-def _is_gluon(jit: Any) -> bool:
-    is_gluon = getattr(jit, "is_gluon", None)
-    return bool(is_gluon()) if callable(is_gluon) else False

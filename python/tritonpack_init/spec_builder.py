@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tritonpack_common.dtypes import INTEGER_SCALARS
+from tritonpack_common.kernel_import import is_gluon
 from tritonpack_common.toml_text import path_from_spec
 from tritonpack_init import guesses
 from tritonpack_init.heuristics import Translation, Untranslatable, translate
@@ -18,7 +20,6 @@ from tritonpack_init.toml_writer import Table, render
 from tritonpack_init.usage import Usage, read_usage
 
 DEFAULT_ARCHS = ["sm_80", "sm_90"]
-INTEGER_SCALARS = ("i32", "i64")
 LAUNCH_OPTIONS = ("num_warps", "num_stages", "num_ctas", "maxnreg")
 
 # Where a constexpr's value comes from.
@@ -83,7 +84,7 @@ class _SpecBuilder:
             return FROM_HEURISTIC
         if p.name in self.config_names:
             return FROM_CONFIGS
-        if p.has_default and guesses.constexpr_value(p.default) is not None:
+        if guesses.default_value(p) is not None:
             return FROM_DEFAULT
         return FROM_PLACEHOLDER
 
@@ -125,7 +126,7 @@ class _SpecBuilder:
         function = self.kernel.function
         t.add("name", function.removesuffix("_kernel") or function)
         t.add("source", path_from_spec(self.kernel.path, self.spec_dir))
-        if self.kernel.is_gluon:
+        if is_gluon(self.kernel.jit):
             t.comment("a @gluon.jit function (Triton's Gluon dialect)")
         t.add("function", function)
         t.add("archs", DEFAULT_ARCHS)
@@ -211,7 +212,7 @@ class _SpecBuilder:
             self._heuristic_lines(t, p)
         elif source == FROM_DEFAULT:
             t.comment("the function's default")
-            t.add("value", guesses.constexpr_value(p.default))
+            t.add("value", guesses.default_value(p))
         else:
             self._placeholder_lines(t, p)
 
@@ -292,7 +293,7 @@ class _SpecBuilder:
 
     def _missing_config_value(self, t: Table, name: str, config: Any) -> Any:
         p = next(p for p in self.params if p.name == name)
-        default = guesses.constexpr_value(p.default) if p.has_default else None
+        default = guesses.default_value(p)
         if name not in config.kwargs and default is not None:
             t.comment(f"{name}: this autotune config does not set it, so the function's default applies")
             return default

@@ -1,23 +1,19 @@
 """A small TOML writer for specs: tables of `key = value` lines with comments between them.
 
-It writes only what a spec needs (strings, integers, floats, booleans, arrays, inline tables) and
-escapes strings with tritonpack_common.toml_text, so any text from a kernel file stays valid TOML.
+It writes only what a spec needs (strings, integers, floats, booleans, arrays, inline tables), with
+tritonpack_common.toml_text's key_text and value_text, so any text from a kernel file stays valid TOML.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from tritonpack_common.toml_text import comment_text, toml_string
+from tritonpack_common.toml_text import comment_text, key_text, value_text
 
 COMMENT_WIDTH = 100
 DECIDE = "DECIDE: "
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
-_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass
@@ -81,36 +77,3 @@ def _comment_lines(text: str) -> list[str]:
     wrapped = textwrap.wrap(comment_text(text), width=COMMENT_WIDTH - 2, subsequent_indent="  ",
                             break_long_words=False, break_on_hyphens=False) or [""]
     return [f"# {line}".rstrip() for line in wrapped]
-
-
-def key_text(key: str) -> str:
-    return key if _BARE_KEY.match(key) else toml_string(key)
-
-
-def value_text(value: Any) -> str:
-    if isinstance(value, bool):  # before int: bool is a subclass of int
-        return "true" if value else "false"
-    if isinstance(value, int):
-        if not _INT64[0] <= value <= _INT64[1]:
-            raise ValueError(f"the integer {value} does not fit in TOML's 64 bits")
-        return str(value)
-    if isinstance(value, float):
-        return _float_text(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(value_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        return "{ " + ", ".join(f"{key_text(str(k))} = {value_text(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"no TOML form for a {type(value).__name__}: {value!r}")
-
-
-def _float_text(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    text = repr(value)  # the shortest text that reads back as the same double
-    return text if any(c in text for c in ".en") else text + ".0"

@@ -7,10 +7,9 @@ Exit codes: 0 converted, 1 conversion error (one message on stderr, starting wit
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from tritonpack_common.files import write_atomically
+from tritonpack_common.files import OutputError, check_output, write_output
 from tritonpack_plugingen.convert import ConversionError, convert, load_config, pick_kernel
 
 EXIT_OK = 0
@@ -31,18 +30,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(config: str, output: str, kernel_name: str | None) -> str:
-    """Converts and writes; returns the kernel's name. Raises ConversionError."""
-    out_dir = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(out_dir):
-        raise ConversionError(f"cannot write {output}: the folder {out_dir} does not exist")
-    if os.path.isdir(output):
-        raise ConversionError(f"cannot write {output}: it is a folder")
+    """Converts and writes; returns the kernel's name. Raises ConversionError or OutputError."""
+    out_dir = check_output(output, force=True)  # the importer replaces an existing output
     kernel = pick_kernel(load_config(config), kernel_name)
-    text = convert(kernel, config, out_dir)
-    try:
-        write_atomically(output, text)
-    except OSError as e:
-        raise ConversionError(f"cannot write {output}: {e.strerror or e}") from None
+    write_output(output, convert(kernel, config, out_dir))
     return kernel.kernel_name
 
 
@@ -50,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
         run(args.config, args.output, args.kernel)
-    except ConversionError as e:
+    except (ConversionError, OutputError) as e:
         print(f"{PREFIX}{args.config}: {e}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tritonpack_common import toml_text
+from tritonpack_common.dtypes import INTEGER_SCALARS, SCALAR_TYPES
 from tritonpack_common.toml_text import comment_text, path_from_spec
 from tritonpack_plugingen import core
 
@@ -30,8 +31,6 @@ _DTYPES = {
     "int8": "i8", "i8": "i8", "int16": "i16", "i16": "i16", "int32": "i32", "i32": "i32",
     "int64": "i64", "i64": "i64", "uint8": "u8", "u8": "u8",
 }
-_SCALAR_DTYPES = ("i32", "i64", "fp32", "fp16", "bf16")
-_INT_SCALARS = ("i32", "i64")
 _MAX_DIVISIBILITY = 4096
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MODULE_NAMES = ("tensorrt_llm", "tensorrt_llm.tools", "tensorrt_llm.tools.plugin_gen",
@@ -243,19 +242,19 @@ def convert(kernel: Any, config_path: str, toml_dir: str) -> str:
     out.append("spec_version = 1")
     out.append("")
     out.append("[kernel]")
-    out.append(f"name = {toml_string(name)}")
-    out.append(f"function = {toml_string(name)}")
-    out.append(f"source = {toml_string(path_from_spec(kernel_file, toml_dir))}")
-    out.append(f"grid = {toml_array(grid)}")
+    out.append(_entry("name", name))
+    out.append(_entry("function", name))
+    out.append(_entry("source", path_from_spec(kernel_file, toml_dir)))
+    out.append(_entry("grid", grid))
     out.append("")
     out.append("[plugin]")
-    out.append(f"version = {toml_string(str(kernel.version))}")
+    out.append(_entry("version", str(kernel.version)))
     if rules:
         out.append("rules = [")
-        out.extend(f"  {toml_string(r)}," for r in rules)
+        out.extend(f"  {_value(r)}," for r in rules)
         out.append("]")
     else:
-        out.append("rules = []")
+        out.append(_entry("rules", []))
 
     hinted = [p for p in params if p.zipped]
     if hinted:
@@ -279,9 +278,9 @@ def convert(kernel: Any, config_path: str, toml_dir: str) -> str:
 
     out.append("")
     out.append("[[configs]]")
-    out.append('name = "default"')
-    out.append(f"num_warps = {num_warps}")
-    out.append(f"num_stages = {num_stages}")
+    out.append(_entry("name", "default"))
+    out.append(_entry("num_warps", num_warps))
+    out.append(_entry("num_stages", num_stages))
     return "\n".join(out) + "\n"
 
 
@@ -432,33 +431,33 @@ def _map_dtype(io: Any, where: str) -> str:
     if dtype is None:
         raise ConversionError(f"{where}: {_io_desc(io)} has the unknown dtype '{t}' "
                               f"(known: {', '.join(_DTYPES)})")
-    if not t.is_tensor and dtype not in _SCALAR_DTYPES:
+    if not t.is_tensor and dtype not in SCALAR_TYPES:
         raise ConversionError(f"{where}: {_io_desc(io)} has the scalar dtype '{t}'; scalar parameters "
-                              f"may be {', '.join(_SCALAR_DTYPES)}")
+                              f"may be {', '.join(SCALAR_TYPES)}")
     return dtype
 
 
 def _convert_io(io: Any, fn_name: str, n_specs: int, where: str) -> _Param:
     if isinstance(io, core.Constexpr):
         v = io.value
-        if isinstance(v, bool):
-            text = "true" if v else "false"
-        elif isinstance(v, int):
-            text = str(v)
-        else:
+        if not isinstance(v, int):  # a bool is an int too
             raise ConversionError(f"{where}: Constexpr({v!r}) for {fn_name}: the value must be an integer "
                                   "or a boolean")
-        return _Param(fn_name, [f"name = {toml_string(fn_name)}", 'kind = "constexpr"', f"value = {text}"],
+        try:
+            value = toml_text.value_text(v)
+        except ValueError as e:
+            raise ConversionError(f"{where}: Constexpr({v!r}) for {fn_name}: {e}") from None
+        return _Param(fn_name, [_entry("name", fn_name), _entry("kind", "constexpr"), f"value = {value}"],
                       [], [], [])
 
     dtype = "i32" if io.kind == "dim_size" else _map_dtype(io, where)
-    lines = [f"name = {toml_string(io.name)}"]
+    lines = [_entry("name", io.name)]
     if io.kind in ("input", "output"):
-        lines += ['kind = "tensor"', f"dtype = {toml_string(dtype)}", f'io = "{"in" if io.kind == "input" else "out"}"']
+        lines += [_entry("kind", "tensor"), _entry("dtype", dtype), _entry("io", "in" if io.kind == "input" else "out")]
     else:
-        lines += ['kind = "scalar"', f"dtype = {toml_string(dtype)}"]
+        lines += [_entry("kind", "scalar"), _entry("dtype", dtype)]
         if io.kind == "param":
-            lines.append("field = true")
+            lines.append(_entry("field", True))
 
     hints = _hint_list(io, where)
     comments: list[str] = []
@@ -479,7 +478,7 @@ def _convert_io(io: Any, fn_name: str, n_specs: int, where: str) -> _Param:
         comments.append(f"PluginGen hint '1' on {io.name} (the value equals 1) is not a tritonpack "
                         "specialization: it is treated as no hint.")
     distinct = list(dict.fromkeys(zipped))
-    can_hint = io.kind in ("input", "output") or dtype in _INT_SCALARS
+    can_hint = io.kind in ("input", "output") or dtype in INTEGER_SCALARS
     if not can_hint:
         if distinct != [1]:
             raise ConversionError(f"{where}: {_io_desc(io)}: divisibility hints apply to tensors and "
@@ -487,9 +486,9 @@ def _convert_io(io: Any, fn_name: str, n_specs: int, where: str) -> _Param:
         return _Param(io.name, lines, comments, [], [])
     if len(distinct) == 1:
         if distinct[0] != 1:
-            lines.append(f"divisibility = {distinct[0]}")
+            lines.append(_entry("divisibility", distinct[0]))
     else:
-        lines.append(f"divisibility = [{', '.join(str(d) for d in distinct)}]")
+        lines.append(_entry("divisibility", distinct))
     return _Param(io.name, lines, comments, distinct, zipped)
 
 
@@ -499,7 +498,7 @@ def _grid(grid_dims: Any, ios: list[Any], fn_params: list[_FnParam], where: str)
                               "('(n + 127) / 128', '1', '1'); got " + repr(grid_dims))
     allowed = {fp.name for i, fp in enumerate(fn_params) if isinstance(ios[i], core.Constexpr)}
     for io in ios:
-        if isinstance(io, core.DimSizeArg) or (isinstance(io, core.ParamArg) and _map_dtype(io, where) in _INT_SCALARS):
+        if isinstance(io, core.DimSizeArg) or (isinstance(io, core.ParamArg) and _map_dtype(io, where) in INTEGER_SCALARS):
             allowed.add(io.name)
     grid = []
     for i, g in enumerate(grid_dims):
@@ -527,13 +526,14 @@ def _positive_int(v: Any, what: str, where: str) -> int:
 # TOML text
 
 
-def toml_string(s: str) -> str:
-    """toml_text.toml_string with this module's error type, so the CLI reports it like any other."""
+def _value(value: Any) -> str:
+    """toml_text.value_text with this module's error type, so the CLI reports it like any other."""
     try:
-        return toml_text.toml_string(s)
+        return toml_text.value_text(value)
     except toml_text.TomlTextError as e:
         raise ConversionError(str(e)) from None
 
 
-def toml_array(items: list[str]) -> str:
-    return "[" + ", ".join(toml_string(s) for s in items) + "]"
+def _entry(key: str, value: Any) -> str:
+    """A `key = value` line."""
+    return f"{toml_text.key_text(key)} = {_value(value)}"

@@ -8,9 +8,13 @@ as skipped.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
+import io
 import json
 import os
+import pickle
 import re
 import shutil
 import struct
@@ -19,15 +23,18 @@ import sys
 import tempfile
 import textwrap
 import time
+import types
 import unittest
+from unittest import mock
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PYTHON_DIR = os.path.join(REPO, "python")
 if PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 
-from tritonpack_compile import abi, cache, resources, toolchain  # noqa: E402
-from tritonpack_compile.jobs import DtypeValue, JobFileError, parse_job_file  # noqa: E402
+from tritonpack_compile import abi, cache, resources, toolchain, worker  # noqa: E402
+from tritonpack_compile.jobs import (DtypeValue, Job, JobFileError, Param, parse_descriptor,  # noqa: E402
+                                     parse_job_file)
 
 HAVE_TRITON = importlib.util.find_spec("triton") is not None
 SKIP_EXIT_CODE = 77
@@ -554,6 +561,49 @@ class PreflightTest(_TempDirCase):
         with open(os.path.join(self.tmp, "compiled.log")) as f:
             self.assertEqual(f.read().count("compile"), 2, "the recorder works")
 
+    def test_every_failing_signature_is_counted_and_the_first_shown(self):
+        # worker.preflight in this process, as the pool's first worker runs it.
+        source = self.write("fill.py", """
+            import triton
+            import triton.language as tl
+
+            @triton.jit
+            def fill(out_ptr, n, BLOCK: tl.constexpr):
+                offs = tl.arange(0, BLOCK)
+                tl.store(out_ptr + offs, 1.0, mask=offs < n)
+            """)
+        with open(source, "rb") as f:
+            sha256 = hashlib.sha256(f.read()).hexdigest()
+        good = (Param("out_ptr", "*fp32"), Param("n", "i32"), Param("BLOCK", "constexpr"))
+        renamed = (Param("out_ptr", "*fp32"), Param("count", "i32"), Param("BLOCK", "constexpr"))
+        not_constexpr = (Param("out_ptr", "*fp32"), Param("n", "i32"), Param("BLOCK", "i32"))
+        request = {"source_file": source, "source_sha256": sha256, "function": "fill"}
+        self.assertIsNone(worker.preflight({**request, "signatures": [(good, 5)]}))
+        stop = worker.preflight({**request, "signatures": [(good, 2), (renamed, 3), (not_constexpr, 4)]})
+        self.assertEqual(stop["count"], 7, "the jobs of both failing signatures")
+        self.assertIn("position 1: the function has n, the job has count", stop["message"])
+        self.assertNotIn("BLOCK is annotated tl.constexpr", stop["message"], "only the first failure is shown")
+        self.assertTrue(stop["message"].endswith(
+            "\n(and 1 more of the job file's 3 signatures do not match either)"), stop["message"])
+        one = worker.preflight({**request, "signatures": [(good, 2), (not_constexpr, 4)]})
+        self.assertEqual(one["count"], 4)
+        self.assertIn("BLOCK is annotated tl.constexpr in the function but typed 'i32' in the job", one["message"])
+        self.assertNotIn("more of the job file", one["message"])
+
+    def test_pointer_and_bare_descriptor_are_different_signatures(self):
+        # For a Gluon kernel a pointer passes the check and a descriptor without its layout does not:
+        # the preflight must check both, as nothing checks the signature after it.
+        source = self.write("gluon_kernels.py", GLUON_KERNEL)
+        pointers = {"id": 0, "arch": 90, "signature": [["in_desc", "*fp16"], ["out_desc", "*fp16"]]}
+        bare = {"id": 1, "arch": 90, "signature": [["in_desc", "tensordesc<fp16[64, 64]>"], ["out_desc", "*fp16"]]}
+        rc, events, stderr, _ = self.run_step(job_file(source, "gl_tma_copy", self.cache_dir, [pointers, bare]))
+        self.assertEqual(rc, 1, stderr)
+        self.assertEqual([e["event"] for e in events], ["plan", "failed_all", "finished"], events)
+        self.assertEqual(events[1]["count"], 1, "the job with the bare descriptor")
+        self.assertIn("in_desc: a Gluon kernel's tensor descriptor needs its layout", events[1]["message"])
+        self.assertEqual((events[2]["ok"], events[2]["failed"]), (0, 1))
+        self.assertFalse(os.path.exists(self.cache_dir), "nothing may be compiled or published")
+
     def test_same_error_in_every_job_has_one_error_text(self):
         jobs = [{**vector_add_job(i, arch), "options": {"num_warps": 4, "no_such_option": 1}}
                 for i, arch in enumerate((80, 90))]
@@ -695,6 +745,31 @@ class AbiCheckTest(unittest.TestCase):
         with self.assertRaisesRegex(abi.AbiError, "no .entry other"):
             abi.entry_params(self.PTX, "other")
 
+    def test_arguments_named_like_the_hidden_pointers_are_arguments(self):
+        u32, u64 = abi.PtxParam("u32", 1, "k_param_0"), abi.PtxParam("u64", 1, "k_param_1")
+        # An i32 argument called global_scratch is checked as an i32, not as a scratch pointer.
+        abi.check([abi.Arg("global_scratch", "i32")], [u32, u64, u64], "k")
+        abi.check([abi.Arg("profile_scratch", "i32"), abi.Arg("global_scratch", "ptr")], [u32, u64, u64, u64], "k")
+        with self.assertRaisesRegex(abi.AbiError, r"parameter 0 \(global_scratch: i32\) is declared \.u64 "
+                                                  r"\(8 bytes\), expected 4 bytes"):
+            abi.check([abi.Arg("global_scratch", "i32")], [u64, u64, u64], "k")
+        # The appended scratch pointers themselves are still checked as hidden pointers.
+        with self.assertRaisesRegex(abi.AbiError, r"hidden parameter 1 \(global_scratch: ptr\) is declared \.u32 "
+                                                  r"\(4 bytes\), expected a 64-bit pointer"):
+            abi.check([abi.Arg("global_scratch", "i32")], [u32, u32, u64], "k")
+        self.assertEqual([s.hidden for s in abi.expand([abi.Arg("global_scratch", "ptr")])], [False, True, True])
+
+    def test_unreadable_param_declarations_are_refused(self):
+        for decl in (".param .align 2 .align 4 .b8 k_param_3[2]",  # two .align tokens
+                     ".param .align two .b8 k_param_3[2]",  # a non-numeric alignment
+                     ".param .b8 .u16 k_param_3",  # two types
+                     ".param k_param_3"):  # no type
+            with self.subTest(decl=decl):
+                ptx = self.PTX.replace(".param .align 2 .b8 k_param_3[2]", decl)
+                with self.assertRaisesRegex(abi.AbiError, "cannot read the PTX parameter declaration "
+                                            + re.escape(repr(decl)) + " of .entry k"):
+                    abi.entry_params(ptx, "k")
+
     # A 2-D descriptor and a pointer, as Triton 3.6 declares them for sm_90 (TMA) and sm_80 (not).
     TMA_PTX = textwrap.dedent("""\
         .visible .entry d(
@@ -793,6 +868,89 @@ class ResourcesTest(unittest.TestCase):
         struct.pack_into("<HHH", header, 0x3A, 64, 3, 0)
         with self.assertRaisesRegex(resources.CubinError, "out of bounds"):
             resources.cubin_register_count(bytes(header), "k")
+
+
+class WorkerHelpersTest(unittest.TestCase):
+    """The worker's checks of what Triton returns, on fakes: no Triton needed."""
+
+    META = {"swizzle": 3, "elem_size": 2, "elem_type": 6, "block_size": (64, 32), "fp4_padded": 0}
+
+    @staticmethod
+    def job(*signature: tuple[str, str]) -> Job:
+        params = tuple(Param(n, t) for n, t in signature)
+        return Job(id=7, signature=params, constexprs={}, divisibility={}, arch=90, options={}, raw={})
+
+    def test_descriptor_args(self):
+        job = self.job(("a", "tensordesc<fp16[64, 32]>"), ("x", "*fp16"), ("b", "tensordesc<fp16[64, 32]>"))
+        args, metas = worker._descriptor_args(job, [None, self.META])
+        self.assertEqual([(a.name, a.type, a.ndim, a.tma) for a in args],
+                         [("a", "tensordesc", 2, False), ("x", "ptr", 0, False), ("b", "tensordesc", 2, True)])
+        self.assertEqual(metas, [None, {**self.META, "block_size": [64, 32], "fp4_padded": False}])
+        args, metas = worker._descriptor_args(job, [])  # none lowered to TMA (sm_80)
+        self.assertEqual([a.tma for a in args], [False, False, False])
+        self.assertEqual(metas, [None, None])
+
+    def test_tensordesc_meta_problems(self):
+        job = self.job(("a", "tensordesc<fp16[64, 32]>"), ("b", "tensordesc<fp16[64, 32]>"))
+        with self.assertRaisesRegex(worker.JobFailure, r"^Triton's tensordesc_meta has 1 entries for 2 tensor "
+                                                       r"descriptor arguments; cannot tell how to pass them$"):
+            worker._descriptor_args(job, [self.META])
+        partial = {"swizzle": 3, "elem_type": 6}
+        with self.assertRaisesRegex(worker.JobFailure, r"^Triton's tensordesc_meta for b lacks elem_size, "
+                                                       r"block_size, fp4_padded; the runtime cannot encode"):
+            worker._descriptor_args(job, [self.META, partial])
+        with self.assertRaisesRegex(worker.JobFailure, r"tensordesc_meta for a lacks swizzle"):
+            worker._tensordesc_meta_json({}, "a")
+        self.assertIsNone(worker._tensordesc_meta_json(None, "a"))
+
+    def test_resource_usage_when_the_cubin_cannot_be_read_or_disagrees(self):
+        compiled = types.SimpleNamespace(metadata=types.SimpleNamespace(name="k"), asm={"cubin": b"not a cubin"})
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            usage = worker._resource_usage(compiled, ResourcesTest.LOG)
+        self.assertEqual((usage["registers"], usage["cubin_registers"]), (255, None))
+        self.assertIn("tritonpack: cannot read the register count of k from its cubin: ", stderr.getvalue())
+        self.assertIn("not an ELF file", stderr.getvalue())
+        self.assertNotIn("ptxas reports", stderr.getvalue(), "no disagreement without the cubin's number")
+
+        stderr = io.StringIO()
+        with mock.patch.object(worker.resources, "cubin_register_count", return_value=168), \
+                contextlib.redirect_stderr(stderr):
+            usage = worker._resource_usage(compiled, ResourcesTest.LOG)
+        self.assertEqual((usage["registers"], usage["cubin_registers"]), (255, 168))
+        self.assertEqual(stderr.getvalue(), "tritonpack: ptxas reports 255 registers for k, its cubin says 168; "
+                                            "the cubin's number is what the driver uses\n")
+
+        stderr = io.StringIO()
+        with mock.patch.object(worker.resources, "cubin_register_count", return_value=255), \
+                contextlib.redirect_stderr(stderr):
+            self.assertEqual(worker._resource_usage(compiled, ResourcesTest.LOG)["cubin_registers"], 255)
+        self.assertEqual(stderr.getvalue(), "")
+
+    def test_signature_key_tells_pointers_from_descriptors(self):
+        pointer = self.job(("a", "*fp16"), ("n", "i32"))
+        bare = self.job(("a", "tensordesc<fp16[64]>"), ("n", "i32"))
+        other_block = self.job(("a", "tensordesc<bf16[128]>"), ("n", "i32"))
+        laid_out = self.job(("a", f"tensordesc<fp16[64, 64],{NVMMA_FP16_64x64}>"), ("n", "i32"))
+        keys = [j.signature_key() for j in (pointer, bare, laid_out)]
+        self.assertEqual(len(set(keys)), 3, keys)
+        self.assertEqual(bare.signature_key(), other_block.signature_key(), "dtype and block do not matter")
+        self.assertEqual(pointer.signature_key(), self.job(("a", "*bf16"), ("n", "i64")).signature_key())
+
+    def test_descriptor_is_parsed_once_and_pickles(self):
+        p = Param("a", "tensordesc<fp16[64, 32]>")
+        with mock.patch("tritonpack_compile.jobs.parse_descriptor", wraps=parse_descriptor) as parse:
+            first = p.descriptor
+            self.assertIs(p.descriptor, first)
+            self.assertEqual(parse.call_count, 1)
+        self.assertEqual((first.dtype, first.block, first.layout), ("fp16", (64, 32), None))
+        copy = pickle.loads(pickle.dumps(p))  # as the process pool sends jobs to its workers
+        self.assertEqual(copy, Param("a", "tensordesc<fp16[64, 32]>"))
+        self.assertEqual(hash(copy), hash(Param("a", "tensordesc<fp16[64, 32]>")))
+        self.assertEqual(copy.descriptor, first)
+        self.assertIsNone(Param("x", "*fp16").descriptor)
+        with self.assertRaises(AttributeError):  # still frozen
+            p.type = "*fp16"
 
 
 class JobValuesTest(unittest.TestCase):

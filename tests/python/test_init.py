@@ -296,6 +296,20 @@ class HeuristicTranslationTest(unittest.TestCase):
             self.assertTrue(ctx.exception.source.startswith("lambda args:"), ctx.exception.source)
 
 
+class WithoutTritonTest(unittest.TestCase):
+    def test_missing_triton_exits_2(self):
+        # -S leaves site-packages, and so Triton, off the path.
+        tmp = tempfile.mkdtemp(prefix="tritonpack-init-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+        r = subprocess.run([sys.executable, "-S", "-m", "tritonpack_init", "k.py:k", "-o", "spec.toml"],
+                           capture_output=True, text=True, env=env, timeout=60, cwd=tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertTrue(r.stderr.startswith(f"init: Triton is not installed for {sys.executable} ("), r.stderr)
+        self.assertIn("pip install triton", r.stderr)
+        self.assertEqual(os.listdir(tmp), [])
+
+
 # ---------------------------------------------------------------------------------------------------
 # Triton needed (imported, never run on a GPU)
 
@@ -438,6 +452,25 @@ class SignatureFeaturesTest(_InitCase):
             self.assertGreater(len(line), len("# DECIDE: ") + 20, line)
 
 
+@unittest.skipUnless(HAVE_TRITON, "Triton is not installed")
+class DtypeNamesTest(unittest.TestCase):
+    """tritonpack_common.dtypes against triton.language, both ways."""
+
+    def test_every_dtype_round_trips(self):
+        import triton.language as tl
+
+        from tritonpack_common.dtypes import DTYPES, from_triton_name, triton_name
+        from tritonpack_init.guesses import constexpr_value
+
+        for dtype, attribute in DTYPES.items():
+            with self.subTest(dtype=dtype):
+                self.assertEqual(tl.dtype(triton_name(dtype)), getattr(tl, attribute))
+                self.assertEqual(from_triton_name(getattr(tl, attribute).name), dtype)
+                self.assertEqual(constexpr_value(getattr(tl, attribute)), {"dtype": dtype})
+                self.assertEqual(constexpr_value(tl.constexpr(getattr(tl, attribute))), {"dtype": dtype})
+        self.assertIsNone(constexpr_value(tl.float8e4b15))  # a Triton dtype no spec names
+
+
 class CommandLineTest(_InitCase):
     def test_gluon_function(self):
         text, spec = self.init_ok(self.write("copy.py", GLUON) + ":copy_kernel")
@@ -464,6 +497,12 @@ class CommandLineTest(_InitCase):
         self.init_fails(path + ":plain", 2, "not a Triton kernel: it is a function")
         self.init_fails(path, 2, "is not KERNEL.py:FUNCTION")
         self.init_fails(os.path.join(self.tmp, "missing.py") + ":k", 2, "does not exist")
+        twice = SOFTMAX_HEURISTIC.replace(
+            "@triton.jit", "@triton.autotune(configs=[triton.Config({}, num_warps=4)], key=['n_cols'])\n"
+                           "@triton.autotune(configs=[triton.Config({}, num_warps=8)], key=['n_rows'])\n@triton.jit")
+        path = self.write("twice.py", twice)
+        self.init_fails(path + ":softmax_kernel", 2, f"softmax_kernel in {path} has two @triton.autotune decorators; "
+                                                     "init reads one")
 
     def test_output_exists(self):
         path = self.write("k.py", SOFTMAX_HEURISTIC) + ":softmax_kernel"
@@ -477,6 +516,22 @@ class CommandLineTest(_InitCase):
         r = run_init(path, "-o", os.path.join(self.tmp, "no", "dir.toml"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("does not exist", r.stderr)
+
+    def test_output_is_a_folder_or_cannot_be_written(self):
+        path = self.write("k.py", SOFTMAX_HEURISTIC) + ":softmax_kernel"
+        folder = os.path.join(self.tmp, "a_folder")
+        os.mkdir(folder)
+        for extra in ((), ("--force",)):
+            r = run_init(path, "-o", folder, *extra)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.stderr, f"init: cannot write {folder}: it is a folder\n")
+        # A name too long for the file system passes the checks and fails when written (root too).
+        too_long = os.path.join(self.tmp, "s" * 300 + ".toml")
+        r = run_init(path, "-o", too_long)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertTrue(r.stderr.startswith(f"init: cannot write {too_long}: "), r.stderr)
+        self.assertIn("too long", r.stderr)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["a_folder", "k.py"], "no temporary file is left")
 
     def test_interpreter_mode_is_ignored(self):
         path = self.write("k.py", SOFTMAX_HEURISTIC) + ":softmax_kernel"

@@ -8,6 +8,7 @@ The FMHA config's conversion is compared with tests/plugingen/fmha_expected.toml
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ PYTHON_DIR = os.path.join(REPO, "python")
 if PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 
+from tritonpack_common.files import OutputError, check_output, write_output  # noqa: E402
 from tritonpack_plugingen.convert import ConversionError, convert, load_config, pick_kernel  # noqa: E402
 
 PLUGINGEN_DIR = os.path.join(REPO, "tests", "plugingen")
@@ -299,9 +301,71 @@ class ErrorTest(_TempDirCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("does not exist", r.stderr)
 
+    def test_output_is_a_folder_or_cannot_be_written(self) -> None:
+        folder = os.path.join(self.tmp, "a_folder")
+        os.mkdir(folder)
+        r = run_importer(FMHA_CONFIG, "-o", folder)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, f"import-plugingen: {FMHA_CONFIG}: cannot write {folder}: it is a folder\n")
+        # A name too long for the file system passes the checks and fails when written (root too).
+        too_long = os.path.join(self.tmp, "s" * 300 + ".toml")
+        r = run_importer(FMHA_CONFIG, "-o", too_long)
+        self.assertEqual(r.returncode, 1)
+        self.assertTrue(r.stderr.startswith(f"import-plugingen: {FMHA_CONFIG}: cannot write {too_long}: "), r.stderr)
+        self.assertNotIn("a_folder", r.stderr)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["a_folder", "scale.py"], "no temporary file is left")
+
+    def test_lone_surrogate_is_a_conversion_error(self) -> None:
+        # TOML cannot store it; the importer reports it like any other problem, not as a traceback.
+        config = self.write_config(scale_config().replace("grid_dims=(\"(n + 1023) / 1024\", \"1\", \"1\")",
+                                                          "grid_dims=(\"1\", \"1\", \"\\ud800\")"))
+        self.convert_fails(config, "holds a lone surrogate, which TOML cannot store")
+
+    def test_constexpr_too_big_for_toml(self) -> None:
+        ios = GOOD_IOS.replace("Constexpr(1024)", "Constexpr(2**63)")
+        self.convert_fails(self.write_config(scale_config(ios=ios)),
+                           "kernel 'scale_kernel': Constexpr(9223372036854775808) for BLOCK: the integer "
+                           "9223372036854775808 does not fit in TOML's 64 bits")
+
     def test_in_process_errors(self) -> None:
         with self.assertRaises(ConversionError):
             load_config(os.path.join(self.tmp, "no_such_config.py"))
+
+
+class OutputFileTest(unittest.TestCase):
+    """tritonpack_common.files, which the importer and `tritonpack init` share."""
+
+    def setUp(self) -> None:
+        self.tmp = tempfile.mkdtemp(prefix="tritonpack-files-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_check_output(self) -> None:
+        out = os.path.join(self.tmp, "out.toml")
+        self.assertEqual(check_output(out, force=False), self.tmp)
+        missing = os.path.join(self.tmp, "no", "out.toml")
+        with self.assertRaises(OutputError) as ctx:
+            check_output(missing, force=True)
+        self.assertEqual(str(ctx.exception),
+                         f"cannot write {missing}: the folder {os.path.join(self.tmp, 'no')} does not exist")
+        with self.assertRaises(OutputError) as ctx:
+            check_output(self.tmp, force=True)
+        self.assertEqual(str(ctx.exception), f"cannot write {self.tmp}: it is a folder")
+        with open(out, "w") as f:
+            f.write("old\n")
+        with self.assertRaises(OutputError) as ctx:
+            check_output(out, force=False)
+        self.assertEqual(str(ctx.exception), f"{out} exists; pass --force to overwrite it")
+        self.assertEqual(check_output(out, force=True), self.tmp)
+
+    def test_write_output(self) -> None:
+        out = os.path.join(self.tmp, "out.toml")
+        write_output(out, "a = 1\n")
+        with open(out) as f:
+            self.assertEqual(f.read(), "a = 1\n")
+        too_long = os.path.join(self.tmp, "s" * 300)
+        with self.assertRaisesRegex(OutputError, "^cannot write " + re.escape(too_long) + ": .*too long"):
+            write_output(too_long, "a = 1\n")
+        self.assertEqual(os.listdir(self.tmp), ["out.toml"])
 
 
 if __name__ == "__main__":
