@@ -72,6 +72,19 @@ static void rownorm_args(rownorm_launch* l, tp_dtype t, int64_t m, int64_t n, in
   l->args[4] = tp_int(rows); /* launch variable: after the kernel's arguments */
 }
 
+/* Options that pin each of rownorm's six constexprs (one of every kind) to its value in variant 3. */
+static void pin_variant_3(tp_constexpr pins[6], tp_launch_options* o) {
+  pins[0] = tp_constexpr_string("ACT", "gelu");
+  pins[1] = tp_constexpr_bool("HAS_BIAS", 1);
+  pins[2] = tp_constexpr_float("EPS", 1e-6);
+  pins[3] = tp_constexpr_dtype("OUT_DTYPE", TP_FP32);
+  pins[4] = tp_constexpr_none("BIAS");
+  pins[5] = tp_constexpr_int("BLOCK_N", 128);
+  memset(o, 0, sizeof *o);
+  o->pinned = pins;
+  o->num_pinned = 6;
+}
+
 /* Explains into a fixed buffer and returns the chosen variant's id (-1: none). */
 static int32_t explain(tp_kernel* k, const tp_arg* args, size_t n, const tp_launch_options* o, uint32_t arch,
                        char* text, size_t size) {
@@ -164,15 +177,7 @@ static void test_launch_with_pins_shapes_and_a_launch_variable(tp_kernel* k) {
   CHECK(params[4] == 0 && params[5] == 0); /* Triton's hidden scratch pointers */
 
   /* Pins of every kind choose variant 3. */
-  pins[0] = tp_constexpr_string("ACT", "gelu");
-  pins[1] = tp_constexpr_bool("HAS_BIAS", 1);
-  pins[2] = tp_constexpr_float("EPS", 1e-6);
-  pins[3] = tp_constexpr_dtype("OUT_DTYPE", TP_FP32);
-  pins[4] = tp_constexpr_none("BIAS");
-  pins[5] = tp_constexpr_int("BLOCK_N", 128);
-  memset(&o, 0, sizeof o);
-  o.pinned = pins;
-  o.num_pinned = 6;
+  pin_variant_3(pins, &o);
   o.config = "w4";
   CHECK_OK(tp_kernel_launch(k, l.args, 5, NULL, &o));
   CHECK(tp_testing_num_launches() == 2);
@@ -235,15 +240,7 @@ static void test_pins_add_no_allocation(tp_kernel* k) {
   tp_launch_options o;
   size_t bytes = 1, before, plain, pinned;
   rownorm_args(&l, TP_FP16, 4, 100, 4);
-  pins[0] = tp_constexpr_string("ACT", "gelu");
-  pins[1] = tp_constexpr_bool("HAS_BIAS", 1);
-  pins[2] = tp_constexpr_float("EPS", 1e-6);
-  pins[3] = tp_constexpr_dtype("OUT_DTYPE", TP_FP32);
-  pins[4] = tp_constexpr_none("BIAS");
-  pins[5] = tp_constexpr_int("BLOCK_N", 128);
-  memset(&o, 0, sizeof o);
-  o.pinned = pins;
-  o.num_pinned = 6;
+  pin_variant_3(pins, &o);
   CHECK_OK(tp_kernel_workspace_size(k, l.args, 5, &o, &bytes)); /* warm: the context is known */
   CHECK(bytes == 0);
   before = tp_testing_allocations();

@@ -77,12 +77,8 @@ inline std::shared_ptr<const Pack> attention_pack() {
     }
     m.kernels.push_back(k);
   }
-  m.blobs.resize(2);
-  m.blobs[0].kind = "cubin";
-  m.blobs[1].kind = "ptx";
-  const std::vector<uint8_t> bytes =
-      serialize_pack(m, {bytes_of("\x7f" "ELF fake cubin"), bytes_of("//\n.version 8.7\n.target sm_90a\n")});
-  return Pack::from_bytes(bytes, "attention-test.tpack");
+  return fake_pack(m, "attention-test.tpack",
+                   {{"cubin", "\x7f" "ELF fake cubin"}, {"ptx", "//\n.version 8.7\n.target sm_90a\n"}});
 }
 
 }  // namespace tritonpack::testing

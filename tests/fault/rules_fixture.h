@@ -20,11 +20,7 @@ inline ParamInfo with_dims(ParamInfo p, std::vector<std::string> dims) {
 }
 
 inline KernelInfo rows_kernel() {
-  KernelInfo k;
-  k.name = "rows";
-  k.function = "rows_kernel";
-  k.source_file = "/tmp/rows.py";
-  k.source_sha256 = std::string(64, '0');
+  KernelInfo k = kernel_named("rows");
   ParamInfo block = constexpr_param("BLOCK");
   block.heuristic = "max(256, next_power_of_2(n_cols))";
   k.params = {with_dims(tensor_param("x", "T"), {"R", "C"}),
@@ -52,17 +48,9 @@ inline KernelInfo rows_kernel() {
 }
 
 inline KernelInfo tile_kernel() {
-  KernelInfo k;
-  k.name = "tile";
-  k.function = "tile_kernel";
-  k.source_file = "/tmp/tile.py";
-  k.source_sha256 = std::string(64, '0');
-  ParamInfo d;
-  d.name = "d";
-  d.kind = ParamKind::kTensorDesc;
-  d.dtype = DTypeRef::variable("T");
+  KernelInfo k = kernel_named("tile");
+  ParamInfo d = param("d", ParamKind::kTensorDesc, "T", {"M", "K"});
   d.block = {"BM", "BK"};
-  d.dims = {"M", "K"};
   k.params = {d,
               tensor_param("out", "T", true),
               scalar_param("M", "i32"),
@@ -75,42 +63,21 @@ inline KernelInfo tile_kernel() {
   for (uint32_t arch : {90u, 80u}) {
     VariantInfo v = make_variant(k, arch == 90 ? 0 : 1, "fp16", arch, 1, 0, arch == 90 ? 0 : 2, arch == 90 ? 1 : 3);
     v.constexprs = {{"BM", 64}, {"BK", 128}};
-    for (KernelArg& a : v.args) {
-      if (a.name == "d") {
-        a.type = ArgType::kTensorDesc;
-        a.divisibility = 1;
-      }
-    }
-    TensorDescInfo info;
-    info.block = {64, 128};
-    if (arch == 90) {
-      info.tma = true;
-      info.swizzle = 3;
-      info.elem_size = 2;
-      info.elem_type = 6;
-      info.box = {64, 64};  // Triton halves the inner box under a 128-byte swizzle
-    }
-    v.tensordescs = {info};
+    // sm_90 lowers d to TMA, the inner box halved under the 128-byte swizzle as Triton does; sm_80 does not.
+    TensorDescInfo plain;
+    plain.block = {64, 128};
+    v.tensordescs = {arch == 90 ? tma_desc({64, 128}, {64, 64}) : plain};
     k.variants.push_back(v);
   }
   return k;
 }
 
-// Blobs: 0 cubin sm_90a, 1 ptx sm_90a, 2 cubin sm_80, 3 ptx sm_80.
+// Blobs as fake_pack's default: 0 cubin sm_90a, 1 ptx sm_90a, 2 cubin sm_80, 3 ptx sm_80.
 inline std::shared_ptr<const Pack> rules_test_pack() {
   Manifest m;
   m.created_by = "tritonpack tests";
   m.kernels = {rows_kernel(), tile_kernel()};
-  m.blobs.resize(4);
-  const char* kinds[] = {"cubin", "ptx", "cubin", "ptx"};
-  for (size_t i = 0; i < 4; ++i) m.blobs[i].kind = kinds[i];
-  std::vector<std::vector<uint8_t>> blobs = {bytes_of("\x7f"
-                                                      "ELF fake cubin sm_90a"),
-                                             bytes_of("//\n.version 8.7\n.target sm_90a\n"),
-                                             bytes_of("\x7f"
-                                                      "ELF fake cubin sm_80"),
-                                             bytes_of("//\n.version 8.7\n.target sm_80\n")};
-  return Pack::from_bytes(serialize_pack(m, blobs), "rules-test.tpack");
+  return fake_pack(m, "rules-test.tpack");
 }
 
 }  // namespace tritonpack::testing

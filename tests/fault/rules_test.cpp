@@ -16,6 +16,13 @@ namespace {
 
 constexpr CUdeviceptr kX = 0x7000'0000'0000ull, kOut = 0x7000'0020'0000ull;
 
+// A pack of k alone over a fake sm_90a cubin (blob 0) and PTX (blob 1).
+std::shared_ptr<const Pack> pack_of(const KernelInfo& k, const std::string& name) {
+  Manifest m;
+  m.kernels = {k};
+  return fake_pack(m, name, {{"cubin", "\x7f" "ELF"}, {"ptx", "//\n.target sm_90a\n"}});
+}
+
 class RulesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -190,12 +197,7 @@ TEST_F(RulesTest, DimsThatNameAConstexprAreCheckedForEachVariant) {
   k.params[0].dims = {"R", "BLOCK"};
   k.params[4].heuristic.clear();
   k.constraints.clear();
-  Manifest m;
-  m.kernels = {k};
-  m.blobs.resize(2);
-  m.blobs[0].kind = "cubin";
-  m.blobs[1].kind = "ptx";
-  auto pack = Pack::from_bytes(serialize_pack(m, {bytes_of("\x7f" "ELF"), bytes_of("//\n.target sm_90a\n")}), "dims.tpack");
+  auto pack = pack_of(k, "dims.tpack");
   Kernel kernel(pack, "rows", fake_driver());
   EXPECT_EQ(text_of(*kernel.select(rows_args(4, 1024)).variant, "BLOCK"), "1024");
   EXPECT_EQ(text_of(*kernel.select(rows_args(4, 256)).variant, "BLOCK"), "256");
@@ -301,12 +303,7 @@ TEST_F(DescriptorTest, AnotherBoxOrSwizzleOnTheSameTensorIsEncodedAgain) {
     k.variants.pop_back();  // the sm_90 TMA variant alone
     k.variants[0].tensordescs[0].box = {64, box_inner};
     k.variants[0].tensordescs[0].swizzle = swizzle;
-    Manifest m;
-    m.kernels = {k};
-    m.blobs.resize(2);
-    m.blobs[0].kind = "cubin";
-    m.blobs[1].kind = "ptx";
-    return Pack::from_bytes(serialize_pack(m, {bytes_of("\x7f" "ELF"), bytes_of("//\n.target sm_90a\n")}), "t.tpack");
+    return pack_of(k, "t.tpack");
   };
   Kernel a(with(64, 3), "tile", fake_driver()), b(with(32, 3), "tile", fake_driver()), c(with(64, 2), "tile", fake_driver());
   a.launch(tile_args(kX, 300, 200, 256), nullptr);

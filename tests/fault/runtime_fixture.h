@@ -5,37 +5,38 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "common/param.h"
 #include "tritonpack/manifest.h"
 #include "tritonpack/pack.h"
 
 namespace tritonpack::testing {
 
 inline ParamInfo tensor_param(const std::string& name, const std::string& dtype, bool out = false) {
-  ParamInfo p;
-  p.name = name;
-  p.kind = ParamKind::kTensor;
-  p.dtype = DTypeRef::from_text(dtype);
+  ParamInfo p = param(name, ParamKind::kTensor, dtype);
   p.is_output = out;
   p.numel = "n";
   return p;
 }
 inline ParamInfo scalar_param(const std::string& name, const std::string& dtype) {
-  ParamInfo p;
-  p.name = name;
-  p.kind = ParamKind::kScalar;
-  p.dtype = DTypeRef::from_text(dtype);
-  return p;
+  return param(name, ParamKind::kScalar, dtype);
 }
-inline ParamInfo constexpr_param(const std::string& name) {
-  ParamInfo p;
-  p.name = name;
-  p.kind = ParamKind::kConstexpr;
-  return p;
+inline ParamInfo constexpr_param(const std::string& name) { return param(name, ParamKind::kConstexpr); }
+
+// A kernel with only its header filled in: function "<name>_kernel" in "/tmp/<name>.py".
+inline KernelInfo kernel_named(const std::string& name) {
+  KernelInfo k;
+  k.name = name;
+  k.function = name + "_kernel";
+  k.source_file = "/tmp/" + name + ".py";
+  k.source_sha256 = std::string(64, '0');
+  return k;
 }
 
-inline VariantInfo make_variant(const KernelInfo& k, uint32_t id, const std::string& t, uint32_t arch,
+inline VariantInfo make_variant(const KernelInfo& k, uint32_t id, std::string_view t, uint32_t arch,
                                 uint32_t div, int64_t block, int32_t cubin, int32_t ptx) {
   VariantInfo v;
   v.id = id;
@@ -60,6 +61,9 @@ inline VariantInfo make_variant(const KernelInfo& k, uint32_t id, const std::str
     if (p.kind == ParamKind::kTensor) {
       a.type = ArgType::kPointer;
       a.divisibility = 16;
+    } else if (p.kind == ParamKind::kTensorDesc) {
+      a.type = ArgType::kTensorDesc;
+      a.divisibility = 1;
     } else {
       a.type = *scalar_arg_type(p.dtype.dtype);
       a.divisibility = p.name == "n" ? div : 1;
@@ -69,17 +73,53 @@ inline VariantInfo make_variant(const KernelInfo& k, uint32_t id, const std::str
   return v;
 }
 
+// A descriptor lowered to TMA: fp16 elements (2 bytes, Triton's type 6) under a 128-byte swizzle.
+inline TensorDescInfo tma_desc(std::vector<uint32_t> block, std::vector<uint32_t> box) {
+  TensorDescInfo d;
+  d.tma = true;
+  d.block = std::move(block);
+  d.swizzle = 3;
+  d.elem_size = 2;
+  d.elem_type = 6;
+  d.box = std::move(box);
+  return d;
+}
+
 inline std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
 
-// Blobs: 0 cubin sm_90a, 1 ptx sm_90a, 2 cubin sm_80, 3 ptx sm_80.
+// A fake image for a pack: the blob's kind and its bytes.
+struct FakeBlob {
+  std::string kind;
+  std::string bytes;
+};
+
+// m serialized over `blobs` (its blob table made from them).
+inline std::vector<uint8_t> fake_pack_bytes(Manifest m, const std::vector<FakeBlob>& blobs) {
+  std::vector<std::vector<uint8_t>> images;
+  m.blobs.resize(blobs.size());
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    m.blobs[i].kind = blobs[i].kind;
+    images.push_back(bytes_of(blobs[i].bytes));
+  }
+  return serialize_pack(m, images);
+}
+
+// The same, opened as the pack `name`. By default blobs 0 cubin sm_90a, 1 ptx sm_90a, 2 cubin sm_80,
+// 3 ptx sm_80.
+inline std::shared_ptr<const Pack> fake_pack(const Manifest& m, const std::string& name,
+                                             const std::vector<FakeBlob>& blobs = {
+                                                 {"cubin", "\x7f" "ELF fake cubin sm_90a"},
+                                                 {"ptx", "//\n.version 8.7\n.target sm_90a\n"},
+                                                 {"cubin", "\x7f" "ELF fake cubin sm_80"},
+                                                 {"ptx", "//\n.version 8.7\n.target sm_80\n"}}) {
+  return Pack::from_bytes(fake_pack_bytes(m, blobs), name);
+}
+
+// Blobs as fake_pack's default: 0 cubin sm_90a, 1 ptx sm_90a, 2 cubin sm_80, 3 ptx sm_80.
 inline std::shared_ptr<const Pack> runtime_test_pack() {
   Manifest m;
   m.created_by = "tritonpack tests";
-  KernelInfo k;
-  k.name = "axpy";
-  k.function = "axpy_kernel";
-  k.source_file = "/tmp/axpy.py";
-  k.source_sha256 = std::string(64, '0');
+  KernelInfo k = kernel_named("axpy");
   k.params = {tensor_param("x", "T"), tensor_param("y", "T"), tensor_param("out", "T", true),
               scalar_param("n", "i32"), scalar_param("alpha", "fp32"), scalar_param("beta", "fp16"),
               constexpr_param("BLOCK")};
@@ -103,11 +143,7 @@ inline std::shared_ptr<const Pack> runtime_test_pack() {
   }
   m.kernels.push_back(k);
 
-  KernelInfo h;
-  h.name = "heavy";
-  h.function = "heavy_kernel";
-  h.source_file = "/tmp/heavy.py";
-  h.source_sha256 = std::string(64, '0');
+  KernelInfo h = kernel_named("heavy");
   h.params = {tensor_param("x", "fp32"), scalar_param("n", "i32"), constexpr_param("BLOCK")};
   h.grid = {"n /// BLOCK", "2", "1"};
   h.configs = {ConfigInfo{"default", {{"BLOCK", 128}}, 8, 3, 2}};
@@ -121,16 +157,7 @@ inline std::shared_ptr<const Pack> runtime_test_pack() {
   h.variants.push_back(hv);
   m.kernels.push_back(h);
 
-  m.blobs.resize(4);
-  m.blobs[0].kind = "cubin";
-  m.blobs[1].kind = "ptx";
-  m.blobs[2].kind = "cubin";
-  m.blobs[3].kind = "ptx";
-  std::vector<std::vector<uint8_t>> blobs = {
-      bytes_of("\x7f" "ELF fake cubin sm_90a"), bytes_of("//\n.version 8.7\n.target sm_90a\n"),
-      bytes_of("\x7f" "ELF fake cubin sm_80"), bytes_of("//\n.version 8.7\n.target sm_80\n")};
-  const std::vector<uint8_t> bytes = serialize_pack(m, blobs);
-  return Pack::from_bytes(bytes, "runtime-test.tpack");
+  return fake_pack(m, "runtime-test.tpack");
 }
 
 }  // namespace tritonpack::testing

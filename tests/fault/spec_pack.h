@@ -82,11 +82,7 @@ inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, 
   Manifest m;
   m.created_by = "tritonpack tests";
   m.kernels = {k};
-  m.blobs.resize(2);
-  m.blobs[0].kind = "cubin";
-  m.blobs[1].kind = "ptx";
-  return Pack::from_bytes(serialize_pack(m, {bytes_of("\x7f" "ELF fake cubin"), bytes_of("//\n.version 8.7\n")}),
-                          spec_path);
+  return fake_pack(m, spec_path, {{"cubin", "\x7f" "ELF fake cubin"}, {"ptx", "//\n.version 8.7\n"}});
 }
 
 }  // namespace tritonpack::testing

@@ -77,7 +77,16 @@ bool refused(Fn&& build_it) {
   return false;
 }
 
-std::optional<int64_t> concrete(const expr::Expr& e, const std::map<std::string, int64_t, std::less<>>& vars) {
+using Vars = std::map<std::string, int64_t, std::less<>>;
+
+// a and b in [-50, 50], c in [1, 1000], drawn in that order.
+Vars random_vars(std::mt19937& rng) {
+  return {{"a", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
+          {"b", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
+          {"c", std::uniform_int_distribution<int64_t>(1, 1000)(rng)}};
+}
+
+std::optional<int64_t> concrete(const expr::Expr& e, const Vars& vars) {
   try {
     return e.eval([&](std::string_view name, int64_t& v) {
       auto it = vars.find(name);
@@ -90,23 +99,25 @@ std::optional<int64_t> concrete(const expr::Expr& e, const std::map<std::string,
   }
 }
 
+// e built on integer handles, every name looked up in vars.
+int64_t build_int(const expr::Expr& e, IntBuilder& builder, const Vars& vars) {
+  return build<int64_t>(e, builder, [&](std::string_view name, int64_t& v) {
+    v = vars.find(name)->second;
+    return true;
+  });
+}
+
 TEST(SymbolicTest, IntegerBuilderAgreesWithConcreteEvaluation) {
   Generator gen(12345);
   std::mt19937 rng(777);
   int compared = 0;
   for (int i = 0; i < 4000; ++i) {
     const expr::Expr e = expr::Expr::parse(gen.expression(4));
-    const std::map<std::string, int64_t, std::less<>> vars{
-        {"a", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
-        {"b", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
-        {"c", std::uniform_int_distribution<int64_t>(1, 1000)(rng)}};
+    const Vars vars = random_vars(rng);
     const std::optional<int64_t> want = concrete(e, vars);
     if (!want) continue;  // division by zero or overflow: the concrete evaluator refuses
     IntBuilder builder;
-    const int64_t got = build<int64_t>(e, builder, [&](std::string_view name, int64_t& v) {
-      v = vars.find(name)->second;
-      return true;
-    });
+    const int64_t got = build_int(e, builder, vars);
     ASSERT_EQ(got, *want) << e.source();
     ++compared;
   }
@@ -118,30 +129,24 @@ TEST(SymbolicTest, IntegerBuilderAgreesWithConcreteEvaluation) {
 TEST(SymbolicTest, HiddenConstantsAgreeOrAreRefused) {
   Generator gen(4242);
   std::mt19937 rng(31);
-  int compared = 0, refused = 0;
+  int compared = 0, refusals = 0;
   for (int i = 0; i < 4000; ++i) {
     const expr::Expr e = expr::Expr::parse(gen.expression(4));
-    const std::map<std::string, int64_t, std::less<>> vars{
-        {"a", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
-        {"b", std::uniform_int_distribution<int64_t>(-50, 50)(rng)},
-        {"c", std::uniform_int_distribution<int64_t>(1, 1000)(rng)}};
+    const Vars vars = random_vars(rng);
     const std::optional<int64_t> want = concrete(e, vars);
     if (!want) continue;
     IntBuilder builder(IntBuilder::Constants::kHidden);
     try {
-      const int64_t got = build<int64_t>(e, builder, [&](std::string_view name, int64_t& v) {
-        v = vars.find(name)->second;
-        return true;
-      });
+      const int64_t got = build_int(e, builder, vars);
       ASSERT_EQ(got, *want) << e.source();
       ++compared;
     } catch (const Error& error) {
       ASSERT_TRUE(is_symbolic_refusal(error)) << e.source() << ": " << error.what();
-      ++refused;
+      ++refusals;
     }
   }
   EXPECT_GT(compared, 1000);
-  EXPECT_GT(refused, 100);
+  EXPECT_GT(refusals, 100);
 }
 
 TEST(SymbolicTest, TextBuilderParsesBackToTheSameValue) {
@@ -149,7 +154,7 @@ TEST(SymbolicTest, TextBuilderParsesBackToTheSameValue) {
   int compared = 0;
   for (int i = 0; i < 2000; ++i) {
     const expr::Expr e = expr::Expr::parse(gen.expression(3));
-    const std::map<std::string, int64_t, std::less<>> vars{{"a", 7}, {"b", -3}, {"c", 12}};
+    const Vars vars{{"a", 7}, {"b", -3}, {"c", 12}};
     const std::optional<int64_t> want = concrete(e, vars);
     if (!want) continue;
     TextBuilder text;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/param.h"
 #include "tritonpack/manifest.h"
 #include "tritonpack/pack.h"
 #include "util/sha256.h"
@@ -37,10 +38,7 @@ inline std::vector<uint8_t> fake_ptx(std::string_view dtype) {
 
 inline tritonpack::ParamInfo make_param(const std::string& name, tritonpack::ParamKind kind, const std::string& dtype,
                                         bool out, const std::string& numel) {
-  tritonpack::ParamInfo p;
-  p.name = name;
-  p.kind = kind;
-  if (!dtype.empty()) p.dtype = tritonpack::DTypeRef::from_text(dtype);
+  tritonpack::ParamInfo p = tritonpack::testing::param(name, kind, dtype);
   p.is_output = out;
   p.numel = numel;
   return p;
