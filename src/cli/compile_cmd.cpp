@@ -58,17 +58,6 @@ std::string job_label(const spec::Spec& s, const spec::CompileJob& job) {
   return out + ", sm_" + std::to_string(job.arch) + ")";
 }
 
-uint32_t parse_arch(const std::string& text) {
-  if (text.rfind("sm_", 0) == 0) {
-    try {
-      const int v = std::stoi(text.substr(3));
-      if (v >= 50 && v <= 200 && std::to_string(v) == text.substr(3)) return static_cast<uint32_t>(v);
-    } catch (...) {
-    }
-  }
-  throw Error(ErrorCode::kInvalidArgument, "--arch " + text + ": expected sm_NN, e.g. sm_90");
-}
-
 struct StepResult {
   int exit_code = 0;
   std::map<uint32_t, std::string> dirs;      // job id -> output folder
@@ -210,7 +199,7 @@ int compile(const CompileOptions& o) {
   spec::Spec s = spec::load_spec(o.spec);
   if (!o.archs.empty()) {
     s.archs.clear();
-    for (const auto& a : o.archs) s.archs.push_back(parse_arch(a));
+    for (const auto& a : o.archs) s.archs.push_back(parse_arch_option(a, "--arch"));
   }
   const std::vector<spec::CompileJob> jobs = spec::plan_jobs(s);
   const std::string cache_dir = o.cache_dir.empty() ? default_cache_dir() : o.cache_dir;

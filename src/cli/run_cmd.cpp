@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/text.h"
 #include "driver/driver.h"
 #include "harness/device.h"
 #include "harness/run_plan.h"
@@ -104,14 +105,8 @@ void print_text(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
 
 // `--explain sm_90`: what a launch with these values would run, without a GPU. Buffers are taken to
 // be aligned to 1 MiB (as allocations are), so divisibility is never what refuses a variant here.
-int explain(const RunOptions& o, const std::shared_ptr<const Pack>& pack, const KernelInfo& info,
+int explain(uint32_t arch, const std::shared_ptr<const Pack>& pack, const KernelInfo& info,
             const harness::RunRequest& request) {
-  const std::string& text = o.explain_arch;
-  uint32_t arch = 0;
-  if (text.rfind("sm_", 0) == 0 && text.size() > 3 && text.find_first_not_of("0123456789", 3) == std::string::npos) {
-    arch = static_cast<uint32_t>(std::stoul(text.substr(3)));
-  }
-  if (arch < 50 || arch > 200) throw Error(ErrorCode::kInvalidArgument, "--explain " + text + ": expected sm_NN, e.g. sm_90");
   const harness::RunPlan plan = harness::plan_run(info, request);
   std::vector<CUdeviceptr> pointers;
   for (size_t i = 0; i < plan.operands.size(); ++i) pointers.push_back(CUdeviceptr{0x100000} * (i + 1));
@@ -130,6 +125,8 @@ int explain(const RunOptions& o, const std::shared_ptr<const Pack>& pack, const 
 }  // namespace
 
 int run(const RunOptions& o) {
+  // Argument errors before the pack is read.
+  const uint32_t explain_arch = o.explain_arch.empty() ? 0 : parse_arch_option(o.explain_arch, "--explain");
   const auto pack = Pack::open(o.pack);
   const KernelInfo& info = find_kernel(*pack, o.kernel);
   harness::RunRequest request;
@@ -151,7 +148,7 @@ int run(const RunOptions& o) {
   request.warmup_runs = o.warmup;
   request.seed = o.seed;
   (void)harness::plan_run(info, request);  // every argument error before the driver is needed
-  if (!o.explain_arch.empty()) return explain(o, pack, info, request);
+  if (!o.explain_arch.empty()) return explain(explain_arch, pack, info, request);
 
   harness::DeviceContext device(driver::Driver::system(), o.device);
   Kernel kernel(pack, info.name, device.driver_ptr());
