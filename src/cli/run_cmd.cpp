@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kernel_choice.h"
 #include "cli/text.h"
 #include "driver/driver.h"
 #include "harness/device.h"
@@ -24,21 +25,6 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
     throw Error(ErrorCode::kInvalidArgument, std::string(option) + " " + text + ": expected NAME=VALUE");
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
-}
-
-const KernelInfo& find_kernel(const Pack& pack, const std::string& name) {
-  const auto& kernels = pack.manifest().kernels;
-  if (name.empty()) {
-    if (kernels.size() != 1) throw Error(ErrorCode::kInvalidArgument, "the pack holds several kernels: choose one with --kernel");
-    return kernels[0];
-  }
-  auto it = std::find_if(kernels.begin(), kernels.end(), [&](const KernelInfo& k) { return k.name == name; });
-  if (it == kernels.end()) {
-    std::string names;
-    for (const KernelInfo& k : kernels) names += (names.empty() ? "" : ", ") + k.name;
-    throw Error(ErrorCode::kNotFound, "the pack has no kernel '" + name + "' (it has " + names + ")");
-  }
-  return *it;
 }
 
 std::string pins_text(const std::vector<ConstexprValue>& pins) {
@@ -128,7 +114,7 @@ int run(const RunOptions& o) {
   // Argument errors before the pack is read.
   const uint32_t explain_arch = o.explain_arch.empty() ? 0 : parse_arch_option(o.explain_arch, "--explain");
   const auto pack = Pack::open(o.pack);
-  const KernelInfo& info = find_kernel(*pack, o.kernel);
+  const KernelInfo& info = choose_kernel(*pack, o.kernel);
   harness::RunRequest request;
   for (const auto& t : o.types) request.types.insert(split_assignment(t, "--type"));
   for (const auto& a : o.args) {
