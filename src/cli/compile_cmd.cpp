@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/python_module.h"
 #include "cli/text.h"
 #include "pack/manifest_json.h"
 #include "tritonpack/error.h"
@@ -30,11 +31,6 @@ namespace tritonpack::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
 
 std::string default_cache_dir() {
   if (const char* v = std::getenv("TRITONPACK_CACHE_DIR"); v && *v) return v;
@@ -69,10 +65,8 @@ struct StepResult {
 
 // Runs the Python step and follows its event stream (one JSON object per line).
 StepResult run_python_step(const CompileOptions& o, const std::string& job_file, size_t total) {
-  const std::string python = o.python.empty() ? env_or("TRITONPACK_PYTHON", "python3") : o.python;
-  const std::string python_dir = env_or("TRITONPACK_PYTHON_DIR", TRITONPACK_DEFAULT_PYTHON_DIR);
-  const std::string old_path = env_or("PYTHONPATH", "");
-  setenv("PYTHONPATH", (old_path.empty() ? python_dir : python_dir + ":" + old_path).c_str(), 1);
+  const std::string python = python_interpreter(o.python);
+  prepend_python_path();
 
   std::vector<std::string> argv_text = {python, "-m", "tritonpack_compile", job_file};
   argv_text.push_back("--parallel");
