@@ -19,7 +19,6 @@
 #include "cli/commands.h"
 #include "cli/python_module.h"
 #include "cli/text.h"
-#include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/spec.h"
@@ -142,23 +141,6 @@ int32_t add_blob(Manifest& manifest, std::vector<std::vector<uint8_t>>& blobs, c
   return static_cast<int32_t>(blobs.size() - 1);
 }
 
-// The IR stages the compile step wrote into `dir` (meta.json's "ir": ttir, ttgir, llir; a Gluon
-// kernel has no ttir).
-std::vector<std::string> ir_stages(std::string_view meta_json, const fs::path& dir) {
-  const nlohmann::json meta = nlohmann::json::parse(meta_json, nullptr, false);
-  const auto malformed = [&] {
-    return Error(ErrorCode::kCompile, (dir / "meta.json").string() +
-                                          ": expected \"ir\": a list of stages among ttir, ttgir, llir; clear the cache");
-  };
-  if (!meta.is_object() || !meta.contains("ir") || !meta["ir"].is_array()) throw malformed();
-  std::vector<std::string> stages;
-  for (const nlohmann::json& stage : meta["ir"]) {
-    if (!stage.is_string() || !pack_format::is_ir_stage(stage.get<std::string>())) throw malformed();
-    stages.push_back(stage.get<std::string>());
-  }
-  return stages;
-}
-
 // One section per distinct error text: 3,456 variants failing the same way print the error once.
 std::string failure_report(const spec::Spec& s, const std::vector<spec::CompileJob>& jobs, const StepResult& step) {
   constexpr size_t kLabelsShown = 4;
@@ -248,11 +230,8 @@ int compile(const CompileOptions& o) {
     VariantInfo v = spec::make_variant(s, job, meta_text);
     v.cubin_blob = add_blob(manifest, blobs, dir / "kernel.cubin", "cubin");
     v.ptx_blob = add_blob(manifest, blobs, dir / "kernel.ptx", "ptx");
-    if (o.keep_ir) {
-      for (const std::string& stage : ir_stages(meta_text, dir)) {
-        v.ir_blobs[stage] = add_blob(manifest, blobs, dir / ("kernel." + stage), stage);
-      }
-    }
+    if (!o.keep_ir) v.ir_blobs.clear();
+    for (auto& [stage, blob] : v.ir_blobs) blob = add_blob(manifest, blobs, dir / ("kernel." + stage), stage);
     kernel.variants.push_back(std::move(v));
   }
   manifest.kernels.push_back(std::move(kernel));
