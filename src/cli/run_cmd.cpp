@@ -92,17 +92,12 @@ void print_text(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
 // `--explain sm_90`: what a launch with these values would run, without a GPU. Buffers are taken to
 // be aligned to 1 MiB (as allocations are), so divisibility is never what refuses a variant here.
 int explain(uint32_t arch, const std::shared_ptr<const Pack>& pack, const KernelInfo& info,
-            const harness::RunRequest& request) {
-  const harness::RunPlan plan = harness::plan_run(info, request);
+            const harness::RunRequest& request, const harness::RunPlan& plan) {
   std::vector<CUdeviceptr> pointers;
   for (size_t i = 0; i < plan.operands.size(); ++i) pointers.push_back(CUdeviceptr{0x100000} * (i + 1));
   const std::vector<Arg> args = plan.args(pointers);
-  LaunchOptions options;
-  options.config = request.config;
-  options.pinned = request.pinned;
-  options.variant_id = request.variant_id;
   Kernel kernel(pack, info.name);
-  const Kernel::Explanation e = kernel.explain(args, options, arch);
+  const Kernel::Explanation e = kernel.explain(args, request.launch_options(), arch);
   std::cout << "kernel " << info.name << " on an sm_" << arch << " device (buffers taken as 1 MiB aligned)\n  "
             << e.text() << "\n";
   return e.chosen != nullptr ? 0 : 5;
@@ -133,12 +128,12 @@ int run(const RunOptions& o) {
   request.bench_runs = o.bench;
   request.warmup_runs = o.warmup;
   request.seed = o.seed;
-  (void)harness::plan_run(info, request);  // every argument error before the driver is needed
-  if (!o.explain_arch.empty()) return explain(explain_arch, pack, info, request);
+  const harness::RunPlan plan = harness::plan_run(info, request);  // every argument error before the driver
+  if (!o.explain_arch.empty()) return explain(explain_arch, pack, info, request, plan);
 
   harness::DeviceContext device(driver::Driver::system(), o.device);
   Kernel kernel(pack, info.name, device.driver_ptr());
-  const harness::RunResult r = harness::run_kernel(device, kernel, request);
+  const harness::RunResult r = harness::run_kernel(device, kernel, request, plan);
   if (o.json) {
     print_json(o, kernel.info(), device, r);
   } else {

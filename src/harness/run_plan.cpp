@@ -309,6 +309,14 @@ RunPlan plan_run(const KernelInfo& k, const RunRequest& request) {
   return plan;
 }
 
+LaunchOptions RunRequest::launch_options() const {
+  LaunchOptions options;
+  options.config = config;
+  options.pinned = pinned;
+  options.variant_id = variant_id;
+  return options;
+}
+
 std::vector<Arg> RunPlan::args(std::span<const CUdeviceptr> pointers) const {
   std::vector<Arg> out;
   size_t operand = 0;

@@ -35,6 +35,10 @@ struct RunRequest {
   // How each launch is made; empty: Kernel::launch. Tests put the C API here, so that the same
   // data, poison and references check a launch through another interface.
   std::function<void(std::span<const Arg> args, CUstream stream, const LaunchOptions& options)> launch;
+
+  // How the runtime is asked to choose: config, pins, variant id. The options borrow this request's
+  // config and pins: keep the request alive while using them.
+  LaunchOptions launch_options() const;
 };
 
 // A tensor or descriptor param of the kernel, as the run will pass it.

@@ -150,6 +150,40 @@ TEST_F(HarnessTest, MatmulPlayedCorrectlyPassesForBothActivations) {
   EXPECT_EQ(gpu_->live_allocations(), 0u);
 }
 
+TEST_F(HarnessTest, RunsThePlanItIsGiven) {
+  load_matmul();
+  gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_matmul(g, l, DType::kFp16, "", Mischief::kNone); };
+  const harness::RunRequest request = matmul_request(37, 19, 45, 21, "");
+  const harness::RunPlan plan = harness::plan_run(matmul_->info(), request);
+  const auto r = harness::run_kernel(*device_, *matmul_, request, plan);
+  EXPECT_TRUE(r.verified);
+  EXPECT_TRUE(r.passed) << r.verify_message;
+  ASSERT_EQ(r.outputs.size(), 1u);
+  EXPECT_EQ(r.outputs[0].elements, 37u * 19u);
+
+  // A plan of another KernelInfo (here a copy) is refused: its pointers are not this kernel's.
+  const KernelInfo copy = matmul_->info();
+  const harness::RunPlan other = harness::plan_run(copy, request);
+  EXPECT_EQ(error_of([&] { harness::run_kernel(*device_, *matmul_, request, other); }, ErrorCode::kInvalidArgument),
+            "run_kernel: the plan was not made for kernel 'matmul' of this Kernel's pack (make it with "
+            "plan_run(kernel.info(), ...))");
+  EXPECT_EQ(gpu_->live_allocations(), 0u);
+}
+
+TEST(RunRequest, LaunchOptionsCarryConfigPinsAndVariant) {
+  harness::RunRequest r;
+  r.config = "big";
+  r.pinned = {{"ACTIVATION", Constant("leaky_relu")}};
+  r.variant_id = 3;
+  const LaunchOptions o = r.launch_options();
+  EXPECT_EQ(o.config, "big");
+  ASSERT_EQ(o.pinned.size(), 1u);
+  EXPECT_EQ(o.pinned[0].name, "ACTIVATION");
+  EXPECT_EQ(o.pinned[0].value, Constant("leaky_relu"));
+  EXPECT_EQ(o.variant_id, 3);
+  EXPECT_EQ(harness::RunRequest{}.launch_options().variant_id, -1);
+}
+
 TEST_F(HarnessTest, EachWayAKernelCanBeWrongIsReportedAsSuch) {
   load_matmul();
   struct Case {
