@@ -234,17 +234,9 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
     std::vector<float> sorted = result.times_ms;
     std::sort(sorted.begin(), sorted.end());
     result.median_ms = sorted[sorted.size() / 2];
-    auto lookup = [&](std::string_view name, int64_t& out) {
-      if (auto it = plan.integers.find(name); it != plan.integers.end()) {
-        out = it->second;
-        return true;
-      }
-      for (const ConstexprValue& c : variant.constexprs) {
-        if (c.name == name && c.value.is_integral()) {
-          out = c.value.as_int();
-          return true;
-        }
-      }
+    const auto run_value = plan.lookup(variant);
+    auto lookup = [&](std::string_view name, int64_t& out) {  // and T.size, which [bench] may use
+      if (run_value(name, out)) return true;
       for (const auto& [var, dtype] : plan.bindings) {
         if (name == var + ".size") {
           out = static_cast<int64_t>(dtype_size(dtype));

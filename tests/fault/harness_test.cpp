@@ -170,6 +170,20 @@ TEST_F(HarnessTest, RunsThePlanItIsGiven) {
   EXPECT_EQ(gpu_->live_allocations(), 0u);
 }
 
+TEST_F(HarnessTest, BenchReadsItsFormulasWithTheRunsValues) {
+  load_matmul();
+  gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_matmul(g, l, DType::kFp16, "", Mischief::kNone); };
+  harness::RunRequest request = matmul_request(37, 19, 45, 21, "");
+  request.bench_runs = 3;
+  request.warmup_runs = 1;
+  const auto r = harness::run_kernel(*device_, *matmul_, request);
+  EXPECT_TRUE(r.passed) << r.verify_message;
+  EXPECT_EQ(r.times_ms.size(), 3u);
+  EXPECT_EQ(r.median_ms, 1.0);                                 // the fake driver's every event pair
+  EXPECT_EQ(r.flops, 2.0 * 37 * 19 * 45);                      // 2 * M * N * K
+  EXPECT_EQ(r.bytes, (37.0 * 45 + 45.0 * 19 + 37.0 * 19) * 2);  // (M * K + K * N + M * N) * T.size
+}
+
 TEST(RunRequest, LaunchOptionsCarryConfigPinsAndVariant) {
   harness::RunRequest r;
   r.config = "big";
@@ -321,6 +335,29 @@ TEST_F(HarnessTest, TheGpuTestsRefusalsSayWhatTheyExpect) {
     for (const std::string& t : refusal.expected) EXPECT_NE(message.find(t), std::string::npos) << t << "\nin: " << message;
   }
   EXPECT_TRUE(gpu_->launches.empty());
+}
+
+TEST(RunPlan, LookupReadsIntegersThenTheVariantsIntegralConstexprs) {
+  harness::RunPlan plan;
+  plan.integers = {{"M", 5}, {"BLOCK", 7}};
+  VariantInfo v;
+  v.constexprs = {{"BLOCK", Constant(64)}, {"BLOCK_D", Constant(128)}, {"EVEN", Constant(true)},
+                  {"ACTIVATION", Constant("relu")}, {"SCALE", Constant(0.5)}};
+  const auto lookup = plan.lookup(v);
+  int64_t value = -1;
+  EXPECT_TRUE(lookup("M", value));
+  EXPECT_EQ(value, 5);
+  EXPECT_TRUE(lookup("BLOCK", value));
+  EXPECT_EQ(value, 7) << "the plan's integer comes first";
+  EXPECT_TRUE(lookup("BLOCK_D", value));
+  EXPECT_EQ(value, 128);
+  EXPECT_TRUE(lookup("EVEN", value));
+  EXPECT_EQ(value, 1);
+  value = -1;
+  EXPECT_FALSE(lookup("ACTIVATION", value));
+  EXPECT_FALSE(lookup("SCALE", value));
+  EXPECT_FALSE(lookup("N", value));
+  EXPECT_EQ(value, -1);
 }
 
 TEST(RunPlan, MissingValuesAreNamedAsTheArgumentsToAdd) {
