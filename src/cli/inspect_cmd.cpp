@@ -174,16 +174,9 @@ void print_kernel(const KernelInfo& k) {
     }
     if (!p.numel.empty()) std::cout << "  numel=" << p.numel;
     if (p.kind == ParamKind::kConstexpr) {
-      std::vector<std::string> values;
-      for (const VariantInfo& v : k.variants) {
-        for (const ConstexprValue& c : v.constexprs) {
-          if (c.name == p.name && std::find(values.begin(), values.end(), c.value.text()) == values.end()) {
-            values.push_back(c.value.text());
-          }
-        }
-      }
+      const std::vector<Constant> values = compiled_values(k, p.name);
       std::cout << "values {";
-      for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? ", " : "") << values[i];
+      for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? ", " : "") << values[i].text();
       std::cout << "}";
     }
     if (!p.heuristic.empty()) std::cout << "  heuristic " << p.name << " = " << p.heuristic;

@@ -394,14 +394,7 @@ ConstexprValue pin_from_text(const KernelInfo& k, std::string_view name, std::st
             std::string(name) + "' (" + (constexprs.empty() ? std::string("it has none") : "it has " + join(constexprs)) +
             ")");
   }
-  std::vector<Constant> compiled;
-  for (const VariantInfo& v : k.variants) {
-    for (const ConstexprValue& c : v.constexprs) {
-      if (c.name == name && std::find(compiled.begin(), compiled.end(), c.value) == compiled.end()) {
-        compiled.push_back(c.value);
-      }
-    }
-  }
+  const std::vector<Constant> compiled = compiled_values(k, name);
   for (const Constant& c : compiled) {
     if (c.matches_text(text)) return {std::string(name), c};
   }

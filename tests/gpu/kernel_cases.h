@@ -23,16 +23,6 @@ struct KernelCase {
   bool tma_fallback = false;                    // on sm_90 the sm_80 variant (PTX) serves it: no TMA
 };
 
-inline std::vector<Constant> compiled_values(const KernelInfo& k, const std::string& name) {
-  std::vector<Constant> out;
-  for (const VariantInfo& v : k.variants) {
-    for (const ConstexprValue& c : v.constexprs) {
-      if (c.name == name && std::find(out.begin(), out.end(), c.value) == out.end()) out.push_back(c.value);
-    }
-  }
-  return out;
-}
-
 namespace detail {
 
 inline std::string str(int64_t v) { return std::to_string(v); }
