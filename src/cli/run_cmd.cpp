@@ -1,7 +1,6 @@
 // `tritonpack run`: launch a kernel of a pack on random data, verify every output against the
 // kernel's host reference, benchmark. The arguments are checked against the pack before the GPU is
 // touched, so a missing -a or an unknown --pin value is reported on any machine.
-#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>

@@ -5,7 +5,6 @@
 // made from the same spec, so that every case is accepted and picks the variant it means to.
 #pragma once
 
-#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
