@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tritonpack/constant.h"
@@ -216,6 +217,10 @@ struct KernelInfo {
   PluginInfo plugin;
   std::vector<VariantInfo> variants;
 };
+
+// The distinct values the variants of `kernel` are compiled with for the constexpr `name`, in the
+// order the variants first have them; empty when no variant has that constexpr.
+std::vector<Constant> compiled_values(const KernelInfo& kernel, std::string_view name);
 
 struct BlobInfo {
   uint64_t offset = 0;  // from the start of the blob section

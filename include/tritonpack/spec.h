@@ -52,7 +52,9 @@ std::vector<CompileJob> plan_jobs(const Spec& spec);
 // The job file the Python step reads (schema in docs/compile-step.md).
 std::string jobs_to_json(const Spec& spec, const std::vector<CompileJob>& jobs, const std::string& cache_dir);
 
-// Turns one job and the Python step's meta.json into a VariantInfo (blob indices left -1).
+// Turns one job and the Python step's meta.json into a VariantInfo. Blob indices are left -1, and
+// ir_blobs holds every stage meta.json's "ir" lists (the kernel.<stage> files of the folder), each
+// with -1: the caller adds those blobs (compile --keep-ir) or clears ir_blobs.
 // Throws Error(kCompile) if the metadata is malformed or disagrees with the plan (argument list).
 VariantInfo make_variant(const Spec& spec, const CompileJob& job, std::string_view meta_json);
 

@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/python_module.h"
 #include "cli/text.h"
-#include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/spec.h"
@@ -30,11 +30,6 @@ namespace tritonpack::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
 
 std::string default_cache_dir() {
   if (const char* v = std::getenv("TRITONPACK_CACHE_DIR"); v && *v) return v;
@@ -58,17 +53,6 @@ std::string job_label(const spec::Spec& s, const spec::CompileJob& job) {
   return out + ", sm_" + std::to_string(job.arch) + ")";
 }
 
-uint32_t parse_arch(const std::string& text) {
-  if (text.rfind("sm_", 0) == 0) {
-    try {
-      const int v = std::stoi(text.substr(3));
-      if (v >= 50 && v <= 200 && std::to_string(v) == text.substr(3)) return static_cast<uint32_t>(v);
-    } catch (...) {
-    }
-  }
-  throw Error(ErrorCode::kInvalidArgument, "--arch " + text + ": expected sm_NN, e.g. sm_90");
-}
-
 struct StepResult {
   int exit_code = 0;
   std::map<uint32_t, std::string> dirs;      // job id -> output folder
@@ -80,10 +64,8 @@ struct StepResult {
 
 // Runs the Python step and follows its event stream (one JSON object per line).
 StepResult run_python_step(const CompileOptions& o, const std::string& job_file, size_t total) {
-  const std::string python = o.python.empty() ? env_or("TRITONPACK_PYTHON", "python3") : o.python;
-  const std::string python_dir = env_or("TRITONPACK_PYTHON_DIR", TRITONPACK_DEFAULT_PYTHON_DIR);
-  const std::string old_path = env_or("PYTHONPATH", "");
-  setenv("PYTHONPATH", (old_path.empty() ? python_dir : python_dir + ":" + old_path).c_str(), 1);
+  const std::string python = python_interpreter(o.python);
+  prepend_python_path();
 
   std::vector<std::string> argv_text = {python, "-m", "tritonpack_compile", job_file};
   argv_text.push_back("--parallel");
@@ -159,23 +141,6 @@ int32_t add_blob(Manifest& manifest, std::vector<std::vector<uint8_t>>& blobs, c
   return static_cast<int32_t>(blobs.size() - 1);
 }
 
-// The IR stages the compile step wrote into `dir` (meta.json's "ir": ttir, ttgir, llir; a Gluon
-// kernel has no ttir).
-std::vector<std::string> ir_stages(std::string_view meta_json, const fs::path& dir) {
-  const nlohmann::json meta = nlohmann::json::parse(meta_json, nullptr, false);
-  const auto malformed = [&] {
-    return Error(ErrorCode::kCompile, (dir / "meta.json").string() +
-                                          ": expected \"ir\": a list of stages among ttir, ttgir, llir; clear the cache");
-  };
-  if (!meta.is_object() || !meta.contains("ir") || !meta["ir"].is_array()) throw malformed();
-  std::vector<std::string> stages;
-  for (const nlohmann::json& stage : meta["ir"]) {
-    if (!stage.is_string() || !pack_format::is_ir_stage(stage.get<std::string>())) throw malformed();
-    stages.push_back(stage.get<std::string>());
-  }
-  return stages;
-}
-
 // One section per distinct error text: 3,456 variants failing the same way print the error once.
 std::string failure_report(const spec::Spec& s, const std::vector<spec::CompileJob>& jobs, const StepResult& step) {
   constexpr size_t kLabelsShown = 4;
@@ -210,7 +175,7 @@ int compile(const CompileOptions& o) {
   spec::Spec s = spec::load_spec(o.spec);
   if (!o.archs.empty()) {
     s.archs.clear();
-    for (const auto& a : o.archs) s.archs.push_back(parse_arch(a));
+    for (const auto& a : o.archs) s.archs.push_back(parse_arch_option(a, "--arch"));
   }
   const std::vector<spec::CompileJob> jobs = spec::plan_jobs(s);
   const std::string cache_dir = o.cache_dir.empty() ? default_cache_dir() : o.cache_dir;
@@ -265,11 +230,8 @@ int compile(const CompileOptions& o) {
     VariantInfo v = spec::make_variant(s, job, meta_text);
     v.cubin_blob = add_blob(manifest, blobs, dir / "kernel.cubin", "cubin");
     v.ptx_blob = add_blob(manifest, blobs, dir / "kernel.ptx", "ptx");
-    if (o.keep_ir) {
-      for (const std::string& stage : ir_stages(meta_text, dir)) {
-        v.ir_blobs[stage] = add_blob(manifest, blobs, dir / ("kernel." + stage), stage);
-      }
-    }
+    if (!o.keep_ir) v.ir_blobs.clear();
+    for (auto& [stage, blob] : v.ir_blobs) blob = add_blob(manifest, blobs, dir / ("kernel." + stage), stage);
     kernel.variants.push_back(std::move(v));
   }
   manifest.kernels.push_back(std::move(kernel));

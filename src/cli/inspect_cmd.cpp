@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/kernel_choice.h"
 #include "cli/text.h"
 #include "pack/cubin_info.h"
 #include "pack/manifest_json.h"
@@ -81,18 +82,6 @@ ResourceCells resource_cells(const Pack& pack, const VariantInfo& v) {
   return cells;
 }
 
-const KernelInfo& chosen_kernel(const Pack& pack, const InspectOptions& o) {
-  const Manifest& m = pack.manifest();
-  if (!o.kernel.empty()) return pack.kernel(o.kernel);
-  if (m.kernels.size() != 1) {
-    std::string names;
-    for (const KernelInfo& k : m.kernels) names += (names.empty() ? "" : ", ") + k.name;
-    throw Error(ErrorCode::kInvalidArgument, o.pack + " holds " + std::to_string(m.kernels.size()) +
-                                                 " kernels (" + names + "): choose one with --kernel");
-  }
-  return m.kernels[0];
-}
-
 std::string variant_ids(const KernelInfo& k) {
   std::vector<uint32_t> ids;
   for (const VariantInfo& v : k.variants) ids.push_back(v.id);
@@ -141,7 +130,7 @@ const VariantInfo& chosen_variant(const KernelInfo& k, const InspectOptions& o) 
 
 // `inspect --ir STAGE [--variant ID]`: that stage's text, exactly as stored.
 int print_ir(const Pack& pack, const InspectOptions& o) {
-  const KernelInfo& k = chosen_kernel(pack, o);
+  const KernelInfo& k = choose_kernel(pack, o.kernel);
   const std::vector<std::string> kept = stages(k, nullptr);
   const bool is_ir = pack_format::is_ir_stage(o.ir);
   if (!is_ir && o.ir != "ptx") {
@@ -185,16 +174,9 @@ void print_kernel(const KernelInfo& k) {
     }
     if (!p.numel.empty()) std::cout << "  numel=" << p.numel;
     if (p.kind == ParamKind::kConstexpr) {
-      std::vector<std::string> values;
-      for (const VariantInfo& v : k.variants) {
-        for (const ConstexprValue& c : v.constexprs) {
-          if (c.name == p.name && std::find(values.begin(), values.end(), c.value.text()) == values.end()) {
-            values.push_back(c.value.text());
-          }
-        }
-      }
+      const std::vector<Constant> values = compiled_values(k, p.name);
       std::cout << "values {";
-      for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? ", " : "") << values[i];
+      for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? ", " : "") << values[i].text();
       std::cout << "}";
     }
     if (!p.heuristic.empty()) std::cout << "  heuristic " << p.name << " = " << p.heuristic;

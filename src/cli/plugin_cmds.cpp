@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kernel_choice.h"
 #include "cli/python_module.h"
 #include "plugin/gen_cpp.h"
 #include "tritonpack/error.h"
@@ -96,13 +97,7 @@ int shapes(const ShapesOptions& o) {
     fields[p.substr(0, eq)] = v;
   }
   auto pack = Pack::open(o.pack);
-  std::string kernel = o.kernel;
-  if (kernel.empty()) {
-    if (pack->manifest().kernels.size() != 1) {
-      throw Error(ErrorCode::kInvalidArgument, o.pack + " holds several kernels: choose one with --kernel");
-    }
-    kernel = pack->manifest().kernels[0].name;
-  }
+  const std::string kernel = choose_kernel(*pack, o.kernel).name;
   PluginCore core = PluginCore::create(pack, kernel, fields);
   if (o.tactic != 0) core.set_tactic(o.tactic);
   const PluginDescription& d = core.describe();

@@ -25,11 +25,15 @@ std::string python_interpreter(const std::string& given) {
   return given.empty() ? env_or("TRITONPACK_PYTHON", "python3") : given;
 }
 
-int run_python_module(const std::string& python, const std::string& module, const std::vector<std::string>& args,
-                      const std::string& needs) {
+void prepend_python_path() {
   const std::string python_dir = env_or("TRITONPACK_PYTHON_DIR", TRITONPACK_DEFAULT_PYTHON_DIR);
   const std::string old_path = env_or("PYTHONPATH", "");
   setenv("PYTHONPATH", (old_path.empty() ? python_dir : python_dir + ":" + old_path).c_str(), 1);
+}
+
+int run_python_module(const std::string& python, const std::string& module, const std::vector<std::string>& args,
+                      const std::string& needs) {
+  prepend_python_path();
   std::vector<std::string> argv_text = {python, "-m", module};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
   std::vector<char*> argv;

@@ -1,12 +1,13 @@
 // `tritonpack run`: launch a kernel of a pack on random data, verify every output against the
 // kernel's host reference, benchmark. The arguments are checked against the pack before the GPU is
 // touched, so a missing -a or an unknown --pin value is reported on any machine.
-#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kernel_choice.h"
+#include "cli/text.h"
 #include "driver/driver.h"
 #include "harness/device.h"
 #include "harness/run_plan.h"
@@ -23,21 +24,6 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
     throw Error(ErrorCode::kInvalidArgument, std::string(option) + " " + text + ": expected NAME=VALUE");
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
-}
-
-const KernelInfo& find_kernel(const Pack& pack, const std::string& name) {
-  const auto& kernels = pack.manifest().kernels;
-  if (name.empty()) {
-    if (kernels.size() != 1) throw Error(ErrorCode::kInvalidArgument, "the pack holds several kernels: choose one with --kernel");
-    return kernels[0];
-  }
-  auto it = std::find_if(kernels.begin(), kernels.end(), [&](const KernelInfo& k) { return k.name == name; });
-  if (it == kernels.end()) {
-    std::string names;
-    for (const KernelInfo& k : kernels) names += (names.empty() ? "" : ", ") + k.name;
-    throw Error(ErrorCode::kNotFound, "the pack has no kernel '" + name + "' (it has " + names + ")");
-  }
-  return *it;
 }
 
 std::string pins_text(const std::vector<ConstexprValue>& pins) {
@@ -104,24 +90,13 @@ void print_text(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
 
 // `--explain sm_90`: what a launch with these values would run, without a GPU. Buffers are taken to
 // be aligned to 1 MiB (as allocations are), so divisibility is never what refuses a variant here.
-int explain(const RunOptions& o, const std::shared_ptr<const Pack>& pack, const KernelInfo& info,
-            const harness::RunRequest& request) {
-  const std::string& text = o.explain_arch;
-  uint32_t arch = 0;
-  if (text.rfind("sm_", 0) == 0 && text.size() > 3 && text.find_first_not_of("0123456789", 3) == std::string::npos) {
-    arch = static_cast<uint32_t>(std::stoul(text.substr(3)));
-  }
-  if (arch < 50 || arch > 200) throw Error(ErrorCode::kInvalidArgument, "--explain " + text + ": expected sm_NN, e.g. sm_90");
-  const harness::RunPlan plan = harness::plan_run(info, request);
+int explain(uint32_t arch, const std::shared_ptr<const Pack>& pack, const KernelInfo& info,
+            const harness::RunRequest& request, const harness::RunPlan& plan) {
   std::vector<CUdeviceptr> pointers;
   for (size_t i = 0; i < plan.operands.size(); ++i) pointers.push_back(CUdeviceptr{0x100000} * (i + 1));
   const std::vector<Arg> args = plan.args(pointers);
-  LaunchOptions options;
-  options.config = request.config;
-  options.pinned = request.pinned;
-  options.variant_id = request.variant_id;
   Kernel kernel(pack, info.name);
-  const Kernel::Explanation e = kernel.explain(args, options, arch);
+  const Kernel::Explanation e = kernel.explain(args, request.launch_options(), arch);
   std::cout << "kernel " << info.name << " on an sm_" << arch << " device (buffers taken as 1 MiB aligned)\n  "
             << e.text() << "\n";
   return e.chosen != nullptr ? 0 : 5;
@@ -130,8 +105,10 @@ int explain(const RunOptions& o, const std::shared_ptr<const Pack>& pack, const 
 }  // namespace
 
 int run(const RunOptions& o) {
+  // Argument errors before the pack is read.
+  const uint32_t explain_arch = o.explain_arch.empty() ? 0 : parse_arch_option(o.explain_arch, "--explain");
   const auto pack = Pack::open(o.pack);
-  const KernelInfo& info = find_kernel(*pack, o.kernel);
+  const KernelInfo& info = choose_kernel(*pack, o.kernel);
   harness::RunRequest request;
   for (const auto& t : o.types) request.types.insert(split_assignment(t, "--type"));
   for (const auto& a : o.args) {
@@ -150,12 +127,12 @@ int run(const RunOptions& o) {
   request.bench_runs = o.bench;
   request.warmup_runs = o.warmup;
   request.seed = o.seed;
-  (void)harness::plan_run(info, request);  // every argument error before the driver is needed
-  if (!o.explain_arch.empty()) return explain(o, pack, info, request);
+  const harness::RunPlan plan = harness::plan_run(info, request);  // every argument error before the driver
+  if (!o.explain_arch.empty()) return explain(explain_arch, pack, info, request, plan);
 
   harness::DeviceContext device(driver::Driver::system(), o.device);
   Kernel kernel(pack, info.name, device.driver_ptr());
-  const harness::RunResult r = harness::run_kernel(device, kernel, request);
+  const harness::RunResult r = harness::run_kernel(device, kernel, request, plan);
   if (o.json) {
     print_json(o, kernel.info(), device, r);
   } else {

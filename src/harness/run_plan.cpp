@@ -309,6 +309,14 @@ RunPlan plan_run(const KernelInfo& k, const RunRequest& request) {
   return plan;
 }
 
+LaunchOptions RunRequest::launch_options() const {
+  LaunchOptions options;
+  options.config = config;
+  options.pinned = pinned;
+  options.variant_id = variant_id;
+  return options;
+}
+
 std::vector<Arg> RunPlan::args(std::span<const CUdeviceptr> pointers) const {
   std::vector<Arg> out;
   size_t operand = 0;
@@ -336,6 +344,22 @@ std::vector<Arg> RunPlan::args(std::span<const CUdeviceptr> pointers) const {
   return out;
 }
 
+std::function<bool(std::string_view, int64_t&)> RunPlan::lookup(const VariantInfo& variant) const {
+  return [this, &variant](std::string_view name, int64_t& v) {
+    if (auto it = integers.find(name); it != integers.end()) {
+      v = it->second;
+      return true;
+    }
+    for (const ConstexprValue& c : variant.constexprs) {
+      if (c.name == name && c.value.is_integral()) {
+        v = c.value.as_int();
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 int64_t RunPlan::numel(const PlannedOperand& op, const VariantInfo& variant) const {
   int64_t from_shape = 1;
   for (int64_t d : op.shape) {
@@ -350,19 +374,7 @@ int64_t RunPlan::numel(const PlannedOperand& op, const VariantInfo& variant) con
     }
     return from_shape;
   }
-  const int64_t n = expr::Expr::parse(op.param->numel).eval([&](std::string_view name, int64_t& v) {
-    if (auto it = integers.find(name); it != integers.end()) {
-      v = it->second;
-      return true;
-    }
-    for (const ConstexprValue& c : variant.constexprs) {
-      if (c.name == name && c.value.is_integral()) {
-        v = c.value.as_int();
-        return true;
-      }
-    }
-    return false;
-  });
+  const int64_t n = expr::Expr::parse(op.param->numel).eval(lookup(variant));
   if (n < 0) invalid("'" + op.param->name + "' numel '" + op.param->numel + "' = " + std::to_string(n) + " is negative");
   if (!op.shape.empty() && n < from_shape) {
     throw Error(ErrorCode::kInvalidSpec, "'" + op.param->name + "' numel '" + op.param->numel + "' = " +
@@ -382,14 +394,7 @@ ConstexprValue pin_from_text(const KernelInfo& k, std::string_view name, std::st
             std::string(name) + "' (" + (constexprs.empty() ? std::string("it has none") : "it has " + join(constexprs)) +
             ")");
   }
-  std::vector<Constant> compiled;
-  for (const VariantInfo& v : k.variants) {
-    for (const ConstexprValue& c : v.constexprs) {
-      if (c.name == name && std::find(compiled.begin(), compiled.end(), c.value) == compiled.end()) {
-        compiled.push_back(c.value);
-      }
-    }
-  }
+  const std::vector<Constant> compiled = compiled_values(k, name);
   for (const Constant& c : compiled) {
     if (c.matches_text(text)) return {std::string(name), c};
   }

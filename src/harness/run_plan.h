@@ -35,6 +35,10 @@ struct RunRequest {
   // How each launch is made; empty: Kernel::launch. Tests put the C API here, so that the same
   // data, poison and references check a launch through another interface.
   std::function<void(std::span<const Arg> args, CUstream stream, const LaunchOptions& options)> launch;
+
+  // How the runtime is asked to choose: config, pins, variant id. The options borrow this request's
+  // config and pins: keep the request alive while using them.
+  LaunchOptions launch_options() const;
 };
 
 // A tensor or descriptor param of the kernel, as the run will pass it.
@@ -61,6 +65,9 @@ struct RunPlan {
   // A tensor's element count under `variant`: its numel expression (which may use the variant's
   // constexprs), else the product of its shape. Throws naming the tensor when neither exists.
   int64_t numel(const PlannedOperand& operand, const VariantInfo& variant) const;
+  // The names a run's expressions (numel, bench) read under `variant`: the plan's integers, then the
+  // variant's integral constexprs. For expr::Expr::eval; borrows the plan and the variant.
+  std::function<bool(std::string_view name, int64_t& value)> lookup(const VariantInfo& variant) const;
 };
 
 // Throws Error(kInvalidArgument) naming every missing value (as the -a to add), an unknown name (with

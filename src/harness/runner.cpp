@@ -131,17 +131,21 @@ void summarize(RunResult& r) {
 }  // namespace
 
 RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request) {
+  return run_kernel(device, kernel, request, plan_run(kernel.info(), request));
+}
+
+RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request, const RunPlan& plan) {
   const KernelInfo& info = kernel.info();
+  if (plan.kernel != &info) {
+    throw Error(ErrorCode::kInvalidArgument, "run_kernel: the plan was not made for kernel '" + info.name +
+                                                 "' of this Kernel's pack (make it with plan_run(kernel.info(), ...))");
+  }
   const driver::Driver& d = device.driver();
-  const RunPlan plan = plan_run(info, request);
   RunResult result;
   result.seed = request.seed != 0 ? request.seed : std::random_device{}() | 1ull;
   std::mt19937_64 rng(result.seed);
 
-  LaunchOptions options;
-  options.config = request.config;
-  options.pinned = request.pinned;
-  options.variant_id = request.variant_id;
+  LaunchOptions options = request.launch_options();
 
   // The variant first: numel expressions may use its constexprs (fmha's BLOCK_DMODEL).
   const std::vector<CUdeviceptr> placeholders(plan.operands.size(), kPlaceholder);
@@ -230,17 +234,9 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
     std::vector<float> sorted = result.times_ms;
     std::sort(sorted.begin(), sorted.end());
     result.median_ms = sorted[sorted.size() / 2];
-    auto lookup = [&](std::string_view name, int64_t& out) {
-      if (auto it = plan.integers.find(name); it != plan.integers.end()) {
-        out = it->second;
-        return true;
-      }
-      for (const ConstexprValue& c : variant.constexprs) {
-        if (c.name == name && c.value.is_integral()) {
-          out = c.value.as_int();
-          return true;
-        }
-      }
+    const auto run_value = plan.lookup(variant);
+    auto lookup = [&](std::string_view name, int64_t& out) {  // and T.size, which [bench] may use
+      if (run_value(name, out)) return true;
       for (const auto& [var, dtype] : plan.bindings) {
         if (name == var + ".size") {
           out = static_cast<int64_t>(dtype_size(dtype));

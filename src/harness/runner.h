@@ -56,5 +56,9 @@ struct RunResult {
 // Throws what plan_run throws, the runtime's errors (a launch no variant can serve: the runtime's
 // message, which names each rule and its values), and kDriver errors.
 RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request);
+// The same with the plan already made: plan_run(kernel.info(), request), as `tritonpack run` makes
+// it to report argument errors before it needs the driver. Throws kInvalidArgument for a plan of
+// another KernelInfo.
+RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request, const RunPlan& plan);
 
 }  // namespace tritonpack::harness

@@ -25,9 +25,6 @@ std::string all_dtype_names();  // "fp16, bf16, fp32, ..."
 std::string unknown_key_message(std::string_view key, std::string_view where,
                                 std::initializer_list<std::string_view> allowed);
 
-// "sm_90" -> 90; nullopt unless the text is exactly "sm_" and a number from 50 to 200.
-std::optional<uint32_t> parse_arch(std::string_view text);
-
 // What an expression may name. Always: constexpr params whose values are integers or booleans.
 struct ExprScope {
   bool runtime_values = true;  // i32/i64 scalar params and launch variables

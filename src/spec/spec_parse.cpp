@@ -27,6 +27,7 @@
 #include "tritonpack/expr.h"
 #include "tritonpack/rule.h"
 #include "tritonpack/spec.h"
+#include "util/text.h"
 
 namespace tritonpack::spec {
 namespace {
@@ -307,7 +308,7 @@ class SpecReader {
     for (size_t i = 0; i < list.size(); ++i) {
       std::string key = "kernel.archs[" + std::to_string(i) + "]";
       std::string text = as_string(list[i], key);
-      std::optional<uint32_t> arch = detail::parse_arch(text);
+      std::optional<uint32_t> arch = tritonpack::text::parse_arch(text);
       if (!arch) {
         fail(list[i].source(),
              key + ": '" + text + "' is not an arch; write sm_NN with NN from 50 to 200, e.g. \"sm_90\"");

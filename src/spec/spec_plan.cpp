@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pack/constant_json.h"
+#include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/expr.h"
 #include "tritonpack/spec.h"
@@ -421,6 +422,19 @@ VariantInfo make_variant(const Spec& spec, const CompileJob& job, std::string_vi
   }
   v.tensordescs = read_tensordescs(read, meta, k, job);
   v.resources = read_resources(meta);
+
+  // The IR stages the compile step wrote next to the cubin (kernel.<stage>): ir_blobs names them,
+  // their blobs left -1 like the cubin's and the PTX's. A Gluon kernel has no ttir.
+  const auto& ir = read.field("ir");
+  if (!ir.is_array()) read.fail("meta.json: 'ir' must be a list of stages among ttir, ttgir, llir");
+  for (const auto& stage : ir) {
+    if (!stage.is_string() || !pack_format::is_ir_stage(stage.get<std::string>())) {
+      read.fail("meta.json: 'ir' must be a list of stages among ttir, ttgir, llir");
+    }
+    if (!v.ir_blobs.emplace(stage.get<std::string>(), -1).second) {
+      read.fail("meta.json: 'ir' lists '" + stage.get<std::string>() + "' twice");
+    }
+  }
   return v;
 }
 

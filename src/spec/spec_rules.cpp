@@ -52,17 +52,6 @@ std::string unknown_key_message(std::string_view key, std::string_view where,
   return message + "; allowed keys: " + join(std::vector<std::string>(allowed.begin(), allowed.end()), ", ");
 }
 
-std::optional<uint32_t> parse_arch(std::string_view text) {
-  if (text.size() < 5 || text.size() > 6 || text.substr(0, 3) != "sm_") return std::nullopt;
-  uint32_t arch = 0;
-  for (char c : text.substr(3)) {
-    if (c < '0' || c > '9') return std::nullopt;
-    arch = arch * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (arch < 50 || arch > 200 || text[3] == '0') return std::nullopt;
-  return arch;
-}
-
 std::vector<Constant> compiled_values(const Spec& spec, const std::string& constexpr_name) {
   if (auto it = spec.constexpr_choices.find(constexpr_name); it != spec.constexpr_choices.end()) return it->second;
   std::vector<Constant> out;

@@ -1,4 +1,6 @@
-// The spellings of the manifest's enums, shared by the spec reader, the pack format and messages.
+// The spellings of the manifest's enums, shared by the spec reader, the pack format and messages;
+// and what a kernel's variants are compiled with.
+#include <algorithm>
 #include <array>
 
 #include "tritonpack/manifest.h"
@@ -34,6 +36,16 @@ std::optional<DType> resolve_dtype(const DTypeRef& ref, const TypeBindings& bind
   auto it = bindings.find(ref.type_var);
   if (it == bindings.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<Constant> compiled_values(const KernelInfo& kernel, std::string_view name) {
+  std::vector<Constant> out;
+  for (const VariantInfo& v : kernel.variants) {
+    for (const ConstexprValue& c : v.constexprs) {
+      if (c.name == name && std::find(out.begin(), out.end(), c.value) == out.end()) out.push_back(c.value);
+    }
+  }
+  return out;
 }
 
 }  // namespace tritonpack

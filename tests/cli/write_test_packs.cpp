@@ -5,6 +5,8 @@
 //     agree or disagree with the cubin, a PTX-only variant, an unreadable cubin, a cubin without
 //     the entry.
 //   no_ir.tpack: the same kernel without any IR blobs.
+//   two_kernels.tpack: the test pack's vector_add and a copy of it named vector_add_copy, for the
+//     commands that need --kernel when a pack holds several.
 // Usage: tritonpack_write_test_packs SOURCE_DIR OUT_DIR
 #include <cstdio>
 #include <fstream>
@@ -85,6 +87,17 @@ Builder inspect_pack(const std::string& source_dir, bool with_ir) {
   return b;
 }
 
+Builder two_kernels_pack() {
+  tritonpack_test::TestPack t = tritonpack_test::make_test_pack();
+  Builder b;
+  b.manifest = t.manifest;
+  b.blobs = t.blobs;
+  KernelInfo copy = b.manifest.kernels[0];
+  copy.name = "vector_add_copy";
+  b.manifest.kernels.push_back(copy);
+  return b;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +108,7 @@ int main(int argc, char** argv) {
   try {
     inspect_pack(argv[1], true).write(std::string(argv[2]) + "/inspect.tpack");
     inspect_pack(argv[1], false).write(std::string(argv[2]) + "/no_ir.tpack");
+    two_kernels_pack().write(std::string(argv[2]) + "/two_kernels.tpack");
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

@@ -150,6 +150,54 @@ TEST_F(HarnessTest, MatmulPlayedCorrectlyPassesForBothActivations) {
   EXPECT_EQ(gpu_->live_allocations(), 0u);
 }
 
+TEST_F(HarnessTest, RunsThePlanItIsGiven) {
+  load_matmul();
+  gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_matmul(g, l, DType::kFp16, "", Mischief::kNone); };
+  const harness::RunRequest request = matmul_request(37, 19, 45, 21, "");
+  const harness::RunPlan plan = harness::plan_run(matmul_->info(), request);
+  const auto r = harness::run_kernel(*device_, *matmul_, request, plan);
+  EXPECT_TRUE(r.verified);
+  EXPECT_TRUE(r.passed) << r.verify_message;
+  ASSERT_EQ(r.outputs.size(), 1u);
+  EXPECT_EQ(r.outputs[0].elements, 37u * 19u);
+
+  // A plan of another KernelInfo (here a copy) is refused: its pointers are not this kernel's.
+  const KernelInfo copy = matmul_->info();
+  const harness::RunPlan other = harness::plan_run(copy, request);
+  EXPECT_EQ(error_of([&] { harness::run_kernel(*device_, *matmul_, request, other); }, ErrorCode::kInvalidArgument),
+            "run_kernel: the plan was not made for kernel 'matmul' of this Kernel's pack (make it with "
+            "plan_run(kernel.info(), ...))");
+  EXPECT_EQ(gpu_->live_allocations(), 0u);
+}
+
+TEST_F(HarnessTest, BenchReadsItsFormulasWithTheRunsValues) {
+  load_matmul();
+  gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_matmul(g, l, DType::kFp16, "", Mischief::kNone); };
+  harness::RunRequest request = matmul_request(37, 19, 45, 21, "");
+  request.bench_runs = 3;
+  request.warmup_runs = 1;
+  const auto r = harness::run_kernel(*device_, *matmul_, request);
+  EXPECT_TRUE(r.passed) << r.verify_message;
+  EXPECT_EQ(r.times_ms.size(), 3u);
+  EXPECT_EQ(r.median_ms, 1.0);                                 // the fake driver's every event pair
+  EXPECT_EQ(r.flops, 2.0 * 37 * 19 * 45);                      // 2 * M * N * K
+  EXPECT_EQ(r.bytes, (37.0 * 45 + 45.0 * 19 + 37.0 * 19) * 2);  // (M * K + K * N + M * N) * T.size
+}
+
+TEST(RunRequest, LaunchOptionsCarryConfigPinsAndVariant) {
+  harness::RunRequest r;
+  r.config = "big";
+  r.pinned = {{"ACTIVATION", Constant("leaky_relu")}};
+  r.variant_id = 3;
+  const LaunchOptions o = r.launch_options();
+  EXPECT_EQ(o.config, "big");
+  ASSERT_EQ(o.pinned.size(), 1u);
+  EXPECT_EQ(o.pinned[0].name, "ACTIVATION");
+  EXPECT_EQ(o.pinned[0].value, Constant("leaky_relu"));
+  EXPECT_EQ(o.variant_id, 3);
+  EXPECT_EQ(harness::RunRequest{}.launch_options().variant_id, -1);
+}
+
 TEST_F(HarnessTest, EachWayAKernelCanBeWrongIsReportedAsSuch) {
   load_matmul();
   struct Case {
@@ -287,6 +335,29 @@ TEST_F(HarnessTest, TheGpuTestsRefusalsSayWhatTheyExpect) {
     for (const std::string& t : refusal.expected) EXPECT_NE(message.find(t), std::string::npos) << t << "\nin: " << message;
   }
   EXPECT_TRUE(gpu_->launches.empty());
+}
+
+TEST(RunPlan, LookupReadsIntegersThenTheVariantsIntegralConstexprs) {
+  harness::RunPlan plan;
+  plan.integers = {{"M", 5}, {"BLOCK", 7}};
+  VariantInfo v;
+  v.constexprs = {{"BLOCK", Constant(64)}, {"BLOCK_D", Constant(128)}, {"EVEN", Constant(true)},
+                  {"ACTIVATION", Constant("relu")}, {"SCALE", Constant(0.5)}};
+  const auto lookup = plan.lookup(v);
+  int64_t value = -1;
+  EXPECT_TRUE(lookup("M", value));
+  EXPECT_EQ(value, 5);
+  EXPECT_TRUE(lookup("BLOCK", value));
+  EXPECT_EQ(value, 7) << "the plan's integer comes first";
+  EXPECT_TRUE(lookup("BLOCK_D", value));
+  EXPECT_EQ(value, 128);
+  EXPECT_TRUE(lookup("EVEN", value));
+  EXPECT_EQ(value, 1);
+  value = -1;
+  EXPECT_FALSE(lookup("ACTIVATION", value));
+  EXPECT_FALSE(lookup("SCALE", value));
+  EXPECT_FALSE(lookup("N", value));
+  EXPECT_EQ(value, -1);
 }
 
 TEST(RunPlan, MissingValuesAreNamedAsTheArgumentsToAdd) {

@@ -5,7 +5,6 @@
 // made from the same spec, so that every case is accepted and picks the variant it means to.
 #pragma once
 
-#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,16 +21,6 @@ struct KernelCase {
   size_t outputs = 0;                           // outputs the reference checks
   bool tma_fallback = false;                    // on sm_90 the sm_80 variant (PTX) serves it: no TMA
 };
-
-inline std::vector<Constant> compiled_values(const KernelInfo& k, const std::string& name) {
-  std::vector<Constant> out;
-  for (const VariantInfo& v : k.variants) {
-    for (const ConstexprValue& c : v.constexprs) {
-      if (c.name == name && std::find(out.begin(), out.end(), c.value) == out.end()) out.push_back(c.value);
-    }
-  }
-  return out;
-}
 
 namespace detail {
 

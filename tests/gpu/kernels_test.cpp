@@ -92,7 +92,7 @@ class Kernels : public Gpu {
     if (ran == 0) GTEST_SKIP() << "no variant of " << kernel << " runs on sm_" << device_->arch();
     for (const ParamInfo& p : k.info().params) {
       if (p.kind != ParamKind::kConstexpr) continue;
-      for (const Constant& value : testing::compiled_values(k.info(), p.name)) {
+      for (const Constant& value : compiled_values(k.info(), p.name)) {
         const bool runs = any_runs_here(k, [&](const VariantInfo& v) {
           return std::any_of(v.constexprs.begin(), v.constexprs.end(),
                              [&](const ConstexprValue& x) { return x.name == p.name && x.value == value; });

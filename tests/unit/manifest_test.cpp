@@ -114,6 +114,19 @@ TEST(ManifestJson, ConstexprsKeepParameterOrder) {
   EXPECT_EQ(back.kernels[0].variants[0].constexprs[2].value, -7);
 }
 
+TEST(Manifest, CompiledValuesAreTheVariantsDistinctValuesInOrder) {
+  KernelInfo k = tritonpack_test::make_test_kernel();  // two variants, both BLOCK = 1024
+  EXPECT_EQ(compiled_values(k, "BLOCK"), (std::vector<Constant>{1024}));
+  k.variants.push_back(k.variants[0]);
+  k.variants.back().constexprs = {{"BLOCK", 256}, {"ACTIVATION", "leaky_relu"}};
+  k.variants.push_back(k.variants[0]);
+  k.variants.back().constexprs = {{"BLOCK", 1024}, {"ACTIVATION", ""}};
+  EXPECT_EQ(compiled_values(k, "BLOCK"), (std::vector<Constant>{1024, 256}));
+  EXPECT_EQ(compiled_values(k, "ACTIVATION"), (std::vector<Constant>{"leaky_relu", ""}));
+  EXPECT_TRUE(compiled_values(k, "n").empty());  // a scalar, not a constexpr
+  EXPECT_TRUE(compiled_values(k, "NOPE").empty());
+}
+
 TEST(ManifestJson, UnknownFieldsAreIgnored) {
   Json j = test_json();
   j["added_in_1_1"] = {{"anything", Json::array({1, 2, 3})}};

@@ -988,7 +988,7 @@ std::string meta(const std::string& args = R"([{"name": "x_ptr", "type": "ptr"},
     "global_scratch_size": 128, "global_scratch_align": 16, "profile_scratch_size": 0,
     "profile_scratch_align": 1, "launch_cooperative_grid": false, "launch_pdl": true,
     "triton_version": "3.6.0", "args": )" + args + R"(, "ptx_params": ["u64", "u32", "u64", "u64"],
-    "hash": "abc"})";
+    "ir": ["ttir", "ttgir", "llir"], "hash": "abc"})";
 }
 
 TEST_F(SpecTest, VariantHappyPath) {
@@ -1027,6 +1027,7 @@ TEST_F(SpecTest, VariantHappyPath) {
   EXPECT_EQ(v.args[1].divisibility, 16u);
   EXPECT_EQ(v.cubin_blob, -1);
   EXPECT_EQ(v.ptx_blob, -1);
+  EXPECT_EQ(v.ir_blobs, (std::map<std::string, int32_t>{{"ttir", -1}, {"ttgir", -1}, {"llir", -1}}));
 
   VariantInfo second = make_variant(spec, jobs[1], meta());
   EXPECT_EQ(second.id, 1u);
@@ -1092,6 +1093,10 @@ TEST_F(SpecTest, VariantMismatches) {
     size_t at = text.find("\"" + key + "\": ");
     return text.substr(0, at) + "\"ignored_" + text.substr(at + 1);
   };
+  // "ir": the stages the folder holds, any of them (a Gluon kernel has no ttir), or none.
+  EXPECT_EQ(make_variant(spec, job, with("ir", R"(["ttgir", "llir"])")).ir_blobs,
+            (std::map<std::string, int32_t>{{"ttgir", -1}, {"llir", -1}}));
+  EXPECT_TRUE(make_variant(spec, job, with("ir", "[]")).ir_blobs.empty());
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{", "meta.json does not parse"},
       {"[1, 2]", "meta.json is not a JSON object"},
@@ -1111,6 +1116,11 @@ TEST_F(SpecTest, VariantMismatches) {
       {with("launch_pdl", "0"), "'launch_pdl' must be true or false"},
       {without("launch_cooperative_grid"), "has no 'launch_cooperative_grid'"},
       {with("triton_version", "3.6"), "'triton_version' must be a string"},
+      {without("ir"), "meta.json has no 'ir'"},
+      {with("ir", "\"ttir\""), "meta.json: 'ir' must be a list of stages among ttir, ttgir, llir"},
+      {with("ir", "[1]"), "meta.json: 'ir' must be a list of stages among ttir, ttgir, llir"},
+      {with("ir", R"(["ttir", "sass"])"), "meta.json: 'ir' must be a list of stages among ttir, ttgir, llir"},
+      {with("ir", R"(["ttgir", "ttgir"])"), "meta.json: 'ir' lists 'ttgir' twice"},
       {without("args"), "meta.json has no 'args'"},
       {with("args", "{}"), "'args' must be an array"},
       {with("args", "[1]"), "each of 'args' must be an object with string 'name' and 'type'"},
