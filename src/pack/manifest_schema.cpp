@@ -203,7 +203,7 @@ void read_descriptor_keys(const Json& j, const std::string& at, ParamInfo& p) {
   for (size_t d = 0; d < block->size(); ++d) p.block.push_back(expression_value((*block)[d], child(bpath, d), false));
   if (layout) p.layout = printable_value(*layout, child(at, "layout"), kMaxTextLength, false);
   if (const Json* dims = optional_field(j, "dims"); dims && dims->size() != p.block.size()) {
-    fail(child(at, "dims"), "has " + std::to_string(dims->size()) + " dims, the block shape " +
+    fail(child(at, "dims"), "has " + std::to_string(dims->size()) + " dims, the block shape has " +
                                 std::to_string(p.block.size()));
   }
 }

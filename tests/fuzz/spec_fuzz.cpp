@@ -2,6 +2,9 @@
 // success plan_jobs and jobs_to_json. Bytes after the first NUL (which TOML text cannot hold)
 // are a meta.json for make_variant with the first job, so the fuzzer can reach that reader too.
 // Only tritonpack::Error may escape the library; anything else is a finding.
+// Seeds: tests/fuzz/corpus/spec. desc_scale_sm90_meta and desc_scale_sm80_meta are the desc_scale
+// spec (source "k.py") + NUL + the meta.json `tritonpack compile` wrote for its first job, with the
+// descriptor lowered to TMA and not (SpecTest.FuzzSeedsWithMetaMakeTheirVariant keeps them valid).
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>

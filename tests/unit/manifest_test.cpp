@@ -1,10 +1,13 @@
 // Manifest <-> JSON: round trips, forward compatibility and one golden message per schema rule.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "pack/constant_json.h"
 #include "test_manifest.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
@@ -17,9 +20,13 @@ using tritonpack_test::make_test_manifest;
 
 Json test_json() { return Json::parse(manifest_to_json(make_test_manifest())); }
 
-// Applies `mutate` to the test manifest's JSON and returns the error manifest_from_json throws.
-std::string error_after(const std::function<void(Json&)>& mutate) {
-  Json j = test_json();
+// The test pack's manifest with a tensor descriptor, launch variable, IR stages and the other
+// optional keys (tritonpack_test::make_features_pack).
+Json features_json() { return Json::parse(manifest_to_json(tritonpack_test::make_features_pack().manifest)); }
+
+// Applies `mutate` to the test manifest's JSON (or `base`) and returns the error manifest_from_json
+// throws.
+std::string error_after(const std::function<void(Json&)>& mutate, Json j = test_json()) {
   mutate(j);
   try {
     (void)manifest_from_json(j.dump());
@@ -44,6 +51,11 @@ std::string error_of_text(const std::string& text) {
 
 #define EXPECT_MANIFEST_ERROR(mutation, golden) \
   EXPECT_THAT_STR(error_after([](Json& j) { mutation; }), golden)
+// The same on the features manifest: params x, y, out, n, BLOCK, ACT, SCALE, BIAS, OUT_T, x_desc
+// (params[9], a tensordesc with block ["64", "BLOCK / 16"]); variant 0's descriptor is lowered to TMA,
+// variant 1's is not; blobs 4, 5, 6 are variant 0's ttir and ttgir and variant 1's llir.
+#define EXPECT_FEATURES_ERROR(mutation, golden) \
+  EXPECT_THAT_STR(error_after([](Json& j) { mutation; }, features_json()), golden)
 #define EXPECT_THAT_STR(text, golden) EXPECT_NE((text).find(golden), std::string::npos) << (text)
 
 Json& kernel(Json& j) { return j["kernels"][0]; }
@@ -367,6 +379,283 @@ TEST(ManifestSchema, VariantBlobs) {
   Json j = test_json();
   variant(j)["cubin_blob"] = -1;
   EXPECT_NO_THROW(manifest_from_json(j.dump()));
+}
+
+TEST(ManifestJson, FeaturesRoundTripIsExact) {
+  Manifest m = tritonpack_test::make_features_pack().manifest;
+  m.kernels[0].params[9].layout = "NVMMASharedLayout(swizzle_byte_width=128, element_bitwidth=16, rank=2)";
+  const std::string text = manifest_to_json(m);
+  const Manifest back = manifest_from_json(text);
+  EXPECT_EQ(manifest_to_json(back), text);
+  const KernelInfo& k = back.kernels[0];
+  ASSERT_EQ(k.launch_vars.size(), 1u);
+  EXPECT_EQ(k.launch_vars[0].name, "M");
+  EXPECT_EQ(k.launch_vars[0].max, 1 << 20);
+  EXPECT_EQ(k.constraints, (std::vector<std::string>{"n <= M * BLOCK", "R == M"}));
+  EXPECT_EQ(k.params[4].heuristic, "min(1024, next_power_of_2(n))");
+  EXPECT_EQ(k.params[9].kind, ParamKind::kTensorDesc);
+  EXPECT_EQ(k.params[9].dtype, DTypeRef::variable("T"));
+  EXPECT_EQ(k.params[9].block, (std::vector<std::string>{"64", "BLOCK / 16"}));
+  EXPECT_EQ(k.params[9].layout, m.kernels[0].params[9].layout);
+  const VariantInfo& v0 = k.variants[0];
+  ASSERT_EQ(v0.tensordescs.size(), 1u);
+  EXPECT_TRUE(v0.tensordescs[0].tma);
+  EXPECT_EQ(v0.tensordescs[0].block, (std::vector<uint32_t>{64, 64}));
+  EXPECT_EQ(v0.tensordescs[0].box, (std::vector<uint32_t>{64, 64}));
+  EXPECT_EQ(v0.tensordescs[0].swizzle, 3u);
+  EXPECT_EQ(v0.tensordescs[0].elem_size, 2u);
+  EXPECT_EQ(v0.tensordescs[0].elem_type, 6u);
+  EXPECT_EQ(v0.args[4].type, ArgType::kTensorDesc);
+  EXPECT_EQ(v0.args[4].param_index, 9u);
+  EXPECT_EQ(v0.ir_blobs, (std::map<std::string, int32_t>{{"ttgir", 5}, {"ttir", 4}}));
+  EXPECT_EQ(k.variants[1].ir_blobs, (std::map<std::string, int32_t>{{"llir", 6}}));
+  EXPECT_EQ(back.blobs[6].kind, "llir");
+  EXPECT_EQ(v0.resources.registers, 40);
+  EXPECT_EQ(v0.resources.stack_frame, 8);
+  EXPECT_EQ(v0.constexprs[2].value.kind(), Constant::Kind::kFloat);
+  EXPECT_EQ(v0.constexprs[4].value, Constant::dtype(DType::kBf16));
+  // A descriptor not lowered to TMA is written as its block alone.
+  EXPECT_FALSE(k.variants[1].tensordescs[0].tma);
+  Json j = Json::parse(text);
+  EXPECT_EQ(variant(j, 1)["tensordescs"], Json::parse(R"([{"tma": false, "block": [64, 64]}])"));
+}
+
+TEST(ManifestSchema, LaunchVars) {
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"].push_back(kernel(j)["launch_vars"][0]),
+                        R"(kernels[0].launch_vars[1].name: duplicate launch variable "M")");
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"][0]["name"] = "n",
+                        R"(kernels[0].launch_vars[0].name: "n" is also a parameter of the kernel)");
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"][0]["name"] = "x_desc",
+                        R"(kernels[0].launch_vars[0].name: "x_desc" is also a parameter of the kernel)");
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"][0]["name"] = "2M",
+                        "kernels[0].launch_vars[0].name: expected an identifier");
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"][0]["dtype"] = "fp32",
+                        R"(kernels[0].launch_vars[0].dtype: expected "i32" or "i64", got "fp32")");
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"][0]["dtype"] = "u32",
+                        R"(kernels[0].launch_vars[0].dtype: expected "i32" or "i64", got "u32")");
+  EXPECT_FEATURES_ERROR({
+    kernel(j)["launch_vars"][0]["min"] = 5;
+    kernel(j)["launch_vars"][0]["max"] = 1;
+  }, "kernels[0].launch_vars[0]: min 5 is above max 1");
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"][0]["min"] = "1",
+                        R"(kernels[0].launch_vars[0].min: expected an integer, got string "1")");
+  EXPECT_FEATURES_ERROR(kernel(j)["launch_vars"] = Json::object(),
+                        "kernels[0].launch_vars: expected an array, got an object");
+  auto with_vars = [](size_t count) {
+    Json j = features_json();
+    for (size_t i = 1; i < count; ++i) {
+      kernel(j)["launch_vars"].push_back(Json{{"name", "V" + std::to_string(i)}, {"dtype", "i64"}});
+    }
+    return j;
+  };
+  EXPECT_NO_THROW(manifest_from_json(with_vars(16).dump()));
+  EXPECT_THAT_STR(error_of_text(with_vars(17).dump()), "kernels[0].launch_vars: at most 16 launch variables, got 17");
+}
+
+TEST(ManifestSchema, HeuristicBlockAndLayoutBelongToTheirParamKinds) {
+  for (int param : {0, 3, 9}) {  // tensor, scalar, tensordesc
+    SCOPED_TRACE(param);
+    Json j = features_json();
+    kernel(j)["params"][param]["heuristic"] = "n";
+    EXPECT_THAT_STR(error_of_text(j.dump()), "kernels[0].params[" + std::to_string(param) +
+                                                 "].heuristic: only a constexpr parameter has a heuristic");
+  }
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][4]["heuristic"] = "n +", "kernels[0].params[4].heuristic: invalid expression:");
+  for (int param : {0, 3, 4}) {  // tensor, scalar, constexpr
+    SCOPED_TRACE(param);
+    const std::string at = "kernels[0].params[" + std::to_string(param) + "]";
+    Json j = features_json();
+    kernel(j)["params"][param]["block"] = Json::array({"64"});
+    EXPECT_THAT_STR(error_of_text(j.dump()), at + ".block: only a tensordesc parameter has a block shape");
+    j = features_json();
+    kernel(j)["params"][param]["layout"] = "NVMMASharedLayout()";
+    EXPECT_THAT_STR(error_of_text(j.dump()), at + ".layout: only a tensordesc parameter has a layout");
+  }
+  EXPECT_MANIFEST_ERROR(kernel(j)["params"][3]["dims"] = Json::array({"n"}),
+                        "kernels[0].params[3].dims: only a tensor or descriptor parameter has dims");
+}
+
+TEST(ManifestSchema, DescriptorParams) {
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9].erase("block"),
+                        "kernels[0].params[9]: a tensordesc parameter needs 'block', its block shape");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["block"] = Json::array(),
+                        "kernels[0].params[9].block: expected 1 to 5 block dims, got 0");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["block"] = Json::array({"1", "1", "1", "1", "1", "1"}),
+                        "kernels[0].params[9].block: expected 1 to 5 block dims, got 6");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["block"] = "64",
+                        R"(kernels[0].params[9].block: expected an array, got string "64")");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["block"][1] = "BLOCK /",
+                        "kernels[0].params[9].block[1]: invalid expression:");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["layout"] = "",
+                        "kernels[0].params[9].layout: expected a non-empty string");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["layout"] = "a\nb", "kernels[0].params[9].layout: expected printable ASCII");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["dims"] = Json::array({"R"}),
+                        "kernels[0].params[9].dims: has 1 dims, the block shape has 2");
+  EXPECT_FEATURES_ERROR(kernel(j)["params"][9]["dtype"] = "U",
+                        R"(kernels[0].params[9].dtype: "U" is neither a dtype nor a declared type variable)");
+  // A descriptor may be an output and have a numel, like a tensor.
+  Json j = features_json();
+  kernel(j)["params"][9]["is_output"] = true;
+  kernel(j)["params"][9]["numel"] = "R * C";
+  EXPECT_NO_THROW(manifest_from_json(j.dump()));
+}
+
+TEST(ManifestSchema, DescriptorArgs) {
+  EXPECT_FEATURES_ERROR(variant(j)["args"][4]["type"] = "ptr",
+                        R"(kernels[0].variants[0].args[4].type: expected "tensordesc" for tensordesc param "x_desc", got "ptr")");
+  EXPECT_FEATURES_ERROR(variant(j)["args"][0]["type"] = "tensordesc",
+                        R"(kernels[0].variants[0].args[0].type: expected "ptr" for tensor param "x", got "tensordesc")");
+  EXPECT_FEATURES_ERROR(variant(j)["args"][4]["divisibility"] = 16,
+                        R"(kernels[0].variants[0].args[4].divisibility: must be 1 for descriptor argument "x_desc")");
+}
+
+TEST(ManifestSchema, Tensordescs) {
+  EXPECT_FEATURES_ERROR(variant(j).erase("tensordescs"),
+                        "kernels[0].variants[0]: missing required field 'tensordescs' (the kernel has descriptor parameters)");
+  EXPECT_FEATURES_ERROR(variant(j, 1).erase("tensordescs"), "kernels[0].variants[1]: missing required field 'tensordescs'");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"].push_back(variant(j)["tensordescs"][0]),
+                        "kernels[0].variants[0].tensordescs: expected 1 entries (one per descriptor parameter), got 2");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"] = Json::array(),
+                        "kernels[0].variants[0].tensordescs: expected 1 entries (one per descriptor parameter), got 0");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"] = Json::object(),
+                        "kernels[0].variants[0].tensordescs: expected an array, got an object");
+  // A kernel without descriptors may list none, but no more.
+  EXPECT_MANIFEST_ERROR(variant(j)["tensordescs"] = Json::parse(R"([{"tma": false, "block": [64]}])"),
+                        "kernels[0].variants[0].tensordescs: expected 0 entries (one per descriptor parameter), got 1");
+  {
+    Json j = test_json();
+    variant(j)["tensordescs"] = Json::array();
+    EXPECT_NO_THROW(manifest_from_json(j.dump()));
+  }
+  const std::string at = "kernels[0].variants[0].tensordescs[0]";
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0] = 5, "kernels[0].variants[0].tensordescs[0]: expected an object, got 5");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0].erase("tma"),
+                        "kernels[0].variants[0].tensordescs[0]: missing required field 'tma'");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["tma"] = 1,
+                        "kernels[0].variants[0].tensordescs[0].tma: expected true or false, got 1");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["block"] = Json::array({64}),
+                        "kernels[0].variants[0].tensordescs[0].block: expected 2 integers, got 1");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["block"][0] = 0,
+                        "kernels[0].variants[0].tensordescs[0].block[0]: expected an integer in 1..65536, got 0");
+  EXPECT_FEATURES_ERROR(variant(j, 1)["tensordescs"][0]["block"][1] = 65537,
+                        "kernels[0].variants[1].tensordescs[0].block[1]: expected an integer in 1..65536, got 65537");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["swizzle"] = 4,
+                        "kernels[0].variants[0].tensordescs[0].swizzle: expected an integer in 0..3, got 4");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["elem_size"] = 0,
+                        "kernels[0].variants[0].tensordescs[0].elem_size: expected an integer in 1..16, got 0");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["elem_size"] = 17,
+                        "kernels[0].variants[0].tensordescs[0].elem_size: expected an integer in 1..16, got 17");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["elem_type"] = 16,
+                        "kernels[0].variants[0].tensordescs[0].elem_type: expected an integer in 0..15, got 16");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["box"] = Json::array({64, 64, 1}),
+                        "kernels[0].variants[0].tensordescs[0].box: expected 2 integers, got 3");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["box"][1] = 257,
+                        "kernels[0].variants[0].tensordescs[0].box[1]: expected an integer in 1..256, got 257");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["box"][0] = 0,
+                        "kernels[0].variants[0].tensordescs[0].box[0]: expected an integer in 1..256, got 0");
+  EXPECT_FEATURES_ERROR(variant(j)["tensordescs"][0]["fp4_padded"] = "no",
+                        R"(kernels[0].variants[0].tensordescs[0].fp4_padded: expected true or false, got string "no")");
+  // Every TMA field is required when tma is true, and none when it is false.
+  const Json base = features_json();
+  for (const char* key : {"swizzle", "elem_size", "elem_type", "box", "fp4_padded"}) {
+    SCOPED_TRACE(key);
+    Json j = base;
+    variant(j)["tensordescs"][0].erase(key);
+    EXPECT_THAT_STR(error_of_text(j.dump()), at + ": missing required field '" + key + "'");
+  }
+  EXPECT_FEATURES_ERROR(variant(j, 1)["tensordescs"][0]["tma"] = true,
+                        "kernels[0].variants[1].tensordescs[0]: missing required field 'swizzle'");
+  Json j = base;
+  variant(j)["tensordescs"][0]["tma"] = false;
+  const Manifest m = manifest_from_json(j.dump());
+  EXPECT_FALSE(m.kernels[0].variants[0].tensordescs[0].tma);
+  EXPECT_TRUE(m.kernels[0].variants[0].tensordescs[0].box.empty());
+}
+
+TEST(ManifestSchema, Resources) {
+  EXPECT_FEATURES_ERROR(variant(j)["resources"]["registers"] = -2,
+                        "kernels[0].variants[0].resources.registers: expected an integer in 0..2147483647, got -2");
+  EXPECT_FEATURES_ERROR(variant(j)["resources"]["spill_loads"] = 2147483648,
+                        "kernels[0].variants[0].resources.spill_loads: expected an integer in 0..2147483647, got 2147483648");
+  EXPECT_FEATURES_ERROR(variant(j)["resources"]["spill_stores"] = 1.5,
+                        "kernels[0].variants[0].resources.spill_stores: expected an integer in 0..2147483647, got 1.5");
+  EXPECT_FEATURES_ERROR(variant(j)["resources"].erase("stack_frame"),
+                        "kernels[0].variants[0].resources: missing required field 'stack_frame'");
+  EXPECT_FEATURES_ERROR(variant(j)["resources"] = 40, "kernels[0].variants[0].resources: expected an object, got 40");
+  // -1 is "unknown", as is no report at all.
+  Json j = features_json();
+  variant(j)["resources"]["registers"] = -1;
+  variant(j, 1).erase("resources");
+  const Manifest m = manifest_from_json(j.dump());
+  EXPECT_EQ(m.kernels[0].variants[0].resources.registers, -1);
+  EXPECT_EQ(m.kernels[0].variants[0].resources.stack_frame, 8);
+  EXPECT_EQ(m.kernels[0].variants[1].resources.spill_loads, -1);
+}
+
+TEST(ManifestSchema, IrBlobs) {
+  EXPECT_FEATURES_ERROR(variant(j)["ir_blobs"]["ptx"] = 1,
+                        "kernels[0].variants[0].ir_blobs.ptx: expected a stage ttir, ttgir or llir");
+  EXPECT_FEATURES_ERROR(variant(j)["ir_blobs"]["sass"] = 4,
+                        "kernels[0].variants[0].ir_blobs.sass: expected a stage ttir, ttgir or llir");
+  EXPECT_FEATURES_ERROR(variant(j)["ir_blobs"]["ttir"] = 1,
+                        R"(kernels[0].variants[0].ir_blobs.ttir: blobs[1] has kind "ptx", expected "ttir")");
+  EXPECT_FEATURES_ERROR(variant(j)["ir_blobs"]["ttgir"] = 4,
+                        R"(kernels[0].variants[0].ir_blobs.ttgir: blobs[4] has kind "ttir", expected "ttgir")");
+  EXPECT_FEATURES_ERROR(variant(j, 1)["ir_blobs"]["llir"] = 7,
+                        "kernels[0].variants[1].ir_blobs.llir: expected -1 or a blob index in 0..6, got 7");
+  EXPECT_FEATURES_ERROR(variant(j)["ir_blobs"] = Json::array({4}),
+                        "kernels[0].variants[0].ir_blobs: expected an object, got an array");
+  // The PTX and cubin slots take no IR blob either.
+  EXPECT_FEATURES_ERROR(variant(j)["ptx_blob"] = 4,
+                        R"(kernels[0].variants[0].ptx_blob: blobs[4] has kind "ttir", expected "ptx")");
+}
+
+TEST(ManifestSchema, KernelConstraints) {
+  EXPECT_FEATURES_ERROR(kernel(j)["constraints"][1] = "R ==", "kernels[0].constraints[1]: invalid expression:");
+  EXPECT_FEATURES_ERROR(kernel(j)["constraints"] = "n > 0",
+                        R"(kernels[0].constraints: expected an array, got string "n > 0")");
+  // Packs that kept constraints under "plugin" have them added to the kernel's.
+  Json j = features_json();
+  kernel(j)["plugin"] = Json::parse(R"({"name": "", "version": "1", "namespace": "", "rules": [],
+                                        "constraints": ["n >= 1"]})");
+  EXPECT_EQ(manifest_from_json(j.dump()).kernels[0].constraints,
+            (std::vector<std::string>{"n <= M * BLOCK", "R == M", "n >= 1"}));
+  kernel(j)["plugin"]["constraints"][0] = "n >=";
+  EXPECT_THAT_STR(error_of_text(j.dump()), "kernels[0].plugin.constraints[0]: invalid expression:");
+}
+
+TEST(ManifestSchema, ConstexprValues) {
+  const std::string not_a_value =
+      R"(not a constexpr value (an integer, boolean, float, string, null or {"dtype": NAME}), got )";
+  EXPECT_FEATURES_ERROR(variant(j)["constexprs"]["ACT"] = Json::array({"leaky_relu"}),
+                        "kernels[0].variants[0].constexprs.ACT: " + not_a_value + "an array");
+  EXPECT_FEATURES_ERROR(variant(j)["constexprs"]["OUT_T"]["extra"] = 1,
+                        "kernels[0].variants[0].constexprs.OUT_T: " + not_a_value + "an object");
+  EXPECT_FEATURES_ERROR(variant(j)["constexprs"]["OUT_T"]["dtype"] = 16,
+                        "kernels[0].variants[0].constexprs.OUT_T: " + not_a_value + "an object");
+  EXPECT_FEATURES_ERROR(variant(j)["constexprs"]["OUT_T"]["dtype"] = "float16",
+                        "kernels[0].variants[0].constexprs.OUT_T: an unknown dtype, got an object");
+  EXPECT_FEATURES_ERROR(variant(j)["constexprs"]["ACT"] = std::string(4097, 'a'),
+                        "kernels[0].variants[0].constexprs.ACT: a string longer than 4096 bytes, got string \"aaaa");
+  // Configs' constexprs are read the same way.
+  EXPECT_MANIFEST_ERROR(kernel(j)["configs"][0]["constexprs"]["BLOCK"] = Json::array(),
+                        "kernels[0].configs[0].constexprs.BLOCK: " + not_a_value + "an array");
+  Json j = features_json();
+  variant(j)["constexprs"]["ACT"] = std::string(4096, 'a');
+  EXPECT_EQ(manifest_from_json(j.dump()).kernels[0].variants[0].constexprs[1].value.as_string().size(), 4096u);
+  // JSON text has no NaN or infinity, and a number too large for a double does not parse, so a
+  // non-finite float reaches constant_from_json only from a JSON value built in memory.
+  EXPECT_THAT_STR(error_of_text(R"({"format": "tritonpack-manifest", "x": 1e999})"), "manifest is not valid JSON");
+  for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+                     -std::numeric_limits<double>::infinity()}) {
+    std::string why;
+    EXPECT_FALSE(pack_format::constant_from_json(Json(bad), why).has_value());
+    EXPECT_EQ(why, "a float that is not finite");
+  }
+  std::string why;
+  EXPECT_EQ(pack_format::constant_from_json(Json(0.5), why), Constant(0.5));
+  EXPECT_EQ(pack_format::constant_from_json(Json(std::string(4097, 'x')), why), std::nullopt);
+  EXPECT_EQ(why, "a string longer than 4096 bytes");
 }
 
 TEST(ManifestSchema, EveryRequiredFieldIsRequired) {

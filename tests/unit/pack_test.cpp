@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -102,24 +103,8 @@ std::vector<std::pair<std::string, Bytes>> fuzz_seeds() {
   t.blobs[2] = t.blobs[0];
   seeds.emplace_back("two_kernels_dedup", serialize_pack(t.manifest, t.blobs));
 
-  // The kernel-model keys: launch variables, rules, a heuristic, constexprs of every kind, dims and
-  // ptxas's resource report (same blobs as the test pack, so the manifest fuzzer can open it).
-  t = tritonpack_test::make_test_pack();
-  KernelInfo& f = t.manifest.kernels[0];
-  f.launch_vars = {LaunchVarInfo{"M", DType::kI32, 1, 1 << 20}};
-  f.constraints = {"n <= M * BLOCK", "R == M"};
-  f.params[0].dims = {"R", "C"};
-  f.params[4].heuristic = "min(1024, next_power_of_2(n))";
-  for (const char* name : {"ACT", "SCALE", "BIAS", "OUT_T"}) {
-    f.params.push_back(tritonpack_test::make_param(name, ParamKind::kConstexpr, "", false, ""));
-  }
-  for (VariantInfo& v : f.variants) {
-    v.constexprs.push_back({"ACT", Constant("leaky_relu")});
-    v.constexprs.push_back({"SCALE", 0.5});
-    v.constexprs.push_back({"BIAS", Constant::none()});
-    v.constexprs.push_back({"OUT_T", Constant::dtype(DType::kBf16)});
-    v.resources = ResourceUsage{40, 0, 0, 8};
-  }
+  // Every optional kernel-model key, descriptors and IR stages included (test_manifest.h).
+  t = tritonpack_test::make_features_pack();
   seeds.emplace_back("features", serialize_pack(t.manifest, t.blobs));
   return seeds;
 }
@@ -448,6 +433,16 @@ TEST(PackFuzzCorpus, SeedsAreCurrentValidPacks) {
     EXPECT_EQ(Bytes(pack->bytes().begin(), pack->bytes().end()), bytes)
         << path << " is stale; run with TRITONPACK_WRITE_FUZZ_SEEDS=1";
     EXPECT_LT(bytes.size(), 20000u);
+  }
+  // The manifest fuzzer wraps each input around the test pack's blob section; the seeds written
+  // for that section must open there, so that the fuzzer starts from manifests that get through.
+  const Bytes section = split(tritonpack_test::make_test_pack_bytes()).section;
+  for (const char* name : {"vector_add", "features"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(root / "manifest" / (std::string(name) + ".json"), std::ios::binary);
+    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(json.empty());
+    EXPECT_NO_THROW((void)Pack::from_bytes(pack_format::write_container(json, section), name));
   }
 }
 

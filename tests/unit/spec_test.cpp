@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -1369,6 +1371,137 @@ TEST_F(SpecTest, VariantReadsDescriptorMetadataAndResources) {
     EXPECT_NE(std::string(e.what()).find("'tensordesc_meta' must list 1 entries, one per tensordesc param"),
               std::string::npos)
         << e.what();
+  }
+}
+
+// The errors of reading tensordesc_meta, one per check, and ptxas's report falling back to unknown.
+TEST_F(SpecTest, VariantDescriptorMetadataErrors) {
+  const Spec spec = parse(kFeatures);
+  const CompileJob job = plan_jobs(spec).at(1);  // BM = 128: block [128, 32]
+  const std::string args = R"([{"name": "a_desc", "type": "tensordesc", "ndim": 2, "tma": true},
+    {"name": "c_ptr", "type": "ptr"}, {"name": "M", "type": "i32"}, {"name": "N", "type": "i32"},
+    {"name": "K", "type": "i32"}])";
+  auto with_meta = [&](const std::string& tensordesc_meta, const std::string& more = "") {
+    std::string text = meta(args);
+    text.insert(text.rfind('}'), ", \"tensordesc_meta\": " + tensordesc_meta + more);
+    return text;
+  };
+  // One entry, with `change` applied to the good one.
+  auto entry = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json e = nlohmann::json::parse(
+        R"({"swizzle": 3, "elem_size": 2, "elem_type": 6, "block_size": [128, 32], "fp4_padded": false})");
+    change(e);
+    return with_meta("[" + e.dump() + "]");
+  };
+  EXPECT_TRUE(make_variant(spec, job, entry([](nlohmann::json&) {})).tensordescs.at(0).tma);
+  const std::string count = "meta.json: 'tensordesc_meta' must list 1 entries, one per tensordesc param";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {with_meta("{}"), count},
+      {with_meta("null"), count},
+      {with_meta("[null, null]"), count},
+      {with_meta("[5]"), "meta.json: tensordesc_meta[0] has no 'swizzle'"},
+      {entry([](auto& e) { e.erase("swizzle"); }), "meta.json: tensordesc_meta[0] has no 'swizzle'"},
+      {entry([](auto& e) { e.erase("elem_size"); }), "meta.json: tensordesc_meta[0] has no 'elem_size'"},
+      {entry([](auto& e) { e.erase("elem_type"); }), "meta.json: tensordesc_meta[0] has no 'elem_type'"},
+      {entry([](auto& e) { e["swizzle"] = 4; }), "meta.json: 'tensordesc_meta[0].swizzle' must be an integer from 0 to 3"},
+      {entry([](auto& e) { e["elem_size"] = 17; }), "'tensordesc_meta[0].elem_size' must be an integer from 0 to 16"},
+      {entry([](auto& e) { e["elem_type"] = -1; }), "'tensordesc_meta[0].elem_type' must be an integer from 0 to 15"},
+      {entry([](auto& e) { e["elem_type"] = "fp16"; }), "'tensordesc_meta[0].elem_type' must be an integer"},
+      {entry([](auto& e) { e.erase("fp4_padded"); }), "meta.json: tensordesc_meta[0].fp4_padded must be true or false"},
+      {entry([](auto& e) { e["fp4_padded"] = 0; }), "meta.json: tensordesc_meta[0].fp4_padded must be true or false"},
+      {entry([](auto& e) { e.erase("block_size"); }), "meta.json: tensordesc_meta[0].block_size must list 2 dims"},
+      {entry([](auto& e) { e["block_size"] = {128}; }), "meta.json: tensordesc_meta[0].block_size must list 2 dims"},
+      {entry([](auto& e) { e["block_size"] = "128x32"; }), "meta.json: tensordesc_meta[0].block_size must list 2 dims"},
+      {entry([](auto& e) { e["block_size"] = {128, 257}; }),
+       "meta.json: 'tensordesc_meta[0].block_size' must be an integer from 0 to 256"},
+      {entry([](auto& e) { e["block_size"] = {128, 32.0}; }), "'tensordesc_meta[0].block_size' must be an integer"},
+  };
+  const std::string label = "variant 1 (";
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    try {
+      make_variant(spec, job, text);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kCompile);
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind(label, 0), 0u) << what;
+      EXPECT_NE(what.find(message), std::string::npos) << what << "\nwanted: " << message;
+    }
+  }
+
+  // null: Triton did not lower this descriptor to TMA; its block still comes from the spec.
+  VariantInfo v = make_variant(spec, job, with_meta("[null]"));
+  ASSERT_EQ(v.tensordescs.size(), 1u);
+  EXPECT_FALSE(v.tensordescs[0].tma);
+  EXPECT_EQ(v.tensordescs[0].block, (std::vector<uint32_t>{128, 32}));
+
+  // ptxas's report: anything but an integer in 0..INT32_MAX is unknown (-1), never an error.
+  v = make_variant(spec, job, with_meta("[null]", R"(, "registers": -5, "spill_stores": 2147483648,
+    "spill_loads": 1.5, "stack_frame": "16")"));
+  EXPECT_EQ(v.resources.registers, -1);
+  EXPECT_EQ(v.resources.spill_stores, -1);
+  EXPECT_EQ(v.resources.spill_loads, -1);
+  EXPECT_EQ(v.resources.stack_frame, -1);
+  v = make_variant(spec, job, with_meta("[null]", R"(, "registers": 2147483647, "spill_stores": 0)"));
+  EXPECT_EQ(v.resources.registers, 2147483647);
+  EXPECT_EQ(v.resources.spill_stores, 0);
+  EXPECT_EQ(v.resources.spill_loads, -1);
+}
+
+// A block expression is evaluated with each job's constexprs, and must give 1 to 65536.
+TEST_F(SpecTest, DescriptorBlockDimsAreCheckedPerJob) {
+  auto with_block = [](const std::string& first) {
+    std::string text = kFeatures;
+    const std::string from = R"(block = ["BM", "BK"])";
+    return text.replace(text.find(from), from.size(), "block = [\"" + first + "\", \"BK\"]");
+  };
+  auto plan_error = [&](const std::string& first) {
+    const Spec spec = parse(with_block(first));
+    try {
+      (void)plan_jobs(spec);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidSpec);
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "planned";
+    return std::string();
+  };
+  // BM is 64 in the first job, 128 in the second.
+  EXPECT_EQ(plan_error("BM - 64"), "param 'a_desc' block[0] = 'BM - 64' is 0; a block dim is 1 to 65536");
+  EXPECT_EQ(plan_error("BM - 129"), "param 'a_desc' block[0] = 'BM - 129' is -65; a block dim is 1 to 65536");
+  EXPECT_EQ(plan_error("BM * 1024"), "param 'a_desc' block[0] = 'BM * 1024' is 131072; a block dim is 1 to 65536");
+  EXPECT_EQ(plan_jobs(parse(with_block("BM * 512")))[1].signature[0].second, "tensordesc<fp16[65536,32]>");
+}
+
+// The spec fuzzer's seeds that carry a meta.json after a NUL (tests/fuzz/spec_fuzz.cpp): the
+// desc_scale spec and what `tritonpack compile` wrote for its first job, on sm_90 (the descriptor
+// lowered to TMA) and on sm_80 (not lowered). They must get through make_variant, so that the
+// fuzzer starts inside read_tensordescs and read_resources.
+TEST_F(SpecTest, FuzzSeedsWithMetaMakeTheirVariant) {
+  const fs::path corpus = fs::path(TRITONPACK_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "spec";
+  for (const char* name : {"desc_scale_sm90_meta", "desc_scale_sm80_meta"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(corpus / name, std::ios::binary);
+    const std::string input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t nul = input.find('\0');
+    ASSERT_NE(nul, std::string::npos);
+    const Spec spec = parse(input.substr(0, nul));
+    const std::vector<CompileJob> jobs = plan_jobs(spec);
+    ASSERT_FALSE(jobs.empty());
+    const VariantInfo v = make_variant(spec, jobs.front(), input.substr(nul + 1));
+    ASSERT_EQ(v.tensordescs.size(), 1u);
+    EXPECT_EQ(v.tensordescs[0].block, (std::vector<uint32_t>{64, 64}));
+    EXPECT_GT(v.resources.registers, 0);
+    if (std::string(name) == "desc_scale_sm90_meta") {
+      EXPECT_EQ(v.arch, 90u);
+      EXPECT_TRUE(v.tensordescs[0].tma);
+      EXPECT_EQ(v.tensordescs[0].elem_size, 2u);
+      EXPECT_EQ(v.tensordescs[0].box, (std::vector<uint32_t>{64, 64}));
+    } else {
+      EXPECT_EQ(v.arch, 80u);
+      EXPECT_FALSE(v.tensordescs[0].tma);
+    }
   }
 }
 

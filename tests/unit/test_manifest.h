@@ -100,13 +100,19 @@ inline tritonpack::KernelInfo make_test_kernel() {
   return k;
 }
 
-// Fills offset/size/sha256 the way serialize_pack lays out distinct blobs.
+// Fills offset/size/sha256 the way serialize_pack lays out blobs: identical blobs stored once.
 inline void fill_blob_table(tritonpack::Manifest& m, const std::vector<std::vector<uint8_t>>& blobs) {
   uint64_t offset = 0;
   for (size_t i = 0; i < blobs.size(); ++i) {
-    m.blobs[i].offset = offset;
     m.blobs[i].size = blobs[i].size();
     m.blobs[i].sha256 = tritonpack::sha256_hex(blobs[i]);
+    size_t same = 0;
+    while (same < i && blobs[same] != blobs[i]) ++same;
+    if (same < i) {
+      m.blobs[i].offset = m.blobs[same].offset;
+      continue;
+    }
+    m.blobs[i].offset = offset;
     offset = (offset + blobs[i].size() + 255) / 256 * 256;
   }
 }
@@ -123,6 +129,62 @@ inline TestPack make_test_pack() {
 }
 
 inline tritonpack::Manifest make_test_manifest() { return make_test_pack().manifest; }
+
+// The test pack with every optional kernel-model key: a launch variable (M), constraints, dims, a
+// heuristic, constexprs of every kind (ACT, SCALE, BIAS, OUT_T), ptxas's resource report, a tensor
+// descriptor x_desc (params[9], [R, C] of T in 64 x 64 blocks; lowered to TMA in the fp16 variant
+// as Triton 3.6 reports it for sm_90, not in the fp32 one) and kept IR stages (ttir and ttgir of
+// variant 0, llir of variant 1). The IR blobs repeat the bytes of the test pack's PTX blobs, which
+// are stored once, so the blob section stays the test pack's: the manifest fuzzer, which wraps
+// every input around that section, opens this manifest too.
+inline TestPack make_features_pack() {
+  using namespace tritonpack;
+  TestPack t = make_test_pack();
+  KernelInfo& f = t.manifest.kernels[0];
+  f.launch_vars = {LaunchVarInfo{"M", DType::kI32, 1, 1 << 20}};
+  f.constraints = {"n <= M * BLOCK", "R == M"};
+  f.params[0].dims = {"R", "C"};
+  f.params[4].heuristic = "min(1024, next_power_of_2(n))";
+  for (const char* name : {"ACT", "SCALE", "BIAS", "OUT_T"}) {
+    f.params.push_back(make_param(name, ParamKind::kConstexpr, "", false, ""));
+  }
+  ParamInfo desc = make_param("x_desc", ParamKind::kTensorDesc, "T", false, "");
+  desc.block = {"64", "BLOCK / 16"};
+  desc.dims = {"R", "C"};
+  f.params.push_back(desc);
+  const auto desc_index = static_cast<uint32_t>(f.params.size() - 1);
+  for (VariantInfo& v : f.variants) {
+    v.constexprs.push_back({"ACT", Constant("leaky_relu")});
+    v.constexprs.push_back({"SCALE", 0.5});
+    v.constexprs.push_back({"BIAS", Constant::none()});
+    v.constexprs.push_back({"OUT_T", Constant::dtype(DType::kBf16)});
+    v.resources = ResourceUsage{40, 0, 0, 8};
+    v.args.push_back({"x_desc", ArgType::kTensorDesc, desc_index, 1});
+  }
+  TensorDescInfo tma;
+  tma.tma = true;
+  tma.block = {64, 64};
+  tma.swizzle = 3;
+  tma.elem_size = 2;
+  tma.elem_type = 6;
+  tma.box = {64, 64};
+  f.variants[0].tensordescs = {tma};
+  TensorDescInfo plain;
+  plain.block = {64, 64};
+  f.variants[1].tensordescs = {plain};
+  struct Stage {
+    const char* name;
+    size_t variant;
+    size_t same_bytes_as;  // a blob of the test pack
+  };
+  for (const Stage& s : {Stage{"ttir", 0, 1}, Stage{"ttgir", 0, 1}, Stage{"llir", 1, 3}}) {
+    f.variants[s.variant].ir_blobs[s.name] = static_cast<int32_t>(t.blobs.size());
+    t.blobs.push_back(t.blobs[s.same_bytes_as]);
+    t.manifest.blobs.push_back({0, 0, "", s.name});
+  }
+  fill_blob_table(t.manifest, t.blobs);
+  return t;
+}
 
 inline std::vector<uint8_t> make_test_pack_bytes() {
   TestPack t = make_test_pack();
