@@ -100,7 +100,9 @@ std::string holders_of(const KernelInfo& k, const std::string& dim) {
 }
 
 TypeBindings bind_types(const KernelInfo& k, const std::map<std::string, std::string>& requested) {
-  for (const auto& [var, text] : requested) {
+  for (const auto& request : requested) {
+    const std::string& var = request.first;  // named, not bound: a lambda below captures it (clang 15)
+    const std::string& text = request.second;
     const auto it = std::find_if(k.type_vars.begin(), k.type_vars.end(), [&](const TypeVarInfo& t) { return t.name == var; });
     if (it == k.type_vars.end()) {
       std::vector<std::string> vars;
@@ -125,7 +127,9 @@ TypeBindings bind_types(const KernelInfo& k, const std::map<std::string, std::st
 
 // Each -a NAME=VALUE into the plan's integers or reals.
 void read_values(const KernelInfo& k, const Names& names, const RunRequest& request, RunPlan& plan) {
-  for (const auto& [name, text] : request.values) {
+  for (const auto& value : request.values) {
+    const std::string& name = value.first;  // named, not bound: a lambda below captures it (clang 15)
+    const std::string& text = value.second;
     const auto param = std::find_if(k.params.begin(), k.params.end(), [&](const ParamInfo& p) { return p.name == name; });
     if (param != k.params.end() && param->kind == ParamKind::kScalar) {
       if (is_float(param->dtype.dtype)) {

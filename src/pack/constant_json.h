@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tritonpack/constant.h"
+#include "tritonpack/error.h"
 
 namespace tritonpack::pack_format {
 
@@ -16,7 +17,12 @@ inline nlohmann::ordered_json constant_to_json(const Constant& c) {
   switch (c.kind()) {
     case Constant::Kind::kInt: return c.as_int();
     case Constant::Kind::kBool: return c.as_int() != 0;
-    case Constant::Kind::kFloat: return c.as_float();
+    case Constant::Kind::kFloat:
+      // JSON has no NaN or infinity (the writer would make it null: None). Specs refuse them too.
+      if (!std::isfinite(c.as_float())) {
+        throw Error(ErrorCode::kInvalidArgument, "a float constexpr must be finite, got " + c.text());
+      }
+      return c.as_float();
     case Constant::Kind::kString: return c.as_string();
     case Constant::Kind::kNone: return nullptr;
     case Constant::Kind::kDType: return nlohmann::ordered_json{{"dtype", std::string(dtype_name(c.as_dtype()))}};

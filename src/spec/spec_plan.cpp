@@ -252,9 +252,9 @@ class MetaReader {
     if (!v.is_boolean()) fail(std::string("meta.json: '") + key + "' must be true or false");
     return v.get<bool>();
   }
-  uint64_t unsigned_int(const nlohmann::json& v, const std::string& key, uint64_t max) const {
-    if (!v.is_number_unsigned() || v.get<uint64_t>() > max) {
-      fail("meta.json: '" + key + "' must be an integer from 0 to " + std::to_string(max));
+  uint64_t unsigned_int(const nlohmann::json& v, const std::string& key, uint64_t max, uint64_t min = 0) const {
+    if (!v.is_number_unsigned() || v.get<uint64_t>() > max || v.get<uint64_t>() < min) {
+      fail("meta.json: '" + key + "' must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
     }
     return v.get<uint64_t>();
   }
@@ -294,14 +294,15 @@ std::vector<TensorDescInfo> read_tensordescs(const MetaReader& read, const nlohm
     d.tma = !m.is_null();
     if (d.tma) {
       const std::string at = "tensordesc_meta[" + std::to_string(i) + "]";
-      auto number = [&](const char* key, uint64_t max) {
+      // The ranges the manifest reader takes (pack/manifest_schema.cpp): refused here, per variant.
+      auto number = [&](const char* key, uint64_t min, uint64_t max) {
         auto it = m.is_object() ? m.find(key) : m.end();
         if (it == m.end()) read.fail("meta.json: " + at + " has no '" + key + "'");
-        return static_cast<uint32_t>(read.unsigned_int(*it, at + "." + key, max));
+        return static_cast<uint32_t>(read.unsigned_int(*it, at + "." + key, max, min));
       };
-      d.swizzle = number("swizzle", 3);
-      d.elem_size = number("elem_size", 16);
-      d.elem_type = number("elem_type", 15);
+      d.swizzle = number("swizzle", 0, 3);
+      d.elem_size = number("elem_size", 1, 16);
+      d.elem_type = number("elem_type", 0, 15);
       auto fp4 = m.find("fp4_padded");
       if (fp4 == m.end() || !fp4->is_boolean()) read.fail("meta.json: " + at + ".fp4_padded must be true or false");
       d.fp4_padded = fp4->get<bool>();
@@ -310,7 +311,7 @@ std::vector<TensorDescInfo> read_tensordescs(const MetaReader& read, const nlohm
         read.fail("meta.json: " + at + ".block_size must list " + std::to_string(d.block.size()) + " dims");
       }
       for (size_t b = 0; b < box->size(); ++b) {
-        d.box.push_back(static_cast<uint32_t>(read.unsigned_int((*box)[b], at + ".block_size", 256)));
+        d.box.push_back(static_cast<uint32_t>(read.unsigned_int((*box)[b], at + ".block_size", 256, 1)));
       }
     }
     out.push_back(std::move(d));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/error_of.h"
 #include "pack/constant_json.h"
 #include "test_manifest.h"
 #include "tritonpack/error.h"
@@ -656,6 +657,13 @@ TEST(ManifestSchema, ConstexprValues) {
   EXPECT_EQ(pack_format::constant_from_json(Json(0.5), why), Constant(0.5));
   EXPECT_EQ(pack_format::constant_from_json(Json(std::string(4097, 'x')), why), std::nullopt);
   EXPECT_EQ(why, "a string longer than 4096 bytes");
+  // Nor is one written: JSON would make it null, read back as None.
+  Manifest m = tritonpack_test::make_features_pack().manifest;
+  for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    m.kernels[0].variants[0].constexprs[0].value = Constant(bad);
+    EXPECT_THAT_STR(testing::error_of([&] { manifest_to_json(m); }, ErrorCode::kInvalidArgument),
+                    "a float constexpr must be finite, got ");
+  }
 }
 
 TEST(ManifestSchema, EveryRequiredFieldIsRequired) {

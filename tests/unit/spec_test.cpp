@@ -1404,7 +1404,8 @@ TEST_F(SpecTest, VariantDescriptorMetadataErrors) {
       {entry([](auto& e) { e.erase("elem_size"); }), "meta.json: tensordesc_meta[0] has no 'elem_size'"},
       {entry([](auto& e) { e.erase("elem_type"); }), "meta.json: tensordesc_meta[0] has no 'elem_type'"},
       {entry([](auto& e) { e["swizzle"] = 4; }), "meta.json: 'tensordesc_meta[0].swizzle' must be an integer from 0 to 3"},
-      {entry([](auto& e) { e["elem_size"] = 17; }), "'tensordesc_meta[0].elem_size' must be an integer from 0 to 16"},
+      {entry([](auto& e) { e["elem_size"] = 17; }), "'tensordesc_meta[0].elem_size' must be an integer from 1 to 16"},
+      {entry([](auto& e) { e["elem_size"] = 0; }), "'tensordesc_meta[0].elem_size' must be an integer from 1 to 16"},
       {entry([](auto& e) { e["elem_type"] = -1; }), "'tensordesc_meta[0].elem_type' must be an integer from 0 to 15"},
       {entry([](auto& e) { e["elem_type"] = "fp16"; }), "'tensordesc_meta[0].elem_type' must be an integer"},
       {entry([](auto& e) { e.erase("fp4_padded"); }), "meta.json: tensordesc_meta[0].fp4_padded must be true or false"},
@@ -1413,7 +1414,9 @@ TEST_F(SpecTest, VariantDescriptorMetadataErrors) {
       {entry([](auto& e) { e["block_size"] = {128}; }), "meta.json: tensordesc_meta[0].block_size must list 2 dims"},
       {entry([](auto& e) { e["block_size"] = "128x32"; }), "meta.json: tensordesc_meta[0].block_size must list 2 dims"},
       {entry([](auto& e) { e["block_size"] = {128, 257}; }),
-       "meta.json: 'tensordesc_meta[0].block_size' must be an integer from 0 to 256"},
+       "meta.json: 'tensordesc_meta[0].block_size' must be an integer from 1 to 256"},
+      {entry([](auto& e) { e["block_size"] = {0, 32}; }),
+       "meta.json: 'tensordesc_meta[0].block_size' must be an integer from 1 to 256"},
       {entry([](auto& e) { e["block_size"] = {128, 32.0}; }), "'tensordesc_meta[0].block_size' must be an integer"},
   };
   const std::string label = "variant 1 (";
