@@ -18,7 +18,7 @@ using text::join;
 [[noreturn]] void invalid(const std::string& message) { throw Error(ErrorCode::kInvalidArgument, message); }
 
 bool is_integer_scalar(const ParamInfo& p) {
-  return p.kind == ParamKind::kScalar && (p.dtype.dtype == DType::kI32 || p.dtype.dtype == DType::kI64);
+  return p.kind == ParamKind::kScalar && tritonpack::is_integer_scalar(p.dtype.dtype);
 }
 
 int64_t parse_int(const std::string& name, const std::string& text) {
