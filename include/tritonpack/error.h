@@ -1,7 +1,8 @@
 // tritonpack: the one error type of the C++ API.
 //
-// Library code reports every failure by throwing tritonpack::Error (never exit/abort). The C API
-// converts it to a status code plus a thread-local message in exactly one place (src/capi).
+// Library code reports every failure by throwing tritonpack::Error (never exit/abort). Boundaries
+// that must not throw (the C API, engine adapters) turn exceptions into a Status in exactly one
+// place: current_exception_status() / capture() below.
 #pragma once
 
 #include <stdexcept>
@@ -36,5 +37,30 @@ class Error : public std::runtime_error {
  private:
   ErrorCode code_;
 };
+
+// The outcome of a call at a boundary that must not throw (the C API, an engine adapter's noexcept
+// methods): ok, or the error's code and message.
+struct Status {
+  bool ok = true;
+  ErrorCode code = ErrorCode::kInternal;  // when !ok
+  std::string message;                    // when !ok; empty only if there was no memory for it
+  explicit operator bool() const noexcept { return ok; }
+};
+
+// The one place where exceptions become error codes: the exception being handled (call it in a
+// catch block) as a Status. Error keeps its code; std::bad_alloc is kInternal "out of host
+// memory"; any other exception kInternal with its text. Never throws.
+Status current_exception_status() noexcept;
+
+// Runs f() and returns its outcome as a Status; no exception leaves it.
+template <class F>
+Status capture(F&& f) noexcept {
+  try {
+    f();
+    return Status{};
+  } catch (...) {
+    return current_exception_status();
+  }
+}
 
 }  // namespace tritonpack

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ class Pack {
   const std::string& origin() const { return origin_; }
   std::span<const uint8_t> blob(int32_t index) const;  // validated index; throws otherwise
   std::span<const uint8_t> bytes() const { return bytes_; }
+  // SHA-256 of the pack's bytes, lowercase hex: the pack's identity (e.g. in a serialized plugin,
+  // to refuse an engine built with a different pack). Computed on first call, then cached.
+  const std::string& sha256() const;
 
   // The manifest as JSON text, as stored.
   const std::string& manifest_json() const { return manifest_json_; }
@@ -39,6 +43,8 @@ class Pack {
   Manifest manifest_;
   std::string manifest_json_;
   std::vector<uint8_t> bytes_;
+  mutable std::once_flag sha256_once_;
+  mutable std::string sha256_;
   uint64_t blobs_offset_ = 0;
   std::string origin_;
 };

@@ -4,13 +4,18 @@
 //
 // Phases, as engines use them (docs/plugin.md):
 //   describe()            name, version, namespace, inputs, outputs, fields, tactics
-//   supports(pos, dtypes) answered by the same data the runtime selects variants with
+//   supports(pos, dtypes) the runtime's variant selection on the target device, dtypes only
 //   output_dtypes(), output_shapes() (concrete) and symbolic_output_shapes() (an engine's builder)
-//   plan() / workspace_size()   everything an enqueue computes from shapes, without a GPU
+//   prepare(inputs[, fields]) -> PreparedLaunch   all planning, once per shape (configurePlugin,
+//                         onShapeChange): shapes, dim-size arguments, candidates, workspace layout
+//   enqueue(prepared, pointers, workspace, stream)   allocation-free: checks pointers, alignment
+//                         and workspace, fills the addresses in, launches
 //   set_tactic()          a tactic is a config of the pack (1-based; 0 = let the runtime choose)
-//   enqueue()             validates every dtype, shape, stride, pointer and the workspace, then launches
 //   serialize() / deserialize()  self-contained bytes: fields, tactic and the whole pack
 //   clone()               an independent copy (own module cache), e.g. one per execution context
+//
+// Which variants can serve a launch is answered by one function, the runtime's selection
+// (Kernel::candidates / dtype_candidates): the plugin core never selects variants itself.
 #pragma once
 
 #include <cuda.h>
@@ -133,6 +138,43 @@ struct PluginPlan {
   size_t kernel_scratch_bytes = 0;  // Triton global scratch: the most any candidate variant needs
   size_t workspace_bytes = 0;       // scratch_bytes + kernel_scratch_bytes
   std::vector<Arg> args;            // the kernel's runtime arguments; tensor pointers are 0 here
+  // The variants that can run these inputs on the target device, in the runtime's preference
+  // order (tensor addresses assumed aligned; enqueue selects among them with the real ones).
+  std::vector<Selection> candidates;
+};
+
+// Everything an enqueue needs for one set of input dtypes, shapes and field values: made by
+// PluginCore::prepare (an engine's configurePlugin / onShapeChange), used by enqueue on the hot
+// path. Move-only (its arguments point into its own shapes).
+class PreparedLaunch {
+ public:
+  PreparedLaunch() = default;
+  PreparedLaunch(PreparedLaunch&&) noexcept = default;
+  PreparedLaunch& operator=(PreparedLaunch&&) noexcept = default;
+  PreparedLaunch(const PreparedLaunch&) = delete;
+  PreparedLaunch& operator=(const PreparedLaunch&) = delete;
+
+  bool empty() const noexcept { return kernel_ == nullptr; }
+  const PluginPlan& plan() const noexcept { return plan_; }
+  const std::vector<Shape>& output_shapes() const noexcept { return plan_.output_shapes; }
+  const std::vector<DType>& output_dtypes() const noexcept { return plan_.output_dtypes; }
+  size_t workspace_bytes() const noexcept { return plan_.workspace_bytes; }
+  const std::vector<TensorDesc>& inputs() const noexcept { return inputs_; }
+  // The launch arguments with every tensor's shape; addresses are aligned placeholders.
+  std::span<const Arg> args() const noexcept { return args_; }
+  // Whether input `input` was prepared with this dtype and shape (an engine's cheap check that
+  // the shapes of an enqueue are the prepared ones). Allocates nothing.
+  bool prepared_for(size_t input, DType dtype, std::span<const int64_t> shape) const noexcept;
+
+ private:
+  friend class PluginCore;
+  const KernelInfo* kernel_ = nullptr;
+  PluginPlan plan_;
+  std::vector<TensorDesc> inputs_;
+  std::vector<Arg> args_;  // shapes borrowed from inputs_ and plan_ (heap buffers: moves keep them)
+  std::vector<uint32_t> input_args_, output_args_, scratch_args_;  // argument index of each
+  std::vector<size_t> input_bytes_, output_bytes_;                 // a null pointer is fine for 0
+  std::string config_;                                             // the tactic's config, if any
 };
 
 class PluginCore {
@@ -154,15 +196,24 @@ class PluginCore {
   const PluginDescription& describe() const;
   const ShapeProgram& shape_program() const;
   const Pack& pack() const;
+  std::span<const double> fields() const;  // as bound at create, describe().fields order
+
+  // The device variants are chosen for: 0 (default) = the current CUDA context's device at each
+  // call; else a compute capability (90 = sm_90), for tools and builds without a GPU.
+  void set_target_arch(uint32_t arch);
+  uint32_t target_arch() const;
 
   // Whether the dtype at `pos` (inputs first, then outputs) can run, given the dtypes at
-  // positions 0..pos (dtypes.size() == pos + 1): some variant's binding agrees with all of them.
+  // positions 0..pos (dtypes.size() == pos + 1): some variant that the target device can run
+  // (image, shared memory, clusters) and the tactic allows has all of them. Throws for a missing
+  // driver or context when the target is the current device.
   bool supports(size_t pos, std::span<const DType> dtypes) const;
   // The same with the engine's proposed formats (formats.size() == pos + 1): only linear.
   bool supports(size_t pos, std::span<const DType> dtypes, std::span<const TensorFormat> formats) const;
   std::vector<DType> output_dtypes(std::span<const DType> input_dtypes) const;
 
-  // Concrete shapes; checks ranks, repeated dim names, fixed sizes and constraints (Error kShape).
+  // Concrete output shapes; checks ranks, repeated dim names and fixed sizes (Error kShape). No
+  // device needed; whether a variant can run them is prepare()'s question.
   std::vector<Shape> output_shapes(std::span<const Shape> input_shapes) const;
 
   // Symbolic output shapes through an engine's builder; input_dims[i] are input i's dims.
@@ -170,20 +221,22 @@ class PluginCore {
   std::vector<std::vector<V>> symbolic_output_shapes(symbolic::Builder<V>& builder,
                                                      std::span<const std::vector<V>> input_dims) const;
 
-  // The whole enqueue computation for these inputs (shapes and dtypes). Throws kShape,
-  // kInvalidArgument.
-  PluginPlan plan(std::span<const TensorDesc> inputs) const;
-  size_t workspace_size(std::span<const TensorDesc> inputs) const { return plan(inputs).workspace_bytes; }
+  // All planning for these inputs (dtypes, shapes, strides) with the fields bound at create, or
+  // with `fields` (describe().fields order; an engine that passes attributes per call). Checks
+  // ranks, dims, fields and dense strides (kShape, kInvalidArgument); asks the runtime which
+  // variants can run it on the target device (kNoMatchingVariant, listing every variant and why
+  // not); lays out the workspace: scratch tensors (each 256-byte aligned), then Triton's global
+  // scratch (the most any candidate needs).
+  PreparedLaunch prepare(std::span<const TensorDesc> inputs) const;
+  PreparedLaunch prepare(std::span<const TensorDesc> inputs, std::span<const double> fields) const;
 
-  // The plan's kernel arguments with every tensor's shape attached (inputs from `inputs`, outputs
-  // and scratch from the plan), so the runtime checks them and rules may use their dims. The args
-  // borrow those shapes: keep `plan` and `inputs` alive while using them. Pointers stay as in
-  // plan.args (0) for the caller to fill.
-  std::vector<Arg> shaped_args(const PluginPlan& plan, std::span<const TensorDesc> inputs) const;
+  // prepare(inputs).plan().
+  PluginPlan plan(std::span<const TensorDesc> inputs) const;
+  size_t workspace_size(std::span<const TensorDesc> inputs) const { return prepare(inputs).workspace_bytes(); }
 
   // The build-time check of a profile (IPluginV3's configurePlugin): the smallest and largest
-  // inputs must both plan (dtypes, ranks, constraints, a fitting variant). Records the largest
-  // workspace, returned by configured_workspace_size(). Throws kShape / kInvalidArgument.
+  // inputs must both prepare. Records the larger workspace, returned by
+  // configured_workspace_size().
   void configure(std::span<const TensorDesc> min_inputs, std::span<const TensorDesc> max_inputs);
   size_t configured_workspace_size() const;
 
@@ -191,8 +244,18 @@ class PluginCore {
   void set_tactic(int32_t tactic);       // 0 = the runtime picks the config
   int32_t tactic() const;
 
-  // Validates and launches on `stream` in the current CUDA context. The workspace must hold
-  // plan().workspace_bytes, 256-byte aligned (null allowed when that is 0).
+  // The hot path: launches `prepared` on `stream` in the current CUDA context with these tensor
+  // addresses (inputs and outputs in describe() order) and workspace (at least
+  // prepared.workspace_bytes(), 256-byte aligned; null allowed when that is 0). Refuses, before
+  // anything launches, a launch prepared by another kernel's plugin, wrong counts, a null address
+  // for a non-empty tensor, an address not aligned to its element size, a workspace too small or
+  // misaligned; the runtime then selects the variant with the real addresses. Allocates nothing
+  // and builds no string unless it refuses (once the variant is loaded in this context).
+  void enqueue(const PreparedLaunch& prepared, std::span<const CUdeviceptr> inputs, std::span<const CUdeviceptr> outputs,
+               CUdeviceptr workspace, size_t workspace_size, CUstream stream);
+
+  // Convenience (allocates; not for an engine's hot path): prepares from the inputs' descriptions,
+  // checks the outputs' dtypes, shapes and strides against the inferred ones, then enqueues.
   void enqueue(std::span<const TensorRef> inputs, std::span<const TensorRef> outputs, CUdeviceptr workspace,
                size_t workspace_size, CUstream stream);
 

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -120,6 +121,9 @@ struct Selection {
   size_t global_scratch_bytes = 0;
 };
 
+// Most runtime arguments a kernel may have (its non-constexpr parameters and launch variables).
+inline constexpr size_t kMaxRuntimeArgs = 64;
+
 class Kernel {
  public:
   // Binds a kernel of a pack to the process's CUDA driver (loaded lazily at first launch, so a
@@ -150,6 +154,21 @@ class Kernel {
   // What launch would pick on a device of compute capability `arch` (90 = sm_90), without a driver
   // or GPU: for tools (`tritonpack shapes`). Grid included; scratch bytes are not computed.
   Selection select_for_arch(std::span<const Arg> args, uint32_t arch, const LaunchOptions& options = {}) const;
+
+  // The candidates query: every variant that can run this launch on the current context's device
+  // (arch 0) or on a device of compute capability `arch`, in preference order (the first is what
+  // launch picks), each with its grid and global scratch bytes. Selection's own test, applied to
+  // every variant instead of stopping at the first: "supported?" and "which variant?" cannot
+  // disagree. Empty when nothing can run it; throws like launch() for malformed arguments and
+  // kNoMatchingVariant when a launch-wide rule does not hold.
+  std::vector<Selection> candidates(std::span<const Arg> args, const LaunchOptions& options = {}, uint32_t arch = 0);
+
+  // The same before any shape or value is known (an engine's build phase asking "can this dtype
+  // combination run here?"): the variants the device can run (image, shared memory, clusters),
+  // that `options` allow, and whose dtypes agree with `arg_dtypes` (per runtime argument; empty
+  // or missing = not known yet). Grids are not computed.
+  std::vector<Selection> dtype_candidates(std::span<const std::optional<DType>> arg_dtypes,
+                                          const LaunchOptions& options = {}, uint32_t arch = 0);
 
   // Bytes of workspace a launch with these arguments needs (0 if the variant needs no scratch).
   size_t workspace_size(std::span<const Arg> args, const LaunchOptions& options = {});

@@ -198,16 +198,11 @@ tp_status run_guarded(void (*body)(void*), void* context) noexcept {
     body(context);
     last_error.clear();
     return TP_OK;
-  } catch (const Error& e) {
-    return fail(status_of(e.code()), e.what());
   } catch (const BufferTooSmall& e) {
     return fail(TP_ERROR_BUFFER_TOO_SMALL, e.what());
-  } catch (const std::bad_alloc&) {
-    return fail(TP_ERROR_INTERNAL, "out of host memory");
-  } catch (const std::exception& e) {
-    return fail(TP_ERROR_INTERNAL, e.what());
   } catch (...) {
-    return fail(TP_ERROR_INTERNAL, "unknown exception");
+    const Status status = current_exception_status();
+    return fail(status_of(status.code), status.message.empty() ? "out of host memory" : status.message.c_str());
   }
 }
 

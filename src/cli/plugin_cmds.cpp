@@ -122,25 +122,26 @@ int shapes(const ShapesOptions& o) {
   for (size_t i = 0; i < given.size(); ++i) {
     if (!given[i]) throw Error(ErrorCode::kInvalidArgument, "give the shape of input '" + d.inputs[i].name + "' with --input " + d.inputs[i].name + "=...");
   }
-  const PluginPlan plan = core.plan(inputs);
-
-  // The variant that would run on a device of arch --arch (default sm_90).
-  Kernel launcher(pack, kernel);
-  LaunchOptions options;
-  options.pinned = plan.pinned;
-  if (core.tactic() > 0) options.config = d.tactics[static_cast<size_t>(core.tactic() - 1)];
-  std::vector<Arg> args = core.shaped_args(plan, inputs);
-  // Tensor pointers as 256-byte aligned, as engines allocate them, so divisibility holds.
-  for (Arg& a : args) {
-    if (a.kind == Arg::Kind::kTensor) a.pointer = 0x10000;
-  }
-  std::string variant_text, variant_error;
+  // Planned for a device of arch --arch (default sm_90): the runtime's candidates, the first of
+  // which a launch with aligned tensors would use. When none fits, the shapes still show.
+  core.set_target_arch(o.arch);
+  PluginPlan plan;
+  std::string variant_error;
   Selection sel{};
   try {
-    sel = launcher.select_for_arch(args, o.arch, options);
-    variant_text = sel.variant ? std::to_string(sel.variant->id) : "";
+    plan = core.plan(inputs);
+    sel = plan.candidates.front();
   } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNoMatchingVariant) throw;
     variant_error = e.what();
+    std::vector<Shape> shapes;
+    std::vector<DType> dtypes;
+    for (const TensorDesc& t : inputs) {
+      shapes.push_back(t.shape);
+      dtypes.push_back(t.dtype);
+    }
+    plan.output_shapes = core.output_shapes(shapes);
+    plan.output_dtypes = core.output_dtypes(dtypes);
   }
 
   if (o.json) {

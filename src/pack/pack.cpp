@@ -169,6 +169,11 @@ std::shared_ptr<const Pack> Pack::open(const std::string& path) {
   return from_owned_bytes(std::move(bytes), path);
 }
 
+const std::string& Pack::sha256() const {
+  std::call_once(sha256_once_, [this] { sha256_ = sha256_hex(std::span<const uint8_t>(bytes_)); });
+  return sha256_;
+}
+
 std::span<const uint8_t> Pack::blob(int32_t index) const {
   if (index < 0 || static_cast<size_t>(index) >= manifest_.blobs.size()) {
     throw Error(ErrorCode::kInvalidArgument, "blob index " + std::to_string(index) + " out of range; pack '" +

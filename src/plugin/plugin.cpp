@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <limits>
 #include <set>
 
@@ -19,13 +21,21 @@ struct PluginCore::State {
   plugin::Model model;
   std::vector<double> fields;  // per model.field_params
   int32_t tactic = 0;
+  uint32_t target_arch = 0;  // 0: the current context's device
   size_t configured_workspace = 0;
   std::shared_ptr<const driver::Driver> driver;
   Kernel launcher;
+  std::vector<uint32_t> param_arg;  // per param: its runtime argument index (constexprs: unused)
+  size_t num_args = 0;
 
   State(std::shared_ptr<const Pack> p, std::string_view name, std::shared_ptr<const driver::Driver> drv)
       : pack(p), kernel(&p->kernel(std::string(name))), model(plugin::build_model(*kernel)), driver(drv),
-        launcher(p, name, drv) {}
+        launcher(p, name, drv) {
+    for (const ParamInfo& param : kernel->params) {
+      param_arg.push_back(static_cast<uint32_t>(num_args));
+      if (param.kind != ParamKind::kConstexpr) ++num_args;
+    }
+  }
 };
 
 namespace {
@@ -108,21 +118,28 @@ int64_t eval_shape_expr(const expr::Expr& e, const std::function<bool(std::strin
   }
 }
 
-std::string scope_text(const expr::Expr& e, const std::function<bool(std::string_view, int64_t&)>& lookup) {
-  std::string out;
-  for (const std::string& n : e.names()) {
-    int64_t v = 0;
-    if (lookup(n, v)) out += (out.empty() ? "" : ", ") + n + " = " + std::to_string(v);
-  }
-  return out;
-}
-
 }  // namespace
 
 PluginCore::PluginCore(std::unique_ptr<State> state) : state_(std::move(state)) {}
 PluginCore::PluginCore(PluginCore&&) noexcept = default;
 PluginCore& PluginCore::operator=(PluginCore&&) noexcept = default;
 PluginCore::~PluginCore() = default;
+
+namespace {
+
+// A field's value as the plugin takes it: finite, and for an integer field integral and in range.
+double checked_field(const PluginDescription& d, const PluginFieldInfo& f, double v) {
+  const bool integer = is_integer_scalar(f.dtype);
+  const double lo = f.dtype == DType::kI32 ? -2147483648.0 : -9223372036854775808.0;
+  const double hi = f.dtype == DType::kI32 ? 2147483647.0 : 9223372036854774784.0;
+  if (!std::isfinite(v) || (integer && (v != std::trunc(v) || v < lo || v > hi))) {
+    throw Error(ErrorCode::kInvalidArgument, "field '" + f.name + "' of plugin '" + d.name + "' is " +
+                                                 std::to_string(v) + ", not a finite " + std::string(dtype_name(f.dtype)));
+  }
+  return v;
+}
+
+}  // namespace
 
 PluginCore PluginCore::create(std::shared_ptr<const Pack> pack, std::string_view kernel,
                               const std::map<std::string, double, std::less<>>& fields,
@@ -146,15 +163,7 @@ PluginCore PluginCore::create(std::shared_ptr<const Pack> pack, std::string_view
       throw Error(ErrorCode::kInvalidArgument, "plugin '" + d.name + "' needs field '" + f.name + "' (" +
                                                    std::string(dtype_name(f.dtype)) + "), which has no default");
     }
-    const double v = it == fields.end() ? f.default_value : it->second;
-    const bool integer = is_integer_scalar(f.dtype);
-    const double lo = f.dtype == DType::kI32 ? -2147483648.0 : -9223372036854775808.0;
-    const double hi = f.dtype == DType::kI32 ? 2147483647.0 : 9223372036854774784.0;
-    if (!std::isfinite(v) || (integer && (v != std::trunc(v) || v < lo || v > hi))) {
-      throw Error(ErrorCode::kInvalidArgument, "field '" + f.name + "' of plugin '" + d.name + "' is " +
-                                                   std::to_string(v) + ", not a finite " + std::string(dtype_name(f.dtype)));
-    }
-    state->fields.push_back(v);
+    state->fields.push_back(checked_field(d, f, it == fields.end() ? f.default_value : it->second));
   }
   return PluginCore(std::move(state));
 }
@@ -162,6 +171,10 @@ PluginCore PluginCore::create(std::shared_ptr<const Pack> pack, std::string_view
 const PluginDescription& PluginCore::describe() const { return state_->model.description; }
 const ShapeProgram& PluginCore::shape_program() const { return state_->model.shapes; }
 const Pack& PluginCore::pack() const { return *state_->pack; }
+std::span<const double> PluginCore::fields() const { return state_->fields; }
+
+void PluginCore::set_target_arch(uint32_t arch) { state_->target_arch = arch; }
+uint32_t PluginCore::target_arch() const { return state_->target_arch; }
 
 bool PluginCore::integer_field(std::string_view name, int64_t& value) const {
   const PluginDescription& d = describe();
@@ -174,20 +187,28 @@ bool PluginCore::integer_field(std::string_view name, int64_t& value) const {
   return false;
 }
 
+namespace {
+
+LaunchOptions tactic_options(const PluginCore::State& s) {
+  LaunchOptions options;
+  if (s.tactic > 0) options.config = s.kernel->configs[static_cast<size_t>(s.tactic - 1)].name;
+  return options;
+}
+
+}  // namespace
+
 bool PluginCore::supports(size_t pos, std::span<const DType> dtypes) const {
+  State& s = *state_;
   const PluginDescription& d = describe();
   if (pos >= d.inputs.size() + d.outputs.size() || dtypes.size() != pos + 1) return false;
-  for (const VariantInfo& v : state_->kernel->variants) {
-    bool ok = true;
-    for (size_t i = 0; i <= pos && ok; ++i) {
-      const PluginTensorInfo& t = i < d.inputs.size() ? d.inputs[i] : d.outputs[i - d.inputs.size()];
-      auto it = v.bindings.find(t.dtype);
-      const std::string want = it != v.bindings.end() ? std::string(dtype_name(it->second)) : t.dtype;
-      ok = want == dtype_name(dtypes[i]);
-    }
-    if (ok) return true;
+  // The runtime's own test (device, images, shared memory, config) with the dtypes known so far.
+  std::array<std::optional<DType>, kMaxRuntimeArgs> known{};
+  for (size_t i = 0; i <= pos; ++i) {
+    const PluginTensorInfo& t = i < d.inputs.size() ? d.inputs[i] : d.outputs[i - d.inputs.size()];
+    known[s.param_arg[t.param_index]] = dtypes[i];
   }
-  return false;
+  const std::span<const std::optional<DType>> arg_dtypes(known.data(), s.num_args);
+  return !s.launcher.dtype_candidates(arg_dtypes, tactic_options(s), s.target_arch).empty();
 }
 
 bool PluginCore::supports(size_t pos, std::span<const DType> dtypes, std::span<const TensorFormat> formats) const {
@@ -199,8 +220,9 @@ bool PluginCore::supports(size_t pos, std::span<const DType> dtypes, std::span<c
 }
 
 void PluginCore::configure(std::span<const TensorDesc> min_inputs, std::span<const TensorDesc> max_inputs) {
-  (void)plan(min_inputs);
-  state_->configured_workspace = plan(max_inputs).workspace_bytes;
+  const PreparedLaunch low = prepare(min_inputs);
+  const PreparedLaunch high = prepare(max_inputs);
+  state_->configured_workspace = std::max(low.workspace_bytes(), high.workspace_bytes());
 }
 
 size_t PluginCore::configured_workspace_size() const { return state_->configured_workspace; }
@@ -219,44 +241,37 @@ std::vector<DType> PluginCore::output_dtypes(std::span<const DType> input_dtypes
   return out;
 }
 
-std::vector<Shape> PluginCore::output_shapes(std::span<const Shape> input_shapes) const {
-  std::vector<TensorDesc> descs;
-  const PluginDescription& d = describe();
-  if (input_shapes.size() != d.inputs.size()) {
-    throw Error(ErrorCode::kInvalidArgument, where(*state_) + " takes " + std::to_string(d.inputs.size()) +
-                                                 " inputs, got " + std::to_string(input_shapes.size()) + " shapes");
-  }
-  for (size_t i = 0; i < input_shapes.size(); ++i) {
-    // Any dtype the input accepts: shapes do not depend on dtypes.
-    descs.push_back({*parse_dtype(d.inputs[i].dtypes.front()), input_shapes[i], {}});
-  }
-  // Type variables shared by inputs must agree; use one binding for all.
-  std::map<std::string, std::string> first;
-  for (size_t i = 0; i < descs.size(); ++i) {
-    auto [it, fresh] = first.emplace(d.inputs[i].dtype, d.inputs[i].dtypes.front());
-    descs[i].dtype = *parse_dtype(it->second);
-  }
-  return plan(descs).output_shapes;
-}
+// ---- planning ----
 
-PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
-  const State& s = *state_;
+namespace {
+
+// What the shape stage leaves for the device stage.
+struct ShapeStage {
+  Scope scope;
+  std::vector<rule::Binding> bindings;
+};
+
+// The shape stage, pure: dtypes, ranks, dims, fields, dim-size arguments and output shapes.
+void plan_shapes(const PluginCore::State& s, std::span<const TensorDesc> inputs, std::span<const double> fields,
+                 PluginPlan& plan, ShapeStage& stage) {
   const KernelInfo& k = *s.kernel;
   const plugin::Model& m = s.model;
   const PluginDescription& d = m.description;
   const ShapeProgram& sp = m.shapes;
-  PluginPlan plan;
   if (inputs.size() != d.inputs.size()) {
     std::string names;
     for (const PluginTensorInfo& t : d.inputs) names += (names.empty() ? "" : ", ") + t.name;
     throw Error(ErrorCode::kInvalidArgument, where(s) + " takes " + std::to_string(d.inputs.size()) + " inputs (" +
                                                  names + "), got " + std::to_string(inputs.size()));
   }
+  if (fields.size() != d.fields.size()) {
+    throw Error(ErrorCode::kInvalidArgument, where(s) + " has " + std::to_string(d.fields.size()) + " fields, got " +
+                                                 std::to_string(fields.size()) + " values");
+  }
   std::map<std::string, std::string> bound_by;
   for (size_t i = 0; i < inputs.size(); ++i) bind_dtype(k, d.inputs[i], inputs[i].dtype, plan.bindings, bound_by, "input");
 
-  // Dims of the inputs.
-  Scope scope;
+  Scope& scope = stage.scope;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Shape& shape = inputs[i].shape;
     for (int64_t dim : shape) {
@@ -292,10 +307,9 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
   }
   for (size_t f = 0; f < m.field_params.size(); ++f) {
     const ParamInfo& p = k.params[m.field_params[f]];
-    plan.fields.emplace_back(p.name, s.fields[f]);
-    if (is_integer_scalar(p.dtype.dtype)) {
-      scope.values[p.name] = static_cast<int64_t>(s.fields[f]);
-    }
+    const double v = checked_field(d, d.fields[f], fields[f]);
+    plan.fields.emplace_back(p.name, v);
+    if (is_integer_scalar(p.dtype.dtype)) scope.values[p.name] = static_cast<int64_t>(v);
   }
 
   // Every rule is bound, so the sizes rules require are checked even where no output uses them.
@@ -305,11 +319,10 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     }
     return nullptr;
   };
-  std::vector<rule::Binding> bindings;
-  for (const rule::Rule& r : sp.rules) bindings.push_back(rule::bind(r, shape_of));
+  for (const rule::Rule& r : sp.rules) stage.bindings.push_back(rule::bind(r, shape_of));
   for (const ShapeProgram::DimArg& a : sp.dim_args) {
     const int64_t v = a.rule >= 0 ? rule::eval_in(sp.rules[static_cast<size_t>(a.rule)].value(),
-                                                  bindings[static_cast<size_t>(a.rule)], scope)
+                                                  stage.bindings[static_cast<size_t>(a.rule)], scope)
                                   : eval_shape_expr(a.value, scope, "dim-size argument '" + a.name + "'");
     if (k.params[a.param_index].dtype.dtype == DType::kI32 && (v < INT32_MIN || v > INT32_MAX)) {
       throw Error(ErrorCode::kShape, "dim-size argument '" + a.name + "' is " + std::to_string(v) +
@@ -318,89 +331,168 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
     plan.dim_args.emplace_back(a.name, v);
     scope.values[a.name] = v;
   }
+  for (size_t o = 0; o < sp.outputs.size(); ++o) {
+    const ShapeProgram::Sized& sz = sp.outputs[o];
+    if (sz.rule >= 0) {
+      plan.output_shapes.push_back(rule::output_shapes(sp.rules[static_cast<size_t>(sz.rule)],
+                                                       stage.bindings[static_cast<size_t>(sz.rule)], scope)[sz.target]);
+    } else {
+      Shape shape;
+      for (const expr::Expr& e : sz.dims) {
+        const std::string what = "'" + d.outputs[o].name + "' dim '" + e.source() + "'";
+        const int64_t size = eval_shape_expr(e, scope, what);
+        if (size < 0) throw Error(ErrorCode::kShape, what + " is " + std::to_string(size));
+        shape.push_back(size);
+      }
+      plan.output_shapes.push_back(std::move(shape));
+    }
+    plan.output_dtypes.push_back(resolve(d.outputs[o], plan.bindings, "output"));
+  }
+  for (const PluginTensorInfo& t : d.scratch) {
+    PluginPlan::Scratch sc;
+    sc.name = t.name;
+    sc.dtype = resolve(t, plan.bindings, "scratch tensor");
+    plan.scratch.push_back(std::move(sc));
+  }
+}
 
-  // Constraints without constexprs must hold; those with constexprs choose the specialization.
-  std::vector<size_t> choosing;
-  for (size_t c = 0; c < m.constraints.size(); ++c) {
-    if (m.constraint_uses_constexpr[c]) {
-      choosing.push_back(c);
+// Placeholder tensor addresses for the candidates query: aligned beyond any divisibility Triton
+// specializes on, so the candidates are every variant some real (aligned) pointers could select.
+// enqueue launches with the real pointers, and the runtime selects among these again.
+constexpr CUdeviceptr kAlignedPlaceholder = CUdeviceptr{1} << 20;
+
+}  // namespace
+
+std::vector<Shape> PluginCore::output_shapes(std::span<const Shape> input_shapes) const {
+  const PluginDescription& d = describe();
+  if (input_shapes.size() != d.inputs.size()) {
+    throw Error(ErrorCode::kInvalidArgument, where(*state_) + " takes " + std::to_string(d.inputs.size()) +
+                                                 " inputs, got " + std::to_string(input_shapes.size()) + " shapes");
+  }
+  // Shapes do not depend on dtypes: each type variable takes the first dtype it allows.
+  std::vector<TensorDesc> descs;
+  std::map<std::string, std::string> first;
+  for (size_t i = 0; i < input_shapes.size(); ++i) {
+    auto [it, fresh] = first.emplace(d.inputs[i].dtype, d.inputs[i].dtypes.front());
+    descs.push_back({*parse_dtype(it->second), input_shapes[i], {}});
+  }
+  PluginPlan plan;
+  ShapeStage stage;
+  plan_shapes(*state_, descs, state_->fields, plan, stage);
+  return plan.output_shapes;
+}
+
+PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs) const { return prepare(inputs, state_->fields); }
+
+PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs, std::span<const double> fields) const {
+  State& s = *state_;
+  const KernelInfo& k = *s.kernel;
+  const plugin::Model& m = s.model;
+  const PluginDescription& d = m.description;
+  const ShapeProgram& sp = m.shapes;
+  PreparedLaunch p;
+  p.kernel_ = s.kernel;
+  p.inputs_.assign(inputs.begin(), inputs.end());
+  PluginPlan& plan = p.plan_;
+  ShapeStage stage;
+  plan_shapes(s, p.inputs_, fields, plan, stage);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    // Dense row-major only (Triton kernels index with the shapes they are given).
+    const Shape& shape = inputs[i].shape;
+    const Shape& strides = inputs[i].strides;
+    if (strides.empty()) continue;
+    if (strides.size() != shape.size()) {
+      throw Error(ErrorCode::kInvalidArgument, "input '" + d.inputs[i].name + "' has " + std::to_string(strides.size()) +
+                                                   " strides for rank " + std::to_string(shape.size()));
+    }
+    int64_t want = 1;
+    for (size_t j = shape.size(); j-- > 0;) {
+      if (shape[j] != 1 && strides[j] != want) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "input '" + d.inputs[i].name + "' is not contiguous (dim " + std::to_string(j) + " has stride " +
+                        std::to_string(strides[j]) + ", expected " + std::to_string(want) + "); kernel '" + k.name +
+                        "' takes dense row-major tensors: make it contiguous first");
+      }
+      want *= shape[j];
+    }
+  }
+
+  // The kernel's arguments in launch order; tensors carry their shapes (scratch tensors get theirs
+  // once the candidates fix their constexprs).
+  size_t in = 0, out = 0, scr = 0, field = 0, dim_arg = 0;
+  for (const ParamInfo& param : k.params) {
+    if (param.kind == ParamKind::kConstexpr) continue;
+    const uint32_t arg = static_cast<uint32_t>(plan.args.size());
+    if (param.kind == ParamKind::kTensor) {
+      if (param.is_output) {
+        const size_t o = out++;
+        plan.args.push_back(Arg::tensor(CUdeviceptr{0}, plan.output_dtypes[o]));
+        p.output_args_.push_back(arg);
+        p.output_bytes_.push_back(byte_size(plan.output_shapes[o], plan.output_dtypes[o], "output '" + d.outputs[o].name + "'"));
+      } else if (param.is_scratch) {
+        plan.args.push_back(Arg::tensor(CUdeviceptr{0}, plan.scratch[scr++].dtype));
+        p.scratch_args_.push_back(arg);
+      } else {
+        const size_t i = in++;
+        plan.args.push_back(Arg::tensor(CUdeviceptr{0}, inputs[i].dtype));
+        p.input_args_.push_back(arg);
+        p.input_bytes_.push_back(byte_size(inputs[i].shape, inputs[i].dtype, "input '" + d.inputs[i].name + "'"));
+      }
       continue;
     }
-    if (eval_shape_expr(m.constraints[c], scope, "constraint '" + k.constraints[c] + "'") == 0) {
-      throw Error(ErrorCode::kShape, where(s) + ": constraint '" + k.constraints[c] + "' does not hold (" +
-                                         scope_text(m.constraints[c], scope) + ")");
+    if (param.is_field) {
+      const double v = plan.fields[field++].second;
+      plan.args.push_back(is_integer_scalar(param.dtype.dtype) ? Arg::integer(static_cast<int64_t>(v)) : Arg::real(v));
+      continue;
     }
+    plan.args.push_back(Arg::integer(plan.dim_args[dim_arg++].second));
   }
-  const ConfigInfo* config = s.tactic > 0 ? &k.configs[static_cast<size_t>(s.tactic - 1)] : nullptr;
-  std::vector<const VariantInfo*> candidates;
-  for (const VariantInfo& v : k.variants) {
-    bool ok = std::all_of(v.bindings.begin(), v.bindings.end(), [&](const auto& b) {
-      auto it = plan.bindings.find(b.first);
-      return it == plan.bindings.end() || it->second == b.second;
-    });
-    if (config != nullptr) ok = ok && v.config_index == static_cast<uint32_t>(s.tactic - 1);
-    for (size_t c : choosing) {
-      if (!ok) break;
-      const auto lookup = [&](std::string_view name, int64_t& value) {
-        for (const ConstexprValue& cv : v.constexprs) {
-          if (cv.name == name && cv.value.is_integral()) {
-            value = cv.value.as_int();
-            return true;
-          }
-        }
-        return scope(name, value);
-      };
-      ok = eval_shape_expr(m.constraints[c], lookup, "constraint '" + k.constraints[c] + "'") != 0;
+  p.args_ = plan.args;
+  for (size_t i = 0; i < p.input_args_.size(); ++i) {
+    Arg& a = p.args_[p.input_args_[i]];
+    a = Arg::tensor(kAlignedPlaceholder, a.dtype, p.inputs_[i].shape);
+  }
+  for (size_t o = 0; o < p.output_args_.size(); ++o) {
+    Arg& a = p.args_[p.output_args_[o]];
+    a = Arg::tensor(kAlignedPlaceholder, a.dtype, plan.output_shapes[o]);
+  }
+  for (uint32_t a : p.scratch_args_) p.args_[a].pointer = kAlignedPlaceholder;
+
+  // Which variants can run these inputs on the target device: the runtime's selection, for every
+  // variant. Nothing can: the runtime's own refusal, naming every variant and why.
+  const LaunchOptions options = tactic_options(s);
+  if (s.tactic > 0) p.config_ = s.kernel->configs[static_cast<size_t>(s.tactic - 1)].name;
+  plan.candidates = s.launcher.candidates(p.args_, options, s.target_arch);
+  if (plan.candidates.empty()) {
+    if (s.target_arch != 0) {
+      (void)s.launcher.select_for_arch(p.args_, s.target_arch, options);
+    } else {
+      (void)s.launcher.select(p.args_, options);
     }
-    if (ok) candidates.push_back(&v);
-  }
-  if (candidates.empty()) {
-    std::string why;
-    for (size_t c : choosing) why += (why.empty() ? "" : "; ") + k.constraints[c] + " with " + scope_text(m.constraints[c], scope);
-    throw Error(ErrorCode::kShape, where(s) + ": no compiled variant fits these inputs" +
-                                       (config ? " with tactic " + std::to_string(s.tactic) + " (" + config->name + ")" : "") +
-                                       (why.empty() ? std::string() : " (constraints: " + why + ")") +
-                                       "; the pack holds " + std::to_string(k.variants.size()) + " variants");
-  }
-  if (!choosing.empty()) {
-    // Pin the constexprs the constraints name, as the first fitting variant has them.
-    for (const ConstexprValue& cv : candidates.front()->constexprs) {
-      bool named = false;
-      for (size_t c : choosing) {
-        for (const std::string& n : m.constraints[c].names()) named = named || n == cv.name;
-      }
-      if (named) plan.pinned.push_back(cv);
-    }
-    std::erase_if(candidates, [&](const VariantInfo* v) {
-      for (const ConstexprValue& pin : plan.pinned) {
-        for (const ConstexprValue& cv : v->constexprs) {
-          if (cv.name == pin.name && !(cv.value == pin.value)) return true;
-        }
-      }
-      return false;
-    });
+    throw Error(ErrorCode::kInternal, where(s) + ": selection found a variant the candidates query did not");
   }
 
-  // Output and scratch shapes.
-  auto sized_shape = [&](const ShapeProgram::Sized& sz, const std::string& name, bool allow_constexprs) -> Shape {
+  // Scratch tensors: their shapes may use constexprs, which must agree among the candidates.
+  size_t offset = 0;
+  for (size_t i = 0; i < sp.scratch.size(); ++i) {
+    PluginPlan::Scratch& sc = plan.scratch[i];
+    const ShapeProgram::Sized& sz = sp.scratch[i];
     if (sz.rule >= 0) {
-      const rule::Rule& r = sp.rules[static_cast<size_t>(sz.rule)];
-      return rule::output_shapes(r, bindings[static_cast<size_t>(sz.rule)], scope)[sz.target];
+      sc.shape = rule::output_shapes(sp.rules[static_cast<size_t>(sz.rule)], stage.bindings[static_cast<size_t>(sz.rule)],
+                                     stage.scope)[sz.target];
     }
-    Shape shape;
-    for (const expr::Expr& e : sz.dims) {
+    for (const expr::Expr& e : sz.rule >= 0 ? std::vector<expr::Expr>{} : sz.dims) {
       const auto lookup = [&](std::string_view n, int64_t& value) {
-        if (scope(n, value)) return true;
-        if (!allow_constexprs) return false;
-        // A constexpr: the same in every candidate variant, else the shape is not defined yet.
+        if (stage.scope(n, value)) return true;
         std::optional<int64_t> seen;
-        for (const VariantInfo* v : candidates) {
-          for (const ConstexprValue& cv : v->constexprs) {
+        for (const Selection& c : plan.candidates) {
+          for (const ConstexprValue& cv : c.variant->constexprs) {
             if (cv.name != n || !cv.value.is_integral()) continue;
             if (seen && *seen != cv.value.as_int()) {
-              throw Error(ErrorCode::kShape, "'" + name + "' dim '" + e.source() + "' uses constexpr '" +
-                                                 std::string(n) + "', which differs between the variants that fit; " +
-                                                 "set a tactic or add a constraint that fixes it");
+              throw Error(ErrorCode::kShape, "scratch tensor '" + sc.name + "' dim '" + e.source() + "' uses constexpr '" +
+                                                 std::string(n) + "', which differs between the variants that fit (" +
+                                                 std::to_string(*seen) + " and " + std::to_string(cv.value.as_int()) +
+                                                 "); set a tactic or add a constraint that fixes it");
             }
             seen = cv.value.as_int();
           }
@@ -408,80 +500,29 @@ PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const {
         if (seen) value = *seen;
         return seen.has_value();
       };
-      const int64_t size = eval_shape_expr(e, lookup, "'" + name + "' dim '" + e.source() + "'");
-      if (size < 0) throw Error(ErrorCode::kShape, "'" + name + "' dim '" + e.source() + "' is " + std::to_string(size));
-      shape.push_back(size);
+      const std::string what = "scratch tensor '" + sc.name + "' dim '" + e.source() + "'";
+      const int64_t size = eval_shape_expr(e, lookup, what);
+      if (size < 0) throw Error(ErrorCode::kShape, what + " is " + std::to_string(size));
+      sc.shape.push_back(size);
     }
-    return shape;
-  };
-  for (size_t o = 0; o < sp.outputs.size(); ++o) {
-    plan.output_shapes.push_back(sized_shape(sp.outputs[o], d.outputs[o].name, false));
-    plan.output_dtypes.push_back(resolve(d.outputs[o], plan.bindings, "output"));
-  }
-  size_t offset = 0;
-  for (size_t i = 0; i < sp.scratch.size(); ++i) {
-    PluginPlan::Scratch sc;
-    sc.name = d.scratch[i].name;
-    sc.dtype = resolve(d.scratch[i], plan.bindings, "scratch tensor");
-    sc.shape = sized_shape(sp.scratch[i], sc.name, true);
     sc.bytes = byte_size(sc.shape, sc.dtype, "scratch tensor '" + sc.name + "'");
     sc.offset = offset;
     offset = align_up(offset + sc.bytes, kWorkspaceAlignment);
-    plan.scratch.push_back(std::move(sc));
   }
   plan.scratch_bytes = offset;
-
-  // The kernel's arguments (tensor pointers are filled by enqueue).
-  size_t in = 0, out = 0, scr = 0, field = 0, dim_arg = 0;
-  std::map<std::string, int64_t, std::less<>> int_args;
-  for (const ParamInfo& p : k.params) {
-    if (p.kind == ParamKind::kConstexpr) continue;
-    if (p.kind == ParamKind::kTensor) {
-      const DType t = p.is_output  ? plan.output_dtypes[out++]
-                      : p.is_scratch ? plan.scratch[scr++].dtype
-                                     : inputs[in++].dtype;
-      plan.args.push_back(Arg::tensor(CUdeviceptr{0}, t));
-      continue;
-    }
-    if (p.is_field) {
-      const double v = plan.fields[field++].second;
-      const bool integer = is_integer_scalar(p.dtype.dtype);
-      plan.args.push_back(integer ? Arg::integer(static_cast<int64_t>(v)) : Arg::real(v));
-      if (integer) int_args[p.name] = static_cast<int64_t>(v);
-      continue;
-    }
-    const int64_t v = plan.dim_args[dim_arg++].second;
-    plan.args.push_back(Arg::integer(v));
-    int_args[p.name] = v;
+  for (size_t i = 0; i < p.scratch_args_.size(); ++i) {
+    Arg& a = p.args_[p.scratch_args_[i]];
+    a = Arg::tensor(kAlignedPlaceholder, a.dtype, plan.scratch[i].shape);
   }
-
-  // Triton's global scratch: the most any fitting variant needs, by the runtime's own rule.
-  for (const VariantInfo* v : candidates) {
-    if (v->global_scratch_size == 0 && v->profile_scratch_size == 0) continue;
-    std::array<int64_t, 3> grid{};
-    for (size_t axis = 0; axis < 3; ++axis) {
-      const auto lookup = [&](std::string_view n, int64_t& value) {
-        if (auto it = int_args.find(n); it != int_args.end()) {
-          value = it->second;
-          return true;
-        }
-        for (const ConstexprValue& cv : v->constexprs) {
-          if (cv.name == n && cv.value.is_integral()) {
-            value = cv.value.as_int();
-            return true;
-          }
-        }
-        return false;
-      };
-      grid[axis] = eval_shape_expr(m.grid[axis], lookup, "grid '" + k.grid[axis] + "'");
-    }
-    const runtime::ScratchLayout scratch = runtime::scratch_layout(*v, grid);
-    if (scratch.too_large) throw Error(ErrorCode::kShape, where(s) + " would need more than 256 TiB of scratch");
-    plan.kernel_scratch_bytes = std::max(plan.kernel_scratch_bytes, align_up(scratch.bytes, kWorkspaceAlignment));
+  // Triton's global scratch: the most any candidate needs (the launch picks one of them).
+  for (const Selection& c : plan.candidates) {
+    plan.kernel_scratch_bytes = std::max(plan.kernel_scratch_bytes, align_up(c.global_scratch_bytes, kWorkspaceAlignment));
   }
   plan.workspace_bytes = plan.scratch_bytes + plan.kernel_scratch_bytes;
-  return plan;
+  return p;
 }
+
+PluginPlan PluginCore::plan(std::span<const TensorDesc> inputs) const { return prepare(inputs).plan(); }
 
 std::vector<int32_t> PluginCore::tactics() const {
   std::vector<int32_t> out;
@@ -500,69 +541,63 @@ void PluginCore::set_tactic(int32_t tactic) {
 
 int32_t PluginCore::tactic() const { return state_->tactic; }
 
-std::vector<Arg> PluginCore::shaped_args(const PluginPlan& plan, std::span<const TensorDesc> inputs) const {
-  std::vector<Arg> args = plan.args;
-  size_t in = 0, out = 0, scr = 0, arg = 0;
-  for (const ParamInfo& p : state_->kernel->params) {
-    if (p.kind == ParamKind::kConstexpr) continue;
-    if (p.kind == ParamKind::kTensor) {
-      const Shape& shape = p.is_output ? plan.output_shapes.at(out++)
-                           : p.is_scratch ? plan.scratch.at(scr++).shape
-                                          : inputs[in++].shape;
-      args[arg] = Arg::tensor(args[arg].pointer, args[arg].dtype, shape);
-    }
-    ++arg;
-  }
-  return args;
+bool PreparedLaunch::prepared_for(size_t input, DType dtype, std::span<const int64_t> shape) const noexcept {
+  if (input >= inputs_.size()) return false;
+  const TensorDesc& t = inputs_[input];
+  return t.dtype == dtype && std::equal(t.shape.begin(), t.shape.end(), shape.begin(), shape.end());
 }
 
-void PluginCore::enqueue(std::span<const TensorRef> inputs, std::span<const TensorRef> outputs, CUdeviceptr workspace,
-                         size_t workspace_size, CUstream stream) {
-  const State& s = *state_;
+// ---- enqueue ----
+
+namespace {
+
+[[noreturn]] void refuse_pointer(const PluginCore::State& s, const char* role, const std::string& name,
+                                 CUdeviceptr pointer, size_t element) {
+  if (pointer == 0) throw Error(ErrorCode::kInvalidArgument, where(s) + ": " + role + " '" + name + "' is a null pointer");
+  throw Error(ErrorCode::kInvalidArgument, where(s) + ": " + role + " '" + name + "' address 0x" +
+                                               [&] {
+                                                 char hex[32];
+                                                 std::snprintf(hex, sizeof hex, "%llx",
+                                                               static_cast<unsigned long long>(pointer));
+                                                 return std::string(hex);
+                                               }() +
+                                               " is not aligned to its " + std::to_string(element) + "-byte elements");
+}
+
+}  // namespace
+
+void PluginCore::enqueue(const PreparedLaunch& p, std::span<const CUdeviceptr> inputs,
+                         std::span<const CUdeviceptr> outputs, CUdeviceptr workspace, size_t workspace_size,
+                         CUstream stream) {
+  State& s = *state_;
   const PluginDescription& d = s.model.description;
-  std::vector<TensorDesc> in_descs;
-  for (const TensorRef& t : inputs) in_descs.push_back(t.desc);
-  PluginPlan plan = this->plan(in_descs);
-  if (outputs.size() != d.outputs.size()) {
-    throw Error(ErrorCode::kInvalidArgument, where(s) + " has " + std::to_string(d.outputs.size()) + " outputs, got " +
-                                                 std::to_string(outputs.size()));
+  if (p.kernel_ != s.kernel) {
+    throw Error(ErrorCode::kInvalidArgument, where(s) + ": the prepared launch is " +
+                                                 (p.kernel_ ? "of kernel '" + p.kernel_->name + "'" : "empty") +
+                                                 "; prepare it with this plugin first");
   }
-  // Every tensor: dtype, shape, contiguous strides, a pointer where there are elements, alignment
-  // of the element size (the runtime checks the variants' stronger divisibility).
-  auto check = [&](const TensorRef& t, const std::string& role, const std::string& name, DType dtype, const Shape& shape) {
-    if (t.desc.dtype != dtype) {
-      throw Error(ErrorCode::kInvalidArgument, role + " '" + name + "' is " + std::string(dtype_name(t.desc.dtype)) +
-                                                   ", expected " + std::string(dtype_name(dtype)));
-    }
-    if (t.desc.shape != shape) {
-      throw Error(ErrorCode::kShape, role + " '" + name + "' has shape " + shape_text(t.desc.shape) + ", expected " +
-                                         shape_text(shape));
-    }
-    if (!t.desc.strides.empty()) {
-      if (t.desc.strides.size() != shape.size()) {
-        throw Error(ErrorCode::kInvalidArgument, role + " '" + name + "' has " + std::to_string(t.desc.strides.size()) +
-                                                     " strides for rank " + std::to_string(shape.size()));
-      }
-      int64_t want = 1;
-      for (size_t i = shape.size(); i-- > 0;) {
-        if (shape[i] != 1 && t.desc.strides[i] != want) {
-          throw Error(ErrorCode::kInvalidArgument,
-                      role + " '" + name + "' is not contiguous (dim " + std::to_string(i) + " has stride " +
-                          std::to_string(t.desc.strides[i]) + ", expected " + std::to_string(want) +
-                          "); kernel '" + s.kernel->name + "' takes dense row-major tensors: make it contiguous first");
-        }
-        want *= shape[i];
-      }
-    }
-    const size_t bytes = byte_size(shape, dtype, role + " '" + name + "'");
-    if (bytes > 0 && t.data == 0) throw Error(ErrorCode::kInvalidArgument, role + " '" + name + "' is a null pointer");
-    if (t.data % dtype_size(dtype) != 0) {
-      throw Error(ErrorCode::kInvalidArgument, role + " '" + name + "' address is not aligned to its " +
-                                                   std::to_string(dtype_size(dtype)) + "-byte elements");
-    }
-  };
-  for (size_t i = 0; i < inputs.size(); ++i) check(inputs[i], "input", d.inputs[i].name, inputs[i].desc.dtype, inputs[i].desc.shape);
-  for (size_t i = 0; i < outputs.size(); ++i) check(outputs[i], "output", d.outputs[i].name, plan.output_dtypes[i], plan.output_shapes[i]);
+  if (inputs.size() != p.input_args_.size() || outputs.size() != p.output_args_.size()) {
+    throw Error(ErrorCode::kInvalidArgument, where(s) + " takes " + std::to_string(p.input_args_.size()) + " inputs and " +
+                                                 std::to_string(p.output_args_.size()) + " outputs, got " +
+                                                 std::to_string(inputs.size()) + " and " + std::to_string(outputs.size()));
+  }
+  // Copied to the stack and the addresses filled in: no allocation, no string unless refused.
+  std::array<Arg, kMaxRuntimeArgs> args;
+  const size_t n = p.args_.size();
+  std::copy(p.args_.begin(), p.args_.end(), args.begin());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const CUdeviceptr ptr = inputs[i];
+    const size_t element = dtype_size(p.inputs_[i].dtype);
+    if ((ptr == 0 && p.input_bytes_[i] > 0) || ptr % element != 0) refuse_pointer(s, "input", d.inputs[i].name, ptr, element);
+    args[p.input_args_[i]].pointer = ptr;
+  }
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const CUdeviceptr ptr = outputs[o];
+    const size_t element = dtype_size(p.plan_.output_dtypes[o]);
+    if ((ptr == 0 && p.output_bytes_[o] > 0) || ptr % element != 0) refuse_pointer(s, "output", d.outputs[o].name, ptr, element);
+    args[p.output_args_[o]].pointer = ptr;
+  }
+  const PluginPlan& plan = p.plan_;
   if (workspace_size < plan.workspace_bytes) {
     throw Error(ErrorCode::kInvalidArgument, where(s) + " needs " + std::to_string(plan.workspace_bytes) +
                                                  " bytes of workspace for these shapes, got " + std::to_string(workspace_size));
@@ -571,26 +606,58 @@ void PluginCore::enqueue(std::span<const TensorRef> inputs, std::span<const Tens
     throw Error(ErrorCode::kInvalidArgument, where(s) + " needs a " + std::to_string(kWorkspaceAlignment) +
                                                  "-byte aligned workspace, got address " + std::to_string(workspace));
   }
-  // Pointers and shapes (the runtime checks the shapes against the spec's dims and rules too).
-  std::vector<Arg> args = shaped_args(plan, in_descs);
-  size_t in = 0, out = 0, scr = 0, arg = 0;
-  for (const ParamInfo& p : s.kernel->params) {
-    if (p.kind == ParamKind::kConstexpr) continue;
-    if (p.kind == ParamKind::kTensor) {
-      args[arg].pointer = p.is_output ? outputs[out++].data
-                          : p.is_scratch ? workspace + plan.scratch[scr++].offset
-                                         : inputs[in++].data;
-    }
-    ++arg;
-  }
+  for (size_t i = 0; i < p.scratch_args_.size(); ++i) args[p.scratch_args_[i]].pointer = workspace + plan.scratch[i].offset;
   LaunchOptions options;
-  if (s.tactic > 0) options.config = s.kernel->configs[static_cast<size_t>(s.tactic - 1)].name;
-  options.pinned = plan.pinned;
+  options.config = p.config_;
   if (plan.kernel_scratch_bytes > 0) {
     options.workspace = workspace + plan.scratch_bytes;
     options.workspace_size = workspace_size - plan.scratch_bytes;
   }
-  state_->launcher.launch(args, stream, options);
+  s.launcher.launch(std::span<const Arg>(args.data(), n), stream, options);
+}
+
+void PluginCore::enqueue(std::span<const TensorRef> inputs, std::span<const TensorRef> outputs, CUdeviceptr workspace,
+                         size_t workspace_size, CUstream stream) {
+  const State& s = *state_;
+  const PluginDescription& d = s.model.description;
+  std::vector<TensorDesc> in_descs;
+  for (const TensorRef& t : inputs) in_descs.push_back(t.desc);
+  const PreparedLaunch p = prepare(in_descs);
+  if (outputs.size() != d.outputs.size()) {
+    throw Error(ErrorCode::kInvalidArgument, where(s) + " has " + std::to_string(d.outputs.size()) + " outputs, got " +
+                                                 std::to_string(outputs.size()));
+  }
+  // Outputs as described must be what the plan infers: dtype, shape, dense strides.
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const TensorDesc& t = outputs[o].desc;
+    const std::string& name = d.outputs[o].name;
+    if (t.dtype != p.output_dtypes()[o]) {
+      throw Error(ErrorCode::kInvalidArgument, "output '" + name + "' is " + std::string(dtype_name(t.dtype)) +
+                                                   ", expected " + std::string(dtype_name(p.output_dtypes()[o])));
+    }
+    if (t.shape != p.output_shapes()[o]) {
+      throw Error(ErrorCode::kShape, "output '" + name + "' has shape " + shape_text(t.shape) + ", expected " +
+                                         shape_text(p.output_shapes()[o]));
+    }
+    if (!t.strides.empty() && t.strides.size() != t.shape.size()) {
+      throw Error(ErrorCode::kInvalidArgument, "output '" + name + "' has " + std::to_string(t.strides.size()) +
+                                                   " strides for rank " + std::to_string(t.shape.size()));
+    }
+    int64_t want = 1;
+    for (size_t j = t.strides.size(); j-- > 0;) {
+      if (t.shape[j] != 1 && t.strides[j] != want) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "output '" + name + "' is not contiguous (dim " + std::to_string(j) + " has stride " +
+                        std::to_string(t.strides[j]) + ", expected " + std::to_string(want) + "); kernel '" +
+                        s.kernel->name + "' writes dense row-major tensors");
+      }
+      want *= t.shape[j];
+    }
+  }
+  std::vector<CUdeviceptr> in_ptrs, out_ptrs;
+  for (const TensorRef& t : inputs) in_ptrs.push_back(t.data);
+  for (const TensorRef& t : outputs) out_ptrs.push_back(t.data);
+  enqueue(p, in_ptrs, out_ptrs, workspace, workspace_size, stream);
 }
 
 // ---- serialization ----
@@ -716,6 +783,7 @@ PluginCore PluginCore::clone() const {
   for (size_t i = 0; i < s.fields.size(); ++i) fields[s.model.description.fields[i].name] = s.fields[i];
   PluginCore copy = create(s.pack, s.kernel->name, fields, s.driver);
   copy.set_tactic(s.tactic);
+  copy.set_target_arch(s.target_arch);
   return copy;
 }
 

@@ -405,6 +405,53 @@ Selection Kernel::select_for_arch(std::span<const Arg> args, uint32_t arch, cons
   return out;
 }
 
+std::vector<Selection> Kernel::candidates(std::span<const Arg> args, const LaunchOptions& options, uint32_t arch) {
+  State& s = *state_;
+  runtime::LaunchValues values;
+  runtime::bind_launch(s.model, args, values);
+  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  std::vector<std::pair<uint32_t, std::array<int64_t, 3>>> found;
+  const auto collect = [&](const runtime::DevicePlan& plan) {
+    runtime::candidate_variants(s.model, plan, args, options, values, found);
+    std::vector<Selection> out;
+    for (const auto& [index, grid] : found) {
+      Selection sel;
+      sel.variant = s.model.variants[index].info;
+      sel.uses_ptx = plan.images[index] == Image::kPtx;
+      sel.device_arch = plan.caps.arch;
+      sel.grid = grid;
+      sel.global_scratch_bytes = runtime::scratch_layout(*sel.variant, grid).bytes;
+      out.push_back(sel);
+    }
+    return out;
+  };
+  if (arch != 0) return collect(runtime::plan_for_device(s.model, runtime::caps_for_arch(arch)));
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  return collect(s.current_context(lock).plan);
+}
+
+std::vector<Selection> Kernel::dtype_candidates(std::span<const std::optional<DType>> arg_dtypes,
+                                                const LaunchOptions& options, uint32_t arch) {
+  State& s = *state_;
+  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  std::vector<uint32_t> found;
+  const auto collect = [&](const runtime::DevicePlan& plan) {
+    runtime::dtype_candidates(s.model, plan, arg_dtypes, options, found);
+    std::vector<Selection> out;
+    for (uint32_t index : found) {
+      Selection sel;
+      sel.variant = s.model.variants[index].info;
+      sel.uses_ptx = plan.images[index] == Image::kPtx;
+      sel.device_arch = plan.caps.arch;
+      out.push_back(sel);
+    }
+    return out;
+  };
+  if (arch != 0) return collect(runtime::plan_for_device(s.model, runtime::caps_for_arch(arch)));
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  return collect(s.current_context(lock).plan);
+}
+
 Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptions& options, uint32_t arch) {
   State& s = *state_;
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);

@@ -21,7 +21,7 @@ namespace tritonpack::runtime {
 
 // Most runtime arguments a kernel may have (launch variables included; the two hidden scratch
 // pointers come on top).
-inline constexpr size_t kMaxArgs = 64;
+inline constexpr size_t kMaxArgs = kMaxRuntimeArgs;
 // Most parameters (constexprs included).
 inline constexpr size_t kMaxParams = 96;
 inline constexpr size_t kMaxLaunchVars = 16;

@@ -205,65 +205,66 @@ bool grid_accepts(const KernelModel& model, const DevicePlan& plan, const Varian
   return true;
 }
 
+template <class... Parts>
+bool fail_with(std::string* why, Parts&&... parts) {
+  if (why) {
+    std::ostringstream os;
+    (os << ... << parts);
+    *why = os.str();
+  }
+  return false;
+}
+
+// What the caller's options demand of a variant: the variant id, the config and pinned constexprs.
+bool options_accept(const KernelModel& model, const VariantInfo& v, const LaunchOptions& options, std::string* why) {
+  if (options.variant_id >= 0 && static_cast<uint32_t>(options.variant_id) != v.id) {
+    return fail_with(why, "not the requested variant ", options.variant_id);
+  }
+  const KernelInfo& k = *model.info;
+  if (!options.config.empty() && k.configs[v.config_index].name != options.config) {
+    return fail_with(why, "config ", k.configs[v.config_index].name, ", asked for ", options.config);
+  }
+  for (const ConstexprValue& pin : options.pinned) {
+    for (const ConstexprValue& c : v.constexprs) {
+      if (c.name == pin.name && !(c.value == pin.value)) {
+        return fail_with(why, c.name, "=", c.value.text(), ", pinned to ", pin.value.text());
+      }
+    }
+  }
+  return true;
+}
+
 // The first condition variant `index` fails for this launch, or true if it accepts it. Cheap
 // checks first; strings are built only when `why` is requested.
 bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, std::span<const Arg> args,
              const LaunchOptions& options, LaunchValues& values, std::string* why) {
   const VariantModel& vm = model.variants[index];
   const VariantInfo& v = *vm.info;
-  const KernelInfo& k = *model.info;
-  auto fail = [&](auto&&... parts) {
-    if (why) {
-      std::ostringstream os;
-      (os << ... << parts);
-      *why = os.str();
-    }
-    return false;
-  };
   if (options.variant_id >= 0 && static_cast<uint32_t>(options.variant_id) != v.id) {
-    return fail("not the requested variant ", options.variant_id);
+    return fail_with(why, "not the requested variant ", options.variant_id);
   }
   for (const auto& [i, dtype] : vm.typed_args) {
     if (args[i].dtype != dtype) {
-      return fail(v.args[i].name, " is ", dtype_name(args[i].dtype), ", variant needs ", dtype_name(dtype));
+      return fail_with(why, v.args[i].name, " is ", dtype_name(args[i].dtype), ", variant needs ", dtype_name(dtype));
     }
   }
-  if (!options.config.empty() && k.configs[v.config_index].name != options.config) {
-    return fail("config ", k.configs[v.config_index].name, ", asked for ", options.config);
-  }
-  for (const ConstexprValue& pin : options.pinned) {
-    for (const ConstexprValue& c : v.constexprs) {
-      if (c.name == pin.name && !(c.value == pin.value)) {
-        return fail(c.name, "=", c.value.text(), ", pinned to ", pin.value.text());
-      }
-    }
-  }
+  if ((!options.config.empty() || !options.pinned.empty()) && !options_accept(model, v, options, why)) return false;
   for (const auto& [i, d] : vm.divisible_args) {
     const uint64_t value = args[i].kind == Arg::Kind::kTensor ? static_cast<uint64_t>(args[i].pointer)
                                                               : static_cast<uint64_t>(args[i].int_value);
     if (value % d != 0) {
       if (args[i].kind == Arg::Kind::kTensor) {
-        return fail("needs ", v.args[i].name, " aligned to ", d, " bytes, got 0x", std::hex, value, std::dec, " (",
-                    value % d, " past)");
+        return fail_with(why, "needs ", v.args[i].name, " aligned to ", d, " bytes, got 0x", std::hex, value, std::dec,
+                         " (", value % d, " past)");
       }
-      return fail("needs ", v.args[i].name, " % ", d, " == 0, got ", args[i].int_value);
+      return fail_with(why, "needs ", v.args[i].name, " % ", d, " == 0, got ", args[i].int_value);
     }
   }
   set_variant_slots(model, vm, values);
   if (!model.rules.empty() && !rules_accept(model, vm, values, why)) return false;
   if (model.has_per_variant_dims && !variant_dims_accept(model, args, values, why)) return false;
   if (model.num_descriptors > 0 && !descriptors_accept(model, vm, args, why)) return false;
-  if (plan.images[index] == Image::kNone) {
-    if (why) image_for(v, plan.caps, why);
-    return false;
-  }
-  if (v.shared > plan.caps.max_shared_optin) {
-    return fail("needs ", v.shared, " bytes of shared memory, the ", sm(plan.caps.arch), " device allows ",
-                plan.caps.max_shared_optin);
-  }
-  if (v.num_ctas > 1 && !plan.caps.cluster_launch) {
-    return fail("needs clusters of ", v.num_ctas, " CTAs, the device cannot launch clusters");
-  }
+  if (!device_accepts(model, plan, index, why)) return false;
   return grid_accepts(model, plan, vm, values, why);
 }
 
@@ -547,6 +548,42 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
       throw Error(ErrorCode::kNoMatchingVariant,
                   "kernel '" + k.name + "' cannot serve this launch: " + rule_failure(model, rule, values, error));
     }
+  }
+}
+
+bool device_accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, std::string* why) {
+  const VariantInfo& v = *model.variants[index].info;
+  if (plan.images[index] == Image::kNone) {
+    if (why) image_for(v, plan.caps, why);
+    return false;
+  }
+  if (v.shared > plan.caps.max_shared_optin) {
+    return fail_with(why, "needs ", v.shared, " bytes of shared memory, the ", sm(plan.caps.arch), " device allows ",
+                     plan.caps.max_shared_optin);
+  }
+  if (v.num_ctas > 1 && !plan.caps.cluster_launch) {
+    return fail_with(why, "needs clusters of ", v.num_ctas, " CTAs, the device cannot launch clusters");
+  }
+  return true;
+}
+
+void candidate_variants(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                        const LaunchOptions& options, LaunchValues& values,
+                        std::vector<std::pair<uint32_t, std::array<int64_t, 3>>>& out) {
+  for (uint32_t index : plan.order) {
+    if (accepts(model, plan, index, args, options, values, nullptr)) out.emplace_back(index, values.grid);
+  }
+}
+
+void dtype_candidates(const KernelModel& model, const DevicePlan& plan, std::span<const std::optional<DType>> dtypes,
+                      const LaunchOptions& options, std::vector<uint32_t>& out) {
+  for (uint32_t index : plan.order) {
+    const VariantModel& vm = model.variants[index];
+    bool ok = options_accept(model, *vm.info, options, nullptr) && device_accepts(model, plan, index, nullptr);
+    for (const auto& [i, dtype] : vm.typed_args) {
+      ok = ok && (i >= dtypes.size() || !dtypes[i] || *dtypes[i] == dtype);
+    }
+    if (ok) out.push_back(index);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,6 +55,22 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
 // nothing.
 int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                        const LaunchOptions& options, LaunchValues& values);
+
+// Whether variant `index` can run on the plan's device at all: an image (cubin or PTX) the device
+// takes, its shared memory and cluster size. Part of every selection.
+bool device_accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, std::string* why = nullptr);
+
+// The candidates query: every variant in plan order that accepts the launch (the same test
+// select_variant stops at first), with its grid. `values` come from bind_launch.
+void candidate_variants(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                        const LaunchOptions& options, LaunchValues& values,
+                        std::vector<std::pair<uint32_t, std::array<int64_t, 3>>>& out);
+
+// Before any shape or value is known (an engine's build phase): the variants in plan order that
+// the device can run, the options allow, and whose dtypes agree with the known argument dtypes
+// (dtypes[i] empty or missing = not known yet).
+void dtype_candidates(const KernelModel& model, const DevicePlan& plan, std::span<const std::optional<DType>> dtypes,
+                      const LaunchOptions& options, std::vector<uint32_t>& out);
 
 // Per variant in plan order: its index and why it cannot run the launch ("" = it can).
 std::vector<std::pair<uint32_t, std::string>> variant_reasons(const KernelModel& model, const DevicePlan& plan,

@@ -1,5 +1,8 @@
 #include "tritonpack/error.h"
 
+#include <exception>
+#include <new>
+
 namespace tritonpack {
 
 const char* error_code_name(ErrorCode code) noexcept {
@@ -20,6 +23,32 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kShape: return "shape error";
   }
   return "unknown error";
+}
+
+Status current_exception_status() noexcept {
+  Status status;
+  status.ok = false;
+  try {
+    try {
+      throw;
+    } catch (const Error& e) {
+      status.code = e.code();
+      status.message = e.what();
+    } catch (const std::bad_alloc&) {
+      status.code = ErrorCode::kInternal;
+      status.message = "out of host memory";
+    } catch (const std::exception& e) {
+      status.code = ErrorCode::kInternal;
+      status.message = e.what();
+    } catch (...) {
+      status.code = ErrorCode::kInternal;
+      status.message = "unknown exception";
+    }
+  } catch (...) {
+    // No memory for the message (or no exception being handled): the code still says what failed.
+    status.message.clear();
+  }
+  return status;
 }
 
 }  // namespace tritonpack

@@ -69,6 +69,7 @@ inline std::shared_ptr<const Pack> attention_pack() {
           VariantInfo v = make_variant(k, id++, dtype, 90, 1, 0, 0, 1);
           if (!native) v.bindings.clear();
           v.config_index = config;
+          v.shared = config == 0 ? 98304 : 65536;  // bytes, as real attention variants need
           v.constexprs = {{"BLOCK_M", config == 0 ? 128 : 64}, {"BLOCK_DMODEL", d}, {"BLOCK_N", 64}};
           for (KernelArg& a : v.args) a.divisibility = a.type == ArgType::kPointer ? 16 : 1;
           k.variants.push_back(v);

@@ -174,6 +174,8 @@ CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned bloc
   if (it == gpu->functions.end()) return CUDA_ERROR_INVALID_HANDLE;
   if (gpu->modules[it->second.module].context != current) return CUDA_ERROR_INVALID_CONTEXT;
   if (static_cast<int>(shared) > it->second.max_dynamic_shared) return CUDA_ERROR_INVALID_VALUE;
+  ++gpu->launch_count;
+  if (!gpu->record_launches) return CUDA_SUCCESS;
   FakeLaunch l;
   l.entry = it->second.entry;
   for (int i = 0; i < 3; ++i) {

@@ -68,6 +68,10 @@ struct FakeGpu {
   std::map<CUdeviceptr, size_t> allocations;
   std::vector<FakeLaunch> launches;
   size_t params_to_record = 0;
+  // Launches the driver accepted; only counted (not recorded in `launches`) when record_launches
+  // is false, so that tests counting the runtime's allocations see none of the fake's.
+  size_t launch_count = 0;
+  bool record_launches = true;
   // Each encoded map's first 8 bytes hold the global address, so a recorded launch shows it.
   std::vector<FakeTensorMapEncode> encodes;
 

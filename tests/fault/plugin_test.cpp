@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/constexpr_of.h"
 #include "common/error_of.h"
 #include "fault/fake_driver.h"
 #include "fault/attention_fixture.h"
@@ -62,7 +63,7 @@ TEST_F(PluginTest, PluginGenRulesGiveShapesAndDimArgs) {
   EXPECT_EQ(plan.workspace_bytes, 0u);
 }
 
-TEST_F(PluginTest, NativeSpecPlacesScratchInTheWorkspaceAndPinsD) {
+TEST_F(PluginTest, NativeSpecPlacesScratchInTheWorkspaceAndOnlyMatchingVariantsAreCandidates) {
   PluginCore p = native();
   const Shape q{2, 3, 100, 128};
   const PluginPlan plan = p.plan({{{DType::kBf16, q}, {DType::kBf16, q}, {DType::kBf16, q}}});
@@ -71,9 +72,13 @@ TEST_F(PluginTest, NativeSpecPlacesScratchInTheWorkspaceAndPinsD) {
   EXPECT_EQ(plan.scratch[0].bytes, 6u * 100 * 4);
   EXPECT_EQ(plan.scratch[1].offset, 2560u);  // 2400 rounded up to 256
   EXPECT_EQ(plan.workspace_bytes, 2560u * 2);
-  ASSERT_EQ(plan.pinned.size(), 1u);
-  EXPECT_EQ(plan.pinned[0].name, "BLOCK_DMODEL");
-  EXPECT_EQ(plan.pinned[0].value, 128);
+  // The runtime's candidates: bf16 variants whose BLOCK_DMODEL is D (its rule), one per config.
+  ASSERT_EQ(plan.candidates.size(), 2u);
+  for (const Selection& c : plan.candidates) {
+    EXPECT_EQ(constexpr_of(*c.variant, "BLOCK_DMODEL"), Constant(int64_t{128}));
+    EXPECT_EQ(c.variant->bindings.at("T"), DType::kBf16);
+    EXPECT_EQ(c.device_arch, 90u);
+  }
   EXPECT_EQ(plan.output_dtypes, (std::vector<DType>{DType::kBf16}));
 }
 
@@ -114,6 +119,142 @@ TEST_F(PluginTest, SupportsAnswersFromTheVariants) {
   EXPECT_FALSE(p.supports(1, std::vector<DType>{fp16, fp16}, std::vector<TensorFormat>{linear, other}));
 }
 
+// supports() and prepare() ask the runtime's selection about the device: a dtype that some
+// variant has but that no variant can run on this GPU is not supported.
+TEST_F(PluginTest, SupportsAndPrepareAskTheRuntimeAboutTheDevice) {
+  const DType fp16 = DType::kFp16;
+  const TensorDesc q{fp16, {2, 3, 100, 64}, {}};
+  {
+    // An sm_80 device: the variants are sm_90a cubins (no image an sm_80 can load).
+    FakeGpu::set_current(gpu_->make_context(1));
+    PluginCore p = native();
+    EXPECT_FALSE(p.supports(0, std::vector<DType>{fp16}));
+    const std::string why = error_of([&] { (void)p.prepare(std::vector<TensorDesc>{q, q, q}); }, ErrorCode::kNoMatchingVariant);
+    EXPECT_NE(why.find("sm_80 device"), std::string::npos) << why;
+    // The same plugin planned for sm_90 (a tool without that GPU) has them.
+    p.set_target_arch(90);
+    EXPECT_TRUE(p.supports(0, std::vector<DType>{fp16}));
+    EXPECT_EQ(p.prepare(std::vector<TensorDesc>{q, q, q}).plan().candidates.size(), 2u);
+  }
+  {
+    // Too little shared memory for any variant.
+    gpu_->devices[0].max_shared_optin = 1024;
+    FakeGpu::set_current(gpu_->make_context(0));
+    PluginCore p = native();
+    EXPECT_FALSE(p.supports(0, std::vector<DType>{fp16}));
+    const std::string why = error_of([&] { (void)p.prepare(std::vector<TensorDesc>{q, q, q}); }, ErrorCode::kNoMatchingVariant);
+    EXPECT_NE(why.find("bytes of shared memory, the sm_90 device allows 1024"), std::string::npos) << why;
+  }
+}
+
+// A tactic narrows supports() and prepare() to its config.
+TEST_F(PluginTest, TacticNarrowsTheCandidates) {
+  PluginCore p = native();
+  const TensorDesc q{DType::kBf16, {2, 3, 100, 64}, {}};
+  EXPECT_EQ(p.prepare(std::vector<TensorDesc>{q, q, q}).plan().candidates.size(), 2u);
+  p.set_tactic(2);
+  const PreparedLaunch prepared = p.prepare(std::vector<TensorDesc>{q, q, q});
+  ASSERT_EQ(prepared.plan().candidates.size(), 1u);
+  EXPECT_EQ(prepared.plan().candidates[0].variant->config_index, 1u);
+}
+
+// Fields are an input of planning: an engine that passes attributes per call (PyTorch) prepares
+// with them; the values bound at create are only the default.
+TEST_F(PluginTest, PrepareTakesFieldsPerCall) {
+  PluginCore p = plugingen();  // sm_scale 0.125, num_heads 4
+  const TensorDesc q{DType::kFp16, {2, 4, 100, 64}, {}};
+  const std::vector<TensorDesc> in{q, q, q};
+  const PreparedLaunch bound = p.prepare(in);
+  EXPECT_EQ(bound.plan().fields, (std::vector<std::pair<std::string, double>>{{"sm_scale", 0.125}, {"num_heads", 4}}));
+  const double per_call[] = {0.5, 8};
+  const PreparedLaunch other = p.prepare(in, per_call);
+  EXPECT_EQ(other.plan().fields, (std::vector<std::pair<std::string, double>>{{"sm_scale", 0.5}, {"num_heads", 8}}));
+  EXPECT_EQ(other.plan().args[8].int_value, 8);  // num_heads, an i32 argument
+  EXPECT_EQ(bound.plan().args[8].int_value, 4);
+  const double too_few[] = {0.5};
+  EXPECT_NE(error_of([&] { (void)p.prepare(in, too_few); }, ErrorCode::kInvalidArgument).find("has 2 fields, got 1 values"),
+            std::string::npos);
+  const double fractional[] = {0.5, 2.5};
+  EXPECT_NE(error_of([&] { (void)p.prepare(in, fractional); }, ErrorCode::kInvalidArgument)
+                .find("field 'num_heads' of plugin 'attn_plugingen' is 2.5"),
+            std::string::npos);
+}
+
+// The hot path: prepare once, enqueue with addresses only; a launch prepared by another kernel's
+// plugin, wrong counts and bad addresses are refused before anything launches.
+TEST_F(PluginTest, PreparedEnqueueLaunchesAndRefusesWhatDoesNotFit) {
+  PluginCore p = native();
+  gpu_->params_to_record = 10;
+  const Shape q{2, 3, 100, 64};
+  const std::vector<TensorDesc> in{{DType::kFp16, q, {}}, {DType::kFp16, q, {}}, {DType::kFp16, q, {}}};
+  const PreparedLaunch prepared = p.prepare(in);
+  EXPECT_TRUE(prepared.prepared_for(0, DType::kFp16, q));
+  EXPECT_FALSE(prepared.prepared_for(0, DType::kBf16, q));
+  EXPECT_FALSE(prepared.prepared_for(0, DType::kFp16, Shape{2, 3, 101, 64}));
+  EXPECT_FALSE(prepared.prepared_for(3, DType::kFp16, q));
+  const CUdeviceptr base = 0x7200'0000'0000ull, ws = base + 0x400000;
+  const CUdeviceptr ins[] = {base, base + 0x100000, base + 0x200000}, outs[] = {base + 0x300000};
+  p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  ASSERT_EQ(gpu_->launches.size(), 2u);
+  EXPECT_EQ(gpu_->launches[1].params[0], outs[0]);
+  EXPECT_EQ(gpu_->launches[1].params[3], ins[0]);
+  EXPECT_EQ(gpu_->launches[1].params[1], ws);  // L, scratch at the workspace's start
+
+  PluginCore other = plugingen();
+  const TensorDesc pq{DType::kFp16, {2, 4, 100, 64}, {}};
+  const PreparedLaunch foreign = other.prepare(std::vector<TensorDesc>{pq, pq, pq});
+  EXPECT_NE(error_of([&] { p.enqueue(foreign, ins, outs, ws, 1 << 20, nullptr); }, ErrorCode::kInvalidArgument)
+                .find("the prepared launch is of kernel 'attn_plugingen'"),
+            std::string::npos);
+  const PreparedLaunch empty;
+  EXPECT_NE(error_of([&] { p.enqueue(empty, ins, outs, ws, 1 << 20, nullptr); }, ErrorCode::kInvalidArgument)
+                .find("the prepared launch is empty"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { p.enqueue(prepared, std::span(ins, 2), outs, ws, 1 << 20, nullptr); }, ErrorCode::kInvalidArgument)
+                .find("takes 3 inputs and 1 outputs, got 2 and 1"),
+            std::string::npos);
+  const CUdeviceptr odd_out[] = {outs[0] + 1};
+  EXPECT_NE(error_of([&] { p.enqueue(prepared, ins, odd_out, ws, 1 << 20, nullptr); }, ErrorCode::kInvalidArgument)
+                .find("output 'Out' address 0x720000300001 is not aligned to its 2-byte elements"),
+            std::string::npos);
+  const CUdeviceptr null_in[] = {base, 0, base};
+  EXPECT_NE(error_of([&] { p.enqueue(prepared, null_in, outs, ws, 1 << 20, nullptr); }, ErrorCode::kInvalidArgument)
+                .find("input 'K' is a null pointer"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes() - 1, nullptr); },
+                     ErrorCode::kInvalidArgument)
+                .find("bytes of workspace for these shapes, got"),
+            std::string::npos);
+  // An address the runtime's divisibility cannot take (2-byte aligned, variants want 16): the
+  // runtime refuses it, naming the variants.
+  const CUdeviceptr two_aligned[] = {base + 2, ins[1], ins[2]};
+  EXPECT_NE(error_of([&] { p.enqueue(prepared, two_aligned, outs, ws, 1 << 20, nullptr); }, ErrorCode::kNoMatchingVariant)
+                .find("needs Q aligned to 16 bytes"),
+            std::string::npos);
+  EXPECT_EQ(gpu_->launches.size(), 2u) << "nothing refused was launched";
+}
+
+// Boundaries that must not throw (C API, engine adapters) convert in one place.
+TEST_F(PluginTest, StatusCapturesEveryExceptionAtABoundary) {
+  const Status ok = capture([] {});
+  EXPECT_TRUE(ok.ok);
+  const Status shape = capture([] { throw Error(ErrorCode::kShape, "bad shape"); });
+  EXPECT_FALSE(shape.ok);
+  EXPECT_EQ(shape.code, ErrorCode::kShape);
+  EXPECT_EQ(shape.message, "bad shape");
+  const Status memory = capture([] { throw std::bad_alloc(); });
+  EXPECT_EQ(memory.code, ErrorCode::kInternal);
+  EXPECT_EQ(memory.message, "out of host memory");
+  const Status other = capture([] { throw 42; });
+  EXPECT_EQ(other.code, ErrorCode::kInternal);
+  EXPECT_EQ(other.message, "unknown exception");
+  PluginCore p = native();
+  const Status refused = capture([&] { (void)p.prepare(std::vector<TensorDesc>{}); });
+  EXPECT_EQ(refused.code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.message.find("takes 3 inputs (Q, K, V), got 0"), std::string::npos) << refused.message;
+}
+
 TEST_F(PluginTest, ConfigureChecksTheProfileAndKeepsItsWorkspace) {
   PluginCore p = native();
   const TensorDesc lo{DType::kFp16, {1, 1, 1, 64}, {}}, hi{DType::kFp16, {4, 8, 1024, 64}, {}};
@@ -141,12 +282,16 @@ TEST_F(PluginTest, BadInputsAreRejectedWithClearErrors) {
                 .find("takes fp16, bf16 there"),
             std::string::npos);
   const Shape d96{2, 3, 100, 96};
-  EXPECT_NE(error_of([&] { plan_with({DType::kFp16, d96}, {DType::kFp16, d96}, {DType::kFp16, d96}); }, ErrorCode::kShape)
-                .find("no compiled variant fits these inputs (constraints: D == BLOCK_DMODEL with D = 96)"),
-            std::string::npos);
+  // No variant: the runtime's refusal, every variant with its reason.
+  const std::string d96_error =
+      error_of([&] { plan_with({DType::kFp16, d96}, {DType::kFp16, d96}, {DType::kFp16, d96}); },
+               ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(d96_error.find("rule 'D == BLOCK_DMODEL' does not hold: D=96, BLOCK_DMODEL=64"), std::string::npos) << d96_error;
+  EXPECT_NE(d96_error.find("rule 'D == BLOCK_DMODEL' does not hold: D=96, BLOCK_DMODEL=128"), std::string::npos) << d96_error;
   const Shape s0{2, 3, 0, 64};
-  EXPECT_NE(error_of([&] { plan_with({DType::kFp16, s0}, {DType::kFp16, s0}, {DType::kFp16, s0}); }, ErrorCode::kShape)
-                .find("constraint 'S >= 1' does not hold (S = 0)"),
+  EXPECT_NE(error_of([&] { plan_with({DType::kFp16, s0}, {DType::kFp16, s0}, {DType::kFp16, s0}); },
+                     ErrorCode::kNoMatchingVariant)
+                .find("rule 'S >= 1' does not hold: S=0"),
             std::string::npos);
   EXPECT_NE(error_of([&] { (void)p.plan({{good, good}}); }, ErrorCode::kInvalidArgument).find("takes 3 inputs (Q, K, V), got 2"),
             std::string::npos);
@@ -289,7 +434,7 @@ TEST_F(PluginTest, EnqueueValidatesThenLaunchesWithScratchInTheWorkspace) {
   bad(with(in, 2, [](TensorRef& t) { t.data = 0; }), out, ws, ws_size, ErrorCode::kInvalidArgument,
       "input 'V' is a null pointer");
   bad(with(in, 0, [](TensorRef& t) { t.data += 1; }), out, ws, ws_size, ErrorCode::kInvalidArgument,
-      "input 'Q' address is not aligned");
+      "input 'Q' address 0x");
   bad(in, out, ws, ws_size - 1, ErrorCode::kInvalidArgument, "needs 5120 bytes of workspace for these shapes, got 5119");
   bad(in, out, ws + 8, ws_size, ErrorCode::kInvalidArgument, "needs a 256-byte aligned workspace");
   bad(in, {}, ws, ws_size, ErrorCode::kInvalidArgument, "has 1 outputs, got 0");

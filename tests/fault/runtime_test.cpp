@@ -78,6 +78,44 @@ TEST_F(RuntimeTest, DivisibilitySelectsTheSpecializedVariant) {
   EXPECT_EQ(k.select(args, pinned).variant->id, 4u);
 }
 
+// The candidates query is selection's own test for every variant: its first entry is what
+// select picks, and it shrinks exactly as the launch's conditions do.
+TEST_F(RuntimeTest, CandidatesAreSelectionForEveryVariant) {
+  Kernel k(pack_, "axpy", fake_driver());
+  auto ids = [](const std::vector<Selection>& c) {
+    std::vector<uint32_t> out;
+    for (const Selection& s : c) out.push_back(s.variant->id);
+    return out;
+  };
+  for (const int64_t n : {1024, 1000}) {
+    const auto args = axpy_args(DType::kFp16, n);
+    const std::vector<Selection> all = k.candidates(args);
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(all.front().variant->id, k.select(args).variant->id) << n;
+    EXPECT_EQ(all.front().grid, k.select(args).grid) << n;
+    for (const Selection& c : all) EXPECT_EQ(c.device_arch, 90u);
+  }
+  // n % 16 != 0 removes the specialized variant; a config keeps only its own.
+  const auto odd = axpy_args(DType::kFp16, 1000);
+  const auto even = axpy_args(DType::kFp16, 1024);
+  EXPECT_LT(k.candidates(odd).size(), k.candidates(even).size());
+  LaunchOptions large;
+  large.config = "large";
+  EXPECT_EQ(ids(k.candidates(odd, large)), std::vector<uint32_t>{4u});
+  // Misaligned x: nothing can run it, and select says why.
+  EXPECT_TRUE(k.candidates(axpy_args(DType::kFp16, 1000, kX + 2)).empty());
+  // Dtypes only: fp16 and fp32 variants exist, i8 none; an unknown dtype allows every variant.
+  std::vector<std::optional<DType>> dtypes(k.info().params.size());
+  dtypes[0] = DType::kFp16;
+  const auto fp16 = k.dtype_candidates(dtypes);
+  EXPECT_FALSE(fp16.empty());
+  for (const Selection& c : fp16) EXPECT_EQ(c.variant->bindings.at("T"), DType::kFp16);
+  dtypes[0] = DType::kI8;
+  EXPECT_TRUE(k.dtype_candidates(dtypes).empty());
+  dtypes[0] = std::nullopt;
+  EXPECT_EQ(k.dtype_candidates(dtypes).size(), k.info().variants.size());
+}
+
 TEST_F(RuntimeTest, NoMatchListsEveryCandidateWithItsReason) {
   Kernel k(pack_, "axpy", fake_driver());
   auto args = axpy_args(DType::kFp16, 1000, kX + 2);  // misaligned x

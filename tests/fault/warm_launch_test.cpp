@@ -5,8 +5,10 @@
 
 #include "common/counting_new.h"
 #include "fault/fake_driver.h"
+#include "fault/attention_fixture.h"
 #include "fault/rules_fixture.h"
 #include "fault/runtime_fixture.h"
+#include "tritonpack/plugin.h"
 #include "tritonpack/runtime.h"
 
 namespace tritonpack::testing {
@@ -49,6 +51,26 @@ TEST(WarmLaunch, AllocatesNothing) {
   const std::vector<Arg> tile_args = {Arg::descriptor(kX, DType::kFp16, shape, strides), Arg::tensor(kOut, DType::kFp16),
                                       Arg::integer(300), Arg::integer(200)};
   EXPECT_EQ(allocations_of(tile, tile_args, 100), 0u) << "a host tensor descriptor (TMA)";
+}
+
+// The plugin core's hot path: a prepared enqueue allocates nothing (an engine calls it per
+// inference; TensorRT and CUDA graph capture need it free of allocation).
+TEST(WarmLaunch, PreparedPluginEnqueueAllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  PluginCore p = PluginCore::create(attention_pack(), "attn", {}, fake_driver());
+  const Shape q{2, 3, 100, 64};
+  const std::vector<TensorDesc> in{{DType::kFp16, q, {}}, {DType::kFp16, q, {}}, {DType::kFp16, q, {}}};
+  const PreparedLaunch prepared = p.prepare(in);
+  const CUdeviceptr ins[] = {kX, kX + 0x100000, kX + 0x200000}, outs[] = {kOut};
+  const CUdeviceptr ws = kOut + 0x100000;
+  for (int i = 0; i < 10; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  gpu.record_launches = false;  // the fake's record of a launch allocates (its entry name)
+  const size_t launched = gpu.launch_count;
+  const uint64_t before = heap_allocations.load();
+  for (int i = 0; i < 100; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  EXPECT_EQ(heap_allocations.load() - before, 0u);
+  EXPECT_EQ(gpu.launch_count - launched, 100u);
 }
 
 }  // namespace

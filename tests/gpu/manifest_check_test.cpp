@@ -109,8 +109,11 @@ TEST(ShippedPacks, PluginGenFmhaShapesDimArgsAndGrid) {
   auto pack = shipped("fmha_plugingen");
   if (!pack) GTEST_SKIP() << "no pack fmha_plugingen (Triton missing: compile fixture skipped)";
   PluginCore core = PluginCore::create(pack, "fused_attention_kernel", {{"sm_scale", 0.125}, {"num_heads", 4}});
+  core.set_target_arch(90);  // planned for sm_90 without a GPU
   const TensorDesc q{DType::kFp16, {2, 4, 200, 64}, {}};
   const PluginPlan plan = core.plan({{q, q, q}});
+  ASSERT_FALSE(plan.candidates.empty());
+  EXPECT_EQ(plan.candidates.front().grid, (std::array<int64_t, 3>{2, 8, 1}));
   EXPECT_EQ(plan.output_shapes, (std::vector<Shape>{{2, 4, 200, 64}, {2, 4, 200}, {2, 4, 200}}));
   EXPECT_EQ(plan.dim_args, (std::vector<std::pair<std::string, int64_t>>{{"batch_size", 2}, {"seq_len", 200}}));
   EXPECT_EQ(plan.workspace_bytes, 0u);
