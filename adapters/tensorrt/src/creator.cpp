@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "core_bridge.h"
 #include "tritonpack/error.h"
 #include "tritonpack/tensorrt/plugin.h"
 
@@ -21,7 +20,7 @@ using nvinfer1::TensorRTPhase;
 std::shared_ptr<const PackSource> PackSource::from_pack(std::shared_ptr<const Pack> pack, std::string origin) {
   if (!pack) throw Error(ErrorCode::kInvalidArgument, "PackSource::from_pack needs a pack (got null)");
   auto source = std::make_shared<PackSource>();
-  source->sha256 = bridge::pack_sha256(*pack);
+  source->sha256 = pack->sha256();
   source->pack = std::move(pack);
   source->origin = std::move(origin);
   return source;
@@ -111,7 +110,6 @@ const char* Creator::getPluginNamespace() const noexcept { return probe_->descri
 const PluginFieldCollection* Creator::getFieldNames() noexcept { return &field_collection_; }
 
 std::unique_ptr<Plugin> Creator::create(std::string_view name, const PluginFieldCollection* fc, TensorRTPhase phase) const {
-  const PluginDescription& d = probe_->describe();
   const std::map<std::string, const PluginField*> given = fields_by_name(fc);
   std::map<std::string, double, std::less<>> fields;
   int32_t tactic = 0;
@@ -156,33 +154,18 @@ std::unique_ptr<Plugin> Creator::create(std::string_view name, const PluginField
   }
   PluginCore core = PluginCore::create(source_->pack, kernel_, fields, driver_);
   core.set_tactic(tactic);
-  std::vector<double> values;
-  for (const PluginFieldInfo& f : d.fields) {
-    auto it = fields.find(f.name);
-    values.push_back(it != fields.end() ? it->second : f.default_value);
-  }
-  auto plugin = std::make_unique<Plugin>(source_, std::move(core), std::move(values), std::string(name));
+  auto plugin = std::make_unique<Plugin>(source_, std::move(core), std::string(name));
   plugin->set_granted_workspace(workspace);
   return plugin;
 }
 
 nvinfer1::IPluginV3* Creator::createPlugin(const char* name, const PluginFieldCollection* fc, TensorRTPhase phase) noexcept {
   const char* phase_name = phase == TensorRTPhase::kBUILD ? "kBUILD" : phase == TensorRTPhase::kRUNTIME ? "kRUNTIME" : "?";
-  nvinfer1::ErrorCode code = nvinfer1::ErrorCode::kINTERNAL_ERROR;
-  std::string message;
-  try {
-    return create(name ? name : "", fc, phase).release();
-  } catch (const Error& e) {
-    code = tensorrt_error_code(e.code());
-    message = e.what();
-  } catch (const std::bad_alloc&) {
-    code = nvinfer1::ErrorCode::kFAILED_ALLOCATION;
-    message = "out of host memory";
-  } catch (const std::exception& e) {
-    message = std::string("internal error: ") + e.what();
-  } catch (...) {
-    message = "internal error: an unknown exception";
-  }
+  nvinfer1::IPluginV3* plugin = nullptr;
+  const Status status = capture([&] { plugin = create(name ? name : "", fc, phase).release(); });
+  if (status) return plugin;
+  const nvinfer1::ErrorCode code = tensorrt_error_code(status.code);
+  const std::string& message = status.message;
   try {
     report(nullptr, code,
            "tritonpack plugin creator '" + std::string(getPluginName()) + "' (kernel '" + kernel_ + "' of " +

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "core_bridge.h"
 #include "expr_builder.h"
 #include "tritonpack/error.h"
 #include "tritonpack/tensorrt/plugin.h"
@@ -21,7 +20,7 @@ using nvinfer1::DynamicPluginTensorDesc;
 using nvinfer1::PluginTensorDesc;
 
 struct Plugin::Prepared {
-  bridge::PreparedLaunch launch;
+  PreparedLaunch launch;
   // Pointer arrays sized here, once per shape, so that enqueue only fills them.
   std::vector<CUdeviceptr> inputs, outputs;
 };
@@ -82,16 +81,13 @@ void check_count(const char* what, int32_t got, size_t want, const std::string& 
 
 }  // namespace
 
-Plugin::Plugin(std::shared_ptr<const PackSource> source, PluginCore core, std::vector<double> field_values,
-               std::string instance_name)
-    : source_(std::move(source)),
-      core_(std::move(core)),
-      field_values_(std::move(field_values)),
-      instance_name_(std::move(instance_name)) {
+Plugin::Plugin(std::shared_ptr<const PackSource> source, PluginCore core, std::string instance_name)
+    : source_(std::move(source)), core_(std::move(core)), instance_name_(std::move(instance_name)) {
   const PluginDescription& d = core_.describe();
+  const std::span<const double> values = core_.fields();
   std::string fields;
-  for (size_t i = 0; i < d.fields.size() && i < field_values_.size(); ++i) {
-    fields += (i ? "," : "") + d.fields[i].name + "=" + format_value(field_values_[i]);
+  for (size_t i = 0; i < d.fields.size() && i < values.size(); ++i) {
+    fields += (i ? "," : "") + d.fields[i].name + "=" + format_value(values[i]);
   }
   // The timing cache may reuse a measurement only for the same pack, kernel and fields (TensorRT
   // adds shapes and formats itself).
@@ -107,7 +103,6 @@ Plugin::Plugin(const Plugin& other)
       nvinfer1::IPluginV3OneRuntime(other),
       source_(other.source_),
       core_(other.core_.clone()),
-      field_values_(other.field_values_),
       instance_name_(other.instance_name_),
       recorder_(other.recorder_),
       granted_workspace_(other.granted_workspace_.load()),
@@ -131,23 +126,13 @@ void Plugin::fail(nvinfer1::ErrorCode code, std::string_view method, std::string
 }
 
 // Runs body; an exception becomes a report and TensorRT's error value (the nonzero ErrorCode).
+// tritonpack::capture is the one place exceptions turn into a Status.
 template <class F>
 int32_t Plugin::guarded(const char* method, F&& body) const noexcept {
-  nvinfer1::ErrorCode code = nvinfer1::ErrorCode::kINTERNAL_ERROR;
-  try {
-    body();
-    return 0;
-  } catch (const Error& e) {
-    code = tensorrt_error_code(e.code());
-    fail(code, method, e.what());
-  } catch (const std::bad_alloc&) {
-    code = nvinfer1::ErrorCode::kFAILED_ALLOCATION;
-    fail(code, method, "out of host memory");
-  } catch (const std::exception& e) {
-    fail(code, method, std::string("internal error: ") + e.what());
-  } catch (...) {
-    fail(code, method, "internal error: an unknown exception");
-  }
+  const Status status = capture(std::forward<F>(body));
+  if (status) return 0;
+  const nvinfer1::ErrorCode code = tensorrt_error_code(status.code);
+  fail(code, method, status.message.empty() ? "out of host memory" : status.message);
   return static_cast<int32_t>(code);
 }
 
@@ -191,6 +176,20 @@ int32_t Plugin::getOutputDataTypes(DataType* outputTypes, int32_t nbOutputs, con
                        .dtype);
     }
     const std::vector<DType> out = core_.output_dtypes(in);
+    // Refuse here, with the reason, rather than let supportsFormatCombination answer "no" to
+    // everything and TensorRT report only that no combination was found.
+    std::vector<DType> all = in;
+    all.insert(all.end(), out.begin(), out.end());
+    if (!core_.supports(all.size() - 1, all)) {
+      std::string names;
+      for (DType t : in) names += (names.empty() ? "" : ", ") + std::string(dtype_name(t));
+      const uint32_t arch = core_.target_arch();
+      throw Error(ErrorCode::kUnsupported,
+                  "no variant of kernel '" + d.kernel + "' compiled for inputs " + names + " can run on " +
+                      (arch ? "sm_" + std::to_string(arch) : std::string("this device")) +
+                      " (each needs an arch, image or shared memory the device lacks, or another tactic); "
+                      "`tritonpack run <pack> --explain sm_NN` lists every variant and why");
+    }
     for (size_t o = 0; o < out.size(); ++o) {
       const std::optional<DataType> t = to_tensorrt(out[o]);
       if (!t) {
@@ -302,7 +301,7 @@ size_t Plugin::getWorkspaceSize(const DynamicPluginTensorDesc* inputs, int32_t n
     }
     // The larger of the profile's ends; enqueue refuses a shape inside the profile that would
     // need more than was granted (granted_workspace_), rather than overrun.
-    bytes = std::max(bridge::prepare(core_, lo).workspace_bytes(), bridge::prepare(core_, hi).workspace_bytes());
+    bytes = std::max(core_.prepare(lo).workspace_bytes(), core_.prepare(hi).workspace_bytes());
     grant_workspace(bytes);
   });
   return bytes;
@@ -349,7 +348,7 @@ int32_t Plugin::setTactic(int32_t tactic) noexcept {
 
 void Plugin::prepare_for(std::span<const TensorDesc> inputs) {
   const PluginDescription& d = core_.describe();
-  auto prepared = std::make_unique<Prepared>(Prepared{bridge::prepare(core_, inputs), {}, {}});
+  auto prepared = std::make_unique<Prepared>(Prepared{core_.prepare(inputs), {}, {}});
   prepared->inputs.resize(d.inputs.size());
   prepared->outputs.resize(d.outputs.size());
   const std::optional<size_t> granted = granted_workspace();
@@ -377,7 +376,7 @@ int32_t Plugin::onShapeChange(const PluginTensorDesc* in, int32_t nbInputs, cons
     prepared_.reset();
     prepare_for(inputs);
     // The outputs TensorRT allocated must be what the kernel writes.
-    const bridge::PreparedLaunch& p = prepared_->launch;
+    const PreparedLaunch& p = prepared_->launch;
     for (size_t o = 0; o < d.outputs.size(); ++o) {
       const TensorDesc got = tensor_desc(out[o].dims, out[o].type, out[o].format, "output '" + d.outputs[o].name + "'", true);
       if (got.dtype != p.output_dtypes()[o] || got.shape != p.output_shapes()[o]) {
@@ -418,7 +417,7 @@ int32_t Plugin::enqueue(const PluginTensorDesc* inputDesc, const PluginTensorDes
       prepare_for(descs);
     }
     last_enqueue_prepared_ = prepared;
-    const bridge::PreparedLaunch& p = prepared_->launch;
+    const PreparedLaunch& p = prepared_->launch;
     for (size_t o = 0; o < n_out; ++o) {
       const PluginTensorDesc& t = outputDesc[o];
       const Shape& want = p.output_shapes()[o];
@@ -435,8 +434,8 @@ int32_t Plugin::enqueue(const PluginTensorDesc* inputDesc, const PluginTensorDes
     for (size_t o = 0; o < n_out; ++o) prepared_->outputs[o] = reinterpret_cast<CUdeviceptr>(outputs[o]);
     // TensorRT does not pass the workspace size: it is what the engine was built with.
     const size_t workspace_size = granted_workspace().value_or(p.workspace_bytes());
-    bridge::enqueue(core_, p, prepared_->inputs, prepared_->outputs, reinterpret_cast<CUdeviceptr>(workspace),
-                    workspace_size, reinterpret_cast<CUstream>(stream));
+    core_.enqueue(p, prepared_->inputs, prepared_->outputs, reinterpret_cast<CUdeviceptr>(workspace), workspace_size,
+                  reinterpret_cast<CUstream>(stream));
   });
 }
 
@@ -462,7 +461,7 @@ const nvinfer1::PluginFieldCollection* Plugin::getFieldsToSerialize() noexcept {
     serial_format_ = serial::kFormatVersion;
     serial_tactic_ = core_.tactic();
     serial_workspace_ = granted_workspace_.load();
-    serial_values_ = field_values_;
+    serial_values_.assign(core_.fields().begin(), core_.fields().end());
     serial_fields_.clear();
     serial_fields_.emplace_back(serial::kFormat, &serial_format_, PluginFieldType::kINT32, 1);
     serial_fields_.emplace_back(serial::kKernel, serial_kernel_.data(), PluginFieldType::kCHAR,

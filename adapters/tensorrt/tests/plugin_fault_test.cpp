@@ -269,13 +269,16 @@ TEST_F(TensorRTPluginTest, RefusalsReachTheRecorderAndTheLoggerAndLaunchNothing)
   // A head size no variant was compiled for: the reason, never a silent skip (seed 01, issue 1).
   const std::vector<std::vector<int64_t>> d96(3, {2, 3, 100, 96});
   refused(Harness::shape_change(*plugin, Harness::descs(half, d96), Harness::descs(std::span(half, 1), r.output_shapes(d96))),
-          "no compiled variant fits these inputs (constraints: D == BLOCK_DMODEL with D = 96)");
+          "onShapeChange: no variant of kernel 'fmha' in pack");
+  EXPECT_EQ(recorder.getErrorCode(3), nvinfer1::ErrorCode::kUNSUPPORTED_STATE);
+  // The runtime's explanation, every variant with its reason, reaches the logger whole.
+  refused(Harness::shape_change(*plugin, Harness::descs(half, d96), Harness::descs(std::span(half, 1), r.output_shapes(d96))),
+          "rule 'D == BLOCK_DMODEL' does not hold: D=96, BLOCK_DMODEL=128");
   // Every refusal also reached the execution context's recorder, shortened to what it keeps.
-  ASSERT_EQ(recorder.getNbErrors(), 4);
+  ASSERT_EQ(recorder.getNbErrors(), 5);
   for (int32_t i = 0; i < recorder.getNbErrors(); ++i) {
     EXPECT_LE(std::strlen(recorder.getErrorDesc(i)), nvinfer1::IErrorRecorder::kMAX_DESC_LENGTH);
   }
-  EXPECT_EQ(recorder.getErrorCode(3), nvinfer1::ErrorCode::kINVALID_ARGUMENT);
   EXPECT_TRUE(gpu_->launches.empty());
 
   // Build-phase refusals: a dtype the kernel was not compiled for, a profile reaching D = 96.
@@ -287,8 +290,7 @@ TEST_F(TensorRTPluginTest, RefusalsReachTheRecorderAndTheLoggerAndLaunchNothing)
   refused(build->getOutputDataTypes(types, 1, int4s, 3), "input 'Q' is kINT4, which no tritonpack dtype represents");
   FieldSet more = fmha_fields();
   EXPECT_THROW((void)harness.build("fmha", more, attention_inputs(DataType::kHALF, 96)), HarnessError);
-  EXPECT_TRUE(contains(logger_.all_errors(), "configurePlugin: plugin 'tritonpack_fmha': no compiled variant fits these inputs"))
-      << logger_.all_errors();
+  EXPECT_TRUE(contains(logger_.all_errors(), "configurePlugin: no variant of kernel 'fmha' in pack")) << logger_.all_errors();
 }
 
 TEST_F(TensorRTPluginTest, BuildPhaseFieldsAcceptAnyExactNumberAndRefuseTheRest) {
@@ -401,8 +403,25 @@ TEST_F(TensorRTPluginTest, SharedMemoryBeyondTheDeviceIsRefusedNotLaunched) {
   Creator creator(PackSource::from_pack(Pack::from_bytes(serialize_pack(m, blobs)), "big.tpack"), "fmha", fake_driver());
   FieldSet fields = fmha_fields();
   Harness harness(creator, fake_driver());
+  // The build stops at the first question, with the reason rather than "no format combination".
   EXPECT_THROW((void)harness.build("big", fields, attention_inputs(DataType::kHALF, 64)), HarnessError);
-  EXPECT_TRUE(contains(logger_.all_errors(), "shared memory")) << logger_.all_errors();
+  EXPECT_TRUE(contains(logger_.all_errors(), "getOutputDataTypes: no variant of kernel 'fmha' compiled for inputs fp16, fp16, "
+                                             "fp16 can run on this device"))
+      << logger_.all_errors();
+  // configurePlugin, asked anyway, gives the runtime's reason for each variant.
+  std::unique_ptr<nvinfer1::IPluginV3> plugin(creator.createPlugin("big", fields.collection(), nvinfer1::TensorRTPhase::kBUILD));
+  ASSERT_TRUE(plugin);
+  auto* build = static_cast<nvinfer1::IPluginV3OneBuild*>(plugin->getCapabilityInterface(nvinfer1::PluginCapabilityType::kBUILD));
+  std::vector<nvinfer1::DynamicPluginTensorDesc> in(3), out(1);
+  for (auto& t : in) {
+    t.desc = {{4, {1, 2, 64, 64}}, DataType::kHALF, nvinfer1::TensorFormat::kLINEAR, -1.0f};
+    t.min = t.max = t.opt = t.desc.dims;
+  }
+  out[0] = in[0];
+  logger_.clear();
+  EXPECT_NE(build->configurePlugin(in.data(), 3, out.data(), 1), 0);
+  EXPECT_TRUE(contains(logger_.all_errors(), "needs 300000 bytes of shared memory, the sm_90 device allows 232448"))
+      << logger_.all_errors();
   EXPECT_TRUE(gpu_->launches.empty());
 }
 

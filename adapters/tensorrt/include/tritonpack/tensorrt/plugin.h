@@ -127,9 +127,7 @@ class Plugin final : public nvinfer1::IPluginV3,
                      public nvinfer1::IPluginV3OneBuild,
                      public nvinfer1::IPluginV3OneRuntime {
  public:
-  // field_values: the kernel's fields in describe().fields order, as the core was created with.
-  Plugin(std::shared_ptr<const PackSource> source, PluginCore core, std::vector<double> field_values,
-         std::string instance_name);
+  Plugin(std::shared_ptr<const PackSource> source, PluginCore core, std::string instance_name);
   ~Plugin() override;
 
   // IPluginV3
@@ -192,7 +190,6 @@ class Plugin final : public nvinfer1::IPluginV3,
 
   std::shared_ptr<const PackSource> source_;
   PluginCore core_;
-  std::vector<double> field_values_;
   std::string instance_name_;
   nvinfer1::IErrorRecorder* recorder_ = nullptr;  // borrowed from TensorRT's resource context
   // The largest workspace requested at build (getWorkspaceSize is const, so mutable); -1: none.
