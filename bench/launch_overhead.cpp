@@ -7,31 +7,16 @@
 // Also counts heap allocations inside the timed launches (operator new is counted in this
 // program). Usage: bench_launch_overhead VECTOR_ADD.tpack [DESC_SCALE.tpack] [launches]
 // Prints a table and CSV lines.
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "harness/device.h"
+#include "measure.h"
 #include "runtime/args.h"
 #include "tritonpack/runtime.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace tritonpack;
 
@@ -47,35 +32,11 @@ struct Measured {
 // shared) hits both alike; each method's median over its batches.
 template <class Raw, class Ours>
 Measured measure(const harness::Stream& stream, int launches, Raw&& raw, Ours&& ours) {
-  auto batch_us = [&](auto&& launch_once) {
-    const int batch = 100;
-    stream.synchronize();
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < batch; ++i) launch_once();
-    const auto t1 = std::chrono::steady_clock::now();
-    return std::chrono::duration<double, std::micro>(t1 - t0).count() / batch;
-  };
-  for (int i = 0; i < 1000; ++i) {  // warm both paths
-    raw();
-    ours();
-  }
-  stream.synchronize();
   Measured m;
-  const uint64_t before = g_allocations.load();
-  for (int i = 0; i < 1000; ++i) ours();
-  m.allocations_per_1000 = g_allocations.load() - before;
-  std::vector<double> raw_batches, our_batches;
-  for (int done = 0; done < launches; done += 100) {
-    raw_batches.push_back(batch_us(raw));
-    our_batches.push_back(batch_us(ours));
-  }
-  stream.synchronize();
-  auto median = [](std::vector<double>& v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  m.raw_us = median(raw_batches);
-  m.ours_us = median(our_batches);
+  m.allocations_per_1000 = bench::allocations_per_1000(stream, ours);
+  const std::vector<double> us = bench::alternate(stream, launches, raw, ours);
+  m.raw_us = us[0];
+  m.ours_us = us[1];
   return m;
 }
 

@@ -185,6 +185,52 @@ TEST_F(PluginGpu, NativeFmhaSpecKeepsLAndMInTheWorkspace) {
   EXPECT_EQ(ran, 8);
 }
 
+// The engine hot path on the GPU: two shapes prepared once each (with num_heads given per call,
+// as PyTorch passes attributes), then enqueued alternately with addresses only, by the plugin and
+// by a clone; every output checked against the double-precision reference.
+TEST_F(PluginGpu, PreparedLaunchesAlternateBetweenShapesFieldsAndClones) {
+  auto p = pack("fmha_plugingen");
+  PluginCore core = PluginCore::create(p, "fused_attention_kernel", {{"sm_scale", 0.125}, {"num_heads", 1}});
+  PluginCore clone = core.clone();
+  struct Case {
+    Problem pr;
+    harness::DeviceBuffer q, k, v, out, l, m;
+    std::vector<float> hq, hk, hv;
+    PreparedLaunch prepared;
+  };
+  std::vector<Case> cases(2);
+  cases[0].pr = Problem{2, 3, 128, 64};
+  cases[1].pr = Problem{1, 4, 200, 64};
+  harness::Stream stream(device_->driver());
+  for (Case& c : cases) {
+    c.hq = random_input(c.pr, DType::kFp16, c.q);
+    c.hk = random_input(c.pr, DType::kFp16, c.k);
+    c.hv = random_input(c.pr, DType::kFp16, c.v);
+    const TensorDesc desc{DType::kFp16, c.pr.shape(), {}};
+    const double fields[] = {1.0 / std::sqrt(64.0), double(c.pr.h)};
+    c.prepared = core.prepare(std::vector<TensorDesc>{desc, desc, desc}, fields);
+    const size_t rows = static_cast<size_t>(c.pr.b * c.pr.h * c.pr.s);
+    c.out = harness::DeviceBuffer(device_->driver(), static_cast<size_t>(c.pr.elements()) * 2);
+    c.l = harness::DeviceBuffer(device_->driver(), rows * 4);
+    c.m = harness::DeviceBuffer(device_->driver(), rows * 4);
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (Case& c : cases) {
+      for (auto* b : {&c.out, &c.l, &c.m}) b->fill(0xff);
+      const CUdeviceptr ins[] = {c.q.get(), c.k.get(), c.v.get()}, outs[] = {c.out.get(), c.l.get(), c.m.get()};
+      (round == 0 ? core : clone).enqueue(c.prepared, ins, outs, 0, 0, stream.get());
+      stream.synchronize();
+      std::vector<double> ro, rl, rm;
+      reference(c.pr, c.hq, c.hk, c.hv, 1.0 / std::sqrt(64.0), ro, rl, rm);
+      const std::string what = "round " + std::to_string(round) + " H=" + std::to_string(c.pr.h) +
+                               " S=" + std::to_string(c.pr.s);
+      EXPECT_LE(worst(download_half(c.out, ro.size(), DType::kFp16), ro, 2e-3, 1e-2), 1.0) << what << " Out";
+      EXPECT_LE(worst(download_f32(c.l, rl.size()), rl, 1e-4, 2e-3), 1.0) << what << " L";
+      EXPECT_LE(worst(download_f32(c.m, rm.size()), rm, 1e-4, 2e-3), 1.0) << what << " M";
+    }
+  }
+}
+
 TEST_F(PluginGpu, BadShapesNeverLaunch) {
   auto p = pack("fmha");
   PluginCore core = PluginCore::create(p, "fmha", {{"sm_scale", 0.125}});
