@@ -14,4 +14,12 @@ cp "$B/tests/tritonpack_unit_tests" .devbuild/tests/
 mkdir -p .devbuild/tests/c && cp "$B"/tests/c/tritonpack_capi_c_test .devbuild/tests/c/ 2>/dev/null || true
 cp "$B"/tests/gpu/tritonpack_*_tests .devbuild/tests/gpu/ 2>/dev/null || true
 cp "$B"/bench/bench_* .devbuild/bench/
+# The TensorRT adapter's GPU test and the generic plugin library it loads; and with
+# TRITONPACK_TENSORRT_LEAN_WHEEL=path.whl the lean TensorRT runtime's wheel (44 MB; gpu-check.sh
+# takes libnvinfer_lean.so.10 out of it, whose 100 MB would not fit what the device tool carries).
+if [ -x "$B/adapters/tensorrt/tests/tritonpack_tensorrt_gpu_tests" ]; then
+  mkdir -p .devbuild/tensorrt
+  cp "$B/adapters/tensorrt/tests/tritonpack_tensorrt_gpu_tests" "$B/adapters/tensorrt/libtritonpack_tensorrt.so" .devbuild/tensorrt/
+  if [ -n "${TRITONPACK_TENSORRT_LEAN_WHEEL:-}" ]; then cp "$TRITONPACK_TENSORRT_LEAN_WHEEL" .devbuild/tensorrt/; fi
+fi
 du -sh .devbuild
