@@ -1,7 +1,6 @@
 // tritonpack::tensorrt::Plugin: IPluginV3 (OneCore, OneBuild, OneRuntime) over PluginCore. Each
 // method translates TensorRT's arguments into the core's terms, calls it, and translates back;
 // every failure is reported with the core's message (report.cpp) and returns an error value.
-#include <cinttypes>
 #include <cstdio>
 #include <new>
 #include <string>
@@ -72,10 +71,11 @@ TensorDesc tensor_desc(const Dims& dims, DataType type, nvinfer1::TensorFormat f
   return desc;
 }
 
-void check_count(const char* what, int32_t got, size_t want, const std::string& plugin) {
+// The plugin's name is added by the report (Plugin::fail).
+void check_count(const char* what, int32_t got, size_t want) {
   if (got < 0 || static_cast<size_t>(got) != want) {
-    throw Error(ErrorCode::kInvalidArgument, plugin + " has " + std::to_string(want) + " " + what + ", TensorRT gave " +
-                                                 std::to_string(got));
+    throw Error(ErrorCode::kInvalidArgument,
+                "the kernel has " + std::to_string(want) + " " + what + ", TensorRT gave " + std::to_string(got));
   }
 }
 
@@ -167,8 +167,8 @@ int32_t Plugin::getOutputDataTypes(DataType* outputTypes, int32_t nbOutputs, con
                                    int32_t nbInputs) const noexcept {
   return guarded("getOutputDataTypes", [&] {
     const PluginDescription& d = core_.describe();
-    check_count("inputs", nbInputs, d.inputs.size(), where());
-    check_count("outputs", nbOutputs, d.outputs.size(), where());
+    check_count("inputs", nbInputs, d.inputs.size());
+    check_count("outputs", nbOutputs, d.outputs.size());
     std::vector<DType> in;
     for (size_t i = 0; i < d.inputs.size(); ++i) {
       in.push_back(tensor_desc(Dims{0, {}}, inputTypes[i], nvinfer1::TensorFormat::kLINEAR,
@@ -206,9 +206,9 @@ int32_t Plugin::getOutputShapes(const DimsExprs* inputs, int32_t nbInputs, const
                                 nvinfer1::IExprBuilder& exprBuilder) noexcept {
   return guarded("getOutputShapes", [&] {
     const PluginDescription& d = core_.describe();
-    check_count("inputs", nbInputs, d.inputs.size(), where());
-    check_count("outputs", nbOutputs, d.outputs.size(), where());
-    check_count("shape inputs", nbShapeInputs, 0, where());
+    check_count("inputs", nbInputs, d.inputs.size());
+    check_count("outputs", nbOutputs, d.outputs.size());
+    check_count("shape inputs", nbShapeInputs, 0);
     std::vector<std::vector<DimExpr>> dims(d.inputs.size());
     for (size_t i = 0; i < d.inputs.size(); ++i) {
       if (inputs[i].nbDims < 0 || inputs[i].nbDims > Dims::MAX_DIMS) {
@@ -235,8 +235,8 @@ bool Plugin::supportsFormatCombination(int32_t pos, const DynamicPluginTensorDes
   bool supported = false;
   guarded("supportsFormatCombination", [&] {
     const PluginDescription& d = core_.describe();
-    check_count("inputs", nbInputs, d.inputs.size(), where());
-    check_count("outputs", nbOutputs, d.outputs.size(), where());
+    check_count("inputs", nbInputs, d.inputs.size());
+    check_count("outputs", nbOutputs, d.outputs.size());
     if (pos < 0 || pos >= nbInputs + nbOutputs) {
       throw Error(ErrorCode::kInvalidArgument, "position " + std::to_string(pos) + " is not one of the " +
                                                    std::to_string(nbInputs + nbOutputs) + " inputs and outputs");
@@ -260,8 +260,8 @@ int32_t Plugin::configurePlugin(const DynamicPluginTensorDesc* in, int32_t nbInp
                                 int32_t nbOutputs) noexcept {
   return guarded("configurePlugin", [&] {
     const PluginDescription& d = core_.describe();
-    check_count("inputs", nbInputs, d.inputs.size(), where());
-    check_count("outputs", nbOutputs, d.outputs.size(), where());
+    check_count("inputs", nbInputs, d.inputs.size());
+    check_count("outputs", nbOutputs, d.outputs.size());
     std::vector<TensorDesc> lo, hi;
     std::vector<DType> dtypes;
     for (size_t i = 0; i < d.inputs.size(); ++i) {
@@ -291,8 +291,8 @@ size_t Plugin::getWorkspaceSize(const DynamicPluginTensorDesc* inputs, int32_t n
   size_t bytes = 0;
   guarded("getWorkspaceSize", [&] {
     const PluginDescription& d = core_.describe();
-    check_count("inputs", nbInputs, d.inputs.size(), where());
-    check_count("outputs", nbOutputs, d.outputs.size(), where());
+    check_count("inputs", nbInputs, d.inputs.size());
+    check_count("outputs", nbOutputs, d.outputs.size());
     std::vector<TensorDesc> lo, hi;
     for (size_t i = 0; i < d.inputs.size(); ++i) {
       const std::string what = "input '" + d.inputs[i].name + "'";
@@ -328,7 +328,7 @@ int32_t Plugin::getNbTactics() noexcept { return static_cast<int32_t>(core_.tact
 int32_t Plugin::getValidTactics(int32_t* tactics, int32_t nbTactics) noexcept {
   return guarded("getValidTactics", [&] {
     const std::vector<int32_t> all = core_.tactics();
-    check_count("tactics", nbTactics, all.size(), where());
+    check_count("tactics", nbTactics, all.size());
     for (size_t i = 0; i < all.size(); ++i) tactics[i] = all[i];  // 1..configs: nonzero, unique
   });
 }
@@ -367,8 +367,8 @@ int32_t Plugin::onShapeChange(const PluginTensorDesc* in, int32_t nbInputs, cons
                               int32_t nbOutputs) noexcept {
   return guarded("onShapeChange", [&] {
     const PluginDescription& d = core_.describe();
-    check_count("inputs", nbInputs, d.inputs.size(), where());
-    check_count("outputs", nbOutputs, d.outputs.size(), where());
+    check_count("inputs", nbInputs, d.inputs.size());
+    check_count("outputs", nbOutputs, d.outputs.size());
     std::vector<TensorDesc> inputs;
     for (size_t i = 0; i < d.inputs.size(); ++i) {
       inputs.push_back(tensor_desc(in[i].dims, in[i].type, in[i].format, "input '" + d.inputs[i].name + "'", true));
