@@ -1,5 +1,5 @@
 # `cmake --install`: the public headers, the runtime (static and shared), the compiler library,
-# the CLI, and a CMake package, so that a consumer writes (docs/install.md)
+# the CLI with its Python packages, and a CMake package, so that a consumer writes (docs/install.md)
 #   find_package(tritonpack 0.1 REQUIRED)
 #   target_link_libraries(app PRIVATE tritonpack::runtime)   # or tritonpack::runtime_shared
 # Included from the top-level CMakeLists.txt after the libraries and the CLI are defined.
@@ -19,8 +19,15 @@ install(TARGETS tritonpack_runtime tritonpack_runtime_shared tritonpack_compiler
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
+# The CLI, and the Python packages its compile, init and import-plugingen commands run. The CLI
+# finds them through $TRITONPACK_PYTHON_DIR, else the TRITONPACK_PYTHON_DIR it was configured with
+# (the source tree's python/ by default): an install that must outlive the source tree is
+# configured with -DTRITONPACK_PYTHON_DIR=<prefix>/share/tritonpack/python.
 if(TARGET tritonpack_cli)
   install(TARGETS tritonpack_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/tritonpack/python
+          FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 endif()
 
 install(EXPORT tritonpackTargets

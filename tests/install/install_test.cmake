@@ -132,4 +132,7 @@ expect_output(${binary} 0 "^spec vector_add: [1-9][0-9]* compile jobs\n$" ${SOUR
 
 if(EXISTS ${prefix}/bin/tritonpack)
   expect_output(${prefix}/bin/tritonpack 0 "^tritonpack ${version_regex}\n$" --version)
+  if(NOT EXISTS ${prefix}/share/tritonpack/python/tritonpack_compile/__main__.py)
+    message(FATAL_ERROR "the CLI is installed without its compile step (share/tritonpack/python)")
+  endif()
 endif()
