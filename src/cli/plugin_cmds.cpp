@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/kernel_choice.h"
 #include "cli/python_module.h"
-#include "plugin/gen_cpp.h"
+#include "compiler/gen_cpp.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/plugin.h"

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "compiler/gen_cpp.h"
 #include "fault/attention_fixture.h"
 #include "fault/fake_driver.h"
 #include "golden/attention_ops.h"
-#include "plugin/gen_cpp.h"
 
 namespace tritonpack::testing {
 namespace {

@@ -1,6 +1,6 @@
-// tritonpack: the typed C++ header writer (src/plugin/gen_cpp.h). The header holds no logic: each
+// tritonpack: the typed C++ header writer (src/compiler/gen_cpp.h). The header holds no logic: each
 // method packs its named arguments into spans and calls PluginCore.
-#include "plugin/gen_cpp.h"
+#include "compiler/gen_cpp.h"
 
 #include <set>
 #include <sstream>
