@@ -85,6 +85,9 @@ function(_tritonpack_tensorrt_plugin_library target)
   target_link_libraries(${target} PRIVATE tritonpack_tensorrt_adapter)
   set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
                                              LINK_DEPENDS ${TRITONPACK_TENSORRT_ADAPTER_DIR}/src/exports.map)
+  # Every symbol resolved at link time, except in the fuzz build, whose objects call into the
+  # sanitizer runtime that only the fuzz executables link (as for tritonpack_runtime_shared).
   target_link_options(${target} PRIVATE
-    "LINKER:--version-script=${TRITONPACK_TENSORRT_ADAPTER_DIR}/src/exports.map" "LINKER:-z,defs")
+    "LINKER:--version-script=${TRITONPACK_TENSORRT_ADAPTER_DIR}/src/exports.map"
+    $<$<NOT:$<BOOL:${TRITONPACK_FUZZ}>>:LINKER:-z,defs>)
 endfunction()
