@@ -3,7 +3,9 @@
 //   - Kernel::launch with the exact arguments a prepared enqueue passes (the target is 1.2x this);
 //   - PluginCore::enqueue(prepared, addresses, workspace, stream): the engine hot path;
 //   - PluginCore::enqueue(TensorRef...): the convenience path that plans on every call;
-//   - PluginCore::prepare: what a shape change costs (TensorRT's onShapeChange).
+//   - PluginCore::prepare: what a shape change costs;
+//   - when built with the TensorRT adapter: the IPluginV3 plugin's enqueue on a prepared shape
+//     (what TensorRT calls per inference) and its onShapeChange.
 // Counts heap allocations in 1000 warm calls of each. Before timing, checks that the prepared
 // enqueue writes exactly what the direct launch writes (fresh random inputs, poisoned outputs).
 // Usage: bench_plugin_enqueue FMHA.tpack [calls] [B H S D]. Prints a table and CSV lines.
@@ -18,6 +20,9 @@
 #include "measure.h"
 #include "runtime/args.h"
 #include "tritonpack/plugin.h"
+#ifdef TRITONPACK_BENCH_TENSORRT
+#include "tritonpack/tensorrt/plugin.h"
+#endif
 
 using namespace tritonpack;
 
@@ -99,7 +104,46 @@ int main(int argc, char** argv) {
     const uint64_t alloc_direct = bench::allocations_per_1000(stream, direct);
     const uint64_t alloc_prepared = bench::allocations_per_1000(stream, prepared_enqueue);
     const uint64_t alloc_planning = bench::allocations_per_1000(stream, planning_enqueue);
+#ifdef TRITONPACK_BENCH_TENSORRT
+    // The TensorRT plugin of the same kernel, made by its creator from the same field, its shape
+    // set by onShapeChange, then enqueued as TensorRT does (descriptions and raw addresses).
+    auto source = tensorrt::PackSource::from_pack(pack, argv[1]);
+    tensorrt::Creator creator(source, "fmha", driver);
+    float scale = 0.125f;
+    nvinfer1::PluginField field{"sm_scale", &scale, nvinfer1::PluginFieldType::kFLOAT32, 1};
+    nvinfer1::PluginFieldCollection fc{1, &field};
+    std::unique_ptr<tensorrt::Plugin> trt = creator.create("bench", &fc, nvinfer1::TensorRTPhase::kBUILD);
+    nvinfer1::PluginTensorDesc trt_in[3], trt_out[1];
+    for (nvinfer1::PluginTensorDesc* t : {&trt_in[0], &trt_in[1], &trt_in[2], &trt_out[0]}) {
+      t->dims.nbDims = 4;
+      t->dims.d[0] = b;
+      t->dims.d[1] = h;
+      t->dims.d[2] = s;
+      t->dims.d[3] = d;
+      t->type = nvinfer1::DataType::kHALF;
+      t->format = nvinfer1::TensorFormat::kLINEAR;
+      t->scale = 1.0f;
+    }
+    if (trt->onShapeChange(trt_in, 3, trt_out, 1) != 0) throw Error(ErrorCode::kInternal, "onShapeChange failed");
+    const void* trt_ins[] = {reinterpret_cast<const void*>(q.get()), reinterpret_cast<const void*>(k.get()),
+                             reinterpret_cast<const void*>(v.get())};
+    void* trt_outs[] = {reinterpret_cast<void*>(out.get())};
+    void* trt_ws = reinterpret_cast<void*>(ws.get());
+    auto trt_enqueue = [&] {
+      if (trt->enqueue(trt_in, trt_out, trt_ins, trt_outs, trt_ws, stream.get()) != 0) {
+        throw Error(ErrorCode::kInternal, "the TensorRT plugin's enqueue failed (see the message above)");
+      }
+    };
+    const uint64_t alloc_trt = bench::allocations_per_1000(stream, trt_enqueue);
+    const std::vector<double> us = bench::alternate(stream, calls, direct, prepared_enqueue, planning_enqueue, trt_enqueue);
+    for (int i = 0; i < 200; ++i) trt->onShapeChange(trt_in, 3, trt_out, 1);
+    const auto s0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 2000; ++i) trt->onShapeChange(trt_in, 3, trt_out, 1);
+    const double shape_change_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s0).count() / 2000;
+#else
     const std::vector<double> us = bench::alternate(stream, calls, direct, prepared_enqueue, planning_enqueue);
+#endif
 
     // prepare: host only, no launch.
     for (int i = 0; i < 200; ++i) (void)core.prepare(inputs);
@@ -122,6 +166,13 @@ int main(int argc, char** argv) {
     row("Kernel::launch (same arguments)", us[0], alloc_direct);
     row("PluginCore::enqueue(prepared) [hot path]", us[1], alloc_prepared);
     row("PluginCore::enqueue(TensorRef) [plans each]", us[2], alloc_planning);
+#ifdef TRITONPACK_BENCH_TENSORRT
+    row("TensorRT IPluginV3 enqueue (prepared shape)", us[3], alloc_trt);
+    std::printf("%-46s %10.3f\n", "TensorRT IPluginV3 onShapeChange", shape_change_us);
+    std::printf("CSV,tensorrt_on_shape_change,%.4f\n", shape_change_us);
+#else
+    std::printf("(built without the TensorRT adapter: its enqueue is not measured)\n");
+#endif
     std::printf("%-46s %10.3f %16s %14.0f\n", "PluginCore::prepare (onShapeChange), no launch", prepare_us, "-",
                 prepare_allocs * 1000);
     std::printf("CSV,plugin_prepare,%.4f,%.1f\n", prepare_us, prepare_allocs);

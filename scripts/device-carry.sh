@@ -14,12 +14,19 @@ cp "$B/tests/tritonpack_unit_tests" .devbuild/tests/
 mkdir -p .devbuild/tests/c && cp "$B"/tests/c/tritonpack_capi_c_test .devbuild/tests/c/ 2>/dev/null || true
 cp "$B"/tests/gpu/tritonpack_*_tests .devbuild/tests/gpu/ 2>/dev/null || true
 cp "$B"/bench/bench_* .devbuild/bench/
-# The TensorRT adapter's GPU test and the generic plugin library it loads; and with
-# TRITONPACK_TENSORRT_LEAN_WHEEL=path.whl the lean TensorRT runtime's wheel (44 MB; gpu-check.sh
-# takes libnvinfer_lean.so.10 out of it, whose 100 MB would not fit what the device tool carries).
+# The TensorRT adapter's GPU test and the generic plugin library it loads; and the lean TensorRT
+# runtime (libnvinfer_lean.so.10, fetched by setup.sh into .cache/tensorrt-lean): its 100 MB would
+# not fit what the device tool carries (64 MiB), so it travels xz-compressed (about 15 MB,
+# compressed once and kept beside it); gpu-check.sh decompresses it.
 if [ -x "$B/adapters/tensorrt/tests/tritonpack_tensorrt_gpu_tests" ]; then
   mkdir -p .devbuild/tensorrt
   cp "$B/adapters/tensorrt/tests/tritonpack_tensorrt_gpu_tests" "$B/adapters/tensorrt/libtritonpack_tensorrt.so" .devbuild/tensorrt/
-  if [ -n "${TRITONPACK_TENSORRT_LEAN_WHEEL:-}" ]; then cp "$TRITONPACK_TENSORRT_LEAN_WHEEL" .devbuild/tensorrt/; fi
+  lean=${TRITONPACK_TENSORRT_LEAN:-.cache/tensorrt-lean/libnvinfer_lean.so.10}
+  if [ -f "$lean" ]; then
+    [ -f "$lean.xz" ] && [ "$lean.xz" -nt "$lean" ] || xz -T0 -6 -k -c "$lean" > "$lean.xz"
+    cp "$lean.xz" .devbuild/tensorrt/
+  else
+    echo "device-carry: no $lean (scripts/setup.sh fetches it): the lean-registry GPU test will skip" >&2
+  fi
 fi
 du -sh .devbuild

@@ -39,13 +39,13 @@ compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/gpu/tritonpack_gp
 grep -E "ERROR SUMMARY|PASSED|FAILED" "$OUT/sanitizer.log" | tail -4
 if [ -x "$B/tensorrt/tritonpack_tensorrt_gpu_tests" ]; then
   # The TensorRT adapter (docs/tensorrt.md): the harness's phases on the GPU, and through the lean
-  # runtime's registry when its wheel was carried (else that test reports itself skipped).
+  # runtime's registry when it was carried (else that test reports itself skipped).
   step "TensorRT adapter GPU tests"
   export TRITONPACK_TENSORRT_GENERIC_LIBRARY=$PWD/$B/tensorrt/libtritonpack_tensorrt.so
   export TRITONPACK_TENSORRT_LEAN=$PWD/$B/tensorrt/libnvinfer_lean.so.10
-  for wheel in "$B"/tensorrt/tensorrt_lean_cu13_libs-*.whl; do
-    [ -f "$wheel" ] && [ ! -f "$TRITONPACK_TENSORRT_LEAN" ] && python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("tensorrt_lean_libs/libnvinfer_lean.so.10"))' "$wheel" "$TRITONPACK_TENSORRT_LEAN"
-  done
+  [ -f "$B/tensorrt/libnvinfer_lean.so.10.xz" ] && [ ! -f "$TRITONPACK_TENSORRT_LEAN" ] && \
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+      "$B/tensorrt/libnvinfer_lean.so.10.xz" "$TRITONPACK_TENSORRT_LEAN"
   "$B/tensorrt/tritonpack_tensorrt_gpu_tests" > "$OUT/tensorrt_gpu_tests.log" 2>&1 || status=1
   grep -E "^\[  (FAILED|PASSED|SKIPPED)|tests ran" "$OUT/tensorrt_gpu_tests.log"
   compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tensorrt/tritonpack_tensorrt_gpu_tests" \
