@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
 
 #include "tritonpack/error.h"
 
@@ -226,39 +228,18 @@ std::vector<Expected> attention_causal(const ReferenceInputs& in) {
     lsum = expect(in, 1, rounding_tolerance(in.operand(1).dtype));
     rmax = expect(in, 2, rounding_tolerance(in.operand(2).dtype));
   }
-  const auto& q = in.operand(3).values;
-  const auto& k = in.operand(4).values;
-  const auto& v = in.operand(5).values;
-  std::vector<double> s(static_cast<size_t>(S)), acc(static_cast<size_t>(D));
-  for (int64_t bh = 0; bh < heads; ++bh) {
-    const size_t base = static_cast<size_t>(bh * S * D);
-    for (int64_t i = 0; i < S; ++i) {
-      double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j <= i; ++j) {
-        double dot = 0;
-        for (int64_t d = 0; d < D; ++d) dot += q[base + static_cast<size_t>(i * D + d)] * k[base + static_cast<size_t>(j * D + d)];
-        s[static_cast<size_t>(j)] = sm_scale * dot;
-        mx = std::max(mx, s[static_cast<size_t>(j)]);
-      }
-      double l = 0;
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t j = 0; j <= i; ++j) {
-        const double p = std::exp(s[static_cast<size_t>(j)] - mx);
-        l += p;
-        for (int64_t d = 0; d < D; ++d) acc[static_cast<size_t>(d)] += p * v[base + static_cast<size_t>(j * D + d)];
-      }
-      for (int64_t d = 0; d < D; ++d) {
-        const size_t o = base + static_cast<size_t>(i * D + d);
-        out.values[o] = acc[static_cast<size_t>(d)] / l;
-        out.checked[o] = 1;
-      }
-      if (check_stats) {
-        const size_t row = static_cast<size_t>(bh * S + i);
-        lsum.values[row] = l;
-        lsum.checked[row] = 1;
-        rmax.values[row] = mx;
-        rmax.checked[row] = 1;
-      }
+  const CausalAttention r = causal_attention(heads, S, D, sm_scale, in.operand(3).values, in.operand(4).values,
+                                             in.operand(5).values);
+  for (size_t o = 0; o < r.out.size(); ++o) {
+    out.values[o] = r.out[o];
+    out.checked[o] = 1;
+  }
+  if (check_stats) {
+    for (size_t row = 0; row < r.l.size(); ++row) {
+      lsum.values[row] = r.l[row];
+      lsum.checked[row] = 1;
+      rmax.values[row] = r.m[row];
+      rmax.checked[row] = 1;
     }
   }
   result.push_back(std::move(out));
@@ -406,6 +387,52 @@ std::string reference_names() {
   std::string out;
   for (const Reference& r : kReferences) out += (out.empty() ? "" : ", ") + std::string(r.name);
   return out;
+}
+
+CausalAttention causal_attention(int64_t heads, int64_t seq, int64_t head_size, double scale, std::span<const double> q,
+                                 std::span<const double> k, std::span<const double> v) {
+  if (heads < 0 || seq < 0 || head_size < 0) {
+    throw Error(ErrorCode::kInvalidArgument, "causal_attention: negative size (heads " + std::to_string(heads) +
+                                                 ", seq " + std::to_string(seq) + ", head_size " +
+                                                 std::to_string(head_size) + ")");
+  }
+  const size_t elements = static_cast<size_t>(heads * seq * head_size);
+  for (const auto& [name, values] : {std::pair{"q", q}, std::pair{"k", k}, std::pair{"v", v}}) {
+    if (values.size() < elements) {
+      throw Error(ErrorCode::kInvalidArgument, std::string("causal_attention: ") + name + " holds " +
+                                                   std::to_string(values.size()) + " values, fewer than heads * seq * head_size = " +
+                                                   std::to_string(elements));
+    }
+  }
+  const size_t S = static_cast<size_t>(seq), D = static_cast<size_t>(head_size);
+  CausalAttention r;
+  r.out.assign(elements, 0.0);
+  r.l.assign(static_cast<size_t>(heads) * S, 0.0);
+  r.m.assign(r.l.size(), 0.0);
+  std::vector<double> s(S);
+  for (size_t bh = 0; bh < static_cast<size_t>(heads); ++bh) {
+    const size_t base = bh * S * D;
+    for (size_t i = 0; i < S; ++i) {
+      double mx = -std::numeric_limits<double>::infinity();
+      for (size_t j = 0; j <= i; ++j) {
+        double dot = 0;
+        for (size_t d = 0; d < D; ++d) dot += q[base + i * D + d] * k[base + j * D + d];
+        s[j] = scale * dot;
+        mx = std::max(mx, s[j]);
+      }
+      double l = 0;
+      double* out = r.out.data() + base + i * D;
+      for (size_t j = 0; j <= i; ++j) {
+        const double p = std::exp(s[j] - mx);
+        l += p;
+        for (size_t d = 0; d < D; ++d) out[d] += p * v[base + j * D + d];
+      }
+      for (size_t d = 0; d < D; ++d) out[d] /= l;
+      r.l[bh * S + i] = l;
+      r.m[bh * S + i] = mx;
+    }
+  }
+  return r;
 }
 
 double rounding_tolerance(DType t) {

@@ -76,6 +76,19 @@ const Reference* find_reference(std::string_view name);
 // "attention_causal, copy, ..." for messages.
 std::string reference_names();
 
+// Causal attention in double precision over `heads` independent heads of `seq` rows of `head_size`
+// (q, k, v dense [heads, seq, head_size]): for row i, with s_j = scale * q_i . k_j for j <= i,
+// M = max_j s_j, L = sum_j exp(s_j - M) and out_i = sum_j exp(s_j - M) v_j / L (natural-log units,
+// as kernels/fmha stores L and M). What the "attention_causal" reference computes, for callers that
+// hold plain arrays (the plugin GPU tests, examples/tensorrt/registry_demo). Throws
+// Error(kInvalidArgument) when an input holds fewer than heads * seq * head_size values.
+struct CausalAttention {
+  std::vector<double> out;  // [heads, seq, head_size]
+  std::vector<double> l, m;  // [heads, seq]
+};
+CausalAttention causal_attention(int64_t heads, int64_t seq, int64_t head_size, double scale, std::span<const double> q,
+                                 std::span<const double> k, std::span<const double> v);
+
 // The normwise relative error a result rounded once to `t` may have: fp32 1e-5, fp16 2e-3, bf16
 // 1.6e-2 (a few units of the last place over many elements), 0 for integers and fp64.
 double rounding_tolerance(DType t);

@@ -12,6 +12,7 @@
 #include "gpu/gpu_fixture.h"
 #include "runtime/args.h"
 #include "harness/device.h"
+#include "harness/references.h"
 #include "tritonpack/plugin.h"
 
 namespace tritonpack {
@@ -30,34 +31,15 @@ uint16_t to_bits(float v, DType t) {
   return t == DType::kFp16 ? runtime::float_to_fp16_bits(v) : runtime::float_to_bf16_bits(v);
 }
 
-// Causal attention in double: out[b,h,i,:] = softmax_j<=i(q_i . k_j * scale) v_j, with the row max
-// M and the sum of exp(s - M) L as the kernel stores them.
+// Causal attention in double (harness::causal_attention), with the row max M and the sum of
+// exp(s - M) L as the kernel stores them.
 void reference(const Problem& p, const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
                double scale, std::vector<double>& out, std::vector<double>& l, std::vector<double>& m) {
-  out.assign(static_cast<size_t>(p.elements()), 0);
-  l.assign(static_cast<size_t>(p.b * p.h * p.s), 0);
-  m.assign(l.size(), 0);
-  std::vector<double> scores(static_cast<size_t>(p.s));
-  for (int64_t bh = 0; bh < p.b * p.h; ++bh) {
-    const size_t base = static_cast<size_t>(bh * p.s * p.d);
-    for (int64_t i = 0; i < p.s; ++i) {
-      double mx = -INFINITY;
-      for (int64_t j = 0; j <= i; ++j) {
-        double dot = 0;
-        for (int64_t x = 0; x < p.d; ++x) dot += double(q[base + i * p.d + x]) * double(k[base + j * p.d + x]);
-        scores[static_cast<size_t>(j)] = dot * scale;
-        mx = std::max(mx, scores[static_cast<size_t>(j)]);
-      }
-      double sum = 0;
-      for (int64_t j = 0; j <= i; ++j) sum += std::exp(scores[static_cast<size_t>(j)] - mx);
-      for (int64_t j = 0; j <= i; ++j) {
-        const double w = std::exp(scores[static_cast<size_t>(j)] - mx) / sum;
-        for (int64_t x = 0; x < p.d; ++x) out[base + i * p.d + x] += w * double(v[base + j * p.d + x]);
-      }
-      l[static_cast<size_t>(bh * p.s + i)] = sum;
-      m[static_cast<size_t>(bh * p.s + i)] = mx;
-    }
-  }
+  const std::vector<double> qd(q.begin(), q.end()), kd(k.begin(), k.end()), vd(v.begin(), v.end());
+  harness::CausalAttention r = harness::causal_attention(p.b * p.h, p.s, p.d, scale, qd, kd, vd);
+  out = std::move(r.out);
+  l = std::move(r.l);
+  m = std::move(r.m);
 }
 
 class PluginGpu : public Gpu {

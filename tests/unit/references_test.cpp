@@ -177,6 +177,25 @@ TEST(References, CausalAttentionOutLAndM) {
   EXPECT_DOUBLE_EQ(e[1].tolerance, 1e-5);
 }
 
+TEST(References, CausalAttentionOnPlainArraysKeepsHeadsApart) {
+  // Two heads of two rows, D = 1: head 1's row 1 sees its own keys only (scores 2 * 4 * 0.5 = 4 and
+  // 2 * 1 * 0.5 = 1).
+  const std::vector<double> q{1, 2, 5, 2}, k{3, -1, 4, 1}, v{10, 20, 30, 40};
+  const CausalAttention r = causal_attention(2, 2, 1, 0.5, q, k, v);
+  ASSERT_EQ(r.out.size(), 4u);
+  ASSERT_EQ(r.l.size(), 4u);
+  EXPECT_DOUBLE_EQ(r.out[0], 10);
+  EXPECT_DOUBLE_EQ(r.out[2], 30);
+  EXPECT_DOUBLE_EQ(r.m[2], 0.5 * 5 * 4);
+  EXPECT_DOUBLE_EQ(r.m[3], 4);
+  EXPECT_DOUBLE_EQ(r.l[3], 1 + std::exp(-3.0));
+  EXPECT_NEAR(r.out[3], (30 + 40 * std::exp(-3.0)) / (1 + std::exp(-3.0)), 1e-12);
+  const std::vector<double> short_v{1, 2, 3};
+  EXPECT_NE(error_of([&] { causal_attention(2, 2, 1, 0.5, q, k, short_v); }, ErrorCode::kInvalidArgument)
+                .find("v holds 3 values, fewer than heads * seq * head_size = 4"),
+            std::string::npos);
+}
+
 TEST(References, CopyReadsThroughStridesAndIsExact) {
   Launch l("copy");
   l.input("x", {1, 2, 3, -1, 4, 5, 6, -1}, {2, 3}, {4, 1}).output("out", 6, DType::kFp16);

@@ -20,6 +20,7 @@
 
 #include "gpu/gpu_fixture.h"
 #include "harness/device.h"
+#include "harness/references.h"
 #include "runtime/args.h"
 #include "tensorrt_harness.h"
 #include "tritonpack/tensorrt/plugin.h"
@@ -36,35 +37,15 @@ struct Problem {
   std::vector<int64_t> shape() const { return {b, h, s, d}; }
 };
 
-// Causal attention in double: out[b,h,i,:] = softmax_{j<=i}(q_i . k_j * scale) v_j; M the row max of
-// the scaled scores, L the sum of exp(score - M) (the kernel's natural-log units).
+// Causal attention in double (harness::causal_attention): Out, and L and M as the kernel stores them.
 void attention_reference(const Problem& p, const std::vector<float>& q, const std::vector<float>& k,
                          const std::vector<float>& v, double scale, std::vector<double>& out, std::vector<double>& l,
                          std::vector<double>& m) {
-  out.assign(p.elements(), 0);
-  l.assign(p.rows(), 0);
-  m.assign(p.rows(), 0);
-  std::vector<double> scores(static_cast<size_t>(p.s));
-  for (int64_t bh = 0; bh < p.b * p.h; ++bh) {
-    const size_t base = static_cast<size_t>(bh * p.s * p.d);
-    for (int64_t i = 0; i < p.s; ++i) {
-      double mx = -INFINITY;
-      for (int64_t j = 0; j <= i; ++j) {
-        double dot = 0;
-        for (int64_t x = 0; x < p.d; ++x) dot += double(q[base + i * p.d + x]) * double(k[base + j * p.d + x]);
-        scores[static_cast<size_t>(j)] = dot * scale;
-        mx = std::max(mx, scores[static_cast<size_t>(j)]);
-      }
-      double sum = 0;
-      for (int64_t j = 0; j <= i; ++j) sum += std::exp(scores[static_cast<size_t>(j)] - mx);
-      for (int64_t j = 0; j <= i; ++j) {
-        const double w = std::exp(scores[static_cast<size_t>(j)] - mx) / sum;
-        for (int64_t x = 0; x < p.d; ++x) out[base + i * p.d + x] += w * double(v[base + j * p.d + x]);
-      }
-      l[static_cast<size_t>(bh * p.s + i)] = sum;
-      m[static_cast<size_t>(bh * p.s + i)] = mx;
-    }
-  }
+  const std::vector<double> qd(q.begin(), q.end()), kd(k.begin(), k.end()), vd(v.begin(), v.end());
+  harness::CausalAttention r = harness::causal_attention(p.b * p.h, p.s, p.d, scale, qd, kd, vd);
+  out = std::move(r.out);
+  l = std::move(r.l);
+  m = std::move(r.m);
 }
 
 // Largest |got - want| / (atol + rtol |want|); <= 1 passes. A NaN (poison left behind) fails.
