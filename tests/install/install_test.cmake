@@ -4,36 +4,12 @@
 #   BUILD_DIR SOURCE_DIR WORK_DIR CONFIG GENERATOR MAKE_PROGRAM CXX_COMPILER NM READELF VERSION PACK
 #   CUDA_ROOT (may be empty)
 
-foreach(variable BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER NM READELF VERSION PACK)
-  if("${${variable}}" STREQUAL "")
-    message(FATAL_ERROR "install_test.cmake: ${variable} is not set")
-  endif()
-endforeach()
-
-# Runs a command; on a nonzero exit prints what it said and fails the test.
-function(run_step what)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
-  if(NOT result EQUAL 0)
-    message(FATAL_ERROR "${what} failed (${result}):\n${output}")
-  endif()
-endfunction()
-
-# Runs a program and checks its exit status and that its output matches a regular expression.
-function(expect_output program expected_result regex)
-  execute_process(COMMAND ${program} ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
-  if(NOT result STREQUAL expected_result OR NOT output MATCHES "${regex}")
-    message(FATAL_ERROR "${program} ${ARGN}: exit ${result} (expected ${expected_result}), output:\n${output}\n"
-                        "expected output matching:\n${regex}")
-  endif()
-  message(STATUS "${program} ${ARGN}: ok")
-endfunction()
-
-set(prefix ${WORK_DIR}/prefix)
-file(REMOVE_RECURSE ${WORK_DIR})
-set(config_args)
-if(CONFIG)
-  set(config_args --config ${CONFIG})
+if("${PACK}" STREQUAL "")
+  message(FATAL_ERROR "install_test.cmake: PACK is not set")
 endif()
+include(${CMAKE_CURRENT_LIST_DIR}/install_helpers.cmake)
+
+file(REMOVE_RECURSE ${WORK_DIR})
 run_step("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} ${config_args})
 
 # The package, and no third-party target in its link interfaces: toml++ and nlohmann_json are
@@ -78,34 +54,9 @@ if(NOT symbols MATCHES " T tp_version\n" OR NOT symbols MATCHES "typeinfo for tr
   message(FATAL_ERROR "libtritonpack_runtime.so does not export tp_version and tritonpack::Error's typeinfo:\n${symbols}")
 endif()
 
-# The consumer, in a separate project. find_package(nlohmann_json) and find_package(tomlplusplus)
-# are disabled there: the package must not need them.
-set(consumer ${WORK_DIR}/consumer)
-set(configure_args -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix}
-                   -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON -DCMAKE_DISABLE_FIND_PACKAGE_tomlplusplus=ON)
-if(MAKE_PROGRAM)
-  list(APPEND configure_args -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
-endif()
-if(CONFIG)
-  list(APPEND configure_args -DCMAKE_BUILD_TYPE=${CONFIG})
-endif()
-if(CUDA_ROOT)
-  list(APPEND configure_args -DCUDAToolkit_ROOT=${CUDA_ROOT})
-endif()
-run_step("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${consumer} ${configure_args})
+# The consumer, in a separate project.
+run_step("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${consumer} ${consumer_configure_args})
 run_step("building the consumer" ${CMAKE_COMMAND} --build ${consumer} ${config_args})
-
-# A consumer program: in the build folder, or in its configuration's for a multi-config generator.
-function(consumer_binary program out)
-  set(binary ${consumer}/${CONFIG}/${program})
-  if(NOT EXISTS ${binary})
-    set(binary ${consumer}/${program})
-  endif()
-  if(NOT EXISTS ${binary})
-    message(FATAL_ERROR "no ${program} in ${consumer}")
-  endif()
-  set(${out} ${binary} PARENT_SCOPE)
-endfunction()
 
 string(REPLACE "." "\\." version_regex "${VERSION}")
 foreach(program consumer_static consumer_shared)

@@ -8,10 +8,21 @@
 # Packs may be files or the outputs of custom commands of the same directory; the library is
 # relinked when one changes. Their bytes are assembled in with `.incbin` (GNU as, also clang's
 # integrated assembler), so a pack of any size costs no compile time and is never pasted as text.
+#
+# In tritonpack's tree, adapters/tensorrt/CMakeLists.txt includes this file. Installed, it lives in
+# share/tritonpack/tensorrt/cmake beside the sources it compiles (../src), and
+# find_package(tritonpack COMPONENTS TensorRT) includes it (tritonpackTensorRTComponent.cmake).
+# Either way the library links tritonpack::tensorrt_adapter: the tree's target, or the installed one
+# with its user's TensorRT headers.
 
 set(TRITONPACK_TENSORRT_ADAPTER_DIR ${CMAKE_CURRENT_LIST_DIR}/.. CACHE INTERNAL "")
 
 function(tritonpack_add_tensorrt_plugins name)
+  if(NOT TARGET tritonpack::tensorrt_adapter)
+    get_property(reason GLOBAL PROPERTY TRITONPACK_TENSORRT_UNAVAILABLE)
+    message(FATAL_ERROR "tritonpack_add_tensorrt_plugins(${name}): tritonpack's TensorRT adapter is not available"
+                        "${reason}")
+  endif()
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "PACKS")
   if(NOT arg_PACKS)
     message(FATAL_ERROR "tritonpack_add_tensorrt_plugins(${name}): give the packs to embed: PACKS a.tpack ...")
@@ -82,7 +93,7 @@ endfunction()
 # exported, every symbol resolved at link time.
 function(_tritonpack_tensorrt_plugin_library target)
   target_include_directories(${target} PRIVATE ${TRITONPACK_TENSORRT_ADAPTER_DIR}/src)
-  target_link_libraries(${target} PRIVATE tritonpack_tensorrt_adapter)
+  target_link_libraries(${target} PRIVATE tritonpack::tensorrt_adapter)
   set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
                                              LINK_DEPENDS ${TRITONPACK_TENSORRT_ADAPTER_DIR}/src/exports.map)
   # Every symbol resolved at link time, except in the fuzz build, whose objects call into the
@@ -90,4 +101,28 @@ function(_tritonpack_tensorrt_plugin_library target)
   target_link_options(${target} PRIVATE
     "LINKER:--version-script=${TRITONPACK_TENSORRT_ADAPTER_DIR}/src/exports.map"
     $<$<NOT:$<BOOL:${TRITONPACK_FUZZ}>>:LINKER:-z,defs>)
+endfunction()
+
+# The TensorRT version of the headers in include_dir ("10.16"), from NvInferVersion.h (TensorRT 10
+# and later define NV_TENSORRT_MAJOR through TRT_MAJOR_ENTERPRISE; earlier ones directly); empty
+# when the file says neither.
+function(tritonpack_tensorrt_header_version include_dir out)
+  set(version "")
+  if(EXISTS "${include_dir}/NvInferVersion.h")
+    file(STRINGS "${include_dir}/NvInferVersion.h" lines
+         REGEX "^#define[ \t]+(TRT_(MAJOR|MINOR)_ENTERPRISE|NV_TENSORRT_(MAJOR|MINOR))[ \t]+[0-9]+")
+    foreach(part MAJOR MINOR)
+      set(${part} "")
+      foreach(line IN LISTS lines)
+        if(line MATCHES "_${part}(_ENTERPRISE)?[ \t]+([0-9]+)")
+          set(${part} ${CMAKE_MATCH_2})
+          break()
+        endif()
+      endforeach()
+    endforeach()
+    if(NOT MAJOR STREQUAL "" AND NOT MINOR STREQUAL "")
+      set(version "${MAJOR}.${MINOR}")
+    endif()
+  endif()
+  set(${out} "${version}" PARENT_SCOPE)
 endfunction()
