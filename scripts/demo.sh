@@ -2,8 +2,10 @@
 # The main job, end to end: build tritonpack, write a starting spec from a Triton function
 # (tritonpack init), compile the shipped Triton kernels (vector add, softmax, fused attention) into
 # packs, inspect them, ask which variant a launch would run and why not the others, convert
-# TensorRT-LLM PluginGen's FMHA config and ask the plugin core what its shape rules mean, and
-# launch from C++ on a GPU when there is one, checking every output against a reference.
+# TensorRT-LLM PluginGen's FMHA config and ask the plugin core what its shape rules mean, load the
+# attention pack as a TensorRT plugin into NVIDIA's lean TensorRT runtime's plugin registry (and run
+# the plugin on a GPU), and launch from C++ on a GPU when there is one, checking every output
+# against a reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -36,6 +38,24 @@ echo "== tritonpack compile kernels/fmha/fmha.toml (tritonpack's own attention s
 build/tritonpack compile kernels/fmha/fmha.toml -o build/packs/fmha.tpack
 build/tritonpack shapes build/packs/fmha.tpack -i Q=1x8x4096x128:bf16 -i K=1x8x4096x128:bf16 \
   -i V=1x8x4096x128:bf16 -p sm_scale=0.0884
+echo "== the fmha pack as a TensorRT plugin: NVIDIA's lean TensorRT runtime loads libtritonpack_tensorrt.so serving it"
+echo "   into its plugin registry (examples/tensorrt/registry_demo; the run needs a GPU)"
+lean=${TRITONPACK_TENSORRT_LEAN:-.cache/tensorrt-lean/libnvinfer_lean.so.10}
+if ! ninja -C build -t query tritonpack_tensorrt_registry_demo >/dev/null 2>&1; then
+  echo "== skipped: the TensorRT adapter is not built (no TensorRT headers found; set TensorRT_ROOT, docs/tensorrt.md)"
+elif [ ! -f "$lean" ]; then
+  echo "== skipped: no lean TensorRT runtime at $lean (scripts/setup.sh fetches it; TRITONPACK_TENSORRT_LEAN names another)"
+else
+  cmake --build build -j "$(nproc)" --target tritonpack_tensorrt tritonpack_tensorrt_registry_demo
+  rc=0
+  build/adapters/tensorrt/example/tritonpack_tensorrt_registry_demo --lean "$lean" \
+    --plugins build/adapters/tensorrt/libtritonpack_tensorrt.so --pack build/packs/fmha.tpack || rc=$?
+  if [ $rc -eq 77 ]; then
+    echo "== (registry_demo skipped what it says above; everything before that ran)"
+  elif [ $rc -ne 0 ]; then
+    exit $rc
+  fi
+fi
 set +e
 echo "== tritonpack run build/packs/vector_add.tpack -t T=fp16 -a n_elements=1000003 --bench 100"
 build/tritonpack run build/packs/vector_add.tpack -t T=fp16 -a n_elements=1000003 --bench 100

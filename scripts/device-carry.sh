@@ -21,6 +21,7 @@ cp "$B"/bench/bench_* .devbuild/bench/
 if [ -x "$B/adapters/tensorrt/tests/tritonpack_tensorrt_gpu_tests" ]; then
   mkdir -p .devbuild/tensorrt
   cp "$B/adapters/tensorrt/tests/tritonpack_tensorrt_gpu_tests" "$B/adapters/tensorrt/libtritonpack_tensorrt.so" .devbuild/tensorrt/
+  cp "$B/adapters/tensorrt/example/tritonpack_tensorrt_registry_demo" .devbuild/tensorrt/ 2>/dev/null || true
   lean=${TRITONPACK_TENSORRT_LEAN:-.cache/tensorrt-lean/libnvinfer_lean.so.10}
   if [ -f "$lean" ]; then
     [ -f "$lean.xz" ] && [ "$lean.xz" -nt "$lean" ] || xz -T0 -6 -k -c "$lean" > "$lean.xz"

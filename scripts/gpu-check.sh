@@ -51,6 +51,21 @@ if [ -x "$B/tensorrt/tritonpack_tensorrt_gpu_tests" ]; then
   compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tensorrt/tritonpack_tensorrt_gpu_tests" \
     > "$OUT/sanitizer_tensorrt.log" 2>&1 || status=1
   grep -E "ERROR SUMMARY" "$OUT/sanitizer_tensorrt.log" | tail -1
+  if [ -x "$B/tensorrt/tritonpack_tensorrt_registry_demo" ]; then
+    # examples/tensorrt/registry_demo: the fmha pack through the lean registry, then its runtime
+    # phase against the float64 reference (exit 77: the lean runtime was not carried).
+    step "TensorRT registry_demo (fp16 D=64, bf16 D=128)"
+    for case in "--dtype fp16 --head-size 64" "--dtype bf16 --head-size 128"; do
+      # shellcheck disable=SC2086  # the options are words
+      "$B/tensorrt/tritonpack_tensorrt_registry_demo" --lean "$TRITONPACK_TENSORRT_LEAN" \
+        --plugins "$TRITONPACK_TENSORRT_GENERIC_LIBRARY" --pack "$B/packs/fmha.tpack" --seq 257 $case \
+        >> "$OUT/registry_demo.txt" 2>&1
+      rc=$?
+      [ $rc -eq 0 ] || [ $rc -eq 77 ] || status=1
+      echo "registry_demo $case: exit $rc"
+    done
+    grep -E "tactic|skipped" "$OUT/registry_demo.txt"
+  fi
 fi
 step "tritonpack run"
 "$B/tritonpack" run "$B/packs/vector_add.tpack" -t T=fp16 -a n_elements=1000003 --bench 100 || status=1
