@@ -30,4 +30,11 @@ if [ -x "$B/adapters/tensorrt/tests/tritonpack_tensorrt_gpu_tests" ]; then
     echo "device-carry: no $lean (scripts/setup.sh fetches it): the lean-registry GPU test will skip" >&2
   fi
 fi
+# The PyTorch op library (built against the PyPI torch 2.11.0+cu130, the GPU machine's build; it
+# links no Python) and the no-GPU tests' packs, for scripts/gpu-check-torch.sh.
+if [ -f "$B/adapters/torch/libtritonpack_torch.so" ]; then
+  mkdir -p .devbuild/torch/packs
+  cp "$B/adapters/torch/libtritonpack_torch.so" .devbuild/torch/
+  cp "$B"/adapters/torch/tests/packs/*.tpack .devbuild/torch/packs/
+fi
 du -sh .devbuild

@@ -1,0 +1,172 @@
+"""The op library on a GPU (docs/torch.md): torch.ops.tritonpack.tritonpack_fmha from the shipped
+attention pack (compiled with Triton) against PyTorch's scaled_dot_product_attention(is_causal=True)
+in float64, on fresh random inputs, with the caching allocator poisoned (NaN) before every call so
+an element the kernel did not write fails; eager, torch.compile(fullgraph=True) with static and
+dynamic shapes, torch.library.opcheck, streams, threads, the launch cache past its size, and the
+refusals (non-contiguous, mixed devices, CPU). Inputs on cuda:0 while another device is current
+is issue 12 (not tested here).
+
+Usage: test_ops_gpu.py FMHA_PACK   (TRITONPACK_TORCH_LIBRARY and PYTHONPATH as for test_ops_meta.py)
+Exit 0 if every check passes, 1 if one fails, 77 (skipped) without CUDA or without the pack.
+"""
+
+import math
+import os
+import re
+import sys
+import threading
+import traceback
+
+import torch
+
+if not torch.cuda.is_available():
+    print("SKIPPED: no CUDA device (torch.cuda.is_available() is False)")
+    sys.exit(77)
+if len(sys.argv) != 2 or not os.path.isfile(sys.argv[1]):
+    print(f"SKIPPED: no compiled attention pack ({sys.argv[1:]}); compile kernels/fmha/fmha.toml with Triton")
+    sys.exit(77)
+
+import tritonpack  # noqa: E402
+
+tritonpack.load(sys.argv[1])
+fmha = torch.ops.tritonpack.tritonpack_fmha
+failures = []
+TOL = {torch.float16: (2.5e-3, 1e-2), torch.bfloat16: (1e-2, 4e-2)}  # atol, rtol (tests/gpu/plugin_gpu_test.cpp)
+
+
+def case(fn):
+    try:
+        fn()
+        print(f"PASSED {fn.__name__}", flush=True)
+    except Exception:
+        failures.append(fn.__name__)
+        print(f"FAILED {fn.__name__}\n{traceback.format_exc()}", flush=True)
+    return fn
+
+
+def poison_allocator(nbytes):
+    # Fills blocks of the caching allocator with NaN and frees them: the op's outputs and workspace
+    # are then likely carved from poisoned memory, so an unwritten element shows as NaN.
+    for _ in range(4):
+        torch.full((nbytes // 2 + 4096,), float("nan"), dtype=torch.float16, device="cuda")
+
+
+def inputs(b, h, s, d, dtype, seed):
+    g = torch.Generator(device="cuda").manual_seed(seed)
+    return [torch.randn(b, h, s, d, dtype=dtype, device="cuda", generator=g) for _ in range(3)]
+
+
+def reference(q, k, v, scale):
+    return torch.nn.functional.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=True,
+                                                            scale=scale)
+
+
+def check_close(got, q, k, v, scale, what):
+    want = reference(q, k, v, scale)
+    assert got.shape == want.shape and got.dtype == q.dtype, (what, got.shape, got.dtype)
+    atol, rtol = TOL[q.dtype]
+    g = got.double()
+    assert not torch.isnan(g).any(), f"{what}: NaN in the output (an element left unwritten?)"
+    worst = ((g - want).abs() / (atol + rtol * want.abs())).max().item()  # every element compared
+    assert worst <= 1.0, f"{what}: worst |got - want| / (atol + rtol |want|) = {worst:.3f}"
+    return worst
+
+
+@case
+def eager_matches_sdpa_float64():
+    seed = 0
+    for dtype in (torch.float16, torch.bfloat16):
+        for d in (64, 128):
+            for b, h, s in ((2, 4, 77), (1, 3, 1000), (1, 1, 1), (2, 2, 128), (1, 2, 4099)):
+                seed += 1
+                q, k, v = inputs(b, h, s, d, dtype, seed)
+                scale = 1.0 / math.sqrt(d) if seed % 2 else 0.3
+                poison_allocator(q.numel() * q.element_size() + 8 * b * h * s)
+                out = fmha(q, k, v, scale)
+                torch.cuda.synchronize()
+                worst = check_close(out, q, k, v, scale, f"{dtype} B={b} H={h} S={s} D={d}")
+                print(f"  {str(dtype):15} B={b} H={h} S={s:5} D={d:3} worst {worst:.3f}")
+
+
+@case
+def compile_fullgraph_matches_eager():
+    def attention(q, k, v):
+        return fmha(q, k, v, 0.125) * 1.0
+
+    torch._dynamo.reset()
+    for dynamic in (False, True):
+        compiled = torch.compile(attention, fullgraph=True, dynamic=dynamic)
+        for s in (77, 1000, 333):
+            q, k, v = inputs(2, 4, s, 64, torch.float16, 100 + s)
+            poison_allocator(q.numel() * 2 + 64 * s)
+            got = compiled(q, k, v)
+            want = fmha(q, k, v, 0.125)
+            torch.cuda.synchronize()
+            assert torch.equal(got, want), f"dynamic={dynamic} S={s}: compiled differs from eager"
+            check_close(got, q, k, v, 0.125, f"compiled dynamic={dynamic} S={s}")
+
+
+@case
+def opcheck_passes():
+    for dtype, s, d in ((torch.float16, 77, 64), (torch.bfloat16, 256, 128)):
+        q, k, v = inputs(1, 2, s, d, dtype, 7)
+        torch.library.opcheck(fmha, (q, k, v, 0.125))
+
+
+@case
+def runs_on_the_current_stream():
+    q, k, v = inputs(2, 4, 1000, 64, torch.float16, 11)
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        torch.cuda._sleep(50_000_000)  # the op must queue behind this on `stream`
+        out = fmha(q, k, v, 0.125)
+    stream.synchronize()
+    check_close(out, q, k, v, 0.125, "side stream")
+
+
+@case
+def threads_and_a_cache_past_its_size():
+    errors = []
+
+    def worker(t):
+        try:
+            torch.cuda.set_stream(torch.cuda.Stream())
+            for i in range(12):
+                s = 16 + 37 * ((t * 12 + i) % 40)  # 40 shapes: more than the cache keeps (32)
+                q, k, v = inputs(1, 2, s, 64, torch.float16, 1000 * t + i)
+                out = fmha(q, k, v, 0.2)
+                torch.cuda.current_stream().synchronize()
+                check_close(out, q, k, v, 0.2, f"thread {t} S={s}")
+        except Exception as e:  # reported by the main thread
+            errors.append(f"thread {t}: {e!r}")
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+@case
+def refusals_are_runtime_errors():
+    q, k, v = inputs(2, 4, 128, 64, torch.float16, 21)
+
+    def raises(pattern, *args):
+        try:
+            fmha(*args)
+        except RuntimeError as e:
+            assert re.search(pattern, str(e), re.S), str(e)[:1000]
+            return
+        raise AssertionError(f"no RuntimeError matching {pattern!r}")
+
+    raises(r"input 'Q' is not contiguous .*make it contiguous first", q.transpose(2, 3).contiguous().transpose(2, 3),
+           k, v, 0.1)
+    raises(r"input 'K' is on cpu but 'Q' is on cuda:0: every input must be on the same CUDA device", q, k.cpu(), v, 0.1)
+    raises(r"CPU", q.cpu(), k.cpu(), v.cpu(), 0.1)  # no CPU kernel: the dispatcher's message
+    raises(r"no variant of kernel 'fmha'.*D == BLOCK_DMODEL", *inputs(1, 1, 64, 96, torch.float16, 3), 0.1)
+    raises(r"requires grad", q.clone().requires_grad_(), k, v, 0.1)
+
+
+print(f"{len(failures)} failed: {failures}" if failures else "all passed")
+sys.exit(1 if failures else 0)
