@@ -135,4 +135,9 @@ if(EXISTS ${prefix}/bin/tritonpack)
   if(NOT EXISTS ${prefix}/share/tritonpack/python/tritonpack_compile/__main__.py)
     message(FATAL_ERROR "the CLI is installed without its compile step (share/tritonpack/python)")
   endif()
+  # The installed CLI finds the installed Python packages by itself (beside the executable; the
+  # source tree is only for the build tree's CLI): import-plugingen needs Python but no Triton.
+  expect_output(${CMAKE_COMMAND} 0 "wrote [^\n]*fmha\\.toml\n"
+                -E env --unset=TRITONPACK_PYTHON_DIR ${prefix}/bin/tritonpack import-plugingen
+                ${SOURCE_DIR}/tests/plugingen/fmha_kernel_config.py -o ${WORK_DIR}/fmha.toml)
 endif()
