@@ -19,8 +19,8 @@ install(TARGETS tritonpack_runtime tritonpack_runtime_shared tritonpack_compiler
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# The CLI and the Python packages its compile, init and import-plugingen commands run, in
-# component "cli": a wheel (pyproject.toml) installs this component only, with
+# The CLI and the Python packages (tritonpack, and those its compile, init and import-plugingen
+# commands run), in component "cli": a wheel (pyproject.toml) installs this component only, with
 # TRITONPACK_INSTALL_CLI_DIR and TRITONPACK_INSTALL_PYTHON_DIR pointing into site-packages. Each
 # finds the other by a relative path (cmake/tritonpack_layout.cmake), so no source path is needed.
 if(TARGET tritonpack_cli)
@@ -28,6 +28,8 @@ if(TARGET tritonpack_cli)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/
           DESTINATION ${TRITONPACK_INSTALL_PYTHON_DIR} COMPONENT cli
           FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+  install(FILES ${PROJECT_BINARY_DIR}/python-install/tritonpack/_install_info.py
+          DESTINATION ${TRITONPACK_INSTALL_PYTHON_DIR}/tritonpack COMPONENT cli)
 endif()
 
 install(EXPORT tritonpackTargets

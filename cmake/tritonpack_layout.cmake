@@ -6,7 +6,8 @@
 #   <prefix>/bin/tritonpack              <site-packages>/tritonpack/bin/tritonpack
 #   <prefix>/share/tritonpack/python/    <site-packages>/ (tritonpack, tritonpack_compile, ...)
 #
-# The CLI finds the packages from its own path (/proc/self/exe) and TRITONPACK_PYTHON_DIR_FROM_BIN.
+# The CLI finds the packages from its own path (/proc/self/exe) and TRITONPACK_PYTHON_DIR_FROM_BIN;
+# the Python package tritonpack finds the CLI through _install_info.py, written below.
 
 include(GNUInstallDirs)
 
@@ -34,6 +35,17 @@ endfunction()
 
 tritonpack_install_relative_path(TRITONPACK_PYTHON_DIR_FROM_BIN
                                  ${TRITONPACK_INSTALL_CLI_DIR} ${TRITONPACK_INSTALL_PYTHON_DIR})
+tritonpack_install_relative_path(TRITONPACK_CLI_FROM_PYTHON_DIR
+                                 ${TRITONPACK_INSTALL_PYTHON_DIR} ${TRITONPACK_INSTALL_CLI_DIR}/tritonpack)
+
+# tritonpack/_install_info.py, installed with the Python packages (never in the source tree, where
+# tritonpack.__version__ reads VERSION and the CLI is found through $TRITONPACK_CLI).
+file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/python-install/tritonpack/_install_info.py CONTENT
+"# Written by CMake (cmake/tritonpack_layout.cmake) for an installed tritonpack; the source tree has none.
+version = \"${PROJECT_VERSION}\"
+# The CLI, relative to the folder that holds the package tritonpack.
+cli = \"${TRITONPACK_CLI_FROM_PYTHON_DIR}\"
+")
 
 # pip install (scikit-build-core) reads the version from VERSION too; refuse a wheel whose metadata
 # would say otherwise.
