@@ -63,4 +63,8 @@ def main() -> None:
     except CliNotFoundError as e:
         sys.stderr.write(f"{e}\n")
         sys.exit(127)
-    os.execve(cli, ["tritonpack", *sys.argv[1:]], cli_environment())
+    try:
+        os.execve(cli, ["tritonpack", *sys.argv[1:]], cli_environment())
+    except OSError as e:
+        sys.stderr.write(f"tritonpack: cannot run the CLI {cli}: {e.strerror}\n")
+        sys.exit(126)
