@@ -19,15 +19,17 @@ install(TARGETS tritonpack_runtime tritonpack_runtime_shared tritonpack_compiler
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# The CLI, and the Python packages its compile, init and import-plugingen commands run. The CLI
-# finds them through $TRITONPACK_PYTHON_DIR, else the TRITONPACK_PYTHON_DIR it was configured with
-# (the source tree's python/ by default): an install that must outlive the source tree is
-# configured with -DTRITONPACK_PYTHON_DIR=<prefix>/share/tritonpack/python.
+# The CLI and the Python packages (tritonpack, and those its compile, init and import-plugingen
+# commands run), in component "cli": a wheel (pyproject.toml) installs this component only, with
+# TRITONPACK_INSTALL_CLI_DIR and TRITONPACK_INSTALL_PYTHON_DIR pointing into site-packages. Each
+# finds the other by a relative path (cmake/tritonpack_layout.cmake), so no source path is needed.
 if(TARGET tritonpack_cli)
-  install(TARGETS tritonpack_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS tritonpack_cli RUNTIME DESTINATION ${TRITONPACK_INSTALL_CLI_DIR} COMPONENT cli)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/
-          DESTINATION ${CMAKE_INSTALL_DATADIR}/tritonpack/python
+          DESTINATION ${TRITONPACK_INSTALL_PYTHON_DIR} COMPONENT cli
           FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+  install(FILES ${PROJECT_BINARY_DIR}/python-install/tritonpack/_install_info.py
+          DESTINATION ${TRITONPACK_INSTALL_PYTHON_DIR}/tritonpack COMPONENT cli)
 endif()
 
 install(EXPORT tritonpackTargets

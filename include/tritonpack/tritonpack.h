@@ -20,7 +20,8 @@
 extern "C" {
 #endif
 
-/* The version of this header; tp_version() gives the library's ("0.1.0"). */
+/* The version of this header; tp_version() gives the library's ("0.1.0"). Both follow the project's
+   VERSION file (src/capi/capi.cpp refuses to build if these differ from it). */
 #define TP_VERSION_MAJOR 0
 #define TP_VERSION_MINOR 1
 #define TP_VERSION_PATCH 0

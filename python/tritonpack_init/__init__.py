@@ -9,5 +9,3 @@ guessed and marked `# DECIDE:`. Modules: loading (import, decorators), signature
 body), heuristics (lambdas -> expressions), guesses, spec_builder, toml_writer, cli.
 docs/spec-format.md ("tritonpack init") describes the output.
 """
-
-__version__ = "0.1.0"

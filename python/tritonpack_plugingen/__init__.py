@@ -6,5 +6,3 @@ The config is run with this package's stand-ins for PluginGen's classes (core.py
 as tensorrt_llm.tools.plugin_gen.core, so no TensorRT-LLM (and no Triton) is needed.
 convert.py holds the rules; docs/spec-format.md describes the output.
 """
-
-__version__ = "0.1.0"

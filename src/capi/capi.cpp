@@ -17,7 +17,7 @@
 #error "TRITONPACK_VERSION must be defined by the build (CMakeLists.txt)"
 #endif
 
-// The header's version macros follow the project's version (CMakeLists.txt `project(VERSION)`).
+// The header's version macros follow the project's version (the VERSION file, read by CMakeLists.txt).
 static_assert(TP_VERSION_MAJOR == TRITONPACK_VERSION_MAJOR && TP_VERSION_MINOR == TRITONPACK_VERSION_MINOR &&
                   TP_VERSION_PATCH == TRITONPACK_VERSION_PATCH,
               "TP_VERSION_* in tritonpack.h differ from the project's version");

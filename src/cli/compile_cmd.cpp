@@ -65,7 +65,7 @@ struct StepResult {
 // Runs the Python step and follows its event stream (one JSON object per line).
 StepResult run_python_step(const CompileOptions& o, const std::string& job_file, size_t total) {
   const std::string python = python_interpreter(o.python);
-  prepend_python_path();
+  prepend_python_path("tritonpack_compile");
 
   std::vector<std::string> argv_text = {python, "-m", "tritonpack_compile", job_file};
   argv_text.push_back("--parallel");

@@ -11,11 +11,23 @@ namespace tritonpack::cli {
 // "" = $TRITONPACK_PYTHON, else python3.
 std::string python_interpreter(const std::string& given);
 
-// Puts tritonpack's python/ folder ($TRITONPACK_PYTHON_DIR, else the one built in) first on this
-// process's PYTHONPATH, so that the children it starts import tritonpack's modules.
-void prepend_python_path();
+// The folder holding tritonpack's Python packages, for running `module` (tritonpack_compile,
+// tritonpack_init, tritonpack_plugingen). Looked up in this order (docs/install.md):
+//   1. $TRITONPACK_PYTHON_DIR, if set: then it is the only place looked in;
+//   2. the packages installed beside this executable, found from /proc/self/exe and the install
+//      layout it was built for (pip: the wheel's site-packages; cmake --install:
+//      <prefix>/share/tritonpack/python);
+//   3. the source tree's python/, only for the executable built in the build tree (so a copied or
+//      installed CLI never runs a stale source tree's step unnoticed).
+// A place counts when it holds <module>/__main__.py. Throws Error(kNotFound) naming every place
+// tried and what was wrong with each.
+std::string find_python_dir(const std::string& module);
 
-// Runs `python -m module args...` with tritonpack's python/ folder first on PYTHONPATH and
+// Puts find_python_dir(module) first on this process's PYTHONPATH, so that the children it
+// starts import tritonpack's modules.
+void prepend_python_path(const std::string& module);
+
+// Runs `python -m module args...` with tritonpack's Python folder first on PYTHONPATH and
 // returns its exit status (1 if it died of a signal). Throws Error(kNotFound) naming `needs`
 // when the interpreter cannot start.
 int run_python_module(const std::string& python, const std::string& module, const std::vector<std::string>& args,

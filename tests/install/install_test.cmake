@@ -2,7 +2,7 @@
 # what was installed, then configures, builds and runs tests/install/consumer against it.
 # Run by ctest (tests/install/CMakeLists.txt) as cmake -P with:
 #   BUILD_DIR SOURCE_DIR WORK_DIR CONFIG GENERATOR MAKE_PROGRAM CXX_COMPILER NM READELF VERSION PACK
-#   CUDA_ROOT (may be empty)
+#   CUDA_ROOT and PYTHON (a Python 3 interpreter) may be empty
 
 if("${PACK}" STREQUAL "")
   message(FATAL_ERROR "install_test.cmake: PACK is not set")
@@ -85,5 +85,17 @@ if(EXISTS ${prefix}/bin/tritonpack)
   expect_output(${prefix}/bin/tritonpack 0 "^tritonpack ${version_regex}\n$" --version)
   if(NOT EXISTS ${prefix}/share/tritonpack/python/tritonpack_compile/__main__.py)
     message(FATAL_ERROR "the CLI is installed without its compile step (share/tritonpack/python)")
+  endif()
+  # The installed CLI finds the installed Python packages by itself (beside the executable; the
+  # source tree is only for the build tree's CLI): import-plugingen needs Python but no Triton.
+  expect_output(${CMAKE_COMMAND} 0 "wrote [^\n]*fmha\\.toml\n"
+                -E env --unset=TRITONPACK_PYTHON_DIR ${prefix}/bin/tritonpack import-plugingen
+                ${SOURCE_DIR}/tests/plugingen/fmha_kernel_config.py -o ${WORK_DIR}/fmha.toml)
+  # And the installed package tritonpack finds the installed CLI and knows the version.
+  if(PYTHON)
+    string(REGEX REPLACE "([][+.*?()^$|\\])" "\\\\\\1" prefix_regex "${prefix}")
+    expect_output(${CMAKE_COMMAND} 0 "^${prefix_regex}/bin/tritonpack ${version_regex}\n$"
+                  -E env --unset=TRITONPACK_CLI PYTHONPATH=${prefix}/share/tritonpack/python
+                  ${PYTHON} -c "import tritonpack\nprint(tritonpack.cli_path(), tritonpack.__version__)")
   endif()
 endif()

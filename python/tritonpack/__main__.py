@@ -1,0 +1,5 @@
+"""python -m tritonpack ARGS...: the same as the `tritonpack` command."""
+
+from tritonpack._cli import main
+
+main()
