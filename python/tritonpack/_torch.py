@@ -31,7 +31,7 @@ def library_path() -> Path:
         path = Path(env)
         if not path.is_file():
             raise OpLibraryNotBuilt(f"TRITONPACK_TORCH_LIBRARY={env} is not a file (build the op library: "
-                                    "cmake -DTRITONPACK_TORCH=ON, target tritonpack_torch)")
+                                    "cmake -DTRITONPACK_TORCH_REQUIRED=ON, target tritonpack_torch)")
         return path
     here = Path(__file__).resolve().parent
     candidates = [here / LIBRARY_NAME, here / "lib" / LIBRARY_NAME]
@@ -41,7 +41,7 @@ def library_path() -> Path:
     raise OpLibraryNotBuilt(
         "the PyTorch op library (adapters/torch) was not found: looked at "
         + ", ".join(str(p) for p in candidates)
-        + "; set TRITONPACK_TORCH_LIBRARY to a built libtritonpack_torch.so (cmake -DTRITONPACK_TORCH=ON)")
+        + "; set TRITONPACK_TORCH_LIBRARY to a built libtritonpack_torch.so (cmake -DTRITONPACK_TORCH_REQUIRED=ON)")
 
 
 def _load_library():
