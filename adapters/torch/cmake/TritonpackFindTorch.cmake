@@ -10,7 +10,13 @@
 # TRITONPACK_TORCH_PYTHON (default python3) is asked.
 # Sets TRITONPACK_TORCH_WHY_NOT to the reason when not found.
 
-set(TRITONPACK_TORCH_PYTHON "python3" CACHE STRING "Python interpreter whose torch the op library is built against")
+# A wheel build (scikit-build-core) asks the interpreter that builds the wheel.
+if(SKBUILD AND Python_EXECUTABLE)
+  set(_tritonpack_default_torch_python "${Python_EXECUTABLE}")
+else()
+  set(_tritonpack_default_torch_python "python3")
+endif()
+set(TRITONPACK_TORCH_PYTHON "${_tritonpack_default_torch_python}" CACHE STRING "Python interpreter whose torch the op library is built against")
 set(TRITONPACK_TORCH_WHY_NOT "")
 unset(TRITONPACK_TORCH_ROOT)
 if(Torch_DIR AND EXISTS "${Torch_DIR}/TorchConfig.cmake")
