@@ -60,7 +60,15 @@ export TRITONPACK_AOTI_RUN=$AOTI_RUN
 if [ ! -x "$AOTI_RUN" ]; then
   echo "no $AOTI_RUN (scripts/device-carry.sh carries it)" | tee -a "$LOG"; status=1
 else
-  export LD_LIBRARY_PATH=$PWD/$B/torch:$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  # The op library, torch's libraries and the wheel's libcudart (the op library needs
+  # libcudart.so.13; a process with Python finds it through torch, this program does not).
+  CUDART_DIR=$("$PY" -c 'import glob, os, torch
+d = os.path.dirname(os.path.dirname(torch.__file__))
+m = sorted(glob.glob(d + "/nvidia/*/lib/libcudart.so.*") + glob.glob(d + "/nvidia/*/*/lib/libcudart.so.*"))
+print(os.path.dirname(m[0]) if m else "")')
+  export LD_LIBRARY_PATH=$PWD/$B/torch:$TORCH_LIB${CUDART_DIR:+:$CUDART_DIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  echo "aoti_run's libraries: $(ldd "$AOTI_RUN" | grep -cE 'not found') not found; libcudart from ${CUDART_DIR:-the system}" | tee -a "$LOG"
+  ldd "$AOTI_RUN" | grep -E "not found|cudart|tritonpack" >> "$LOG"
   for cfg in "fp16 64 128" "bf16 128 1000"; do
     set -- $cfg
     out=$AB/$1-d$2
