@@ -8,6 +8,8 @@
 # Results go to $OUT (default ./out): 7 files.
 # Usage: scripts/gpu-check-torch.sh [carried-folder, default .devbuild]
 #   TRITONPACK_TORCH_PYTHON: the interpreter with torch (default /opt/torch/.venv/bin/python, else python3)
+#   TRITONPACK_TORCH_BLOCKS: the attention blocks built and run, "dtype head-size seq-len;..."
+#     (default "fp16 64 128;bf16 128 1000")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-.devbuild}
@@ -69,7 +71,9 @@ print(os.path.dirname(m[0]) if m else "")')
   export LD_LIBRARY_PATH=$PWD/$B/torch:$TORCH_LIB${CUDART_DIR:+:$CUDART_DIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   echo "aoti_run's libraries: $(ldd "$AOTI_RUN" | grep -cE 'not found') not found; libcudart from ${CUDART_DIR:-the system}" | tee -a "$LOG"
   ldd "$AOTI_RUN" | grep -E "not found|cudart|tritonpack" >> "$LOG"
-  for cfg in "fp16 64 128" "bf16 128 1000"; do
+  # dtype, head size, sequence length per block (TRITONPACK_TORCH_BLOCKS="fp16 64 128" runs one).
+  IFS=';' read -ra blocks <<< "${TRITONPACK_TORCH_BLOCKS:-fp16 64 128;bf16 128 1000}"
+  for cfg in "${blocks[@]}"; do
     set -- $cfg
     out=$AB/$1-d$2
     mkdir -p "$out" && cp "$B/packs/fmha.tpack" "$out/fmha.tpack"
