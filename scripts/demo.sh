@@ -4,8 +4,9 @@
 # packs, inspect them, ask which variant a launch would run and why not the others, convert
 # TensorRT-LLM PluginGen's FMHA config and ask the plugin core what its shape rules mean, load the
 # attention pack as a TensorRT plugin into NVIDIA's lean TensorRT runtime's plugin registry (and run
-# the plugin on a GPU), and launch from C++ on a GPU when there is one, checking every output
-# against a reference.
+# the plugin on a GPU), run seed 01's attention block through PyTorch (tritonpack's attention as a
+# torch op: ONNX export, torch.export + AOTInductor and its C++ program, checked against SDPA on a
+# GPU), and launch from C++ on a GPU when there is one, checking every output against a reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -55,6 +56,23 @@ else
   elif [ $rc -ne 0 ]; then
     exit $rc
   fi
+fi
+echo "== seed 01's flow with PyTorch: examples/torch/attention_block.py build, then run (docs/torch.md)"
+torch_py=$(sed -n 's/^TRITONPACK_TORCH_PYTHON:STRING=//p' build/CMakeCache.txt)
+if ! ninja -C build -t query tritonpack_aoti_run >/dev/null 2>&1; then
+  echo "== skipped: the PyTorch adapter is not built (no usable torch for ${torch_py:-python3};"
+  echo "   cmake -DTRITONPACK_TORCH_PYTHON=<python with torch>, docs/torch.md): no ONNX export, AOTInductor or run"
+else
+  cmake --build build -j "$(nproc)" --target tritonpack_torch tritonpack_aoti_run
+  mkdir -p build/attention_block
+  cp build/packs/fmha.tpack build/attention_block/fmha.tpack
+  torch_env=(TRITONPACK_TORCH_LIBRARY=$PWD/build/adapters/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python
+             TRITONPACK_CLI=$PWD/build/tritonpack TRITONPACK_AOTI_RUN=$PWD/build/examples/torch/aoti_run)
+  # Without a GPU, build writes the ONNX file and says it skipped AOTInductor; run says it skipped.
+  env "${torch_env[@]}" "${torch_py:-python3}" examples/torch/attention_block.py build --num-heads 8 --head-size 64 \
+    --batch-size 2 --seq-len 128 --dtype fp16 2>&1 | grep -vE "Warning|^W[0-9]{4} |^\[torch.onnx\]|warnings.warn|cls.__new__"
+  env "${torch_env[@]}" "${torch_py:-python3}" examples/torch/attention_block.py run --num-heads 8 --head-size 64 \
+    --batch-size 2 --seq-len 128 --dtype fp16 --benchmark
 fi
 set +e
 echo "== tritonpack run build/packs/vector_add.tpack -t T=fp16 -a n_elements=1000003 --bench 100"

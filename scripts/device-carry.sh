@@ -36,5 +36,8 @@ if [ -f "$B/adapters/torch/libtritonpack_torch.so" ]; then
   mkdir -p .devbuild/torch/packs
   cp "$B/adapters/torch/libtritonpack_torch.so" .devbuild/torch/
   cp "$B"/adapters/torch/tests/packs/*.tpack .devbuild/torch/packs/
+  # The AOTInductor C++ program (examples/torch/aoti_run; it finds the op library and torch's
+  # libraries through LD_LIBRARY_PATH there).
+  cp "$B/examples/torch/aoti_run" .devbuild/torch/ 2>/dev/null || true
 fi
 du -sh .devbuild

@@ -3,9 +3,13 @@
 # libtritonpack_torch.so (built by this machine's scripts/device-carry.sh against the PyPI torch
 # 2.11.0+cu130, the GPU machine's own build) into the GPU machine's torch, runs the no-GPU tests
 # there, compiles the shipped attention with Triton if gpu-check.sh has not, runs the GPU tests and
-# the host-overhead benchmark. Results go to $OUT (default ./out).
+# the host-overhead benchmark, then the ONNX and AOTInductor tests and seed 01's attention block
+# (examples/torch/attention_block.py build + run, the carried C++ program aoti_run on the .pt2).
+# Results go to $OUT (default ./out): 7 files.
 # Usage: scripts/gpu-check-torch.sh [carried-folder, default .devbuild]
 #   TRITONPACK_TORCH_PYTHON: the interpreter with torch (default /opt/torch/.venv/bin/python, else python3)
+#   TRITONPACK_TORCH_BLOCKS: the attention blocks built and run, "dtype head-size seq-len;..."
+#     (default "fp16 64 128;bf16 128 1000")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-.devbuild}
@@ -38,5 +42,52 @@ step "GPU tests: eager and torch.compile vs SDPA float64, opcheck, streams, thre
 grep -E "^(PASSED|FAILED|SKIPPED)|^  torch|passed|failed" "$OUT/torch_gpu_tests.log"
 step "benchmark: host overhead of the op vs SDPA eager (tiny shapes)"
 "$PY" bench/torch_op_overhead.py "$B/packs/fmha.tpack" "$OUT/torch_op_overhead.csv" 2>&1 | tee "$OUT/torch_op_overhead.txt" || status=1
+step "items 3-5 (docs/torch.md): ONNX export, AOTInductor packaging, the attention block end to end"
+# One log for all of it ($OUT holds at most 8 files): torch_export_aoti.log.
+LOG=$OUT/torch_export_aoti.log
+: > "$LOG"
+TORCH_LIB=$("$PY" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+# Python's aoti_load_package segfaults in this image unless the system libstdc++ is preloaded (a
+# libstdc++ mix in std::regex, also for models without custom ops; not a tritonpack bug).
+PRELOAD=$(g++ -print-file-name=libstdc++.so.6 2>/dev/null || true)
+for t in test_onnx_export test_aoti_package; do
+  echo "--- tests/torch/$t.py" >> "$LOG"
+  LD_PRELOAD=$PRELOAD timeout 240 "$PY" tests/torch/$t.py >> "$LOG" 2>&1; rc=$?
+  [ $rc -eq 0 ] || [ $rc -eq 77 ] || status=1
+  echo "$t: exit $rc$([ $rc -eq 77 ] && echo ' (skipped: onnx/onnxscript not installed here)')" | tee -a "$LOG"
+done
+AB=$B/attention_block
+AOTI_RUN=$PWD/$B/torch/aoti_run
+export TRITONPACK_AOTI_RUN=$AOTI_RUN
+if [ ! -x "$AOTI_RUN" ]; then
+  echo "no $AOTI_RUN (scripts/device-carry.sh carries it)" | tee -a "$LOG"; status=1
+else
+  # The op library, torch's libraries and the wheel's libcudart (the op library needs
+  # libcudart.so.13; a process with Python finds it through torch, this program does not).
+  CUDART_DIR=$("$PY" -c 'import glob, os, torch
+d = os.path.dirname(os.path.dirname(torch.__file__))
+m = sorted(glob.glob(d + "/nvidia/*/lib/libcudart.so.*") + glob.glob(d + "/nvidia/*/*/lib/libcudart.so.*"))
+print(os.path.dirname(m[0]) if m else "")')
+  export LD_LIBRARY_PATH=$PWD/$B/torch:$TORCH_LIB${CUDART_DIR:+:$CUDART_DIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  echo "aoti_run's libraries: $(ldd "$AOTI_RUN" | grep -cE 'not found') not found; libcudart from ${CUDART_DIR:-the system}" | tee -a "$LOG"
+  ldd "$AOTI_RUN" | grep -E "not found|cudart|tritonpack" >> "$LOG"
+  # dtype, head size, sequence length per block (TRITONPACK_TORCH_BLOCKS="fp16 64 128" runs one).
+  IFS=';' read -ra blocks <<< "${TRITONPACK_TORCH_BLOCKS:-fp16 64 128;bf16 128 1000}"
+  for cfg in "${blocks[@]}"; do
+    set -- $cfg
+    out=$AB/$1-d$2
+    mkdir -p "$out" && cp "$B/packs/fmha.tpack" "$out/fmha.tpack"
+    a=(--num-heads 8 --head-size "$2" --batch-size 2 --seq-len "$3" --dtype "$1" --out "$out")
+    echo "--- attention_block.py build ${a[*]}" >> "$LOG"
+    timeout 200 "$PY" examples/torch/attention_block.py build "${a[@]}" >> "$LOG" 2>&1 || status=1
+    echo "--- aoti_run on the build's cases (sequence lengths 77 and 300, not the export's)" | tee -a "$LOG"
+    timeout 60 "$AOTI_RUN" "$out/fmha.tpack" "$out/attention.pt2" "$out/cases" 2>&1 | tee -a "$LOG"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    echo "--- attention_block.py run ${a[*]} --benchmark" | tee -a "$LOG"
+    timeout 120 "$PY" examples/torch/attention_block.py run "${a[@]}" --benchmark 2>&1 | tee -a "$LOG"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  done
+fi
+grep -E "^(PASSED|FAILED)|passed$|failed$|exit|Python" "$LOG" | sort | uniq -c | sort -rn | head -20
 echo; echo "gpu-check-torch status: $status"
 exit $status

@@ -14,12 +14,16 @@ message (as :class:`CompileError`). Compiling needs Triton (``pip install .[comp
 GPU. ``load("x.tpack")`` registers a pack's kernels as ``torch.ops.tritonpack.<name>`` through
 the op library of adapters/torch (docs/torch.md); where that library is not found (the wheel does
 not carry it yet: set ``TRITONPACK_TORCH_LIBRARY`` to a built ``libtritonpack_torch.so``) it
-raises :class:`OpLibraryNotBuilt`. See docs/install.md.
+raises :class:`OpLibraryNotBuilt`. ``onnx_translations()`` is the ``custom_translation_table`` for
+``torch.onnx.export(dynamo=True)`` that writes each loaded op as the node TensorRT's ONNX parser
+builds the same kernel's plugin from (needs ``onnx`` and ``onnxscript``). See docs/install.md.
 """
 
 from tritonpack._cli import CliNotFoundError, cli_path
 from tritonpack._compile import CompileError, compile
-from tritonpack._torch import OpLibraryNotBuilt, library_path, load
+from tritonpack._onnx import onnx_translations
+from tritonpack._torch import OpLibraryNotBuilt, library_path, load, loaded_ops
 from tritonpack._version import __version__
 
-__all__ = ["CliNotFoundError", "CompileError", "OpLibraryNotBuilt", "__version__", "cli_path", "compile", "library_path", "load"]
+__all__ = ["CliNotFoundError", "CompileError", "OpLibraryNotBuilt", "__version__", "cli_path", "compile", "library_path", "load",
+           "loaded_ops", "onnx_translations"]

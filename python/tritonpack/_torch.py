@@ -18,6 +18,7 @@ from pathlib import Path
 LIBRARY_NAME = "libtritonpack_torch.so"
 _lock = threading.Lock()
 _loaded_library: str | None = None
+_loaded_ops: list[str] = []  # every op load() returned, in order, once
 
 
 class OpLibraryNotBuilt(ImportError):
@@ -66,4 +67,13 @@ def load(pack) -> list[str]:
     returns the same names; another pack whose op has a name already taken raises RuntimeError, as
     does a missing or corrupt pack (the runtime's message)."""
     torch = _load_library()
-    return list(torch.ops.tritonpack.load_pack(os.fspath(pack)))
+    names = list(torch.ops.tritonpack.load_pack(os.fspath(pack)))
+    with _lock:
+        _loaded_ops.extend(n for n in names if n not in _loaded_ops)
+    return names
+
+
+def loaded_ops() -> list[str]:
+    """The qualified names of the ops load() has registered in this process, in load order."""
+    with _lock:
+        return list(_loaded_ops)

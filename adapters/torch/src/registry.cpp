@@ -1,5 +1,6 @@
 // The ops registered so far, their torch::Library fragments, and the registration entry points:
-// tritonpack::torch_ops::load_pack (C++) and the op tritonpack::load_pack (Python).
+// tritonpack::torch_ops::load_pack (C++) and the op tritonpack::load_pack (Python), and the op
+// tritonpack::plugin_description the ONNX translation reads.
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
@@ -7,9 +8,11 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "op_kernel.h"
 #include "tritonpack/error.h"
+#include "tritonpack/types.h"
 #include "tritonpack/torch/ops.h"
 
 namespace tritonpack::torch_ops {
@@ -126,6 +129,29 @@ std::vector<std::string> load(const std::string& path) {
 
 std::vector<std::string> load_pack_op(std::string path) { return load_pack(path); }
 
+// What an exporter needs to write a node the TensorRT creator of the same kernel accepts
+// (python/tritonpack/_onnx.py): the plugin's version and namespace, the kernel, and the fields in
+// schema order with their dtypes ("fp32", "i32", ...).
+std::tuple<std::string, std::string, std::string, std::vector<std::string>, std::vector<std::string>>
+plugin_description_op(std::string name) {
+  std::shared_ptr<TorchOp> op;
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.ops.find(name);
+    TORCH_CHECK(it != r.ops.end(), "tritonpack.plugin_description: no op tritonpack::", name,
+                " was loaded from a pack (tritonpack.load registers them)");
+    op = it->second.op;
+  }
+  const PluginDescription& d = op->description();
+  std::vector<std::string> field_names, field_dtypes;
+  for (const PluginFieldInfo& f : d.fields) {
+    field_names.push_back(f.name);
+    field_dtypes.emplace_back(dtype_name(f.dtype));
+  }
+  return {d.version, d.plugin_namespace, d.kernel, field_names, field_dtypes};
+}
+
 }  // namespace
 
 std::vector<std::string> load_pack(const std::string& path) {
@@ -141,4 +167,7 @@ std::vector<std::string> load_pack(const std::string& path) {
 // The namespace and the helper op Python loads packs with.
 TORCH_LIBRARY(tritonpack, m) {
   m.def("load_pack(str path) -> str[]", &tritonpack::torch_ops::load_pack_op);
+  m.def("plugin_description(str name) -> (str version, str plugin_namespace, str kernel, str[] field_names, "
+        "str[] field_dtypes)",
+        &tritonpack::torch_ops::plugin_description_op);
 }
