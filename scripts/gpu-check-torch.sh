@@ -36,10 +36,21 @@ step "no-GPU tests (meta, fake tensors, compile and export tracing) on this mach
 grep -E "^(PASSED|FAILED)|passed|failed" "$OUT/torch_meta_tests.log"
 step "compile the shipped attention (if gpu-check.sh has not)"
 [ -f "$B/packs/fmha.tpack" ] || "$B/tritonpack" compile kernels/fmha/fmha.toml -o "$B/packs/fmha.tpack" || status=1
-step "GPU tests: eager and torch.compile vs SDPA float64, opcheck, streams, threads, refusals"
+step "compile PluginGen's FMHA config (an int field, three outputs) (if gpu-check.sh has not)"
+if [ ! -f "$B/packs/fmha_plugingen.tpack" ]; then
+  "$B/tritonpack" import-plugingen tests/plugingen/fmha_kernel_config.py -o "$B/packs/fmha_plugingen.toml" &&
+    "$B/tritonpack" compile "$B/packs/fmha_plugingen.toml" -o "$B/packs/fmha_plugingen.tpack" || status=1
+fi
+export TRITONPACK_TORCH_PLUGINGEN_PACK=$PWD/$B/packs/fmha_plugingen.tpack
+step "GPU tests: eager and torch.compile vs SDPA float64, opcheck (both ops), streams, threads, refusals"
 "$PY" tests/torch/test_ops_gpu.py "$B/packs/fmha.tpack" > "$OUT/torch_gpu_tests.log" 2>&1; rc=$?
 [ $rc -eq 0 ] || status=1
 grep -E "^(PASSED|FAILED|SKIPPED)|^  torch|passed|failed" "$OUT/torch_gpu_tests.log"
+step "compute-sanitizer (memcheck) on the eager GPU tests, both ops (torch.compile and threads left out: too slow under it)"
+TRITONPACK_TORCH_CASES=eager_matches_sdpa_float64,plugingen_op_matches_the_reference_and_opcheck_passes,refusals_are_runtime_errors \
+  timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 "$PY" tests/torch/test_ops_gpu.py "$B/packs/fmha.tpack" \
+  > "$OUT/torch_sanitizer.log" 2>&1 || status=1
+grep -E "^(PASSED|FAILED)|ERROR SUMMARY" "$OUT/torch_sanitizer.log" | tail -5
 step "benchmark: host overhead of the op vs SDPA eager (tiny shapes)"
 "$PY" bench/torch_op_overhead.py "$B/packs/fmha.tpack" "$OUT/torch_op_overhead.csv" 2>&1 | tee "$OUT/torch_op_overhead.txt" || status=1
 step "items 3-5 (docs/torch.md): ONNX export, AOTInductor packaging, the attention block end to end"

@@ -7,6 +7,10 @@ refusals (non-contiguous, mixed devices, CPU). Inputs on cuda:0 while another de
 is issue 12 (not tested here).
 
 Usage: test_ops_gpu.py FMHA_PACK   (TRITONPACK_TORCH_LIBRARY and PYTHONPATH as for test_ops_meta.py)
+  TRITONPACK_TORCH_PLUGINGEN_PACK=<pack of PluginGen's FMHA config>: also PluginGen's op
+    (torch.ops.tritonpack.fused_attention_kernel: an int field, outputs Out, L, M) against the
+    reference, and opcheck on it.
+  TRITONPACK_TORCH_CASES=a,b: run only these cases (e.g. under compute-sanitizer).
 Exit 0 if every check passes, 1 if one fails, 77 (skipped) without CUDA or without the pack.
 """
 
@@ -34,7 +38,12 @@ failures = []
 TOL = {torch.float16: (2.5e-3, 1e-2), torch.bfloat16: (1e-2, 4e-2)}  # atol, rtol (tests/gpu/plugin_gpu_test.cpp)
 
 
+ONLY = [c for c in os.environ.get("TRITONPACK_TORCH_CASES", "").split(",") if c]
+
+
 def case(fn):
+    if ONLY and fn.__name__ not in ONLY:
+        return fn
     try:
         fn()
         print(f"PASSED {fn.__name__}", flush=True)
@@ -166,6 +175,33 @@ def refusals_are_runtime_errors():
     raises(r"CPU", q.cpu(), k.cpu(), v.cpu(), 0.1)  # no CPU kernel: the dispatcher's message
     raises(r"no variant of kernel 'fmha'.*D == BLOCK_DMODEL", *inputs(1, 1, 64, 96, torch.float16, 3), 0.1)
     raises(r"requires grad", q.clone().requires_grad_(), k, v, 0.1)
+
+
+PLUGINGEN_PACK = os.environ.get("TRITONPACK_TORCH_PLUGINGEN_PACK", "")
+if PLUGINGEN_PACK:
+    tritonpack.load(PLUGINGEN_PACK)
+
+    @case
+    def plugingen_op_matches_the_reference_and_opcheck_passes():
+        # Out is causal attention; L and M the kernel's row sums and maxima of exp(scores - M), in
+        # float32 (tests/gpu/plugin_gpu_test.cpp's reference).
+        op = torch.ops.tritonpack.fused_attention_kernel
+        for b, h, s in ((2, 3, 77), (1, 4, 300)):
+            q, k, v = inputs(b, h, s, 64, torch.float16, 500 + s)
+            scale = 0.125
+            poison_allocator(q.numel() * 2 + 8 * b * h * s)
+            out, l_rows, m_rows = op(q, k, v, scale, h)
+            torch.cuda.synchronize()
+            check_close(out, q, k, v, scale, f"PluginGen op B={b} H={h} S={s}")
+            scores = (q.double() @ k.double().transpose(-1, -2)) * scale
+            scores = scores.masked_fill(torch.ones(s, s, dtype=torch.bool, device="cuda").triu(1), float("-inf"))
+            m_want = scores.amax(-1)
+            l_want = (scores - m_want[..., None]).exp().sum(-1)
+            for name, got, want in (("L", l_rows, l_want), ("M", m_rows, m_want)):
+                assert got.dtype == torch.float32 and got.shape == want.shape, (name, got.dtype, got.shape)
+                worst = ((got.double() - want).abs() / (1e-4 + 2e-3 * want.abs())).max().item()
+                assert worst <= 1.0, f"PluginGen op {name} B={b} H={h} S={s}: worst {worst:.3f}"
+            torch.library.opcheck(op, (q, k, v, scale, h))
 
 
 print(f"{len(failures)} failed: {failures}" if failures else "all passed")
