@@ -13,29 +13,20 @@ import json
 import os
 import sys
 import tempfile
-import traceback
 import warnings
 import zipfile
 
 import torch
 
 import tritonpack
+from _cases import case, finish
 
 PACKS = os.environ["TRITONPACK_TORCH_TEST_PACKS"]
-failures = []
 warnings.filterwarnings("ignore")
 tritonpack.load(os.path.join(PACKS, "fmha.tpack"))
 tritonpack.load(os.path.join(PACKS, "fmha_plugingen.tpack"))
 
 
-def case(fn):
-    try:
-        fn()
-        print(f"PASSED {fn.__name__}")
-    except Exception:
-        failures.append(fn.__name__)
-        print(f"FAILED {fn.__name__}\n{traceback.format_exc()}")
-    return fn
 
 
 class Model(torch.nn.Module):
@@ -76,5 +67,4 @@ def package_load_and_call_through_the_proxy_executor():
             raise AssertionError("the CPU run of a tritonpack op did not fail")
 
 
-print(f"{len(failures)} failed" if failures else "all passed")
-sys.exit(1 if failures else 0)
+finish()

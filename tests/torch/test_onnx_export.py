@@ -13,7 +13,6 @@ or onnxscript is missing (skipped).
 import os
 import sys
 import tempfile
-import traceback
 import warnings
 
 try:
@@ -26,20 +25,12 @@ except ImportError as e:
 import torch
 
 import tritonpack
+from _cases import case, finish
 
 PACKS = os.environ["TRITONPACK_TORCH_TEST_PACKS"]
-failures = []
 warnings.filterwarnings("ignore")
 
 
-def case(fn):
-    try:
-        fn()
-        print(f"PASSED {fn.__name__}")
-    except Exception:
-        failures.append(fn.__name__)
-        print(f"FAILED {fn.__name__}\n{traceback.format_exc()}")
-    return fn
 
 
 tritonpack.load(os.path.join(PACKS, "fmha.tpack"))
@@ -152,5 +143,4 @@ def an_attention_block_exports_projections_and_the_node():
     assert dims[0] == 2 and isinstance(dims[1], str) and dims[2] == 256, dims
 
 
-print(f"{len(failures)} failed" if failures else "all passed")
-sys.exit(1 if failures else 0)
+finish()

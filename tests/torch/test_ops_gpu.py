@@ -19,7 +19,6 @@ import os
 import re
 import sys
 import threading
-import traceback
 
 import torch
 
@@ -30,27 +29,14 @@ if len(sys.argv) != 2 or not os.path.isfile(sys.argv[1]):
     print(f"SKIPPED: no compiled attention pack ({sys.argv[1:]}); compile kernels/fmha/fmha.toml with Triton")
     sys.exit(77)
 
-import tritonpack  # noqa: E402
+import tritonpack
+from _cases import case, finish  # noqa: E402
 
 tritonpack.load(sys.argv[1])
 fmha = torch.ops.tritonpack.tritonpack_fmha
-failures = []
 TOL = {torch.float16: (2.5e-3, 1e-2), torch.bfloat16: (1e-2, 4e-2)}  # atol, rtol (tests/gpu/plugin_gpu_test.cpp)
 
 
-ONLY = [c for c in os.environ.get("TRITONPACK_TORCH_CASES", "").split(",") if c]
-
-
-def case(fn):
-    if ONLY and fn.__name__ not in ONLY:
-        return fn
-    try:
-        fn()
-        print(f"PASSED {fn.__name__}", flush=True)
-    except Exception:
-        failures.append(fn.__name__)
-        print(f"FAILED {fn.__name__}\n{traceback.format_exc()}", flush=True)
-    return fn
 
 
 def poison_allocator(nbytes):
@@ -204,5 +190,4 @@ if PLUGINGEN_PACK:
             torch.library.opcheck(op, (q, k, v, scale, h))
 
 
-print(f"{len(failures)} failed: {failures}" if failures else "all passed")
-sys.exit(1 if failures else 0)
+finish()

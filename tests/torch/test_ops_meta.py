@@ -11,24 +11,15 @@ packs' folder), PYTHONPATH with the repository's python/. Exit 0 if every check 
 import os
 import re
 import sys
-import traceback
 
 import torch
 
 import tritonpack
+from _cases import case, finish
 
 PACKS = os.environ["TRITONPACK_TORCH_TEST_PACKS"]
-failures = []
 
 
-def case(fn):
-    try:
-        fn()
-        print(f"PASSED {fn.__name__}")
-    except Exception:
-        failures.append(fn.__name__)
-        print(f"FAILED {fn.__name__}\n{traceback.format_exc()}")
-    return fn
 
 
 def raises(pattern, fn, *args, **kwargs):
@@ -180,5 +171,4 @@ def torch_export_with_a_dynamic_sequence_length():
     assert "tritonpack.tritonpack_fmha.default" in ops and "tritonpack.fused_attention_kernel.default" in ops, ops
 
 
-print(f"{len(failures)} failed" if failures else "all passed")
-sys.exit(1 if failures else 0)
+finish()
