@@ -1,13 +1,14 @@
-// Writes the packs the TensorRT adapter's tests serve, without Triton: each is made from a real
-// spec by tests/fault/spec_pack.h (every job of the spec's plan a variant with fake images), so
-// descriptions, fields, rules and variants are the shipped kernels' own. Nothing launches them on a
-// GPU; the harness runs them on the fake driver.
-//   fmha.tpack             kernels/fmha/fmha.toml (sm_80 and sm_90): plugin 'tritonpack_fmha' v1
-//   fmha_plugingen.tpack   tests/plugingen/fmha_expected.toml (PluginGen's FMHA config, converted)
+// Writes the packs the engine adapters' tests use (TensorRT, PyTorch), without Triton: each is made
+// from a real spec by tests/fault/spec_pack.h (every job of the spec's plan a variant with fake
+// images), so descriptions, fields, rules and variants are the shipped kernels' own. Nothing
+// launches them on a GPU (the fake driver, or PyTorch's meta device).
+//   fmha.tpack             kernels/fmha/fmha.toml (sm_80 and sm_90): plugin/op 'tritonpack_fmha' v1
+//   fmha_plugingen.tpack   tests/plugingen/fmha_expected.toml: three outputs and an int field
 //   fmha_other.tpack       fmha.tpack from another build (other bytes, same plugin name and kernels)
 //   vector_add.tpack       kernels/vector_add: no plugin keys, so no plugin
 //   corrupt.tpack          fmha.tpack with one byte of a blob flipped
-// Usage: tritonpack_tensorrt_write_packs SOURCE_DIR OUT_DIR
+// Built per adapter by tritonpack_adapter_test_packs (tests/common/adapter_test_packs.cmake).
+// Usage: WRITER SOURCE_DIR OUT_DIR
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
     corrupt[corrupt.size() - 3] ^= 0xff;  // inside the last blob: its sha256 no longer matches
     write_file_atomically(out + "corrupt.tpack", corrupt);
   } catch (const Error& e) {
-    std::fprintf(stderr, "tritonpack_tensorrt_write_packs: %s\n", e.what());
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
     return 1;
   }
   return 0;
