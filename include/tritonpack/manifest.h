@@ -199,6 +199,52 @@ struct BenchInfo {
   std::string flops;  // expression: floating-point operations
 };
 
+// Ahead-of-time tuning (docs/tuning.md): the autotune key, how each key value bins, the launches
+// `tritonpack tune` measures, and the tables it wrote (one per GPU model measured on).
+// How one key value bins: powers of two (edges empty: bin 0 holds values < 1, bin b >= 1 holds
+// [2^(b-1), 2^b)), or explicit ascending edges e: bin 0 holds values < e[0], bin i holds
+// [e[i-1], e[i]), the last bin values >= e.back().
+struct TuningBins {
+  std::vector<int64_t> edges;
+};
+
+// One launch to measure: a dtype for every type variable, and values by name for the integer
+// scalars, launch variables and dim names the run needs (harness::RunRequest's -a values).
+struct TuningShape {
+  TypeBindings bindings;
+  std::map<std::string, int64_t> values;
+};
+
+// What was measured for one bin of one dtype binding: the configs that computed the right
+// result, fastest first, with their median times; the first is the one launches in the bin run.
+struct TuningEntry {
+  TypeBindings bindings;
+  std::vector<uint32_t> bin;               // per key
+  std::vector<std::string> configs;        // config names, fastest first (at least one)
+  std::vector<double> times_us;            // per config above
+  std::map<std::string, int64_t> values;   // the launch measured (its shape)
+};
+
+// The entries measured on one GPU model.
+struct TuningTable {
+  std::string device;          // cuDeviceGetName: "NVIDIA H200"
+  uint32_t arch = 0;           // 90
+  std::string driver;          // the CUDA driver's version: "13.0"
+  std::string triton_version;  // of the variants measured
+  std::string date;            // UTC, ISO 8601: "2026-11-29T16:40:00Z"
+  std::string tool;            // "tritonpack 0.1.0"
+  std::vector<TuningEntry> entries;
+};
+
+struct TuningInfo {
+  // Expressions over integer scalars, launch variables and dim names (no constexprs: the key is
+  // known before a variant is chosen). Empty: the kernel is not tuned.
+  std::vector<std::string> key;
+  std::vector<TuningBins> bins;      // per key
+  std::vector<TuningShape> shapes;   // what `tritonpack tune` measures, in order
+  std::vector<TuningTable> tables;   // at most one per device name
+};
+
 struct KernelInfo {
   std::string name;      // the pack-level name of the kernel
   std::string function;  // the Triton function's name in the source file
@@ -215,6 +261,7 @@ struct KernelInfo {
   BenchInfo bench;
   std::string reference;  // name of a host reference known to `tritonpack run`, or empty
   PluginInfo plugin;
+  TuningInfo tuning;
   std::vector<VariantInfo> variants;
 };
 

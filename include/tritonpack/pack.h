@@ -53,6 +53,12 @@ class Pack {
 // manifest are filled in here from `blobs` (blobs[i] is Manifest::blobs[i]).
 std::vector<uint8_t> serialize_pack(Manifest manifest, const std::vector<std::vector<uint8_t>>& blobs);
 
+// The pack's bytes with its manifest replaced (re-tuning: `tritonpack tune`): `manifest` must keep
+// the pack's blob table (same blobs, kinds and hashes, in order), and the blobs are copied
+// unchanged, so the blob section stays byte-identical. Throws kInvalidArgument otherwise, and
+// kCorruptPack for a blob whose bytes do not match its hash.
+std::vector<uint8_t> rewrite_manifest(const Pack& pack, Manifest manifest);
+
 // Writes pack bytes atomically (temporary file + rename) so a reader never sees half a pack.
 void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
 

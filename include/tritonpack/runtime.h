@@ -110,6 +110,13 @@ struct LaunchOptions {
   // Global scratch for kernels that need it (query Kernel::workspace_size). 0 = internal pool.
   CUdeviceptr workspace = 0;
   size_t workspace_size = 0;
+  // A tuned pack (`tritonpack tune`, docs/tuning.md) tries configs in the order its table measured
+  // for the launch's bin; false: spec order, as a pack without a table. A config, variant id or
+  // pin above still restricts what may run: an explicit choice overrides the table.
+  bool use_tuning = true;
+  // For tools planning without the GPU (select_for_arch; candidates and explain with an arch): the
+  // GPU model whose table to use ("NVIDIA H200"); empty: the first table of that arch.
+  std::string_view tuning_device;
 };
 
 // Which variant a launch would use, and the launch geometry.

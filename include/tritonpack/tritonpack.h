@@ -118,6 +118,10 @@ typedef struct tp_launch_options {
    * A flag rather than "-1 = any" so that a zero-filled struct keeps meaning "any variant". */
   int32_t use_variant_id;
   int32_t variant_id;
+  /* Nonzero: ignore the pack's tuning table (`tritonpack tune`) and try configs in spec order,
+   * as for a pack without one. Zero: a tuned pack runs the config measured fastest for the
+   * launch's bin (docs/tuning.md). */
+  int32_t ignore_tuning;
 } tp_launch_options;
 
 typedef struct tp_pack tp_pack;

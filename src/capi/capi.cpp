@@ -151,6 +151,7 @@ void with_options(const tp_launch_options* o, Fn&& fn) {
   if (o->config != nullptr) out.config = o->config;
   out.workspace = o->workspace;
   out.workspace_size = o->workspace_size;
+  out.use_tuning = o->ignore_tuning == 0;
   if (o->use_variant_id != 0) {
     if (o->variant_id < 0) invalid("options.variant_id is " + std::to_string(o->variant_id) + " with use_variant_id set");
     out.variant_id = o->variant_id;

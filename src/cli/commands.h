@@ -77,6 +77,19 @@ struct ShapesOptions {
 };
 int shapes(const ShapesOptions& options);
 
+struct TuneOptions {
+  std::string pack;
+  std::string output;
+  std::vector<std::string> kernels;  // empty: every kernel with a tuning key
+  int device = 0;
+  int runs = 25;
+  int warmup = 5;
+  uint64_t seed = 0;
+  std::string report;  // PREFIX: write PREFIX.json and PREFIX.csv
+  bool quiet = false;
+};
+int tune(const TuneOptions& options);
+
 struct GenCppOptions {
   std::string pack;
   std::string output;

@@ -77,6 +77,19 @@ int main(int argc, char** argv) {
   sh->add_option("--arch", shapes_options.arch, "compute capability to choose the variant for (default 90)");
   sh->add_flag("--json", shapes_options.json, "print JSON");
 
+  TuneOptions tune_options;
+  auto* tu = app.add_subcommand("tune", "measure every config of the kernels' [tuning] launches on this GPU and "
+                                        "store the fastest per bin in the pack (docs/tuning.md)");
+  tu->add_option("pack", tune_options.pack, "pack file")->required();
+  tu->add_option("-o,--output", tune_options.output, "tuned pack to write (may be PACK itself)")->required();
+  tu->add_option("-k,--kernel", tune_options.kernels, "kernel to tune (default: every kernel with a tuning key)");
+  tu->add_option("-d,--device", tune_options.device, "GPU ordinal");
+  tu->add_option("--runs", tune_options.runs, "timed runs per config (median; default 25)")->check(CLI::Range(1, 100000));
+  tu->add_option("--warmup", tune_options.warmup, "untimed runs before them (default 5)")->check(CLI::Range(0, 100000));
+  tu->add_option("--seed", tune_options.seed, "random seed for the inputs (default: fresh)");
+  tu->add_option("--report", tune_options.report, "also write PREFIX.json and PREFIX.csv with every measurement");
+  tu->add_flag("-q,--quiet", tune_options.quiet, "no progress display");
+
   GenCppOptions gen_options;
   gen_options.name_space = "tritonpack_ops";
   auto* g = app.add_subcommand("gen-cpp", "write a typed C++ header for a pack's kernels");
@@ -100,6 +113,7 @@ int main(int argc, char** argv) {
     if (in->parsed()) return init(init_options);
     if (sh->parsed()) return shapes(shapes_options);
     if (g->parsed()) return gen_cpp(gen_options);
+    if (tu->parsed()) return tune(tune_options);
   } catch (const tritonpack::Error& e) {
     std::cerr << "tritonpack: " << tritonpack::error_code_name(e.code()) << ": " << e.what() << "\n";
     return e.code() == tritonpack::ErrorCode::kNoDriver ? 3 : 1;

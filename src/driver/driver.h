@@ -45,6 +45,7 @@ namespace tritonpack::driver {
   X(cuMemcpyHtoD)                      \
   X(cuMemcpyDtoH)                      \
   X(cuMemsetD8)                        \
+  X(cuMemsetD8Async)                   \
   X(cuStreamCreate)                    \
   X(cuStreamDestroy)                   \
   X(cuStreamSynchronize)               \

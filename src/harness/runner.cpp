@@ -17,10 +17,9 @@ namespace {
 // Bytes after every buffer, poisoned and checked after the launch: a write past an output's end
 // (or a read that a sanitizer would flag) lands here instead of in another buffer.
 constexpr size_t kGuardBytes = 256;
-constexpr unsigned char kPoison = 0xff;  // all bits set: NaN in fp16, bf16, fp32 and fp64
-// Placeholder addresses for choosing the variant before anything is allocated: aligned beyond
-// any divisibility a spec can ask for (4096) and TMA's 16 bytes.
-constexpr CUdeviceptr kPlaceholder = CUdeviceptr{1} << 32;
+constexpr unsigned char kPoison = kPoisonByte;
+
+}  // namespace
 
 double decode(DType t, const uint8_t* p) {
   switch (t) {
@@ -34,7 +33,6 @@ double decode(DType t, const uint8_t* p) {
   }
 }
 
-// Stores v in dtype t and returns the stored value.
 double encode(DType t, double v, uint8_t* p) {
   switch (t) {
     case DType::kFp16: { uint16_t h = runtime::float_to_fp16_bits(static_cast<float>(v)); std::memcpy(p, &h, 2); break; }
@@ -47,6 +45,8 @@ double encode(DType t, double v, uint8_t* p) {
   }
   return decode(t, p);
 }
+
+namespace {
 
 bool poisoned(const uint8_t* p, size_t bytes) {
   return std::all_of(p, p + bytes, [](uint8_t b) { return b == kPoison; });

@@ -17,6 +17,17 @@
 
 namespace tritonpack::harness {
 
+// Poison for written buffers and guards: all bits set, NaN in every float dtype.
+inline constexpr unsigned char kPoisonByte = 0xff;
+// Placeholder addresses for choosing the variant before anything is allocated: aligned beyond
+// any divisibility a spec can ask for (4096) and TMA's 16 bytes.
+inline constexpr CUdeviceptr kPlaceholder = CUdeviceptr{1} << 32;
+
+// One element of dtype t at p, as a double; and v stored at p in dtype t, returning the stored
+// (rounded) value. fp16, bf16, fp32, fp64, i32, i64; throws kUnsupported for other dtypes.
+double decode(DType t, const uint8_t* p);
+double encode(DType t, double v, uint8_t* p);
+
 // One output compared with its reference.
 struct OutputCheck {
   std::string name;

@@ -151,6 +151,7 @@ Json kernel_to_json(const KernelInfo& k) {
                        {"namespace", pl.plugin_namespace},
                        {"rules", pl.rules}};
   }
+  if (!k.tuning.key.empty()) j["tuning"] = tuning_to_json(k.tuning);
   Json variants = Json::array();
   for (const auto& v : k.variants) variants.push_back(variant_to_json(v));
   j["variants"] = std::move(variants);

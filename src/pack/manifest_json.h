@@ -20,4 +20,9 @@ inline bool is_ir_stage(std::string_view kind) { return kind == "ttir" || kind =
 // One element of "kernels", validated against the manifest's blob table (manifest_schema.cpp).
 KernelInfo read_kernel(const Json& j, const std::string& path, const std::vector<BlobInfo>& blobs);
 
+// A kernel's "tuning" object (tuning_json.cpp): written only for a kernel with a tuning key; read
+// and validated against the kernel's type variables and configs.
+Json tuning_to_json(const TuningInfo& tuning);
+TuningInfo read_tuning(const Json& j, const std::string& path, const KernelInfo& kernel);
+
 }  // namespace tritonpack::pack_format

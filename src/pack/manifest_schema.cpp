@@ -631,6 +631,8 @@ KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<B
     k.plugin = read_plugin(*plugin, child(at, "plugin"), k.constraints);
   }
 
+  if (const Json* tuning = optional_field(j, "tuning")) k.tuning = read_tuning(*tuning, child(at, "tuning"), k);
+
   const std::string vpath = child(at, "variants");
   const Json& variants = array_value(get("variants"), vpath);
   std::map<uint32_t, size_t> ids;

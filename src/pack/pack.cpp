@@ -237,6 +237,25 @@ std::vector<uint8_t> serialize_pack(Manifest manifest, const std::vector<std::ve
   return out;
 }
 
+std::vector<uint8_t> rewrite_manifest(const Pack& pack, Manifest manifest) {
+  const std::vector<BlobInfo>& old = pack.manifest().blobs;
+  if (manifest.blobs.size() != old.size()) {
+    throw Error(ErrorCode::kInvalidArgument, "rewrite_manifest: the new manifest lists " +
+                                                 std::to_string(manifest.blobs.size()) + " blobs, pack '" +
+                                                 pack.origin() + "' holds " + std::to_string(old.size()));
+  }
+  std::vector<std::vector<uint8_t>> blobs;
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (manifest.blobs[i].sha256 != old[i].sha256 || manifest.blobs[i].kind != old[i].kind) {
+      throw Error(ErrorCode::kInvalidArgument, "rewrite_manifest: blobs[" + std::to_string(i) +
+                                                   "] differs from the pack's; only the manifest may change");
+    }
+    const std::span<const uint8_t> bytes = pack.blob(static_cast<int32_t>(i));
+    blobs.emplace_back(bytes.begin(), bytes.end());
+  }
+  return serialize_pack(std::move(manifest), blobs);
+}
+
 void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
   // The sequence number keeps two threads of one process writing the same path apart.
   static std::atomic<uint64_t> sequence{0};

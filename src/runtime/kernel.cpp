@@ -20,6 +20,14 @@ namespace {
 
 constexpr uint32_t kDefaultSharedLimit = 48 * 1024;  // above this the function needs an opt-in
 
+// A device of compute capability `arch` for tools planning without it: the programming guide's
+// limits, and the GPU model whose tuning table the options name.
+runtime::DeviceCaps tool_caps(uint32_t arch, const LaunchOptions& options) {
+  runtime::DeviceCaps caps = runtime::caps_for_arch(arch);
+  caps.name = std::string(options.tuning_device);
+  return caps;
+}
+
 struct ScratchBuffer {
   CUstream stream = nullptr;
   CUdeviceptr pointer = 0;
@@ -126,6 +134,9 @@ struct Kernel::State {
     const int major = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "compute capability");
     const int minor = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "compute capability");
     caps.arch = static_cast<uint32_t>(major * 10 + minor);
+    char name[256] = {};
+    TRITONPACK_CU(d, cuDeviceGetName(name, sizeof name - 1, state->device), where() + ", reading the device name");
+    caps.name = name;
     caps.max_shared_optin =
         static_cast<uint32_t>(attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "shared memory limit"));
     caps.cluster_launch = major >= 9 && attribute(CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, "cluster launch") != 0;
@@ -394,7 +405,7 @@ Selection Kernel::select_for_arch(std::span<const Arg> args, uint32_t arch, cons
   runtime::LaunchValues values;
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
-  const runtime::DevicePlan plan = runtime::plan_for_device(s.model, runtime::caps_for_arch(arch));
+  const runtime::DevicePlan plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
   const int32_t index = runtime::select_variant(s.model, plan, args, options, values);
   if (index < 0) runtime::throw_no_match(s.model, plan, args, options, values, s.pack->origin());
   Selection out;
@@ -425,7 +436,7 @@ std::vector<Selection> Kernel::candidates(std::span<const Arg> args, const Launc
     }
     return out;
   };
-  if (arch != 0) return collect(runtime::plan_for_device(s.model, runtime::caps_for_arch(arch)));
+  if (arch != 0) return collect(runtime::plan_for_device(s.model, tool_caps(arch, options)));
   std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
   return collect(s.current_context(lock).plan);
 }
@@ -447,7 +458,7 @@ std::vector<Selection> Kernel::dtype_candidates(std::span<const std::optional<DT
     }
     return out;
   };
-  if (arch != 0) return collect(runtime::plan_for_device(s.model, runtime::caps_for_arch(arch)));
+  if (arch != 0) return collect(runtime::plan_for_device(s.model, tool_caps(arch, options)));
   std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
   return collect(s.current_context(lock).plan);
 }
@@ -460,7 +471,7 @@ Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptio
     std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
     plan = s.current_context(lock).plan;
   } else {
-    plan = runtime::plan_for_device(s.model, runtime::caps_for_arch(arch));
+    plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
   }
   Explanation out;
   runtime::LaunchValues values;
@@ -474,6 +485,9 @@ Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptio
     return out;
   }
   out.summary = runtime::describe_launch(s.model, args, options, values);
+  if (std::string tuning = runtime::describe_tuning(s.model, plan, args, options, values); !tuning.empty()) {
+    out.summary += "\n  " + tuning;
+  }
   for (const auto& [index, why] : runtime::variant_reasons(s.model, plan, args, options, values)) {
     const runtime::VariantModel& vm = s.model.variants[index];
     if (!why.empty()) {

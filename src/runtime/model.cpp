@@ -307,6 +307,37 @@ VariantModel model_variant(const KernelModel& model, const VariantInfo& v) {
   return vm;
 }
 
+// The tuning key: expressions over integer scalars, launch variables and dim names.
+void model_tuning(const KernelInfo& kernel, KernelModel& model) {
+  const TuningInfo& t = kernel.tuning;
+  for (size_t i = 0; i < t.key.size(); ++i) {
+    try {
+      const expr::Expr e = expr::Expr::parse(t.key[i]);
+      for (const std::string& name : e.names()) {
+        const int slot = slot_of_name(model, name);
+        if (slot >= 0 && static_cast<size_t>(slot) < kernel.params.size() &&
+            kernel.params[static_cast<size_t>(slot)].kind == ParamKind::kConstexpr) {
+          throw Error(ErrorCode::kCorruptPack, "'" + name + "' is a constexpr; a key is known before the variant");
+        }
+      }
+      model.tuning.programs.push_back(e.compile([&](std::string_view n) { return slot_of_name(model, n); }));
+      model.tuning.dims_needed |= dims_used(model, e);
+    } catch (const Error& e) {
+      corrupt(kernel, "tuning.key[" + std::to_string(i) + "]: " + e.what());
+    }
+  }
+  if (t.key.empty()) return;
+  for (const TypeVarInfo& var : kernel.type_vars) {
+    uint32_t arg = UINT32_MAX;
+    for (uint32_t a = 0; a < model.runtime_params.size() && arg == UINT32_MAX; ++a) {
+      const ParamInfo& p = kernel.params[model.runtime_params[a]];
+      if ((p.kind == ParamKind::kTensor || p.kind == ParamKind::kTensorDesc) && p.dtype.type_var == var.name) arg = a;
+    }
+    if (arg == UINT32_MAX) corrupt(kernel, "type variable '" + var.name + "' types no tensor argument");
+    model.tuning.type_var_args.push_back(arg);
+  }
+}
+
 }  // namespace
 
 KernelModel build_model(const KernelInfo& kernel) {
@@ -325,6 +356,7 @@ KernelModel build_model(const KernelInfo& kernel) {
     }
   }
   model_rules(kernel, model);
+  model_tuning(kernel, model);
   model.variants.reserve(kernel.variants.size());
   for (const VariantInfo& v : kernel.variants) model.variants.push_back(model_variant(model, v));
   return model;

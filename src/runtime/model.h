@@ -92,6 +92,14 @@ struct RuleModel {
   std::vector<uint32_t> slots;     // the slots it names, for messages
 };
 
+// The tuning key compiled to slot programs (it names no constexpr: it is known before a variant
+// is), and where each type variable's dtype comes from at launch. Empty programs: not tuned.
+struct TuningKeyModel {
+  std::vector<expr::Program> programs;  // per key expression
+  uint64_t dims_needed = 0;             // dim names the key uses (bit = dim name index)
+  std::vector<uint32_t> type_var_args;  // per KernelInfo::type_vars: the first argument it types
+};
+
 struct KernelModel {
   const KernelInfo* info = nullptr;
   std::vector<uint32_t> runtime_params;  // param indices of the kernel's runtime arguments
@@ -109,6 +117,7 @@ struct KernelModel {
   bool has_per_variant_dims = false;  // some check above names a constexpr
   std::vector<RuleModel> rules;       // constraints, then heuristics
   size_t num_descriptors = 0;
+  TuningKeyModel tuning;
 };
 
 // Builds the model; throws Error(kCorruptPack) if an expression of the manifest names something

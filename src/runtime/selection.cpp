@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tritonpack/error.h"
+#include "tritonpack/tuning.h"
 
 namespace tritonpack::runtime {
 namespace {
@@ -493,7 +494,185 @@ DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps) {
                            -static_cast<int>(vm.info->arch), vm.info->id);
   };
   std::stable_sort(plan.order.begin(), plan.order.end(), [&](uint32_t a, uint32_t b) { return rank(a) < rank(b); });
+  const size_t configs = model.info->configs.size();
+  plan.by_config.resize(configs);
+  for (uint32_t index : plan.order) plan.by_config[model.variants[index].info->config_index].push_back(index);
+  for (uint32_t c = 0; c < configs; ++c) plan.spec_config_order.push_back(c);
+  plan.tuning = plan_tuning(model, caps);
   return plan;
+}
+
+TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps) {
+  TuningPlan out;
+  const KernelInfo& k = *model.info;
+  const TuningInfo& t = k.tuning;
+  if (t.key.empty()) return out;
+  for (size_t i = 0; i < t.tables.size() && out.table < 0; ++i) {
+    if (!caps.name.empty() && t.tables[i].device == caps.name) out.table = static_cast<int32_t>(i), out.by_device = true;
+  }
+  for (size_t i = 0; i < t.tables.size() && out.table < 0; ++i) {
+    if (t.tables[i].arch == caps.arch) out.table = static_cast<int32_t>(i);
+  }
+  if (out.table < 0) return out;
+  const TuningTable& table = t.tables[static_cast<size_t>(out.table)];
+  const size_t keys = t.key.size();
+  for (const TuningEntry& e : table.entries) {
+    std::vector<uint32_t> order;
+    for (const std::string& name : e.configs) {
+      for (uint32_t c = 0; c < k.configs.size(); ++c) {
+        if (k.configs[c].name == name) order.push_back(c);
+      }
+    }
+    for (uint32_t c = 0; c < k.configs.size(); ++c) {
+      if (std::find(order.begin(), order.end(), c) == order.end()) order.push_back(c);
+    }
+    out.config_orders.push_back(std::move(order));
+  }
+  // One group per dtype binding, in the order the entries first have it.
+  std::vector<TypeBindings> bindings;
+  for (const TuningEntry& e : table.entries) {
+    if (std::find(bindings.begin(), bindings.end(), e.bindings) == bindings.end()) bindings.push_back(e.bindings);
+  }
+  for (const TypeBindings& b : bindings) {
+    TuningPlan::Group g;
+    for (const TypeVarInfo& var : k.type_vars) g.dtypes.push_back(b.at(var.name));
+    std::vector<uint32_t> members;
+    for (uint32_t e = 0; e < table.entries.size(); ++e) {
+      if (table.entries[e].bindings == b) members.push_back(e);
+    }
+    std::vector<std::vector<uint32_t>> measured(keys);  // per key: its distinct bins, ascending
+    for (size_t key = 0; key < keys; ++key) {
+      for (uint32_t e : members) measured[key].push_back(table.entries[e].bin[key]);
+      std::sort(measured[key].begin(), measured[key].end());
+      measured[key].erase(std::unique(measured[key].begin(), measured[key].end()), measured[key].end());
+      // Every bin -> the position of the nearest measured bin (the lower one on a tie).
+      std::vector<uint32_t> to_axis(tuning::bin_count(t.bins[key]));
+      for (uint32_t bin = 0; bin < to_axis.size(); ++bin) {
+        uint32_t best = 0;
+        for (uint32_t a = 1; a < measured[key].size(); ++a) {
+          const auto distance = [&](uint32_t x) { return x > bin ? x - bin : bin - x; };
+          if (distance(measured[key][a]) < distance(measured[key][best])) best = a;
+        }
+        to_axis[bin] = best;
+      }
+      g.to_axis.push_back(std::move(to_axis));
+      g.axis_size.push_back(static_cast<uint32_t>(measured[key].size()));
+    }
+    size_t cells = 1;
+    for (uint32_t n : g.axis_size) cells *= n;  // at most tuning::kMaxCells (the manifest reader checks)
+    g.cells.assign(cells, -1);
+    std::vector<uint32_t> at(keys);
+    for (size_t cell = 0; cell < cells; ++cell) {
+      size_t rest = cell;
+      for (size_t key = keys; key-- > 0;) {
+        at[key] = measured[key][rest % g.axis_size[key]];
+        rest /= g.axis_size[key];
+      }
+      uint64_t best_distance = UINT64_MAX;
+      for (uint32_t e : members) {
+        uint64_t distance = 0;
+        for (size_t key = 0; key < keys; ++key) {
+          const uint32_t x = table.entries[e].bin[key];
+          distance += x > at[key] ? x - at[key] : at[key] - x;
+        }
+        if (distance < best_distance) {
+          best_distance = distance;
+          g.cells[cell] = static_cast<int32_t>(e);
+        }
+      }
+    }
+    out.groups.push_back(std::move(g));
+  }
+  return out;
+}
+
+namespace {
+
+// The key's value number `key` for this launch, or nullopt when it cannot be evaluated.
+std::optional<int64_t> key_value(const KernelModel& model, size_t key, const LaunchValues& values) {
+  try {
+    return model.tuning.programs[key].eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int32_t tuned_entry(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                    const LaunchOptions& options, const LaunchValues& values, bool* exact) {
+  const TuningPlan& tp = plan.tuning;
+  if (tp.table < 0 || !options.use_tuning || options.variant_id >= 0 || !options.config.empty()) return -1;
+  if ((model.tuning.dims_needed & ~values.known_dims) != 0) return -1;
+  const TuningInfo& t = model.info->tuning;
+  for (const TuningPlan::Group& g : tp.groups) {
+    bool same = true;
+    for (size_t v = 0; v < g.dtypes.size() && same; ++v) same = args[model.tuning.type_var_args[v]].dtype == g.dtypes[v];
+    if (!same) continue;
+    size_t cell = 0;
+    std::array<uint32_t, tuning::kMaxKeys> bins{};
+    for (size_t key = 0; key < g.axis_size.size(); ++key) {
+      const std::optional<int64_t> value = key_value(model, key, values);
+      if (!value) return -1;
+      bins[key] = tuning::bin_of(t.bins[key], *value);
+      cell = cell * g.axis_size[key] + g.to_axis[key][bins[key]];
+    }
+    const int32_t entry = g.cells[cell];
+    if (exact != nullptr && entry >= 0) {
+      const TuningEntry& e = t.tables[static_cast<size_t>(tp.table)].entries[static_cast<size_t>(entry)];
+      *exact = std::equal(e.bin.begin(), e.bin.end(), bins.begin());
+    }
+    return entry;
+  }
+  return -1;
+}
+
+const std::vector<uint32_t>& tuned_config_order(const KernelModel& model, const DevicePlan& plan,
+                                                std::span<const Arg> args, const LaunchOptions& options,
+                                                const LaunchValues& values) {
+  const int32_t entry = tuned_entry(model, plan, args, options, values);
+  return entry < 0 ? plan.spec_config_order : plan.tuning.config_orders[static_cast<size_t>(entry)];
+}
+
+std::string describe_tuning(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                            const LaunchOptions& options, const LaunchValues& values) {
+  const KernelInfo& k = *model.info;
+  const TuningInfo& t = k.tuning;
+  if (t.key.empty()) return {};
+  const TuningPlan& tp = plan.tuning;
+  std::ostringstream os;
+  os << "tuning: ";
+  if (tp.table < 0) {
+    os << "no table for this device (" << (plan.caps.name.empty() ? "" : "'" + plan.caps.name + "', ")
+       << "sm_" << plan.caps.arch << "; the pack has " << t.tables.size() << "); configs in spec order";
+    return os.str();
+  }
+  const TuningTable& table = t.tables[static_cast<size_t>(tp.table)];
+  os << "table '" << table.device << "' (sm_" << table.arch << (tp.by_device ? ", this GPU model" : ", same arch")
+     << ", tuned " << table.date << ")";
+  if (!options.use_tuning) return os.str() + "; ignored (use_tuning = false): configs in spec order";
+  if (options.variant_id >= 0 || !options.config.empty()) return os.str() + "; an explicit config or variant overrides it";
+  if ((model.tuning.dims_needed & ~values.known_dims) != 0) {
+    return os.str() + "; the key needs the shapes of the tensors (not given): configs in spec order";
+  }
+  os << "; key";
+  for (size_t key = 0; key < t.key.size(); ++key) {
+    const std::optional<int64_t> value = key_value(model, key, values);
+    os << (key ? ", " : " ") << t.key[key] << " = ";
+    if (!value) return os.str() + "? (cannot be evaluated): configs in spec order";
+    os << *value << " (bin " << tuning::bin_text(t.bins[key], tuning::bin_of(t.bins[key], *value)) << ")";
+  }
+  bool exact = false;
+  const int32_t entry = tuned_entry(model, plan, args, options, values, &exact);
+  if (entry < 0) return os.str() + "; no entry for these dtypes: configs in spec order";
+  const TuningEntry& e = table.entries[static_cast<size_t>(entry)];
+  os << "; " << (exact ? "entry " : "nearest entry ") << entry << " (";
+  for (size_t key = 0; key < t.key.size(); ++key) {
+    os << (key ? ", " : "") << t.key[key] << " " << tuning::bin_text(t.bins[key], e.bin[key]);
+  }
+  os << "): ";
+  for (size_t c = 0; c < e.configs.size(); ++c) os << (c ? ", " : "") << e.configs[c] << " " << e.times_us[c] << " us";
+  return os.str();
 }
 
 void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValues& values) {
@@ -570,8 +749,10 @@ bool device_accepts(const KernelModel& model, const DevicePlan& plan, uint32_t i
 void candidate_variants(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                         const LaunchOptions& options, LaunchValues& values,
                         std::vector<std::pair<uint32_t, std::array<int64_t, 3>>>& out) {
-  for (uint32_t index : plan.order) {
-    if (accepts(model, plan, index, args, options, values, nullptr)) out.emplace_back(index, values.grid);
+  for (uint32_t config : tuned_config_order(model, plan, args, options, values)) {
+    for (uint32_t index : plan.by_config[config]) {
+      if (accepts(model, plan, index, args, options, values, nullptr)) out.emplace_back(index, values.grid);
+    }
   }
 }
 
@@ -589,8 +770,10 @@ void dtype_candidates(const KernelModel& model, const DevicePlan& plan, std::spa
 
 int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                        const LaunchOptions& options, LaunchValues& values) {
-  for (uint32_t index : plan.order) {
-    if (accepts(model, plan, index, args, options, values, nullptr)) return static_cast<int32_t>(index);
+  for (uint32_t config : tuned_config_order(model, plan, args, options, values)) {
+    for (uint32_t index : plan.by_config[config]) {
+      if (accepts(model, plan, index, args, options, values, nullptr)) return static_cast<int32_t>(index);
+    }
   }
   return -1;
 }
@@ -599,10 +782,12 @@ std::vector<std::pair<uint32_t, std::string>> variant_reasons(const KernelModel&
                                                               std::span<const Arg> args, const LaunchOptions& options,
                                                               LaunchValues& values) {
   std::vector<std::pair<uint32_t, std::string>> out;
-  for (uint32_t index : plan.order) {
-    std::string why;
-    if (accepts(model, plan, index, args, options, values, &why)) why.clear();
-    out.emplace_back(index, why);
+  for (uint32_t config : tuned_config_order(model, plan, args, options, values)) {
+    for (uint32_t index : plan.by_config[config]) {
+      std::string why;
+      if (accepts(model, plan, index, args, options, values, &why)) why.clear();
+      out.emplace_back(index, why);
+    }
   }
   return out;
 }
@@ -639,6 +824,9 @@ void throw_no_match(const KernelModel& model, const DevicePlan& plan, std::span<
   std::ostringstream os;
   os << "no variant of kernel '" << model.info->name << "' in pack '" << origin << "' can run this launch on an sm_"
      << plan.caps.arch << " device\n  " << describe_launch(model, args, options, values);
+  if (const std::string tuning = describe_tuning(model, plan, args, options, values); !tuning.empty()) {
+    os << "\n  " << tuning;
+  }
   if (model.variants.empty()) os << "\n  the pack holds no variants of this kernel";
   for (const auto& [index, why] : variant_reasons(model, plan, args, options, values)) {
     os << "\n  " << model.variants[index].label << ": " << why;

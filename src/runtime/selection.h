@@ -20,6 +20,7 @@ struct DeviceCaps {
   uint32_t max_shared_optin = 0;  // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
   bool cluster_launch = true;     // CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH
   std::array<int64_t, 3> max_grid{2147483647, 65535, 65535};  // CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X/Y/Z
+  std::string name;  // cuDeviceGetName ("NVIDIA H200"); picks the tuning table. Empty: by arch only
 };
 
 // What a device of compute capability `arch` offers, from the CUDA programming guide's table of
@@ -33,13 +34,57 @@ enum class Image : uint8_t { kNone, kCubin, kPtx };
 // (not newer, not arch-specific), else not at all. `why` says which when kNone.
 Image image_for(const VariantInfo& v, const DeviceCaps& caps, std::string* why = nullptr);
 
+// A kernel's tuning table for one device, expanded so that a launch finds its entry in constant
+// time: per dtype binding, a grid over the bins the table measured (per key, its distinct bins),
+// each cell holding the nearest entry (fewest bin steps, summed over the keys; the first entry on
+// a tie). A key value outside the measured bins counts as the nearest measured bin of that key.
+struct TuningPlan {
+  int32_t table = -1;         // index into KernelInfo::tuning.tables; -1: no table for this device
+  bool by_device = false;     // the table is this GPU model's (else one of the same arch)
+  struct Group {
+    std::vector<DType> dtypes;                   // per type variable
+    std::vector<std::vector<uint32_t>> to_axis;  // per key: bin -> position on the grid's axis
+    std::vector<uint32_t> axis_size;             // per key
+    std::vector<int32_t> cells;                  // entry index per grid cell (key 0 slowest)
+  };
+  std::vector<Group> groups;
+  // Per entry: config indices in the order to try, its ranking first, then the others in spec order.
+  std::vector<std::vector<uint32_t>> config_orders;
+};
+
 // Per device: each variant's image and the preference order in which selection tries variants
 // (config order, then most divisibility-specialized, then cubin before PTX, then newest arch).
+// A tuned kernel's launch tries configs in its tuning entry's order instead (tuned_config_order).
 struct DevicePlan {
   DeviceCaps caps;
   std::vector<Image> images;    // per variant
   std::vector<uint32_t> order;  // variant indices
+  std::vector<std::vector<uint32_t>> by_config;  // per config: its variants, in `order`
+  std::vector<uint32_t> spec_config_order;       // 0, 1, ... configs - 1
+  TuningPlan tuning;
 };
+
+// Which table a device uses: the one measured on its GPU model (caps.name), else the first of its
+// arch, else none (spec order).
+TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps);
+
+// The tuning entry that orders this launch's configs: -1 when the device has no table, the
+// options name a config or variant or ask to ignore tuning, the key needs a dim the launch did not
+// give or cannot be evaluated, or no entry has the launch's dtypes. `exact`: the entry was
+// measured in the launch's own bins (else it is the nearest). `values` come from bind_launch.
+// Allocates nothing.
+int32_t tuned_entry(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                    const LaunchOptions& options, const LaunchValues& values, bool* exact = nullptr);
+
+// The configs in the order this launch tries them: its tuning entry's order, or spec order.
+const std::vector<uint32_t>& tuned_config_order(const KernelModel& model, const DevicePlan& plan,
+                                                std::span<const Arg> args, const LaunchOptions& options,
+                                                const LaunchValues& values);
+
+// "tuning: table 'NVIDIA H200' (sm_90), entry 3 (M 256..511, N 256..511, K 256..511, T=fp16):
+// m128n128k32 12.1 us, ..." or why no entry applies; empty for a kernel without a tuning key.
+std::string describe_tuning(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                            const LaunchOptions& options, const LaunchValues& values);
 DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps);
 
 // Checks the arguments against the kernel (not a variant): count, kinds, null pointers, shapes

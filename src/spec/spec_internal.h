@@ -30,6 +30,7 @@ struct ExprScope {
   bool runtime_values = true;  // i32/i64 scalar params and launch variables
   bool dims = false;           // dim names of input tensors and descriptors (constraints, heuristics)
   bool type_sizes = false;     // <TypeVar>.size ([bench])
+  bool constexprs = true;      // constexpr params (not in a tuning key: it is known before a variant)
 };
 
 // Checks that `text` (the value of `key`) parses as an expression and names only what `scope`

@@ -27,6 +27,7 @@
 #include "tritonpack/expr.h"
 #include "tritonpack/rule.h"
 #include "tritonpack/spec.h"
+#include "tritonpack/tuning.h"
 #include "util/text.h"
 
 namespace tritonpack::spec {
@@ -77,7 +78,7 @@ class SpecReader {
   Spec read() {
     read_version();
     check_keys(root_, "the top level",
-               {"spec_version", "kernel", "types", "params", "launch_vars", "configs", "bench", "plugin"});
+               {"spec_version", "kernel", "types", "params", "launch_vars", "configs", "bench", "plugin", "tuning"});
     read_types(root_.get("types"));
     read_kernel(required_table(root_, "kernel", "the spec"));
     read_params(root_.get("params"));
@@ -85,6 +86,7 @@ class SpecReader {
     read_configs(root_.get("configs"));
     read_bench(root_.get("bench"));
     read_plugin(root_.get("plugin"));
+    read_tuning(root_.get("tuning"));
     // Syntax first, then the plugin model (its messages are the more specific for plugin
     // kernels), then the names each expression may use.
     for (const PendingExpr& e : pending_exprs_) check_expression(*e.node, e.key, e.node->as_string()->get());
@@ -633,6 +635,154 @@ class SpecReader {
     // Constraints are the kernel's ([kernel] constraints); [plugin] constraints are read as such
     // (specs written before constraints belonged to every kernel).
     read_constraints(t.get("constraints"), "plugin.constraints");
+  }
+
+  // ---- [tuning] ----
+
+  // key: expressions; bins: per key text, "pow2" or ascending edges; shapes: tables of launch values,
+  // each expanded to the product of its arrays (docs/tuning.md).
+  void read_tuning(const toml::node* node) {
+    if (!node) return;
+    const toml::table& t = as_table(*node, "tuning");
+    check_keys(t, "[tuning]", {"key", "bins", "shapes"});
+    TuningInfo& tuning = spec_.kernel.tuning;
+    const toml::node& key_node = required(t, "key", "[tuning]", "an array of expressions, as @triton.autotune's key");
+    const toml::array& keys = as_array(key_node, "tuning.key", "an array of expression strings");
+    if (keys.empty() || keys.size() > tuning::kMaxKeys) {
+      fail(key_node.source(), "tuning.key: expected 1 to " + std::to_string(tuning::kMaxKeys) + " expressions");
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const std::string item_key = "tuning.key[" + std::to_string(i) + "]";
+      const std::string text = as_string(keys[i], item_key);
+      if (std::find(tuning.key.begin(), tuning.key.end(), text) != tuning.key.end()) listed_twice(keys[i], item_key, "'" + text + "'");
+      tuning.key.push_back(text);
+      pending_exprs_.push_back({&keys[i], item_key, {.dims = true, .constexprs = false}});
+    }
+    tuning.bins.resize(tuning.key.size());
+    if (const toml::node* bins = t.get("bins")) {
+      for (const auto& [name, value] : in_source_order(as_table(*bins, "tuning.bins"))) {
+        const std::string where = "tuning.bins." + std::string(name->str());
+        const auto it = std::find(tuning.key.begin(), tuning.key.end(), name->str());
+        if (it == tuning.key.end()) {
+          fail(name->source(), where + ": '" + std::string(name->str()) + "' is not in tuning.key (" +
+                                   detail::join(tuning.key, ", ") + ")");
+        }
+        tuning.bins[static_cast<size_t>(it - tuning.key.begin())] = read_bins(*value, where);
+      }
+    }
+    if (const toml::node* shapes = t.get("shapes")) {
+      const toml::array& list = as_array(*shapes, "tuning.shapes", "an array of tables ([[tuning.shapes]])");
+      for (size_t i = 0; i < list.size(); ++i) {
+        read_tuning_shape(as_table(list[i], "tuning.shapes[" + std::to_string(i) + "]"),
+                          "tuning.shapes[" + std::to_string(i) + "]");
+      }
+    }
+  }
+
+  TuningBins read_bins(const toml::node& n, const std::string& where) const {
+    if (const auto* s = n.as_string()) {
+      if (s->get() != "pow2") fail(n.source(), where + ": expected \"pow2\" or an array of ascending integers");
+      return {};
+    }
+    const toml::array& list = as_array(n, where, "\"pow2\" or an array of ascending integers (bin edges)");
+    if (list.empty() || list.size() > tuning::kMaxEdges) {
+      fail(n.source(), where + ": expected 1 to " + std::to_string(tuning::kMaxEdges) + " edges");
+    }
+    TuningBins bins;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const int64_t edge = as_int(list[i], where + "[" + std::to_string(i) + "]");
+      if (!bins.edges.empty() && edge <= bins.edges.back()) {
+        fail(list[i].source(), where + "[" + std::to_string(i) + "]: " + std::to_string(edge) +
+                                   " is not above the edge before it; edges ascend strictly");
+      }
+      bins.edges.push_back(edge);
+    }
+    return bins;
+  }
+
+  // One [[tuning.shapes]] table: every combination of its arrays is one launch to measure.
+  void read_tuning_shape(const toml::table& t, const std::string& where) {
+    TuningInfo& tuning = spec_.kernel.tuning;
+    const KernelInfo& k = spec_.kernel;
+    const std::vector<std::string> dims = detail::dim_names(k);
+    // Per name: the values it takes (dtype names for type variables).
+    std::vector<std::pair<std::string, std::vector<std::string>>> axes;
+    for (const auto& [name_key, value] : in_source_order(t)) {
+      const std::string name(name_key->str());
+      const std::string at = where + "." + name;
+      const bool type_var = is_type_var(name);
+      if (!type_var) {
+        const auto p = std::find_if(k.params.begin(), k.params.end(), [&](const ParamInfo& q) { return q.name == name; });
+        const bool integer_scalar = p != k.params.end() && p->kind == ParamKind::kScalar && !p->dtype.is_variable() &&
+                                    (p->dtype.dtype == DType::kI32 || p->dtype.dtype == DType::kI64);
+        const bool launch_var = std::any_of(k.launch_vars.begin(), k.launch_vars.end(),
+                                            [&](const LaunchVarInfo& v) { return v.name == name; });
+        const bool dim = std::find(dims.begin(), dims.end(), name) != dims.end();
+        if (!integer_scalar && !launch_var && !dim) {
+          fail(name_key->source(), at + ": '" + name +
+                                       "' is not a type variable, an integer scalar param, a launch variable or a dim name");
+        }
+      }
+      std::vector<std::string> values;
+      auto one = [&](const toml::node& v, const std::string& vkey) {
+        if (type_var) {
+          const std::string text = as_string(v, vkey);
+          const auto& vars = k.type_vars;
+          const TypeVarInfo& var = *std::find_if(vars.begin(), vars.end(), [&](const TypeVarInfo& x) { return x.name == name; });
+          const std::optional<DType> dtype = parse_dtype(text);
+          if (!dtype || std::find(var.dtypes.begin(), var.dtypes.end(), *dtype) == var.dtypes.end()) {
+            fail(v.source(), vkey + ": '" + text + "' is not one of the dtypes of " + name + " in [types]");
+          }
+          values.push_back(text);
+        } else {
+          values.push_back(std::to_string(as_int(v, vkey)));
+        }
+      };
+      if (const auto* list = value->as_array()) {
+        if (list->empty()) fail(value->source(), at + ": an empty array gives no launch");
+        for (size_t i = 0; i < list->size(); ++i) one((*list)[i], at + "[" + std::to_string(i) + "]");
+      } else if (const auto* range = value->as_table()) {
+        check_keys(*range, at, {"from", "to"});
+        const auto key = std::find(tuning.key.begin(), tuning.key.end(), name);
+        if (type_var || key == tuning.key.end()) {
+          fail(value->source(), at + ": { from, to } takes one value per bin of a key; '" + name + "' is not in tuning.key");
+        }
+        const TuningBins& bins = tuning.bins[static_cast<size_t>(key - tuning.key.begin())];
+        const int64_t from = as_int(required(*range, "from", at, "an integer"), at + ".from");
+        const int64_t to = as_int(required(*range, "to", at, "an integer"), at + ".to");
+        if (from > to) fail(value->source(), at + ": from " + std::to_string(from) + " is above to " + std::to_string(to));
+        for (uint32_t b = tuning::bin_of(bins, from); b <= tuning::bin_of(bins, to); ++b) {
+          values.push_back(std::to_string(std::max(from, tuning::bin_low(bins, b))));
+        }
+      } else {
+        one(*value, at);
+      }
+      axes.emplace_back(name, std::move(values));
+    }
+    // The product, the first name varying slowest.
+    size_t count = 1;
+    for (const auto& [name, values] : axes) {
+      count *= values.size();
+      if (count + tuning.shapes.size() > tuning::kMaxShapes) {
+        fail(t.source(), where + ": more than " + std::to_string(tuning::kMaxShapes) + " launches to measure in all");
+      }
+    }
+    for (size_t n = 0; n < count; ++n) {
+      TuningShape shape;
+      for (const TypeVarInfo& var : k.type_vars) shape.bindings[var.name] = var.dtypes.front();
+      size_t rest = n;
+      for (size_t a = axes.size(); a-- > 0;) {
+        const auto& [name, values] = axes[a];
+        const std::string& v = values[rest % values.size()];
+        rest /= values.size();
+        if (is_type_var(name)) {
+          shape.bindings[name] = *parse_dtype(v);
+        } else {
+          shape.values[name] = std::stoll(v);
+        }
+      }
+      tuning.shapes.push_back(std::move(shape));
+    }
   }
 
   std::string printable(const toml::node& n, const std::string& key, size_t max_length = 128) const {

@@ -82,6 +82,7 @@ std::string scope_text(ExprScope scope) {
   if (scope.runtime_values) out += "i32/i64 scalar params, launch variables, ";
   if (scope.dims) out += "dim names of input tensors, ";
   if (scope.type_sizes) out += "<TypeVar>.size, ";
+  if (!scope.constexprs) return out.substr(0, out.size() - 2);
   return out + "and constexpr params with integer or boolean values";
 }
 
@@ -113,6 +114,7 @@ std::string name_problem(const Spec& spec, const std::string& name, ExprScope sc
         return "'" + name + "' is " + (dtype[0] == 'b' ? "a " : "an ") + dtype + " scalar param, not an integer";
       }
       case ParamKind::kConstexpr:
+        if (!scope.constexprs) return "'" + name + "' is a constexpr param, fixed by the variant a tuning table chooses";
         for (const Constant& v : compiled_values(spec, name)) {
           if (!v.is_integral()) {
             return "'" + name + "' is a constexpr with " + Constant::kind_name(v.kind()) + " value (" + v.text() +

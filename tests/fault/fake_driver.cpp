@@ -277,6 +277,14 @@ CUresult fake_cuMemsetD8(CUdeviceptr dst, unsigned char value, size_t bytes) {
   std::memset(p, value, bytes);
   return CUDA_SUCCESS;
 }
+CUresult fake_cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t bytes, CUstream) {
+  FAKE_ENTRY(cuMemsetD8Async)
+  if (!gpu->back_memory) return CUDA_SUCCESS;
+  uint8_t* p = gpu->host(dst, bytes);
+  if (p == nullptr) return CUDA_ERROR_INVALID_VALUE;
+  std::memset(p, value, bytes);
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuStreamCreate(CUstream* s, unsigned) { FAKE_ENTRY(cuStreamCreate) *s = next_handle<CUstream>(); return CUDA_SUCCESS; }
 CUresult fake_cuStreamDestroy(CUstream) { FAKE_ENTRY(cuStreamDestroy) return CUDA_SUCCESS; }
 CUresult fake_cuStreamSynchronize(CUstream) { FAKE_ENTRY(cuStreamSynchronize) return CUDA_SUCCESS; }
