@@ -17,6 +17,8 @@ for k in vector_add softmax fmha; do
   "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
 "$B/tritonpack" compile kernels/softmax/softmax.toml -o "$B/packs/softmax_ir.tpack" --keep-ir || status=1
+# The shipped matmul: matmul_shipped.tpack, as matmul.tpack is the test kernel tests/kernels/matmul.
+"$B/tritonpack" compile kernels/matmul/matmul.toml -o "$B/packs/matmul_shipped.tpack" || status=1
 # Test kernels: global scratch, clusters; and kernels as Triton users write them (autotune configs,
 # heuristics, string constexprs, launch variables, host tensor descriptors, Gluon).
 for k in scratch_copy cluster_add matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale; do
@@ -31,6 +33,7 @@ done
   -p sm_scale=0.088 2>&1 | tee "$OUT/shapes_fmha.txt" || status=1
 "$B/tritonpack" inspect "$B/packs/vector_add.tpack" > "$OUT/inspect_vector_add.txt" 2>&1 || status=1
 "$B/tritonpack" inspect "$B/packs/softmax.tpack" > "$OUT/inspect_softmax.txt" 2>&1 || status=1
+"$B/tritonpack" inspect "$B/packs/matmul_shipped.tpack" > "$OUT/inspect_matmul_shipped.txt" 2>&1 || status=1
 step "unit tests"; "$B/tests/tritonpack_unit_tests" > "$OUT/unit_tests.log" 2>&1 || status=1; tail -3 "$OUT/unit_tests.log"
 if [ -x "$B/tests/c/tritonpack_capi_c_test" ]; then step "C API test (C)"; "$B/tests/c/tritonpack_capi_c_test" > "$OUT/capi_c_test.log" 2>&1 || status=1; tail -2 "$OUT/capi_c_test.log"; fi
 step "GPU tests"; "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/gpu_tests.log" 2>&1 || status=1; grep -E "^\[  (FAILED|PASSED|SKIPPED)|tests ran" "$OUT/gpu_tests.log"
@@ -72,7 +75,7 @@ step "tritonpack run"
 "$B/tritonpack" run "$B/packs/softmax.tpack" -t T=bf16 -a n_rows=4096 -a n_cols=1000 -a input_row_stride=1000 \
   -a output_row_stride=1000 -a scale=0.125 --pin BLOCK_SIZE=1024 --bench 100 --json > "$OUT/run_softmax.json" || status=1
 cat "$OUT/run_softmax.json"
-step "tritonpack run: the test kernels and fmha, every output against its reference (\$OUT/run_<kernel>.json)"
+step "tritonpack run: the test kernels, fmha and the shipped matmul, every output against its reference (\$OUT/run_<kernel>.json)"
 # The launches of the run_<kernel> CTest entries (tests/gpu/CMakeLists.txt).
 declare -A run_args=(
   [matmul]="-t T=bf16 -a M=300 -a N=200 -a K=129 -a stride_am=129 -a stride_ak=1 -a stride_bk=200 -a stride_bn=1 -a stride_cm=203 -a stride_cn=1 --pin ACTIVATION=leaky_relu --seed 5"
@@ -83,15 +86,16 @@ declare -A run_args=(
   [gluon_tma_copy]="-t T=bf16 -a M=300 -a N=200 --seed 10"
   [desc_scale]="-t T=fp16 -a M=300 -a N=200 -a scale=0.5 --seed 12"
   [fmha]="-t T=fp16 -a B=2 -a H=4 -a S=1000 -a D=64 -a sm_scale=0.125 --seed 11"
+  [matmul_shipped]="-t T=fp16 -a M=300 -a N=200 -a K=129 --seed 13"
 )
-run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale fmha"
+run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale fmha matmul_shipped"
 for k in $run_kernels; do
   # shellcheck disable=SC2086  # the options are words
   "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} --json > "$OUT/run_$k.json" || status=1
   python3 -c 'import json, sys; v = json.load(open(sys.argv[1]))["verify"]; print(sys.argv[2], "PASSED" if v["passed"] else "FAILED", v["message"])' \
     "$OUT/run_$k.json" "$k" || status=1
 done
-step "compute-sanitizer (memcheck) on tritonpack run of the test kernels and fmha"
+step "compute-sanitizer (memcheck) on tritonpack run of the test kernels, fmha and the shipped matmul"
 for k in $run_kernels; do
   # shellcheck disable=SC2086
   compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} \

@@ -1,12 +1,14 @@
-"""Numerical check of the test kernels in tests/kernels/ on the CPU, with Triton's interpreter.
+"""Numerical check of the test kernels in tests/kernels/ and of the shipped kernels/matmul on the
+CPU, with Triton's interpreter.
 
 Run: python3 tests/python/kernels_interpreter_check.py
 
 The GPU tests (tests/gpu/kernels_test.cpp) check these kernels against the C++ references on a
 GPU; this script checks, without one, that each kernel computes what its docstring says: matmul
 (both ACTIVATION values, transposed and padded strides, ragged M, N, K), layernorm (every
-BLOCK_SIZE of its spec, rows shorter and longer than the block), softmax_h (the heuristic's block)
-and desc_matmul (host TensorDescriptors). Outputs start as NaN with a guard region after them;
+BLOCK_SIZE of its spec, rows shorter and longer than the block), softmax_h (the heuristic's block),
+desc_matmul (host TensorDescriptors) and the shipped matmul (every config of its spec at ragged and
+multiple-of-16 sizes; its @triton.autotune configs equal to the spec's [[configs]], in order). Outputs start as NaN with a guard region after them;
 untouched elements must stay NaN and the guard must stay intact. Gluon kernels are not covered:
 the interpreter does not run them.
 
@@ -25,11 +27,12 @@ os.environ["TRITON_INTERPRET"] = "1"  # before Triton is imported
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERNELS = os.path.join(HERE, "..", "kernels")
+SHIPPED = os.path.join(HERE, "..", "..", "kernels")
 GUARD = 64
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"tritonpack_test_{name}", os.path.join(KERNELS, name, f"{name}.py"))
+def _load(name, folder=KERNELS, prefix="tritonpack_test"):
+    spec = importlib.util.spec_from_file_location(f"{prefix}_{name}", os.path.join(folder, name, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -123,6 +126,61 @@ def matmul_cases(np, buf, module, rng):
             want[written] = 0.0
         found = []
         check(found, label, np, got, want, written, guard_ok, TOL[dtype] if K else 0.0)
+        print(("FAIL " if found else "ok   ") + label)
+        problems += found
+    return problems
+
+
+def shipped_matmul_configs_problems(module):
+    """kernels/matmul: the @triton.autotune configs must be the spec's [[configs]], in order, so
+    that Triton's autotuner and tritonpack's tuning choose from the same set."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        print("skip shipped matmul: configs against matmul.toml (tomllib needs Python 3.11)")
+        return []
+    with open(os.path.join(SHIPPED, "matmul", "matmul.toml"), "rb") as f:
+        spec = tomllib.load(f)
+    autotuner = module.matmul_kernel
+    got = [(dict(c.kwargs), c.num_warps, c.num_stages, c.num_ctas) for c in autotuner.configs]
+    want = [(c["constexprs"], c.get("num_warps", 4), c.get("num_stages", 3), c.get("num_ctas", 1))
+            for c in spec["configs"]]
+    problems = []
+    if got != want:
+        problems.append(f"shipped matmul: @triton.autotune configs {got} differ from matmul.toml's {want}")
+    if list(autotuner.keys) != ["M", "N", "K"]:
+        problems.append(f"shipped matmul: autotune key {autotuner.keys}, expected ['M', 'N', 'K']")
+    print(("FAIL " if problems else "ok   ") + f"shipped matmul: {len(got)} autotune configs equal matmul.toml's")
+    return problems
+
+
+def shipped_matmul_cases(np, buf, module, rng):
+    """kernels/matmul: contiguous row-major A, B, C; every config once, at sizes that leave partial
+    tiles on M, N and K, at multiples of 16, with K = 0, and with more block rows than one group."""
+    kernel = module.matmul_kernel.fn  # the @triton.jit function under @triton.autotune
+    cases = [  # dtype, M, N, K; config i runs case i
+        ("fp16", 130, 260, 70),
+        ("bf16", 65, 257, 64),
+        ("fp16", 256, 128, 48),
+        ("bf16", 1, 1, 1),
+        ("fp16", 200, 300, 33),
+        ("fp16", 17, 96, 0),
+        ("bf16", 520, 40, 100),   # 9 block rows of 64: a full group of 8 and a short one
+        ("fp16", 300, 130, 96),   # 10 block rows of 32
+    ]
+    problems = shipped_matmul_configs_problems(module)
+    for config, (dtype, M, N, K) in zip(module.matmul_kernel.configs, cases):
+        bm, bn, bk = config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"], config.kwargs["BLOCK_K"]
+        a_t, a = buf.storage(dtype, rng.uniform(-1, 1, M * K))
+        b_t, b = buf.storage(dtype, rng.uniform(-1, 1, K * N))
+        c_t, _ = buf.storage(dtype, np.full(M * N, np.nan))
+        grid = (-(-M // bm) * -(-N // bn), 1, 1)
+        kernel[grid](a_t, b_t, c_t, M, N, K, **config.kwargs)
+        want = (a.reshape(M, K) @ b.reshape(K, N)).reshape(-1)
+        got, guard_ok = buf.read(c_t, dtype, M * N)
+        label = f"shipped matmul {dtype} {M}x{N}x{K} block {bm}x{bn}x{bk}"
+        found = []
+        check(found, label, np, got, want, np.ones(M * N, dtype=bool), guard_ok, TOL[dtype] if K else 0.0)
         print(("FAIL " if found else "ok   ") + label)
         problems += found
     return problems
@@ -230,6 +288,7 @@ def main() -> int:
     problems += layernorm_cases(np, buf, _load("layernorm"), rng)
     problems += softmax_h_cases(np, buf, _load("softmax_h"), rng)
     problems += desc_matmul_cases(np, buf, _load("desc_matmul"), rng)
+    problems += shipped_matmul_cases(np, buf, _load("matmul", SHIPPED, "tritonpack_shipped"), rng)
     for p in problems:
         print(f"  {p}")
     print(f"{'FAILED' if problems else 'all passed'}: {len(problems)} problems")

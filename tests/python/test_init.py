@@ -44,6 +44,7 @@ SHIPPED = {  # kernel file, function -> the hand-written spec
     "vector_add": ("kernels/vector_add/vector_add.py", "add_kernel", "kernels/vector_add/vector_add.toml"),
     "softmax": ("kernels/softmax/softmax.py", "softmax_kernel", "kernels/softmax/softmax.toml"),
     "fmha": ("kernels/fmha/fmha.py", "fused_attention_kernel", "kernels/fmha/fmha.toml"),
+    "matmul": ("kernels/matmul/matmul.py", "matmul_kernel", "kernels/matmul/matmul.toml"),
 }
 
 # Triton's tutorial 03 matmul, with 3 autotune configs and a string ACTIVATION.

@@ -102,6 +102,29 @@ TEST(References, MatmulWithLeakyReluThroughStrideScalarsOrShapes) {
   EXPECT_DOUBLE_EQ(f[0].tolerance, 1e-5 + 2 * std::ldexp(1.0, -24));
 }
 
+TEST(References, MatmulWithoutStrideScalarsReadsContiguousOperandsByTheirShapes) {
+  // The shipped kernels/matmul: no stride params; A, B, C carry their shapes (dims in the spec),
+  // row-major and contiguous. Not square, so a transposed reading would go out of range or differ.
+  // A = [[1, 2, 3], [4, 5, 6]] (2 x 3), B = [[1], [10], [100]] (3 x 1).
+  Launch l("matmul");
+  l.input("A", {1, 2, 3, 4, 5, 6}, {2, 3}, {3, 1}).input("B", {1, 10, 100}, {3, 1}, {1, 1});
+  l.output("C", 2, DType::kBf16, {2, 1}, {1, 1});
+  l.integer("M", 2).integer("N", 1).integer("K", 3);
+  const std::vector<Expected> e = l.run();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].values, (std::vector<double>{321, 654}));
+  EXPECT_EQ(e[0].checked, (std::vector<char>{1, 1}));
+  EXPECT_DOUBLE_EQ(e[0].tolerance, 1.6e-2 + 3 * std::ldexp(1.0, -24));
+
+  // Without the shapes there is nothing to read the layout from: the reference says what it needs.
+  Launch bare("matmul");
+  bare.input("A", {1, 2, 3, 4, 5, 6}).input("B", {1, 10, 100}).output("C", 2);
+  bare.integer("M", 2).integer("N", 1).integer("K", 3);
+  EXPECT_EQ(error_of([&] { bare.run(); }, ErrorCode::kInvalidSpec),
+            "reference 'matmul' for kernel 'k' needs the strides of 'A': scalar 'stride_am' and 'stride_ak', or a "
+            "2-D shape (dims in the spec)");
+}
+
 TEST(References, MatmulSaysWhatItNeeds) {
   Launch l("matmul");
   l.input("a", {1}).input("b", {1}).output("c", 1).integer("M", 1).integer("N", 1);
