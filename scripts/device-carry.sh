@@ -14,6 +14,8 @@ cp "$B/tests/tritonpack_unit_tests" .devbuild/tests/
 mkdir -p .devbuild/tests/c && cp "$B"/tests/c/tritonpack_capi_c_test .devbuild/tests/c/ 2>/dev/null || true
 cp "$B"/tests/gpu/tritonpack_*_tests .devbuild/tests/gpu/ 2>/dev/null || true
 cp "$B"/bench/bench_* .devbuild/bench/
+# The shared runtime library, for the Python benchmarks' ctypes (bench/matmul_tuning.py).
+mkdir -p .devbuild/lib && cp -P "$B"/libtritonpack_runtime.so* .devbuild/lib/
 # The TensorRT adapter's GPU test and the generic plugin library it loads; and the lean TensorRT
 # runtime (libnvinfer_lean.so.10, fetched by setup.sh into .cache/tensorrt-lean): its 100 MB would
 # not fit what the device tool carries (64 MiB), so it travels xz-compressed (about 15 MB,

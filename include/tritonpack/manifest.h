@@ -209,10 +209,12 @@ struct TuningBins {
 };
 
 // One launch to measure: a dtype for every type variable, and values by name for the integer
-// scalars, launch variables and dim names the run needs (harness::RunRequest's -a values).
+// scalars, launch variables and dim names the run needs (harness::RunRequest's -a values), and
+// for float scalars (fmha's sm_scale).
 struct TuningShape {
   TypeBindings bindings;
   std::map<std::string, int64_t> values;
+  std::map<std::string, double> reals;
 };
 
 // What was measured for one bin of one dtype binding: the configs that computed the right

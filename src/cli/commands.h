@@ -46,6 +46,8 @@ struct RunOptions {
   bool no_verify = false;
   bool json = false;
   std::string explain_arch;  // "sm_90": say which variant would run and why not the others; no GPU
+  bool no_tuning = false;     // ignore the pack's tuning table (spec order)
+  std::string tuning_device;  // with explain_arch: the GPU model whose tuning table to use
 };
 int run(const RunOptions& options);
 

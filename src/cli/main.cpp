@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   r->add_option("--seed", run_options.seed, "random seed for the inputs (default: fresh)");
   r->add_flag("--no-verify", run_options.no_verify, "skip the reference check");
   r->add_flag("--json", run_options.json, "print the result as JSON");
+  r->add_flag("--no-tuning", run_options.no_tuning, "ignore the pack's tuning table: configs in spec order");
+  r->add_option("--tuning-device", run_options.tuning_device,
+                "with --explain: the GPU model whose tuning table to use (e.g. \"NVIDIA H200\"; default: the first of that arch)");
   r->add_option("--explain", run_options.explain_arch,
                 "launch nothing: which variant would run on this arch (e.g. sm_90) and why not the others; no GPU needed");
 

@@ -144,6 +144,18 @@ int shapes(const ShapesOptions& o) {
     plan.output_dtypes = core.output_dtypes(dtypes);
   }
 
+  // Which tuning entry ordered the configs (or why none), as the runtime explains it.
+  std::string tuning;
+  if (!plan.args.empty()) {
+    std::vector<Arg> args = plan.args;
+    for (Arg& a : args) {
+      if (a.kind == Arg::Kind::kTensor || a.kind == Arg::Kind::kDescriptor) a.pointer = CUdeviceptr{1} << 32;
+    }
+    const std::string summary = Kernel(pack, kernel).explain(args, {}, o.arch).summary;
+    const size_t at = summary.find("tuning: ");
+    if (at != std::string::npos) tuning = summary.substr(at + 8, summary.find('\n', at) - at - 8);
+  }
+
   if (o.json) {
     nlohmann::ordered_json j;
     j["plugin"] = d.name;
@@ -159,9 +171,11 @@ int shapes(const ShapesOptions& o) {
       j["grid"] = sel.grid;
       j["variant"] = sel.variant->id;
       j["uses_ptx"] = sel.uses_ptx;
+      j["config"] = pack->kernel(kernel).configs[sel.variant->config_index].name;
     } else {
       j["variant_error"] = variant_error;
     }
+    if (!tuning.empty()) j["tuning"] = tuning;
     std::cout << j.dump(2) << "\n";
     return sel.variant ? 0 : 1;
   }
@@ -200,6 +214,7 @@ int shapes(const ShapesOptions& o) {
     for (const auto& [var, t] : v.bindings) std::cout << ", " << var << "=" << dtype_name(t);
     for (const ConstexprValue& c : v.constexprs) std::cout << ", " << c.name << "=" << c.value.text();
     std::cout << ", " << (sel.uses_ptx ? "PTX JIT" : "cubin") << ")\n";
+    if (!tuning.empty()) std::cout << "tuning: " << tuning << "\n";
     return 0;
   }
   std::cout << "variant: none can run: " << variant_error << "\n";

@@ -123,6 +123,8 @@ int run(const RunOptions& o) {
   }
   request.config = o.config;
   request.variant_id = o.variant;
+  request.use_tuning = !o.no_tuning;
+  request.tuning_device = o.tuning_device;
   request.verify = !o.no_verify;
   request.bench_runs = o.bench;
   request.warmup_runs = o.warmup;

@@ -318,6 +318,8 @@ LaunchOptions RunRequest::launch_options() const {
   options.config = config;
   options.pinned = pinned;
   options.variant_id = variant_id;
+  options.use_tuning = use_tuning;
+  options.tuning_device = tuning_device;
   return options;
 }
 

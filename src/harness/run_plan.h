@@ -27,6 +27,8 @@ struct RunRequest {
   std::string config;
   std::vector<ConstexprValue> pinned;  // any kind; from text with pin_from_text
   int32_t variant_id = -1;
+  bool use_tuning = true;     // LaunchOptions::use_tuning
+  std::string tuning_device;  // LaunchOptions::tuning_device (explaining for a GPU not present)
   bool verify = true;
   int bench_runs = 0;  // 0: no benchmark
   int warmup_runs = 10;

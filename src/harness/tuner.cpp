@@ -59,6 +59,11 @@ std::string driver_text(const driver::Driver& d) {
 std::string shape_text(const TuningShape& s) {
   std::string out;
   for (const auto& [name, value] : s.values) out += (out.empty() ? "" : " ") + name + "=" + std::to_string(value);
+  for (const auto& [name, value] : s.reals) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%g", value);
+    out += (out.empty() ? "" : " ") + name + "=" + text;
+  }
   for (const auto& [var, dtype] : s.bindings) out += (out.empty() ? "" : " ") + var + "=" + std::string(dtype_name(dtype));
   return out;
 }
@@ -67,6 +72,11 @@ RunRequest request_for(const TuningShape& s) {
   RunRequest r;
   for (const auto& [var, dtype] : s.bindings) r.types[var] = std::string(dtype_name(dtype));
   for (const auto& [name, value] : s.values) r.values[name] = std::to_string(value);
+  for (const auto& [name, value] : s.reals) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    r.values[name] = text;
+  }
   return r;
 }
 

@@ -14,6 +14,11 @@
 namespace tritonpack::pack_format {
 namespace {
 
+const Json* optional_field(const Json& object, std::string_view key) {
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
 constexpr uint32_t kMinArch = 50;
 constexpr uint32_t kMaxArch = 200;
 constexpr size_t kMaxTextLength = 256;
@@ -141,7 +146,13 @@ Json tuning_to_json(const TuningInfo& t) {
   j["bins"] = std::move(bins);
   Json shapes = Json::array();
   for (const TuningShape& s : t.shapes) {
-    shapes.push_back(Json{{"bindings", bindings_to_json(s.bindings)}, {"values", values_to_json(s.values)}});
+    Json shape{{"bindings", bindings_to_json(s.bindings)}, {"values", values_to_json(s.values)}};
+    if (!s.reals.empty()) {
+      Json reals = Json::object();
+      for (const auto& [name, value] : s.reals) reals[name] = value;
+      shape["reals"] = std::move(reals);
+    }
+    shapes.push_back(std::move(shape));
   }
   j["shapes"] = std::move(shapes);
   Json tables = Json::array();
@@ -208,6 +219,17 @@ TuningInfo read_tuning(const Json& j, const std::string& at, const KernelInfo& k
     TuningShape s;
     s.bindings = read_bindings(field(shapes[i], sat, "bindings"), child(sat, "bindings"), k);
     s.values = read_values(field(shapes[i], sat, "values"), child(sat, "values"));
+    if (const Json* reals = optional_field(shapes[i], "reals")) {
+      const std::string rpath = child(sat, "reals");
+      expect_object(*reals, rpath);
+      for (const auto& [name, value] : reals->items()) {
+        (void)identifier_value(Json(name), child(rpath, name));
+        if (!value.is_number() || !std::isfinite(value.get<double>())) {
+          fail(child(rpath, name), "expected a finite number, got " + describe(value));
+        }
+        s.reals[name] = value.get<double>();
+      }
+    }
     t.shapes.push_back(std::move(s));
   }
 

@@ -245,6 +245,13 @@ class SpecReader {
     }
   }
 
+  bool is_real_scalar(std::string_view name) const {
+    const auto& params = spec_.kernel.params;
+    return std::any_of(params.begin(), params.end(), [&](const ParamInfo& p) {
+      return p.name == name && p.kind == ParamKind::kScalar && !p.dtype.is_variable() && is_float(p.dtype.dtype);
+    });
+  }
+
   bool is_type_var(std::string_view name) const {
     const auto& vars = spec_.kernel.type_vars;
     return std::any_of(vars.begin(), vars.end(), [&](const TypeVarInfo& v) { return v.name == name; });
@@ -711,16 +718,18 @@ class SpecReader {
       const std::string name(name_key->str());
       const std::string at = where + "." + name;
       const bool type_var = is_type_var(name);
+      bool real = false;  // a float scalar
       if (!type_var) {
         const auto p = std::find_if(k.params.begin(), k.params.end(), [&](const ParamInfo& q) { return q.name == name; });
-        const bool integer_scalar = p != k.params.end() && p->kind == ParamKind::kScalar && !p->dtype.is_variable() &&
-                                    (p->dtype.dtype == DType::kI32 || p->dtype.dtype == DType::kI64);
+        const bool scalar = p != k.params.end() && p->kind == ParamKind::kScalar && !p->dtype.is_variable();
+        const bool integer_scalar = scalar && (p->dtype.dtype == DType::kI32 || p->dtype.dtype == DType::kI64);
+        real = scalar && !integer_scalar;
         const bool launch_var = std::any_of(k.launch_vars.begin(), k.launch_vars.end(),
                                             [&](const LaunchVarInfo& v) { return v.name == name; });
         const bool dim = std::find(dims.begin(), dims.end(), name) != dims.end();
-        if (!integer_scalar && !launch_var && !dim) {
+        if (!scalar && !launch_var && !dim) {
           fail(name_key->source(), at + ": '" + name +
-                                       "' is not a type variable, an integer scalar param, a launch variable or a dim name");
+                                       "' is not a type variable, a scalar param, a launch variable or a dim name");
         }
       }
       std::vector<std::string> values;
@@ -734,6 +743,14 @@ class SpecReader {
             fail(v.source(), vkey + ": '" + text + "' is not one of the dtypes of " + name + " in [types]");
           }
           values.push_back(text);
+        } else if (real) {
+          const double x = v.is_integer() ? static_cast<double>(v.as_integer()->get()) : [&] {
+            if (const auto* f = v.as_floating_point(); f && std::isfinite(f->get())) return f->get();
+            type_error(v, vkey, "a finite number");
+          }();
+          char text[40];
+          std::snprintf(text, sizeof text, "%.17g", x);
+          values.push_back(text);
         } else {
           values.push_back(std::to_string(as_int(v, vkey)));
         }
@@ -744,7 +761,7 @@ class SpecReader {
       } else if (const auto* range = value->as_table()) {
         check_keys(*range, at, {"from", "to"});
         const auto key = std::find(tuning.key.begin(), tuning.key.end(), name);
-        if (type_var || key == tuning.key.end()) {
+        if (type_var || real || key == tuning.key.end()) {
           fail(value->source(), at + ": { from, to } takes one value per bin of a key; '" + name + "' is not in tuning.key");
         }
         const TuningBins& bins = tuning.bins[static_cast<size_t>(key - tuning.key.begin())];
@@ -777,6 +794,8 @@ class SpecReader {
         rest /= values.size();
         if (is_type_var(name)) {
           shape.bindings[name] = *parse_dtype(v);
+        } else if (is_real_scalar(name)) {
+          shape.reals[name] = std::stod(v);
         } else {
           shape.values[name] = std::stoll(v);
         }
