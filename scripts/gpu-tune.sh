@@ -16,13 +16,15 @@ B=${1:-build}
 OUT=${OUT:-$PWD/gpu-tune-out}
 PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$B/packs"
+# A carried build (.devbuild) finds the compile step in the source tree only when told.
+export TRITONPACK_PYTHON_DIR=${TRITONPACK_PYTHON_DIR:-$PWD/python}
 status=0
 step() { echo; echo "=== $*"; }
 fail() { echo "FAILED: $*"; status=1; }
 
 step "compile the shipped matmul and attention"
 for k in matmul fmha; do
-  "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/${k}_untuned.tpack" || fail "compile $k"
+  "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/${k}_untuned.tpack" || { fail "compile $k"; exit 1; }
 done
 
 step "tune"
