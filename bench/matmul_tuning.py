@@ -19,7 +19,8 @@ once, and C must match an fp32 reference (TF32 off) within a normwise relative e
 tolerance + K * 2^-24 (as `tritonpack run`'s matmul reference), with every element written and the
 guard untouched. A wrong method is reported at once on stderr, its row is marked, and the script
 exits 1 at the end. Then each is timed with triton.testing.do_bench (L2 flushed before every run,
-CUDA events, median) with the same warmup and rep for all.
+CUDA events, median) with the same warmup and rep for all, in --rounds rounds with the methods in a
+rotating order; the median over the rounds is reported.
 
 The tritonpack configs come from tp_kernel_explain on the launch's own arguments (the "chosen" line);
 the JIT's from the autotuner's best_config, with its measured time for every config (JSON).
@@ -38,6 +39,7 @@ import datetime
 import importlib.util
 import json
 import math
+import statistics
 import os
 import subprocess
 import sys
@@ -53,11 +55,13 @@ SHAPES = [
     (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096),
     (8192, 8192, 8192),
     (16, 8192, 8192), (64, 8192, 8192), (8192, 8192, 64), (8192, 64, 8192),
+    (1000, 1000, 1000), (3000, 3000, 3000), (6000, 6000, 6000),
 ]
-# Shapes no tune run measures: the runtime must find their bin from the tuned ones. 3000 and
-# 4096x11008x4096 (a LLaMA MLP projection) are not powers of two; 3000 is not a multiple of 16 either,
-# so its launches take the variants compiled without the N % 16 and K % 16 hints.
-CHECK_SHAPES = [(3000, 3000, 3000), (1000, 4000, 2000), (4096, 11008, 4096)]
+# Shapes no tune run measures: the runtime must find their entry from the tuned ones. 2500 is not a
+# multiple of 16 (its launches take the variants compiled without the N % 16 and K % 16 hints: the
+# spec's fourth key tells those apart) and falls in the bins of the tuned 3000; 1000x4000x2000 and
+# 4096x11008x4096 (a LLaMA MLP projection) fall in bins no tune run measured (the nearest entry).
+CHECK_SHAPES = [(2500, 2500, 2500), (1000, 4000, 2000), (4096, 11008, 4096)]
 
 METHODS = ["tuned", "first_config", "triton_jit", "cublas"]
 KERNEL_ARGS = ["A", "B", "C", "M", "N", "K"]  # the spec's runtime arguments, in order
@@ -227,8 +231,9 @@ class Bench:
         row["config_triton_jit"] = ""
         problems = []
         flops = 2.0 * M * N * K
+        checked = {}  # method -> fn, for those that ran and agreed with the reference
         for method, fn in fns.items():
-            ms, error = math.nan, math.nan
+            error = math.nan
             try:
                 if method == "triton_jit":
                     fn()  # Triton tunes on the first call for this key; not timed
@@ -238,16 +243,27 @@ class Bench:
                     row["jit_config_ms"] = {self.jit_config_name(cfg): t[0] if isinstance(t, (list, tuple)) else t
                                             for cfg, t in getattr(jit, "configs_timings", {}).items()}
                 error, problem = self.check(fn, c, c_buffer, reference, K)
-                ms = self.do_bench(fn, warmup=self.args.warmup, rep=self.args.rep, return_mode="median")
             except Exception as e:  # a refused launch, a compile failure: reported, the run goes on
                 problem = f"{type(e).__name__}: {e}"
             if problem:
                 problems.append(f"{method}: {problem}")
                 print(f"WRONG: {method} at {row['shape']}: {problem}", file=sys.stderr, flush=True)
-            row[f"{method}_ms"] = ms
-            row[f"{method}_tflops"] = flops / (ms * 1e-3) / 1e12 if ms == ms else math.nan
+            else:
+                checked[method] = fn
             row[f"{method}_rel_error"] = error
             row[f"{method}_ok"] = not problem
+        # Timed in rounds, the methods in a rotating order each round, so that clock and thermal
+        # drift during the run falls on every method alike; the median over the rounds is kept.
+        times = {method: [] for method in checked}
+        names = list(checked)
+        for r in range(self.args.rounds):
+            for method in names[r % len(names):] + names[:r % len(names)] if names else []:
+                times[method].append(self.do_bench(checked[method], warmup=self.args.warmup, rep=self.args.rep,
+                                                   return_mode="median"))
+        for method in fns:
+            ms = statistics.median(times[method]) if times.get(method) else math.nan
+            row[f"{method}_ms"] = ms
+            row[f"{method}_tflops"] = flops / (ms * 1e-3) / 1e12 if ms == ms else math.nan
         for other in ("triton_jit", "first_config", "cublas"):  # > 1: tuned is faster
             row[f"tuned_vs_{other}"] = row["tuned_tflops"] / row[f"{other}_tflops"]
         row["status"] = "ok" if not problems else "WRONG " + "; ".join(problems)
@@ -270,7 +286,8 @@ class Bench:
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "lib": os.path.abspath(self.args.lib), "pack": os.path.abspath(self.args.tuned), "kernel": self.args.kernel,
             "dtype": self.args.dtype, "seed": self.args.seed,
-            "do_bench": {"warmup_ms": self.args.warmup, "rep_ms": self.args.rep, "return_mode": "median"},
+            "do_bench": {"warmup_ms": self.args.warmup, "rep_ms": self.args.rep, "return_mode": "median",
+                         "rounds": self.args.rounds, "order": "rotating; median over rounds"},
             "allow_tf32": torch.backends.cuda.matmul.allow_tf32,
             "allow_fp16_reduced_precision_reduction": torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction,
         }
@@ -331,7 +348,9 @@ def parse_args(argv):
     p.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp16")
     p.add_argument("--kernel", default="matmul", help="the kernel's name in the pack")
     p.add_argument("--warmup", type=int, default=25, help="do_bench warmup, ms")
-    p.add_argument("--rep", type=int, default=100, help="do_bench repetition time, ms")
+    p.add_argument("--rep", type=int, default=50, help="do_bench repetition time per round, ms")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="timing rounds, methods in rotating order; the median over rounds is reported")
     p.add_argument("--seed", type=int, default=None, help="input seed (default: a fresh one, printed)")
     p.add_argument("--dry-run", action="store_true", help="print the plan (and tritonpack's choices) without a GPU")
     p.add_argument("--list-shapes", action="store_true", help="print SHAPES, one MxNxK a line, and exit")

@@ -101,13 +101,13 @@ void print_summary(const KernelReport& r) {
   const TuningTable& t = r.result.table;
   std::cout << "kernel " << k.name << " on " << t.device << " (sm_" << t.arch << "): " << t.entries.size()
             << " entries\n";
-  std::cout << "  " << std::left << std::setw(44) << "launch" << std::setw(22) << "chosen" << std::right
+  std::cout << "  " << std::left << std::setw(56) << "launch" << std::setw(22) << "chosen" << std::right
             << std::setw(12) << "us" << std::setw(22) << "first config us" << std::setw(10) << "speedup"
             << "\n";
   for (const harness::ShapeMeasurement& s : r.result.shapes) {
     const std::string launch = values_text(s.shape.values, s.shape.bindings);
     if (!s.skipped.empty()) {
-      std::cout << "  " << std::left << std::setw(44) << launch << "skipped\n";
+      std::cout << "  " << std::left << std::setw(56) << launch << "skipped\n";
       continue;
     }
     const harness::ConfigMeasurement* first = nullptr;
@@ -117,7 +117,7 @@ void print_summary(const KernelReport& r) {
       if (first == nullptr) first = &m;
       if (best == nullptr || m.median_us < best->median_us) best = &m;
     }
-    std::cout << "  " << std::left << std::setw(44) << launch;
+    std::cout << "  " << std::left << std::setw(56) << launch;
     if (best == nullptr) {
       std::cout << "no config ran correctly\n";
       continue;
