@@ -7,7 +7,8 @@
 #      compute-sanitizer;
 #   5. bench/matmul_tuning.py: tuned vs first config vs Triton's JIT autotune vs cuBLAS;
 #   6. attention tuned vs first config (`tritonpack run --bench`, with and without --no-tuning);
-#   7. bench_pack_open on the attention pack.
+#   7. bench_tuned_launch: host cost of a tuned launch against raw cuLaunchKernel;
+#   8. bench_pack_open on the attention pack.
 # Usage: scripts/gpu-tune.sh [build-folder]   (a build, or .devbuild from scripts/device-carry.sh)
 # Exit status: 0 if every step passed.
 set -uo pipefail
@@ -89,6 +90,9 @@ for T in fp16 bf16; do
     done
   done
 done
+
+step "host cost of a tuned launch (bench_tuned_launch)"
+"$B/bench/bench_tuned_launch" "$OUT/matmul_tuned.tpack" | tee "$OUT/tuned_launch.txt" || fail "bench_tuned_launch"
 
 step "pack open (the attention pack, through the C API)"
 if [ -x "$B/bench/bench_pack_open" ]; then
