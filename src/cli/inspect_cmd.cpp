@@ -14,6 +14,7 @@
 #include "pack/manifest_json.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
+#include "tritonpack/tuning.h"
 #include "util/text.h"
 
 namespace tritonpack::cli {
@@ -153,6 +154,38 @@ int print_ir(const Pack& pack, const InspectOptions& o) {
   return 0;
 }
 
+// The tuning key, the launches `tune` measures, and each table: per entry its dtypes, bins and
+// configs fastest first (docs/tuning.md).
+void print_tuning(const KernelInfo& k) {
+  const TuningInfo& t = k.tuning;
+  if (t.key.empty()) return;
+  std::cout << "  tuning key:";
+  for (size_t i = 0; i < t.key.size(); ++i) {
+    std::cout << (i ? "," : "") << " " << t.key[i] << " (" << tuning::bins_text(t.bins[i]) << ")";
+  }
+  std::cout << "\n  tuning launches: " << t.shapes.size() << " (measured by tritonpack tune)\n";
+  if (t.tables.empty()) std::cout << "  tuning tables: none (configs run in spec order; run tritonpack tune on a GPU)\n";
+  for (const TuningTable& table : t.tables) {
+    std::cout << "  tuning table '" << table.device << "' (sm_" << table.arch << ", driver " << table.driver
+              << ", triton " << table.triton_version << ", " << table.date << ", " << table.tool
+              << "): " << table.entries.size() << " entries\n";
+    for (size_t e = 0; e < table.entries.size(); ++e) {
+      const TuningEntry& entry = table.entries[e];
+      std::ostringstream line;
+      line << "    " << e << ":";
+      for (const auto& [var, dtype] : entry.bindings) line << " " << var << "=" << dtype_name(dtype);
+      for (size_t i = 0; i < t.key.size(); ++i) line << " " << t.key[i] << " " << tuning::bin_text(t.bins[i], entry.bin[i]);
+      line << " ->";
+      for (size_t c = 0; c < entry.configs.size() && c < 3; ++c) {
+        line << (c ? ", " : " ") << entry.configs[c] << " " << std::fixed << std::setprecision(2) << entry.times_us[c]
+             << " us";
+      }
+      if (entry.configs.size() > 3) line << ", ... (" << entry.configs.size() << " configs)";
+      std::cout << line.str() << "\n";
+    }
+  }
+}
+
 void print_kernel(const KernelInfo& k) {
   std::cout << "\nkernel " << k.name << " = " << k.function << " from " << k.source_file << "\n";
   if (!k.variants.empty()) std::cout << "  triton " << k.variants.front().triton_version << "\n";
@@ -204,6 +237,7 @@ void print_kernel(const KernelInfo& k) {
   if (!k.bench.bytes.empty()) std::cout << "  bench bytes: " << k.bench.bytes << "\n";
   if (!k.bench.flops.empty()) std::cout << "  bench flops: " << k.bench.flops << "\n";
   if (!k.reference.empty()) std::cout << "  reference: " << k.reference << "\n";
+  print_tuning(k);
 }
 
 // One row per variant; resources as resource_cells() explains, with its notes below the table.
