@@ -66,7 +66,7 @@ void require_zero(std::span<const uint8_t> section, uint64_t begin, uint64_t end
 // Checks the manifest's blob table against the blob section: every blob inside it, blobs either
 // identical (deduplicated, then with one hash) or disjoint, the bytes between blobs zero. The
 // bytes of the blobs are not read (Pack::blob hashes each on first use). Returns, for each blob,
-// the index of its range (blobs that share a range share its index), ranges numbered from 0.
+// the index of its range (blobs that share a range share its index), ranges numbered from 0 up.
 std::vector<uint32_t> check_blobs(const std::vector<BlobInfo>& blobs, std::span<const uint8_t> section,
                                   const std::string& origin) {
   std::vector<size_t> order(blobs.size());
@@ -137,10 +137,8 @@ std::shared_ptr<const Pack> Pack::from_owned_bytes(std::vector<uint8_t> bytes, s
   pack->manifest_json_ = std::string(sections.manifest_json);
   pack->manifest_ = pack_format::parse_manifest(sections.manifest_json, "corrupt pack '" + pack->origin_ + "': ");
   pack->blob_range_ = check_blobs(pack->manifest_.blobs, sections.blobs, pack->origin_);
-  const size_t ranges = pack->blob_range_.empty()
-                            ? 0
-                            : size_t{1} + *std::max_element(pack->blob_range_.begin(), pack->blob_range_.end());
-  pack->blob_checks_ = std::make_unique<std::atomic<BlobCheck>[]>(ranges);  // all kUnchecked
+  // One per blob is enough (there are at most as many ranges), all kUnchecked.
+  pack->blob_checks_ = std::make_unique<std::atomic<BlobCheck>[]>(pack->manifest_.blobs.size());
   pack->blobs_offset_ = sections.header.blobs_offset;
   return pack;
 }
