@@ -106,6 +106,8 @@ step "benchmark: host cost per launch"
 { "$B/bench/bench_launch_overhead" "$B/packs/vector_add.tpack" "$B/packs/desc_scale.tpack" && python3 bench/launch_overhead_triton.py; } 2>&1 | tee "$OUT/launch_overhead.txt" || status=1
 step "benchmark: the plugin core's enqueue vs Kernel::launch (shipped attention)"
 "$B/bench/bench_plugin_enqueue" "$B/packs/fmha.tpack" 2>&1 | tee "$OUT/plugin_enqueue.txt" || status=1
+step "benchmark: opening the shipped attention pack (tp_pack_open, first and best; tp_pack_verify)"
+"$B/bench/bench_pack_open" "$B/packs/fmha.tpack" 20 --json "$OUT/pack_open.json" 2>&1 | tee "$OUT/pack_open.txt" || status=1
 step "benchmark: vector add vs torch.add"
 python3 bench/compare_vector_add.py "$B/bench/bench_vector_add_bandwidth" "$B/packs/vector_add.tpack" "$OUT/vector_add" 2>&1 | tee "$OUT/vector_add.txt" || status=1
 echo; echo "gpu-check status: $status"

@@ -1,6 +1,7 @@
 // tritonpack: reading and writing pack files (docs/pack-format.md).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -12,7 +13,11 @@
 
 namespace tritonpack {
 
-// An opened, fully validated pack. Immutable and thread-safe to share.
+// An opened, validated pack. Immutable and thread-safe to share.
+//
+// Opening checks everything but the blobs' bytes: header, sections, padding, the manifest (hash,
+// JSON, schema) and the blob table. Each blob's SHA-256 is checked when the blob is first used
+// (blob()), so that opening a pack of megabytes costs what reading it costs.
 class Pack {
  public:
   // Reads and validates a pack file. Throws Error(kIo) if unreadable, Error(kCorruptPack) with a
@@ -24,7 +29,16 @@ class Pack {
 
   const Manifest& manifest() const { return manifest_; }
   const std::string& origin() const { return origin_; }
-  std::span<const uint8_t> blob(int32_t index) const;  // validated index; throws otherwise
+  // Blob `index`, its SHA-256 checked against the manifest. The first call for a blob hashes it;
+  // later calls (from any thread) only read the remembered outcome and allocate nothing. Throws
+  // Error(kInvalidArgument) for an index out of range and Error(kCorruptPack) ("blobs[i]: hash
+  // mismatch: ...") for a corrupt blob, on every call: a blob that failed is never handed out.
+  std::span<const uint8_t> blob(int32_t index) const;
+  // Checks every blob now (as blob() would), the first corrupt one by index throwing. For callers
+  // that want a corrupt pack refused up front: an engine adapter loading its packs, inspect.
+  void verify_blobs() const;
+  // The file's bytes as read, blobs unchecked. A copy keeps the manifest's hashes, so whoever
+  // opens the copy checks its blobs again; to build a new pack from blobs, take them from blob().
   std::span<const uint8_t> bytes() const { return bytes_; }
   // SHA-256 of the pack's bytes, lowercase hex: the pack's identity (e.g. in a serialized plugin,
   // to refuse an engine built with a different pack). Computed on first call, then cached.
@@ -40,6 +54,9 @@ class Pack {
   Pack() = default;
   // open() hands over the buffer it read, so a pack is never held twice in memory.
   static std::shared_ptr<const Pack> from_owned_bytes(std::vector<uint8_t> bytes, std::string origin);
+  // What is known of the bytes of one blob range (deduplicated blobs share a range, hence one).
+  enum class BlobCheck : uint8_t { kUnchecked, kGood, kBad };
+
   Manifest manifest_;
   std::string manifest_json_;
   std::vector<uint8_t> bytes_;
@@ -47,6 +64,8 @@ class Pack {
   mutable std::string sha256_;
   uint64_t blobs_offset_ = 0;
   std::string origin_;
+  std::vector<uint32_t> blob_range_;  // blob index -> its range's entry in blob_checks_
+  std::unique_ptr<std::atomic<BlobCheck>[]> blob_checks_;
 };
 
 // Serializes a manifest and its blobs into pack bytes. Blob offsets, sizes and hashes in the

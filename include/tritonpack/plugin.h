@@ -261,6 +261,8 @@ class PluginCore {
 
   std::vector<uint8_t> serialize() const;
   // Throws Error(kCorruptPack) for bytes that are not a serialized plugin (every field checked).
+  // The embedded pack is opened as Pack::open does: its blobs are checked when an enqueue first
+  // loads them (a corrupt one fails that enqueue), or all at once by pack().verify_blobs().
   static PluginCore deserialize(std::span<const uint8_t> bytes, std::shared_ptr<const driver::Driver> driver = nullptr);
   PluginCore clone() const;
 

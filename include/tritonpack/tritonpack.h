@@ -135,7 +135,12 @@ const char* tp_last_error(void);
 /* "ok", "invalid argument", ...; static storage; "unknown status" for a value not listed above. */
 const char* tp_status_name(tp_status status);
 
+/* Reads a pack and checks everything but its blobs' bytes (TP_ERROR_IO, TP_ERROR_CORRUPT_PACK).
+ * Each blob's SHA-256 is checked when a launch first loads it: a corrupt blob then fails that
+ * launch with TP_ERROR_CORRUPT_PACK ("blobs[i]: hash mismatch: ..."), and every later one. */
 tp_status tp_pack_open(const char* path, tp_pack** out);
+/* Checks every blob's SHA-256 now; TP_ERROR_CORRUPT_PACK names the first corrupt blob. */
+tp_status tp_pack_verify(const tp_pack* pack);
 void tp_pack_close(tp_pack* pack);
 
 /* The kernel keeps the pack alive; the pack may be closed right after. */

@@ -65,7 +65,7 @@ def load(pack) -> list[str]:
     """Registers the kernels of `pack` (a .tpack path) that can be plugins as torch.ops.tritonpack.<name>
     and returns their qualified names ("tritonpack::tritonpack_fmha"). Loading the same pack again
     returns the same names; another pack whose op has a name already taken raises RuntimeError, as
-    does a missing or corrupt pack (the runtime's message)."""
+    does a missing or corrupt pack (the runtime's message; every blob's hash is checked here)."""
     torch = _load_library()
     names = list(torch.ops.tritonpack.load_pack(os.fspath(pack)))
     with _lock:

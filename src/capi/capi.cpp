@@ -254,6 +254,13 @@ tp_status tp_pack_open(const char* path, tp_pack** out) {
   });
 }
 
+tp_status tp_pack_verify(const tp_pack* pack) {
+  return guarded([&] {
+    require(pack != nullptr, "tp_pack_verify: pack is NULL");
+    pack->pack->verify_blobs();
+  });
+}
+
 void tp_pack_close(tp_pack* pack) { delete pack; }
 
 tp_status tp_kernel_create(tp_pack* pack, const char* kernel_name, tp_kernel** out) {

@@ -274,6 +274,8 @@ void print_variants(const Pack& pack, const KernelInfo& k) {
 
 int inspect(const InspectOptions& o) {
   const auto pack = Pack::open(o.pack);
+  // Opening leaves each blob's hash to its first use; inspect is where a pack is checked whole.
+  pack->verify_blobs();
   const Manifest& m = pack->manifest();
   if (o.json) {
     std::cout << manifest_to_json(m, 2) << "\n";

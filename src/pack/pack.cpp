@@ -1,4 +1,5 @@
-// Pack: opening (read + validate everything), blob access, writing packs and files atomically.
+// Pack: opening (read + validate all but the blobs' bytes), blob access (each blob hashed on first use),
+// writing packs and files atomically.
 #include "tritonpack/pack.h"
 
 #include <fcntl.h>
@@ -48,16 +49,32 @@ std::string range_text(uint64_t offset, uint64_t size) {
   return "[" + std::to_string(offset) + ", " + std::to_string(offset) + " + " + std::to_string(size) + ")";
 }
 
+std::string blob_name(size_t index) { return "blobs[" + std::to_string(index) + "]"; }
+
+// Bytes [begin, end) of the blob section must be zero; the message names the first that is not
+// ("<what> at offset N of the blob section (<where>)").
+void require_zero(std::span<const uint8_t> section, uint64_t begin, uint64_t end, const std::string& origin,
+                  const char* what, const char* where) {
+  const std::span<const uint8_t> bytes = section.subspan(begin, end - begin);
+  const auto nonzero = std::find_if(bytes.begin(), bytes.end(), [](uint8_t byte) { return byte != 0; });
+  if (nonzero != bytes.end()) {
+    throw_corrupt(origin, std::string(what) + " at offset " + std::to_string(begin + (nonzero - bytes.begin())) +
+                              " of the blob section (" + where + ")");
+  }
+}
+
 // Checks the manifest's blob table against the blob section: every blob inside it, blobs either
-// identical (deduplicated) or disjoint, the bytes between blobs zero, each hash right.
-void check_blobs(const std::vector<BlobInfo>& blobs, std::span<const uint8_t> section,
-                 const std::string& origin) {
+// identical (deduplicated, then with one hash) or disjoint, the bytes between blobs zero. The
+// bytes of the blobs are not read (Pack::blob hashes each on first use). Returns, for each blob,
+// the index of its range (blobs that share a range share its index), ranges numbered from 0 up.
+std::vector<uint32_t> check_blobs(const std::vector<BlobInfo>& blobs, std::span<const uint8_t> section,
+                                  const std::string& origin) {
   std::vector<size_t> order(blobs.size());
   for (size_t i = 0; i < blobs.size(); ++i) {
     order[i] = i;
     const BlobInfo& b = blobs[i];
     if (b.offset > section.size() || b.size > section.size() - b.offset) {
-      throw_corrupt(origin, "blobs[" + std::to_string(i) + "]: " + range_text(b.offset, b.size) +
+      throw_corrupt(origin, blob_name(i) + ": " + range_text(b.offset, b.size) +
                                 " extends past the end of the blob section (" +
                                 std::to_string(section.size()) + " bytes)");
     }
@@ -65,41 +82,46 @@ void check_blobs(const std::vector<BlobInfo>& blobs, std::span<const uint8_t> se
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return std::pair(blobs[a].offset, blobs[a].size) < std::pair(blobs[b].offset, blobs[b].size);
   });
+  std::vector<uint32_t> range_of(blobs.size());
+  uint32_t ranges = 0;
   uint64_t cursor = 0;  // end of the blobs seen so far
   const BlobInfo* previous = nullptr;
   size_t previous_index = 0;
-  std::string previous_hash;
   for (size_t i : order) {
     const BlobInfo& b = blobs[i];
     const bool same_as_previous = previous && previous->offset == b.offset && previous->size == b.size;
-    if (!same_as_previous) {
-      if (previous && b.offset < cursor) {
-        throw_corrupt(origin, "blobs[" + std::to_string(i) + "] " + range_text(b.offset, b.size) +
-                                  " overlaps blobs[" + std::to_string(previous_index) + "] " +
-                                  range_text(previous->offset, previous->size));
+    if (same_as_previous) {
+      // One range has one hash: entries that disagree cannot both be right, whatever the bytes.
+      if (b.sha256 != previous->sha256) {
+        throw_corrupt(origin, blob_name(i) + ": hash mismatch: the manifest says " + b.sha256 + ", but " +
+                                  previous->sha256 + " for " + blob_name(previous_index) + " at the same range " +
+                                  range_text(b.offset, b.size));
       }
-      for (uint64_t at = cursor; at < b.offset; ++at) {
-        if (section[at] != 0) {
-          throw_corrupt(origin, "non-zero padding byte at offset " + std::to_string(at) +
-                                    " of the blob section (between blobs)");
-        }
-      }
-      previous_hash = sha256_hex(section.subspan(b.offset, b.size));
-      cursor = b.offset + b.size;
-      previous = &b;
-      previous_index = i;
+      range_of[i] = ranges - 1;
+      continue;
     }
-    if (previous_hash != b.sha256) {
-      throw_corrupt(origin, "blobs[" + std::to_string(i) + "]: hash mismatch: the manifest says " +
-                                b.sha256 + ", the bytes hash to " + previous_hash);
+    if (previous && b.offset < cursor) {
+      throw_corrupt(origin, blob_name(i) + " " + range_text(b.offset, b.size) + " overlaps " +
+                                blob_name(previous_index) + " " + range_text(previous->offset, previous->size));
     }
+    require_zero(section, cursor, b.offset, origin, "non-zero padding byte", "between blobs");
+    cursor = b.offset + b.size;
+    previous = &b;
+    previous_index = i;
+    range_of[i] = ranges++;
   }
-  for (uint64_t at = cursor; at < section.size(); ++at) {
-    if (section[at] != 0) {
-      throw_corrupt(origin, "non-zero byte at offset " + std::to_string(at) +
-                                " of the blob section (after the last blob)");
-    }
+  require_zero(section, cursor, section.size(), origin, "non-zero byte", "after the last blob");
+  return range_of;
+}
+
+// Whether `digest` is the digest written as lower-case hex in `hex` (allocates nothing).
+bool digest_is(const Sha256Digest& digest, std::string_view hex) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  if (hex.size() != 2 * digest.size()) return false;
+  for (size_t i = 0; i < digest.size(); ++i) {
+    if (hex[2 * i] != kDigits[digest[i] >> 4] || hex[2 * i + 1] != kDigits[digest[i] & 15]) return false;
   }
+  return true;
 }
 
 }  // namespace
@@ -114,7 +136,9 @@ std::shared_ptr<const Pack> Pack::from_owned_bytes(std::vector<uint8_t> bytes, s
   const pack_format::Sections sections = pack_format::parse_container(pack->bytes_, pack->origin_);
   pack->manifest_json_ = std::string(sections.manifest_json);
   pack->manifest_ = pack_format::parse_manifest(sections.manifest_json, "corrupt pack '" + pack->origin_ + "': ");
-  check_blobs(pack->manifest_.blobs, sections.blobs, pack->origin_);
+  pack->blob_range_ = check_blobs(pack->manifest_.blobs, sections.blobs, pack->origin_);
+  // One per blob is enough (there are at most as many ranges), all kUnchecked.
+  pack->blob_checks_ = std::make_unique<std::atomic<BlobCheck>[]>(pack->manifest_.blobs.size());
   pack->blobs_offset_ = sections.header.blobs_offset;
   return pack;
 }
@@ -180,8 +204,27 @@ std::span<const uint8_t> Pack::blob(int32_t index) const {
                                                  origin_ + "' has " + std::to_string(manifest_.blobs.size()) +
                                                  " blobs");
   }
-  const BlobInfo& b = manifest_.blobs[static_cast<size_t>(index)];
-  return std::span<const uint8_t>(bytes_).subspan(blobs_offset_ + b.offset, b.size);
+  const size_t i = static_cast<size_t>(index);
+  const BlobInfo& b = manifest_.blobs[i];
+  const std::span<const uint8_t> bytes = std::span<const uint8_t>(bytes_).subspan(blobs_offset_ + b.offset, b.size);
+  std::atomic<BlobCheck>& check = blob_checks_[blob_range_[i]];
+  BlobCheck state = check.load(std::memory_order_acquire);
+  if (state == BlobCheck::kUnchecked) {
+    // Threads that get here together each hash the blob and store the same outcome; none waits.
+    const Sha256Digest digest = tritonpack::sha256(bytes);
+    state = digest_is(digest, b.sha256) ? BlobCheck::kGood : BlobCheck::kBad;
+    check.store(state, std::memory_order_release);
+  }
+  if (state == BlobCheck::kBad) {
+    // Hashed again for the message: a corrupt blob is the rare path, and this keeps the state one byte.
+    throw_corrupt(origin_, blob_name(i) + ": hash mismatch: the manifest says " + b.sha256 +
+                               ", the bytes hash to " + sha256_hex(bytes));
+  }
+  return bytes;
+}
+
+void Pack::verify_blobs() const {
+  for (size_t i = 0; i < manifest_.blobs.size(); ++i) (void)blob(static_cast<int32_t>(i));
 }
 
 const KernelInfo& Pack::kernel(const std::string& name) const {

@@ -432,6 +432,31 @@ static void test_descriptor(tp_pack* pack) {
   tp_kernel_destroy(k);
 }
 
+/* A pack whose blobs are all corrupt opens (open does not hash blobs); tp_pack_verify and the
+ * launch that would load a blob fail with the blob's message, and nothing launches. */
+static void test_corrupt_blobs(void) {
+  char path[4096];
+  tp_pack* pack = NULL;
+  tp_kernel* k = NULL;
+  rownorm_launch l;
+  const size_t launches = tp_testing_num_launches();
+  CHECK_OK(tp_testing_write_pack_with_corrupt_blobs(path, sizeof path));
+  CHECK_OK(tp_pack_open(path, &pack));
+  remove(path);
+  if (pack == NULL) return;
+  CHECK_FAILS(tp_pack_verify(pack), TP_ERROR_CORRUPT_PACK, "': blobs[0]: hash mismatch: the manifest says ");
+  CHECK_HAS(tp_last_error(), path);
+  CHECK_OK(tp_testing_kernel_create_fake(pack, "rownorm", &k));
+  tp_pack_close(pack);
+  if (k == NULL) return;
+  rownorm_args(&l, TP_FP16, 4, 100, 3);
+  CHECK_FAILS(tp_kernel_launch(k, l.args, 5, NULL, NULL), TP_ERROR_CORRUPT_PACK, "]: hash mismatch: the manifest says ");
+  CHECK_FAILS(tp_kernel_launch(k, l.args, 5, NULL, NULL), TP_ERROR_CORRUPT_PACK, "]: hash mismatch: the manifest says ");
+  CHECK(tp_testing_num_launches() == launches);
+  tp_kernel_destroy(k);
+  CHECK_FAILS(tp_pack_verify(NULL), TP_ERROR_INVALID_ARGUMENT, "tp_pack_verify: pack is NULL");
+}
+
 int main(void) {
   char path[4096];
   tp_pack* pack = NULL;
@@ -445,6 +470,7 @@ int main(void) {
   CHECK_OK(tp_pack_open(path, &pack));
   remove(path);
   if (pack == NULL) return 1;
+  CHECK_OK(tp_pack_verify(pack));
   CHECK_FAILS(tp_testing_kernel_create_fake(pack, "nope", &k), TP_ERROR_NOT_FOUND, "nope");
   CHECK_OK(tp_testing_kernel_create_fake(pack, "rownorm", &k));
   if (k == NULL) return 1;
@@ -461,6 +487,7 @@ int main(void) {
   CHECK_OK(tp_kernel_unload(k));
   CHECK_OK(tp_kernel_unload(k));
   tp_kernel_destroy(k);
+  test_corrupt_blobs();
 
   if (failures != 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);

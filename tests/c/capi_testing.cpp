@@ -7,13 +7,36 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "c/capi_fixture.h"
 #include "capi/capi_internal.h"
 #include "fault/fake_driver.h"
 
 using tritonpack::testing::fake_gpu;
+
+namespace {
+
+// Writes `bytes` to a new temporary file and its NUL-terminated path into `path`.
+void write_temporary(const std::vector<uint8_t>& bytes, char* path, size_t size) {
+  tritonpack::capi::require(path != nullptr && size > 0, "tp_testing_write_pack: no buffer");
+  const char* dir = std::getenv("TMPDIR");
+  std::string name = std::string(dir && *dir ? dir : "/tmp") + "/tritonpack-capi-test-XXXXXX";
+  const int fd = mkstemp(name.data());
+  if (fd < 0) throw tritonpack::Error(tritonpack::ErrorCode::kIo, "mkstemp failed for " + name);
+  const ssize_t written = write(fd, bytes.data(), bytes.size());
+  close(fd);
+  if (written != static_cast<ssize_t>(bytes.size())) {
+    std::remove(name.c_str());
+    throw tritonpack::Error(tritonpack::ErrorCode::kIo, "could not write " + name);
+  }
+  tritonpack::capi::require(name.size() < size, "tp_testing_write_pack: the path does not fit the buffer");
+  std::memcpy(path, name.c_str(), name.size() + 1);
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -24,21 +47,20 @@ void tp_testing_reset_fake_gpu(void) {
 }
 
 tp_status tp_testing_write_pack(char* path, size_t size) {
+  return tritonpack::capi::guarded([&] { write_temporary(tritonpack::testing::capi_test_pack_bytes(), path, size); });
+}
+
+tp_status tp_testing_write_pack_with_corrupt_blobs(char* path, size_t size) {
   return tritonpack::capi::guarded([&] {
-    tritonpack::capi::require(path != nullptr && size > 0, "tp_testing_write_pack: no buffer");
-    const char* dir = std::getenv("TMPDIR");
-    std::string name = std::string(dir && *dir ? dir : "/tmp") + "/tritonpack-capi-test-XXXXXX";
-    const int fd = mkstemp(name.data());
-    if (fd < 0) throw tritonpack::Error(tritonpack::ErrorCode::kIo, "mkstemp failed for " + name);
-    const std::vector<uint8_t> bytes = tritonpack::testing::capi_test_pack_bytes();
-    const ssize_t written = write(fd, bytes.data(), bytes.size());
-    close(fd);
-    if (written != static_cast<ssize_t>(bytes.size())) {
-      std::remove(name.c_str());
-      throw tritonpack::Error(tritonpack::ErrorCode::kIo, "could not write " + name);
+    std::vector<uint8_t> bytes = tritonpack::testing::capi_test_pack_bytes();
+    const auto good = tritonpack::Pack::from_bytes(bytes);
+    std::set<size_t> flipped;  // deduplicated blobs share their bytes: flip those once
+    for (size_t i = 0; i < good->manifest().blobs.size(); ++i) {
+      const auto blob = good->blob(static_cast<int32_t>(i));
+      const size_t at = static_cast<size_t>(blob.data() - good->bytes().data()) + blob.size() / 2;
+      if (flipped.insert(at).second) bytes[at] ^= 1;
     }
-    tritonpack::capi::require(name.size() < size, "tp_testing_write_pack: the path does not fit the buffer");
-    std::memcpy(path, name.c_str(), name.size() + 1);
+    write_temporary(bytes, path, size);
   });
 }
 

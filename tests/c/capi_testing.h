@@ -20,6 +20,8 @@ void tp_testing_reset_fake_gpu(void);
 /* Writes the test pack (tests/c/capi_fixture.h: kernels "rownorm" and "desc_copy") to a new
  * temporary file and puts its NUL-terminated path into `path`. */
 tp_status tp_testing_write_pack(char* path, size_t size);
+/* The same pack with one byte of every blob flipped: it opens, and each blob fails its hash. */
+tp_status tp_testing_write_pack_with_corrupt_blobs(char* path, size_t size);
 
 /* Like tp_kernel_create, with the kernel bound to the fake driver. */
 tp_status tp_testing_kernel_create_fake(tp_pack* pack, const char* kernel_name, tp_kernel** out);

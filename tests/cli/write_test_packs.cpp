@@ -7,6 +7,8 @@
 //   no_ir.tpack: the same kernel without any IR blobs.
 //   two_kernels.tpack: the test pack's vector_add and a copy of it named vector_add_copy, for the
 //     commands that need --kernel when a pack holds several.
+//   corrupt_blob.tpack: inspect.tpack with a byte of its PTX blob (blobs[2]) flipped: it opens,
+//     and fails when that blob is checked.
 // Usage: tritonpack_write_test_packs SOURCE_DIR OUT_DIR
 #include <cstdio>
 #include <fstream>
@@ -40,6 +42,14 @@ struct Builder {
     return static_cast<int32_t>(blobs.size() - 1);
   }
   void write(const std::string& path) { write_file_atomically(path, serialize_pack(manifest, blobs)); }
+  // Writes the pack with the middle byte of blobs[index] flipped after its hash was taken.
+  void write_with_corrupt_blob(const std::string& path, int32_t index) {
+    Bytes bytes = serialize_pack(manifest, blobs);
+    const auto pack = Pack::from_bytes(bytes);
+    const auto blob = pack->blob(index);
+    bytes[static_cast<size_t>(blob.data() - pack->bytes().data()) + blob.size() / 2] ^= 1;
+    write_file_atomically(path, bytes);
+  }
 };
 
 VariantInfo variant(uint32_t id, const std::string& dtype, const std::string& entry, int32_t cubin, int32_t ptx,
@@ -109,6 +119,7 @@ int main(int argc, char** argv) {
     inspect_pack(argv[1], true).write(std::string(argv[2]) + "/inspect.tpack");
     inspect_pack(argv[1], false).write(std::string(argv[2]) + "/no_ir.tpack");
     two_kernels_pack().write(std::string(argv[2]) + "/two_kernels.tpack");
+    inspect_pack(argv[1], true).write_with_corrupt_blob(std::string(argv[2]) + "/corrupt_blob.tpack", 2);
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

@@ -441,6 +441,24 @@ TEST_F(PluginTest, EnqueueValidatesThenLaunchesWithScratchInTheWorkspace) {
   EXPECT_EQ(gpu_->launches.size(), 1u);
 }
 
+// The plugin core over a pack with corrupt blobs: created and planned (no blob is needed), and its
+// enqueue fails with the pack's message before anything launches.
+TEST_F(PluginTest, CorruptBlobFailsTheEnqueueWithThePacksMessage) {
+  PluginCore p = PluginCore::create(with_corrupt_blobs(*pack_), "attn", {}, fake_driver());
+  const Shape q{2, 3, 100, 64};
+  const CUdeviceptr base = 0x7100'0000'0000ull;
+  std::vector<TensorRef> in{{base, {DType::kFp16, q, {}}}, {base + 0x100000, {DType::kFp16, q, {}}},
+                            {base + 0x200000, {DType::kFp16, q, {}}}};
+  std::vector<TensorRef> out{{base + 0x300000, {DType::kFp16, q, {}}}};
+  const size_t ws_size = p.workspace_size({{in[0].desc, in[1].desc, in[2].desc}});
+  const std::string message =
+      error_of([&] { p.enqueue(in, out, base + 0x400000, ws_size, nullptr); }, ErrorCode::kCorruptPack);
+  EXPECT_EQ(message.rfind("corrupt pack '" + pack_->origin() + "': blobs[", 0), 0u) << message;
+  EXPECT_NE(message.find("]: hash mismatch: the manifest says "), std::string::npos) << message;
+  EXPECT_TRUE(gpu_->launches.empty());
+  EXPECT_EQ(gpu_->live_modules(), 0u);
+}
+
 TEST_F(PluginTest, SerializedPluginIsSelfContainedAndChecked) {
   PluginCore p = PluginCore::create(pack_, "attn_plugingen", {{"sm_scale", 0.25}, {"num_heads", 8}}, fake_driver());
   p.set_tactic(2);
@@ -471,9 +489,20 @@ TEST_F(PluginTest, SerializedPluginIsSelfContainedAndChecked) {
       continue;  // refused: fine. Accepted only if the flip hit a field value's bits.
     }
   }
-  std::vector<uint8_t> bad_pack = bytes;
-  bad_pack[bytes.size() - 10] ^= 0xff;  // inside the pack: its checksums catch it
-  EXPECT_THROW(PluginCore::deserialize(bad_pack), Error);
+  // The embedded pack is checked as Pack::open checks a file: its manifest at once, ...
+  const size_t pack_at = bytes.size() - pack_->bytes().size();
+  std::vector<uint8_t> bad_manifest = bytes;
+  bad_manifest[pack_at + 96 + 10] ^= 0x20;
+  EXPECT_NE(error_of([&] { (void)PluginCore::deserialize(bad_manifest); }, ErrorCode::kCorruptPack)
+                .find("corrupt pack '<serialized plugin>': manifest hash mismatch"),
+            std::string::npos);
+  // ... each blob when it is first used, here all at once.
+  std::vector<uint8_t> bad_blob = bytes;
+  bad_blob[bytes.size() - 10] ^= 0xff;  // inside the pack's last blob
+  const PluginCore from_bad_blob = PluginCore::deserialize(bad_blob, fake_driver());
+  EXPECT_NE(error_of([&] { from_bad_blob.pack().verify_blobs(); }, ErrorCode::kCorruptPack)
+                .find("]: hash mismatch: the manifest says "),
+            std::string::npos);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -113,6 +115,22 @@ inline std::shared_ptr<const Pack> fake_pack(const Manifest& m, const std::strin
                                                  {"cubin", "\x7f" "ELF fake cubin sm_80"},
                                                  {"ptx", "//\n.version 8.7\n.target sm_80\n"}}) {
   return Pack::from_bytes(fake_pack_bytes(m, blobs), name);
+}
+
+// `pack` with a byte of each of `blobs` flipped (every blob when none are named), opened under the
+// same origin. It opens (blobs are hashed on first use); using a flipped blob fails.
+inline std::shared_ptr<const Pack> with_corrupt_blobs(const Pack& pack, std::vector<int32_t> blobs = {}) {
+  if (blobs.empty()) {
+    for (size_t i = 0; i < pack.manifest().blobs.size(); ++i) blobs.push_back(static_cast<int32_t>(i));
+  }
+  std::vector<uint8_t> bytes(pack.bytes().begin(), pack.bytes().end());
+  std::set<size_t> flipped;  // deduplicated blobs share their bytes: flip those once
+  for (int32_t i : blobs) {
+    const std::span<const uint8_t> blob = pack.blob(i);
+    const size_t at = static_cast<size_t>(blob.data() - pack.bytes().data()) + blob.size() / 2;
+    if (flipped.insert(at).second) bytes[at] ^= 1;
+  }
+  return Pack::from_bytes(bytes, pack.origin());
 }
 
 // Blobs as fake_pack's default: 0 cubin sm_90a, 1 ptx sm_90a, 2 cubin sm_80, 3 ptx sm_80.

@@ -191,6 +191,27 @@ TEST_F(RuntimeTest, BadArgumentsAreRefusedBeforeAnythingLaunches) {
   EXPECT_TRUE(gpu_->launches.empty());
 }
 
+// A blob is checked when a launch first loads it: a corrupt one fails that launch and every later
+// one with the pack's message, loads no module and launches nothing; the pack's good blobs run.
+TEST_F(RuntimeTest, CorruptBlobFailsTheLaunchThatWouldLoadIt) {
+  const auto pack = with_corrupt_blobs(*pack_, {0});  // the sm_90a cubin of the fp16 variants
+  Kernel k(pack, "axpy", fake_driver());
+  auto args = axpy_args(DType::kFp16, 1000);
+  const std::string expected = "corrupt pack 'runtime-test.tpack': blobs[0]: hash mismatch: the manifest says " +
+                               pack->manifest().blobs[0].sha256 + ", the bytes hash to ";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    EXPECT_EQ(error_of([&] { k.launch(args, nullptr); }, ErrorCode::kCorruptPack).rfind(expected, 0), 0u)
+        << "attempt " << attempt;
+    EXPECT_EQ(gpu_->live_modules(), 0u);
+    EXPECT_TRUE(gpu_->launches.empty());
+  }
+  FakeGpu::set_current(ctx1_);  // sm_80: the fp32 variants' blobs are intact
+  auto args32 = axpy_args(DType::kFp32, 64);
+  k.launch(args32, nullptr);
+  EXPECT_EQ(gpu_->launches.size(), 1u);
+  EXPECT_EQ(gpu_->live_modules(), 1u);
+}
+
 TEST_F(RuntimeTest, NoCurrentContextIsAClearError) {
   Kernel k(pack_, "axpy", fake_driver());
   FakeGpu::set_current(nullptr);

@@ -53,6 +53,18 @@ TEST(WarmLaunch, AllocatesNothing) {
   EXPECT_EQ(allocations_of(tile, tile_args, 100), 0u) << "a host tensor descriptor (TMA)";
 }
 
+// A blob hashes on its first use only; afterwards handing it out allocates nothing (a reload after
+// Kernel::unload goes through Pack::blob again).
+TEST(WarmLaunch, CheckedBlobsAreHandedOutWithoutAllocating) {
+  const auto pack = runtime_test_pack();
+  pack->verify_blobs();
+  const uint64_t before = heap_allocations.load();
+  for (int i = 0; i < 100; ++i) {
+    for (int32_t b = 0; b < static_cast<int32_t>(pack->manifest().blobs.size()); ++b) (void)pack->blob(b);
+  }
+  EXPECT_EQ(heap_allocations.load() - before, 0u);
+}
+
 // The plugin core's hot path: a prepared enqueue allocates nothing (an engine calls it per
 // inference; TensorRT and CUDA graph capture need it free of allocation).
 TEST(WarmLaunch, PreparedPluginEnqueueAllocatesNothing) {

@@ -1,5 +1,6 @@
 // tritonpack fuzzing: what must hold for every pack that Pack::from_bytes accepted. A violation
-// aborts, which libFuzzer reports as a crash with the input that caused it.
+// aborts, which libFuzzer reports as a crash with the input that caused it. Opening leaves each
+// blob's hash to the blob's first use, so check_pack also uses every blob (check_blobs).
 #pragma once
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "runtime/selection.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
+#include "util/sha256.h"
 
 namespace tritonpack_fuzz {
 
@@ -62,8 +64,42 @@ inline void exercise_runtime(const tritonpack::KernelInfo& k) {
   }
 }
 
-// Every index the validated manifest holds is usable, and the manifest is a fixed point of
-// manifest_to_json -> manifest_from_json.
+// Every blob is either handed out, with bytes that hash to what the manifest says, or refused
+// with Error(kCorruptPack) "blobs[i]: hash mismatch", the same on a second call; verify_blobs()
+// refuses exactly when a blob is refused, with the first such blob's message.
+inline void check_blobs(const tritonpack::Pack& pack) {
+  using namespace tritonpack;
+  const Manifest& m = pack.manifest();
+  std::string first_refusal;
+  for (size_t i = 0; i < m.blobs.size(); ++i) {
+    std::string refusal;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        const auto blob = pack.blob(static_cast<int32_t>(i));
+        if (attempt == 1 && !refusal.empty()) violated("a blob refused once was handed out later");
+        if (blob.size() != m.blobs[i].size) violated("blob size");
+        if (sha256_hex(blob) != m.blobs[i].sha256) violated("a blob whose bytes do not match its hash was handed out");
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kCorruptPack) violated("blob() threw something other than kCorruptPack");
+        if (std::string(e.what()).find("blobs[" + std::to_string(i) + "]: hash mismatch: ") == std::string::npos) {
+          violated("a refused blob's message does not name it");
+        }
+        if (attempt == 1 && e.what() != refusal) violated("a blob handed out once was refused later, or differently");
+        refusal = e.what();
+      }
+    }
+    if (first_refusal.empty()) first_refusal = refusal;
+  }
+  try {
+    pack.verify_blobs();
+    if (!first_refusal.empty()) violated("verify_blobs accepted a pack with a refused blob");
+  } catch (const Error& e) {
+    if (e.what() != first_refusal) violated("verify_blobs refused other than the first refused blob");
+  }
+}
+
+// Every index the validated manifest holds is usable, every blob is checked (check_blobs), and
+// the manifest is a fixed point of manifest_to_json -> manifest_from_json.
 inline void check_pack(const tritonpack::Pack& pack) {
   using namespace tritonpack;
   const Manifest& m = pack.manifest();
@@ -72,8 +108,14 @@ inline void check_pack(const tritonpack::Pack& pack) {
     exercise_runtime(k);
     for (const auto& v : k.variants) {
       if (v.config_index >= k.configs.size()) violated("config_index out of range");
-      if (v.cubin_blob >= 0 && pack.blob(v.cubin_blob).size() != m.blobs[v.cubin_blob].size) violated("cubin size");
-      if (v.ptx_blob >= 0 && pack.blob(v.ptx_blob).size() != m.blobs[v.ptx_blob].size) violated("ptx size");
+      if (v.cubin_blob >= 0 && (static_cast<size_t>(v.cubin_blob) >= m.blobs.size() ||
+                                m.blobs[static_cast<size_t>(v.cubin_blob)].kind != "cubin")) {
+        violated("cubin_blob");
+      }
+      if (v.ptx_blob >= 0 && (static_cast<size_t>(v.ptx_blob) >= m.blobs.size() ||
+                              m.blobs[static_cast<size_t>(v.ptx_blob)].kind != "ptx")) {
+        violated("ptx_blob");
+      }
       if (v.cubin_blob < 0 && v.ptx_blob < 0) violated("variant without code");
       for (const auto& a : v.args) {
         if (a.param_index >= k.params.size()) violated("param_index out of range");
@@ -81,6 +123,7 @@ inline void check_pack(const tritonpack::Pack& pack) {
       }
     }
   }
+  check_blobs(pack);
   const std::string json = manifest_to_json(m);
   if (manifest_to_json(manifest_from_json(json)) != json) violated("manifest JSON round trip");
 }

@@ -2,7 +2,8 @@
 // and hands back, so untrusted. Each input is tried twice: as it is, and as a patch over a valid
 // serialized plugin (XOR at positions the input chooses, then cut to a length it chooses), so the
 // fuzzer reaches the fields past the header and the embedded pack. Only tritonpack::Error may
-// escape; a plugin that deserializes must serialize back to bytes that deserialize again.
+// escape; a plugin that deserializes must serialize back to bytes that deserialize again, and
+// its pack's blobs must be handed out or refused as pack_invariants.h says.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "fault/attention_fixture.h"
+#include "fuzz/pack_invariants.h"
 #include "tritonpack/error.h"
 #include "tritonpack/plugin.h"
 
@@ -30,6 +32,7 @@ std::vector<uint8_t>& valid() {
 void try_bytes(std::span<const uint8_t> bytes) {
   try {
     tritonpack::PluginCore core = tritonpack::PluginCore::deserialize(bytes);
+    tritonpack_fuzz::check_blobs(core.pack());  // the embedded pack's blobs, checked on use
     const std::vector<uint8_t> again = core.serialize();
     (void)tritonpack::PluginCore::deserialize(again);
   } catch (const tritonpack::Error&) {

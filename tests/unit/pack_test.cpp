@@ -8,13 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <latch>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "pack/container.h"
 #include "test_manifest.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
+#include "util/sha256.h"
 
 namespace tritonpack {
 namespace {
@@ -339,10 +343,8 @@ TEST(PackCorrupt, BlobProblems) {
   const auto table = Pack::from_bytes(good)->manifest().blobs;
   ASSERT_EQ(table[0].size, 300u);
   ASSERT_EQ(table[1].offset, 512u);
+  // A blob's bytes are checked when it is first used, not at open: BlobBytes below.
   Bytes b = good;
-  b[blobs_offset + table[2].offset + 10] ^= 1;  // inside blobs[2]
-  EXPECT_CONTAINS(open_error(b), "corrupt pack 'x.tpack': blobs[2]: hash mismatch: the manifest says ");
-  b = good;
   b[blobs_offset + 300] = 7;  // between blobs[0] (300 bytes) and blobs[1] at 512
   EXPECT_EQ(open_error(b), "corrupt pack 'x.tpack': non-zero padding byte at offset 300 of the blob section (between blobs)");
 
@@ -355,13 +357,118 @@ TEST(PackCorrupt, BlobProblems) {
   parts.manifest["blobs"][1]["offset"] = 256;
   EXPECT_CONTAINS(open_error(rebuild(parts)), "corrupt pack 'x.tpack': blobs[1] [256, 256 + ");
   EXPECT_CONTAINS(open_error(rebuild(parts)), ") overlaps blobs[0] [0, 0 + 300)");
-  // Two entries on one range must also agree on the hash.
+  // Two entries on one range must also agree on the hash: checked at open, without the bytes.
   parts = split(good);
   parts.manifest["blobs"][2]["offset"] = 0;
-  EXPECT_CONTAINS(open_error(rebuild(parts)), "corrupt pack 'x.tpack': blobs[2]: hash mismatch");
+  EXPECT_EQ(open_error(rebuild(parts)), "corrupt pack 'x.tpack': blobs[2]: hash mismatch: the manifest says " +
+                                            table[2].sha256 + ", but " + table[0].sha256 +
+                                            " for blobs[0] at the same range [0, 0 + 300)");
   parts = split(good);
   parts.section.push_back(1);
   EXPECT_CONTAINS(open_error(rebuild(parts)), "of the blob section (after the last blob)");
+}
+
+// The message of the Error(kCorruptPack) that `check` throws; a test failure if it throws none.
+template <class Check>
+std::string corrupt_error(Check&& check) {
+  try {
+    check();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptPack) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error thrown";
+  return "";
+}
+
+// The test pack with one byte of blobs[index] flipped, and the message that blob's check gives.
+struct CorruptBlob {
+  Bytes bytes;
+  std::string message;
+};
+CorruptBlob with_corrupt_blob(const Bytes& good, int32_t index, const std::string& origin) {
+  const uint64_t blobs_offset = get_le64(good, 32);
+  const BlobInfo info = Pack::from_bytes(good)->manifest().blobs[static_cast<size_t>(index)];
+  CorruptBlob c{good, ""};
+  c.bytes[blobs_offset + info.offset + 10] ^= 1;
+  const std::span<const uint8_t> blob(c.bytes.data() + blobs_offset + info.offset, info.size);
+  c.message = "corrupt pack '" + origin + "': blobs[" + std::to_string(index) + "]: hash mismatch: the manifest says " +
+              info.sha256 + ", the bytes hash to " + sha256_hex(blob);
+  return c;
+}
+
+TEST(PackBlobBytes, AreCheckedAtFirstUseNotAtOpen) {
+  const auto t = tritonpack_test::make_test_pack();
+  const CorruptBlob corrupt = with_corrupt_blob(serialize_pack(t.manifest, t.blobs), 2, "x.tpack");
+  const auto pack = Pack::from_bytes(corrupt.bytes, "x.tpack");  // opens: no blob is hashed
+  EXPECT_EQ(corrupt_error([&] { (void)pack->blob(2); }), corrupt.message);
+  EXPECT_EQ(corrupt_error([&] { (void)pack->blob(2); }), corrupt.message) << "a blob that failed is never handed out";
+  for (int32_t good : {0, 1, 3}) {
+    const auto blob = pack->blob(good);
+    EXPECT_EQ(Bytes(blob.begin(), blob.end()), t.blobs[static_cast<size_t>(good)]) << "blob " << good;
+  }
+  EXPECT_EQ(corrupt_error([&] { pack->verify_blobs(); }), corrupt.message);
+  // verify_blobs on a pack none of whose blobs was used yet, and on a good pack.
+  EXPECT_EQ(corrupt_error([&] { Pack::from_bytes(corrupt.bytes, "x.tpack")->verify_blobs(); }), corrupt.message);
+  EXPECT_NO_THROW(Pack::from_bytes(serialize_pack(t.manifest, t.blobs))->verify_blobs());
+
+  // From a file: the message names the path, as open's do.
+  const std::string path = temp_path("corrupt_blob.tpack");
+  const CorruptBlob in_file = with_corrupt_blob(serialize_pack(t.manifest, t.blobs), 1, path);
+  write_file_atomically(path, in_file.bytes);
+  const auto opened = Pack::open(path);
+  EXPECT_EQ(corrupt_error([&] { opened->verify_blobs(); }), in_file.message);
+  EXPECT_NO_THROW((void)opened->blob(0));
+}
+
+TEST(PackBlobBytes, DeduplicatedBlobsShareOneCheck) {
+  auto t = tritonpack_test::make_test_pack();
+  t.blobs[2] = t.blobs[0];  // blobs[0] and blobs[2] name one range
+  const CorruptBlob corrupt = with_corrupt_blob(serialize_pack(t.manifest, t.blobs), 0, "d.tpack");
+  const auto pack = Pack::from_bytes(corrupt.bytes, "d.tpack");
+  ASSERT_EQ(pack->manifest().blobs[2].offset, pack->manifest().blobs[0].offset);
+  EXPECT_EQ(corrupt_error([&] { (void)pack->blob(0); }), corrupt.message);
+  // The same bytes under the other entry: refused too, under its own name.
+  std::string other = corrupt.message;
+  other.replace(other.find("blobs[0]"), 8, "blobs[2]");
+  EXPECT_EQ(corrupt_error([&] { (void)pack->blob(2); }), other);
+  EXPECT_NO_THROW((void)pack->blob(1));
+
+  const auto good = Pack::from_bytes(serialize_pack(t.manifest, t.blobs));
+  EXPECT_EQ(good->blob(2).data(), good->blob(0).data());
+}
+
+// Threads that use a blob for the first time together all get its outcome: the bytes of a good
+// blob, the message of a corrupt one. A fresh pack each round, so every round races on first use.
+TEST(PackBlobBytes, ConcurrentFirstUseAgrees) {
+  const auto t = tritonpack_test::make_test_pack();
+  const CorruptBlob corrupt = with_corrupt_blob(serialize_pack(t.manifest, t.blobs), 3, "c.tpack");
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 25; ++round) {
+    const auto pack = Pack::from_bytes(corrupt.bytes, "c.tpack");
+    std::latch start(kThreads);
+    std::vector<std::vector<std::string>> outcomes(kThreads, std::vector<std::string>(t.blobs.size()));
+    std::vector<std::thread> threads;
+    for (int id = 0; id < kThreads; ++id) {
+      threads.emplace_back([&, id] {
+        start.arrive_and_wait();
+        for (size_t k = 0; k < t.blobs.size(); ++k) {
+          const size_t i = (k + static_cast<size_t>(id)) % t.blobs.size();  // threads start on different blobs
+          try {
+            const auto blob = pack->blob(static_cast<int32_t>(i));
+            outcomes[id][i] = Bytes(blob.begin(), blob.end()) == t.blobs[i] ? "good" : "wrong bytes";
+          } catch (const Error& e) {
+            outcomes[id][i] = e.what();
+          }
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    for (int id = 0; id < kThreads; ++id) {
+      EXPECT_EQ(outcomes[id], (std::vector<std::string>{"good", "good", "good", corrupt.message}))
+          << "round " << round << ", thread " << id;
+    }
+  }
 }
 
 TEST(PackCorrupt, ManifestProblemsNameThePackAndPath) {
@@ -392,7 +499,8 @@ TEST(PackCorrupt, EveryTruncationIsAnError) {
 }
 
 TEST(PackCorrupt, EveryFlippedByteIsAnError) {
-  // Every byte of a pack is covered by some check (padding must be zero, sections are hashed).
+  // Every byte of a pack is covered by some check (padding must be zero, sections are hashed):
+  // at open, or for a blob's bytes when the blob is checked (verify_blobs, or its first use).
   // The smallest seed keeps this quick in Debug builds; it has every kind of region.
   const Bytes small = fuzz_seeds()[1].second;
   ASSERT_LT(small.size(), 4096u);
@@ -403,7 +511,7 @@ TEST(PackCorrupt, EveryFlippedByteIsAnError) {
         Bytes b = *good;
         b[i] ^= mask;
         try {
-          (void)Pack::from_bytes(b);
+          Pack::from_bytes(b)->verify_blobs();
           ADD_FAILURE() << "byte " << i << " ^ " << int{mask} << " of a " << good->size() << "-byte pack accepted";
         } catch (const Error& e) {
           ASSERT_EQ(e.code(), ErrorCode::kCorruptPack) << e.what();

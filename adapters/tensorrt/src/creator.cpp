@@ -19,6 +19,9 @@ using nvinfer1::TensorRTPhase;
 
 std::shared_ptr<const PackSource> PackSource::from_pack(std::shared_ptr<const Pack> pack, std::string origin) {
   if (!pack) throw Error(ErrorCode::kInvalidArgument, "PackSource::from_pack needs a pack (got null)");
+  // Every blob is checked when a pack is served, so that a corrupt one is left out with the blob's
+  // message when the library loads, not met by an engine's build or enqueue.
+  pack->verify_blobs();
   auto source = std::make_shared<PackSource>();
   source->sha256 = pack->sha256();
   source->pack = std::move(pack);

@@ -262,7 +262,10 @@ TEST_F(LeanRegistry, TheGenericLibrarySaysWhatItCannotServe) {
   ASSERT_NE(generic, nullptr) << text;
   loaded_.push_back(generic);
   EXPECT_TRUE(contains(text, "cannot serve the pack '" + kPacks + "/missing.tpack': cannot open pack")) << text;
-  EXPECT_TRUE(contains(text, "cannot serve the pack '" + kPacks + "/corrupt.tpack'")) << text;
+  EXPECT_TRUE(contains(text, "cannot serve the pack '" + kPacks + "/corrupt.tpack': corrupt pack '" + kPacks +
+                                 "/corrupt.tpack': blobs["))
+      << text;
+  EXPECT_TRUE(contains(text, "]: hash mismatch: the manifest says ")) << text;
   EXPECT_TRUE(contains(text, "plugin 'tritonpack_fmha' version '1' namespace 'tritonpack' is defined 2 times")) << text;
   EXPECT_TRUE(contains(text, "kernel 'vector_add' of " + kPacks + "/vector_add.tpack is not served as a plugin")) << text;
   EXPECT_EQ(creator("tritonpack_fmha", "1"), nullptr);           // ambiguous: not served

@@ -73,6 +73,9 @@ std::unique_ptr<torch::Library> register_op(const std::shared_ptr<TorchOp>& op) 
 
 std::vector<std::string> load(const std::string& path) {
   const std::shared_ptr<const Pack> pack = Pack::open(path);
+  // Every blob is checked now, not at an op's first call (which may run inside torch.compile or a
+  // CUDA graph capture): a corrupt pack is refused here, with the blob's message.
+  pack->verify_blobs();
   const std::string& sha256 = pack->sha256();
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);

@@ -70,6 +70,7 @@ struct PackSource {
   std::shared_ptr<const Pack> pack;
   std::string sha256;  // hex digest of the pack's bytes: what a serialized plugin is checked against
   std::string origin;  // the path, or "embedded in <library>"
+  // Checks every blob of `pack` (Pack::verify_blobs): throws Error(kCorruptPack) for a corrupt one.
   static std::shared_ptr<const PackSource> from_pack(std::shared_ptr<const Pack> pack, std::string origin);
 };
 
