@@ -140,6 +140,7 @@ void print_summary(const KernelReport& r) {
 
 int tune(const TuneOptions& o) {
   const auto pack = Pack::open(o.pack);
+  pack->verify_blobs();  // a corrupt blob is reported now, not after minutes of measuring
   Manifest manifest = pack->manifest();
   std::vector<size_t> selected;
   for (size_t i = 0; i < manifest.kernels.size(); ++i) {
