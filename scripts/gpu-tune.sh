@@ -96,7 +96,7 @@ step "host cost of a tuned launch (bench_tuned_launch)"
 
 step "pack open (the attention pack, through the C API)"
 if [ -x "$B/bench/bench_pack_open" ]; then
-  "$B/bench/bench_pack_open" "$OUT/fmha_tuned.tpack" "$OUT/pack_open.json" || fail "bench_pack_open"
+  "$B/bench/bench_pack_open" "$OUT/fmha_tuned.tpack" 20 --json "$OUT/pack_open.json" || fail "bench_pack_open"
 fi
 
 echo
