@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -147,13 +148,29 @@ int shapes(const ShapesOptions& o) {
   // Which tuning entry ordered the configs (or why none), as the runtime explains it.
   std::string tuning;
   if (!plan.args.empty()) {
-    std::vector<Arg> args = plan.args;
-    for (Arg& a : args) {
-      if (a.kind == Arg::Kind::kTensor || a.kind == Arg::Kind::kDescriptor) a.pointer = CUdeviceptr{1} << 32;
+    // The plan's arguments with aligned placeholder addresses and every tensor's shape.
+    std::map<std::string, Shape> shapes;
+    for (size_t i = 0; i < d.inputs.size(); ++i) shapes[d.inputs[i].name] = inputs[i].shape;
+    for (size_t i = 0; i < d.outputs.size() && i < plan.output_shapes.size(); ++i) {
+      shapes[d.outputs[i].name] = plan.output_shapes[i];
     }
-    const std::string summary = Kernel(pack, kernel).explain(args, {}, o.arch).summary;
-    const size_t at = summary.find("tuning: ");
-    if (at != std::string::npos) tuning = summary.substr(at + 8, summary.find('\n', at) - at - 8);
+    for (const PluginPlan::Scratch& s : plan.scratch) shapes[s.name] = s.shape;
+    const std::vector<std::string> names = runtime_param_names(pack->kernel(kernel));
+    std::vector<Arg> args = plan.args;
+    for (size_t i = 0; i < args.size(); ++i) {
+      Arg& a = args[i];
+      if (a.kind != Arg::Kind::kTensor) continue;
+      a.pointer = CUdeviceptr{1} << 32;
+      const auto it = i < names.size() ? shapes.find(names[i]) : shapes.end();
+      if (it != shapes.end()) a = Arg::tensor(a.pointer, a.dtype, it->second);
+    }
+    try {
+      const std::string summary = Kernel(pack, kernel).explain(args, {}, o.arch).summary;
+      const size_t at = summary.find("tuning: ");
+      if (at != std::string::npos) tuning = summary.substr(at + 8, summary.find('\n', at) - at - 8);
+    } catch (const Error& e) {
+      tuning = std::string("cannot say: ") + e.what();
+    }
   }
 
   if (o.json) {

@@ -37,6 +37,7 @@ namespace tritonpack::driver {
   X(cuModuleGetFunction)               \
   X(cuFuncGetAttribute)                \
   X(cuFuncSetAttribute)                \
+  X(cuFuncSetCacheConfig)              \
   X(cuLaunchKernel)                    \
   X(cuLaunchKernelEx)                  \
   X(cuTensorMapEncodeTiled)            \

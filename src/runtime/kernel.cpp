@@ -184,10 +184,14 @@ struct Kernel::State {
                     variant_where(index) + ", entry '" + v.entry + "'");
       if (v.shared > kDefaultSharedLimit) {
         // Raised on the function in this context, hence on the device that runs it (unlike
-        // Triton's generated loader, which asks device 0).
+        // Triton's generated loader, which asks device 0). Like Triton's loader, such a function
+        // prefers shared memory over L1 in the SM's carveout: the variant was tuned (by Triton's
+        // autotuner or `tritonpack tune`) running that way.
         TRITONPACK_CU(
             d, cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(v.shared)),
             variant_where(index) + ", " + std::to_string(v.shared) + " bytes of shared memory");
+        TRITONPACK_CU(d, cuFuncSetCacheConfig(fn, CU_FUNC_CACHE_PREFER_SHARED),
+                      variant_where(index) + ", preferring shared memory");
       }
       if (v.num_ctas > 8) {
         TRITONPACK_CU(d, cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),

@@ -157,6 +157,7 @@ CUresult fake_cuFuncGetAttribute(int* v, CUfunction_attribute a, CUfunction f) {
   *v = a == CU_FUNC_ATTRIBUTE_NUM_REGS ? 32 : a == CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK ? 1024 : 0;
   return CUDA_SUCCESS;
 }
+CUresult fake_cuFuncSetCacheConfig(CUfunction, CUfunc_cache) { FAKE_ENTRY(cuFuncSetCacheConfig) return CUDA_SUCCESS; }
 CUresult fake_cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
   FAKE_ENTRY(cuFuncSetAttribute)
   auto it = gpu->functions.find(f);
