@@ -321,6 +321,9 @@ void model_tuning(const KernelInfo& kernel, KernelModel& model) {
         }
       }
       model.tuning.programs.push_back(e.compile([&](std::string_view n) { return slot_of_name(model, n); }));
+      const std::vector<std::string> names = e.names();
+      const bool bare = names.size() == 1 && e.to_string() == names[0];
+      model.tuning.direct_slots.push_back(bare ? slot_of_name(model, names[0]) : -1);
       model.tuning.dims_needed |= dims_used(model, e);
     } catch (const Error& e) {
       corrupt(kernel, "tuning.key[" + std::to_string(i) + "]: " + e.what());

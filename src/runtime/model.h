@@ -96,6 +96,7 @@ struct RuleModel {
 // is), and where each type variable's dtype comes from at launch. Empty programs: not tuned.
 struct TuningKeyModel {
   std::vector<expr::Program> programs;  // per key expression
+  std::vector<int32_t> direct_slots;    // per key: its slot when it is a bare name (read directly), else -1
   uint64_t dims_needed = 0;             // dim names the key uses (bit = dim name index)
   std::vector<uint32_t> type_var_args;  // per KernelInfo::type_vars: the first argument it types
 };

@@ -590,6 +590,8 @@ namespace {
 
 // The key's value number `key` for this launch, or nullopt when it cannot be evaluated.
 std::optional<int64_t> key_value(const KernelModel& model, size_t key, const LaunchValues& values) {
+  const int32_t direct = model.tuning.direct_slots[key];
+  if (direct >= 0) return values.slots[static_cast<size_t>(direct)];
   try {
     return model.tuning.programs[key].eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
   } catch (const Error&) {
