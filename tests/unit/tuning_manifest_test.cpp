@@ -199,35 +199,54 @@ TEST(TuningManifest, Tables) {
                       t0 + ".entries: more than 4096 entries");
 }
 
-// The runtime expands a table into a grid of cells; a table whose grid would be over kMaxCells is
-// refused when read, so a hostile pack cannot make the runtime allocate it.
+// The runtime expands a table into grids, one per dtype binding, over the span of bins the
+// entries measured on each key; a table whose grids would have more than kMaxCells cells in all is
+// refused when read, so a hostile pack cannot make the runtime allocate them.
 TEST(TuningManifest, GridCellsAreLimited) {
-  auto with_diagonal = [](uint32_t bins) {
+  // Four pow2 keys; entries for T=fp16 at the given bins (the same on every key), then for fp32.
+  auto with_entries = [](const std::vector<uint32_t>& fp16, const std::vector<uint32_t>& fp32 = {}) {
     Json j = tuned_json();
     Json& t = tuning(j);
     t["key"] = Json::array({"n", "n + 1", "n + 2", "n + 3"});
     t["bins"] = Json::array({Json{{"edges", Json::array()}}, Json{{"edges", Json::array()}},
                              Json{{"edges", Json::array()}}, Json{{"edges", Json::array()}}});
     Json entries = Json::array();
-    for (uint32_t b = 0; b < bins; ++b) {
-      Json e = entry(j, 0);
-      e["bin"] = Json::array({b, b, b, b});
-      entries.push_back(e);
+    for (const auto& [bins, dtype] : {std::pair{fp16, "fp16"}, std::pair{fp32, "fp32"}}) {
+      for (uint32_t b : bins) {
+        Json e = entry(j, 0);
+        e["bin"] = Json::array({b, b, b, b});
+        e["bindings"]["T"] = dtype;
+        entries.push_back(e);
+      }
     }
     t["tables"] = Json::array({t["tables"][0]});
     t["tables"][0]["entries"] = entries;
     return j.dump();
   };
-  // 32 bins on each of 4 keys: 2^20 cells, the limit.
-  EXPECT_NO_THROW((void)manifest_from_json(with_diagonal(32)));
-  try {
-    (void)manifest_from_json(with_diagonal(33));
-    ADD_FAILURE() << "33^4 cells accepted";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kCorruptPack);
-    EXPECT_NE(std::string(e.what()).find("kernels[0].tuning.tables[0].entries[32]: "), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("more than 1048576"), std::string::npos) << e.what();
-  }
+  auto refusal = [](const std::string& text) {
+    try {
+      (void)manifest_from_json(text);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kCorruptPack);
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "accepted";
+    return std::string();
+  };
+  std::vector<uint32_t> diagonal;
+  for (uint32_t b = 0; b < 32; ++b) diagonal.push_back(b);
+  // 32 bins on each of 4 keys: 2^20 cells, the limit, whether every bin has an entry or two do.
+  EXPECT_NO_THROW((void)manifest_from_json(with_entries(diagonal)));
+  EXPECT_NO_THROW((void)manifest_from_json(with_entries({0, 31})));
+  diagonal.push_back(32);
+  EXPECT_NE(refusal(with_entries(diagonal)).find("kernels[0].tuning.tables[0].entries[32]: the entries span more than 1048576"),
+            std::string::npos);
+  EXPECT_NE(refusal(with_entries({0, 32})).find("kernels[0].tuning.tables[0].entries[1]: the entries span more than 1048576"),
+            std::string::npos);
+  // The grids of all dtype bindings count together: fp32's one cell is one too many.
+  EXPECT_NE(refusal(with_entries({0, 31}, {5})).find("kernels[0].tuning.tables[0].entries[2]: the entries span more"),
+            std::string::npos);
+  EXPECT_NO_THROW((void)manifest_from_json(with_entries({0, 30}, {5, 6})));
 }
 
 // serialize_pack validates with the reader's rules: a table the reader would refuse is not written.
