@@ -508,7 +508,13 @@ TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps) {
   const TuningInfo& t = k.tuning;
   if (t.key.empty()) return out;
   for (size_t i = 0; i < t.tables.size() && out.table < 0; ++i) {
-    if (!caps.name.empty() && t.tables[i].device == caps.name) out.table = static_cast<int32_t>(i), out.by_device = true;
+    // The name and the arch: a name two archs share ("NVIDIA Graphics Device", a fake driver's)
+    // does not make one's table the other's.
+    const TuningTable& table = t.tables[i];
+    if (!caps.name.empty() && table.device == caps.name && table.arch == caps.arch) {
+      out.table = static_cast<int32_t>(i);
+      out.by_device = true;
+    }
   }
   for (size_t i = 0; i < t.tables.size() && out.table < 0; ++i) {
     if (t.tables[i].arch == caps.arch) out.table = static_cast<int32_t>(i);

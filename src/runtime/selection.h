@@ -68,8 +68,8 @@ struct DevicePlan {
   TuningPlan tuning;
 };
 
-// Which table a device uses: the one measured on its GPU model (caps.name), else the first of its
-// arch, else none (spec order).
+// Which table a device uses: the one measured on its GPU model (caps.name, and caps.arch: a name
+// is not trusted across archs), else the first of its arch, else none (spec order).
 TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps);
 
 // The tuning entry that orders this launch's configs: -1 when the device has no table, the
