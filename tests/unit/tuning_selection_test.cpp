@@ -126,6 +126,10 @@ TEST(TunedSelection, WhichTableADeviceUses) {
   EXPECT_EQ(runtime::plan_tuning(model, caps).table, 0);
   EXPECT_FALSE(runtime::plan_tuning(model, caps).by_device);
   EXPECT_EQ(runtime::plan_tuning(model, runtime::caps_for_arch(80)).table, 2);
+  caps = runtime::caps_for_arch(80);
+  caps.name = "GPU B";  // a name is its table's only on the table's arch
+  EXPECT_EQ(runtime::plan_tuning(model, caps).table, 2);
+  EXPECT_FALSE(runtime::plan_tuning(model, caps).by_device);
   EXPECT_EQ(runtime::plan_tuning(model, runtime::caps_for_arch(89)).table, -1);
 }
 
