@@ -47,7 +47,10 @@ std::string text_value(const Json& j, const std::string& path) {
 TypeBindings read_bindings(const Json& j, const std::string& path, const KernelInfo& k) {
   expect_object(j, path);
   TypeBindings bindings;
-  for (const auto& [var, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named, not a structured binding: clang before 16 cannot capture one in a lambda.
+    const std::string& var = item.key();
+    const Json& value = item.value();
     const auto it = std::find_if(k.type_vars.begin(), k.type_vars.end(), [&](const TypeVarInfo& v) { return v.name == var; });
     if (it == k.type_vars.end()) fail(child(path, var), "not a type variable of the kernel");
     const std::string& name = string_value(value, child(path, var));
