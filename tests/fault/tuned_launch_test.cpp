@@ -15,6 +15,7 @@
 #include "fault/tuned_fixture.h"
 #include "harness/device.h"
 #include "harness/runner.h"
+#include "harness/tuner.h"
 #include "runtime/args.h"
 #include "tritonpack/plugin.h"
 #include "tritonpack/tuning.h"
@@ -159,7 +160,7 @@ class TunedMatmulTest : public ::testing::Test {
       const int64_t m0 = pid / tiles_n * bm, n0 = pid % tiles_n * bn;
       for (int64_t i = m0; i < std::min(M, m0 + bm); ++i) {
         for (int64_t j = n0; j < std::min(N, n0 + bn); ++j) {
-          float acc = 0;
+          float acc = config == wrong_config_ ? 1.0f : 0.0f;
           for (int64_t kk = 0; kk < K; ++kk) acc += get(a, i * K + kk) * get(b, kk * N + j);
           const uint16_t h = runtime::float_to_fp16_bits(acc);
           std::memcpy(at(c, i * N + j), &h, 2);
@@ -181,6 +182,7 @@ class TunedMatmulTest : public ::testing::Test {
   FakeGpu* gpu_ = nullptr;
   std::unique_ptr<harness::DeviceContext> device_;
   std::vector<uint8_t> last_output_;
+  std::string wrong_config_;  // this config's programs add 1 to every element
 };
 
 TEST_F(TunedMatmulTest, ATunedAndAnUntunedLaunchComputeTheSameResult) {
@@ -203,6 +205,97 @@ TEST_F(TunedMatmulTest, ATunedAndAnUntunedLaunchComputeTheSameResult) {
   EXPECT_EQ(tuned.grid[0], 4 * 2);  // cdiv(100, 32) x cdiv(72, 64)
   ASSERT_EQ(last_output_.size(), 100u * 72 * 2);
   EXPECT_TRUE(last_output_ == untuned_output) << "the tuned launch computed another result";
+}
+
+// The fake clock's time per config for the tuner tests, and the tuner's request: one small launch.
+const std::map<std::string, double> kConfigMs = {{"m128n256k64", 8}, {"m64n256k32", 7}, {"m128n128k32", 1},
+                                                 {"m128n64k32", 5},  {"m64n128k32", 4},  {"m128n32k32", 6},
+                                                 {"m64n32k32", 3},   {"m32n64k32", 2}};
+
+harness::TuneRequest small_tune_request() {
+  harness::TuneRequest request;
+  request.runs = 3;
+  request.warmup = 1;
+  request.flush_bytes = 4096;
+  request.seed = 5;
+  return request;
+}
+
+// The first config in spec order cannot launch: the next that runs is the reference.
+TEST_F(TunedMatmulTest, WhenTheFirstConfigFailsTheNextIsTheReference) {
+  const auto spec_pack = matmul_pack({});
+  Manifest m = spec_pack->manifest();
+  m.kernels[0].tuning.shapes = {TuningShape{{{"T", DType::kFp16}}, {{"M", 100}, {"N", 72}, {"K", 40}}, {}}};
+  Kernel k(Pack::from_bytes(rewrite_manifest(*spec_pack, m), "matmul.tpack"), "matmul", fake_driver());
+  wrong_config_ = "m128n128k32";
+  gpu_->failing_entries = {"matmul_kernel__m128n256k64"};
+  gpu_->on_launch = [&](FakeGpu&, const FakeLaunch& l) { play(k.info(), l); };
+  gpu_->launch_ms = [&](const FakeLaunch& l) { return kConfigMs.at(l.entry.substr(l.entry.find("__") + 2)); };
+  const harness::TuneResult result = harness::tune_kernel(*device_, k, small_tune_request());
+  ASSERT_EQ(result.shapes.size(), 1u);
+  ASSERT_EQ(result.shapes[0].configs.size(), 8u);
+  EXPECT_FALSE(result.shapes[0].configs[0].ran);
+  EXPECT_TRUE(result.shapes[0].configs[1].correct) << "m64n256k32, the reference";
+  EXPECT_FALSE(result.shapes[0].configs[2].correct) << "m128n128k32, wrong";
+  ASSERT_EQ(result.table.entries.size(), 1u);
+  EXPECT_EQ(result.table.entries[0].configs, (std::vector<std::string>{"m32n64k32", "m64n32k32", "m64n128k32",
+                                                                       "m128n64k32", "m128n32k32", "m64n256k32"}));
+}
+
+// `tritonpack tune` on the fake driver: each config of each launch runs on the same inputs (played
+// on the CPU, each config taking its own time on the fake clock), its output is compared with the
+// first config's, and the table ranks the configs that agree. The fastest config computes a wrong
+// result and one fails to launch, both after the reference config: neither may be chosen, and the
+// reference stays the first config's.
+TEST_F(TunedMatmulTest, TuningRanksOnlyTheConfigsThatComputeTheReferenceResult) {
+  const auto spec_pack = matmul_pack({});
+  Manifest m = spec_pack->manifest();
+  const TypeBindings fp16{{"T", DType::kFp16}};
+  m.kernels[0].tuning.shapes = {TuningShape{fp16, {{"M", 100}, {"N", 72}, {"K", 40}}, {}},
+                                TuningShape{fp16, {{"M", 120}, {"N", 80}, {"K", 48}}, {}},  // the same bins
+                                TuningShape{fp16, {{"M", 20}, {"N", 24}, {"K", 20}}, {}}};
+  Kernel k(Pack::from_bytes(rewrite_manifest(*spec_pack, m), "matmul.tpack"), "matmul", fake_driver());
+  const std::map<std::string, double>& ms = kConfigMs;
+  wrong_config_ = "m128n128k32";
+  gpu_->failing_entries = {"matmul_kernel__m64n256k32"};
+  gpu_->on_launch = [&](FakeGpu&, const FakeLaunch& l) { play(k.info(), l); };
+  gpu_->launch_ms = [&](const FakeLaunch& l) { return ms.at(l.entry.substr(l.entry.find("__") + 2)); };
+  const harness::TuneResult result = harness::tune_kernel(*device_, k, small_tune_request());
+
+  EXPECT_EQ(result.table.device, "Fake GPU");
+  EXPECT_EQ(result.table.arch, 90u);
+  ASSERT_EQ(result.shapes.size(), 3u);
+  for (const harness::ShapeMeasurement& s : result.shapes) {
+    EXPECT_TRUE(s.skipped.empty()) << s.skipped;
+    ASSERT_EQ(s.configs.size(), 8u);
+    for (const harness::ConfigMeasurement& c : s.configs) {
+      const std::string& name = k.info().configs[c.config].name;
+      SCOPED_TRACE(name);
+      EXPECT_EQ(c.ran, name != "m64n256k32") << c.message;
+      EXPECT_EQ(c.correct, name != "m64n256k32" && name != "m128n128k32") << c.message;
+      if (name == "m128n128k32") {
+        EXPECT_NE(c.message.find("C differs from the reference config's: relative error"), std::string::npos) << c.message;
+      }
+      if (c.correct) EXPECT_DOUBLE_EQ(c.median_us, 1000 * ms.at(name));
+    }
+  }
+  ASSERT_EQ(result.table.entries.size(), 2u);
+  EXPECT_EQ(result.table.entries[0].bin, (std::vector<uint32_t>{7, 7, 6}));
+  EXPECT_EQ(result.table.entries[1].bin, (std::vector<uint32_t>{5, 5, 5}));
+  for (const TuningEntry& e : result.table.entries) {
+    EXPECT_EQ(e.configs, (std::vector<std::string>{"m32n64k32", "m64n32k32", "m64n128k32", "m128n64k32", "m128n32k32",
+                                                   "m128n256k64"}));
+    EXPECT_EQ(e.times_us, (std::vector<double>{2000, 3000, 4000, 5000, 6000, 8000}));
+  }
+
+  // The table, written into the pack, makes a launch in its bins run the fastest right config.
+  m.kernels[0].tuning.tables = {result.table};
+  Kernel tuned(Pack::from_bytes(rewrite_manifest(*spec_pack, m), "tuned.tpack"), "matmul", fake_driver());
+  gpu_->failing_entries.clear();
+  wrong_config_.clear();
+  const harness::RunResult r = run(tuned, true);
+  EXPECT_TRUE(r.passed) << r.verify_message;
+  EXPECT_EQ(tuned.info().configs[r.variant->config_index].name, "m32n64k32");
 }
 
 }  // namespace
