@@ -122,6 +122,11 @@ std::vector<std::pair<std::string, Bytes>> fuzz_seeds() {
   // Every optional kernel-model key, descriptors and IR stages included (test_manifest.h).
   t = tritonpack_test::make_features_pack();
   seeds.emplace_back("features", serialize_pack(t.manifest, t.blobs));
+
+  // A tuning key and table (the test pack's blobs: the manifest fuzzer opens it too).
+  t = tritonpack_test::make_test_pack();
+  t.manifest.kernels[0].tuning = test_tuning();
+  seeds.emplace_back("tuned", serialize_pack(t.manifest, t.blobs));
   return seeds;
 }
 
@@ -654,7 +659,7 @@ TEST(PackFuzzCorpus, SeedsAreCurrentValidPacks) {
   // The manifest fuzzer wraps each input around the test pack's blob section; the seeds written
   // for that section must open there, so that the fuzzer starts from manifests that get through.
   const Bytes section = split(tritonpack_test::make_test_pack_bytes()).section;
-  for (const char* name : {"vector_add", "features"}) {
+  for (const char* name : {"vector_add", "features", "tuned"}) {
     SCOPED_TRACE(name);
     std::ifstream in(root / "manifest" / (std::string(name) + ".json"), std::ios::binary);
     const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
