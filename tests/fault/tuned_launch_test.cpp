@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "harness/device.h"
 #include "harness/runner.h"
 #include "harness/tuner.h"
+#include "tritonpack/expr.h"
 #include "runtime/args.h"
 #include "tritonpack/plugin.h"
 #include "tritonpack/tuning.h"
@@ -296,6 +298,47 @@ TEST_F(TunedMatmulTest, TuningRanksOnlyTheConfigsThatComputeTheReferenceResult) 
   const harness::RunResult r = run(tuned, true);
   EXPECT_TRUE(r.passed) << r.verify_message;
   EXPECT_EQ(tuned.info().configs[r.variant->config_index].name, "m32n64k32");
+}
+
+// Every launch the shipped specs' [tuning] lists is one `tritonpack tune` can measure on an sm_90
+// device (their archs): it plans, its key evaluates, and more than one config can run it. A spec
+// mistake (a shape no variant serves, a value the run needs and the shape lacks) shows here rather
+// than after an hour on a GPU.
+TEST(ShippedTuning, EveryShapeIsALaunchSeveralConfigsCanRun) {
+  for (const char* spec : {"kernels/matmul/matmul.toml", "kernels/fmha/fmha.toml"}) {
+    SCOPED_TRACE(spec);
+    const auto pack = pack_from_spec(source(spec), {90});
+    Kernel k(pack, pack->manifest().kernels[0].name);
+    const TuningInfo& t = k.info().tuning;
+    ASSERT_FALSE(t.key.empty());
+    ASSERT_FALSE(t.shapes.empty());
+    std::set<std::pair<TypeBindings, std::vector<uint32_t>>> entries;
+    for (const TuningShape& shape : t.shapes) {
+      harness::RunRequest r;  // as the tuner makes it
+      for (const auto& [var, dtype] : shape.bindings) r.types[var] = std::string(dtype_name(dtype));
+      for (const auto& [name, value] : shape.values) r.values[name] = std::to_string(value);
+      for (const auto& [name, value] : shape.reals) r.values[name] = std::to_string(value);
+      const harness::RunPlan plan = harness::plan_run(k.info(), r);
+      std::vector<uint32_t> bins;
+      for (size_t key = 0; key < t.key.size(); ++key) {
+        const int64_t value = expr::Expr::parse(t.key[key]).eval([&](std::string_view name, int64_t& out) {
+          const auto it = plan.integers.find(name);
+          if (it == plan.integers.end()) return false;
+          out = it->second;
+          return true;
+        });
+        bins.push_back(tuning::bin_of(t.bins[key], value));
+      }
+      entries.emplace(shape.bindings, bins);
+      LaunchOptions spec_order;
+      spec_order.use_tuning = false;
+      const std::vector<CUdeviceptr> pointers(plan.operands.size(), harness::kPlaceholder);
+      std::set<uint32_t> configs;
+      for (const Selection& s : k.candidates(plan.args(pointers), spec_order, 90)) configs.insert(s.variant->config_index);
+      EXPECT_GE(configs.size(), 2u) << "shape with " << r.values.size() << " values, first bin " << bins[0];
+    }
+    EXPECT_GE(entries.size(), 2u) << "the shapes fall in one entry";
+  }
 }
 
 }  // namespace
