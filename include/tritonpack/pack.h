@@ -75,7 +75,8 @@ std::vector<uint8_t> serialize_pack(Manifest manifest, const std::vector<std::ve
 // The pack's bytes with its manifest replaced (re-tuning: `tritonpack tune`): `manifest` must keep
 // the pack's blob table (same blobs, kinds and hashes, in order; the offsets and sizes written are
 // the pack's), and the blob section is copied as it is, byte for byte. Throws kInvalidArgument
-// otherwise, or for a manifest the reader would refuse.
+// otherwise, or for a manifest the reader would refuse, and kCorruptPack for a blob whose bytes do
+// not match its hash.
 std::vector<uint8_t> rewrite_manifest(const Pack& pack, Manifest manifest);
 
 // Writes pack bytes atomically (temporary file + rename) so a reader never sees half a pack.

@@ -300,7 +300,9 @@ std::vector<uint8_t> rewrite_manifest(const Pack& pack, Manifest manifest) {
     }
   }
   // The blob section is copied as it is and the blob table kept with its offsets: laying the blobs
-  // out again (serialize_pack) would move them in a pack another writer laid out otherwise.
+  // out again (serialize_pack) would move them in a pack another writer laid out otherwise. Opening
+  // hashes no blob: they are checked here, so that a corrupt blob is not written into a new pack.
+  pack.verify_blobs();
   manifest.blobs = old;
   const std::string json = checked_manifest_json(manifest, "rewrite_manifest");
   const pack_format::Sections sections = pack_format::parse_container(pack.bytes(), pack.origin());

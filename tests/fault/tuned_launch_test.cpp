@@ -188,10 +188,10 @@ class TunedMatmulTest : public ::testing::Test {
 };
 
 TEST_F(TunedMatmulTest, ATunedAndAnUntunedLaunchComputeTheSameResult) {
-  // M 100, N 72, K 40: pow2 bins 7, 7, 6.
+  // M 100, N 72, K 40: pow2 bins 7, 7, 6; N and K are not multiples of 16: bin 0 of the fourth key.
   TuningEntry e;
   e.bindings = {{"T", DType::kFp16}};
-  e.bin = {7, 7, 6};
+  e.bin = {7, 7, 6, 0};
   e.configs = {"m32n64k32", "m64n32k32"};
   e.times_us = {3, 4};
   Kernel k(matmul_pack({tuned_table("Fake GPU", 90, {e})}), "matmul", fake_driver());
@@ -254,7 +254,7 @@ TEST_F(TunedMatmulTest, TuningRanksOnlyTheConfigsThatComputeTheReferenceResult) 
   Manifest m = spec_pack->manifest();
   const TypeBindings fp16{{"T", DType::kFp16}};
   m.kernels[0].tuning.shapes = {TuningShape{fp16, {{"M", 100}, {"N", 72}, {"K", 40}}, {}},
-                                TuningShape{fp16, {{"M", 120}, {"N", 80}, {"K", 48}}, {}},  // the same bins
+                                TuningShape{fp16, {{"M", 120}, {"N", 88}, {"K", 56}}, {}},  // the same bins
                                 TuningShape{fp16, {{"M", 20}, {"N", 24}, {"K", 20}}, {}}};
   Kernel k(Pack::from_bytes(rewrite_manifest(*spec_pack, m), "matmul.tpack"), "matmul", fake_driver());
   const std::map<std::string, double>& ms = kConfigMs;
@@ -282,8 +282,8 @@ TEST_F(TunedMatmulTest, TuningRanksOnlyTheConfigsThatComputeTheReferenceResult) 
     }
   }
   ASSERT_EQ(result.table.entries.size(), 2u);
-  EXPECT_EQ(result.table.entries[0].bin, (std::vector<uint32_t>{7, 7, 6}));
-  EXPECT_EQ(result.table.entries[1].bin, (std::vector<uint32_t>{5, 5, 5}));
+  EXPECT_EQ(result.table.entries[0].bin, (std::vector<uint32_t>{7, 7, 6, 0}));
+  EXPECT_EQ(result.table.entries[1].bin, (std::vector<uint32_t>{5, 5, 5, 0}));
   for (const TuningEntry& e : result.table.entries) {
     EXPECT_EQ(e.configs, (std::vector<std::string>{"m32n64k32", "m64n32k32", "m64n128k32", "m128n64k32", "m128n32k32",
                                                    "m128n256k64"}));

@@ -601,6 +601,24 @@ TEST(PackRewrite, AnotherWritersBlobLayoutIsKept) {
   }
 }
 
+// Opening hashes no blob; rewriting does, so that a corrupt blob is not carried into a new pack.
+TEST(PackRewrite, ACorruptBlobIsNotCopied) {
+  Bytes bytes = tritonpack_test::make_test_pack_bytes();
+  const auto good = Pack::from_bytes(bytes, "good.tpack");
+  const auto blob = good->blob(1);
+  bytes[static_cast<size_t>(blob.data() - good->bytes().data()) + blob.size() / 2] ^= 1;
+  const auto corrupt = Pack::from_bytes(bytes, "corrupt.tpack");
+  Manifest m = corrupt->manifest();
+  m.kernels[0].tuning = test_tuning();
+  try {
+    (void)rewrite_manifest(*corrupt, m);
+    ADD_FAILURE() << "a pack with a corrupt blob was rewritten";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptPack) << e.what();
+    EXPECT_CONTAINS(std::string(e.what()), "corrupt pack 'corrupt.tpack': blobs[1]: hash mismatch");
+  }
+}
+
 TEST(PackRewrite, OnlyTheManifestMayChange) {
   const auto pack = Pack::from_bytes(tritonpack_test::make_test_pack_bytes(), "p.tpack");
   auto error_of = [&](const std::function<void(Manifest&)>& change) {
