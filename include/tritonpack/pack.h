@@ -73,9 +73,10 @@ class Pack {
 std::vector<uint8_t> serialize_pack(Manifest manifest, const std::vector<std::vector<uint8_t>>& blobs);
 
 // The pack's bytes with its manifest replaced (re-tuning: `tritonpack tune`): `manifest` must keep
-// the pack's blob table (same blobs, kinds and hashes, in order), and the blobs are copied
-// unchanged, so the blob section stays byte-identical. Throws kInvalidArgument otherwise, and
-// kCorruptPack for a blob whose bytes do not match its hash.
+// the pack's blob table (same blobs, kinds and hashes, in order; the offsets and sizes written are
+// the pack's), and the blob section is copied as it is, byte for byte. Throws kInvalidArgument
+// otherwise, or for a manifest the reader would refuse, and kCorruptPack for a blob whose bytes do
+// not match its hash.
 std::vector<uint8_t> rewrite_manifest(const Pack& pack, Manifest manifest);
 
 // Writes pack bytes atomically (temporary file + rename) so a reader never sees half a pack.

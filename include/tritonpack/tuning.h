@@ -17,9 +17,9 @@ inline constexpr size_t kMaxEdges = 64;       // explicit edges of one key
 inline constexpr size_t kMaxShapes = 4096;    // launches a spec asks `tune` to measure
 inline constexpr size_t kMaxTables = 64;      // GPU models in one pack
 inline constexpr size_t kMaxEntries = 4096;   // entries of one table
-// The runtime expands a table into a grid over the bins it measured (per key, the distinct bins of
-// its entries): at most this many cells per dtype binding, so a hostile table cannot make a
-// kernel's setup allocate without bound.
+// The runtime expands a table into grids, one per dtype binding, over the bins from the lowest to
+// the highest its entries measured (per key): at most this many cells in all, so a hostile table
+// cannot make a kernel's setup allocate (or compute) without bound.
 inline constexpr size_t kMaxCells = size_t{1} << 20;
 
 // Bins of a key: 64 for powers of two (values < 1, then [2^(b-1), 2^b) for b = 1..63, so every

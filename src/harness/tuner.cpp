@@ -344,7 +344,11 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
         if (e.code() == ErrorCode::kNoDriver) throw;
         m.correct = false;
         m.message = e.what();
-        if (!m.ran) reference.clear();  // the next config that runs becomes the reference
+        // The reference config failing (after its launch: reading its outputs, or timing) leaves
+        // no reference, or half of one: the next config that runs becomes the reference. Another
+        // config failing keeps it (clearing it whenever a config failed made the next config,
+        // right or wrong, the reference of those after it).
+        if (was_reference) reference.clear();
       }
       char line[160];
       std::snprintf(line, sizeof line, "    %-24s variant %-5u %12.3f us  %s", info.configs[m.config].name.c_str(),

@@ -124,6 +124,22 @@ bool digest_is(const Sha256Digest& digest, std::string_view hex) {
   return true;
 }
 
+// The manifest's JSON, validated with the reader's rules so that a written pack always opens.
+// Throws kInvalidArgument; `caller` begins the message of the size limit.
+std::string checked_manifest_json(const Manifest& manifest, const char* caller) {
+  const std::string json = manifest_to_json(manifest);
+  if (json.size() > pack_format::kMaxManifestSize) {
+    throw Error(ErrorCode::kInvalidArgument, std::string(caller) + ": the manifest is " + std::to_string(json.size()) +
+                                                 " bytes, over the 64 MiB limit");
+  }
+  try {
+    (void)pack_format::parse_manifest(json, "refusing to write an invalid manifest: ");
+  } catch (const Error& e) {
+    throw Error(ErrorCode::kInvalidArgument, e.what());
+  }
+  return json;
+}
+
 }  // namespace
 
 std::shared_ptr<const Pack> Pack::from_owned_bytes(std::vector<uint8_t> bytes, std::string origin) {
@@ -262,17 +278,7 @@ std::vector<uint8_t> serialize_pack(Manifest manifest, const std::vector<std::ve
     section.resize(info.offset);
     section.insert(section.end(), blobs[i].begin(), blobs[i].end());
   }
-  const std::string json = manifest_to_json(manifest);
-  if (json.size() > pack_format::kMaxManifestSize) {
-    throw Error(ErrorCode::kInvalidArgument, "serialize_pack: the manifest is " + std::to_string(json.size()) +
-                                                 " bytes, over the 64 MiB limit");
-  }
-  // Validate with the reader's rules so that a written pack always opens.
-  try {
-    (void)pack_format::parse_manifest(json, "refusing to write an invalid manifest: ");
-  } catch (const Error& e) {
-    throw Error(ErrorCode::kInvalidArgument, e.what());
-  }
+  const std::string json = checked_manifest_json(manifest, "serialize_pack");
   std::vector<uint8_t> out = pack_format::write_container(json, section);
   if (out.size() > pack_format::kMaxFileSize) {
     throw Error(ErrorCode::kInvalidArgument, "serialize_pack: the pack exceeds the 4 GiB limit");
@@ -287,16 +293,24 @@ std::vector<uint8_t> rewrite_manifest(const Pack& pack, Manifest manifest) {
                                                  std::to_string(manifest.blobs.size()) + " blobs, pack '" +
                                                  pack.origin() + "' holds " + std::to_string(old.size()));
   }
-  std::vector<std::vector<uint8_t>> blobs;
   for (size_t i = 0; i < old.size(); ++i) {
     if (manifest.blobs[i].sha256 != old[i].sha256 || manifest.blobs[i].kind != old[i].kind) {
       throw Error(ErrorCode::kInvalidArgument, "rewrite_manifest: blobs[" + std::to_string(i) +
                                                    "] differs from the pack's; only the manifest may change");
     }
-    const std::span<const uint8_t> bytes = pack.blob(static_cast<int32_t>(i));
-    blobs.emplace_back(bytes.begin(), bytes.end());
   }
-  return serialize_pack(std::move(manifest), blobs);
+  // The blob section is copied as it is and the blob table kept with its offsets: laying the blobs
+  // out again (serialize_pack) would move them in a pack another writer laid out otherwise. Opening
+  // hashes no blob: they are checked here, so that a corrupt blob is not written into a new pack.
+  pack.verify_blobs();
+  manifest.blobs = old;
+  const std::string json = checked_manifest_json(manifest, "rewrite_manifest");
+  const pack_format::Sections sections = pack_format::parse_container(pack.bytes(), pack.origin());
+  std::vector<uint8_t> out = pack_format::write_container(json, sections.blobs);
+  if (out.size() > pack_format::kMaxFileSize) {
+    throw Error(ErrorCode::kInvalidArgument, "rewrite_manifest: the pack exceeds the 4 GiB limit");
+  }
+  return out;
 }
 
 void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {

@@ -47,7 +47,10 @@ std::string text_value(const Json& j, const std::string& path) {
 TypeBindings read_bindings(const Json& j, const std::string& path, const KernelInfo& k) {
   expect_object(j, path);
   TypeBindings bindings;
-  for (const auto& [var, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named, not a structured binding: clang before 16 cannot capture one in a lambda.
+    const std::string& var = item.key();
+    const Json& value = item.value();
     const auto it = std::find_if(k.type_vars.begin(), k.type_vars.end(), [&](const TypeVarInfo& v) { return v.name == var; });
     if (it == k.type_vars.end()) fail(child(path, var), "not a type variable of the kernel");
     const std::string& name = string_value(value, child(path, var));
@@ -257,25 +260,35 @@ TuningInfo read_tuning(const Json& j, const std::string& at, const KernelInfo& k
     if (entries.size() > tuning::kMaxEntries) {
       fail(epath, "more than " + std::to_string(tuning::kMaxEntries) + " entries");
     }
-    // Per dtype binding: the entries' bins (no two alike) and, per key, the distinct bins, whose
-    // product is the grid the runtime builds.
+    // Per dtype binding: the entries' bins (no two alike) and, per key, the span from the lowest to
+    // the highest bin measured; the product of the spans is the grid the runtime builds for the
+    // binding, and the grids of all bindings together are held to kMaxCells.
+    struct Span {
+      std::vector<uint32_t> low, high;
+      size_t cells = 0;
+    };
     std::map<TypeBindings, std::set<std::vector<uint32_t>>> seen;
-    std::map<TypeBindings, std::vector<std::set<uint32_t>>> distinct;
+    std::map<TypeBindings, Span> spans;
+    size_t cells = 0;  // over every binding
     for (size_t e = 0; e < entries.size(); ++e) {
       TuningEntry entry = read_entry(entries[e], child(epath, e), k, t);
       if (!seen[entry.bindings].insert(entry.bin).second) {
         fail(child(child(epath, e), "bin"), "a second entry for the same bin and dtypes");
       }
-      auto& per_key = distinct[entry.bindings];
-      per_key.resize(t.key.size());
-      size_t cells = 1;
+      Span& span = spans[entry.bindings];
+      if (span.low.empty()) span.low = span.high = entry.bin;
+      size_t product = 1;  // at most 65^4: no overflow
       for (size_t b = 0; b < entry.bin.size(); ++b) {
-        per_key[b].insert(entry.bin[b]);
-        cells *= per_key[b].size();
+        span.low[b] = std::min(span.low[b], entry.bin[b]);
+        span.high[b] = std::max(span.high[b], entry.bin[b]);
+        product *= span.high[b] - span.low[b] + 1;
       }
+      cells = cells - span.cells + product;
+      span.cells = product;
       if (cells > tuning::kMaxCells) {
         fail(child(epath, e), "the entries span more than " + std::to_string(tuning::kMaxCells) +
-                                  " bin combinations for one dtype binding");
+                                  " bin combinations (per dtype binding, the bins from the lowest to the highest "
+                                  "measured of each key, multiplied; added over the bindings)");
       }
       table.entries.push_back(std::move(entry));
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "tritonpack/error.h"
@@ -497,7 +498,6 @@ DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps) {
   const size_t configs = model.info->configs.size();
   plan.by_config.resize(configs);
   for (uint32_t index : plan.order) plan.by_config[model.variants[index].info->config_index].push_back(index);
-  for (uint32_t c = 0; c < configs; ++c) plan.spec_config_order.push_back(c);
   plan.tuning = plan_tuning(model, caps);
   return plan;
 }
@@ -508,7 +508,13 @@ TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps) {
   const TuningInfo& t = k.tuning;
   if (t.key.empty()) return out;
   for (size_t i = 0; i < t.tables.size() && out.table < 0; ++i) {
-    if (!caps.name.empty() && t.tables[i].device == caps.name) out.table = static_cast<int32_t>(i), out.by_device = true;
+    // The name and the arch: a name two archs share ("NVIDIA Graphics Device", a fake driver's)
+    // does not make one's table the other's.
+    const TuningTable& table = t.tables[i];
+    if (!caps.name.empty() && table.device == caps.name && table.arch == caps.arch) {
+      out.table = static_cast<int32_t>(i);
+      out.by_device = true;
+    }
   }
   for (size_t i = 0; i < t.tables.size() && out.table < 0; ++i) {
     if (t.tables[i].arch == caps.arch) out.table = static_cast<int32_t>(i);
@@ -516,70 +522,75 @@ TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps) {
   if (out.table < 0) return out;
   const TuningTable& table = t.tables[static_cast<size_t>(out.table)];
   const size_t keys = t.key.size();
+  std::map<std::string_view, uint32_t> config_index;
+  for (uint32_t c = 0; c < k.configs.size(); ++c) config_index.emplace(k.configs[c].name, c);
   for (const TuningEntry& e : table.entries) {
-    std::vector<uint32_t> order;
-    for (const std::string& name : e.configs) {
-      for (uint32_t c = 0; c < k.configs.size(); ++c) {
-        if (k.configs[c].name == name) order.push_back(c);
-      }
-    }
-    for (uint32_t c = 0; c < k.configs.size(); ++c) {
-      if (std::find(order.begin(), order.end(), c) == order.end()) order.push_back(c);
-    }
-    out.config_orders.push_back(std::move(order));
+    std::vector<uint32_t> ranking;
+    for (const std::string& name : e.configs) ranking.push_back(config_index.at(name));  // the reader checked the names
+    std::vector<uint32_t> sorted = ranking;
+    std::sort(sorted.begin(), sorted.end());
+    out.rankings.push_back(std::move(ranking));
+    out.ranked_sorted.push_back(std::move(sorted));
   }
   // One group per dtype binding, in the order the entries first have it.
-  std::vector<TypeBindings> bindings;
-  for (const TuningEntry& e : table.entries) {
-    if (std::find(bindings.begin(), bindings.end(), e.bindings) == bindings.end()) bindings.push_back(e.bindings);
+  std::vector<std::vector<uint32_t>> groups;  // entry indices per binding
+  std::map<TypeBindings, size_t> group_of;
+  for (uint32_t e = 0; e < table.entries.size(); ++e) {
+    const auto [it, fresh] = group_of.emplace(table.entries[e].bindings, groups.size());
+    if (fresh) groups.emplace_back();
+    groups[it->second].push_back(e);
   }
-  for (const TypeBindings& b : bindings) {
+  for (const std::vector<uint32_t>& members : groups) {
     TuningPlan::Group g;
+    const TypeBindings& b = table.entries[members.front()].bindings;
     for (const TypeVarInfo& var : k.type_vars) g.dtypes.push_back(b.at(var.name));
-    std::vector<uint32_t> members;
-    for (uint32_t e = 0; e < table.entries.size(); ++e) {
-      if (table.entries[e].bindings == b) members.push_back(e);
-    }
-    std::vector<std::vector<uint32_t>> measured(keys);  // per key: its distinct bins, ascending
-    for (size_t key = 0; key < keys; ++key) {
-      for (uint32_t e : members) measured[key].push_back(table.entries[e].bin[key]);
-      std::sort(measured[key].begin(), measured[key].end());
-      measured[key].erase(std::unique(measured[key].begin(), measured[key].end()), measured[key].end());
-      // Every bin -> the position of the nearest measured bin (the lower one on a tie).
-      std::vector<uint32_t> to_axis(tuning::bin_count(t.bins[key]));
-      for (uint32_t bin = 0; bin < to_axis.size(); ++bin) {
-        uint32_t best = 0;
-        for (uint32_t a = 1; a < measured[key].size(); ++a) {
-          const auto distance = [&](uint32_t x) { return x > bin ? x - bin : bin - x; };
-          if (distance(measured[key][a]) < distance(measured[key][best])) best = a;
-        }
-        to_axis[bin] = best;
+    // Per key, the span of bins the entries measured: the grid's axis. Bins beyond it map to its ends.
+    std::vector<uint32_t> low(keys, UINT32_MAX), high(keys, 0);
+    for (uint32_t e : members) {
+      for (size_t key = 0; key < keys; ++key) {
+        low[key] = std::min(low[key], table.entries[e].bin[key]);
+        high[key] = std::max(high[key], table.entries[e].bin[key]);
       }
-      g.to_axis.push_back(std::move(to_axis));
-      g.axis_size.push_back(static_cast<uint32_t>(measured[key].size()));
     }
     size_t cells = 1;
-    for (uint32_t n : g.axis_size) cells *= n;  // at most tuning::kMaxCells (the manifest reader checks)
+    for (size_t key = 0; key < keys; ++key) {
+      std::vector<uint32_t> to_axis(tuning::bin_count(t.bins[key]));
+      for (uint32_t bin = 0; bin < to_axis.size(); ++bin) to_axis[bin] = std::clamp(bin, low[key], high[key]) - low[key];
+      g.to_axis.push_back(std::move(to_axis));
+      g.axis_size.push_back(high[key] - low[key] + 1);
+      cells *= g.axis_size.back();  // in all at most tuning::kMaxCells per table (the manifest reader checks)
+    }
+    // Each entry in its own cell (no two share one: the reader checks), then, one axis at a time, a
+    // forward and a backward sweep carry each cell's entry one step further: a distance transform,
+    // exact for steps summed over the keys, in time proportional to the cells (not cells x entries).
+    // Comparing (distance, entry index) keeps the first entry on a tie.
     g.cells.assign(cells, -1);
-    std::vector<uint32_t> at(keys);
-    for (size_t cell = 0; cell < cells; ++cell) {
-      size_t rest = cell;
-      for (size_t key = keys; key-- > 0;) {
-        at[key] = measured[key][rest % g.axis_size[key]];
-        rest /= g.axis_size[key];
+    std::vector<uint32_t> distance(cells, UINT32_MAX);
+    for (uint32_t e : members) {
+      size_t cell = 0;
+      for (size_t key = 0; key < keys; ++key) cell = cell * g.axis_size[key] + (table.entries[e].bin[key] - low[key]);
+      g.cells[cell] = static_cast<int32_t>(e);
+      distance[cell] = 0;
+    }
+    const auto relax = [&](size_t from, size_t to) {
+      if (g.cells[from] < 0) return;
+      const uint32_t d = distance[from] + 1;
+      if (d < distance[to] || (d == distance[to] && g.cells[from] < g.cells[to])) {
+        distance[to] = d;
+        g.cells[to] = g.cells[from];
       }
-      uint64_t best_distance = UINT64_MAX;
-      for (uint32_t e : members) {
-        uint64_t distance = 0;
-        for (size_t key = 0; key < keys; ++key) {
-          const uint32_t x = table.entries[e].bin[key];
-          distance += x > at[key] ? x - at[key] : at[key] - x;
-        }
-        if (distance < best_distance) {
-          best_distance = distance;
-          g.cells[cell] = static_cast<int32_t>(e);
+    };
+    size_t stride = 1;  // the last key varies fastest
+    for (size_t key = keys; key-- > 0;) {
+      const size_t n = g.axis_size[key];
+      for (size_t outer = 0; outer < cells; outer += n * stride) {
+        for (size_t inner = 0; inner < stride; ++inner) {
+          const size_t base = outer + inner;
+          for (size_t i = 1; i < n; ++i) relax(base + (i - 1) * stride, base + i * stride);
+          for (size_t i = n - 1; i-- > 0;) relax(base + (i + 1) * stride, base + i * stride);
         }
       }
+      stride *= n;
     }
     out.groups.push_back(std::move(g));
   }
@@ -627,13 +638,6 @@ int32_t tuned_entry(const KernelModel& model, const DevicePlan& plan, std::span<
     return entry;
   }
   return -1;
-}
-
-const std::vector<uint32_t>& tuned_config_order(const KernelModel& model, const DevicePlan& plan,
-                                                std::span<const Arg> args, const LaunchOptions& options,
-                                                const LaunchValues& values) {
-  const int32_t entry = tuned_entry(model, plan, args, options, values);
-  return entry < 0 ? plan.spec_config_order : plan.tuning.config_orders[static_cast<size_t>(entry)];
 }
 
 std::string describe_tuning(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
@@ -751,11 +755,12 @@ bool device_accepts(const KernelModel& model, const DevicePlan& plan, uint32_t i
 void candidate_variants(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                         const LaunchOptions& options, LaunchValues& values,
                         std::vector<std::pair<uint32_t, std::array<int64_t, 3>>>& out) {
-  for (uint32_t config : tuned_config_order(model, plan, args, options, values)) {
+  for_each_tuned_config(model, plan, args, options, values, [&](uint32_t config) {
     for (uint32_t index : plan.by_config[config]) {
       if (accepts(model, plan, index, args, options, values, nullptr)) out.emplace_back(index, values.grid);
     }
-  }
+    return false;
+  });
 }
 
 void dtype_candidates(const KernelModel& model, const DevicePlan& plan, std::span<const std::optional<DType>> dtypes,
@@ -772,25 +777,31 @@ void dtype_candidates(const KernelModel& model, const DevicePlan& plan, std::spa
 
 int32_t select_variant(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                        const LaunchOptions& options, LaunchValues& values) {
-  for (uint32_t config : tuned_config_order(model, plan, args, options, values)) {
+  int32_t chosen = -1;
+  for_each_tuned_config(model, plan, args, options, values, [&](uint32_t config) {
     for (uint32_t index : plan.by_config[config]) {
-      if (accepts(model, plan, index, args, options, values, nullptr)) return static_cast<int32_t>(index);
+      if (accepts(model, plan, index, args, options, values, nullptr)) {
+        chosen = static_cast<int32_t>(index);
+        return true;
+      }
     }
-  }
-  return -1;
+    return false;
+  });
+  return chosen;
 }
 
 std::vector<std::pair<uint32_t, std::string>> variant_reasons(const KernelModel& model, const DevicePlan& plan,
                                                               std::span<const Arg> args, const LaunchOptions& options,
                                                               LaunchValues& values) {
   std::vector<std::pair<uint32_t, std::string>> out;
-  for (uint32_t config : tuned_config_order(model, plan, args, options, values)) {
+  for_each_tuned_config(model, plan, args, options, values, [&](uint32_t config) {
     for (uint32_t index : plan.by_config[config]) {
       std::string why;
       if (accepts(model, plan, index, args, options, values, &why)) why.clear();
       out.emplace_back(index, why);
     }
-  }
+    return false;
+  });
   return out;
 }
 

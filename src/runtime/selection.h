@@ -3,6 +3,7 @@
 // the CLI can ask it for any device description.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -35,9 +36,10 @@ enum class Image : uint8_t { kNone, kCubin, kPtx };
 Image image_for(const VariantInfo& v, const DeviceCaps& caps, std::string* why = nullptr);
 
 // A kernel's tuning table for one device, expanded so that a launch finds its entry in constant
-// time: per dtype binding, a grid over the bins the table measured (per key, its distinct bins),
-// each cell holding the nearest entry (fewest bin steps, summed over the keys; the first entry on
-// a tie). A key value outside the measured bins counts as the nearest measured bin of that key.
+// time: per dtype binding, a grid over every bin from the lowest to the highest its entries
+// measured (per key), each cell holding the nearest entry (fewest bin steps, summed over the keys;
+// the first entry on a tie). A key value beyond that span counts as the span's nearest end: every
+// entry is then the same number of steps farther, so the nearest entry is the same.
 struct TuningPlan {
   int32_t table = -1;         // index into KernelInfo::tuning.tables; -1: no table for this device
   bool by_device = false;     // the table is this GPU model's (else one of the same arch)
@@ -48,24 +50,26 @@ struct TuningPlan {
     std::vector<int32_t> cells;                  // entry index per grid cell (key 0 slowest)
   };
   std::vector<Group> groups;
-  // Per entry: config indices in the order to try, its ranking first, then the others in spec order.
-  std::vector<std::vector<uint32_t>> config_orders;
+  // Per entry: the config indices it ranks, fastest first, and the same sorted (to tell the configs
+  // it does not rank, tried after them in spec order). Not every config per entry: a table of 4096
+  // entries over a kernel of 65536 configs would need a gigabyte.
+  std::vector<std::vector<uint32_t>> rankings;
+  std::vector<std::vector<uint32_t>> ranked_sorted;
 };
 
 // Per device: each variant's image and the preference order in which selection tries variants
 // (config order, then most divisibility-specialized, then cubin before PTX, then newest arch).
-// A tuned kernel's launch tries configs in its tuning entry's order instead (tuned_config_order).
+// A tuned kernel's launch tries configs in its tuning entry's order instead (for_each_tuned_config).
 struct DevicePlan {
   DeviceCaps caps;
   std::vector<Image> images;    // per variant
   std::vector<uint32_t> order;  // variant indices
   std::vector<std::vector<uint32_t>> by_config;  // per config: its variants, in `order`
-  std::vector<uint32_t> spec_config_order;       // 0, 1, ... configs - 1
   TuningPlan tuning;
 };
 
-// Which table a device uses: the one measured on its GPU model (caps.name), else the first of its
-// arch, else none (spec order).
+// Which table a device uses: the one measured on its GPU model (caps.name, and caps.arch: a name
+// is not trusted across archs), else the first of its arch, else none (spec order).
 TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps);
 
 // The tuning entry that orders this launch's configs: -1 when the device has no table, the
@@ -76,10 +80,30 @@ TuningPlan plan_tuning(const KernelModel& model, const DeviceCaps& caps);
 int32_t tuned_entry(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
                     const LaunchOptions& options, const LaunchValues& values, bool* exact = nullptr);
 
-// The configs in the order this launch tries them: its tuning entry's order, or spec order.
-const std::vector<uint32_t>& tuned_config_order(const KernelModel& model, const DevicePlan& plan,
-                                                std::span<const Arg> args, const LaunchOptions& options,
-                                                const LaunchValues& values);
+// Calls visit(config) for the configs in the order this launch tries them until it returns true:
+// its tuning entry's ranking, then the configs the entry does not rank, in spec order; spec order
+// without an entry. Returns whether a visit returned true. Allocates nothing.
+template <class Visit>
+bool for_each_tuned_config(const KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                           const LaunchOptions& options, const LaunchValues& values, Visit&& visit) {
+  const uint32_t configs = static_cast<uint32_t>(plan.by_config.size());
+  const int32_t entry = tuned_entry(model, plan, args, options, values);
+  if (entry < 0) {
+    for (uint32_t c = 0; c < configs; ++c) {
+      if (visit(c)) return true;
+    }
+    return false;
+  }
+  const std::vector<uint32_t>& ranking = plan.tuning.rankings[static_cast<size_t>(entry)];
+  const std::vector<uint32_t>& ranked = plan.tuning.ranked_sorted[static_cast<size_t>(entry)];
+  for (uint32_t c : ranking) {
+    if (visit(c)) return true;
+  }
+  for (uint32_t c = 0; c < configs; ++c) {
+    if (!std::binary_search(ranked.begin(), ranked.end(), c) && visit(c)) return true;
+  }
+  return false;
+}
 
 // "tuning: table 'NVIDIA H200' (sm_90), entry 3 (M 256..511, N 256..511, K 256..511, T=fp16):
 // m128n128k32 12.1 us, ..." or why no entry applies; empty for a kernel without a tuning key.

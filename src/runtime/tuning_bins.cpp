@@ -25,7 +25,8 @@ std::string bin_text(const TuningBins& bins, uint32_t bin) {
     if (bin == 0) return "< 1";
     if (bin >= 64) return "none";
     const int64_t lo = int64_t{1} << (bin - 1);
-    return lo == 1 ? "1" : std::to_string(lo) + ".." + std::to_string(2 * lo - 1);
+    // lo + (lo - 1), not 2 * lo - 1: the last bin ends at INT64_MAX, and 2 * 2^62 overflows.
+    return lo == 1 ? "1" : std::to_string(lo) + ".." + std::to_string(lo + (lo - 1));
   }
   const size_t n = bins.edges.size();
   if (bin == 0) return "< " + std::to_string(bins.edges[0]);

@@ -12,12 +12,15 @@
 //
 // "desc_copy"(src: tensordesc fp16 [M, K] with block [BLOCK_M, BLOCK_K], dst: fp16 out), one
 // variant lowered to TMA (block and box 64x64, 128-byte swizzle), grid (1, 1, 1).
+//
+// "tuned": a kernel with a tuning table (capi_tuned_kernel below).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "fault/runtime_fixture.h"
+#include "fault/tuned_fixture.h"
 
 namespace tritonpack::testing {
 
@@ -86,12 +89,22 @@ inline KernelInfo capi_desc_copy_kernel() {
   return k;
 }
 
-// The serialized pack (blob 0: a fake sm_90a cubin).
+// "tuned": tests/fault/tuned_fixture.h's kernel with a table for "Fake GPU" (sm_90) whose entry
+// for n 512..1023, M 64..255 ranks c2 (BLOCK 256), c0, c1.
+inline KernelInfo capi_tuned_kernel() {
+  KernelInfo k = tuned_kernel();
+  k.tuning.tables = {tuned_table("Fake GPU", 90, {entry_at(10, 1, {"c2", "c0", "c1"})})};
+  return k;
+}
+
+// The serialized pack (blob 0: a fake sm_90a cubin; blob 2 a fake sm_80 cubin, for "tuned").
 inline std::vector<uint8_t> capi_test_pack_bytes() {
   Manifest m;
   m.created_by = "tritonpack tests";
-  m.kernels = {capi_rownorm_kernel(), capi_desc_copy_kernel()};
-  return fake_pack_bytes(m, {{"cubin", "\x7f" "ELF fake cubin sm_90a"}});
+  m.kernels = {capi_rownorm_kernel(), capi_desc_copy_kernel(), capi_tuned_kernel()};
+  return fake_pack_bytes(m, {{"cubin", "\x7f" "ELF fake cubin sm_90a"},
+                             {"ptx", "//\n.version 8.7\n.target sm_90a\n"},
+                             {"cubin", "\x7f" "ELF fake cubin sm_80"}});
 }
 
 }  // namespace tritonpack::testing

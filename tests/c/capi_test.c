@@ -457,6 +457,46 @@ static void test_corrupt_blobs(void) {
   CHECK_FAILS(tp_pack_verify(NULL), TP_ERROR_INVALID_ARGUMENT, "tp_pack_verify: pack is NULL");
 }
 
+/* A tuning table orders the configs unless ignore_tuning is set. "tuned" (capi_fixture.h):
+ * grid (cdiv(n, BLOCK)); the table's entry for n = 1000, M = 100 ranks c2 (BLOCK 256) first,
+ * spec order starts with c0 (BLOCK 64). Variant 6 is c2's fp16 sm_90 variant, 0 is c0's. */
+static void test_tuning(tp_pack* pack) {
+  tp_kernel* k = NULL;
+  tp_launch_options o;
+  int64_t shape[2] = {100, 8};
+  tp_arg args[3];
+  unsigned grid[3] = {0, 0, 0};
+  unsigned block_x = 0;
+  uint64_t params[1] = {0};
+  char text[4096];
+  CHECK_OK(tp_testing_kernel_create_fake(pack, "tuned", &k));
+  if (k == NULL) return;
+  args[0] = tp_tensor_shaped(X, TP_FP16, 2, shape);
+  args[1] = tp_tensor_shaped(Y, TP_FP16, 2, shape);
+  args[2] = tp_int(1000);
+
+  CHECK_OK(tp_kernel_launch(k, args, 3, NULL, NULL));
+  tp_testing_last_launch(grid, &block_x, params, 0);
+  CHECK(grid[0] == 4);
+  memset(&o, 0, sizeof o); /* zero-filled: the defaults, tuning included */
+  CHECK_OK(tp_kernel_launch(k, args, 3, NULL, &o));
+  tp_testing_last_launch(grid, &block_x, params, 0);
+  CHECK(grid[0] == 4);
+  o.ignore_tuning = 1;
+  CHECK_OK(tp_kernel_launch(k, args, 3, NULL, &o));
+  tp_testing_last_launch(grid, &block_x, params, 0);
+  CHECK(grid[0] == 16);
+
+  CHECK(explain(k, args, 3, NULL, 90, text, sizeof text) == 6);
+  CHECK_HAS(text, "tuning: table 'Fake GPU' (sm_90, same arch, tuned 2026-11-29T16:40:00Z); key n = 1000 (bin 512..1023)");
+  CHECK_HAS(text, "; entry 0 (n 512..1023, M 64..255): c2 1 us, c0 2 us, c1 3 us");
+  CHECK(explain(k, args, 3, &o, 90, text, sizeof text) == 0);
+  CHECK_HAS(text, "; ignored (use_tuning = false): configs in spec order");
+  CHECK(explain(k, args, 3, NULL, 89, text, sizeof text) == 2); /* c0's sm_80 variant: no sm_89 table */
+  CHECK_HAS(text, "tuning: no table for this device (sm_89; the pack has 1); configs in spec order");
+  tp_kernel_destroy(k);
+}
+
 int main(void) {
   char path[4096];
   tp_pack* pack = NULL;
@@ -482,6 +522,7 @@ int main(void) {
   test_explain(k);
   test_errors(k);
   test_descriptor(pack);
+  test_tuning(pack);
 
   tp_pack_close(pack); /* the kernel keeps the pack alive */
   CHECK_OK(tp_kernel_unload(k));

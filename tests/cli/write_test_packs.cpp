@@ -9,6 +9,7 @@
 //     commands that need --kernel when a pack holds several.
 //   corrupt_blob.tpack: inspect.tpack with a byte of its PTX blob (blobs[2]) flipped: it opens,
 //     and fails when that blob is checked.
+//   tuned.tpack: the test pack with a tuning key and a table for an "NVIDIA H200" (sm_90).
 // Usage: tritonpack_write_test_packs SOURCE_DIR OUT_DIR
 #include <cstdio>
 #include <fstream>
@@ -108,6 +109,20 @@ Builder two_kernels_pack() {
   return b;
 }
 
+// The test pack with a tuning key (n, pow2) and a table measured on an "NVIDIA H200", made as
+// `tritonpack tune` makes it: the manifest rewritten around the pack's blob section.
+std::vector<uint8_t> tuned_pack_bytes() {
+  const auto pack = Pack::from_bytes(tritonpack_test::make_test_pack_bytes(), "tuned.tpack");
+  Manifest m = pack->manifest();
+  TuningInfo& t = m.kernels[0].tuning;
+  t.key = {"n"};
+  t.bins = {TuningBins{}};
+  t.shapes = {TuningShape{{{"T", DType::kFp16}}, {{"n", 1024}}, {}}};
+  t.tables = {TuningTable{"NVIDIA H200", 90, "13.0", "3.6.0", "2026-11-29T16:40:00Z", "tritonpack 0.1.0",
+                          {TuningEntry{{{"T", DType::kFp16}}, {11}, {"default"}, {12.5}, {{"n", 1024}}}}}};
+  return rewrite_manifest(*pack, m);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,6 +135,7 @@ int main(int argc, char** argv) {
     inspect_pack(argv[1], false).write(std::string(argv[2]) + "/no_ir.tpack");
     two_kernels_pack().write(std::string(argv[2]) + "/two_kernels.tpack");
     inspect_pack(argv[1], true).write_with_corrupt_blob(std::string(argv[2]) + "/corrupt_blob.tpack", 2);
+    write_file_atomically(std::string(argv[2]) + "/tuned.tpack", tuned_pack_bytes());
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

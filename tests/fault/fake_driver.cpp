@@ -175,6 +175,7 @@ CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned bloc
   if (it == gpu->functions.end()) return CUDA_ERROR_INVALID_HANDLE;
   if (gpu->modules[it->second.module].context != current) return CUDA_ERROR_INVALID_CONTEXT;
   if (static_cast<int>(shared) > it->second.max_dynamic_shared) return CUDA_ERROR_INVALID_VALUE;
+  if (gpu->failing_entries.count(it->second.entry) != 0) return CUDA_ERROR_LAUNCH_FAILED;
   ++gpu->launch_count;
   if (!gpu->record_launches) return CUDA_SUCCESS;
   FakeLaunch l;
@@ -195,6 +196,7 @@ CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned bloc
   }
   gpu->launches.push_back(l);
   if (gpu->on_launch) gpu->on_launch(*gpu, gpu->launches.back());
+  if (gpu->launch_ms) gpu->clock_ms += gpu->launch_ms(gpu->launches.back());
   return CUDA_SUCCESS;
 }
 CUresult fake_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
@@ -290,9 +292,18 @@ CUresult fake_cuStreamCreate(CUstream* s, unsigned) { FAKE_ENTRY(cuStreamCreate)
 CUresult fake_cuStreamDestroy(CUstream) { FAKE_ENTRY(cuStreamDestroy) return CUDA_SUCCESS; }
 CUresult fake_cuStreamSynchronize(CUstream) { FAKE_ENTRY(cuStreamSynchronize) return CUDA_SUCCESS; }
 CUresult fake_cuEventCreate(CUevent* e, unsigned) { FAKE_ENTRY(cuEventCreate) *e = next_handle<CUevent>(); return CUDA_SUCCESS; }
-CUresult fake_cuEventRecord(CUevent, CUstream) { FAKE_ENTRY(cuEventRecord) return CUDA_SUCCESS; }
+CUresult fake_cuEventRecord(CUevent e, CUstream) {
+  FAKE_ENTRY(cuEventRecord)
+  if (gpu->launch_ms) gpu->event_ms[e] = gpu->clock_ms;
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuEventSynchronize(CUevent) { FAKE_ENTRY(cuEventSynchronize) return CUDA_SUCCESS; }
-CUresult fake_cuEventElapsedTime(float* ms, CUevent, CUevent) { FAKE_ENTRY(cuEventElapsedTime) *ms = 1.0f; return CUDA_SUCCESS; }
+CUresult fake_cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
+  FAKE_ENTRY(cuEventElapsedTime)
+  *ms = 1.0f;
+  if (gpu->launch_ms) *ms = static_cast<float>(gpu->event_ms[end] - gpu->event_ms[start]);
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuEventDestroy(CUevent) { FAKE_ENTRY(cuEventDestroy) return CUDA_SUCCESS; }
 
 }  // namespace

@@ -81,6 +81,15 @@ struct FakeGpu {
   CUresult fail_with = CUDA_ERROR_UNKNOWN;
   std::set<std::string> failed_functions;
   std::set<std::string> called_functions;
+  // Event timing: by default every pair of events is 1 ms apart. With launch_ms set, a fake clock
+  // advances by what it gives for each recorded launch, events record the clock, and an elapsed
+  // time is the difference (a tuner test's configs then have their own times).
+  std::function<double(const FakeLaunch&)> launch_ms;
+  double clock_ms = 0;
+  std::map<CUevent, double> event_ms;
+  // Launches of functions with these entry names fail (CUDA_ERROR_LAUNCH_FAILED), as a kernel
+  // that faults would: a config that cannot run, for the tuner's tests.
+  std::set<std::string> failing_entries;
 
   // Device memory backed by host bytes, for tests that play a kernel on the CPU (the run harness's):
   // with back_memory, every allocation gets its bytes, cuMemcpy and cuMemset act on them, and

@@ -8,6 +8,7 @@
 #include "fault/attention_fixture.h"
 #include "fault/rules_fixture.h"
 #include "fault/runtime_fixture.h"
+#include "fault/tuned_fixture.h"
 #include "tritonpack/plugin.h"
 #include "tritonpack/runtime.h"
 
@@ -63,6 +64,29 @@ TEST(WarmLaunch, CheckedBlobsAreHandedOutWithoutAllocating) {
     for (int32_t b = 0; b < static_cast<int32_t>(pack->manifest().blobs.size()); ++b) (void)pack->blob(b);
   }
   EXPECT_EQ(heap_allocations.load() - before, 0u);
+}
+
+// A tuned launch finds its entry (tuned_entry: the key evaluated, a grid cell read) and walks the
+// entry's ranking without allocating: in the entry's own bins, in bins it did not measure, with a
+// pin that skips the ranking's first config, and past a first config that refuses the launch.
+TEST(WarmLaunch, ATunedLaunchAllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  Kernel k(tuned_pack({tuned_table("Fake GPU", 90, {entry_at(10, 1, {"c2", "c0", "c1"}), entry_at(14, 2, {"c1"})})}),
+           "tuned", fake_driver());
+  const TunedLaunch exact(1000, 100), nearest(3000, 100);
+  ASSERT_EQ(config_of(k, k.select(exact.args)), "c2");    // the table is used: entry 0
+  ASSERT_EQ(config_of(k, k.select(nearest.args)), "c2");  // bin 11: nearest entry 0
+  EXPECT_EQ(allocations_of(k, exact.args, 100), 0u) << "an exact entry";
+  EXPECT_EQ(allocations_of(k, nearest.args, 100), 0u) << "a nearest entry";
+  const ConstexprValue pin[] = {{"SPLIT", 1}};
+  LaunchOptions pinned;
+  pinned.pinned = pin;
+  ASSERT_EQ(config_of(k, k.select(exact.args, pinned)), "c0");
+  EXPECT_EQ(allocations_of(k, exact.args, 100, pinned), 0u) << "a pin past the ranking's first config";
+  const TunedLaunch refused_first(200, 100);  // nearest entry 0; c2's BLOCK 256 > n refuses it
+  ASSERT_EQ(config_of(k, k.select(refused_first.args)), "c0");
+  EXPECT_EQ(allocations_of(k, refused_first.args, 100), 0u) << "the ranking's first config refusing the launch";
 }
 
 // The plugin core's hot path: a prepared enqueue allocates nothing (an engine calls it per

@@ -3,6 +3,8 @@
 // blob's hash to the blob's first use, so check_pack also uses every blob (check_blobs).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -57,9 +59,31 @@ inline void exercise_runtime(const tritonpack::KernelInfo& k) {
   try {
     runtime::LaunchValues values;
     runtime::bind_launch(model, args, values);
-    const runtime::DevicePlan plan = runtime::plan_for_device(model, runtime::caps_for_arch(90));
-    (void)runtime::select_variant(model, plan, args, {}, values);
-    (void)runtime::variant_reasons(model, plan, args, {}, values);
+    // sm_90, and the device of the first tuning table (its GPU model and arch), so that a table
+    // the reader accepted is expanded and looked up.
+    runtime::DeviceCaps tuned = runtime::caps_for_arch(k.tuning.tables.empty() ? 90 : k.tuning.tables[0].arch);
+    if (!k.tuning.tables.empty()) tuned.name = k.tuning.tables[0].device;
+    for (const runtime::DeviceCaps& caps : {runtime::caps_for_arch(90), tuned}) {
+      const runtime::DevicePlan plan = runtime::plan_for_device(model, caps);
+      const int32_t chosen = runtime::select_variant(model, plan, args, {}, values);
+      (void)runtime::variant_reasons(model, plan, args, {}, values);
+      (void)runtime::describe_tuning(model, plan, args, {}, values);
+      // A table only orders the configs: with it and without it, the same variants can run the
+      // launch, and a tuned launch runs one of them.
+      LaunchOptions untuned;
+      untuned.use_tuning = false;
+      std::vector<std::pair<uint32_t, std::array<int64_t, 3>>> with, without;
+      runtime::candidate_variants(model, plan, args, {}, values, with);
+      runtime::candidate_variants(model, plan, args, untuned, values, without);
+      const int32_t plain = runtime::select_variant(model, plan, args, untuned, values);
+      if ((chosen < 0) != (plain < 0)) violated("a tuning table changed whether a launch can run");
+      if (chosen >= 0 && (with.empty() || with.front().first != static_cast<uint32_t>(chosen))) {
+        violated("a tuned launch did not run its first candidate");
+      }
+      std::sort(with.begin(), with.end());
+      std::sort(without.begin(), without.end());
+      if (with != without) violated("a tuning table changed the candidates (not only their order)");
+    }
   } catch (const Error&) {
   }
 }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <latch>
 #include <nlohmann/json.hpp>
@@ -72,6 +73,17 @@ std::string temp_path(const std::string& name) {
   return (dir / name).string();
 }
 
+// The test kernel's tuning key (n, pow2) with one table: what `tritonpack tune` adds.
+TuningInfo test_tuning() {
+  TuningInfo t;
+  t.key = {"n"};
+  t.bins = {TuningBins{}};
+  t.shapes = {TuningShape{{{"T", DType::kFp16}}, {{"n", 1000}}, {}}};
+  t.tables = {TuningTable{"NVIDIA H200", 90, "13.0", "3.6.0", "2026-11-29T16:40:00Z", "tritonpack 0.1.0",
+                          {TuningEntry{{{"T", DType::kFp16}}, {10}, {"default"}, {12.5}, {{"n", 1000}}}}}};
+  return t;
+}
+
 // The fuzzers' seed corpus: small valid packs (and their manifests). Set
 // TRITONPACK_WRITE_FUZZ_SEEDS=1 to regenerate them after a format change.
 std::vector<std::pair<std::string, Bytes>> fuzz_seeds() {
@@ -110,6 +122,11 @@ std::vector<std::pair<std::string, Bytes>> fuzz_seeds() {
   // Every optional kernel-model key, descriptors and IR stages included (test_manifest.h).
   t = tritonpack_test::make_features_pack();
   seeds.emplace_back("features", serialize_pack(t.manifest, t.blobs));
+
+  // A tuning key and table (the test pack's blobs: the manifest fuzzer opens it too).
+  t = tritonpack_test::make_test_pack();
+  t.manifest.kernels[0].tuning = test_tuning();
+  seeds.emplace_back("tuned", serialize_pack(t.manifest, t.blobs));
   return seeds;
 }
 
@@ -521,6 +538,121 @@ TEST(PackCorrupt, EveryFlippedByteIsAnError) {
   }
 }
 
+// The blob section of pack bytes, as the header places it (offsets 32 and 40).
+Bytes blob_section(const Bytes& pack) {
+  const uint64_t offset = get_le64(pack, pack_format::kOffBlobsOffset), size = get_le64(pack, pack_format::kOffBlobsSize);
+  return Bytes(pack.begin() + static_cast<std::ptrdiff_t>(offset), pack.begin() + static_cast<std::ptrdiff_t>(offset + size));
+}
+
+TEST(PackRewrite, ANewManifestKeepsTheBlobSectionByteForByte) {
+  auto t = tritonpack_test::make_test_pack();
+  t.blobs[2] = t.blobs[0];  // stored once
+  const Bytes before = serialize_pack(t.manifest, t.blobs);
+  const auto pack = Pack::from_bytes(before, "before.tpack");
+  ASSERT_EQ(pack->manifest().blobs[2].offset, pack->manifest().blobs[0].offset);
+  Manifest m = pack->manifest();
+  m.kernels[0].tuning = test_tuning();
+  m.created_by = "tritonpack tune";
+  const Bytes after = rewrite_manifest(*pack, m);
+  const auto rewritten = Pack::from_bytes(after, "after.tpack");
+  EXPECT_EQ(rewritten->manifest().created_by, "tritonpack tune");
+  ASSERT_EQ(rewritten->manifest().kernels[0].tuning.tables.size(), 1u);
+  EXPECT_EQ(rewritten->manifest().kernels[0].tuning.tables[0].entries[0].times_us[0], 12.5);
+  EXPECT_TRUE(blob_section(after) == blob_section(before)) << "the blob section changed";
+  EXPECT_NE(get_le64(after, pack_format::kOffManifestSize), get_le64(before, pack_format::kOffManifestSize));
+  for (size_t i = 0; i < m.blobs.size(); ++i) {
+    SCOPED_TRACE(i);
+    const BlobInfo& was = pack->manifest().blobs[i];
+    const BlobInfo& is = rewritten->manifest().blobs[i];
+    EXPECT_EQ(is.offset, was.offset);
+    EXPECT_EQ(is.size, was.size);
+    EXPECT_EQ(is.sha256, was.sha256);
+    EXPECT_EQ(is.kind, was.kind);
+    const auto blob = rewritten->blob(static_cast<int32_t>(i));
+    EXPECT_EQ(Bytes(blob.begin(), blob.end()), t.blobs[i]);
+  }
+  // Rewriting again with the table removed gives the original manifest back.
+  m.kernels[0].tuning = {};
+  m.created_by = pack->manifest().created_by;
+  EXPECT_TRUE(rewrite_manifest(*rewritten, m) == before) << "not the original pack";
+}
+
+// A pack whose writer laid its blobs out otherwise (here in reverse order, with a gap) is valid;
+// a rewrite keeps that layout rather than laying the blobs out again.
+TEST(PackRewrite, AnotherWritersBlobLayoutIsKept) {
+  const auto t = tritonpack_test::make_test_pack();
+  Manifest m = t.manifest;
+  Bytes section;
+  for (size_t i = m.blobs.size(); i-- > 0;) {
+    section.resize(pack_format::align_up(section.size(), 256) + 256);  // a 256-byte gap before each
+    m.blobs[i].offset = section.size();
+    section.insert(section.end(), t.blobs[i].begin(), t.blobs[i].end());
+  }
+  const Bytes before = pack_format::write_container(manifest_to_json(m), section);
+  const auto pack = Pack::from_bytes(before, "reversed.tpack");
+  m.kernels[0].tuning = test_tuning();
+  const Bytes after = rewrite_manifest(*pack, m);
+  EXPECT_TRUE(blob_section(after) == section) << "the blob section was laid out again";
+  const auto rewritten = Pack::from_bytes(after, "after.tpack");
+  for (size_t i = 0; i < m.blobs.size(); ++i) {
+    EXPECT_EQ(rewritten->manifest().blobs[i].offset, pack->manifest().blobs[i].offset) << i;
+    const auto blob = rewritten->blob(static_cast<int32_t>(i));
+    EXPECT_EQ(Bytes(blob.begin(), blob.end()), t.blobs[i]) << i;
+  }
+}
+
+// Opening hashes no blob; rewriting does, so that a corrupt blob is not carried into a new pack.
+TEST(PackRewrite, ACorruptBlobIsNotCopied) {
+  Bytes bytes = tritonpack_test::make_test_pack_bytes();
+  const auto good = Pack::from_bytes(bytes, "good.tpack");
+  const auto blob = good->blob(1);
+  bytes[static_cast<size_t>(blob.data() - good->bytes().data()) + blob.size() / 2] ^= 1;
+  const auto corrupt = Pack::from_bytes(bytes, "corrupt.tpack");
+  Manifest m = corrupt->manifest();
+  m.kernels[0].tuning = test_tuning();
+  try {
+    (void)rewrite_manifest(*corrupt, m);
+    ADD_FAILURE() << "a pack with a corrupt blob was rewritten";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptPack) << e.what();
+    EXPECT_CONTAINS(std::string(e.what()), "corrupt pack 'corrupt.tpack': blobs[1]: hash mismatch");
+  }
+}
+
+TEST(PackRewrite, OnlyTheManifestMayChange) {
+  const auto pack = Pack::from_bytes(tritonpack_test::make_test_pack_bytes(), "p.tpack");
+  auto error_of = [&](const std::function<void(Manifest&)>& change) {
+    Manifest m = pack->manifest();
+    change(m);
+    try {
+      (void)rewrite_manifest(*pack, m);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "rewritten";
+    return std::string();
+  };
+  EXPECT_CONTAINS(error_of([](Manifest& m) { m.blobs.pop_back(); }),
+                  "rewrite_manifest: the new manifest lists 3 blobs, pack 'p.tpack' holds 4");
+  EXPECT_CONTAINS(error_of([](Manifest& m) { m.blobs.push_back(m.blobs[0]); }), "lists 5 blobs");
+  EXPECT_CONTAINS(error_of([](Manifest& m) { m.blobs[1].sha256 = std::string(64, 'a'); }),
+                  "rewrite_manifest: blobs[1] differs from the pack's; only the manifest may change");
+  EXPECT_CONTAINS(error_of([](Manifest& m) { std::swap(m.blobs[0], m.blobs[2]); }), "blobs[0] differs from the pack's");
+  EXPECT_CONTAINS(error_of([](Manifest& m) { m.blobs[3].kind = "cubin"; }), "blobs[3] differs from the pack's");
+  // A manifest the reader would refuse is not written.
+  EXPECT_CONTAINS(error_of([](Manifest& m) {
+                    m.kernels[0].tuning = test_tuning();
+                    m.kernels[0].tuning.tables[0].entries[0].configs = {"nope"};
+                  }),
+                  "refusing to write an invalid manifest");
+  // Offsets and sizes are the pack's: a manifest that says otherwise does not move the blobs.
+  Manifest m = pack->manifest();
+  m.blobs[1].offset += 256;
+  const auto rewritten = Pack::from_bytes(rewrite_manifest(*pack, m), "r.tpack");
+  EXPECT_EQ(rewritten->manifest().blobs[1].offset, pack->manifest().blobs[1].offset);
+}
+
 TEST(PackFuzzCorpus, SeedsAreCurrentValidPacks) {
   const fs::path root = fs::path(TRITONPACK_SOURCE_DIR) / "tests" / "fuzz" / "corpus";
   const auto seeds = fuzz_seeds();
@@ -545,7 +677,7 @@ TEST(PackFuzzCorpus, SeedsAreCurrentValidPacks) {
   // The manifest fuzzer wraps each input around the test pack's blob section; the seeds written
   // for that section must open there, so that the fuzzer starts from manifests that get through.
   const Bytes section = split(tritonpack_test::make_test_pack_bytes()).section;
-  for (const char* name : {"vector_add", "features"}) {
+  for (const char* name : {"vector_add", "features", "tuned"}) {
     SCOPED_TRACE(name);
     std::ifstream in(root / "manifest" / (std::string(name) + ".json"), std::ios::binary);
     const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
