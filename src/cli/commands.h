@@ -88,6 +88,8 @@ struct TuneOptions {
   int warmup = 5;
   uint64_t seed = 0;
   std::string report;  // PREFIX: write PREFIX.json and PREFIX.csv
+  std::vector<std::string> shapes;  // more launches to measure: "M=1000,N=4000,K=2000,T=bf16"
+  bool list = false;                // print the launches that would be measured and stop (no GPU)
   bool quiet = false;
 };
 int tune(const TuneOptions& options);

@@ -84,13 +84,16 @@ int main(int argc, char** argv) {
   auto* tu = app.add_subcommand("tune", "measure every config of the kernels' [tuning] launches on this GPU and "
                                         "store the fastest per bin in the pack (docs/tuning.md)");
   tu->add_option("pack", tune_options.pack, "pack file")->required();
-  tu->add_option("-o,--output", tune_options.output, "tuned pack to write (may be PACK itself)")->required();
+  tu->add_option("-o,--output", tune_options.output, "tuned pack to write (may be PACK itself; required but with --list)");
   tu->add_option("-k,--kernel", tune_options.kernels, "kernel to tune (default: every kernel with a tuning key)");
   tu->add_option("-d,--device", tune_options.device, "GPU ordinal");
   tu->add_option("--runs", tune_options.runs, "timed runs per config (median; default 25)")->check(CLI::Range(1, 100000));
   tu->add_option("--warmup", tune_options.warmup, "untimed runs before them (default 5)")->check(CLI::Range(0, 100000));
   tu->add_option("--seed", tune_options.seed, "random seed for the inputs (default: fresh)");
   tu->add_option("--report", tune_options.report, "also write PREFIX.json and PREFIX.csv with every measurement");
+  tu->add_option("--shape", tune_options.shapes,
+                 "one more launch to measure, e.g. M=1000,N=4000,K=2000,T=bf16 (kept in the pack's list for re-tuning)");
+  tu->add_flag("--list", tune_options.list, "print the launches that would be measured, with their bins, and stop (no GPU)");
   tu->add_flag("-q,--quiet", tune_options.quiet, "no progress display");
 
   GenCppOptions gen_options;

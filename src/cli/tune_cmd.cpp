@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "driver/driver.h"
 #include "harness/device.h"
+#include "harness/run_plan.h"
 #include "harness/tuner.h"
 #include "tritonpack/tuning.h"
 
@@ -165,6 +166,47 @@ int tune(const TuneOptions& o) {
                                                  "' has a tuning key: add a [tuning] table to the spec "
                                                  "(docs/tuning.md) and compile it again");
   }
+  // Launches to measure per kernel: its own, then --shape's (named kernel only), each once.
+  if (!o.shapes.empty() && selected.size() != 1) {
+    throw Error(ErrorCode::kInvalidArgument, "--shape: name the kernel it is for with -k (the pack has " +
+                                                 std::to_string(selected.size()) + " tuned kernels)");
+  }
+  for (size_t i : selected) {
+    std::vector<TuningShape>& shapes = manifest.kernels[i].tuning.shapes;
+    for (const std::string& text : o.shapes) {
+      const TuningShape shape = harness::parse_tuning_shape(manifest.kernels[i], text);
+      const bool known = std::any_of(shapes.begin(), shapes.end(), [&](const TuningShape& s) {
+        return s.bindings == shape.bindings && s.values == shape.values && s.reals == shape.reals;
+      });
+      if (!known) shapes.push_back(shape);
+    }
+    if (shapes.size() > tuning::kMaxShapes) {
+      throw Error(ErrorCode::kInvalidArgument, "kernel '" + manifest.kernels[i].name + "': more than " +
+                                                   std::to_string(tuning::kMaxShapes) + " launches to measure");
+    }
+  }
+  if (o.list) {
+    for (size_t i : selected) {
+      const KernelInfo& k = manifest.kernels[i];
+      const size_t n = k.tuning.shapes.size();
+      std::cout << "kernel " << k.name << ": " << n << (n == 1 ? " launch" : " launches") << " to measure\n";
+      for (const TuningShape& s : k.tuning.shapes) {
+        std::cout << "  " << harness::tuning_shape_text(s);
+        try {
+          const std::vector<int64_t> values = harness::tuning_key_values(k, s);
+          for (size_t key = 0; key < values.size(); ++key) {
+            std::cout << (key ? ", " : "  (bin ") << k.tuning.key[key] << " "
+                      << tuning::bin_text(k.tuning.bins[key], tuning::bin_of(k.tuning.bins[key], values[key]));
+          }
+          std::cout << ")\n";
+        } catch (const Error& e) {
+          std::cout << "  (cannot be measured: " << e.what() << ")\n";
+        }
+      }
+    }
+    return 0;
+  }
+  if (o.output.empty()) throw Error(ErrorCode::kInvalidArgument, "--output is required (the tuned pack to write)");
   const auto driver = driver::Driver::system();
   harness::DeviceContext device(driver, o.device);
   harness::TuneRequest request;
@@ -176,6 +218,7 @@ int tune(const TuneOptions& o) {
   for (size_t i : selected) {
     KernelInfo& k = manifest.kernels[i];
     if (!o.quiet) std::cerr << "tuning kernel '" << k.name << "' on " << device.name() << "\n";
+    request.shapes = &k.tuning.shapes;  // the pack's launches and --shape's
     Kernel kernel(pack, k.name, driver);
     KernelReport report{&pack->manifest().kernels[i], harness::tune_kernel(device, kernel, request)};
     std::vector<TuningTable>& tables = k.tuning.tables;

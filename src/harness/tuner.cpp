@@ -1,6 +1,7 @@
 #include "harness/tuner.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <fstream>
@@ -54,18 +55,6 @@ std::string driver_text(const driver::Driver& d) {
     }
   }
   return cuda;
-}
-
-std::string shape_text(const TuningShape& s) {
-  std::string out;
-  for (const auto& [name, value] : s.values) out += (out.empty() ? "" : " ") + name + "=" + std::to_string(value);
-  for (const auto& [name, value] : s.reals) {
-    char text[40];
-    std::snprintf(text, sizeof text, "%g", value);
-    out += (out.empty() ? "" : " ") + name + "=" + text;
-  }
-  for (const auto& [var, dtype] : s.bindings) out += (out.empty() ? "" : " ") + var + "=" + std::string(dtype_name(dtype));
-  return out;
 }
 
 RunRequest request_for(const TuningShape& s) {
@@ -140,6 +129,104 @@ void compare_outputs(const std::string& name, DType dtype, const std::vector<uin
 
 }  // namespace
 
+std::vector<int64_t> tuning_key_values(const KernelInfo& kernel, const TuningShape& shape) {
+  const RunPlan plan = plan_run(kernel, request_for(shape));
+  auto lookup = [&](std::string_view name, int64_t& out) {
+    const auto it = plan.integers.find(name);
+    if (it == plan.integers.end()) return false;
+    out = it->second;
+    return true;
+  };
+  std::vector<int64_t> values;
+  for (const std::string& key : kernel.tuning.key) values.push_back(expr::Expr::parse(key).eval(lookup));
+  return values;
+}
+
+std::string tuning_shape_text(const TuningShape& s) {
+  std::string out;
+  for (const auto& [name, value] : s.values) out += (out.empty() ? "" : " ") + name + "=" + std::to_string(value);
+  for (const auto& [name, value] : s.reals) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%g", value);
+    out += (out.empty() ? "" : " ") + name + "=" + text;
+  }
+  for (const auto& [var, dtype] : s.bindings) out += (out.empty() ? "" : " ") + var + "=" + std::string(dtype_name(dtype));
+  return out;
+}
+
+TuningShape parse_tuning_shape(const KernelInfo& kernel, std::string_view text) {
+  // What the kernel takes by name: integer scalars, float scalars, launch variables, dim names.
+  std::vector<std::string> integers, reals;
+  for (const ParamInfo& p : kernel.params) {
+    if (p.kind != ParamKind::kScalar || p.dtype.is_variable()) continue;
+    (is_float(p.dtype.dtype) ? reals : integers).push_back(p.name);
+  }
+  for (const LaunchVarInfo& v : kernel.launch_vars) integers.push_back(v.name);
+  for (const ParamInfo& p : kernel.params) {
+    const bool input = (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || p.kind == ParamKind::kTensorDesc;
+    for (const std::string& d : p.dims) {
+      const bool name = !d.empty() && (std::isalpha(static_cast<unsigned char>(d[0])) || d[0] == '_') &&
+                        d.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                            std::string::npos;
+      if (input && name && std::find(integers.begin(), integers.end(), d) == integers.end()) integers.push_back(d);
+    }
+  }
+  auto fail = [&](const std::string& what) -> Error {
+    std::string names;
+    for (const auto* list : {&integers, &reals}) {
+      for (const std::string& n : *list) names += (names.empty() ? "" : ", ") + n;
+    }
+    for (const TypeVarInfo& v : kernel.type_vars) names += (names.empty() ? "" : ", ") + v.name;
+    return Error(ErrorCode::kInvalidArgument, "--shape '" + std::string(text) + "': " + what + "; kernel '" +
+                                                  kernel.name + "' takes " + names);
+  };
+  TuningShape shape;
+  for (const TypeVarInfo& v : kernel.type_vars) shape.bindings[v.name] = v.dtypes.front();
+  std::string item;
+  std::vector<std::string> items;
+  for (char c : std::string(text) + ",") {
+    if (c == ',' || c == ' ') {
+      if (!item.empty()) items.push_back(item);
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  if (items.empty()) throw fail("no NAME=VALUE");
+  for (const std::string& it : items) {
+    const size_t eq = it.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == it.size()) throw fail("'" + it + "' is not NAME=VALUE");
+    const std::string name = it.substr(0, eq), value = it.substr(eq + 1);
+    const bool given = shape.values.count(name) || shape.reals.count(name);
+    if (given) throw fail("'" + name + "' is given twice");
+    const auto var = std::find_if(kernel.type_vars.begin(), kernel.type_vars.end(),
+                                  [&](const TypeVarInfo& v) { return v.name == name; });
+    if (var != kernel.type_vars.end()) {
+      const std::optional<DType> dtype = parse_dtype(value);
+      if (!dtype || std::find(var->dtypes.begin(), var->dtypes.end(), *dtype) == var->dtypes.end()) {
+        throw fail("'" + value + "' is not one of the dtypes of type variable " + name);
+      }
+      shape.bindings[name] = *dtype;
+      continue;
+    }
+    const bool integer = std::find(integers.begin(), integers.end(), name) != integers.end();
+    const bool real = std::find(reals.begin(), reals.end(), name) != reals.end();
+    if (!integer && !real) throw fail("'" + name + "' is not a scalar, launch variable, dim name or type variable");
+    size_t used = 0;
+    try {
+      if (integer) {
+        shape.values[name] = std::stoll(value, &used);
+      } else {
+        shape.reals[name] = std::stod(value, &used);
+      }
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != value.size()) throw fail("'" + value + "' is not " + (integer ? "an integer" : "a number"));
+  }
+  return shape;
+}
+
 std::vector<TuningEntry> entries_from(const KernelInfo& kernel, const std::vector<ShapeMeasurement>& shapes) {
   struct Group {
     TuningEntry entry;
@@ -198,9 +285,11 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
                                                  "' has no tuning key: add a [tuning] table to its spec "
                                                  "(docs/tuning.md) and compile the pack again");
   }
-  if (tuning.shapes.empty()) {
+  const std::vector<TuningShape>& shapes = request.shapes != nullptr ? *request.shapes : tuning.shapes;
+  if (shapes.empty()) {
     throw Error(ErrorCode::kInvalidArgument, "kernel '" + info.name +
-                                                 "' lists no launches to measure: add [[tuning.shapes]] to its spec");
+                                                 "' lists no launches to measure: add [[tuning.shapes]] to its spec, or give "
+                                                 "them with tritonpack tune --shape");
   }
   const driver::Driver& d = device.driver();
   auto say = [&](const std::string& line) {
@@ -222,24 +311,15 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
   std::vector<std::unique_ptr<Event>> events;
   for (int i = 0; i < 2 * runs; ++i) events.push_back(std::make_unique<Event>(d));
 
-  const size_t total = tuning.shapes.size();
+  const size_t total = shapes.size();
   for (size_t si = 0; si < total; ++si) {
     ShapeMeasurement sm;
-    sm.shape = tuning.shapes[si];
-    const std::string label = "[" + std::to_string(si + 1) + "/" + std::to_string(total) + "] " + shape_text(sm.shape);
-    const RunRequest run_request = request_for(sm.shape);
-    const RunPlan plan = plan_run(info, run_request);
-    auto lookup = [&](std::string_view name, int64_t& out) {
-      const auto it = plan.integers.find(name);
-      if (it == plan.integers.end()) return false;
-      out = it->second;
-      return true;
-    };
+    sm.shape = shapes[si];
+    const std::string label = "[" + std::to_string(si + 1) + "/" + std::to_string(total) + "] " + tuning_shape_text(sm.shape);
+    const RunPlan plan = plan_run(info, request_for(sm.shape));
     try {
-      for (size_t k = 0; k < tuning.key.size(); ++k) {
-        sm.key_values.push_back(expr::Expr::parse(tuning.key[k]).eval(lookup));
-        sm.bin.push_back(tuning::bin_of(tuning.bins[k], sm.key_values.back()));
-      }
+      sm.key_values = tuning_key_values(info, sm.shape);
+      for (size_t k = 0; k < tuning.key.size(); ++k) sm.bin.push_back(tuning::bin_of(tuning.bins[k], sm.key_values[k]));
     } catch (const Error& e) {
       sm.skipped = std::string("the key cannot be evaluated from this launch's values: ") + e.what();
       say(label + ": skipped: " + sm.skipped);
@@ -281,7 +361,7 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
       int64_t numel = 0;
       for (const Selection& s : chosen) numel = std::max(numel, plan.numel(op, *s.variant));
       if (numel > (int64_t{1} << 34)) {
-        throw Error(ErrorCode::kInvalidArgument, "kernel '" + info.name + "', " + shape_text(sm.shape) + ": '" +
+        throw Error(ErrorCode::kInvalidArgument, "kernel '" + info.name + "', " + tuning_shape_text(sm.shape) + ": '" +
                                                      op.param->name + "' would have " + std::to_string(numel) +
                                                      " elements; tune allocates at most 2^34");
       }

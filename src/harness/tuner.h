@@ -17,6 +17,8 @@
 namespace tritonpack::harness {
 
 struct TuneRequest {
+  // The launches to measure; nullptr: the kernel's own (KernelInfo::tuning.shapes).
+  const std::vector<TuningShape>* shapes = nullptr;
   int runs = 25;                          // timed runs per config (median)
   int warmup = 5;                         // untimed runs before them
   size_t flush_bytes = size_t{256} << 20;  // written before every timed run: more than any L2
@@ -51,6 +53,19 @@ struct TuneResult {
 // Tunes `kernel` on the device (its context current on this thread). Throws kInvalidArgument for a
 // kernel without a tuning key or shapes, and what the runtime throws for a driver failure.
 TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRequest& request);
+
+// One launch to measure from text, as `tritonpack tune --shape` takes it: NAME=VALUE pairs separated
+// by commas or spaces ("M=1000,N=4000,K=2000,T=bf16"): integer scalars, launch variables and dim
+// names take integers, float scalars numbers, type variables one of their dtypes (default: the
+// first listed). Throws kInvalidArgument naming what is wrong and what the kernel takes.
+TuningShape parse_tuning_shape(const KernelInfo& kernel, std::string_view text);
+
+// The key's values for a launch (what `tune` bins it by). Throws kInvalidArgument for a launch that
+// lacks a value the run needs, and kEvaluation for a key that cannot be evaluated.
+std::vector<int64_t> tuning_key_values(const KernelInfo& kernel, const TuningShape& shape);
+
+// "M=1000 N=4000 K=2000 T=fp16": a launch in the words parse_tuning_shape takes.
+std::string tuning_shape_text(const TuningShape& shape);
 
 // The entries of a table from shape measurements: one per (dtype binding, bins), in the order the
 // shapes first reach them; the configs correct on every launch of the entry, fastest first by the

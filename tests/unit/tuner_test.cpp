@@ -102,5 +102,47 @@ TEST(TunerEntries, TheEntriesMakeAValidTable) {
   EXPECT_EQ(back.kernels[0].tuning.tables[0].entries.size(), 2u);
 }
 
+// `tritonpack tune --shape`: values by name, float scalars apart, dtypes checked, the rest refused.
+TEST(TunerShapeText, ParsesWhatTheRunTakesAndRefusesTheRest) {
+  KernelInfo k = tuned_kernel();
+  ParamInfo scale;
+  scale.name = "scale";
+  scale.kind = ParamKind::kScalar;
+  scale.dtype = DTypeRef::of(DType::kFp32);
+  k.params.push_back(scale);
+  const std::string integer = [&] {
+    for (const ParamInfo& p : k.params) {
+      if (p.kind == ParamKind::kScalar && !p.dtype.is_variable() && !is_float(p.dtype.dtype)) return p.name;
+    }
+    return std::string();
+  }();
+  ASSERT_FALSE(integer.empty());
+  ASSERT_FALSE(k.type_vars.empty());
+  const TypeVarInfo& var = k.type_vars.front();
+  const TuningShape s = harness::parse_tuning_shape(k, integer + "=4096, scale=0.5 " + var.name + "=" +
+                                                           std::string(dtype_name(var.dtypes.back())));
+  EXPECT_EQ(s.values.at(integer), 4096);
+  EXPECT_DOUBLE_EQ(s.reals.at("scale"), 0.5);
+  EXPECT_EQ(s.bindings.at(var.name), var.dtypes.back());
+  // Not given: a type variable takes its first dtype.
+  EXPECT_EQ(harness::parse_tuning_shape(k, integer + "=1").bindings.at(var.name), var.dtypes.front());
+  const auto error = [&](const std::string& text) {
+    try {
+      (void)harness::parse_tuning_shape(k, text);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error("nope=3").find("'nope' is not a scalar, launch variable, dim name or type variable"), std::string::npos);
+  EXPECT_NE(error(integer + "=3.5").find("'3.5' is not an integer"), std::string::npos);
+  EXPECT_NE(error("scale=x").find("'x' is not a number"), std::string::npos);
+  EXPECT_NE(error(integer + "=1," + integer + "=2").find("given twice"), std::string::npos);
+  EXPECT_NE(error(var.name + "=i64").find("is not one of the dtypes of type variable"), std::string::npos);
+  EXPECT_NE(error(" , ").find("no NAME=VALUE"), std::string::npos);
+  EXPECT_NE(error(integer).find("is not NAME=VALUE"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tritonpack::testing
