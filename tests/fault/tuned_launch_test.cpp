@@ -244,6 +244,26 @@ TEST_F(TunedMatmulTest, WhenTheFirstConfigFailsTheNextIsTheReference) {
                                                                        "m128n64k32", "m128n32k32", "m64n256k32"}));
 }
 
+// TuneRequest::shapes (tritonpack tune --shape) replaces the kernel's own list: those launches, and
+// only those, are measured.
+TEST_F(TunedMatmulTest, TheRequestsShapesAreWhatIsMeasured) {
+  const auto spec_pack = matmul_pack({});
+  Manifest m = spec_pack->manifest();
+  m.kernels[0].tuning.shapes = {TuningShape{{{"T", DType::kFp16}}, {{"M", 100}, {"N", 72}, {"K", 40}}, {}}};
+  Kernel k(Pack::from_bytes(rewrite_manifest(*spec_pack, m), "matmul.tpack"), "matmul", fake_driver());
+  gpu_->on_launch = [&](FakeGpu&, const FakeLaunch& l) { play(k.info(), l); };
+  gpu_->launch_ms = [&](const FakeLaunch& l) { return kConfigMs.at(l.entry.substr(l.entry.find("__") + 2)); };
+  const std::vector<TuningShape> shapes = {harness::parse_tuning_shape(k.info(), "M=20,N=24,K=20"),
+                                           harness::parse_tuning_shape(k.info(), "M=100 N=72 K=40 T=fp16")};
+  harness::TuneRequest request = small_tune_request();
+  request.shapes = &shapes;
+  const harness::TuneResult result = harness::tune_kernel(*device_, k, request);
+  ASSERT_EQ(result.shapes.size(), 2u);
+  EXPECT_EQ(result.shapes[0].shape.values.at("M"), 20);
+  EXPECT_EQ(result.shapes[1].shape.values.at("M"), 100);
+  EXPECT_EQ(result.table.entries.size(), 2u);
+}
+
 // `tritonpack tune` on the fake driver: each config of each launch runs on the same inputs (played
 // on the CPU, each config taking its own time on the fake clock), its output is compared with the
 // first config's, and the table ranks the configs that agree. The fastest config computes a wrong
