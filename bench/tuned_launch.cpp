@@ -52,16 +52,15 @@ int main(int argc, char** argv) {
     const Selection tuned_sel = kernel.select(args);
     const Selection spec_sel = kernel.select(args, untuned);
     const VariantInfo& v = *tuned_sel.variant;
-    const std::string summary = kernel.explain(args).summary;
-    const size_t at = summary.find("tuning: ");
+    const std::string tuning = kernel.explain(args).tuning;
     std::printf("device: %s (sm_%d), matmul %lldx%lldx%lld fp16, %d launches per method, batches of 100 alternating\n",
                 device.name().c_str(), device.arch(), static_cast<long long>(M), static_cast<long long>(N),
                 static_cast<long long>(K), launches);
-    std::printf("%s\n", at == std::string::npos ? "no tuning line" : summary.substr(at).c_str());
+    std::printf("tuning: %s\n", tuning.empty() ? "(none)" : tuning.c_str());
     std::printf("tuned variant %u (config %s), spec-order variant %u (config %s)\n", v.id,
                 kernel.info().configs[v.config_index].name.c_str(), spec_sel.variant->id,
                 kernel.info().configs[spec_sel.variant->config_index].name.c_str());
-    if (summary.find("entry") == std::string::npos) {
+    if (tuning.find("entry") == std::string::npos) {
       throw Error(ErrorCode::kInvalidArgument, "the pack has no tuning entry for this launch on this GPU: tune it first");
     }
 

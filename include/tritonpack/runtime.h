@@ -190,6 +190,9 @@ class Kernel {
     std::vector<std::string> lines;
     std::string text() const;  // the lines joined, with the launch's summary first
     std::string summary;       // arguments, pins, heuristics and launch-wide rule results
+    // A tuned kernel: which table and entry ordered the configs, or why none did ("table 'NVIDIA
+    // H200' (sm_90, ...); key ...; entry 3 (...): ..."); also a line of the summary. Empty otherwise.
+    std::string tuning;
   };
   Explanation explain(std::span<const Arg> args, const LaunchOptions& options = {}, uint32_t arch = 0);
 

@@ -165,9 +165,7 @@ int shapes(const ShapesOptions& o) {
       if (it != shapes.end()) a = Arg::tensor(a.pointer, a.dtype, it->second);
     }
     try {
-      const std::string summary = Kernel(pack, kernel).explain(args, {}, o.arch).summary;
-      const size_t at = summary.find("tuning: ");
-      if (at != std::string::npos) tuning = summary.substr(at + 8, summary.find('\n', at) - at - 8);
+      tuning = Kernel(pack, kernel).explain(args, {}, o.arch).tuning;
     } catch (const Error& e) {
       tuning = std::string("cannot say: ") + e.what();
     }

@@ -18,13 +18,6 @@
 namespace tritonpack::cli {
 namespace {
 
-std::string values_text(const std::map<std::string, int64_t>& values, const TypeBindings& bindings) {
-  std::string out;
-  for (const auto& [name, value] : values) out += (out.empty() ? "" : " ") + name + "=" + std::to_string(value);
-  for (const auto& [var, dtype] : bindings) out += (out.empty() ? "" : " ") + var + "=" + std::string(dtype_name(dtype));
-  return out;
-}
-
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
   std::string out = "\"";
@@ -60,7 +53,7 @@ void write_report(const std::string& prefix, const std::vector<KernelReport>& re
     kj["seed"] = r.result.seed;
     nlohmann::ordered_json launches = nlohmann::ordered_json::array();
     for (const harness::ShapeMeasurement& s : r.result.shapes) {
-      const std::string launch = values_text(s.shape.values, s.shape.bindings);
+      const std::string launch = harness::tuning_shape_text(s.shape);
       std::string bin;
       for (size_t i = 0; i < s.bin.size(); ++i) {
         bin += (i ? " " : "") + k.tuning.key[i] + ":" + tuning::bin_text(k.tuning.bins[i], s.bin[i]);
@@ -106,7 +99,7 @@ void print_summary(const KernelReport& r) {
             << std::setw(12) << "us" << std::setw(22) << "first config us" << std::setw(10) << "speedup"
             << "\n";
   for (const harness::ShapeMeasurement& s : r.result.shapes) {
-    const std::string launch = values_text(s.shape.values, s.shape.bindings);
+    const std::string launch = harness::tuning_shape_text(s.shape);
     if (!s.skipped.empty()) {
       std::cout << "  " << std::left << std::setw(56) << launch << "skipped\n";
       continue;

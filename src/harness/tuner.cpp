@@ -1,7 +1,6 @@
 #include "harness/tuner.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "tritonpack/expr.h"
 #include "tritonpack/tritonpack.h"
 #include "tritonpack/tuning.h"
+#include "util/text.h"
 
 namespace tritonpack::harness {
 namespace {
@@ -165,10 +165,7 @@ TuningShape parse_tuning_shape(const KernelInfo& kernel, std::string_view text) 
   for (const ParamInfo& p : kernel.params) {
     const bool input = (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || p.kind == ParamKind::kTensorDesc;
     for (const std::string& d : p.dims) {
-      const bool name = !d.empty() && (std::isalpha(static_cast<unsigned char>(d[0])) || d[0] == '_') &&
-                        d.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
-                            std::string::npos;
-      if (input && name && std::find(integers.begin(), integers.end(), d) == integers.end()) integers.push_back(d);
+      if (input && text::is_identifier(d) && std::find(integers.begin(), integers.end(), d) == integers.end()) integers.push_back(d);
     }
   }
   auto fail = [&](const std::string& what) -> Error {

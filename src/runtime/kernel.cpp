@@ -491,6 +491,7 @@ Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptio
   out.summary = runtime::describe_launch(s.model, args, options, values);
   if (std::string tuning = runtime::describe_tuning(s.model, plan, args, options, values); !tuning.empty()) {
     out.summary += "\n  " + tuning;
+    out.tuning = tuning.substr(tuning.find(": ") + 2);  // without the "tuning: " label
   }
   for (const auto& [index, why] : runtime::variant_reasons(s.model, plan, args, options, values)) {
     const runtime::VariantModel& vm = s.model.variants[index];

@@ -185,6 +185,10 @@ TEST(TunedSelection, AConfigThatRefusesTheLaunchGivesWayToTheNextInTheRanking) {
   EXPECT_HAS(e.lines[0], "config c2");  // the entry's order: c2's variants first
   EXPECT_HAS(e.lines[0], "rule 'BLOCK <= n' does not hold: BLOCK=256, n=200");
   EXPECT_HAS(e.text(), "config c1, x%16, y%16, sm_90): chosen");
+  // The tuning line on its own, without the label (tritonpack shapes prints it as is).
+  EXPECT_EQ(e.tuning.rfind("table 'GPU' (sm_90", 0), 0u) << e.tuning;
+  EXPECT_HAS(e.summary, "\n  tuning: " + e.tuning);
+  EXPECT_EQ(Kernel(tuned_pack({}), "tuned").explain(launch.args, {}, 90).tuning.rfind("no table for this device", 0), 0u);
   // Nothing in the ranking can run it: the no-match error shows the tuning line too.
   const TunedLaunch tiny(10, 100);
   Kernel small(tuned_pack({tuned_table("GPU", 90, {entry_at(3, 1, {"c2", "c1", "c0"})})}), "tuned");
