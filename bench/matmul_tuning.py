@@ -20,7 +20,10 @@ tolerance + K * 2^-24 (as `tritonpack run`'s matmul reference), with every eleme
 guard untouched. A wrong method is reported at once on stderr, its row is marked, and the script
 exits 1 at the end. Then each is timed with triton.testing.do_bench (L2 flushed before every run,
 CUDA events, median) with the same warmup and rep for all, in --rounds rounds with the methods in a
-rotating order; the median over the rounds is reported.
+fresh random order each round (seeded by --seed); the median over the rounds is reported. Not a
+rotation: in a rotation each method always follows the same one, and a method timed right after
+cuBLAS (the hottest, most power-hungry kernel) ran up to 4% slower on an H200 than the identical
+kernel timed after a cool one.
 
 The tritonpack configs come from tp_kernel_explain on the launch's own arguments (the "chosen" line);
 the JIT's from the autotuner's best_config, with its measured time for every config (JSON).
@@ -41,6 +44,7 @@ import json
 import math
 import statistics
 import os
+import random
 import subprocess
 import sys
 
@@ -252,12 +256,15 @@ class Bench:
                 checked[method] = fn
             row[f"{method}_rel_error"] = error
             row[f"{method}_ok"] = not problem
-        # Timed in rounds, the methods in a rotating order each round, so that clock and thermal
-        # drift during the run falls on every method alike; the median over the rounds is kept.
+        # Timed in rounds, the methods in a fresh random order each round, so that clock and
+        # thermal drift, and the heat the previous method left, fall on every method alike; the
+        # median over the rounds is kept.
         times = {method: [] for method in checked}
-        names = list(checked)
-        for r in range(self.args.rounds):
-            for method in names[r % len(names):] + names[:r % len(names)] if names else []:
+        order = random.Random(self.args.seed * 1000003 + index)
+        for _ in range(self.args.rounds):
+            names = list(checked)
+            order.shuffle(names)
+            for method in names:
                 times[method].append(self.do_bench(checked[method], warmup=self.args.warmup, rep=self.args.rep,
                                                    return_mode="median"))
         for method in fns:
@@ -287,7 +294,7 @@ class Bench:
             "lib": os.path.abspath(self.args.lib), "pack": os.path.abspath(self.args.tuned), "kernel": self.args.kernel,
             "dtype": self.args.dtype, "seed": self.args.seed,
             "do_bench": {"warmup_ms": self.args.warmup, "rep_ms": self.args.rep, "return_mode": "median",
-                         "rounds": self.args.rounds, "order": "rotating; median over rounds"},
+                         "rounds": self.args.rounds, "order": "random per round; median over rounds"},
             "allow_tf32": torch.backends.cuda.matmul.allow_tf32,
             "allow_fp16_reduced_precision_reduction": torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction,
         }
@@ -350,7 +357,7 @@ def parse_args(argv):
     p.add_argument("--warmup", type=int, default=25, help="do_bench warmup, ms")
     p.add_argument("--rep", type=int, default=50, help="do_bench repetition time per round, ms")
     p.add_argument("--rounds", type=int, default=5,
-                   help="timing rounds, methods in rotating order; the median over rounds is reported")
+                   help="timing rounds, methods in a random order each round; the median over rounds is reported")
     p.add_argument("--seed", type=int, default=None, help="input seed (default: a fresh one, printed)")
     p.add_argument("--dry-run", action="store_true", help="print the plan (and tritonpack's choices) without a GPU")
     p.add_argument("--list-shapes", action="store_true", help="print SHAPES, one MxNxK a line, and exit")

@@ -30,8 +30,10 @@ done
 
 step "tune"
 for k in matmul fmha; do
+  # An extra launch beyond the kernel's own list: the shape the nearest-entry fallback missed.
+  extra=(); [ "$k" = matmul ] && extra=(-k matmul --shape M=1000,N=4000,K=2000)
   /usr/bin/time -f "tune $k: %e s" "$B/tritonpack" tune "$B/packs/${k}_untuned.tpack" -o "$OUT/${k}_tuned.tpack" \
-    --report "$OUT/tune_$k" > "$OUT/tune_$k.txt" 2> "$OUT/tune_$k.log" || fail "tune $k"
+    "${extra[@]}" --report "$OUT/tune_$k" > "$OUT/tune_$k.txt" 2> "$OUT/tune_$k.log" || fail "tune $k"
   tail -1 "$OUT/tune_$k.log"
   cat "$OUT/tune_$k.txt"
 done
