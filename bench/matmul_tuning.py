@@ -320,7 +320,8 @@ def print_table(env, rows):
               f"{r['triton_jit_tflops']:7.1f} {r['cublas_tflops']:7.1f} {r['tuned_vs_triton_jit']:6.2f} "
               f"{r['tuned_vs_first_config']:7.2f} {r['tuned_vs_cublas']:8.2f}  {r['config_tuned']:12} "
               f"{r['config_first_config']:12} {r['config_triton_jit']:12} {r['status']}")
-    print("* not a tuned shape: its config comes from the bin lookup. Ratios: tuned TFLOP/s over the other's.")
+    print("* not among the spec's [tuning] shapes (SHAPES): measured only if `tune --shape` added it, else its "
+          "config is the nearest measured entry's. Ratios: tuned TFLOP/s over the other's.")
 
 
 def write_outputs(out_dir, env, rows, failures):

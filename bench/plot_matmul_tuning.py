@@ -85,7 +85,7 @@ def plot(rows: list[dict], png: str, heading: str):
     bottom.legend(fontsize=8)
     bottom.set_xticks(range(len(rows)))
     bottom.set_xticklabels(labels, rotation=35, ha="right")
-    bottom.set_xlabel("M x N x K  (* not a tuned shape: config from the bin lookup)")
+    bottom.set_xlabel("M x N x K  (* not among the spec's [tuning] shapes)")
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     plt.close(fig)
