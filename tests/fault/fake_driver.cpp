@@ -60,9 +60,9 @@ CUresult fake_cuDeviceGetAttribute(int* value, CUdevice_attribute attribute, CUd
   }
   return CUDA_SUCCESS;
 }
-CUresult fake_cuDeviceGetName(char* name, int len, CUdevice) {
+CUresult fake_cuDeviceGetName(char* name, int len, CUdevice dev) {
   FAKE_ENTRY(cuDeviceGetName)
-  std::strncpy(name, "Fake GPU", static_cast<size_t>(len));
+  std::strncpy(name, gpu->devices.at(static_cast<size_t>(dev)).name.c_str(), static_cast<size_t>(len));
   return CUDA_SUCCESS;
 }
 // One primary context per device, reference counted; released to zero it is reset (modules

@@ -21,6 +21,7 @@ struct FakeDevice {
   int max_shared_optin = 232448;
   bool cluster_launch = true;
   int max_grid_x = 2147483647;
+  std::string name = "Fake GPU";  // cuDeviceGetName's answer
 };
 
 struct FakeLaunch {

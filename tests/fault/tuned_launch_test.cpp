@@ -72,6 +72,58 @@ TEST(TunedLaunch, ATableOfTheSameNameButAnotherArchIsNotTheDevices) {
   EXPECT_EQ(gpu.launches.back().grid[0], 8u);
 }
 
+// Several GPUs in one process, of one arch but different models: one Kernel serves them all, and
+// each device's context plans the table of its own model, whichever device launched first; a
+// model with no table of its own takes the first table of its arch. Going back and forth between
+// the devices, as a process serving both does, keeps every device's choice.
+TEST(TunedLaunch, EachDeviceOfAProcessRunsItsOwnModelsTable) {
+  FakeGpu& gpu = reset_fake_gpu();
+  gpu.devices = {FakeDevice{}, FakeDevice{}, FakeDevice{}};
+  gpu.devices[0].name = "NVIDIA H200";
+  gpu.devices[1].name = "NVIDIA H100 80GB HBM3";
+  gpu.devices[2].name = "NVIDIA GH200 480GB";
+  const CUcontext h200 = gpu.make_context(0), h100 = gpu.make_context(1), gh200 = gpu.make_context(2);
+  Kernel k(tuned_pack({tuned_table("NVIDIA H100 80GB HBM3", 90, {entry_at(10, 1, {"c1", "c0"})}),
+                       tuned_table("NVIDIA H200", 90, {entry_at(10, 1, {"c2", "c0"})})}),
+           "tuned", fake_driver());
+  struct Expected {
+    CUcontext context;
+    const char* config;
+    unsigned grid;  // cdiv(1000, the config's BLOCK)
+    const char* table;
+  };
+  const Expected expected[] = {{h100, "c1", 8, "table 'NVIDIA H100 80GB HBM3' (sm_90, this GPU model"},
+                               {h200, "c2", 4, "table 'NVIDIA H200' (sm_90, this GPU model"},
+                               {gh200, "c1", 8, "table 'NVIDIA H100 80GB HBM3' (sm_90, same arch"}};
+  const TunedLaunch launch(1000, 100);
+  for (int round = 0; round < 2; ++round) {
+    for (const Expected& e : expected) {
+      SCOPED_TRACE(std::string(e.table) + ", round " + std::to_string(round));
+      FakeGpu::set_current(e.context);
+      EXPECT_EQ(config_of(k, k.select(launch.args)), e.config);
+      k.launch(launch.args, nullptr);
+      ASSERT_FALSE(gpu.launches.empty());
+      EXPECT_EQ(gpu.launches.back().context, e.context);
+      EXPECT_EQ(gpu.launches.back().grid[0], e.grid);
+      EXPECT_NE(k.explain(launch.args).tuning.find(e.table), std::string::npos) << k.explain(launch.args).tuning;
+      // Each device's candidates follow its own entry's ranking, then spec order.
+      std::vector<std::string> order;
+      for (const Selection& s : k.candidates(launch.args)) order.push_back(config_of(k, s));
+      EXPECT_EQ(order.front(), e.config);
+      EXPECT_EQ(order.size(), 3u);
+    }
+  }
+  // Planned without a device (select_for_arch, as tools do), the model is named: each gets its
+  // own table's choice, and naming one does not change what the current device runs.
+  LaunchOptions as_h200, as_h100;
+  as_h200.tuning_device = "NVIDIA H200";
+  as_h100.tuning_device = "NVIDIA H100 80GB HBM3";
+  EXPECT_EQ(config_of(k, k.select_for_arch(launch.args, 90, as_h200)), "c2");
+  EXPECT_EQ(config_of(k, k.select_for_arch(launch.args, 90, as_h100)), "c1");
+  FakeGpu::set_current(h100);
+  EXPECT_EQ(config_of(k, k.select(launch.args, as_h200)), "c1");
+}
+
 // The plugin core plans with the runtime's candidates and enqueues through Kernel::launch: both
 // follow the table. attn's configs: m128 (98304 bytes of shared memory), then m64 (65536).
 TEST(TunedLaunch, ThePluginCoreRunsTheTunedConfig) {
