@@ -3,9 +3,11 @@
 // setTactic, onShapeChange, enqueue on a real stream with a real workspace) for the shipped
 // attention (kernels/fmha) and PluginGen's FMHA config, compiled by the compile tests. Fresh random
 // inputs, outputs and workspace poisoned with NaN, a float64 causal-attention reference. Also: the
-// plugin used twice in one network, cloned and destroyed in every order; and the same through the
-// real lean TensorRT runtime's registry, which loads libtritonpack_tensorrt.so. Skipped (never
-// passed) without a GPU, without the packs, or (the registry test) without the lean runtime.
+// plugin used twice in one network, cloned and destroyed in every order; on two GPUs (issue 12):
+// both GPUs' engines run at once on two threads, plugins cloned from one GPU run on the other, and
+// those destroyed in every order; and the same through the real lean TensorRT runtime's registry,
+// which loads libtritonpack_tensorrt.so. Skipped (never passed) without a GPU (the two-GPU tests:
+// with fewer than two), without the packs, or (the registry test) without the lean runtime.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -13,9 +15,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <latch>
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gpu/gpu_fixture.h"
@@ -96,7 +100,7 @@ class TensorRTGpu : public Gpu {
     std::vector<uint16_t> bits(values.size());
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     for (size_t i = 0; i < values.size(); ++i) {
-      const float x = dist(rng_);
+      const float x = dist(rng());
       bits[i] = t == DType::kFp16 ? runtime::float_to_fp16_bits(x) : runtime::float_to_bf16_bits(x);
       values[i] = t == DType::kFp16 ? runtime::fp16_bits_to_float(bits[i]) : runtime::bf16_bits_to_float(bits[i]);
     }
@@ -169,9 +173,14 @@ class TensorRTGpu : public Gpu {
     return {q, q, q};
   }
 
+  // One engine per thread: the two-GPU tests draw inputs on two threads at once.
+  static std::mt19937& rng() {
+    thread_local std::mt19937 engine{std::random_device{}()};
+    return engine;
+  }
+
   RecordingLogger logger_;
   TestLoggerFinder finder_{&logger_};
-  std::mt19937 rng_{std::random_device{}()};
 };
 
 TEST_F(TensorRTGpu, ShippedAttentionThroughBuildAndRuntimePhases) {
@@ -260,6 +269,160 @@ TEST_F(TensorRTGpu, UsedTwiceClonedAndDestroyedInEveryOrder) {
     }
     for (int i : order) plugins[static_cast<size_t>(i)].reset();
   } while (std::next_permutation(order.begin(), order.end()));
+}
+
+// Two GPUs of one process, each with the engine of its own (TensorRT makes an engine's device
+// current for each call it makes into the plugin). The engine's fields come from one build on GPU
+// 0, as one plan serves every GPU of a model. Skipped (never passed) with fewer than two GPUs.
+class TensorRTTwoGpus : public TensorRTGpu {
+ protected:
+  void SetUp() override {
+    TensorRTGpu::SetUp();
+    if (IsSkipped()) return;
+    int count = 0;
+    ASSERT_EQ(device_->driver().api().cuDeviceGetCount(&count), CUDA_SUCCESS);
+    if (count < 2) GTEST_SKIP() << "needs 2 GPUs, this machine has " << count;
+    fmha_ = source("fmha");
+    if (!fmha_) GTEST_SKIP() << "no fmha.tpack in " << test_packs_dir() << " (its compile test was skipped)";
+    // Held for the whole test: released to zero, GPU 1's primary context would reset and take the
+    // plugins' modules with it, and their unloading would go untested.
+    second_ = std::make_unique<harness::DeviceContext>(device_->driver_ptr(), 1);
+    device_->make_current();
+    creator_ = std::make_unique<Creator>(fmha_, "fmha", device_->driver_ptr());
+    harness::Stream stream(device_->driver());
+    Harness harness(*creator_, device_->driver_ptr(), stream.get());
+    FieldSet fields;
+    fields.f32("sm_scale", static_cast<float>(kScale));
+    built_ = harness.build("attention", fields, profile(DataType::kHALF, kProblems[0]));
+    ASSERT_FALSE(built_.tactics.empty());
+  }
+  const harness::DeviceContext& gpu(int ordinal) const { return ordinal == 0 ? *device_ : *second_; }
+
+  // createPlugin(kRUNTIME) from the engine's fields with GPU `ordinal` current.
+  std::unique_ptr<nvinfer1::IPluginV3> deserialize_on(int ordinal) {
+    gpu(ordinal).make_current();
+    FieldSet serialized = built_.serialized;
+    return Harness(*creator_).deserialize(serialized);
+  }
+
+  // Runs `plugin` (its tactic set) with GPU `ordinal` current, on that GPU's buffers and stream.
+  void run_on(int ordinal, nvinfer1::IPluginV3& plugin, const Problem& p, const std::string& what) {
+    gpu(ordinal).make_current();
+    run_and_check(plugin, built_, {p, DType::kFp16, kScale, false, fmha_->pack},
+                  what + ", on GPU " + std::to_string(ordinal));
+  }
+
+  // Shapes inside the build's profile, each a shape change from the one before.
+  static constexpr Problem kProblems[] = {{2, 2, 200, 64}, {1, 3, 77, 64}, {4, 1, 129, 64}};
+  static constexpr double kScale = 0.125;
+  std::shared_ptr<const PackSource> fmha_;
+  std::unique_ptr<harness::DeviceContext> second_;
+  std::unique_ptr<Creator> creator_;
+  BuildReport built_;
+};
+
+// The runtime phase on GPU 1 while GPU 0 runs the same plugin: each GPU's engine deserialized,
+// attached, and run on a thread of its own with its own GPU current and its own streams, every
+// tactic, shapes changing between enqueues, several rounds; every result against the reference.
+// The core launches in the current context and keeps modules per context, so neither GPU may
+// use what the other loaded, nor the other's context.
+TEST_F(TensorRTTwoGpus, RuntimePhaseOnBothGpusAtOnce) {
+  constexpr int kRounds = 3;
+  std::latch start(2);
+  const auto engine_on = [&](int ordinal) {
+    // Both threads arrive before either may return early, so that neither waits forever.
+    start.arrive_and_wait();
+    try {
+      RecordingErrorRecorder recorder;
+      ResourceContext context(&recorder);
+      auto engine = deserialize_on(ordinal);
+      ASSERT_TRUE(engine) << "GPU " << ordinal << ": " << logger_.all_errors();
+      for (int round = 0; round < kRounds; ++round) {
+        for (int32_t tactic : built_.tactics) {
+          auto plugin = Harness::attach(*engine, context);
+          ASSERT_TRUE(plugin);
+          ASSERT_EQ(Harness::set_tactic(*plugin, tactic), 0);
+          const std::string what = "round " + std::to_string(round) + ", tactic " + std::to_string(tactic);
+          for (const Problem& p : kProblems) run_on(ordinal, *plugin, p, what + ", S=" + std::to_string(p.s));
+        }
+      }
+      EXPECT_EQ(recorder.getNbErrors(), 0) << "GPU " << ordinal;
+      // Enqueues and destructions (unloading pushes and pops each context a plugin loaded in)
+      // leave the context TensorRT made current as it was.
+      CUdevice current = -1, want = -1;
+      ASSERT_EQ(device_->driver().api().cuCtxGetDevice(&current), CUDA_SUCCESS);
+      ASSERT_EQ(device_->driver().api().cuDeviceGet(&want, ordinal), CUDA_SUCCESS);
+      EXPECT_EQ(current, want) << "GPU " << ordinal;
+    } catch (const std::exception& e) {  // the harness's buffers and streams throw; a thread must not
+      ADD_FAILURE() << "GPU " << ordinal << ": " << e.what();
+    }
+  };
+  std::thread first(engine_on, 0), second(engine_on, 1);
+  first.join();
+  second.join();
+  EXPECT_TRUE(logger_.errors().empty()) << logger_.all_errors();
+}
+
+// A plugin attached with one GPU current and run there, then cloned; the clone runs on the other
+// GPU with that GPU's context current (as the engine of an execution context there would run it),
+// through a shape change, and the original runs again on its own GPU. The clone is made after the
+// original has loaded its modules in its GPU's context: the clone must load its own in the other's
+// and leave the original's alone. Both directions, every tactic.
+TEST_F(TensorRTTwoGpus, ClonesRunOnTheOtherGpu) {
+  RecordingErrorRecorder recorder;
+  ResourceContext context(&recorder);
+  for (int from : {0, 1}) {
+    const int to = 1 - from;
+    for (int32_t tactic : built_.tactics) {
+      const std::string what = "tactic " + std::to_string(tactic) + ", attached on GPU " + std::to_string(from);
+      auto engine = deserialize_on(from);
+      ASSERT_TRUE(engine) << logger_.all_errors();
+      auto original = Harness::attach(*engine, context);
+      ASSERT_TRUE(original);
+      ASSERT_EQ(Harness::set_tactic(*original, tactic), 0);
+      run_on(from, *original, kProblems[0], what);
+      std::unique_ptr<nvinfer1::IPluginV3> clone(original->clone());
+      ASSERT_TRUE(clone);
+      run_on(to, *clone, kProblems[0], what + ", its clone");
+      run_on(to, *clone, kProblems[1], what + ", its clone");
+      run_on(from, *original, kProblems[1], what + ", again");
+    }
+  }
+  EXPECT_EQ(recorder.getNbErrors(), 0);
+  EXPECT_TRUE(logger_.errors().empty()) << logger_.all_errors();
+}
+
+// Plugins of both GPUs, each run on its GPU: deserialized on GPU 0, deserialized on GPU 1, a
+// clone() of the first run on GPU 1, the second attached with GPU 0 current and run there. Then
+// destroyed in every order, each with either GPU current (TensorRT destroys an execution context's
+// plugins with whatever is current): right results, and each plugin's modules unloaded once, in
+// the context they were loaded in (compute-sanitizer reports a driver call that fails, such as a
+// second cuModuleUnload of a module).
+TEST_F(TensorRTTwoGpus, ClonedAcrossGpusAndDestroyedInEveryOrder) {
+  constexpr int kRunsOn[] = {0, 1, 1, 0};
+  std::vector<int> order(4);
+  std::iota(order.begin(), order.end(), 0);
+  do {
+    RecordingErrorRecorder recorder;
+    ResourceContext context(&recorder);
+    std::vector<std::unique_ptr<nvinfer1::IPluginV3>> plugins;
+    plugins.push_back(deserialize_on(0));
+    plugins.push_back(deserialize_on(1));
+    ASSERT_TRUE(plugins[0] && plugins[1]) << logger_.all_errors();
+    plugins.push_back(std::unique_ptr<nvinfer1::IPluginV3>(plugins[0]->clone()));
+    gpu(0).make_current();
+    plugins.push_back(Harness::attach(*plugins[1], context));
+    for (size_t i = 0; i < plugins.size(); ++i) {
+      ASSERT_TRUE(plugins[i]);
+      run_on(kRunsOn[i], *plugins[i], kProblems[i % 2], "plugin " + std::to_string(i));
+    }
+    for (size_t step = 0; step < order.size(); ++step) {
+      gpu(static_cast<int>(step % 2)).make_current();
+      plugins[static_cast<size_t>(order[step])].reset();
+    }
+    EXPECT_EQ(recorder.getNbErrors(), 0);
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_TRUE(logger_.errors().empty()) << logger_.all_errors();
 }
 
 std::string generic_library() {
