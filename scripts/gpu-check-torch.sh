@@ -5,6 +5,9 @@
 # there, compiles the shipped attention with Triton if gpu-check.sh has not, runs the GPU tests and
 # the host-overhead benchmark, then the ONNX and AOTInductor tests and seed 01's attention block
 # (examples/torch/attention_block.py build + run, the carried C++ program aoti_run on the .pt2).
+# With two GPUs or more (issue 12): the GPU tests' cuda:1 cases run (one GPU: they report
+# SKIPPED), the eager ones under compute-sanitizer too, and aoti_run --device 1 on the first
+# block, all with cuda:0 current.
 # Results go to $OUT (default ./out): 7 files.
 # Usage: scripts/gpu-check-torch.sh [carried-folder, default .devbuild]
 #   TRITONPACK_TORCH_PYTHON: the interpreter with torch (default /opt/torch/.venv/bin/python, else python3)
@@ -22,6 +25,7 @@ export TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=
 export TRITONPACK_TORCH_TEST_PACKS=$PWD/$B/torch/packs
 status=0
 step() { echo; echo "=== $*"; }
+GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 if [ ! -f "$TRITONPACK_TORCH_LIBRARY" ]; then
   echo "gpu-check-torch: no $TRITONPACK_TORCH_LIBRARY (run scripts/device-carry.sh on a machine with torch first)"
   exit 1
@@ -42,7 +46,7 @@ if [ ! -f "$B/packs/fmha_plugingen.tpack" ]; then
     "$B/tritonpack" compile "$B/packs/fmha_plugingen.toml" -o "$B/packs/fmha_plugingen.tpack" || status=1
 fi
 export TRITONPACK_TORCH_PLUGINGEN_PACK=$PWD/$B/packs/fmha_plugingen.tpack
-step "GPU tests: eager and torch.compile vs SDPA float64, opcheck (both ops), streams, threads, refusals"
+step "GPU tests: eager and torch.compile vs SDPA float64, opcheck (both ops), streams, threads, refusals; cuda:1 with $GPUS GPU(s)"
 "$PY" tests/torch/test_ops_gpu.py "$B/packs/fmha.tpack" > "$OUT/torch_gpu_tests.log" 2>&1; rc=$?
 [ $rc -eq 0 ] || status=1
 grep -E "^(PASSED|FAILED|SKIPPED)|^  torch|passed|failed" "$OUT/torch_gpu_tests.log"
@@ -50,7 +54,13 @@ step "compute-sanitizer (memcheck) on the eager GPU tests, both ops (torch.compi
 TRITONPACK_TORCH_CASES=eager_matches_sdpa_float64,plugingen_op_matches_the_reference_and_opcheck_passes,refusals_are_runtime_errors \
   timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 "$PY" tests/torch/test_ops_gpu.py "$B/packs/fmha.tpack" \
   > "$OUT/torch_sanitizer.log" 2>&1 || status=1
-grep -E "^(PASSED|FAILED)|ERROR SUMMARY" "$OUT/torch_sanitizer.log" | tail -5
+if [ "$GPUS" -ge 2 ]; then
+  echo "--- the eager cuda:1 cases, cuda:0 current" >> "$OUT/torch_sanitizer.log"
+  TRITONPACK_TORCH_CASES=eager_on_cuda1_while_cuda0_is_current,inputs_split_across_two_gpus_are_refused,two_threads_alternating_between_two_gpus \
+    timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 "$PY" tests/torch/test_ops_gpu.py "$B/packs/fmha.tpack" \
+    >> "$OUT/torch_sanitizer.log" 2>&1 || status=1
+fi
+grep -E "^(PASSED|FAILED|SKIPPED)|ERROR SUMMARY" "$OUT/torch_sanitizer.log" | tail -9
 step "benchmark: host overhead of the op vs SDPA eager (tiny shapes)"
 "$PY" bench/torch_op_overhead.py "$B/packs/fmha.tpack" "$OUT/torch_op_overhead.csv" 2>&1 | tee "$OUT/torch_op_overhead.txt" || status=1
 step "items 3-5 (docs/torch.md): ONNX export, AOTInductor packaging, the attention block end to end"
@@ -94,6 +104,11 @@ print(os.path.dirname(m[0]) if m else "")')
     echo "--- aoti_run on the build's cases (sequence lengths 77 and 300, not the export's)" | tee -a "$LOG"
     timeout 60 "$AOTI_RUN" "$out/fmha.tpack" "$out/attention.pt2" "$out/cases" 2>&1 | tee -a "$LOG"
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    if [ "$GPUS" -ge 2 ] && [ "$cfg" = "${blocks[0]}" ]; then
+      echo "--- aoti_run --device 1: the .pt2 compiled on cuda:0, loaded for cuda:1, cuda:0 current" | tee -a "$LOG"
+      timeout 60 "$AOTI_RUN" "$out/fmha.tpack" "$out/attention.pt2" "$out/cases" --device 1 2>&1 | tee -a "$LOG"
+      [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    fi
     echo "--- attention_block.py run ${a[*]} --benchmark" | tee -a "$LOG"
     timeout 120 "$PY" examples/torch/attention_block.py run "${a[@]}" --benchmark 2>&1 | tee -a "$LOG"
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
