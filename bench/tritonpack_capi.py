@@ -18,6 +18,7 @@ import re
 # tp_arg_kind
 TP_ARG_TENSOR = 0
 TP_ARG_INT = 1
+TP_ARG_FLOAT = 2
 # tp_dtype (the enum's order in the header)
 TP_DTYPES = {"fp16": 0, "bf16": 1, "fp32": 2, "fp64": 3, "i8": 4, "i16": 5, "i32": 6, "i64": 7}
 TP_OK = 0
@@ -100,6 +101,12 @@ class Arguments:
         a.kind = TP_ARG_INT
         a.dtype = TP_DTYPES["i64"]
         a.value.int_value = value
+
+    def real(self, index: int, value: float):
+        a = self.array[index]
+        a.kind = TP_ARG_FLOAT
+        a.dtype = TP_DTYPES["fp64"]
+        a.value.float_value = value
 
     def __len__(self):
         return len(self.array)

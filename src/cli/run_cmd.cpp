@@ -50,7 +50,7 @@ void print_json(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
   for (const harness::OutputCheck& c : r.outputs) {
     outputs.push_back({{"name", c.name}, {"dtype", std::string(dtype_name(c.dtype))}, {"passed", c.passed},
                        {"relative_error", c.relative_error}, {"tolerance", c.tolerance}, {"elements", c.elements},
-                       {"not_finite", c.not_finite}, {"written_outside", c.written_outside},
+                       {"not_finite", c.not_finite}, {"wrong_infinite", c.wrong_infinite}, {"written_outside", c.written_outside},
                        {"guard_intact", c.guard_intact}, {"message", c.message}});
   }
   j["verify"] = {{"checked", r.verified}, {"passed", r.passed}, {"relative_error", r.relative_error},

@@ -250,6 +250,76 @@ std::vector<Expected> attention_causal(const ReferenceInputs& in) {
   return result;
 }
 
+// The attention family, kernels/attention: operands Q, K, V, O, LSE; batch, heads_q, heads_kv,
+// seq_q, seq_kv, sm_scale; constexprs HEAD_DIM, IS_CAUSAL, BSHD (the tensors' layout: [B, S, H, D]
+// when true, else [B, H, S, D]; LSE is [B, heads_q, seq_q] in both). Query head h reads key/value
+// head h / (heads_q / heads_kv). With IS_CAUSAL, key j is visible to row i when
+// j <= i + seq_kv - seq_q (bottom-right). O = softmax(sm_scale * Q K^T) V over the visible keys
+// and LSE = m + log(l) (natural log); a row that sees no key has O = 0 and LSE = -inf.
+std::vector<Expected> attention(const ReferenceInputs& in) {
+  const int64_t B = in.integer("batch"), HQ = in.integer("heads_q"), HKV = in.integer("heads_kv");
+  const int64_t SQ = in.integer("seq_q"), SKV = in.integer("seq_kv"), D = in.integer("HEAD_DIM");
+  if (HKV < 1 || HQ % HKV != 0) need(in, "heads_kv >= 1 dividing heads_q (the spec's rules refuse the others)");
+  const Constant* causal_c = in.find_constexpr("IS_CAUSAL");
+  const Constant* bshd_c = in.find_constexpr("BSHD");
+  if (causal_c == nullptr || bshd_c == nullptr) need(in, "the constexprs IS_CAUSAL and BSHD");
+  const bool causal = causal_c->as_int() != 0, bshd = bshd_c->as_int() != 0;
+  const double sm_scale = in.real("sm_scale");
+  const Operand &q = in.operand(0), &k = in.operand(1), &v = in.operand(2);
+  for (size_t t : {0, 1, 2}) {
+    const int64_t heads = t == 0 ? HQ : HKV, seq = t == 0 ? SQ : SKV;
+    if (static_cast<int64_t>(in.operand(t).values.size()) < B * heads * seq * D) {
+      need(in, "'" + in.operand(t).param->name + "' to hold batch * heads * seq * HEAD_DIM elements");
+    }
+  }
+  // Element offset of (b, h, s, 0) in a tensor of `heads` heads and `seq` rows.
+  auto at = [&](int64_t b, int64_t h, int64_t s, int64_t heads, int64_t seq) {
+    return static_cast<size_t>(bshd ? ((b * seq + s) * heads + h) * D : ((b * heads + h) * seq + s) * D);
+  };
+  const DType out_dtype = in.operand(3).dtype;
+  // P is rounded to T before the P @ V product, one rounding of T more than a result stored once.
+  Expected out = expect(in, 3, rounding_tolerance(out_dtype) + unit_roundoff(out_dtype));
+  Expected lse = expect(in, 4, rounding_tolerance(in.operand(4).dtype));
+  if (out.values.size() < static_cast<size_t>(B * HQ * SQ * D) || lse.values.size() < static_cast<size_t>(B * HQ * SQ)) {
+    need(in, "O to hold batch * heads_q * seq_q * HEAD_DIM elements and LSE batch * heads_q * seq_q");
+  }
+  const int64_t group = HQ / HKV;
+  std::vector<double> scores(static_cast<size_t>(SKV)), acc(static_cast<size_t>(D));
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t h = 0; h < HQ; ++h) {
+      const int64_t hk = h / group;
+      for (int64_t i = 0; i < SQ; ++i) {
+        const int64_t visible = causal ? std::clamp<int64_t>(i + SKV - SQ + 1, 0, SKV) : SKV;
+        const size_t qi = at(b, h, i, HQ, SQ);
+        double m = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < visible; ++j) {
+          const size_t kj = at(b, hk, j, HKV, SKV);
+          double dot = 0;
+          for (int64_t d = 0; d < D; ++d) dot += q.values[qi + static_cast<size_t>(d)] * k.values[kj + static_cast<size_t>(d)];
+          scores[static_cast<size_t>(j)] = sm_scale * dot;
+          m = std::max(m, scores[static_cast<size_t>(j)]);
+        }
+        std::fill(acc.begin(), acc.end(), 0.0);
+        double l = 0;
+        for (int64_t j = 0; j < visible; ++j) {
+          const double p = std::exp(scores[static_cast<size_t>(j)] - m);
+          l += p;
+          const size_t vj = at(b, hk, j, HKV, SKV);
+          for (int64_t d = 0; d < D; ++d) acc[static_cast<size_t>(d)] += p * v.values[vj + static_cast<size_t>(d)];
+        }
+        for (int64_t d = 0; d < D; ++d) {
+          out.values[qi + static_cast<size_t>(d)] = visible > 0 ? acc[static_cast<size_t>(d)] / l : 0.0;
+          out.checked[qi + static_cast<size_t>(d)] = 1;
+        }
+        const size_t row = static_cast<size_t>((b * HQ + h) * SQ + i);
+        lse.values[row] = visible > 0 ? m + std::log(l) : -std::numeric_limits<double>::infinity();
+        lse.checked[row] = 1;
+      }
+    }
+  }
+  return {std::move(out), std::move(lse)};
+}
+
 // out = in, bit for bit: the first read operand (any rank; through its strides when it has a
 // shape) into the first written one, contiguous.
 std::vector<Expected> copy(const ReferenceInputs& in) {
@@ -298,6 +368,10 @@ std::vector<Expected> desc_scale(const ReferenceInputs& in) {
 }
 
 constexpr Reference kReferences[] = {
+    {"attention",
+     "softmax(sm_scale * Q K^T) V, causal (bottom-right) or not, grouped-query heads, [B, H, S, D] or [B, S, H, D] "
+     "(BSHD); operands Q, K, V, O, LSE; batch, heads_q, heads_kv, seq_q, seq_kv, sm_scale, HEAD_DIM, IS_CAUSAL",
+     attention},
     {"attention_causal",
      "causal softmax(sm_scale * Q K^T) V over [B, H, S, D] (Out, and L, M when written); operands Out, L, M, Q, "
      "K, V; batch_size, num_heads, seq_len, sm_scale, BLOCK_DMODEL",

@@ -67,7 +67,7 @@ OutputCheck compare(const Operand& op, const std::vector<uint8_t>& bytes, const 
   const size_t esize = dtype_size(op.dtype);
   const size_t numel = op.values.size();
   double diff2 = 0, want2 = 0;
-  size_t first_bad = SIZE_MAX, first_outside = SIZE_MAX;
+  size_t first_bad = SIZE_MAX, first_outside = SIZE_MAX, first_inf = SIZE_MAX;
   for (size_t i = 0; i < numel; ++i) {
     const uint8_t* p = &bytes[i * esize];
     if (!want.checked[i]) {
@@ -78,6 +78,12 @@ OutputCheck compare(const Operand& op, const std::vector<uint8_t>& bytes, const 
     const double got = decode(op.dtype, p);
     if (!std::isfinite(got) && std::isfinite(want.values[i])) {
       if (c.not_finite++ == 0) first_bad = i;
+      continue;
+    }
+    // An expected infinity (attention's log-sum-exp of a row that sees no key) must be exactly
+    // that: NaN, the poison of an unwritten element, or a finite value is wrong.
+    if (!std::isfinite(want.values[i]) && !(got == want.values[i])) {
+      if (c.wrong_infinite++ == 0) first_inf = i;
       continue;
     }
     if (std::isfinite(want.values[i])) {
@@ -92,6 +98,10 @@ OutputCheck compare(const Operand& op, const std::vector<uint8_t>& bytes, const 
   if (c.not_finite > 0) {
     problems.push_back(std::to_string(c.not_finite) + " of " + std::to_string(c.elements) +
                        " elements are not finite (unwritten: still the NaN poison), first at index " + std::to_string(first_bad));
+  }
+  if (c.wrong_infinite > 0) {
+    problems.push_back(std::to_string(c.wrong_infinite) + " elements that must be infinite are not, first at index " +
+                       std::to_string(first_inf));
   }
   if (c.written_outside > 0) {
     problems.push_back(std::to_string(c.written_outside) + " elements it must not write were written, first at index " +

@@ -36,6 +36,7 @@ struct OutputCheck {
   double relative_error = 0;  // ||got - want|| / ||want|| over them
   double tolerance = 0;
   size_t not_finite = 0;      // of them, NaN or infinite (unwritten: they keep the NaN poison)
+  size_t wrong_infinite = 0;  // of them, expected infinite (a log-sum-exp over no key) but not that value
   size_t written_outside = 0;  // elements the kernel must not write that lost the poison
   bool guard_intact = true;   // the bytes after the buffer kept the poison
   bool passed = false;

@@ -2,7 +2,9 @@
 // compute by hand: they are the truth the GPU tests compare kernels with, so they are tested first.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <deque>
 
 #include "common/error_of.h"
@@ -67,7 +69,7 @@ class Launch {
 };
 
 TEST(References, TheTableIsSortedAndComplete) {
-  EXPECT_EQ(reference_names(), "attention_causal, copy, desc_scale, layernorm, matmul, softmax_rows, vector_add");
+  EXPECT_EQ(reference_names(), "attention, attention_causal, copy, desc_scale, layernorm, matmul, softmax_rows, vector_add");
   EXPECT_EQ(find_reference("nonesuch"), nullptr);
   for (const Reference& r : references()) EXPECT_FALSE(r.summary.empty()) << r.name;
 }
@@ -217,6 +219,74 @@ TEST(References, CausalAttentionOnPlainArraysKeepsHeadsApart) {
   EXPECT_NE(error_of([&] { causal_attention(2, 2, 1, 0.5, q, k, short_v); }, ErrorCode::kInvalidArgument)
                 .find("v holds 3 values, fewer than heads * seq * head_size = 4"),
             std::string::npos);
+}
+
+// The attention family's reference, as a launch of kernels/attention gives it (Q, K, V, O, LSE).
+std::vector<Expected> family_attention(int64_t hq, int64_t hkv, int64_t sq, int64_t skv, int64_t d, bool causal,
+                                       bool bshd, std::vector<double> q, std::vector<double> k, std::vector<double> v) {
+  Launch l("attention");
+  l.input("Q", std::move(q)).input("K", std::move(k)).input("V", std::move(v));
+  l.output("O", static_cast<size_t>(hq * sq * d), DType::kFp16).output("LSE", static_cast<size_t>(hq * sq));
+  l.integer("batch", 1).integer("heads_q", hq).integer("heads_kv", hkv).integer("seq_q", sq).integer("seq_kv", skv);
+  l.real("sm_scale", 0.5).constexpr_value("HEAD_DIM", Constant(d));
+  l.constexpr_value("IS_CAUSAL", Constant(causal)).constexpr_value("BSHD", Constant(bshd));
+  return l.run();
+}
+
+TEST(References, AttentionIsCausalAttentionOnSquareHeads) {
+  // Two heads, S = 3, D = 2: O equals attention_causal's Out, LSE its M + log(L).
+  const std::vector<double> q{1, 2, -1, 0, 3, 1, 2, 2, 0, -2, 1, 1}, k{3, -1, 0, 2, 1, 1, -1, 1, 2, 0, 1, -3},
+      v{10, 20, 30, 40, 50, 60, 1, 2, 3, 4, 5, 6};
+  const CausalAttention want = causal_attention(2, 3, 2, 0.5, q, k, v);
+  const std::vector<Expected> e = family_attention(2, 2, 3, 3, 2, true, false, q, k, v);
+  ASSERT_EQ(e.size(), 2u);
+  for (size_t i = 0; i < want.out.size(); ++i) EXPECT_NEAR(e[0].values[i], want.out[i], 1e-12) << i;
+  for (size_t r = 0; r < want.l.size(); ++r) EXPECT_NEAR(e[1].values[r], want.m[r] + std::log(want.l[r]), 1e-12) << r;
+  EXPECT_DOUBLE_EQ(e[0].tolerance, 2e-3 + std::ldexp(1.0, -11));
+  EXPECT_DOUBLE_EQ(e[1].tolerance, 1e-5);
+}
+
+TEST(References, AttentionGroupsQueryHeadsAndReadsEitherLayout) {
+  // Four query heads over two key/value heads, S_q = 2, S_kv = 3, D = 1, not causal. Query heads 0
+  // and 1 read key/value head 0; 2 and 3 read head 1: the same as four heads with K, V repeated.
+  const std::vector<double> q{1, -1, 2, 0, 1, 1, -2, 3}, k{3, 1, -1, 0, 2, 1}, v{10, 20, 30, 1, 2, 3};
+  const std::vector<double> k4{3, 1, -1, 3, 1, -1, 0, 2, 1, 0, 2, 1}, v4{10, 20, 30, 10, 20, 30, 1, 2, 3, 1, 2, 3};
+  const std::vector<Expected> grouped = family_attention(4, 2, 2, 3, 1, false, false, q, k, v);
+  const std::vector<Expected> repeated = family_attention(4, 4, 2, 3, 1, false, false, q, k4, v4);
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_DOUBLE_EQ(grouped[0].values[i], repeated[0].values[i]) << i;
+    EXPECT_DOUBLE_EQ(grouped[1].values[i], repeated[1].values[i]) << i;
+  }
+  // [B, S, H, D]: element (h, s) of a [H, S] tensor sits at s * H + h. LSE keeps [H, S_q].
+  auto to_bshd = [](const std::vector<double>& x, int64_t heads, int64_t seq) {
+    std::vector<double> y(x.size());
+    for (int64_t h = 0; h < heads; ++h) {
+      for (int64_t s = 0; s < seq; ++s) y[static_cast<size_t>(s * heads + h)] = x[static_cast<size_t>(h * seq + s)];
+    }
+    return y;
+  };
+  const std::vector<Expected> bshd =
+      family_attention(4, 2, 2, 3, 1, false, true, to_bshd(q, 4, 2), to_bshd(k, 2, 3), to_bshd(v, 2, 3));
+  EXPECT_EQ(bshd[0].values, to_bshd(grouped[0].values, 4, 2));
+  EXPECT_EQ(bshd[1].values, grouped[1].values);
+}
+
+TEST(References, CausalAttentionAlignsBottomRightAndRowsWithoutKeysAreZeroAndMinusInfinity) {
+  // S_q = 4, S_kv = 2, D = 1, causal: row i sees keys j <= i - 2. Rows 0 and 1 see none (O = 0,
+  // LSE = -inf), row 2 sees key 0, row 3 both.
+  const std::vector<Expected> e = family_attention(1, 1, 4, 2, 1, true, false, {1, 1, 2, 2}, {3, -1}, {10, 20});
+  EXPECT_EQ(e[0].values[0], 0);
+  EXPECT_EQ(e[0].values[1], 0);
+  EXPECT_EQ(e[1].values[0], -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(e[1].values[1], -std::numeric_limits<double>::infinity());
+  EXPECT_DOUBLE_EQ(e[0].values[2], 10);
+  EXPECT_DOUBLE_EQ(e[1].values[2], 0.5 * 2 * 3);
+  EXPECT_NEAR(e[0].values[3], (10 + 20 * std::exp(-4.0)) / (1 + std::exp(-4.0)), 1e-12);
+  EXPECT_EQ(std::count(e[0].checked.begin(), e[0].checked.end(), 1), 4);
+  EXPECT_EQ(std::count(e[1].checked.begin(), e[1].checked.end(), 1), 4);
+  // Query longer than keys, not causal: every row sees every key.
+  const std::vector<Expected> full = family_attention(1, 1, 4, 2, 1, false, false, {1, 1, 2, 2}, {3, -1}, {10, 20});
+  EXPECT_NEAR(full[0].values[0], (10 + 20 * std::exp(-2.0)) / (1 + std::exp(-2.0)), 1e-12);
 }
 
 TEST(References, CopyReadsThroughStridesAndIsExact) {

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The attention family (kernels/attention, docs/attention.md) on a GPU machine, in one run:
+#   1. compile attention (and attention_bshd) and seed 01's fmha;
+#   2. `tritonpack tune` the attention pack (skipped with TUNE=0);
+#   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths,
+#      rows that see no key, decode, [B, S, H, D]), each verified against the float64 reference,
+#      each also under compute-sanitizer memcheck;
+#   4. bench/attention.py: tritonpack vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs the seed kernel.
+# Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
+#   ROUNDS (default 3), KINDS (default "mha gqa seed decode"), TUNE (default 1).
+# Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=${1:-build}
+OUT=${OUT:-$PWD/gpu-attention-out}
+PY=${PYTHON:-python3}
+mkdir -p "$OUT" "$B/packs"
+export TRITONPACK_PYTHON_DIR=${TRITONPACK_PYTHON_DIR:-$PWD/python}
+status=0
+step() { echo; echo "=== $*"; }
+fail() { echo "FAILED: $*"; status=1; }
+
+step "compile"
+"$B/tritonpack" compile kernels/attention/attention.toml -o "$B/packs/attention.tpack" || { fail "compile attention"; exit 1; }
+"$B/tritonpack" compile kernels/attention/attention_bshd.toml -o "$B/packs/attention_bshd.tpack" || fail "compile attention_bshd"
+"$B/tritonpack" compile kernels/fmha/fmha.toml -o "$B/packs/fmha.tpack" || fail "compile fmha"
+
+pack=$B/packs/attention.tpack
+if [ "${TUNE:-1}" = 1 ]; then
+  step "tune the attention pack"
+  /usr/bin/time -f "tune attention: %e s" "$B/tritonpack" tune "$pack" -o "$OUT/attention_tuned.tpack" \
+    --report "$OUT/tune_attention" > "$OUT/tune_attention.txt" 2> "$OUT/tune_attention.log" || fail "tune attention"
+  tail -1 "$OUT/tune_attention.log"
+  [ -f "$OUT/attention_tuned.tpack" ] && pack=$OUT/attention_tuned.tpack
+fi
+
+step "tritonpack run: verified against the float64 reference, then under compute-sanitizer"
+cases=(
+  "attention|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
+  "attention|-t T=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 15"
+  "attention|-t T=fp16 -a batch=4 -a heads_q=32 -a heads_kv=8 -a seq_q=1 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 16"
+  "attention|-t T=fp16 -a batch=1 -a heads_q=16 -a heads_kv=16 -a seq_q=4097 -a seq_kv=4097 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 18"
+  "attention|-t T=bf16 -a batch=1 -a heads_q=2 -a heads_kv=1 -a seq_q=17 -a seq_kv=1 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 19"
+  "attention_bshd|-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 17"
+  "attention_bshd|-t T=fp16 -a batch=1 -a heads_q=8 -a heads_kv=8 -a seq_q=127 -a seq_kv=127 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 20"
+)
+for c in "${cases[@]}"; do
+  k=${c%%|*}
+  a=${c#*|}
+  p=$B/packs/$k.tpack
+  [ "$k" = attention ] && p=$pack
+  # shellcheck disable=SC2086  # the options are words
+  if "$B/tritonpack" run "$p" $a > "$OUT/run.txt" 2>&1; then
+    echo "$k $a: $(grep -E '^verify' "$OUT/run.txt" | tr '\n' ' ')"
+  else
+    cat "$OUT/run.txt"; fail "run $k $a"
+  fi
+  cat "$OUT/run.txt" >> "$OUT/runs.log"
+  if command -v compute-sanitizer > /dev/null; then
+    # shellcheck disable=SC2086
+    compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tritonpack" run "$p" $a > "$OUT/run.txt" 2>&1 ||
+      { tail -5 "$OUT/run.txt"; fail "compute-sanitizer $k $a"; }
+    { echo "--- $k $a"; grep -E "ERROR SUMMARY|^verify" "$OUT/run.txt"; } >> "$OUT/sanitizer.log"
+  fi
+done
+rm -f "$OUT/run.txt"
+grep -c "ERROR SUMMARY: 0 errors" "$OUT/sanitizer.log" | sed 's/^/compute-sanitizer runs with 0 errors: /'
+
+step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kernel"
+lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
+# shellcheck disable=SC2086
+"$PY" bench/attention.py --lib "$lib" --pack "$pack" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
+  --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
+echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"
+exit $status
