@@ -6,6 +6,7 @@
 // loaded or allocated.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 
