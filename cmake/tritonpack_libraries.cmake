@@ -30,7 +30,8 @@ file(GLOB_RECURSE TRITONPACK_COMPILER_SOURCES CONFIGURE_DEPENDS
 add_library(tritonpack_runtime_objects OBJECT ${TRITONPACK_RUNTIME_SOURCES})
 set_target_properties(tritonpack_runtime_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_include_directories(tritonpack_runtime_objects PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(tritonpack_runtime_objects PRIVATE nlohmann_json::nlohmann_json CUDA::toolkit Threads::Threads)
+target_link_libraries(tritonpack_runtime_objects PRIVATE nlohmann_json::nlohmann_json CUDA::toolkit Threads::Threads
+                                                         tritonpack_sanitizer)
 target_compile_options(tritonpack_runtime_objects PRIVATE -Wall -Wextra -Wpedantic -Werror=return-type)
 target_compile_definitions(tritonpack_runtime_objects PRIVATE
   TRITONPACK_VERSION="${PROJECT_VERSION}"
@@ -46,6 +47,11 @@ function(tritonpack_runtime_interface target)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_link_libraries(${target} PUBLIC CUDA::toolkit Threads::Threads PRIVATE ${CMAKE_DL_LIBS})
+  # A sanitizer build (cmake/tritonpack_sanitizers.cmake) instruments whatever links the runtime
+  # here; an installed runtime carries no sanitizer.
+  if(TRITONPACK_SANITIZER)
+    target_link_libraries(${target} PUBLIC $<BUILD_INTERFACE:tritonpack_sanitizer>)
+  endif()
 endfunction()
 
 add_library(tritonpack_runtime STATIC $<TARGET_OBJECTS:tritonpack_runtime_objects>)

@@ -41,6 +41,17 @@ step "GPU tests"; "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/gpu_tests.log" 2>&
 step "compute-sanitizer (memcheck) on the GPU tests"
 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/gpu/tritonpack_gpu_tests" > "$OUT/sanitizer.log" 2>&1 || status=1
 grep -E "ERROR SUMMARY|PASSED|FAILED" "$OUT/sanitizer.log" | tail -4
+# Issue 13's thread mix with the real driver (tests/gpu/stress_gpu_test.cpp): 8 threads launch
+# vector_add and enqueue the attention plugin, every output against its reference, while others
+# unload, replace and clone them. Longer alone, then the default 400 operations under memcheck with
+# leak checking (the fixture releases the primary context at the end: what is left is a leak).
+step "stress: threads mixing launch, unload, select and plugin lifetimes (2000 operations; seed 13)"
+TRITONPACK_STRESS_OPS=2000 "$B/tests/gpu/tritonpack_gpu_tests" --gtest_filter='StressGpu.*' > "$OUT/stress_gpu.log" 2>&1 || status=1
+grep -E "^stress:|^\[  (FAILED|PASSED|SKIPPED)" "$OUT/stress_gpu.log"
+step "compute-sanitizer (memcheck, leak check) on the stress test"
+compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 "$B/tests/gpu/tritonpack_gpu_tests" \
+  --gtest_filter='StressGpu.*' > "$OUT/sanitizer_stress.log" 2>&1 || status=1
+grep -E "^stress:|ERROR SUMMARY|LEAK SUMMARY" "$OUT/sanitizer_stress.log" | tail -3
 if [ -x "$B/tensorrt/tritonpack_tensorrt_gpu_tests" ]; then
   # The TensorRT adapter (docs/tensorrt.md): the harness's phases on the GPU, and through the lean
   # runtime's registry when it was carried (else that test reports itself skipped).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: builds everything and runs every test (unit, fault injection, Python compile
-# step, shipped-kernel compilation and manifest checks, GPU tests that skip without a GPU), then
-# short fuzzing runs of every fuzz target. Exit status 0 only if all pass.
+# step, shipped-kernel compilation and manifest checks, GPU tests that skip without a GPU), then the
+# unit and fault tests again under ThreadSanitizer and UBSan, then short fuzzing runs of every fuzz
+# target (ASan and UBSan). Exit status 0 only if all pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,6 +10,19 @@ export PATH=/usr/local/cuda/bin:$PATH
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)"
 (cd build && ctest --output-on-failure -j "$(nproc)")
+
+# The unit and fault tests (fake driver, no GPU) under ThreadSanitizer (build-tsan: data races; the
+# stress test mixes launch, unload and plugin lifetimes across threads) and UBSan (build-ubsan: a
+# finding aborts). Only the test binary and the libraries it links are built, instrumented. TSan
+# exits non-zero after a run with any report.
+for sanitizer in thread undefined; do
+  dir=build-$([ $sanitizer = thread ] && echo tsan || echo ubsan)
+  echo "sanitizer: $sanitizer ($dir)"
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRITONPACK_SANITIZER=$sanitizer -DTRITONPACK_CLI=OFF \
+    -DTRITONPACK_BENCH=OFF -DTRITONPACK_TENSORRT=OFF -DTRITONPACK_TORCH=OFF >/dev/null
+  cmake --build "$dir" -j "$(nproc)" --target tritonpack_unit_tests
+  UBSAN_OPTIONS=print_stacktrace=1 "$dir/tests/tritonpack_unit_tests" --gtest_brief=1
+done
 
 # Fuzzing smoke run: every parser of untrusted bytes, FUZZ_SECONDS each (default 30).
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \

@@ -177,6 +177,10 @@ class PreparedLaunch {
   std::string config_;                                             // the tactic's config, if any
 };
 
+// Threads (docs/thread-safety.md): const methods and enqueue may be called from several threads
+// at once; set_tactic, set_target_arch, configure, destruction and moves may not overlap any other
+// call on the same core. A clone is independent of its original. A PreparedLaunch is read-only:
+// several threads may enqueue the same one.
 class PluginCore {
  public:
   static constexpr size_t kWorkspaceAlignment = 256;

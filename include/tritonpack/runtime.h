@@ -131,6 +131,9 @@ struct Selection {
 // Most runtime arguments a kernel may have (its non-constexpr parameters and launch variables).
 inline constexpr size_t kMaxRuntimeArgs = 64;
 
+// Threads (docs/thread-safety.md): every method may be called from several threads at once,
+// unload() included (launches racing it load again); destruction and moves may not overlap any
+// other call on the same Kernel. Each call acts in the calling thread's current CUDA context.
 class Kernel {
  public:
   // Binds a kernel of a pack to the process's CUDA driver (loaded lazily at first launch, so a

@@ -7,6 +7,10 @@
  * only: the library keeps none of them. Strings returned are owned by the library and say how
  * long they stay valid. No function calls exit or abort; none throws.
  *
+ * Threads (docs/thread-safety.md): every call on a tp_pack or tp_kernel may run on several threads
+ * at once, except tp_pack_close and tp_kernel_destroy, which must not overlap another call on the
+ * same handle. Each kernel call acts in the calling thread's current CUDA context.
+ *
  * The header is C99 and C++ (it compiles alone as either).
  */
 #ifndef TRITONPACK_TRITONPACK_H_

@@ -93,19 +93,19 @@ struct Kernel::State {
     }
     unsigned long long id = 0;
     TRITONPACK_CU(d, cuCtxGetId(ctx, &id), where());
-    if (ContextState* found = find_context(id)) return *found;
-    lock.unlock();
-    {
-      std::unique_lock<std::shared_mutex> exclusive(contexts_mutex);
-      if (find_context(id) == nullptr) contexts.push_back(make_context(ctx, id));
+    // The state is made under the exclusive lock, but an unload() on another thread may take
+    // that lock between its release and the shared lock's return and drop the state again: make
+    // it again then. A launch racing an unload loads again, as one after it does; it used to fail
+    // with "the CUDA context was unloaded by another thread" (found by tests/fault/stress_test.cpp).
+    for (;;) {
+      if (ContextState* found = find_context(id)) return *found;
+      lock.unlock();
+      {
+        std::unique_lock<std::shared_mutex> exclusive(contexts_mutex);
+        if (find_context(id) == nullptr) contexts.push_back(make_context(ctx, id));
+      }
+      lock.lock();
     }
-    lock.lock();
-    ContextState* made = find_context(id);
-    if (made == nullptr) {
-      throw Error(ErrorCode::kInvalidArgument,
-                  "the CUDA context was unloaded by another thread while launching " + where());
-    }
-    return *made;
   }
 
   std::unique_ptr<ContextState> make_context(CUcontext ctx, unsigned long long id) {

@@ -1,5 +1,6 @@
 #include "fault/fake_driver.h"
 
+#include <cstdio>
 #include <cstring>
 
 namespace tritonpack::testing {
@@ -19,8 +20,18 @@ bool inject(const char* name) {
   return false;
 }
 
-#define FAKE_ENTRY(name) \
+// Every entry point holds the fake's mutex for its whole call.
+#define FAKE_ENTRY(name)                            \
+  std::lock_guard<std::mutex> fake_lock(gpu->mutex); \
   if (inject(#name)) return gpu->fail_with;
+
+// Records a call with a module or function handle that is not loaded.
+CUresult stale(const char* call, const char* what, const void* handle) {
+  char text[128];
+  std::snprintf(text, sizeof text, "%s: %s %p is not loaded", call, what, handle);
+  gpu->stale_handle_uses.push_back(text);
+  return CUDA_ERROR_INVALID_HANDLE;
+}
 
 template <class T>
 T next_handle() {
@@ -138,7 +149,7 @@ CUresult fake_cuModuleLoadDataEx(CUmodule* m, const void* image, unsigned, CUjit
 }
 CUresult fake_cuModuleUnload(CUmodule m) {
   FAKE_ENTRY(cuModuleUnload)
-  if (gpu->modules.erase(m) == 0) return CUDA_ERROR_INVALID_HANDLE;  // double unload is an error
+  if (gpu->modules.erase(m) == 0) return stale("cuModuleUnload", "module", m);  // double unload is an error
   for (auto it = gpu->functions.begin(); it != gpu->functions.end();) {
     it = it->second.module == m ? gpu->functions.erase(it) : std::next(it);
   }
@@ -146,22 +157,26 @@ CUresult fake_cuModuleUnload(CUmodule m) {
 }
 CUresult fake_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
   FAKE_ENTRY(cuModuleGetFunction)
-  if (gpu->modules.count(m) == 0) return CUDA_ERROR_INVALID_HANDLE;
+  if (gpu->modules.count(m) == 0) return stale("cuModuleGetFunction", "module", m);
   *f = next_handle<CUfunction>();
   gpu->functions[*f] = {m, name};
   return CUDA_SUCCESS;
 }
 CUresult fake_cuFuncGetAttribute(int* v, CUfunction_attribute a, CUfunction f) {
   FAKE_ENTRY(cuFuncGetAttribute)
-  if (gpu->functions.count(f) == 0) return CUDA_ERROR_INVALID_HANDLE;
+  if (gpu->functions.count(f) == 0) return stale("cuFuncGetAttribute", "function", f);
   *v = a == CU_FUNC_ATTRIBUTE_NUM_REGS ? 32 : a == CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK ? 1024 : 0;
   return CUDA_SUCCESS;
 }
-CUresult fake_cuFuncSetCacheConfig(CUfunction, CUfunc_cache) { FAKE_ENTRY(cuFuncSetCacheConfig) return CUDA_SUCCESS; }
+CUresult fake_cuFuncSetCacheConfig(CUfunction f, CUfunc_cache) {
+  FAKE_ENTRY(cuFuncSetCacheConfig)
+  if (gpu->functions.count(f) == 0) return stale("cuFuncSetCacheConfig", "function", f);
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
   FAKE_ENTRY(cuFuncSetAttribute)
   auto it = gpu->functions.find(f);
-  if (it == gpu->functions.end()) return CUDA_ERROR_INVALID_HANDLE;
+  if (it == gpu->functions.end()) return stale("cuFuncSetAttribute", "function", f);
   if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) {
     const int device = gpu->contexts[gpu->modules[it->second.module].context].device;
     if (v > gpu->devices[device].max_shared_optin) return CUDA_ERROR_INVALID_VALUE;
@@ -172,7 +187,7 @@ CUresult fake_cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
 CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned block[3], unsigned shared,
                        CUstream stream, void** params, unsigned cluster_x, bool ex) {
   auto it = gpu->functions.find(f);
-  if (it == gpu->functions.end()) return CUDA_ERROR_INVALID_HANDLE;
+  if (it == gpu->functions.end()) return stale(ex ? "cuLaunchKernelEx" : "cuLaunchKernel", "function", f);
   if (gpu->modules[it->second.module].context != current) return CUDA_ERROR_INVALID_CONTEXT;
   if (static_cast<int>(shared) > it->second.max_dynamic_shared) return CUDA_ERROR_INVALID_VALUE;
   if (gpu->failing_entries.count(it->second.entry) != 0) return CUDA_ERROR_LAUNCH_FAILED;

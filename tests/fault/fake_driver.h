@@ -1,13 +1,21 @@
 // A CPU stand-in for the CUDA driver, installed through the driver table. It tracks contexts,
 // modules, functions and allocations so tests can check that nothing leaks, records launches so
-// tests can check the exact argument bytes, and fails the Nth driver call on request so that every
-// call site's error path runs.
+// tests can check the exact argument bytes, records every use of a module or function handle that
+// is not loaded (a stale handle), and fails the Nth driver call on request so that every call
+// site's error path runs.
+//
+// Threads: every driver entry point holds FakeGpu::mutex, as the runtime may call the driver from
+// several threads at once (tests/fault/stress_test.cpp). The current context and the context
+// stack are per thread, as the real driver's are. A test reads or sets FakeGpu's fields directly
+// only while no other thread is in the driver, or holding `mutex`; on_launch and launch_ms run
+// with it held.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,6 +55,7 @@ struct FakeTensorMapEncode {
 };
 
 struct FakeGpu {
+  std::mutex mutex;
   std::vector<FakeDevice> devices{FakeDevice{}, FakeDevice{80, 166912, false}};
   // Contexts: one primary context per device, created by make_context.
   struct Context {
@@ -67,6 +76,10 @@ struct FakeGpu {
   };
   std::map<CUfunction, Function> functions;
   std::map<CUdeviceptr, size_t> allocations;
+  // Calls given a module or function handle that is not loaded ("cuLaunchKernel: function 0x1230
+  // is not loaded"): unloaded, gone with its context, or never made. Handles are never reused, so
+  // a runtime that keeps a stale handle shows here even where it catches the driver's error.
+  std::vector<std::string> stale_handle_uses;
   std::vector<FakeLaunch> launches;
   size_t params_to_record = 0;
   // Launches the driver accepted; only counted (not recorded in `launches`) when record_launches

@@ -250,7 +250,8 @@ TEST_F(RuntimeTest, DestroyedContextIsSkippedAtUnload) {
 // Seen on two H200s: a test released GPU 1's primary context, which reset it, and unload then
 // called cuModuleUnload on a module that had gone with it (CUDA_ERROR_INVALID_HANDLE).
 TEST_F(RuntimeTest, ResetPrimaryContextIsNotUnloadedTwice) {
-  const auto& api = fake_driver()->api();
+  const auto driver = fake_driver();  // api() is the driver's: keep it alive (ThreadSanitizer saw it freed)
+  const auto& api = driver->api();
   CUcontext primary = nullptr;
   ASSERT_EQ(api.cuDevicePrimaryCtxRetain(&primary, 0), CUDA_SUCCESS);
   FakeGpu::set_current(primary);
