@@ -2,8 +2,9 @@
 # The attention family (kernels/attention, docs/attention.md) on a GPU machine, in one run:
 #   1. compile attention (and attention_bshd) and seed 01's fmha;
 #   2. `tritonpack tune` the attention pack (skipped with TUNE=0);
-#   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths,
-#      rows that see no key, decode, [B, S, H, D]), each verified against the float64 reference,
+#   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths and
+#      multiples of 16, rows that see no key, decode, [B, S, H, D]), each verified against the
+#      float64 reference,
 #      each also under compute-sanitizer memcheck;
 #   4. bench/attention.py: tritonpack vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
@@ -43,6 +44,8 @@ cases=(
   "attention|-t T=bf16 -a batch=1 -a heads_q=2 -a heads_kv=1 -a seq_q=17 -a seq_kv=1 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 19"
   "attention_bshd|-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 17"
   "attention_bshd|-t T=fp16 -a batch=1 -a heads_q=8 -a heads_kv=8 -a seq_q=127 -a seq_kv=127 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 20"
+  "attention|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=4 -a seq_q=1024 -a seq_kv=2048 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 21"
+  "attention_bshd|-t T=bf16 -a batch=2 -a heads_q=4 -a heads_kv=2 -a seq_q=256 -a seq_kv=256 -a D=128 -a causal=0 -a sm_scale=0.088 --seed 22"
 )
 for c in "${cases[@]}"; do
   k=${c%%|*}

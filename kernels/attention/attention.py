@@ -84,11 +84,11 @@ def attention_fwd(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_q, se
         kv_head = HEAD_DIM
     else:
         q_row = HEAD_DIM
-        q_head = seq_q.to(tl.int64) * HEAD_DIM
+        q_head = tl.cast(seq_q, tl.int64) * HEAD_DIM
         kv_row = HEAD_DIM
-        kv_head = seq_kv.to(tl.int64) * HEAD_DIM
-    q_batch = heads_q * seq_q.to(tl.int64) * HEAD_DIM
-    kv_batch = heads_kv * seq_kv.to(tl.int64) * HEAD_DIM
+        kv_head = tl.cast(seq_kv, tl.int64) * HEAD_DIM
+    q_batch = heads_q * tl.cast(seq_q, tl.int64) * HEAD_DIM
+    kv_batch = heads_kv * tl.cast(seq_kv, tl.int64) * HEAD_DIM
     q_base = Q + b * q_batch + h * q_head
     o_base = O + b * q_batch + h * q_head
     k_base = K + b * kv_batch + h_kv * kv_head
