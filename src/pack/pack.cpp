@@ -3,7 +3,6 @@
 #include "tritonpack/pack.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,20 +140,6 @@ std::string checked_manifest_json(const Manifest& manifest, const char* caller) 
   return json;
 }
 
-// A pack's first open in a process is mostly page faults: a fresh buffer of several MiB is
-// faulted in 4 KiB at a time as it is zeroed (3.4 of the 4.1 ms it took to read the 8.7 MiB
-// attention pack on the development machine). Asking for transparent huge pages on the buffer
-// before it is touched makes that 0.7-1.4 ms. Advice only: where huge pages are off, or the
-// call fails, the buffer is the same, just slower to fault in.
-void advise_huge_pages(const uint8_t* data, size_t size) {
-  constexpr size_t kHugePage = size_t{2} << 20;
-  constexpr uintptr_t kPage = 4096;
-  if (size < kHugePage || data == nullptr) return;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kPage - 1) & ~(kPage - 1);
-  const uintptr_t end = reinterpret_cast<uintptr_t>(data) + size;
-  if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-}
-
 }  // namespace
 
 std::shared_ptr<const Pack> Pack::from_owned_bytes(std::vector<uint8_t> bytes, std::string origin) {
@@ -208,11 +193,7 @@ std::shared_ptr<const Pack> Pack::open(const std::string& path) {
   };
   // A regular file is read in one go into a buffer of its size; whatever follows (a file that
   // grew meanwhile, or a pipe) is appended in chunks up to the size limit.
-  std::vector<uint8_t> bytes;
-  const size_t file_size = S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
-  bytes.reserve(file_size);
-  advise_huge_pages(bytes.data(), file_size);
-  bytes.resize(file_size);
+  std::vector<uint8_t> bytes(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0);
   size_t filled = 0;
   while (filled < bytes.size()) {
     const size_t n = read_some(bytes.data() + filled, bytes.size() - filled);
