@@ -5,6 +5,8 @@
 // the output or past its end, wrong values) reported as such. The kernels are the real specs'.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 
@@ -102,6 +104,42 @@ void play_layernorm(FakeGpu& gpu, const FakeLaunch& l, DType t) {
     }
     f32.set(mean_p, r, mean);
     f32.set(rstd_p, r, rstd);
+  }
+}
+
+// attention_fwd(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, causal) of
+// kernels/attention, [B, H, S, D] with heads_q == heads_kv, causal bottom-right: fp32 softmax, O
+// rounded once to T. `skip_empty_rows` leaves the LSE of a row that sees no key unwritten (the NaN
+// poison) instead of -inf, as a kernel that forgot those rows would.
+void play_attention(FakeGpu& gpu, const FakeLaunch& l, DType t, int64_t d, bool skip_empty_rows) {
+  const Memory mem{gpu, t}, f32{gpu, DType::kFp32};
+  const CUdeviceptr q = l.params[0], k = l.params[1], v = l.params[2], o = l.params[3], lse = l.params[4];
+  const float scale = f32_param(l, 5);
+  const int64_t heads = int64_t{i32_param(l, 6)} * i32_param(l, 7), sq = i32_param(l, 9), skv = i32_param(l, 10);
+  const bool causal = i32_param(l, 11) != 0;
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < sq; ++i) {
+      const int64_t visible = causal ? std::clamp<int64_t>(i + skv - sq + 1, 0, skv) : skv;
+      std::vector<float> s(static_cast<size_t>(visible));
+      float m = -INFINITY, sum = 0;
+      for (int64_t j = 0; j < visible; ++j) {
+        float dot = 0;
+        for (int64_t c = 0; c < d; ++c) dot += mem.get(q, (h * sq + i) * d + c) * mem.get(k, (h * skv + j) * d + c);
+        s[static_cast<size_t>(j)] = scale * dot;
+        m = std::max(m, s[static_cast<size_t>(j)]);
+      }
+      for (float& x : s) sum += (x = std::exp(x - m));
+      for (int64_t c = 0; c < d; ++c) {
+        float acc = 0;
+        for (int64_t j = 0; j < visible; ++j) acc += s[static_cast<size_t>(j)] * mem.get(v, (h * skv + j) * d + c);
+        mem.set(o, (h * sq + i) * d + c, visible > 0 ? acc / sum : 0.0f);
+      }
+      if (visible > 0) {
+        f32.set(lse, h * sq + i, m + std::log(sum));
+      } else if (!skip_empty_rows) {
+        f32.set(lse, h * sq + i, -INFINITY);
+      }
+    }
   }
 }
 
@@ -244,6 +282,31 @@ TEST_F(HarnessTest, ARefusedLaunchNamesTheRuleAndAllocatesNothing) {
   EXPECT_NE(message.find("rule 'stride >= N' does not hold: stride=200, N=300"), std::string::npos) << message;
   EXPECT_EQ(gpu_->live_allocations(), 0u);
   EXPECT_TRUE(gpu_->launches.empty());
+}
+
+// A row of causal attention that sees no key must hold LSE = -inf exactly: a kernel that leaves it
+// unwritten (still the NaN poison) fails the check, though every finite element is right.
+TEST_F(HarnessTest, AnExpectedInfinityMustBeWrittenExactly) {
+  auto pack = pack_from_spec(source("kernels/attention/attention.toml"), {90});
+  Kernel k(pack, "attention", fake_driver());
+  gpu_->params_to_record = 14;  // 12 arguments and the two scratch pointers
+  harness::RunRequest r;
+  r.types["T"] = "fp16";
+  r.values = {{"batch", "1"}, {"heads_q", "2"}, {"heads_kv", "2"}, {"seq_q", "5"}, {"seq_kv", "3"},
+              {"D", "64"},    {"causal", "1"},  {"sm_scale", "0.125"}};
+  r.seed = 3;
+  for (bool skip : {false, true}) {
+    gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_attention(g, l, DType::kFp16, 64, skip); };
+    const auto result = harness::run_kernel(*device_, k, r);
+    EXPECT_TRUE(result.verified);
+    EXPECT_EQ(result.passed, !skip) << result.verify_message;
+    if (skip) {
+      // Rows 0 and 1 of each head see no key (key j is visible to row i when j <= i - 2).
+      EXPECT_NE(result.verify_message.find("4 elements that must be infinite are not, first at index 0"),
+                std::string::npos)
+          << result.verify_message;
+    }
+  }
 }
 
 TEST_F(HarnessTest, TheHeadSizeDimChoosesTheFmhaVariantThroughTheShapes) {
