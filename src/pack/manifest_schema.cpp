@@ -66,6 +66,17 @@ uint32_t warps_value(const Json& j, const std::string& path) {
   fail(path, "expected one of 1, 2, 4, 8, 16, 32, got " + describe(j));
 }
 
+// A variant's launch width: Triton's metadata.num_warps, which a warp-specialized kernel rounds
+// up to whole warpgroups (4 warps of the config plus workers: 12, 20, ...). 1, 2 or a multiple
+// of 4, at most 32 (1024 threads).
+uint32_t launch_warps_value(const Json& j, const std::string& path) {
+  if (j.is_number_unsigned()) {
+    const uint64_t w = j.get<uint64_t>();
+    if (w == 1 || w == 2 || (w % 4 == 0 && w >= 4 && w <= 32)) return static_cast<uint32_t>(w);
+  }
+  fail(path, "expected 1, 2 or a multiple of 4 up to 32, got " + describe(j));
+}
+
 uint32_t power_of_two_value(const Json& j, const std::string& path, uint64_t max) {
   const uint64_t v = j.is_number_unsigned() ? j.get<uint64_t>() : 0;
   if (!is_power_of_two(v) || v > max) {
@@ -533,7 +544,7 @@ VariantInfo read_variant(const Json& j, const std::string& at, const KernelConte
                       !(v.entry[0] >= '0' && v.entry[0] <= '9');
   if (!symbol) fail(child(at, "entry"), "expected a symbol name ([A-Za-z_$.][A-Za-z0-9_$.]*), got " + quote_text(v.entry));
 
-  v.num_warps = warps_value(get("num_warps"), child(at, "num_warps"));
+  v.num_warps = launch_warps_value(get("num_warps"), child(at, "num_warps"));
   v.num_stages = u32("num_stages", 0, kMaxStages);
   v.num_ctas = u32("num_ctas", 1, kMaxCtas);
   const std::string dims_path = child(at, "cluster_dims");

@@ -151,7 +151,7 @@ TEST(ManifestJson, UnknownFieldsAreIgnored) {
 
 TEST(ManifestJson, ErrorsSayCorruptManifest) {
   EXPECT_EQ(error_after([](Json& j) { variant(j, 1)["num_warps"] = 3; }),
-            "corrupt manifest: kernels[0].variants[1].num_warps: expected one of 1, 2, 4, 8, 16, 32, got 3");
+            "corrupt manifest: kernels[0].variants[1].num_warps: expected 1, 2 or a multiple of 4 up to 32, got 3");
 }
 
 TEST(ManifestSchema, TopLevel) {
@@ -325,8 +325,16 @@ TEST(ManifestSchema, VariantArgs) {
 
 TEST(ManifestSchema, VariantLaunchLimits) {
   EXPECT_MANIFEST_ERROR(variant(j, 1)["num_warps"] = 3,
-                        "kernels[0].variants[1].num_warps: expected one of 1, 2, 4, 8, 16, 32, got 3");
-  EXPECT_MANIFEST_ERROR(variant(j)["num_warps"] = -4, "kernels[0].variants[0].num_warps: expected one of 1, 2, 4, 8, 16, 32, got -4");
+                        "kernels[0].variants[1].num_warps: expected 1, 2 or a multiple of 4 up to 32, got 3");
+  EXPECT_MANIFEST_ERROR(variant(j)["num_warps"] = -4,
+                        "kernels[0].variants[0].num_warps: expected 1, 2 or a multiple of 4 up to 32, got -4");
+  EXPECT_MANIFEST_ERROR(variant(j)["num_warps"] = 36,
+                        "kernels[0].variants[0].num_warps: expected 1, 2 or a multiple of 4 up to 32, got 36");
+  // A warp-specialized kernel launches whole warpgroups: a 4-warp config with a 4-warp and a
+  // 1-warp worker runs 12 warps (its config still asks for 4).
+  Json ws = test_json();
+  variant(ws)["num_warps"] = 12;
+  EXPECT_EQ(manifest_from_json(ws.dump()).kernels[0].variants[0].num_warps, 12u);
   EXPECT_MANIFEST_ERROR(variant(j)["num_ctas"] = 17, "kernels[0].variants[0].num_ctas: expected an integer in 1..16, got 17");
   EXPECT_MANIFEST_ERROR(variant(j)["num_stages"] = 33, "kernels[0].variants[0].num_stages: expected an integer in 0..32, got 33");
   EXPECT_MANIFEST_ERROR(variant(j)["cluster_dims"] = Json::array({1, 1}),
