@@ -20,9 +20,11 @@ done
 "$B/tritonpack" compile kernels/softmax/softmax.toml -o "$B/packs/softmax_ir.tpack" --keep-ir || status=1
 # The shipped matmul: matmul_shipped.tpack, as matmul.tpack is the test kernel tests/kernels/matmul.
 "$B/tritonpack" compile kernels/matmul/matmul.toml -o "$B/packs/matmul_shipped.tpack" || status=1
-# Test kernels: global scratch, clusters; and kernels as Triton users write them (autotune configs,
-# heuristics, string constexprs, launch variables, host tensor descriptors, Gluon).
-for k in scratch_copy cluster_add matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale; do
+# Test kernels: global scratch, clusters, a persistent grid (SM_COUNT); and kernels as Triton users
+# write them (autotune configs, heuristics, string constexprs, launch variables, host tensor
+# descriptors, Gluon).
+for k in scratch_copy cluster_add matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale \
+         persistent_add; do
   "$B/tritonpack" compile "tests/kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
 # TensorRT-LLM PluginGen's FMHA config: converted, compiled, and asked what its rules mean.
@@ -97,12 +99,13 @@ declare -A run_args=(
   [gluon_add]="-t T=fp16 -a n_elements=1000003 --seed 9"
   [gluon_tma_copy]="-t T=bf16 -a M=300 -a N=200 --seed 10"
   [desc_scale]="-t T=fp16 -a M=300 -a N=200 -a scale=0.5 --seed 12"
+  [persistent_add]="-t T=fp16 -a n_elements=1000003 --seed 18"
   [fmha]="-t T=fp16 -a B=2 -a H=4 -a S=1000 -a D=64 -a sm_scale=0.125 --seed 11"
   [matmul_shipped]="-t T=fp16 -a M=300 -a N=200 -a K=129 --seed 13"
   [attention]="-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
   [attention_bshd]="-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 17"
 )
-run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale fmha matmul_shipped attention attention_bshd"
+run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale persistent_add fmha matmul_shipped attention attention_bshd"
 for k in $run_kernels; do
   # shellcheck disable=SC2086  # the options are words
   "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} --json > "$OUT/run_$k.json" || status=1

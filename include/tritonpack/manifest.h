@@ -95,6 +95,11 @@ struct PluginInfo {
 // The most launch variables a kernel may declare.
 inline constexpr size_t kMaxLaunchVars = 16;
 
+// The built-in name a grid expression may use for the number of streaming multiprocessors of the
+// device the launch runs on (persistent kernels: "min(SM_COUNT, cdiv(n, BLOCK))"). Reserved: a
+// spec may not name a param, launch variable or dim so. Only grids may use it.
+inline constexpr std::string_view kSmCountName = "SM_COUNT";
+
 // A value given at launch that grid, numel, rules and heuristics may use but the kernel does not
 // receive (the row count of a layer norm whose grid is (M,)). Passed after the kernel's
 // arguments, like an integer scalar.
@@ -255,7 +260,7 @@ struct KernelInfo {
   std::vector<ParamInfo> params;
   std::vector<LaunchVarInfo> launch_vars;
   std::vector<TypeVarInfo> type_vars;
-  std::array<std::string, 3> grid;  // expressions over integer scalars, launch variables, constexprs
+  std::array<std::string, 3> grid;  // expressions over integer scalars, launch variables, constexprs, SM_COUNT
   // Validity rules: expressions over integer scalars, launch variables, constexprs and dim names
   // that must be nonzero for a variant to serve a launch ("n_cols <= BLOCK_SIZE").
   std::vector<std::string> constraints;

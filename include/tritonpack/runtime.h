@@ -117,6 +117,10 @@ struct LaunchOptions {
   // For tools planning without the GPU (select_for_arch; candidates and explain with an arch): the
   // GPU model whose table to use ("NVIDIA H200"); empty: the first table of that arch.
   std::string_view tuning_device;
+  // For tools planning without the GPU: the SM count a grid's SM_COUNT takes (114 for an H100
+  // PCIe); 0: that of one common GPU of the arch (132 for sm_90). A launch on a device always
+  // uses the device's own count.
+  uint32_t sm_count = 0;
 };
 
 // Which variant a launch would use, and the launch geometry.

@@ -48,6 +48,7 @@ struct RunOptions {
   std::string explain_arch;  // "sm_90": say which variant would run and why not the others; no GPU
   bool no_tuning = false;     // ignore the pack's tuning table (spec order)
   std::string tuning_device;  // with explain_arch: the GPU model whose tuning table to use
+  uint32_t sm_count = 0;      // with explain_arch: what a grid's SM_COUNT is; 0 = the arch's usual count
 };
 int run(const RunOptions& options);
 

@@ -53,8 +53,14 @@ int main(int argc, char** argv) {
   r->add_flag("--no-tuning", run_options.no_tuning, "ignore the pack's tuning table: configs in spec order");
   r->add_option("--tuning-device", run_options.tuning_device,
                 "with --explain: the GPU model whose tuning table to use (e.g. \"NVIDIA H200\"; default: the first of that arch)");
-  r->add_option("--explain", run_options.explain_arch,
-                "launch nothing: which variant would run on this arch (e.g. sm_90) and why not the others; no GPU needed");
+  auto* explain = r->add_option("--explain", run_options.explain_arch,
+                                "launch nothing: which variant would run on this arch (e.g. sm_90) and why not the "
+                                "others; no GPU needed");
+  r->add_option("--sm-count", run_options.sm_count,
+                "with --explain: the SM count a grid's SM_COUNT takes (default: one common GPU of that arch's, 132 "
+                "for sm_90)")
+      ->check(CLI::Range(1u, 1000000u))
+      ->needs(explain);
 
   ImportOptions import_options;
   auto* im = app.add_subcommand("import-plugingen", "convert a TensorRT-LLM PluginGen kernel config into a spec");

@@ -125,6 +125,7 @@ int run(const RunOptions& o) {
   request.variant_id = o.variant;
   request.use_tuning = !o.no_tuning;
   request.tuning_device = o.tuning_device;
+  request.sm_count = o.sm_count;
   request.verify = !o.no_verify;
   request.bench_runs = o.bench;
   request.warmup_runs = o.warmup;

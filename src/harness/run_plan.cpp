@@ -320,6 +320,7 @@ LaunchOptions RunRequest::launch_options() const {
   options.variant_id = variant_id;
   options.use_tuning = use_tuning;
   options.tuning_device = tuning_device;
+  options.sm_count = sm_count;
   return options;
 }
 

@@ -29,6 +29,7 @@ struct RunRequest {
   int32_t variant_id = -1;
   bool use_tuning = true;     // LaunchOptions::use_tuning
   std::string tuning_device;  // LaunchOptions::tuning_device (explaining for a GPU not present)
+  uint32_t sm_count = 0;      // LaunchOptions::sm_count (the same)
   bool verify = true;
   int bench_runs = 0;  // 0: no benchmark
   int warmup_runs = 10;

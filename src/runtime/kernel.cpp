@@ -1,4 +1,5 @@
 // Kernel: per-context module cache, selection, scratch and launch.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <shared_mutex>
@@ -21,10 +22,11 @@ namespace {
 constexpr uint32_t kDefaultSharedLimit = 48 * 1024;  // above this the function needs an opt-in
 
 // A device of compute capability `arch` for tools planning without it: the programming guide's
-// limits, and the GPU model whose tuning table the options name.
+// limits, the GPU model whose tuning table the options name, and the SM count they give.
 runtime::DeviceCaps tool_caps(uint32_t arch, const LaunchOptions& options) {
   runtime::DeviceCaps caps = runtime::caps_for_arch(arch);
   caps.name = std::string(options.tuning_device);
+  if (options.sm_count != 0) caps.sm_count = options.sm_count;
   return caps;
 }
 
@@ -143,6 +145,7 @@ struct Kernel::State {
     caps.max_grid = {attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, "grid limit"),
                      attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, "grid limit"),
                      attribute(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, "grid limit")};
+    caps.sm_count = static_cast<uint32_t>(attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, "SM count"));
     state->plan = runtime::plan_for_device(model, caps);
     const size_t n = model.variants.size();
     state->functions = std::make_unique<std::atomic<CUfunction>[]>(n);
@@ -502,6 +505,20 @@ Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptio
       out.lines.push_back(vm.label + ": chosen");
     } else {
       out.lines.push_back(vm.label + ": could run; an earlier variant is preferred");
+    }
+  }
+  // A grid that names SM_COUNT differs from device to device: say which count it took, and the
+  // grid the chosen variant gets with it.
+  const auto& sm_axes = s.model.grid_names_sm_count;
+  if (std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end()) {
+    out.summary += "\n  " + std::string(kSmCountName) + " = " + std::to_string(plan.caps.sm_count) +
+                   (arch == 0                ? " (the device's)"
+                    : options.sm_count != 0 ? " (as given)"
+                                            : " (assumed for an sm_" + std::to_string(arch) +
+                                                  " GPU; --sm-count or LaunchOptions::sm_count sets another)");
+    if (out.chosen != nullptr && runtime::select_variant(s.model, plan, args, options, values) >= 0) {
+      out.summary += ": grid (" + std::to_string(values.grid[0]) + ", " + std::to_string(values.grid[1]) + ", " +
+                     std::to_string(values.grid[2]) + ")";
     }
   }
   return out;

@@ -64,6 +64,8 @@ void model_params(const KernelInfo& kernel, KernelModel& model) {
   for (const ParamInfo& p : kernel.params) model.slot_names.push_back(p.name);
   model.launch_var_slot = static_cast<uint32_t>(model.slot_names.size());
   for (const LaunchVarInfo& v : kernel.launch_vars) model.slot_names.push_back(v.name);
+  model.sm_count_slot = static_cast<uint32_t>(model.slot_names.size());
+  model.slot_names.emplace_back(kSmCountName);
   model.dim_slot = static_cast<uint32_t>(model.slot_names.size());
 }
 
@@ -348,12 +350,20 @@ KernelModel build_model(const KernelInfo& kernel) {
   model.info = &kernel;
   model_params(kernel, model);
   model_shapes(kernel, model);
-  // Grids use integer scalars, launch variables and integer constexprs, never dims: a launch
-  // need not give shapes to be placed.
-  auto value_slot = [&](std::string_view name) { return slot_of_value(model, name); };
+  // Grids use integer scalars, launch variables, integer constexprs and SM_COUNT, never dims: a
+  // launch need not give shapes to be placed. A param or launch variable called SM_COUNT (packs
+  // written before the name was reserved) keeps its meaning.
+  auto grid_slot = [&](std::string_view name) {
+    const int slot = slot_of_value(model, name);
+    return slot < 0 && name == kSmCountName ? static_cast<int>(model.sm_count_slot) : slot;
+  };
   for (size_t d = 0; d < 3; ++d) {
     try {
-      model.grid[d] = expr::Expr::parse(kernel.grid[d]).compile(value_slot);
+      const expr::Expr e = expr::Expr::parse(kernel.grid[d]);
+      model.grid[d] = e.compile(grid_slot);
+      for (const std::string& name : e.names()) {
+        if (grid_slot(name) == static_cast<int>(model.sm_count_slot)) model.grid_names_sm_count[d] = true;
+      }
     } catch (const Error& e) {
       corrupt(kernel, "grid[" + std::to_string(d) + "]: " + e.what());
     }

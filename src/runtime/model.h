@@ -4,7 +4,8 @@
 // dim names.
 //
 // Expression slots: [0, params) the kernel's params by index (integer scalars and integer or
-// boolean constexprs), then the launch variables, then the dim names.
+// boolean constexprs), then the launch variables, then SM_COUNT (the device's SM count, which only
+// grids name), then the dim names.
 #pragma once
 
 #include <array>
@@ -26,7 +27,7 @@ inline constexpr size_t kMaxArgs = kMaxRuntimeArgs;
 inline constexpr size_t kMaxParams = 96;
 inline constexpr size_t kMaxLaunchVars = 16;
 inline constexpr size_t kMaxDimNames = 32;
-inline constexpr size_t kMaxSlots = kMaxParams + kMaxLaunchVars + kMaxDimNames;
+inline constexpr size_t kMaxSlots = kMaxParams + kMaxLaunchVars + 1 + kMaxDimNames;
 inline constexpr size_t kMaxDescriptors = 16;
 inline constexpr size_t kMaxHeuristics = 16;
 // Most kernel parameters after descriptors expand (docs/compile-step.md), scratch pointers included.
@@ -112,6 +113,10 @@ struct KernelModel {
   std::vector<uint32_t> integer_constexprs;  // constexpr params whose values are all integral
   std::vector<std::string> slot_names;       // per slot
   uint32_t launch_var_slot = 0;              // first launch variable's slot
+  uint32_t sm_count_slot = 0;                // SM_COUNT's slot, written from the device's caps
+  // Which grid axes name SM_COUNT (the built-in, not a param or launch variable of that name,
+  // which only packs older than the reserved name can have).
+  std::array<bool, 3> grid_names_sm_count{false, false, false};
   uint32_t dim_slot = 0;                     // first dim name's slot
   std::vector<ShapeModel> shapes;            // arguments whose dims the spec declares
   std::vector<DimArgCheck> dim_args;

@@ -173,26 +173,41 @@ bool variant_dims_accept(const KernelModel& model, std::span<const Arg> args, La
   return true;
 }
 
+// "grid[0] = 'min(SM_COUNT, n)'" and, where the axis names SM_COUNT, " (SM_COUNT=132)".
+std::string grid_text(const KernelModel& model, const DevicePlan& plan, size_t dim) {
+  std::string out = "grid[" + std::to_string(dim) + "] = '" + model.info->grid[dim] + "'";
+  if (model.grid_names_sm_count[dim]) {
+    out += " (" + std::string(kSmCountName) + "=" + std::to_string(plan.caps.sm_count) + ")";
+  }
+  return out;
+}
+
 // The variant's grid for this launch, within the device's limits (x counts every CTA of a
 // cluster), and its scratch within 256 TiB. Sets values.grid.
 bool grid_accepts(const KernelModel& model, const DevicePlan& plan, const VariantModel& vm, LaunchValues& values,
                   std::string* why) {
+  values.slots[model.sm_count_slot] = plan.caps.sm_count;
   const std::span<const int64_t> slots(values.slots.data(), values.slots.size());
   const VariantInfo& v = *vm.info;
   for (size_t dim = 0; dim < 3; ++dim) {
+    // A device of unknown SM count (caps made by hand) would give min(SM_COUNT, ...) = 0, an
+    // empty grid that launches nothing: refused instead.
+    if (model.grid_names_sm_count[dim] && plan.caps.sm_count == 0) {
+      if (why) *why = grid_text(model, plan, dim) + " needs the device's SM count, which is not known";
+      return false;
+    }
     int64_t g = 0;
     try {
       g = model.grid[dim].eval(slots);
     } catch (const Error& e) {
-      if (why)
-        *why = "grid[" + std::to_string(dim) + "] = '" + model.info->grid[dim] + "' cannot be evaluated: " + e.what();
+      if (why) *why = grid_text(model, plan, dim) + " cannot be evaluated: " + e.what();
       return false;
     }
     const int64_t limit = plan.caps.max_grid[dim] / (dim == 0 ? std::max<int64_t>(v.num_ctas, 1) : 1);
     if (g < 0 || g > limit) {
       if (why) {
-        *why = "grid[" + std::to_string(dim) + "] = '" + model.info->grid[dim] + "' is " + std::to_string(g) +
-               ", the device allows 0.." + std::to_string(limit) +
+        *why = grid_text(model, plan, dim) + " is " + std::to_string(g) + ", the device allows 0.." +
+               std::to_string(limit) +
                (dim == 0 && v.num_ctas > 1 ? " (" + std::to_string(v.num_ctas) + " CTAs a program)" : "");
       }
       return false;
@@ -440,6 +455,31 @@ std::string dims_sources(const KernelModel& model, uint64_t missing) {
   return out;
 }
 
+// SM_COUNT for a device that is not at hand (tools explaining for an arch): the count of one
+// common data-center GPU of that arch, from NVIDIA's data sheets. A GPU of the same arch may have
+// fewer or more (an H100 PCIe has 114, an H100 SXM 132); LaunchOptions::sm_count says which.
+uint32_t typical_sm_count(uint32_t arch) {
+  struct Row {
+    uint32_t arch;
+    uint32_t sm_count;
+  };
+  static constexpr Row kRows[] = {
+      {70, 80},    // V100
+      {75, 40},    // T4
+      {80, 108},   // A100
+      {86, 72},    // A10
+      {87, 16},    // Jetson AGX Orin
+      {89, 58},    // L4
+      {90, 132},   // H100 SXM, H200
+      {100, 148},  // B200
+      {120, 170},  // GeForce RTX 5090
+  };
+  for (const Row& r : kRows) {
+    if (r.arch == arch) return r.sm_count;
+  }
+  return 132;  // an arch the table does not know is taken to be like Hopper, as for shared memory
+}
+
 }  // namespace
 
 DeviceCaps caps_for_arch(uint32_t arch) {
@@ -457,6 +497,7 @@ DeviceCaps caps_for_arch(uint32_t arch) {
     if (r.arch == arch) caps.max_shared_optin = r.max_shared_optin;
   }
   caps.cluster_launch = arch >= 90;
+  caps.sm_count = typical_sm_count(arch);
   return caps;
 }
 

@@ -21,11 +21,15 @@ struct DeviceCaps {
   uint32_t max_shared_optin = 0;  // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
   bool cluster_launch = true;     // CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH
   std::array<int64_t, 3> max_grid{2147483647, 65535, 65535};  // CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X/Y/Z
+  // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: what a grid's SM_COUNT is. 0 = not known; a grid
+  // that names SM_COUNT is then refused.
+  uint32_t sm_count = 0;
   std::string name;  // cuDeviceGetName ("NVIDIA H200"); picks the tuning table. Empty: by arch only
 };
 
 // What a device of compute capability `arch` offers, from the CUDA programming guide's table of
-// compute capabilities (for tools that choose a variant without a GPU: `tritonpack shapes`).
+// compute capabilities (for tools that choose a variant without a GPU: `tritonpack shapes`), and
+// the SM count of one common GPU of that arch (132 for sm_90: an H100 SXM or H200).
 DeviceCaps caps_for_arch(uint32_t arch);
 
 enum class Image : uint8_t { kNone, kCubin, kPtx };

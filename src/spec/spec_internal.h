@@ -31,7 +31,11 @@ struct ExprScope {
   bool dims = false;           // dim names of input tensors and descriptors (constraints, heuristics)
   bool type_sizes = false;     // <TypeVar>.size ([bench])
   bool constexprs = true;      // constexpr params (not in a tuning key: it is known before a variant)
+  bool sm_count = false;       // SM_COUNT, the device's SM count (grids only)
 };
+
+// Why `name` cannot name a param, launch variable or dim (SM_COUNT is reserved), or an empty string.
+std::string reserved_name_problem(std::string_view name);
 
 // Checks that `text` (the value of `key`) parses as an expression and names only what `scope`
 // allows. Returns the problem, starting with `key`, or nullopt.

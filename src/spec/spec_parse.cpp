@@ -277,7 +277,7 @@ class SpecReader {
     for (size_t i = 0; i < grid.size(); ++i) {
       std::string key = "kernel.grid[" + std::to_string(i) + "]";
       k.grid[i] = as_string(grid[i], key);
-      pending_exprs_.push_back({&grid[i], key, {}});
+      pending_exprs_.push_back({&grid[i], key, {.sm_count = true}});
     }
     read_constraints(t.get("constraints"), "kernel.constraints");
   }
@@ -349,6 +349,9 @@ class SpecReader {
     ParamInfo p;
     const toml::node& name_node = required(t, "name", where, "a string");
     p.name = identifier(name_node, where + ".name");
+    if (const std::string reserved = detail::reserved_name_problem(p.name); !reserved.empty()) {
+      fail(name_node.source(), where + ".name: " + reserved);
+    }
     for (const ParamInfo& other : spec_.kernel.params) {
       if (other.name == p.name) fail(name_node.source(), where + ".name: '" + p.name + "' is already a param");
     }
@@ -406,6 +409,7 @@ class SpecReader {
         }
         p.dims.push_back(as_string(list[d], key));
         check_expression(list[d], key, p.dims.back());
+        refuse_sm_count(list[d], key, p.dims.back());
       }
     }
     if (const toml::node* field = only_for("field", p.kind == ParamKind::kScalar, "scalar params")) {
@@ -427,6 +431,7 @@ class SpecReader {
     if (const toml::node* dim = only_for("dim", p.kind == ParamKind::kScalar, "scalar params")) {
       p.dim = as_string(*dim, where + ".dim");
       check_expression(*dim, where + ".dim", p.dim);
+      refuse_sm_count(*dim, where + ".dim", p.dim);
       if (p.dtype.dtype != DType::kI32 && p.dtype.dtype != DType::kI64) {
         fail(dim->source(), where + ".dim: a dim-size argument is i32 or i64, not " + p.dtype.text());
       }
@@ -823,6 +828,16 @@ class SpecReader {
     }
   }
 
+  // Dims and dim-size arguments are checked by name only later (by the plugin model, and by the
+  // runtime where it can); SM_COUNT is refused here so that the message says why. A dim named
+  // SM_COUNT is refused too: it reads as the device's count and is not.
+  void refuse_sm_count(const toml::node& n, const std::string& key, const std::string& text) const {
+    const std::vector<std::string> names = expr::Expr::parse(text).names();
+    if (std::find(names.begin(), names.end(), kSmCountName) == names.end()) return;
+    fail(n.source(), key + ": '" + text + "': " + std::string(kSmCountName) +
+                         " (the device's SM count) may only be used in kernel.grid, and no dim may be named so");
+  }
+
   // An unused type variable would multiply the variants by copies the runtime cannot tell apart.
   void check_type_vars_used() const {
     const auto& params = spec_.kernel.params;
@@ -851,6 +866,9 @@ class SpecReader {
       LaunchVarInfo v;
       const toml::node& name = required(t, "name", where, "a string");
       v.name = identifier(name, where + ".name");
+      if (const std::string reserved = detail::reserved_name_problem(v.name); !reserved.empty()) {
+        fail(name.source(), where + ".name: " + reserved);
+      }
       for (const ParamInfo& p : spec_.kernel.params) {
         if (p.name == v.name) fail(name.source(), where + ".name: '" + v.name + "' is already a param of the kernel");
       }

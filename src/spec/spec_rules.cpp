@@ -80,6 +80,7 @@ namespace {
 std::string scope_text(ExprScope scope) {
   std::string out = "; this expression may use ";
   if (scope.runtime_values) out += "i32/i64 scalar params, launch variables, ";
+  if (scope.sm_count) out += std::string(kSmCountName) + " (the device's SM count), ";
   if (scope.dims) out += "dim names of input tensors, ";
   if (scope.type_sizes) out += "<TypeVar>.size, ";
   if (!scope.constexprs) return out.substr(0, out.size() - 2);
@@ -89,6 +90,13 @@ std::string scope_text(ExprScope scope) {
 // The problem with one name of an expression, or an empty string.
 std::string name_problem(const Spec& spec, const std::string& name, ExprScope scope) {
   const KernelInfo& kernel = spec.kernel;
+  if (name == kSmCountName) {
+    // Only the grid is evaluated with the device at hand. Launch-wide rules and heuristics are
+    // evaluated before it (bind_launch), tuning keys bin launches for a table of one GPU model
+    // anyway, and numel, dims and block size buffers and shapes that tools and engines plan
+    // without the device.
+    return scope.sm_count ? std::string() : name + " (the device's SM count) may only be used in kernel.grid";
+  }
   const size_t dot = name.find('.');
   if (dot != std::string::npos) {
     const std::string var = name.substr(0, dot);
@@ -136,6 +144,11 @@ std::string name_problem(const Spec& spec, const std::string& name, ExprScope sc
 }
 
 }  // namespace
+
+std::string reserved_name_problem(std::string_view name) {
+  if (name != kSmCountName) return {};
+  return "'" + std::string(name) + "' is reserved: grids use it for the device's SM count; choose another name";
+}
 
 std::optional<std::string> expression_problem(const Spec& spec, const std::string& key, const std::string& text,
                                               ExprScope scope) {

@@ -10,6 +10,7 @@
 //   corrupt_blob.tpack: inspect.tpack with a byte of its PTX blob (blobs[2]) flipped: it opens,
 //     and fails when that blob is checked.
 //   tuned.tpack: the test pack with a tuning key and a table for an "NVIDIA H200" (sm_90).
+//   persistent.tpack: the test pack with the grid of a persistent kernel, min(SM_COUNT, n /// BLOCK).
 // Usage: tritonpack_write_test_packs SOURCE_DIR OUT_DIR
 #include <cstdio>
 #include <fstream>
@@ -123,6 +124,15 @@ std::vector<uint8_t> tuned_pack_bytes() {
   return rewrite_manifest(*pack, m);
 }
 
+Builder persistent_pack() {
+  tritonpack_test::TestPack t = tritonpack_test::make_test_pack();
+  Builder b;
+  b.manifest = t.manifest;
+  b.blobs = t.blobs;
+  b.manifest.kernels[0].grid[0] = "min(SM_COUNT, n /// BLOCK)";
+  return b;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,6 +146,7 @@ int main(int argc, char** argv) {
     two_kernels_pack().write(std::string(argv[2]) + "/two_kernels.tpack");
     inspect_pack(argv[1], true).write_with_corrupt_blob(std::string(argv[2]) + "/corrupt_blob.tpack", 2);
     write_file_atomically(std::string(argv[2]) + "/tuned.tpack", tuned_pack_bytes());
+    persistent_pack().write(std::string(argv[2]) + "/persistent.tpack");
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

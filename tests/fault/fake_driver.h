@@ -30,6 +30,7 @@ struct FakeDevice {
   bool cluster_launch = true;
   int max_grid_x = 2147483647;
   std::string name = "Fake GPU";  // cuDeviceGetName's answer
+  int sm_count = 132;             // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT (an H100 SXM's, an H200's)
 };
 
 struct FakeLaunch {
@@ -56,7 +57,8 @@ struct FakeTensorMapEncode {
 
 struct FakeGpu {
   std::mutex mutex;
-  std::vector<FakeDevice> devices{FakeDevice{}, FakeDevice{80, 166912, false}};
+  std::vector<FakeDevice> devices{
+      FakeDevice{}, FakeDevice{.arch = 80, .max_shared_optin = 166912, .cluster_launch = false, .sm_count = 108}};
   // Contexts: one primary context per device, created by make_context.
   struct Context {
     unsigned long long id;

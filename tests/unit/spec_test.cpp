@@ -344,7 +344,7 @@ TEST_F(SpecTest, ValidationRules) {
       {"grid syntax", replace(m, "grid = [\"n\"]", "grid = [\"n +\"]"), ":6:9: kernel.grid[0]: "},
       {"grid unknown name", replace(m, "grid = [\"n\"]", "grid = [\"m + 1\"]"),
        ":6:9: kernel.grid[0]: 'm' in 'm + 1': unknown name; this expression may use i32/i64 scalar params, launch "
-       "variables, and constexpr params with integer or boolean values"},
+       "variables, SM_COUNT (the device's SM count), and constexpr params with integer or boolean values"},
       {"grid tensor", replace(m, "grid = [\"n\"]", "grid = [\"x\"]"), "'x' in 'x': 'x' is a tensor param"},
       {"grid fp scalar", replace(in_n("[[params]]\nname = \"alpha\"\nkind = \"scalar\"\ndtype = \"fp32\"\n"),
                                  "grid = [\"n\"]", "grid = [\"alpha\"]"),
@@ -517,6 +517,52 @@ TEST_F(SpecTest, ValidationRules) {
     SCOPED_TRACE(c.name);
     std::string message = error_of(c.text);
     EXPECT_EQ(message.rfind(spec_path() + ":", 0), 0u) << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << "message: " << message << "\nwanted:  " << c.message;
+  }
+}
+
+// SM_COUNT, the device's SM count, is a name grids may use (persistent kernels) and nothing else
+// may: every other expression refuses it, and no param, launch variable or dim may be named so.
+TEST_F(SpecTest, SmCountIsAGridNameAndReservedElsewhere) {
+  const std::string m = kMinimal;
+  const std::string grid = "grid = [\"n\"]";
+  const Spec spec = parse(replace(m, grid, "grid = [\"min(SM_COUNT, cdiv(n, 128))\", \"SM_COUNT\"]"));
+  EXPECT_EQ(spec.kernel.grid, (std::array<std::string, 3>{"min(SM_COUNT, cdiv(n, 128))", "SM_COUNT", "1"}));
+  EXPECT_FALSE(plan_jobs(spec).empty());
+
+  auto in_x = [&](const std::string& extra) { return replace(m, "dtype = \"fp32\"\n", "dtype = \"fp32\"\n" + extra); };
+  auto in_n = [&](const std::string& extra) { return replace(m, "dtype = \"i32\"\n", "dtype = \"i32\"\n" + extra); };
+  const std::string only_grid = "SM_COUNT (the device's SM count) may only be used in kernel.grid";
+  const std::string reserved = "'SM_COUNT' is reserved: grids use it for the device's SM count; choose another name";
+  const std::vector<Case> cases = {
+      {"param", replace(m, "name = \"n\"", "name = \"SM_COUNT\""), ":12:8: params[1].name: " + reserved},
+      {"constexpr param", m + "[[params]]\nname = \"SM_COUNT\"\nkind = \"constexpr\"\nvalue = 1\n",
+       ":16:8: params[2].name: " + reserved},
+      {"launch variable", m + "[[launch_vars]]\nname = \"SM_COUNT\"\n", ":16:8: launch_vars[0].name: " + reserved},
+      {"constraint", replace(m, grid, grid + "\nconstraints = [\"n >= SM_COUNT\"]"),
+       ":7:16: kernel.constraints[0]: 'SM_COUNT' in 'n >= SM_COUNT': " + only_grid},
+      {"numel", in_x("numel = \"n * SM_COUNT\"\n"),
+       ":11:9: params[0].numel: 'SM_COUNT' in 'n * SM_COUNT': " + only_grid},
+      {"heuristic", m + "[[params]]\nname = \"B\"\nkind = \"constexpr\"\nvalues = [1, 2]\nheuristic = \"SM_COUNT\"\n",
+       "params[2].heuristic: 'SM_COUNT' in 'SM_COUNT': " + only_grid},
+      {"input dim", in_x("dims = [\"SM_COUNT\"]\n"),
+       ":11:9: params[0].dims[0]: 'SM_COUNT': " + only_grid + ", and no dim may be named so"},
+      {"output dim", in_x("io = \"out\"\ndims = [\"cdiv(n, SM_COUNT)\"]\n"),
+       "params[0].dims[0]: 'cdiv(n, SM_COUNT)': " + only_grid},
+      {"dim-size argument", in_n("dim = \"SM_COUNT\"\n"), "params[1].dim: 'SM_COUNT': " + only_grid},
+      {"tuning key", m + "[tuning]\nkey = [\"SM_COUNT\"]\n",
+       ":16:8: tuning.key[0]: 'SM_COUNT' in 'SM_COUNT': " + only_grid},
+      {"tuning shape", m + "[tuning]\nkey = [\"n\"]\n[[tuning.shapes]]\nSM_COUNT = 132\n",
+       "tuning.shapes[0].SM_COUNT: 'SM_COUNT' is not a type variable, a scalar param, a launch variable or a dim name"},
+      {"bench", m + "[bench]\nflops = \"n * SM_COUNT\"\n",
+       ":16:9: bench.flops: 'SM_COUNT' in 'n * SM_COUNT': " + only_grid},
+      {"descriptor block",
+       m + "[[params]]\nname = \"d\"\nkind = \"tensordesc\"\ndtype = \"fp16\"\nblock = [\"SM_COUNT\"]\n",
+       "params[2].block[0]: 'SM_COUNT' in 'SM_COUNT': " + only_grid},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string message = error_of(c.text);
     EXPECT_NE(message.find(c.message), std::string::npos) << "message: " << message << "\nwanted:  " << c.message;
   }
 }
