@@ -67,6 +67,9 @@ struct PluginTensorInfo {
   std::string dtype;               // a dtype ("fp32") or a type variable ("T")
   std::vector<std::string> dtypes; // every dtype it may have, in the pack's order
   uint32_t param_index = 0;
+  // A tensordesc param: the kernel gets a host tensor descriptor over the engine's dense tensor
+  // (its shape and row-major strides); to the engine it is a tensor like any other.
+  bool descriptor = false;
 };
 
 struct PluginFieldInfo {
@@ -137,7 +140,9 @@ struct PluginPlan {
   size_t scratch_bytes = 0;         // scratch tensors, each 256-byte aligned
   size_t kernel_scratch_bytes = 0;  // Triton global scratch: the most any candidate variant needs
   size_t workspace_bytes = 0;       // scratch_bytes + kernel_scratch_bytes
-  std::vector<Arg> args;            // the kernel's runtime arguments; tensor pointers are 0 here
+  // The kernel's runtime arguments; tensors and descriptors have address 0 and no shape here
+  // (PreparedLaunch::args() has them with their shapes).
+  std::vector<Arg> args;
   // The variants that can run these inputs on the target device, in the runtime's preference
   // order (tensor addresses assumed aligned; enqueue selects among them with the real ones).
   std::vector<Selection> candidates;
@@ -171,7 +176,10 @@ class PreparedLaunch {
   const KernelInfo* kernel_ = nullptr;
   PluginPlan plan_;
   std::vector<TensorDesc> inputs_;
-  std::vector<Arg> args_;  // shapes borrowed from inputs_ and plan_ (heap buffers: moves keep them)
+  // Shapes borrowed from inputs_ and plan_, descriptors' strides from strides_ (heap buffers:
+  // moves keep them).
+  std::vector<Arg> args_;
+  std::vector<Shape> strides_;  // per argument: a descriptor's dense row-major strides, else empty
   std::vector<uint32_t> input_args_, output_args_, scratch_args_;  // argument index of each
   std::vector<size_t> input_bytes_, output_bytes_;                 // a null pointer is fine for 0
   std::string config_;                                             // the tactic's config, if any

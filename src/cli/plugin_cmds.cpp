@@ -126,11 +126,13 @@ int shapes(const ShapesOptions& o) {
   // Planned for a device of arch --arch (default sm_90): the runtime's candidates, the first of
   // which a launch with aligned tensors would use. When none fits, the shapes still show.
   core.set_target_arch(o.arch);
+  PreparedLaunch prepared;
   PluginPlan plan;
   std::string variant_error;
   Selection sel{};
   try {
-    plan = core.plan(inputs);
+    prepared = core.prepare(inputs);
+    plan = prepared.plan();
     sel = plan.candidates.front();
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNoMatchingVariant) throw;
@@ -145,27 +147,12 @@ int shapes(const ShapesOptions& o) {
     plan.output_dtypes = core.output_dtypes(dtypes);
   }
 
-  // Which tuning entry ordered the configs (or why none), as the runtime explains it.
+  // Which tuning entry ordered the configs (or why none), as the runtime explains it, from the
+  // prepared arguments: aligned placeholder addresses, every tensor's shape, descriptors' strides.
   std::string tuning;
-  if (!plan.args.empty()) {
-    // The plan's arguments with aligned placeholder addresses and every tensor's shape.
-    std::map<std::string, Shape> shapes;
-    for (size_t i = 0; i < d.inputs.size(); ++i) shapes[d.inputs[i].name] = inputs[i].shape;
-    for (size_t i = 0; i < d.outputs.size() && i < plan.output_shapes.size(); ++i) {
-      shapes[d.outputs[i].name] = plan.output_shapes[i];
-    }
-    for (const PluginPlan::Scratch& s : plan.scratch) shapes[s.name] = s.shape;
-    const std::vector<std::string> names = runtime_param_names(pack->kernel(kernel));
-    std::vector<Arg> args = plan.args;
-    for (size_t i = 0; i < args.size(); ++i) {
-      Arg& a = args[i];
-      if (a.kind != Arg::Kind::kTensor) continue;
-      a.pointer = CUdeviceptr{1} << 32;
-      const auto it = i < names.size() ? shapes.find(names[i]) : shapes.end();
-      if (it != shapes.end()) a = Arg::tensor(a.pointer, a.dtype, it->second);
-    }
+  if (!prepared.empty()) {
     try {
-      tuning = Kernel(pack, kernel).explain(args, {}, o.arch).tuning;
+      tuning = Kernel(pack, kernel).explain(prepared.args(), {}, o.arch).tuning;
     } catch (const Error& e) {
       tuning = std::string("cannot say: ") + e.what();
     }

@@ -63,8 +63,19 @@ Model build_model(const KernelInfo& k) {
   std::vector<std::string> input_names, sized_names, constexpr_names, int_field_names;
   for (uint32_t i = 0; i < k.params.size(); ++i) {
     const ParamInfo& p = k.params[i];
-    if (p.kind == ParamKind::kTensor) {
-      PluginTensorInfo t{p.name, p.dtype.text(), dtypes_of(k, p.dtype), i};
+    const bool descriptor = p.kind == ParamKind::kTensorDesc;
+    if (p.kind == ParamKind::kTensor || descriptor) {
+      // A descriptor is an engine tensor too: launched as Arg::descriptor over its dense memory,
+      // so its rank is fixed by its block and its shape must follow from its dims.
+      if (descriptor && p.dims.empty()) {
+        fail(k, "tensordesc param '" + p.name + "' needs dims = [...], one per dim of its block (" +
+                    std::to_string(p.block.size()) + "): the engine tensor's shape is the descriptor's");
+      }
+      if (descriptor && p.dims.size() != p.block.size()) {
+        fail(k, "tensordesc param '" + p.name + "' has " + std::to_string(p.dims.size()) + " dims, its block has " +
+                    std::to_string(p.block.size()) + "; a descriptor's rank is its block's");
+      }
+      PluginTensorInfo t{p.name, p.dtype.text(), dtypes_of(k, p.dtype), i, descriptor};
       if (p.is_output) {
         m.output_params.push_back(i);
         d.outputs.push_back(std::move(t));
@@ -90,11 +101,6 @@ Model build_model(const KernelInfo& k) {
   if (!k.launch_vars.empty()) {
     fail(k, "it has launch variables ('" + k.launch_vars[0].name + "'), which an engine cannot give; " +
                 "make them dim-size arguments (a scalar param with dim = \"...\") instead");
-  }
-  for (const ParamInfo& p : k.params) {
-    if (p.kind == ParamKind::kTensorDesc) {
-      fail(k, "tensordesc param '" + p.name + "' cannot be an engine tensor yet; plugins take plain tensors");
-    }
   }
   if (m.output_params.empty()) fail(k, "it has no output tensor (io = \"out\")");
   sp.input_names = input_names;

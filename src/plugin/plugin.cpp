@@ -54,6 +54,21 @@ std::string shape_text(const Shape& shape) {
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
+// Dense row-major strides of `shape` in elements (what the engine's tensors have), or an error
+// naming the tensor where one would not fit in int64 (only possible beside a 0 dim).
+Shape dense_strides(const Shape& shape, const char* role, const std::string& name) {
+  Shape strides(shape.size());
+  int64_t stride = 1;
+  for (size_t j = shape.size(); j-- > 0;) {
+    strides[j] = stride;
+    if (j > 0 && __builtin_mul_overflow(stride, shape[j], &stride)) {
+      throw Error(ErrorCode::kShape, std::string(role) + " '" + name + "' of shape " + shape_text(shape) +
+                                         " has strides beyond int64");
+    }
+  }
+  return strides;
+}
+
 // numel * element size, or an error naming the tensor.
 size_t byte_size(const Shape& shape, DType dtype, const std::string& what) {
   __extension__ typedef unsigned __int128 u128;
@@ -423,10 +438,15 @@ PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs, std::span
   for (const ParamInfo& param : k.params) {
     if (param.kind == ParamKind::kConstexpr) continue;
     const uint32_t arg = static_cast<uint32_t>(plan.args.size());
-    if (param.kind == ParamKind::kTensor) {
+    if (param.kind == ParamKind::kTensor || param.kind == ParamKind::kTensorDesc) {
+      // No address and no shape yet: a descriptor is told apart by its kind.
+      const auto unshaped = [&](DType dtype) {
+        return param.kind == ParamKind::kTensorDesc ? Arg::descriptor(CUdeviceptr{0}, dtype, {}, {})
+                                                     : Arg::tensor(CUdeviceptr{0}, dtype);
+      };
       if (param.is_output) {
         const size_t o = out++;
-        plan.args.push_back(Arg::tensor(CUdeviceptr{0}, plan.output_dtypes[o]));
+        plan.args.push_back(unshaped(plan.output_dtypes[o]));
         p.output_args_.push_back(arg);
         p.output_bytes_.push_back(byte_size(plan.output_shapes[o], plan.output_dtypes[o], "output '" + d.outputs[o].name + "'"));
       } else if (param.is_scratch) {
@@ -434,7 +454,7 @@ PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs, std::span
         p.scratch_args_.push_back(arg);
       } else {
         const size_t i = in++;
-        plan.args.push_back(Arg::tensor(CUdeviceptr{0}, inputs[i].dtype));
+        plan.args.push_back(unshaped(inputs[i].dtype));
         p.input_args_.push_back(arg);
         p.input_bytes_.push_back(byte_size(inputs[i].shape, inputs[i].dtype, "input '" + d.inputs[i].name + "'"));
       }
@@ -447,14 +467,22 @@ PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs, std::span
     }
     plan.args.push_back(Arg::integer(plan.dim_args[dim_arg++].second));
   }
+  // Every tensor with its shape; a descriptor also with dense row-major strides, kept in the
+  // prepared launch (enqueue only fills addresses in, so it allocates nothing for them).
   p.args_ = plan.args;
-  for (size_t i = 0; i < p.input_args_.size(); ++i) {
-    Arg& a = p.args_[p.input_args_[i]];
-    a = Arg::tensor(kAlignedPlaceholder, a.dtype, p.inputs_[i].shape);
-  }
+  p.strides_.resize(p.args_.size());
+  const auto shape_arg = [&](uint32_t index, const Shape& shape, const char* role, const std::string& name) {
+    Arg& a = p.args_[index];
+    if (a.kind != Arg::Kind::kDescriptor) {
+      a = Arg::tensor(kAlignedPlaceholder, a.dtype, shape);
+      return;
+    }
+    p.strides_[index] = dense_strides(shape, role, name);
+    a = Arg::descriptor(kAlignedPlaceholder, a.dtype, shape, p.strides_[index]);
+  };
+  for (size_t i = 0; i < p.input_args_.size(); ++i) shape_arg(p.input_args_[i], p.inputs_[i].shape, "input", d.inputs[i].name);
   for (size_t o = 0; o < p.output_args_.size(); ++o) {
-    Arg& a = p.args_[p.output_args_[o]];
-    a = Arg::tensor(kAlignedPlaceholder, a.dtype, plan.output_shapes[o]);
+    shape_arg(p.output_args_[o], plan.output_shapes[o], "output", d.outputs[o].name);
   }
   for (uint32_t a : p.scratch_args_) p.args_[a].pointer = kAlignedPlaceholder;
 

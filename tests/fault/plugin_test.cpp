@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,7 +14,11 @@
 #include "fault/fake_driver.h"
 #include "fault/attention_fixture.h"
 #include "fault/runtime_fixture.h"
+#include "fault/spec_pack.h"
+#include "plugin/model.h"
+#include "runtime/args.h"
 #include "tritonpack/plugin.h"
+#include "tritonpack/spec.h"
 #include "tritonpack/symbolic.h"
 
 namespace tritonpack::testing {
@@ -502,6 +508,198 @@ TEST_F(PluginTest, SerializedPluginIsSelfContainedAndChecked) {
   const PluginCore from_bad_blob = PluginCore::deserialize(bad_blob, fake_driver());
   EXPECT_NE(error_of([&] { from_bad_blob.pack().verify_blobs(); }, ErrorCode::kCorruptPack)
                 .find("]: hash mismatch: the manifest says "),
+            std::string::npos);
+}
+
+// ---- tensordesc params as engine tensors ----
+
+// desc_scale as an engine op (tests/kernels/desc_scale/desc_scale_op.toml): x_desc, a 2-D
+// tensordesc input of T with dims [rows, cols] and block [BM, BN]; out_ptr [rows, cols]; M and N
+// dim-size arguments; scale a field. Packed for sm_80 (no TMA) and sm_90 (TMA, a 64x64 box).
+const std::string kDescScaleOp = std::string(TRITONPACK_SOURCE_DIR) + "/tests/kernels/desc_scale/desc_scale_op.toml";
+constexpr CUdeviceptr kDescX = 0x7400'0000'0000ull, kDescOut = kDescX + 0x100000;
+
+class PluginDescriptorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gpu_ = &reset_fake_gpu();
+    FakeGpu::set_current(gpu_->make_context(0));
+    runtime::clear_tensor_map_cache();  // maps are cached per thread, across tests
+  }
+  static PluginCore plugin(std::shared_ptr<const Pack> pack) {
+    return PluginCore::create(std::move(pack), "desc_scale_op", {{"scale", 0.5}}, fake_driver());
+  }
+  static std::vector<TensorDesc> x_of(Shape shape, Shape strides = {}) {
+    return {{DType::kFp16, std::move(shape), std::move(strides)}};
+  }
+  FakeGpu* gpu_ = nullptr;
+};
+
+// To the engine a tensordesc input is a tensor: its dtype binds T, its dims bind names, ranks and
+// strides are checked, outputs are shaped from it (concretely and symbolically).
+TEST_F(PluginDescriptorTest, ATensordescInputIsAnEngineTensor) {
+  const PluginCore p = plugin(pack_from_spec(kDescScaleOp, {80, 90}));
+  const PluginDescription& d = p.describe();
+  ASSERT_EQ(d.inputs.size(), 1u);
+  EXPECT_EQ(d.inputs[0].name, "x_desc");
+  EXPECT_TRUE(d.inputs[0].descriptor);
+  EXPECT_EQ(d.inputs[0].dtypes, (std::vector<std::string>{"fp16", "fp32"}));
+  ASSERT_EQ(d.outputs.size(), 1u);
+  EXPECT_FALSE(d.outputs[0].descriptor);
+  ASSERT_EQ(d.fields.size(), 1u);
+  EXPECT_EQ(d.fields[0].name, "scale");
+
+  const DType fp16 = DType::kFp16, fp32 = DType::kFp32, bf16 = DType::kBf16;
+  EXPECT_TRUE(p.supports(0, std::vector<DType>{fp16}));
+  EXPECT_TRUE(p.supports(1, std::vector<DType>{fp32, fp32}));
+  EXPECT_FALSE(p.supports(1, std::vector<DType>{fp16, fp32}));  // out_ptr is T too
+  EXPECT_FALSE(p.supports(0, std::vector<DType>{bf16}));
+  EXPECT_EQ(p.output_dtypes(std::vector<DType>{fp32}), (std::vector<DType>{fp32}));
+  EXPECT_EQ(p.output_shapes(std::vector<Shape>{{300, 200}}), (std::vector<Shape>{{300, 200}}));
+  symbolic::TextBuilder text;
+  const std::vector<std::vector<std::string>> dims{{"r", "c"}};
+  EXPECT_EQ(p.symbolic_output_shapes<std::string>(text, dims), (std::vector<std::vector<std::string>>{{"r", "c"}}));
+  const PluginPlan plan = p.plan(x_of({300, 200}));
+  EXPECT_EQ(plan.dim_args, (std::vector<std::pair<std::string, int64_t>>{{"M", 300}, {"N", 200}}));
+  EXPECT_EQ(plan.args[0].kind, Arg::Kind::kDescriptor);
+
+  EXPECT_NE(error_of([&] { (void)p.plan(x_of({300})); }, ErrorCode::kShape)
+                .find("input 'x_desc' has shape 300 (rank 1); plugin 'desc_scale_op' wants rank 2 [rows, cols]"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { (void)p.prepare(x_of({300, 200}, {256, 1})); }, ErrorCode::kInvalidArgument)
+                .find("input 'x_desc' is not contiguous (dim 0 has stride 256, expected 200)"),
+            std::string::npos);
+  // An empty tensor: the runtime's refusal (TMA cannot describe it).
+  EXPECT_NE(error_of([&] { (void)p.plan(x_of({0, 200})); }, ErrorCode::kInvalidArgument)
+                .find("descriptor 'x_desc' shape[0] = 0 is outside 1..2147483647"),
+            std::string::npos);
+}
+
+// The prepared launch holds the descriptor with the engine tensor's shape and dense row-major
+// strides; enqueue fills the address in, and the runtime encodes the map from them.
+TEST_F(PluginDescriptorTest, EnqueuePassesTheTensorAsADescriptorWithDenseStrides) {
+  PluginCore p = plugin(pack_from_spec(kDescScaleOp, {80, 90}));
+  gpu_->params_to_record = 9;
+  const PreparedLaunch prepared = p.prepare(x_of({300, 200}));
+  const Arg& x = prepared.args()[0];
+  ASSERT_EQ(x.kind, Arg::Kind::kDescriptor);
+  ASSERT_EQ(x.rank, 2u);
+  EXPECT_EQ(std::vector<int64_t>(x.shape, x.shape + 2), (std::vector<int64_t>{300, 200}));
+  EXPECT_EQ(std::vector<int64_t>(x.strides, x.strides + 2), (std::vector<int64_t>{200, 1}));
+  const CUdeviceptr ins[] = {kDescX}, outs[] = {kDescOut};
+  p.enqueue(prepared, ins, outs, 0, 0, nullptr);
+  ASSERT_EQ(gpu_->encodes.size(), 1u);
+  const FakeTensorMapEncode& e = gpu_->encodes[0];
+  EXPECT_EQ(e.address, kDescX);
+  EXPECT_EQ(e.data_type, 6);                                 // CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+  EXPECT_EQ(e.dims, (std::vector<uint64_t>{200, 300}));      // innermost first
+  EXPECT_EQ(e.strides_bytes, (std::vector<uint64_t>{400}));  // a dense row of 200 fp16
+  EXPECT_EQ(e.box, (std::vector<unsigned>{64, 64}));         // BN = 128 for N = 200, halved by the swizzle
+  ASSERT_EQ(gpu_->launches.size(), 1u);
+  const FakeLaunch l = gpu_->launches[0];  // a copy: more launches follow
+  EXPECT_EQ(l.grid[0], 5u);  // cdiv(300, 64)
+  EXPECT_EQ(l.grid[1], 2u);  // cdiv(200, 128)
+  EXPECT_EQ(l.params[0], kDescX);                       // the map (the fake writes the address there)
+  EXPECT_EQ(static_cast<uint32_t>(l.params[1]), 300u);  // shape, i32
+  EXPECT_EQ(static_cast<uint32_t>(l.params[2]), 200u);
+  EXPECT_EQ(l.params[3], 200u);  // strides, i64
+  EXPECT_EQ(l.params[4], 1u);
+  EXPECT_EQ(l.params[5], kDescOut);
+  EXPECT_EQ(static_cast<uint32_t>(l.params[6]), 300u);  // M
+  EXPECT_EQ(static_cast<uint32_t>(l.params[7]), 200u);  // N
+  float scale;
+  const uint32_t bits = static_cast<uint32_t>(l.params[8]);
+  std::memcpy(&scale, &bits, 4);
+  EXPECT_EQ(scale, 0.5f);
+
+  // The convenience enqueue: the same launch from tensor references (explicit dense strides).
+  std::vector<TensorRef> in{{kDescX, {DType::kFp16, {300, 200}, {200, 1}}}}, out{{kDescOut, {DType::kFp16, {300, 200}, {}}}};
+  p.enqueue(in, out, 0, 0, nullptr);
+  ASSERT_EQ(gpu_->launches.size(), 2u);
+  EXPECT_EQ(gpu_->launches[1].params, l.params);
+  EXPECT_EQ(gpu_->encodes.size(), 1u);  // the same tensor: the cached map
+
+  // A device without TMA variants gets pointer, shape and strides.
+  FakeGpu::set_current(gpu_->make_context(1));
+  PluginCore on80 = plugin(pack_from_spec(kDescScaleOp, {80, 90}));
+  on80.enqueue(on80.prepare(x_of({300, 200})), ins, outs, 0, 0, nullptr);
+  ASSERT_EQ(gpu_->launches.size(), 3u);
+  const std::vector<uint64_t> plain(gpu_->launches[2].params.begin(), gpu_->launches[2].params.begin() + 5);
+  EXPECT_EQ(plain, (std::vector<uint64_t>{kDescX, 300, 200, 200, 1}));
+  EXPECT_EQ(gpu_->encodes.size(), 1u);
+}
+
+// What TMA cannot take is refused with the runtime's reason, before anything launches: a base not
+// 16-byte aligned at enqueue, a row that is not a multiple of 16 bytes at prepare. A pack with a
+// variant without TMA serves the unaligned base from it instead.
+TEST_F(PluginDescriptorTest, WhatTmaCannotTakeIsRefusedWithTheRuntimesReason) {
+  PluginCore p = plugin(pack_from_spec(kDescScaleOp, {90}));
+  const PreparedLaunch prepared = p.prepare(x_of({300, 200}));
+  const CUdeviceptr unaligned[] = {kDescX + 2}, outs[] = {kDescOut};
+  const std::string base = error_of([&] { p.enqueue(prepared, unaligned, outs, 0, 0, nullptr); }, ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(base.find("descriptor 'x_desc' needs its base aligned to 16 bytes for TMA, got 0x740000000002"), std::string::npos)
+      << base;
+  const std::string row = error_of([&] { (void)p.prepare(x_of({300, 201})); }, ErrorCode::kNoMatchingVariant);
+  EXPECT_NE(row.find("descriptor 'x_desc' stride[0] = 201 elements (402 bytes) must be a multiple of 16 bytes"), std::string::npos)
+      << row;
+  EXPECT_TRUE(gpu_->launches.empty());
+  EXPECT_TRUE(gpu_->encodes.empty());
+
+  PluginCore both = plugin(pack_from_spec(kDescScaleOp, {80, 90}));
+  gpu_->params_to_record = 1;
+  both.enqueue(both.prepare(x_of({300, 200})), unaligned, outs, 0, 0, nullptr);
+  ASSERT_EQ(gpu_->launches.size(), 1u);
+  EXPECT_EQ(gpu_->launches[0].params.at(0), kDescX + 2);  // the sm_80 variant (from PTX): a plain pointer
+  EXPECT_TRUE(gpu_->encodes.empty());
+}
+
+// An output descriptor is the engine's output tensor, described the same way.
+TEST_F(PluginDescriptorTest, AnOutputDescriptorIsTheOutputTensorWithDenseStrides) {
+  spec::Spec s = spec::load_spec(kDescScaleOp);
+  ParamInfo& out = s.kernel.params[1];
+  ASSERT_EQ(out.name, "out_ptr");
+  out.kind = ParamKind::kTensorDesc;
+  out.block = {"BM", "BN"};
+  s.divisibility_choices.erase("out_ptr");
+  PluginCore p = plugin(pack_from_spec(s, {90}));
+  EXPECT_TRUE(p.describe().outputs.at(0).descriptor);
+  gpu_->params_to_record = 11;
+  const PreparedLaunch prepared = p.prepare(x_of({300, 200}));
+  const Arg& o = prepared.args()[1];
+  ASSERT_EQ(o.kind, Arg::Kind::kDescriptor);
+  EXPECT_EQ(std::vector<int64_t>(o.shape, o.shape + o.rank), (std::vector<int64_t>{300, 200}));
+  EXPECT_EQ(std::vector<int64_t>(o.strides, o.strides + o.rank), (std::vector<int64_t>{200, 1}));
+  const CUdeviceptr ins[] = {kDescX}, outs[] = {kDescOut};
+  p.enqueue(prepared, ins, outs, 0, 0, nullptr);
+  ASSERT_EQ(gpu_->encodes.size(), 2u);
+  EXPECT_EQ(gpu_->encodes[1].address, kDescOut);
+  EXPECT_EQ(gpu_->encodes[1].dims, (std::vector<uint64_t>{200, 300}));
+  EXPECT_EQ(gpu_->encodes[1].strides_bytes, (std::vector<uint64_t>{400}));
+  EXPECT_EQ(gpu_->launches.at(0).params[5], kDescOut);  // out's map, after x's map, shape and strides
+  const CUdeviceptr unaligned_out[] = {kDescOut + 8};
+  EXPECT_NE(error_of([&] { p.enqueue(prepared, ins, unaligned_out, 0, 0, nullptr); }, ErrorCode::kNoMatchingVariant)
+                .find("descriptor 'out_ptr' needs its base aligned to 16 bytes for TMA"),
+            std::string::npos);
+  EXPECT_EQ(gpu_->launches.size(), 1u);
+}
+
+// A tensordesc without dims has no shape an engine could give: the spec reader and the plugin
+// core refuse it with the same message, as they do dims that are not one per block dim.
+TEST_F(PluginDescriptorTest, ADescriptorWithoutOneDimPerBlockDimIsRefused) {
+  std::ifstream file(kDescScaleOp);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string x_dims = "block = [\"BM\", \"BN\"]\ndims = [\"rows\", \"cols\"]\n";
+  ASSERT_NE(text.find(x_dims), std::string::npos);
+  text.replace(text.find(x_dims), x_dims.size(), "block = [\"BM\", \"BN\"]\n");
+  const std::string no_dims = "kernel 'desc_scale_op' as a plugin: tensordesc param 'x_desc' needs dims = [...], one per dim of its block (2)";
+  EXPECT_NE(error_of([&] { (void)spec::parse_spec(text, kDescScaleOp); }, ErrorCode::kInvalidSpec).find(no_dims),
+            std::string::npos);
+  KernelInfo k = spec::load_spec(kDescScaleOp).kernel;
+  k.params[0].dims.clear();
+  EXPECT_NE(error_of([&] { (void)plugin::build_model(k); }, ErrorCode::kInvalidArgument).find(no_dims), std::string::npos);
+  k.params[0].dims = {"rows"};
+  EXPECT_NE(error_of([&] { (void)plugin::build_model(k); }, ErrorCode::kInvalidArgument)
+                .find("tensordesc param 'x_desc' has 1 dims, its block has 2; a descriptor's rank is its block's"),
             std::string::npos);
 }
 

@@ -39,8 +39,8 @@ inline TensorDescInfo fake_descriptor(const ParamInfo& p, const spec::CompileJob
   return d;
 }
 
-inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, std::vector<uint32_t> archs) {
-  const spec::Spec s = spec::load_spec(spec_path);
+// The pack of spec `s` (opened under its path), e.g. a loaded spec a test changed.
+inline std::shared_ptr<const Pack> pack_from_spec(const spec::Spec& s, std::vector<uint32_t> archs) {
   KernelInfo k = s.kernel;
   for (const spec::CompileJob& job : spec::plan_jobs(s)) {
     if (std::find(archs.begin(), archs.end(), job.arch) == archs.end()) continue;
@@ -82,7 +82,11 @@ inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, 
   Manifest m;
   m.created_by = "tritonpack tests";
   m.kernels = {k};
-  return fake_pack(m, spec_path, {{"cubin", "\x7f" "ELF fake cubin"}, {"ptx", "//\n.version 8.7\n"}});
+  return fake_pack(m, s.path, {{"cubin", "\x7f" "ELF fake cubin"}, {"ptx", "//\n.version 8.7\n"}});
+}
+
+inline std::shared_ptr<const Pack> pack_from_spec(const std::string& spec_path, std::vector<uint32_t> archs) {
+  return pack_from_spec(spec::load_spec(spec_path), std::move(archs));
 }
 
 }  // namespace tritonpack::testing

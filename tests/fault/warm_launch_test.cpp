@@ -8,7 +8,9 @@
 #include "fault/attention_fixture.h"
 #include "fault/rules_fixture.h"
 #include "fault/runtime_fixture.h"
+#include "fault/spec_pack.h"
 #include "fault/tuned_fixture.h"
+#include "runtime/args.h"
 #include "tritonpack/plugin.h"
 #include "tritonpack/runtime.h"
 
@@ -107,6 +109,28 @@ TEST(WarmLaunch, PreparedPluginEnqueueAllocatesNothing) {
   for (int i = 0; i < 100; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
   EXPECT_EQ(heap_allocations.load() - before, 0u);
   EXPECT_EQ(gpu.launch_count - launched, 100u);
+}
+
+// The same with a tensordesc input (TMA): its shape and strides live in the prepared launch, and
+// the runtime's map cache serves the warm launches.
+TEST(WarmLaunch, PreparedPluginEnqueueOfADescriptorAllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  runtime::clear_tensor_map_cache();  // the first enqueues encode the map
+  PluginCore p = PluginCore::create(pack_from_spec(TRITONPACK_SOURCE_DIR "/tests/kernels/desc_scale/desc_scale_op.toml", {90}),
+                                    "desc_scale_op", {}, fake_driver());
+  const std::vector<TensorDesc> in{{DType::kFp16, {300, 200}, {}}};
+  const PreparedLaunch prepared = p.prepare(in);
+  const CUdeviceptr ins[] = {kX}, outs[] = {kOut};
+  for (int i = 0; i < 10; ++i) p.enqueue(prepared, ins, outs, 0, 0, nullptr);
+  ASSERT_FALSE(gpu.encodes.empty());
+  gpu.record_launches = false;
+  const size_t launched = gpu.launch_count, encoded = gpu.encodes.size();
+  const uint64_t before = heap_allocations.load();
+  for (int i = 0; i < 100; ++i) p.enqueue(prepared, ins, outs, 0, 0, nullptr);
+  EXPECT_EQ(heap_allocations.load() - before, 0u);
+  EXPECT_EQ(gpu.launch_count - launched, 100u);
+  EXPECT_EQ(gpu.encodes.size(), encoded);
 }
 
 }  // namespace

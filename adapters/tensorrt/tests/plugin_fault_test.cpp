@@ -293,6 +293,52 @@ TEST_F(TensorRTPluginTest, RefusalsReachTheRecorderAndTheLoggerAndLaunchNothing)
   EXPECT_TRUE(contains(logger_.all_errors(), "configurePlugin: no variant of kernel 'fmha' in pack")) << logger_.all_errors();
 }
 
+// A tensordesc input (tests/kernels/desc_scale/desc_scale_op.toml, TMA variants only) is a plain
+// tensor to TensorRT: built, shaped and launched with its map; a base TMA cannot take is refused
+// with the runtime's reason, on the logger and the recorder, and nothing launches.
+TEST_F(TensorRTPluginTest, ADescriptorInputIsATensorAndWhatTmaCannotTakeIsRefusedWithTheReason) {
+  auto source = PackSource::from_pack(
+      pack_from_spec(TRITONPACK_SOURCE_DIR "/tests/kernels/desc_scale/desc_scale_op.toml", {90}), "desc_scale_op.tpack");
+  Creator creator(source, "desc_scale_op", fake_driver());
+  FieldSet fields;
+  fields.f32("scale", 0.5f);
+  Harness harness(creator);
+  const InputUse x{DataType::kHALF, {1, 64}, {300, 200}, {1024, 1024}};
+  BuildReport r = harness.build("desc_scale_op", fields, std::vector<InputUse>{x});
+  using C = std::vector<DataType>;
+  EXPECT_EQ(r.combinations, (std::vector<C>{C(2, DataType::kFLOAT), C(2, DataType::kHALF)}));
+  EXPECT_EQ(r.output_shapes({{300, 200}}), (std::vector<std::vector<int64_t>>{{300, 200}}));
+
+  auto engine = harness.deserialize(r.serialized);
+  ASSERT_TRUE(engine) << logger_.all_errors();
+  RecordingErrorRecorder recorder;
+  ResourceContext context(&recorder);
+  auto plugin = Harness::attach(*engine, context);
+  ASSERT_TRUE(plugin);
+  gpu_->params_to_record = 6;
+  const DataType half[] = {DataType::kHALF};
+  const std::vector<std::vector<int64_t>> shapes{{300, 200}};
+  const auto in = Harness::descs(half, shapes), out = Harness::descs(half, shapes);
+  ASSERT_EQ(Harness::shape_change(*plugin, in, out), 0) << logger_.all_errors();
+  const CUdeviceptr base = 0x7500'0000'0000ull;  // an address no other test encodes (maps are cached per thread)
+  const std::vector<CUdeviceptr> ins{base}, outs{base + 0x100000};
+  ASSERT_EQ(Harness::enqueue(*plugin, in, out, ins, outs, 0, nullptr), 0) << logger_.all_errors();
+  ASSERT_EQ(gpu_->encodes.size(), 1u);
+  EXPECT_EQ(gpu_->encodes[0].address, base);
+  EXPECT_EQ(gpu_->encodes[0].dims, (std::vector<uint64_t>{200, 300}));
+  EXPECT_EQ(gpu_->encodes[0].strides_bytes, (std::vector<uint64_t>{400}));
+  ASSERT_EQ(gpu_->launches.size(), 1u);
+  EXPECT_EQ(gpu_->launches[0].params[3], 200u);  // the row stride, after the map and the shape
+  EXPECT_EQ(gpu_->launches[0].params[5], outs[0]);
+
+  const std::vector<CUdeviceptr> unaligned{base + 2};
+  EXPECT_NE(Harness::enqueue(*plugin, in, out, unaligned, outs, 0, nullptr), 0);
+  EXPECT_TRUE(contains(logger_.all_errors(), "descriptor 'x_desc' needs its base aligned to 16 bytes for TMA, got 0x750000000002"))
+      << logger_.all_errors();
+  EXPECT_EQ(recorder.getNbErrors(), 1);
+  EXPECT_EQ(gpu_->launches.size(), 1u);
+}
+
 TEST_F(TensorRTPluginTest, BuildPhaseFieldsAcceptAnyExactNumberAndRefuseTheRest) {
   Creator pg = plugingen_creator();
   const auto made = [&](FieldSet f) {
