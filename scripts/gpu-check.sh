@@ -16,7 +16,9 @@ step "compile shipped kernels"
 for k in vector_add softmax fmha attention; do
   "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
-"$B/tritonpack" compile kernels/attention/attention_bshd.toml -o "$B/packs/attention_bshd.tpack" || status=1
+for k in attention_bshd attention_sm90 attention_sm90_bshd; do
+  "$B/tritonpack" compile "kernels/attention/$k.toml" -o "$B/packs/$k.tpack" || status=1
+done
 "$B/tritonpack" compile kernels/softmax/softmax.toml -o "$B/packs/softmax_ir.tpack" --keep-ir || status=1
 # The shipped matmul: matmul_shipped.tpack, as matmul.tpack is the test kernel tests/kernels/matmul.
 "$B/tritonpack" compile kernels/matmul/matmul.toml -o "$B/packs/matmul_shipped.tpack" || status=1
@@ -104,8 +106,10 @@ declare -A run_args=(
   [matmul_shipped]="-t T=fp16 -a M=300 -a N=200 -a K=129 --seed 13"
   [attention]="-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
   [attention_bshd]="-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 17"
+  [attention_sm90]="-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
+  [attention_sm90_bshd]="-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 17"
 )
-run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale persistent_add fmha matmul_shipped attention attention_bshd"
+run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale persistent_add fmha matmul_shipped attention attention_bshd attention_sm90 attention_sm90_bshd"
 for k in $run_kernels; do
   # shellcheck disable=SC2086  # the options are words
   "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} --json > "$OUT/run_$k.json" || status=1
