@@ -3,6 +3,8 @@
 
   tritonpack    kernels/attention through the C++ runtime (ctypes, bench/tritonpack_capi.py); the
                 pack's tuning table picks the config where it has one
+  tritonpack_sm90  kernels/attention/attention_sm90 (the warp-specialized Gluon member, sm_90)
+                through the C++ runtime, with --pack-sm90
   sdpa_cudnn    torch.nn.functional.scaled_dot_product_attention, cuDNN backend
   sdpa_flash    the same, FlashAttention backend
   triton_jit    Triton's JIT launching the same kernel source (kernels/attention/attention.py) with
@@ -48,7 +50,7 @@ import tritonpack_capi as capi  # noqa: E402
 
 KERNEL_FILE = os.path.join(REPO, "kernels", "attention", "attention.py")
 TOLERANCE = {"fp16": 4e-3, "bf16": 2e-2}
-METHODS = ("tritonpack", "sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")
+METHODS = ("tritonpack", "tritonpack_sm90", "sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")
 ATTENTION_ARGS = ["Q", "K", "V", "O", "LSE", "sm_scale", "batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "causal"]
 FMHA_ARGS = ["Out", "L", "M", "Q", "K", "V", "sm_scale", "batch_size", "num_heads", "seq_len"]
 
@@ -103,6 +105,13 @@ class Bench:
         pack.close()
         if self.kernel.arg_names() != ATTENTION_ARGS:
             raise SystemExit(f"{args.pack}: kernel 'attention' takes {self.kernel.arg_names()}, not {ATTENTION_ARGS}")
+        self.sm90 = None
+        if args.pack_sm90:
+            spack = self.lib.open(args.pack_sm90)
+            self.sm90 = spack.kernel("attention_sm90")
+            spack.close()
+            if self.sm90.arg_names() != ATTENTION_ARGS:
+                raise SystemExit(f"{args.pack_sm90}: kernel 'attention_sm90' takes {self.sm90.arg_names()}")
         self.fmha = None
         if args.fmha:
             fpack = self.lib.open(args.fmha)
@@ -160,6 +169,18 @@ class Bench:
         variant, explanation = self.kernel.explain(args, opts, 0)
         config = capi.chosen_config(explanation) if variant >= 0 else ""
         fns = {"tritonpack": lambda: self.kernel.launch(args, stream, opts)}
+        if self.sm90 is not None:
+            sargs = capi.Arguments(len(ATTENTION_ARGS))
+            for i, t in enumerate((q, k, v)):  # descriptors over the dense tensors
+                sargs.descriptor(i, t.data_ptr(), self.args.dtype, tuple(t.shape))
+            sargs.tensor(3, o.data_ptr(), self.args.dtype, tuple(o.shape))
+            sargs.tensor(4, lse.data_ptr(), "fp32", tuple(lse.shape))
+            sargs.real(5, scale)
+            for i, value in enumerate((b, hq, hkv, sq, skv, int(causal)), start=6):
+                sargs.integer(i, value)
+            self._sm90_args = sargs
+            sopts = capi.options()
+            fns["tritonpack_sm90"] = lambda: self.sm90.launch(sargs, stream, sopts)
 
         def sdpa(backend):
             def run():  # timed as users call it: SDPA allocates its output
@@ -244,6 +265,9 @@ class Bench:
         for other in ("sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed"):
             a, c = out["tritonpack_ms"], out[f"{other}_ms"]
             out[f"tritonpack_vs_{other}"] = c / a if a == a and c == c else math.nan
+        for other in ("sdpa_cudnn", "sdpa_flash"):
+            a, c = out["tritonpack_sm90_ms"], out[f"{other}_ms"]
+            out[f"tritonpack_sm90_vs_{other}"] = c / a if a == a and c == c else math.nan
         return out
 
     def environment(self) -> dict:
@@ -266,23 +290,25 @@ class Bench:
 
 CSV_FIELDS = (["row", "kind", "B", "HQ", "HKV", "SQ", "SKV", "D", "causal", "dtype", "tritonpack_config"]
               + [f"{m}_{w}" for w in ("tflops", "gbps", "ms", "rel_error", "status") for m in METHODS]
-              + [f"tritonpack_vs_{m}" for m in METHODS[1:]])
+              + [f"tritonpack_vs_{m}" for m in METHODS[2:]]
+              + ["tritonpack_sm90_vs_sdpa_cudnn", "tritonpack_sm90_vs_sdpa_flash"])
 
 
 def print_table(env, out_rows):
     print(f"\n{env['device']} ({env['arch']}), driver {env['driver']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, "
           f"torch {env['torch']}, triton {env['triton']}, tritonpack {env['tritonpack']}, {env['dtype']}; "
           "TFLOP/s (decode rows: GB/s)")
-    print(f"{'row':>34} {'tp':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'seed':>7}  {'tp/cudnn':>8} {'tp/flash':>8}"
-          f"  config")
+    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'seed':>7}  {'tp/cudnn':>8} "
+          f"{'sm90/cudnn':>10} {'tp/flash':>8}  config")
     for r in out_rows:
         unit = "gbps" if r["kind"] == "decode" else "tflops"
 
         def cell(m):
             v = r.get(f"{m}_{unit}", math.nan)
             return f"{v:7.1f}" if v == v else f"{'-':>7}"
-        print(f"{r['row']:>34} {cell('tritonpack')} {cell('sdpa_cudnn')} {cell('sdpa_flash')} {cell('triton_jit')} "
-              f"{cell('fmha_seed')}  {r['tritonpack_vs_sdpa_cudnn']:8.2f} {r['tritonpack_vs_sdpa_flash']:8.2f}  "
+        print(f"{r['row']:>34} {cell('tritonpack')} {cell('tritonpack_sm90')} {cell('sdpa_cudnn')} "
+              f"{cell('sdpa_flash')} {cell('triton_jit')} {cell('fmha_seed')}  {r['tritonpack_vs_sdpa_cudnn']:8.2f} "
+              f"{r['tritonpack_sm90_vs_sdpa_cudnn']:10.2f} {r['tritonpack_vs_sdpa_flash']:8.2f}  "
               f"{r['tritonpack_config']}")
     bad = [(r["row"], m, r[f"{m}_status"]) for r in out_rows for m in METHODS
            if r.get(f"{m}_status", "ok") not in ("ok", "n/a")]
@@ -294,6 +320,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--lib", help="libtritonpack_runtime.so")
     p.add_argument("--pack", help="the attention pack (kernels/attention/attention.toml), tuned or not")
+    p.add_argument("--pack-sm90", help="the sm_90 pack (kernels/attention/attention_sm90.toml), optional")
     p.add_argument("--fmha", help="seed 01's pack (kernels/fmha/fmha.toml), for the fmha_seed method")
     p.add_argument("--out", help="folder for attention.csv and attention.json")
     p.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp16")
@@ -319,7 +346,8 @@ def main(argv=None) -> int:
     for i, r in enumerate(selected):
         out_rows.append(bench.row(i, r))
         x = out_rows[-1]
-        print(f"  {x['row']}: tritonpack {x['tritonpack_tflops']:.1f}, cudnn {x['sdpa_cudnn_tflops']:.1f}, "
+        print(f"  {x['row']}: tritonpack {x['tritonpack_tflops']:.1f}, sm90 {x['tritonpack_sm90_tflops']:.1f}, "
+              f"cudnn {x['sdpa_cudnn_tflops']:.1f}, "
               f"flash {x['sdpa_flash_tflops']:.1f} TFLOP/s", flush=True)
     env = bench.environment()
     print_table(env, out_rows)

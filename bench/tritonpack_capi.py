@@ -19,6 +19,7 @@ import re
 TP_ARG_TENSOR = 0
 TP_ARG_INT = 1
 TP_ARG_FLOAT = 2
+TP_ARG_DESCRIPTOR = 3
 # tp_dtype (the enum's order in the header)
 TP_DTYPES = {"fp16": 0, "bf16": 1, "fp32": 2, "fp64": 3, "i8": 4, "i16": 5, "i32": 6, "i64": 7}
 TP_OK = 0
@@ -95,6 +96,25 @@ class Arguments:
             self._shapes.append(dims)
             a.rank = len(shape)
             a.shape = ctypes.cast(dims, ctypes.POINTER(ctypes.c_int64))
+
+    def descriptor(self, index: int, pointer: int, dtype: str, shape, strides=None):
+        """A host tensor descriptor (tensordesc param): shape and strides in elements; strides
+        default to the dense row-major ones."""
+        if strides is None:
+            strides, step = [], 1
+            for n in reversed(shape):
+                strides.insert(0, step)
+                step *= n
+        a = self.array[index]
+        a.kind = TP_ARG_DESCRIPTOR
+        a.dtype = TP_DTYPES[dtype]
+        a.value.pointer = pointer
+        dims = (ctypes.c_int64 * len(shape))(*shape)
+        steps = (ctypes.c_int64 * len(strides))(*strides)
+        self._shapes += [dims, steps]
+        a.rank = len(shape)
+        a.shape = ctypes.cast(dims, ctypes.POINTER(ctypes.c_int64))
+        a.strides = ctypes.cast(steps, ctypes.POINTER(ctypes.c_int64))
 
     def integer(self, index: int, value: int):
         a = self.array[index]
