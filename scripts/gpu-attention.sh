@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The attention family (kernels/attention, docs/attention.md) on a GPU machine, in one run:
-#   1. compile attention (and attention_bshd) and seed 01's fmha;
+#   1. compile attention, attention_bshd, attention_sm90 and attention_sm90_bshd (the sm_90 Gluon
+#      member, when the GPU is sm_90) and seed 01's fmha;
 #   2. `tritonpack tune` the attention pack (skipped with TUNE=0);
 #   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths and
 #      multiples of 16, rows that see no key, decode, [B, S, H, D]), each verified against the
 #      float64 reference,
-#      each also under compute-sanitizer memcheck;
-#   4. bench/attention.py: tritonpack vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs the seed kernel.
+#      each also under compute-sanitizer memcheck (and racecheck for the warp-specialized member:
+#      its partitions share buffers through mbarriers);
+#   4. with the carried PyTorch op library: the sm_90 member as torch ops, checked in eager and
+#      torch.compile (tests/torch/attention_sm90_op_gpu.py);
+#   5. bench/attention.py: tritonpack (both members) vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs
+#      the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
 #   ROUNDS (default 3), KINDS (default "mha gqa seed decode"), TUNE (default 1).
 # Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
@@ -25,6 +30,15 @@ step "compile"
 "$B/tritonpack" compile kernels/attention/attention.toml -o "$B/packs/attention.tpack" || { fail "compile attention"; exit 1; }
 "$B/tritonpack" compile kernels/attention/attention_bshd.toml -o "$B/packs/attention_bshd.tpack" || fail "compile attention_bshd"
 "$B/tritonpack" compile kernels/fmha/fmha.toml -o "$B/packs/fmha.tpack" || fail "compile fmha"
+sm90=0
+if nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | grep -q '^9\.0'; then
+  sm90=1
+  "$B/tritonpack" compile kernels/attention/attention_sm90.toml -o "$B/packs/attention_sm90.tpack" || fail "compile attention_sm90"
+  "$B/tritonpack" compile kernels/attention/attention_sm90_bshd.toml -o "$B/packs/attention_sm90_bshd.tpack" ||
+    fail "compile attention_sm90_bshd"
+else
+  echo "not an sm_90 GPU: the attention_sm90 member is skipped"
+fi
 
 pack=$B/packs/attention.tpack
 if [ "${TUNE:-1}" = 1 ]; then
@@ -47,6 +61,16 @@ cases=(
   "attention|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=4 -a seq_q=1024 -a seq_kv=2048 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 21"
   "attention_bshd|-t T=bf16 -a batch=2 -a heads_q=4 -a heads_kv=2 -a seq_q=256 -a seq_kv=256 -a D=128 -a causal=0 -a sm_scale=0.088 --seed 22"
 )
+if [ $sm90 = 1 ]; then
+  # The same launches through the sm_90 member (the BSHD ones through attention_sm90_bshd), and
+  # lengths around its 128-row tiles and 128-key blocks.
+  for c in "${cases[@]}"; do cases+=("${c/attention/attention_sm90}"); done
+  cases+=(
+    "attention_sm90|-t T=fp16 -a batch=1 -a heads_q=2 -a heads_kv=1 -a seq_q=255 -a seq_kv=257 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 23"
+    "attention_sm90|-t T=bf16 -a batch=3 -a heads_q=4 -a heads_kv=4 -a seq_q=1000 -a seq_kv=4097 -a D=64 -a causal=0 -a sm_scale=-0.2 --seed 24"
+    "attention_sm90_bshd|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=4097 -a seq_kv=129 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 25"
+  )
+fi
 for c in "${cases[@]}"; do
   k=${c%%|*}
   a=${c#*|}
@@ -64,15 +88,39 @@ for c in "${cases[@]}"; do
     compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tritonpack" run "$p" $a > "$OUT/run.txt" 2>&1 ||
       { tail -5 "$OUT/run.txt"; fail "compute-sanitizer $k $a"; }
     { echo "--- $k $a"; grep -E "ERROR SUMMARY|^verify" "$OUT/run.txt"; } >> "$OUT/sanitizer.log"
+    # racecheck is slow (every shared-memory access is tracked): the small sm_90 launches only.
+    case "$k ${a##* }" in "attention_sm90 14" | "attention_sm90 19" | "attention_sm90_bshd 20" | "attention_sm90 23")
+      # shellcheck disable=SC2086
+      # Its exit status counts the hazards racecheck reports on Triton's own warp-specialization
+      # dispatch bytes too (ordered by a named barrier racecheck does not follow);
+      # racecheck_hazards.py fails the run on any hazard on the kernel's own shared memory.
+      timeout 120 compute-sanitizer --tool racecheck --racecheck-report all --show-backtrace no --print-limit 100000 \
+        "$B/tritonpack" run \
+        "$p" $a > "$OUT/run.txt" 2>&1 || { tail -5 "$OUT/run.txt"; fail "compute-sanitizer racecheck $k $a (did not finish)"; }
+      grep -q "^verify: PASSED" "$OUT/run.txt" || fail "racecheck run $k $a: not verified"
+      { echo "--- racecheck $k $a"; grep -E "^verify" "$OUT/run.txt"
+        "$PY" scripts/racecheck_hazards.py "$OUT/run.txt" kernels/attention/attention_sm90.py attention_fwd_sm90 ||
+          fail "racecheck $k $a"; } >> "$OUT/sanitizer.log"
+      tail -1 "$OUT/sanitizer.log"
+    esac
   fi
 done
 rm -f "$OUT/run.txt"
 grep -c "ERROR SUMMARY: 0 errors" "$OUT/sanitizer.log" | sed 's/^/compute-sanitizer runs with 0 errors: /'
 
+if [ $sm90 = 1 ] && [ -f "$B/torch/libtritonpack_torch.so" ]; then
+  step "the sm_90 member as PyTorch ops (descriptors built from torch tensors by the plugin core)"
+  TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
+    "$PY" tests/torch/attention_sm90_op_gpu.py "$B/packs" > "$OUT/torch_sm90_ops.log" 2>&1 || fail "PyTorch ops (sm_90 member)"
+  cat "$OUT/torch_sm90_ops.log"
+fi
+
 step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kernel"
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 # shellcheck disable=SC2086
-"$PY" bench/attention.py --lib "$lib" --pack "$pack" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
+sm90_pack=()
+[ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack")
+"$PY" bench/attention.py --lib "$lib" --pack "$pack" "${sm90_pack[@]}" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
 echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"
 exit $status
