@@ -5,6 +5,8 @@
                 pack's tuning table picks the config where it has one
   tritonpack_sm90  kernels/attention/attention_sm90 (the warp-specialized Gluon member, sm_90)
                 through the C++ runtime, with --pack-sm90
+  triton_jit_sm90  the same source through Gluon's JIT with the pack's grid (persistent when not
+                causal): the price of going through the pack, or its gain
   sdpa_cudnn    torch.nn.functional.scaled_dot_product_attention, cuDNN backend
   sdpa_flash    the same, FlashAttention backend
   triton_jit    Triton's JIT launching the same kernel source (kernels/attention/attention.py) with
@@ -50,7 +52,7 @@ import tritonpack_capi as capi  # noqa: E402
 
 KERNEL_FILE = os.path.join(REPO, "kernels", "attention", "attention.py")
 TOLERANCE = {"fp16": 4e-3, "bf16": 2e-2}
-METHODS = ("tritonpack", "tritonpack_sm90", "sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")
+METHODS = ("tritonpack", "tritonpack_sm90", "sdpa_cudnn", "sdpa_flash", "triton_jit", "triton_jit_sm90", "fmha_seed")
 ATTENTION_ARGS = ["Q", "K", "V", "O", "LSE", "sm_scale", "batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "causal"]
 FMHA_ARGS = ["Out", "L", "M", "Q", "K", "V", "sm_scale", "batch_size", "num_heads", "seq_len"]
 
@@ -112,6 +114,9 @@ class Bench:
             spack.close()
             if self.sm90.arg_names() != ATTENTION_ARGS:
                 raise SystemExit(f"{args.pack_sm90}: kernel 'attention_sm90' takes {self.sm90.arg_names()}")
+            import attention_sm90_jit  # noqa: E402 - bench/, beside this file; puts kernels/attention on the path
+            import attention_sm90  # noqa: E402
+            self.sm90_jit, self.sm90_module = attention_sm90_jit, attention_sm90
         self.fmha = None
         if args.fmha:
             fpack = self.lib.open(args.fmha)
@@ -181,6 +186,14 @@ class Bench:
             self._sm90_args = sargs
             sopts = capi.options()
             fns["tritonpack_sm90"] = lambda: self.sm90.launch(sargs, stream, sopts)
+            sms = torch.cuda.get_device_properties(q.device).multi_processor_count
+            try:
+                fns["triton_jit_sm90"] = self.sm90_jit.launcher(self.sm90_module, q, k, v, o, lse, scale, causal,
+                                                                None if causal else sms)
+            except Exception as e:  # noqa: BLE001 - reported as the method's status, like a refusal
+                def refused(e=e):
+                    raise e
+                fns["triton_jit_sm90"] = refused
 
         def sdpa(backend):
             def run():  # timed as users call it: SDPA allocates its output
@@ -265,7 +278,7 @@ class Bench:
         for other in ("sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed"):
             a, c = out["tritonpack_ms"], out[f"{other}_ms"]
             out[f"tritonpack_vs_{other}"] = c / a if a == a and c == c else math.nan
-        for other in ("sdpa_cudnn", "sdpa_flash"):
+        for other in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90"):
             a, c = out["tritonpack_sm90_ms"], out[f"{other}_ms"]
             out[f"tritonpack_sm90_vs_{other}"] = c / a if a == a and c == c else math.nan
         return out
@@ -290,16 +303,16 @@ class Bench:
 
 CSV_FIELDS = (["row", "kind", "B", "HQ", "HKV", "SQ", "SKV", "D", "causal", "dtype", "tritonpack_config"]
               + [f"{m}_{w}" for w in ("tflops", "gbps", "ms", "rel_error", "status") for m in METHODS]
-              + [f"tritonpack_vs_{m}" for m in METHODS[2:]]
-              + ["tritonpack_sm90_vs_sdpa_cudnn", "tritonpack_sm90_vs_sdpa_flash"])
+              + [f"tritonpack_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")]
+              + [f"tritonpack_sm90_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90")])
 
 
 def print_table(env, out_rows):
     print(f"\n{env['device']} ({env['arch']}), driver {env['driver']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, "
           f"torch {env['torch']}, triton {env['triton']}, tritonpack {env['tritonpack']}, {env['dtype']}; "
           "TFLOP/s (decode rows: GB/s)")
-    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'seed':>7}  {'tp/cudnn':>8} "
-          f"{'sm90/cudnn':>10} {'tp/flash':>8}  config")
+    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'jit90':>7} {'seed':>7}  "
+          f"{'tp/cudnn':>8} {'sm90/cudnn':>10} {'tp/flash':>8}  config")
     for r in out_rows:
         unit = "gbps" if r["kind"] == "decode" else "tflops"
 
@@ -307,7 +320,8 @@ def print_table(env, out_rows):
             v = r.get(f"{m}_{unit}", math.nan)
             return f"{v:7.1f}" if v == v else f"{'-':>7}"
         print(f"{r['row']:>34} {cell('tritonpack')} {cell('tritonpack_sm90')} {cell('sdpa_cudnn')} "
-              f"{cell('sdpa_flash')} {cell('triton_jit')} {cell('fmha_seed')}  {r['tritonpack_vs_sdpa_cudnn']:8.2f} "
+              f"{cell('sdpa_flash')} {cell('triton_jit')} {cell('triton_jit_sm90')} {cell('fmha_seed')}  "
+              f"{r['tritonpack_vs_sdpa_cudnn']:8.2f} "
               f"{r['tritonpack_sm90_vs_sdpa_cudnn']:10.2f} {r['tritonpack_vs_sdpa_flash']:8.2f}  "
               f"{r['tritonpack_config']}")
     bad = [(r["row"], m, r[f"{m}_status"]) for r in out_rows for m in METHODS

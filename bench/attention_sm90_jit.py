@@ -15,6 +15,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "kernels", "attention"))  # attentio
 
 def launch(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd=False):
     """q, k, v, o: [B, H, S, D] tensors, or [B, S, H, D] ones with bshd."""
+    launcher(mod, q, k, v, o, lse, scale, causal, programs, block_n, bshd)()
+
+
+def launcher(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd=False):
+    """The launch as a function of no arguments, its descriptors made once (for timing)."""
     import triton
     from triton.experimental.gluon import language as gl
     from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
@@ -35,9 +40,9 @@ def launch(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd
     vd = TensorDescriptor.from_tensor(v, kb, lk)
     tiles = triton.cdiv(Sq, bm) * B * Hq
     grid = (tiles if not programs else min(programs, tiles), 1, 1)
-    mod.attention_fwd_sm90[grid](qd, kd, vd, o, lse, scale, B, Hq, Hkv, Sq, Sk, int(causal), HEAD_DIM=D,
-                                 BLOCK_M=bm, BLOCK_N=block_n, IS_CAUSAL=bool(causal), BSHD=bool(bshd),
-                                 num_warps=4)
+    kernel = mod.attention_fwd_sm90[grid]
+    return lambda: kernel(qd, kd, vd, o, lse, scale, B, Hq, Hkv, Sq, Sk, int(causal), HEAD_DIM=D, BLOCK_M=bm,
+                          BLOCK_N=block_n, IS_CAUSAL=bool(causal), BSHD=bool(bshd), num_warps=4)
 
 
 def reference(q, k, v, scale, causal):

@@ -16,7 +16,7 @@ import os
 
 METHODS = [("tritonpack", "tritonpack (portable)"), ("tritonpack_sm90", "tritonpack sm_90 (Gluon)"),
            ("sdpa_cudnn", "SDPA cuDNN"), ("sdpa_flash", "SDPA flash"),
-           ("triton_jit", "Triton JIT, same kernel"), ("fmha_seed", "seed kernel (fmha)")]
+           ("triton_jit", "Triton JIT, portable source"), ("triton_jit_sm90", "Gluon JIT, sm_90 source"), ("fmha_seed", "seed kernel (fmha)")]
 
 
 def value(row, key):
