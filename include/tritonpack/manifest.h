@@ -18,7 +18,11 @@
 
 namespace tritonpack {
 
-inline constexpr int kManifestVersion = 1;
+// The newest manifest schema this tritonpack reads. A pack is written with the oldest version
+// that describes it (manifest_version_needed): 1, or 2 when a kernel runs in steps, which a
+// reader of version 1 would ignore and launch as one step; the version makes it refuse instead.
+inline constexpr int kManifestVersion = 2;
+inline constexpr int kStepsManifestVersion = 2;
 
 // kTensorDesc: a host-side tensor descriptor (Triton's `tensordesc<fp16[64,64]>`, a
 // TensorDescriptor argument): the caller gives pointer, shape and strides, the runtime builds the
@@ -269,8 +273,18 @@ struct KernelInfo {
   std::string reference;  // name of a host reference known to `tritonpack run`, or empty
   PluginInfo plugin;
   TuningInfo tuning;
+  // A kernel that runs in steps (docs/spec-format.md, "Steps"): one launch per step, in order, on
+  // the same stream with the same arguments; in step i the named constexprs take steps[i]'s
+  // values (each step names the same constexprs, in param order). Empty: a one-launch kernel.
+  std::vector<std::vector<ConstexprValue>> steps;
   std::vector<VariantInfo> variants;
 };
+
+// The most steps a kernel may run in (a launch keeps one selection per step on its stack).
+inline constexpr size_t kMaxSteps = 8;
+
+// "PHASE=1" or "PHASE=1, SPLIT=4": a step's values for messages and `tritonpack inspect`.
+std::string step_text(const std::vector<ConstexprValue>& step);
 
 // The distinct values the variants of `kernel` are compiled with for the constexpr `name`, in the
 // order the variants first have them; empty when no variant has that constexpr.
@@ -284,10 +298,16 @@ struct BlobInfo {
 };
 
 struct Manifest {
+  // The version read (reading accepts 1..kManifestVersion). Writing ignores it and writes
+  // manifest_version_needed: a pack of one-launch kernels stays readable by older readers.
   uint32_t manifest_version = kManifestVersion;
   std::string created_by;  // "tritonpack 0.1.0"
   std::vector<KernelInfo> kernels;
   std::vector<BlobInfo> blobs;
 };
+
+// The oldest manifest version that describes `manifest`: kStepsManifestVersion when a kernel runs
+// in steps, else 1.
+uint32_t manifest_version_needed(const Manifest& manifest);
 
 }  // namespace tritonpack

@@ -152,6 +152,11 @@ Json kernel_to_json(const KernelInfo& k) {
                        {"rules", pl.rules}};
   }
   if (!k.tuning.key.empty()) j["tuning"] = tuning_to_json(k.tuning);
+  if (!k.steps.empty()) {
+    Json steps = Json::array();
+    for (const auto& step : k.steps) steps.push_back(constexprs_to_json(step));
+    j["steps"] = std::move(steps);
+  }
   Json variants = Json::array();
   for (const auto& v : k.variants) variants.push_back(variant_to_json(v));
   j["variants"] = std::move(variants);
@@ -240,7 +245,7 @@ Manifest read_manifest(std::string_view text) {
                                  " is newer than this tritonpack supports (" +
                                  std::to_string(kManifestVersion) + "); upgrade tritonpack");
   }
-  m.manifest_version = kManifestVersion;
+  m.manifest_version = static_cast<uint32_t>(version.get<uint64_t>());
   m.created_by = string_value(field(root, "", "created_by"), "created_by", kMaxCreatedByLength);
   // Blobs first: variants refer to them by index and kind.
   m.blobs = read_blobs(field(root, "", "blobs"), "blobs");
@@ -249,7 +254,7 @@ Manifest read_manifest(std::string_view text) {
   std::map<std::string, size_t> seen;
   m.kernels.reserve(kernels.size());
   for (size_t i = 0; i < kernels.size(); ++i) {
-    m.kernels.push_back(read_kernel(kernels[i], child("kernels", i), m.blobs));
+    m.kernels.push_back(read_kernel(kernels[i], child("kernels", i), m.blobs, m.manifest_version));
     auto [it, fresh] = seen.emplace(m.kernels.back().name, i);
     if (!fresh) {
       fail(child(child("kernels", i), "name"), "duplicate kernel name " + quote_text(it->first) +
@@ -276,7 +281,7 @@ std::string manifest_to_json(const Manifest& manifest, int indent) {
   using pack_format::Json;
   Json j = Json::object();
   j["format"] = pack_format::kFormatName;
-  j["manifest_version"] = manifest.manifest_version;
+  j["manifest_version"] = manifest_version_needed(manifest);
   j["created_by"] = manifest.created_by;
   Json kernels = Json::array();
   for (const auto& k : manifest.kernels) kernels.push_back(pack_format::kernel_to_json(k));

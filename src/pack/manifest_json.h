@@ -17,8 +17,10 @@ Manifest parse_manifest(std::string_view json, const std::string& error_prefix);
 // The compiler stages a pack may keep (`tritonpack compile --keep-ir`): ttir, ttgir, llir.
 inline bool is_ir_stage(std::string_view kind) { return kind == "ttir" || kind == "ttgir" || kind == "llir"; }
 
-// One element of "kernels", validated against the manifest's blob table (manifest_schema.cpp).
-KernelInfo read_kernel(const Json& j, const std::string& path, const std::vector<BlobInfo>& blobs);
+// One element of "kernels", validated against the manifest's blob table and version (what the
+// kernel may use: "steps" needs kStepsManifestVersion) (manifest_schema.cpp).
+KernelInfo read_kernel(const Json& j, const std::string& path, const std::vector<BlobInfo>& blobs,
+                       uint32_t manifest_version);
 
 // A kernel's "tuning" object (tuning_json.cpp): written only for a kernel with a tuning key; read
 // and validated against the kernel's type variables and configs.

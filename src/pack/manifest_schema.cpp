@@ -1,5 +1,6 @@
 // The kernel part of the manifest schema: reads one element of "kernels" and checks every rule of
 // docs/pack-format.md ("Validation rules"), so the runtime can trust indices, names and types.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -581,9 +582,68 @@ VariantInfo read_variant(const Json& j, const std::string& at, const KernelConte
   return v;
 }
 
+// "steps" (docs/pack-format.md): 2 to kMaxSteps objects of constexpr values, each naming the same
+// constexprs (kept in param order), none of them chosen by a heuristic, no two alike, and each
+// step's values those of some variant, so that every step can be selected.
+std::vector<std::vector<ConstexprValue>> read_steps(const Json& j, const std::string& path, const KernelContext& ctx,
+                                                    uint32_t manifest_version) {
+  const KernelInfo& k = ctx.kernel;
+  if (manifest_version < kStepsManifestVersion) {
+    fail(path, "a kernel in steps needs manifest_version " + std::to_string(kStepsManifestVersion) +
+                   " (older readers would launch one step), the manifest has " + std::to_string(manifest_version));
+  }
+  if (array_value(j, path).size() < 2 || j.size() > kMaxSteps) {
+    fail(path, "expected 2 to " + std::to_string(kMaxSteps) + " steps, got " + std::to_string(j.size()));
+  }
+  const auto param_index = [&](const std::string& name) {
+    for (size_t i = 0; i < k.params.size(); ++i) {
+      if (k.params[i].name == name) return i;
+    }
+    return k.params.size();
+  };
+  std::vector<std::vector<ConstexprValue>> steps;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string at = child(path, i);
+    std::vector<ConstexprValue> step = read_constexprs(j[i], at, ctx);
+    if (step.empty()) fail(at, "a step names at least one constexpr");
+    std::sort(step.begin(), step.end(), [&](const ConstexprValue& a, const ConstexprValue& b) {
+      return param_index(a.name) < param_index(b.name);
+    });
+    for (const ConstexprValue& c : step) {
+      if (!k.params[param_index(c.name)].heuristic.empty()) {
+        fail(child(at, c.name), quote_text(c.name) + " has a heuristic; a step constexpr takes the step's value");
+      }
+    }
+    const auto names = [](const std::vector<ConstexprValue>& values) {
+      std::vector<std::string> out;
+      for (const ConstexprValue& c : values) out.push_back(c.name);
+      return out;
+    };
+    if (!steps.empty() && names(step) != names(steps.front())) {
+      fail(at, "names " + text::join(names(step)) + "; steps[0] names " + text::join(names(steps.front())) +
+                   " (every step names the same constexprs)");
+    }
+    for (size_t e = 0; e < steps.size(); ++e) {
+      bool same = true;
+      for (size_t c = 0; c < step.size(); ++c) same = same && step[c].value == steps[e][c].value;
+      if (same) fail(at, "the same values as steps[" + std::to_string(e) + "] (" + step_text(step) + ")");
+    }
+    const bool compiled = std::any_of(k.variants.begin(), k.variants.end(), [&](const VariantInfo& v) {
+      return std::all_of(step.begin(), step.end(), [&](const ConstexprValue& want) {
+        return std::any_of(v.constexprs.begin(), v.constexprs.end(),
+                           [&](const ConstexprValue& c) { return c.name == want.name && c.value == want.value; });
+      });
+    });
+    if (!compiled) fail(at, "no variant is compiled with " + step_text(step));
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
 }  // namespace
 
-KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<BlobInfo>& blobs) {
+KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<BlobInfo>& blobs,
+                       uint32_t manifest_version) {
   expect_object(j, at);
   auto get = [&](std::string_view key) -> const Json& { return field(j, at, key); };
   KernelInfo k;
@@ -655,6 +715,7 @@ KernelInfo read_kernel(const Json& j, const std::string& at, const std::vector<B
                                              " (also variants[" + std::to_string(it->second) + "])");
     }
   }
+  if (const Json* steps = optional_field(j, "steps")) k.steps = read_steps(*steps, child(at, "steps"), ctx, manifest_version);
   return k;
 }
 

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "spec/spec_internal.h"
 #include "tritonpack/error.h"
@@ -84,6 +85,7 @@ class SpecReader {
     read_params(root_.get("params"));
     read_launch_vars(root_.get("launch_vars"));
     read_configs(root_.get("configs"));
+    read_steps();
     read_bench(root_.get("bench"));
     read_plugin(root_.get("plugin"));
     read_tuning(root_.get("tuning"));
@@ -258,7 +260,7 @@ class SpecReader {
   }
 
   void read_kernel(const toml::table& t) {
-    check_keys(t, "[kernel]", {"name", "source", "function", "archs", "grid", "reference", "constraints"});
+    check_keys(t, "[kernel]", {"name", "source", "function", "archs", "grid", "reference", "constraints", "steps"});
     KernelInfo& k = spec_.kernel;
     k.name = identifier(required(t, "name", "[kernel]", "a string"), "kernel.name");
     k.source_file = resolve_source(required(t, "source", "[kernel]", "a string, the Triton source file"));
@@ -280,6 +282,75 @@ class SpecReader {
       pending_exprs_.push_back({&grid[i], key, {.sm_count = true}});
     }
     read_constraints(t.get("constraints"), "kernel.constraints");
+    steps_node_ = t.get("steps");  // read once the params are known
+  }
+
+  // [kernel] steps: 2 to kMaxSteps tables of constexpr values. Each names the same constexprs, each
+  // a variant axis ('values') that no heuristic chooses, with one of its values; no two steps alike.
+  void read_steps() {
+    if (!steps_node_) return;
+    const std::string_view expected = "an array of 2 to 8 tables of constexpr values, e.g. [{ PHASE = 0 }, { PHASE = 1 }]";
+    const toml::array& list = as_array(*steps_node_, "kernel.steps", expected);
+    if (list.size() < 2 || list.size() > kMaxSteps) {
+      fail(steps_node_->source(), "kernel.steps: expected 2 to " + std::to_string(kMaxSteps) + " steps, got " +
+                                      std::to_string(list.size()));
+    }
+    KernelInfo& k = spec_.kernel;
+    const auto param_index = [&](std::string_view name) {
+      const auto it = std::find_if(k.params.begin(), k.params.end(), [&](const ParamInfo& p) { return p.name == name; });
+      return static_cast<size_t>(it - k.params.begin());
+    };
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string where = "kernel.steps[" + std::to_string(i) + "]";
+      const toml::table& t = as_table(list[i], where);
+      if (t.empty()) fail(list[i].source(), where + ": a step names at least one constexpr, e.g. { PHASE = 0 }");
+      std::vector<ConstexprValue> step;
+      for (const auto& [key, value] : in_source_order(t)) {
+        const std::string name(key->str());
+        const std::string at = where + "." + name;
+        const size_t index = param_index(name);
+        if (index == k.params.size()) fail(key->source(), at + ": there is no param '" + name + "'");
+        const ParamInfo& p = k.params[index];
+        if (p.kind != ParamKind::kConstexpr) fail(key->source(), at + ": '" + name + "' is not a constexpr param");
+        if (!listed_values_.count(name)) {
+          fail(key->source(), at + ": '" + name + "' " +
+                                  (spec_.constexpr_choices.count(name) ? "has one 'value'" : "is set by [[configs]]") +
+                                  "; a step constexpr needs 'values' in [[params]], a variant for each step");
+        }
+        if (!p.heuristic.empty()) {
+          fail(key->source(), at + ": '" + name + "' has a heuristic; a step constexpr takes its step's value");
+        }
+        Constant v = as_constexpr_value(*value, at);
+        const std::vector<Constant>& allowed = spec_.constexpr_choices.at(name);
+        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+          std::vector<std::string> texts;
+          for (const Constant& c : allowed) texts.push_back(c.text());
+          fail(value->source(), at + ": " + v.text() + " is not one of the values of '" + name + "' (" +
+                                    detail::join(texts, ", ") + ")");
+        }
+        step.push_back({name, std::move(v)});
+      }
+      std::sort(step.begin(), step.end(), [&](const ConstexprValue& a, const ConstexprValue& b) {
+        return param_index(a.name) < param_index(b.name);
+      });
+      const auto names = [](const std::vector<ConstexprValue>& values) {
+        std::vector<std::string> out;
+        for (const ConstexprValue& c : values) out.push_back(c.name);
+        return out;
+      };
+      if (!k.steps.empty() && names(step) != names(k.steps.front())) {
+        fail(list[i].source(), where + ": names " + detail::join(names(step), ", ") + ", kernel.steps[0] names " +
+                                   detail::join(names(k.steps.front()), ", ") + "; every step names the same constexprs");
+      }
+      for (size_t e = 0; e < k.steps.size(); ++e) {
+        if (std::equal(step.begin(), step.end(), k.steps[e].begin(), k.steps[e].end(),
+                       [](const ConstexprValue& a, const ConstexprValue& b) { return a.value == b.value; })) {
+          fail(list[i].source(), where + ": the same values as kernel.steps[" + std::to_string(e) + "] (" +
+                                     step_text(step) + "); each step runs different ones");
+        }
+      }
+      k.steps.push_back(std::move(step));
+    }
   }
 
   // Validity rules: each an expression that must be nonzero for a variant to run.
@@ -450,7 +521,10 @@ class SpecReader {
     const toml::node* values = only_for("values", constexpr_param, "constexpr params");
     if (value && values) fail(values->source(), where + ": set 'value' or 'values', not both");
     if (value) spec_.constexpr_choices[p.name] = {as_constexpr_value(*value, where + ".value")};
-    if (values) spec_.constexpr_choices[p.name] = read_constexpr_values(*values, where + ".values");
+    if (values) {
+      spec_.constexpr_choices[p.name] = read_constexpr_values(*values, where + ".values");
+      listed_values_.insert(p.name);
+    }
     if (const toml::node* heuristic = only_for("heuristic", constexpr_param, "constexpr params")) {
       p.heuristic = as_string(*heuristic, where + ".heuristic");
       pending_exprs_.push_back({heuristic, where + ".heuristic", {.dims = true}});
@@ -911,6 +985,8 @@ class SpecReader {
   std::vector<toml::source_region> param_places_;  // each param's table, for later errors
   std::vector<PendingExpr> pending_exprs_;
   std::map<std::string, toml::source_region> heuristic_places_;
+  std::set<std::string> listed_values_;     // constexprs given 'values' (variant axes)
+  const toml::node* steps_node_ = nullptr;  // [kernel] steps, read after the params
 };
 
 }  // namespace

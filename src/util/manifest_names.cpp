@@ -48,4 +48,16 @@ std::vector<Constant> compiled_values(const KernelInfo& kernel, std::string_view
   return out;
 }
 
+std::string step_text(const std::vector<ConstexprValue>& step) {
+  std::string out;
+  for (const ConstexprValue& c : step) out += (out.empty() ? "" : ", ") + c.name + "=" + c.value.text();
+  return out;
+}
+
+uint32_t manifest_version_needed(const Manifest& manifest) {
+  const bool steps = std::any_of(manifest.kernels.begin(), manifest.kernels.end(),
+                                 [](const KernelInfo& k) { return !k.steps.empty(); });
+  return steps ? kStepsManifestVersion : 1;
+}
+
 }  // namespace tritonpack
