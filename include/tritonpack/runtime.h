@@ -18,6 +18,12 @@
 // launch from several threads at once. Once a variant is loaded in a context, launch performs no
 // allocation or synchronization (graph capture works), except the global-scratch pool's first
 // growth on a stream when the caller gives no workspace.
+//
+// A kernel in steps (KernelInfo::steps, e.g. split-KV attention's PHASE 0 then PHASE 1) is one
+// operation done as one launch per step, in order, on the same stream with the same arguments:
+// launch() selects every step's variant (the step's constexpr values pinned beside the options'
+// pins), and launches them only if every step can run. Questions about one variant (select,
+// candidates, attributes) need a step: pin its constexprs, or ask select_steps.
 #pragma once
 
 #include <cuda.h>
@@ -160,21 +166,36 @@ class Kernel {
   // Launches on `stream` in the current CUDA context. An empty grid launches nothing and returns.
   // Throws Error: kInvalidArgument (argument count/kind/range), kNoMatchingVariant (lists every
   // candidate and why it failed), kUnsupported (device limits), kDriver, kNoDriver.
+  // A kernel in steps: unless the options pin a step constexpr or give a variant id, every step,
+  // each selected with the options and its own values, sharing the workspace. Every step is
+  // selected, loaded and packed first; one that cannot run refuses the whole launch before any
+  // runs, the message naming it ("step 2 of 2 (PHASE=1): ..."). (A driver error from launching a
+  // step leaves the steps before it enqueued.) Pins that name exactly one step launch that step
+  // alone; pins in no step, or a variant id, launch exactly what they ask, as for any kernel.
   void launch(std::span<const Arg> args, CUstream stream, const LaunchOptions& options = {});
 
-  // What launch would pick on the current context's device, without launching.
+  // What launch would pick on the current context's device, without launching. A kernel in steps
+  // needs the options to pin one step (else kInvalidArgument naming the steps): see select_steps.
   Selection select(std::span<const Arg> args, const LaunchOptions& options = {});
 
   // What launch would pick on a device of compute capability `arch` (90 = sm_90), without a driver
-  // or GPU: for tools (`tritonpack shapes`). Grid included; scratch bytes are not computed.
+  // or GPU: for tools (`tritonpack shapes`). Grid included; scratch bytes are not computed. A
+  // kernel in steps needs a step pinned, as select().
   Selection select_for_arch(std::span<const Arg> args, uint32_t arch, const LaunchOptions& options = {}) const;
+
+  // What each launch of launch() would be: one Selection per step of a kernel in steps (in step
+  // order; throws like launch() if a step cannot run), else one (what select() gives).
+  std::vector<Selection> select_steps(std::span<const Arg> args, const LaunchOptions& options = {});
+  std::vector<Selection> select_steps_for_arch(std::span<const Arg> args, uint32_t arch,
+                                               const LaunchOptions& options = {}) const;
 
   // The candidates query: every variant that can run this launch on the current context's device
   // (arch 0) or on a device of compute capability `arch`, in preference order (the first is what
   // launch picks), each with its grid and global scratch bytes. Selection's own test, applied to
   // every variant instead of stopping at the first: "supported?" and "which variant?" cannot
   // disagree. Empty when nothing can run it; throws like launch() for malformed arguments and
-  // kNoMatchingVariant when a launch-wide rule does not hold.
+  // kNoMatchingVariant when a launch-wide rule does not hold. A kernel in steps needs a step
+  // pinned, as select() (the plugin core asks for each step).
   std::vector<Selection> candidates(std::span<const Arg> args, const LaunchOptions& options = {}, uint32_t arch = 0);
 
   // The same before any shape or value is known (an engine's build phase asking "can this dtype
@@ -184,14 +205,17 @@ class Kernel {
   std::vector<Selection> dtype_candidates(std::span<const std::optional<DType>> arg_dtypes,
                                           const LaunchOptions& options = {}, uint32_t arch = 0);
 
-  // Bytes of workspace a launch with these arguments needs (0 if the variant needs no scratch).
+  // Bytes of workspace a launch with these arguments needs (0 if the variant needs no scratch); a
+  // kernel in steps: the most any step needs.
   size_t workspace_size(std::span<const Arg> args, const LaunchOptions& options = {});
 
   // Which variant a launch would use on a device of compute capability `arch`, and why each other
   // variant would not: one line per variant in preference order, "variant 3 (...): chosen" or
   // "variant 2 (...): rule 'n_cols <= BLOCK_SIZE' does not hold: n_cols=2000, BLOCK_SIZE=1024".
   // Never throws for a launch nothing can serve (the lines say why); throws for malformed
-  // arguments like launch() does. arch 0 = the current context's device.
+  // arguments like launch() does. arch 0 = the current context's device. A kernel in steps without
+  // a step pinned: a section per step, "step 1 of 2 (PHASE=0): grid (4, 1, 1)" then that step's
+  // lines indented; `chosen` is then the first step's variant, and null unless every step can run.
   struct Explanation {
     const VariantInfo* chosen = nullptr;
     std::vector<std::string> lines;
@@ -203,7 +227,8 @@ class Kernel {
   };
   Explanation explain(std::span<const Arg> args, const LaunchOptions& options = {}, uint32_t arch = 0);
 
-  // Function attributes of the chosen variant's loaded function (loads it if needed).
+  // Function attributes of the chosen variant's loaded function (loads it if needed). A kernel in
+  // steps needs a step pinned, as select().
   struct FunctionAttributes {
     int registers = 0;
     int local_bytes = 0;  // spill / stack bytes per thread

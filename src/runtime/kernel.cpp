@@ -264,15 +264,26 @@ struct Kernel::State {
     }
   }
 
-  // Selection, grid and scratch size for a launch in the current context.
-  Prepared prepare(std::span<const Arg> args, const LaunchOptions& options, std::shared_lock<std::shared_mutex>& lock) {
-    runtime::LaunchValues values;
-    runtime::bind_launch(model, args, values);
-    if (!options.pinned.empty() || !options.config.empty()) check_options(options);
+  // Runs f(); an Error it throws for step `step` (>= 0) is thrown again naming the step.
+  template <class F>
+  auto in_step(int32_t step, F&& f) const {
+    if (step < 0) return f();
+    try {
+      return f();
+    } catch (const Error& e) {
+      throw Error(e.code(), step_where(step) + ": " + e.what());
+    }
+  }
+
+  // Selection, grid and scratch size for a launch in the current context; `values` bound by
+  // bind_launch, `step` >= 0 selects among that step's variants only.
+  Prepared select_in(ContextState& cs, std::span<const Arg> args, const LaunchOptions& options,
+                     runtime::LaunchValues& values, int32_t step) {
+    values.step = step;
     Prepared p;
-    p.cs = &current_context(lock);
-    const int32_t index = runtime::select_variant(model, p.cs->plan, args, options, values);
-    if (index < 0) runtime::throw_no_match(model, p.cs->plan, args, options, values, pack->origin());
+    p.cs = &cs;
+    const int32_t index = runtime::select_variant(model, cs.plan, args, options, values);
+    if (index < 0) runtime::throw_no_match(model, cs.plan, args, options, values, pack->origin());
     p.index = static_cast<uint32_t>(index);
     p.grid = values.grid;  // accepted: within the device's limits, scratch within 256 TiB
     const runtime::ScratchLayout scratch = runtime::scratch_layout(*model.variants[p.index].info, p.grid);
@@ -280,6 +291,103 @@ struct Kernel::State {
     p.profile_offset = scratch.profile_offset;
     return p;
   }
+
+  Prepared prepare(std::span<const Arg> args, const LaunchOptions& options, std::shared_lock<std::shared_mutex>& lock,
+                   int32_t step = -1) {
+    runtime::LaunchValues values;
+    runtime::bind_launch(model, args, values);
+    if (!options.pinned.empty() || !options.config.empty()) check_options(options);
+    ContextState& cs = current_context(lock);
+    return in_step(step, [&] { return select_in(cs, args, options, values, step); });
+  }
+
+  // ---- kernels in steps ----
+
+  // What a launch of a kernel in steps runs: every step in order (kAll); the one step that the
+  // pinned step constexprs name (kOne); or, for a one-launch kernel, a variant id, or pins that
+  // name no step (an explicit choice), exactly what was asked (kAsked).
+  struct StepChoice {
+    enum Kind : uint8_t { kAsked, kAll, kOne } kind = kAsked;
+    int32_t step = -1;  // kOne
+  };
+
+  StepChoice step_choice(const LaunchOptions& options) const {
+    if (info->steps.empty() || options.variant_id >= 0) return {};
+    bool pinned = false;
+    int32_t match = -1;
+    uint32_t matches = 0;
+    for (size_t i = 0; i < info->steps.size(); ++i) {
+      bool agrees = true;
+      for (const ConstexprValue& pin : options.pinned) {
+        for (const ConstexprValue& c : info->steps[i]) {
+          if (c.name != pin.name) continue;
+          pinned = true;
+          agrees = agrees && c.value == pin.value;
+        }
+      }
+      if (agrees) {
+        match = static_cast<int32_t>(i);
+        ++matches;
+      }
+    }
+    if (!pinned) return {StepChoice::kAll, -1};
+    if (matches == 0) return {};
+    if (matches == 1) return {StepChoice::kOne, match};
+    throw Error(ErrorCode::kInvalidArgument, "the pins of this launch match " + std::to_string(matches) +
+                                                 " steps of " + where() + " (" + steps_text() +
+                                                 "): pin every step constexpr to run one step");
+  }
+
+  std::string steps_text() const {
+    std::string out;
+    for (size_t i = 0; i < model.step_labels.size(); ++i) {
+      out += (i ? "; " : "") + std::string("step ") + std::to_string(i + 1) + ": " + model.step_labels[i];
+    }
+    return out;
+  }
+
+  std::string step_where(int32_t step) const {
+    return "step " + std::to_string(step + 1) + " of " + std::to_string(model.step_labels.size()) + " (" +
+           model.step_labels[static_cast<size_t>(step)] + ")";
+  }
+
+  // A question about one variant (select, candidates, attributes) asked of a kernel in steps
+  // without naming a step.
+  [[noreturn]] void refuse_steps(const char* call) const {
+    throw Error(ErrorCode::kInvalidArgument,
+                std::string(call) + ": " + where() + " runs in " + std::to_string(model.step_labels.size()) +
+                    " steps (" + steps_text() + "), one launch each: pin a step's constexprs (LaunchOptions::pinned) " +
+                    "to ask about that step, or call select_steps for every step");
+  }
+
+  // Loads the function of `p` and finds its global scratch: the caller's workspace (checked) or
+  // the pool's.
+  CUdeviceptr scratch_for(const Prepared& p, CUstream stream, const LaunchOptions& options) {
+    if (p.scratch_bytes == 0) return 0;
+    const VariantInfo& v = *model.variants[p.index].info;
+    if (options.workspace == 0) return pooled_scratch(*p.cs, stream, p.scratch_bytes, p.index);
+    if (options.workspace_size < p.scratch_bytes) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  variant_where(p.index) + " needs " + std::to_string(p.scratch_bytes) +
+                      " bytes of workspace for this grid, got " + std::to_string(options.workspace_size));
+    }
+    if (options.workspace % std::max<uint32_t>(v.global_scratch_align, 1) != 0) {
+      throw Error(ErrorCode::kInvalidArgument, variant_where(p.index) + " needs its workspace aligned to " +
+                                                   std::to_string(v.global_scratch_align) + " bytes");
+    }
+    return options.workspace;
+  }
+
+  void pack_for(const Prepared& p, std::span<const Arg> args, CUdeviceptr scratch, runtime::PackedArgs& packed) {
+    const runtime::VariantModel& vm = model.variants[p.index];
+    const VariantInfo& v = *vm.info;
+    runtime::pack_args(model, vm, args, v.global_scratch_size > 0 ? scratch : 0,
+                       v.profile_scratch_size > 0 ? scratch + p.profile_offset : 0, drv(), packed);
+  }
+
+  void enqueue(const Prepared& p, CUfunction fn, runtime::PackedArgs& packed, CUstream stream);
+  void launch_steps(std::span<const Arg> args, CUstream stream, const LaunchOptions& options,
+                    std::shared_lock<std::shared_mutex>& lock);
 };
 
 Kernel::Kernel(std::shared_ptr<const Pack> pack, std::string_view kernel_name)
@@ -324,41 +432,71 @@ const Pack& Kernel::pack() const { return *state_->pack; }
 void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOptions& options) {
   State& s = *state_;
   std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
-  const State::Prepared p = s.prepare(args, options, lock);
-  if (p.grid[0] == 0 || p.grid[1] == 0 || p.grid[2] == 0) return;  // empty grid: nothing to run
-  ContextState& cs = *p.cs;
-  const CUfunction fn = s.function(cs, p.index);
-  const runtime::VariantModel& vm = s.model.variants[p.index];
-  const VariantInfo& v = *vm.info;
-
-  CUdeviceptr scratch = 0;
-  if (p.scratch_bytes > 0) {
-    if (options.workspace != 0) {
-      if (options.workspace_size < p.scratch_bytes) {
-        throw Error(ErrorCode::kInvalidArgument,
-                    s.variant_where(p.index) + " needs " + std::to_string(p.scratch_bytes) +
-                        " bytes of workspace for this grid, got " + std::to_string(options.workspace_size));
-      }
-      if (options.workspace % std::max<uint32_t>(v.global_scratch_align, 1) != 0) {
-        throw Error(ErrorCode::kInvalidArgument, s.variant_where(p.index) + " needs its workspace aligned to " +
-                                                     std::to_string(v.global_scratch_align) + " bytes");
-      }
-      scratch = options.workspace;
-    } else {
-      scratch = s.pooled_scratch(cs, stream, p.scratch_bytes, p.index);
-    }
+  const State::StepChoice choice = s.step_choice(options);
+  if (choice.kind == State::StepChoice::kAll) {
+    s.launch_steps(args, stream, options, lock);
+    return;
   }
-  const Driver& d = s.drv();
-  runtime::PackedArgs packed;
-  runtime::pack_args(s.model, vm, args, v.global_scratch_size > 0 ? scratch : 0,
-                     v.profile_scratch_size > 0 ? scratch + p.profile_offset : 0, d, packed);
+  const State::Prepared p = s.prepare(args, options, lock, choice.step);
+  if (p.grid[0] == 0 || p.grid[1] == 0 || p.grid[2] == 0) return;  // empty grid: nothing to run
+  s.in_step(choice.step, [&] {
+    const CUfunction fn = s.function(*p.cs, p.index);
+    runtime::PackedArgs packed;
+    s.pack_for(p, args, s.scratch_for(p, stream, options), packed);
+    s.enqueue(p, fn, packed, stream);
+  });
+}
 
+// Every step is selected, loaded, given its scratch and packed before the first is launched: a
+// step that cannot run refuses the whole launch, and nothing runs. The steps share the workspace:
+// they run one after another on the stream. Allocation-free once loaded (the pool aside), like a
+// one-launch kernel: the selections live on the stack.
+void Kernel::State::launch_steps(std::span<const Arg> args, CUstream stream, const LaunchOptions& options,
+                                 std::shared_lock<std::shared_mutex>& lock) {
+  State& s = *this;
+  runtime::LaunchValues values;
+  runtime::bind_launch(s.model, args, values);
+  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  ContextState& cs = s.current_context(lock);
+  const size_t steps = s.model.step_labels.size();
+  std::array<State::Prepared, kMaxSteps> prepared;
+  std::array<CUfunction, kMaxSteps> functions{};
+  std::array<CUdeviceptr, kMaxSteps> scratch{};
+  for (size_t i = 0; i < steps; ++i) {
+    const auto step = static_cast<int32_t>(i);
+    prepared[i] = s.in_step(step, [&] { return s.select_in(cs, args, options, values, step); });
+  }
+  runtime::PackedArgs packed;
+  const auto empty = [](const State::Prepared& p) { return p.grid[0] == 0 || p.grid[1] == 0 || p.grid[2] == 0; };
+  for (size_t i = 0; i < steps; ++i) {
+    if (empty(prepared[i])) continue;
+    s.in_step(static_cast<int32_t>(i), [&] {
+      functions[i] = s.function(cs, prepared[i].index);
+      scratch[i] = s.scratch_for(prepared[i], stream, options);
+      // Packing can refuse a value or fail to encode a descriptor: learn it now, not after the
+      // first step ran. (The first step's packing below is its own check.)
+      if (i > 0) s.pack_for(prepared[i], args, scratch[i], packed);
+    });
+  }
+  for (size_t i = 0; i < steps; ++i) {
+    if (empty(prepared[i])) continue;
+    s.in_step(static_cast<int32_t>(i), [&] {
+      s.pack_for(prepared[i], args, scratch[i], packed);
+      s.enqueue(prepared[i], functions[i], packed, stream);
+    });
+  }
+}
+
+void Kernel::State::enqueue(const Prepared& p, CUfunction fn, runtime::PackedArgs& packed, CUstream stream) {
+  const VariantInfo& v = *model.variants[p.index].info;
+  const Driver& d = drv();
+  void** pointers = packed.pointers.data();
   const unsigned grid_x = static_cast<unsigned>(p.grid[0]) * v.num_ctas;
   if (v.num_ctas == 1 && !v.launch_pdl && !v.launch_cooperative_grid) {
     TRITONPACK_CU(d,
                   cuLaunchKernel(fn, grid_x, static_cast<unsigned>(p.grid[1]), static_cast<unsigned>(p.grid[2]),
-                                 32 * v.num_warps, 1, 1, v.shared, stream, packed.pointers.data(), nullptr),
-                  s.variant_where(p.index));
+                                 32 * v.num_warps, 1, 1, v.shared, stream, pointers, nullptr),
+                  variant_where(p.index));
     return;
   }
   CUlaunchAttribute attributes[3] = {};
@@ -391,55 +529,106 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
   config.hStream = stream;
   config.attrs = attributes;
   config.numAttrs = count;
-  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, packed.pointers.data(), nullptr), s.variant_where(p.index));
+  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, pointers, nullptr), variant_where(p.index));
 }
+
+namespace {
+
+Selection selection_of(const runtime::KernelModel& model, const DevicePlan& plan, uint32_t index,
+                       const std::array<int64_t, 3>& grid) {
+  Selection out;
+  out.variant = model.variants[index].info;
+  out.uses_ptx = plan.images[index] == Image::kPtx;
+  out.device_arch = plan.caps.arch;
+  out.grid = grid;
+  return out;
+}
+
+}  // namespace
 
 Selection Kernel::select(std::span<const Arg> args, const LaunchOptions& options) {
   State& s = *state_;
+  const State::StepChoice choice = s.step_choice(options);
+  if (choice.kind == State::StepChoice::kAll) s.refuse_steps("select");
   std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
-  const State::Prepared p = s.prepare(args, options, lock);
-  Selection out;
-  out.variant = s.model.variants[p.index].info;
-  out.uses_ptx = p.cs->plan.images[p.index] == Image::kPtx;
-  out.device_arch = p.cs->plan.caps.arch;
-  out.grid = p.grid;
+  const State::Prepared p = s.prepare(args, options, lock, choice.step);
+  Selection out = selection_of(s.model, p.cs->plan, p.index, p.grid);
   out.global_scratch_bytes = p.scratch_bytes;
   return out;
 }
 
 Selection Kernel::select_for_arch(std::span<const Arg> args, uint32_t arch, const LaunchOptions& options) const {
   const State& s = *state_;
+  const State::StepChoice choice = s.step_choice(options);
+  if (choice.kind == State::StepChoice::kAll) s.refuse_steps("select_for_arch");
+  const std::vector<Selection> one = select_steps_for_arch(args, arch, options);
+  return one.front();
+}
+
+std::vector<Selection> Kernel::select_steps(std::span<const Arg> args, const LaunchOptions& options) {
+  State& s = *state_;
+  const State::StepChoice choice = s.step_choice(options);
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  runtime::LaunchValues values;
+  runtime::bind_launch(s.model, args, values);
+  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  ContextState& cs = s.current_context(lock);
+  std::vector<Selection> out;
+  const auto add = [&](int32_t step) {
+    const State::Prepared p = s.in_step(step, [&] { return s.select_in(cs, args, options, values, step); });
+    out.push_back(selection_of(s.model, cs.plan, p.index, p.grid));
+    out.back().global_scratch_bytes = p.scratch_bytes;
+  };
+  if (choice.kind != State::StepChoice::kAll) {
+    add(choice.step);
+    return out;
+  }
+  // Every step is selected before any is returned: one that cannot run refuses them all.
+  for (size_t i = 0; i < s.model.step_labels.size(); ++i) add(static_cast<int32_t>(i));
+  return out;
+}
+
+std::vector<Selection> Kernel::select_steps_for_arch(std::span<const Arg> args, uint32_t arch,
+                                                     const LaunchOptions& options) const {
+  const State& s = *state_;
+  const State::StepChoice choice = s.step_choice(options);
   runtime::LaunchValues values;
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
   const runtime::DevicePlan plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
-  const int32_t index = runtime::select_variant(s.model, plan, args, options, values);
-  if (index < 0) runtime::throw_no_match(s.model, plan, args, options, values, s.pack->origin());
-  Selection out;
-  out.variant = s.model.variants[static_cast<size_t>(index)].info;
-  out.uses_ptx = plan.images[static_cast<size_t>(index)] == Image::kPtx;
-  out.device_arch = arch;
-  out.grid = values.grid;
+  std::vector<Selection> out;
+  const auto add = [&](int32_t step) {
+    s.in_step(step, [&] {
+      values.step = step;
+      const int32_t index = runtime::select_variant(s.model, plan, args, options, values);
+      if (index < 0) runtime::throw_no_match(s.model, plan, args, options, values, s.pack->origin());
+      out.push_back(selection_of(s.model, plan, static_cast<uint32_t>(index), values.grid));
+      out.back().device_arch = arch;
+    });
+  };
+  if (choice.kind != State::StepChoice::kAll) {
+    add(choice.step);
+    return out;
+  }
+  for (size_t i = 0; i < s.model.step_labels.size(); ++i) add(static_cast<int32_t>(i));
   return out;
 }
 
 std::vector<Selection> Kernel::candidates(std::span<const Arg> args, const LaunchOptions& options, uint32_t arch) {
   State& s = *state_;
+  const State::StepChoice choice = s.step_choice(options);
+  if (choice.kind == State::StepChoice::kAll) s.refuse_steps("candidates");
   runtime::LaunchValues values;
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  values.step = choice.step;
   std::vector<std::pair<uint32_t, std::array<int64_t, 3>>> found;
   const auto collect = [&](const runtime::DevicePlan& plan) {
     runtime::candidate_variants(s.model, plan, args, options, values, found);
     std::vector<Selection> out;
     for (const auto& [index, grid] : found) {
-      Selection sel;
-      sel.variant = s.model.variants[index].info;
-      sel.uses_ptx = plan.images[index] == Image::kPtx;
-      sel.device_arch = plan.caps.arch;
-      sel.grid = grid;
-      sel.global_scratch_bytes = runtime::scratch_layout(*sel.variant, grid).bytes;
-      out.push_back(sel);
+      out.push_back(selection_of(s.model, plan, index, grid));
+      out.back().global_scratch_bytes = runtime::scratch_layout(*out.back().variant, grid).bytes;
     }
     return out;
   };
@@ -470,34 +659,32 @@ std::vector<Selection> Kernel::dtype_candidates(std::span<const std::optional<DT
   return collect(s.current_context(lock).plan);
 }
 
-Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptions& options, uint32_t arch) {
-  State& s = *state_;
-  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
-  runtime::DevicePlan plan;
-  if (arch == 0) {
-    std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
-    plan = s.current_context(lock).plan;
-  } else {
-    plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
-  }
-  Explanation out;
+namespace {
+
+// One launch explained (one step of a kernel in steps when `step` >= 0); `grid` is then the
+// chosen variant's.
+Kernel::Explanation explain_launch(const runtime::KernelModel& model, const DevicePlan& plan, std::span<const Arg> args,
+                                   const LaunchOptions& options, uint32_t arch, int32_t step,
+                                   std::array<int64_t, 3>& grid) {
+  Kernel::Explanation out;
   runtime::LaunchValues values;
+  values.step = step;
   try {
-    runtime::bind_launch(s.model, args, values);
+    runtime::bind_launch(model, args, values);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNoMatchingVariant) throw;
     // A launch-wide rule or heuristic refuses it: no variant is even considered.
     out.summary = e.what();
-    for (const runtime::VariantModel& vm : s.model.variants) out.lines.push_back(vm.label + ": " + e.what());
+    for (const runtime::VariantModel& vm : model.variants) out.lines.push_back(vm.label + ": " + e.what());
     return out;
   }
-  out.summary = runtime::describe_launch(s.model, args, options, values);
-  if (std::string tuning = runtime::describe_tuning(s.model, plan, args, options, values); !tuning.empty()) {
+  out.summary = runtime::describe_launch(model, args, options, values);
+  if (std::string tuning = runtime::describe_tuning(model, plan, args, options, values); !tuning.empty()) {
     out.summary += "\n  " + tuning;
     out.tuning = tuning.substr(tuning.find(": ") + 2);  // without the "tuning: " label
   }
-  for (const auto& [index, why] : runtime::variant_reasons(s.model, plan, args, options, values)) {
-    const runtime::VariantModel& vm = s.model.variants[index];
+  for (const auto& [index, why] : runtime::variant_reasons(model, plan, args, options, values)) {
+    const runtime::VariantModel& vm = model.variants[index];
     if (!why.empty()) {
       out.lines.push_back(vm.label + ": " + why);
     } else if (out.chosen == nullptr) {
@@ -509,18 +696,63 @@ Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptio
   }
   // A grid that names SM_COUNT differs from device to device: say which count it took, and the
   // grid the chosen variant gets with it.
-  const auto& sm_axes = s.model.grid_names_sm_count;
+  const bool placed = out.chosen != nullptr && runtime::select_variant(model, plan, args, options, values) >= 0;
+  if (placed) grid = values.grid;
+  const auto& sm_axes = model.grid_names_sm_count;
   if (std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end()) {
     out.summary += "\n  " + std::string(kSmCountName) + " = " + std::to_string(plan.caps.sm_count) +
                    (arch == 0                ? " (the device's)"
                     : options.sm_count != 0 ? " (as given)"
                                             : " (assumed for an sm_" + std::to_string(arch) +
                                                   " GPU; --sm-count or LaunchOptions::sm_count sets another)");
-    if (out.chosen != nullptr && runtime::select_variant(s.model, plan, args, options, values) >= 0) {
-      out.summary += ": grid (" + std::to_string(values.grid[0]) + ", " + std::to_string(values.grid[1]) + ", " +
-                     std::to_string(values.grid[2]) + ")";
+    if (placed) {
+      out.summary += ": grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " +
+                     std::to_string(grid[2]) + ")";
     }
   }
+  return out;
+}
+
+}  // namespace
+
+Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptions& options, uint32_t arch) {
+  State& s = *state_;
+  const State::StepChoice choice = s.step_choice(options);
+  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  runtime::DevicePlan plan;
+  if (arch == 0) {
+    std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+    plan = s.current_context(lock).plan;
+  } else {
+    plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
+  }
+  std::array<int64_t, 3> grid{};
+  if (choice.kind != State::StepChoice::kAll) {
+    Explanation out = explain_launch(s.model, plan, args, options, arch, choice.step, grid);
+    if (choice.step >= 0) out.summary += "\n  " + s.step_where(choice.step) + " only (pinned)";
+    return out;
+  }
+  // A section per step: its header ("step 2 of 2 (PHASE=1): grid (4, 1, 1)") then its lines. The
+  // launch's summary is the first step's; `chosen` is set only when every step can run.
+  const size_t steps = s.model.step_labels.size();
+  Explanation out;
+  bool every_step = true;
+  for (size_t i = 0; i < steps; ++i) {
+    grid = {0, 0, 0};
+    Explanation e = explain_launch(s.model, plan, args, options, arch, static_cast<int32_t>(i), grid);
+    if (i == 0) {
+      out.summary = e.summary + "\n  runs in " + std::to_string(steps) + " steps, one launch each: " + s.steps_text();
+      out.tuning = e.tuning;
+      out.chosen = e.chosen;
+    }
+    every_step = every_step && e.chosen != nullptr;
+    out.lines.push_back(s.step_where(static_cast<int32_t>(i)) + ": " +
+                        (e.chosen == nullptr ? std::string("no variant can run it")
+                                             : "grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) +
+                                                   ", " + std::to_string(grid[2]) + ")"));
+    for (std::string& line : e.lines) out.lines.push_back("  " + std::move(line));
+  }
+  if (!every_step) out.chosen = nullptr;
   return out;
 }
 
@@ -530,14 +762,19 @@ std::string Kernel::Explanation::text() const {
   return out;
 }
 
+// A kernel in steps: the most any step needs (they run one after another in the same workspace).
 size_t Kernel::workspace_size(std::span<const Arg> args, const LaunchOptions& options) {
-  return select(args, options).global_scratch_bytes;
+  size_t bytes = 0;
+  for (const Selection& step : select_steps(args, options)) bytes = std::max(bytes, step.global_scratch_bytes);
+  return bytes;
 }
 
 Kernel::FunctionAttributes Kernel::attributes(std::span<const Arg> args, const LaunchOptions& options) {
   State& s = *state_;
+  const State::StepChoice choice = s.step_choice(options);
+  if (choice.kind == State::StepChoice::kAll) s.refuse_steps("attributes");
   std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
-  const State::Prepared p = s.prepare(args, options, lock);
+  const State::Prepared p = s.prepare(args, options, lock, choice.step);
   const CUfunction fn = s.function(*p.cs, p.index);
   const Driver& d = s.drv();
   FunctionAttributes out;

@@ -306,6 +306,13 @@ VariantModel model_variant(const KernelModel& model, const VariantInfo& v) {
   if (vm.integer_constexprs.size() != model.integer_constexprs.size()) {
     corrupt(kernel, vm.label + " does not give every constexpr a value");
   }
+  const auto has = [&](const ConstexprValue& want) {
+    return std::any_of(v.constexprs.begin(), v.constexprs.end(),
+                       [&](const ConstexprValue& c) { return c.name == want.name && c.value == want.value; });
+  };
+  for (size_t i = 0; i < kernel.steps.size() && vm.step < 0; ++i) {
+    if (std::all_of(kernel.steps[i].begin(), kernel.steps[i].end(), has)) vm.step = static_cast<int32_t>(i);
+  }
   return vm;
 }
 
@@ -370,6 +377,15 @@ KernelModel build_model(const KernelInfo& kernel) {
   }
   model_rules(kernel, model);
   model_tuning(kernel, model);
+  if (kernel.steps.size() > kMaxSteps) corrupt(kernel, "more than " + std::to_string(kMaxSteps) + " steps");
+  for (const std::vector<ConstexprValue>& step : kernel.steps) model.step_labels.push_back(step_text(step));
+  if (!kernel.steps.empty()) {
+    for (const ConstexprValue& c : kernel.steps.front()) {
+      for (uint32_t i = 0; i < kernel.params.size(); ++i) {
+        if (kernel.params[i].name == c.name) model.step_params.push_back(i);
+      }
+    }
+  }
   model.variants.reserve(kernel.variants.size());
   for (const VariantInfo& v : kernel.variants) model.variants.push_back(model_variant(model, v));
   return model;

@@ -46,6 +46,9 @@ struct VariantModel {
   uint32_t specificity = 0;                 // sum of log2(divisibility): more specialized first
   uint32_t abi_params = 0;                  // parameters after descriptors expand, scratch included
   std::string label;                        // "variant 3 (T=fp16, BLOCK_SIZE=1024, config b1024, sm_90)"
+  // A kernel in steps: the step whose values this variant has (steps differ, so at most one), or
+  // -1 when it has none of them.
+  int32_t step = -1;
 };
 
 // One dim of an argument's declared dims, checked when the launch gives the argument's shape.
@@ -124,6 +127,10 @@ struct KernelModel {
   std::vector<RuleModel> rules;       // constraints, then heuristics
   size_t num_descriptors = 0;
   TuningKeyModel tuning;
+  // A kernel in steps: per step, "PHASE=0" (KernelInfo::steps in words); and the params the steps
+  // set, by index. Empty for a one-launch kernel.
+  std::vector<std::string> step_labels;
+  std::vector<uint32_t> step_params;
 };
 
 // Builds the model; throws Error(kCorruptPack) if an expression of the manifest names something
@@ -144,6 +151,8 @@ struct LaunchValues {
   // heuristic's ordinal among the kernel's heuristics.
   std::array<int64_t, kMaxHeuristics> heuristic;
   std::array<int64_t, 3> grid;  // the grid of the variant last accepted
+  // Selecting for one step of a kernel in steps: only that step's variants accept (-1: any).
+  int32_t step = -1;
 };
 
 // Writes the variant's integer constexprs into their slots.

@@ -260,6 +260,12 @@ bool accepts(const KernelModel& model, const DevicePlan& plan, uint32_t index, s
   if (options.variant_id >= 0 && static_cast<uint32_t>(options.variant_id) != v.id) {
     return fail_with(why, "not the requested variant ", options.variant_id);
   }
+  if (values.step >= 0 && vm.step != values.step) {
+    const std::string& step = model.step_labels[static_cast<size_t>(values.step)];
+    if (vm.step < 0) return fail_with(why, "runs no step; step ", values.step + 1, " runs ", step);
+    return fail_with(why, "runs step ", vm.step + 1, " (", model.step_labels[static_cast<size_t>(vm.step)],
+                     "), not step ", values.step + 1, " (", step, ")");
+  }
   for (const auto& [i, dtype] : vm.typed_args) {
     if (args[i].dtype != dtype) {
       return fail_with(why, v.args[i].name, " is ", dtype_name(args[i].dtype), ", variant needs ", dtype_name(dtype));
