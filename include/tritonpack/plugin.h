@@ -9,7 +9,8 @@
 //   prepare(inputs[, fields]) -> PreparedLaunch   all planning, once per shape (configurePlugin,
 //                         onShapeChange): shapes, dim-size arguments, candidates, workspace layout
 //   enqueue(prepared, pointers, workspace, stream)   allocation-free: checks pointers, alignment
-//                         and workspace, fills the addresses in, launches
+//                         and workspace, fills the addresses in, launches (a kernel in steps:
+//                         every step, in order)
 //   set_tactic()          a tactic is a config of the pack (1-based; 0 = let the runtime choose)
 //   serialize() / deserialize()  self-contained bytes: fields, tactic and the whole pack
 //   clone()               an independent copy (own module cache), e.g. one per execution context
@@ -144,8 +145,12 @@ struct PluginPlan {
   // (PreparedLaunch::args() has them with their shapes).
   std::vector<Arg> args;
   // The variants that can run these inputs on the target device, in the runtime's preference
-  // order (tensor addresses assumed aligned; enqueue selects among them with the real ones).
+  // order (tensor addresses assumed aligned; enqueue selects among them with the real ones). A
+  // kernel in steps: every step's, in step order.
   std::vector<Selection> candidates;
+  // A kernel in steps (KernelInfo::steps): per step, its candidates (each with that step's grid).
+  // enqueue launches every step in order. Empty for a one-launch kernel.
+  std::vector<std::vector<Selection>> steps;
 };
 
 // Everything an enqueue needs for one set of input dtypes, shapes and field values: made by
@@ -238,7 +243,9 @@ class PluginCore {
   // ranks, dims, fields and dense strides (kShape, kInvalidArgument); asks the runtime which
   // variants can run it on the target device (kNoMatchingVariant, listing every variant and why
   // not); lays out the workspace: scratch tensors (each 256-byte aligned), then Triton's global
-  // scratch (the most any candidate needs).
+  // scratch (the most any candidate needs). A kernel in steps: each step planned with its
+  // constexprs pinned (plan().steps), every step must be able to run, and the global scratch is
+  // the most any step needs.
   PreparedLaunch prepare(std::span<const TensorDesc> inputs) const;
   PreparedLaunch prepare(std::span<const TensorDesc> inputs, std::span<const double> fields) const;
 

@@ -223,7 +223,13 @@ bool PluginCore::supports(size_t pos, std::span<const DType> dtypes) const {
     known[s.param_arg[t.param_index]] = dtypes[i];
   }
   const std::span<const std::optional<DType>> arg_dtypes(known.data(), s.num_args);
-  return !s.launcher.dtype_candidates(arg_dtypes, tactic_options(s), s.target_arch).empty();
+  LaunchOptions options = tactic_options(s);
+  if (s.kernel->steps.empty()) return !s.launcher.dtype_candidates(arg_dtypes, options, s.target_arch).empty();
+  // A kernel in steps runs every step: each needs a variant with these dtypes.
+  return std::all_of(s.kernel->steps.begin(), s.kernel->steps.end(), [&](const std::vector<ConstexprValue>& step) {
+    options.pinned = step;
+    return !s.launcher.dtype_candidates(arg_dtypes, options, s.target_arch).empty();
+  });
 }
 
 bool PluginCore::supports(size_t pos, std::span<const DType> dtypes, std::span<const TensorFormat> formats) const {
@@ -488,16 +494,23 @@ PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs, std::span
 
   // Which variants can run these inputs on the target device: the runtime's selection, for every
   // variant. Nothing can: the runtime's own refusal, naming every variant and why.
-  const LaunchOptions options = tactic_options(s);
+  // A kernel in steps: each step on its own (its constexprs pinned), every one able to run; the
+  // tactic's config applies to each. enqueue's launch runs them all.
+  LaunchOptions options = tactic_options(s);
   if (s.tactic > 0) p.config_ = s.kernel->configs[static_cast<size_t>(s.tactic - 1)].name;
-  plan.candidates = s.launcher.candidates(p.args_, options, s.target_arch);
-  if (plan.candidates.empty()) {
-    if (s.target_arch != 0) {
-      (void)s.launcher.select_for_arch(p.args_, s.target_arch, options);
-    } else {
-      (void)s.launcher.select(p.args_, options);
+  for (size_t step = 0; step < std::max<size_t>(k.steps.size(), 1); ++step) {
+    if (!k.steps.empty()) options.pinned = k.steps[step];
+    std::vector<Selection> found = s.launcher.candidates(p.args_, options, s.target_arch);
+    if (found.empty()) {
+      if (s.target_arch != 0) {
+        (void)s.launcher.select_for_arch(p.args_, s.target_arch, options);
+      } else {
+        (void)s.launcher.select(p.args_, options);
+      }
+      throw Error(ErrorCode::kInternal, where(s) + ": selection found a variant the candidates query did not");
     }
-    throw Error(ErrorCode::kInternal, where(s) + ": selection found a variant the candidates query did not");
+    plan.candidates.insert(plan.candidates.end(), found.begin(), found.end());
+    if (!k.steps.empty()) plan.steps.push_back(std::move(found));
   }
 
   // Scratch tensors: their shapes may use constexprs, which must agree among the candidates.
@@ -542,7 +555,8 @@ PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs, std::span
     Arg& a = p.args_[p.scratch_args_[i]];
     a = Arg::tensor(kAlignedPlaceholder, a.dtype, plan.scratch[i].shape);
   }
-  // Triton's global scratch: the most any candidate needs (the launch picks one of them).
+  // Triton's global scratch: the most any candidate needs (the launch picks one of them; a kernel
+  // in steps, one per step, each step in turn in the same workspace).
   for (const Selection& c : plan.candidates) {
     plan.kernel_scratch_bytes = std::max(plan.kernel_scratch_bytes, align_up(c.global_scratch_bytes, kWorkspaceAlignment));
   }
