@@ -228,6 +228,11 @@ void print_kernel(const KernelInfo& k) {
     std::cout << "}\n";
   }
   std::cout << "  grid: (" << k.grid[0] << ", " << k.grid[1] << ", " << k.grid[2] << ")\n";
+  if (!k.steps.empty()) {
+    std::cout << "  steps:";
+    for (size_t i = 0; i < k.steps.size(); ++i) std::cout << (i ? "; " : " ") << step_text(k.steps[i]);
+    std::cout << " (one launch each, in order)\n";
+  }
   for (const ConfigInfo& c : k.configs) {
     std::cout << "  config " << c.name << ": num_warps=" << c.num_warps << " num_stages=" << c.num_stages
               << " num_ctas=" << c.num_ctas;

@@ -174,6 +174,12 @@ int shapes(const ShapesOptions& o) {
       j["variant"] = sel.variant->id;
       j["uses_ptx"] = sel.uses_ptx;
       j["config"] = pack->kernel(kernel).configs[sel.variant->config_index].name;
+      const KernelInfo& info = pack->kernel(kernel);
+      for (size_t i = 0; i < plan.steps.size(); ++i) {
+        const Selection& step = plan.steps[i].front();
+        j["steps"].push_back({{"step", step_text(info.steps[i])}, {"variant", step.variant->id}, {"grid", step.grid},
+                              {"config", info.configs[step.variant->config_index].name}});
+      }
     } else {
       j["variant_error"] = variant_error;
     }
@@ -216,6 +222,13 @@ int shapes(const ShapesOptions& o) {
     for (const auto& [var, t] : v.bindings) std::cout << ", " << var << "=" << dtype_name(t);
     for (const ConstexprValue& c : v.constexprs) std::cout << ", " << c.name << "=" << c.value.text();
     std::cout << ", " << (sel.uses_ptx ? "PTX JIT" : "cubin") << ")\n";
+    // A kernel in steps: the above is the first step's; each step's own variant and grid.
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+      const Selection& step = plan.steps[i].front();
+      std::cout << "step " << i + 1 << " of " << plan.steps.size() << " (" << step_text(pack->kernel(kernel).steps[i])
+                << "): variant " << step.variant->id << ", grid " << step.grid[0] << " x " << step.grid[1] << " x "
+                << step.grid[2] << "\n";
+    }
     if (!tuning.empty()) std::cout << "tuning: " << tuning << "\n";
     return 0;
   }

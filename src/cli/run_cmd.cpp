@@ -45,6 +45,18 @@ void print_json(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
   j["constexprs"] = constexprs;
   j["image"] = r.uses_ptx ? "ptx" : "cubin";
   j["grid"] = r.grid;
+  if (!r.steps.empty()) {
+    nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < r.steps.size(); ++i) {
+      nlohmann::ordered_json step;
+      step["step"] = step_text(k.steps[i]);
+      step["variant"] = r.steps[i].variant->id;
+      step["config"] = k.configs[r.steps[i].variant->config_index].name;
+      step["grid"] = r.steps[i].grid;
+      steps.push_back(std::move(step));
+    }
+    j["steps"] = std::move(steps);
+  }
   j["seed"] = r.seed;
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
   for (const harness::OutputCheck& c : r.outputs) {
@@ -70,6 +82,12 @@ void print_text(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
             << (r.uses_ptx ? "PTX JIT" : "cubin");
   if (!r.variant->constexprs.empty()) std::cout << ", " << pins_text(r.variant->constexprs);
   std::cout << "), grid (" << r.grid[0] << ", " << r.grid[1] << ", " << r.grid[2] << "), seed " << r.seed << "\n";
+  for (size_t i = 0; i < r.steps.size(); ++i) {
+    const Selection& step = r.steps[i];
+    std::cout << "step " << i + 1 << " of " << r.steps.size() << " (" << step_text(k.steps[i]) << "): variant "
+              << step.variant->id << " (config " << k.configs[step.variant->config_index].name << "), grid ("
+              << step.grid[0] << ", " << step.grid[1] << ", " << step.grid[2] << ")\n";
+  }
   if (r.verified) {
     std::cout << "verify: " << (r.passed ? "PASSED" : "FAILED") << "\n";
     for (const harness::OutputCheck& c : r.outputs) {

@@ -159,12 +159,18 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
 
   // The variant first: numel expressions may use its constexprs (fmha's BLOCK_DMODEL).
   const std::vector<CUdeviceptr> placeholders(plan.operands.size(), kPlaceholder);
-  const Selection selection = kernel.select(plan.args(placeholders), options);
+  // A kernel in steps: every step (the first sizes the tensors); each is selected again at launch.
+  const std::vector<Selection> selections = kernel.select_steps(plan.args(placeholders), options);
+  const Selection& selection = selections.front();
   const VariantInfo& variant = *selection.variant;
   result.variant = selection.variant;
   result.uses_ptx = selection.uses_ptx;
   result.grid = selection.grid;
-  options.variant_id = static_cast<int32_t>(variant.id);  // the one chosen, whatever happens below
+  if (info.steps.empty()) {
+    options.variant_id = static_cast<int32_t>(variant.id);  // the one chosen, whatever happens below
+  } else if (selections.size() > 1) {
+    result.steps = selections;
+  }
 
   // Operands: random inputs (uniform in [-1, 1), rounded to the dtype), poisoned outputs.
   ReferenceInputs view;

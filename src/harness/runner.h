@@ -44,9 +44,10 @@ struct OutputCheck {
 };
 
 struct RunResult {
-  const VariantInfo* variant = nullptr;
+  const VariantInfo* variant = nullptr;  // a kernel in steps: the first step's (as uses_ptx, grid)
   bool uses_ptx = false;
   std::array<int64_t, 3> grid{};
+  std::vector<Selection> steps;  // a kernel run in steps: each step's variant and grid, in order
   uint64_t seed = 0;
   // Verification (when the kernel has a reference and verify was asked): every output, and the
   // summary over them (passed: all passed; relative_error, tolerance: of the output farthest

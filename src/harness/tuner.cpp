@@ -327,13 +327,29 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
     LaunchOptions spec_order;
     spec_order.use_tuning = false;
     const std::vector<CUdeviceptr> placeholders(plan.operands.size(), kPlaceholder);
-    std::vector<Selection> chosen;  // per config that can serve the launch: the variant it runs
+    // Per config that can serve the launch: the variant it runs (a kernel in steps: its first
+    // step's; a config is measured when every step can run it, timing the whole operation).
+    std::vector<Selection> chosen;
+    std::vector<Selection> sizing;  // every variant the measured launches may run, to size operands
     try {
-      for (const Selection& s : kernel.candidates(plan.args(placeholders), spec_order)) {
-        const bool seen = std::any_of(chosen.begin(), chosen.end(), [&](const Selection& c) {
-          return c.variant->config_index == s.variant->config_index;
+      const auto candidates_of_step = [&](int32_t step) {
+        LaunchOptions options = spec_order;
+        if (step >= 0) options.pinned = info.steps[static_cast<size_t>(step)];
+        return kernel.candidates(plan.args(placeholders), options);
+      };
+      const auto has_config = [](const std::vector<Selection>& list, uint32_t config) {
+        return std::any_of(list.begin(), list.end(), [&](const Selection& c) { return c.variant->config_index == config; });
+      };
+      std::vector<std::vector<Selection>> steps;
+      for (size_t i = 0; i < std::max<size_t>(info.steps.size(), 1); ++i) {
+        steps.push_back(candidates_of_step(info.steps.empty() ? -1 : static_cast<int32_t>(i)));
+        sizing.insert(sizing.end(), steps.back().begin(), steps.back().end());
+      }
+      for (const Selection& s : steps.front()) {
+        const bool every_step = std::all_of(steps.begin(), steps.end(), [&](const std::vector<Selection>& step) {
+          return has_config(step, s.variant->config_index);
         });
-        if (!seen) chosen.push_back(s);
+        if (every_step && !has_config(chosen, s.variant->config_index)) chosen.push_back(s);
       }
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kNoMatchingVariant) throw;
@@ -357,7 +373,7 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
     std::vector<size_t> sizes;
     for (const PlannedOperand& op : plan.operands) {
       int64_t numel = 0;
-      for (const Selection& s : chosen) numel = std::max(numel, plan.numel(op, *s.variant));
+      for (const Selection& s : sizing) numel = std::max(numel, plan.numel(op, *s.variant));
       if (numel > (int64_t{1} << 34)) {
         throw Error(ErrorCode::kInvalidArgument, "kernel '" + info.name + "', " + tuning_shape_text(sm.shape) + ": '" +
                                                      op.param->name + "' would have " + std::to_string(numel) +
@@ -380,7 +396,11 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
       m.variant_id = s.variant->id;
       LaunchOptions options;
       options.use_tuning = false;
-      options.variant_id = static_cast<int32_t>(s.variant->id);
+      if (info.steps.empty()) {
+        options.variant_id = static_cast<int32_t>(s.variant->id);
+      } else {
+        options.config = info.configs[m.config].name;  // every step, each with this config
+      }
       bool was_reference = false;
       try {
         for (size_t i = 0; i < plan.operands.size(); ++i) {
