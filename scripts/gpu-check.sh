@@ -24,9 +24,9 @@ done
 "$B/tritonpack" compile kernels/matmul/matmul.toml -o "$B/packs/matmul_shipped.tpack" || status=1
 # Test kernels: global scratch, clusters, a persistent grid (SM_COUNT); and kernels as Triton users
 # write them (autotune configs, heuristics, string constexprs, launch variables, host tensor
-# descriptors, Gluon).
+# descriptors, Gluon); a kernel in steps.
 for k in scratch_copy cluster_add matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale \
-         persistent_add; do
+         persistent_add two_step; do
   "$B/tritonpack" compile "tests/kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
 # TensorRT-LLM PluginGen's FMHA config: converted, compiled, and asked what its rules mean.
@@ -102,6 +102,7 @@ declare -A run_args=(
   [gluon_tma_copy]="-t T=bf16 -a M=300 -a N=200 --seed 10"
   [desc_scale]="-t T=fp16 -a M=300 -a N=200 -a scale=0.5 --seed 12"
   [persistent_add]="-t T=fp16 -a n_elements=1000003 --seed 18"
+  [two_step]="-t T=fp32 -a n=1000003 --seed 19"
   [fmha]="-t T=fp16 -a B=2 -a H=4 -a S=1000 -a D=64 -a sm_scale=0.125 --seed 11"
   [matmul_shipped]="-t T=fp16 -a M=300 -a N=200 -a K=129 --seed 13"
   [attention]="-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
@@ -109,7 +110,7 @@ declare -A run_args=(
   [attention_sm90]="-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
   [attention_sm90_bshd]="-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 17"
 )
-run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale persistent_add fmha matmul_shipped attention attention_bshd attention_sm90 attention_sm90_bshd"
+run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale persistent_add two_step fmha matmul_shipped attention attention_bshd attention_sm90 attention_sm90_bshd"
 for k in $run_kernels; do
   # shellcheck disable=SC2086  # the options are words
   "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} --json > "$OUT/run_$k.json" || status=1

@@ -367,6 +367,27 @@ std::vector<Expected> desc_scale(const ReferenceInputs& in) {
   return {std::move(e)};
 }
 
+// A kernel in two steps (tests/kernels/two_step): tmp = 2 * x, then out = tmp + x over n; operands
+// x, tmp (scratch), out in this order. Both are checked, so a step skipped or run out of order
+// shows: tmp or out keeps its poison, or out reads a tmp not written yet. Doubling is exact, so
+// tmp is bit for bit and out rounds once.
+std::vector<Expected> scale3_in_steps(const ReferenceInputs& in) {
+  const int64_t n = in.integer("n");
+  const size_t x_index = in.read(0), tmp_index = in.written(0), out_index = in.written(1);
+  const std::vector<double>& x = in.operand(x_index).values;
+  Expected tmp = expect(in, tmp_index, 0.0);
+  Expected out = expect(in, out_index, rounding_tolerance(in.operand(out_index).dtype));
+  if (n < 0 || static_cast<size_t>(n) > std::min({x.size(), tmp.values.size(), out.values.size()})) {
+    need(in, "x, tmp and out to hold n = " + std::to_string(n) + " elements");
+  }
+  for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+    tmp.values[i] = 2 * x[i];
+    out.values[i] = 3 * x[i];
+    tmp.checked[i] = out.checked[i] = 1;
+  }
+  return {std::move(tmp), std::move(out)};
+}
+
 constexpr Reference kReferences[] = {
     {"attention",
      "softmax(sm_scale * Q K^T) V, causal (bottom-right) or not, grouped-query heads, [B, H, S, D] or [B, S, H, D] "
@@ -384,6 +405,8 @@ constexpr Reference kReferences[] = {
      "C = act(A @ B), fp32 accumulation; operands A, B, C; M, N, K; strides stride_am ... or the operands' "
      "shapes; ACTIVATION '' or 'leaky_relu'",
      matmul},
+    {"scale3_in_steps", "tmp = 2 * x, then out = tmp + x over n (a kernel in two steps); operands x, tmp, out",
+     scale3_in_steps},
     {"softmax_rows", "row softmax(scale * x); n_rows, n_cols, input_row_stride, output_row_stride, scale (1 if absent)",
      softmax_rows},
     {"vector_add", "output = x + y over n_elements", vector_add},

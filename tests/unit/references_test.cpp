@@ -69,9 +69,33 @@ class Launch {
 };
 
 TEST(References, TheTableIsSortedAndComplete) {
-  EXPECT_EQ(reference_names(), "attention, attention_causal, copy, desc_scale, layernorm, matmul, softmax_rows, vector_add");
+  EXPECT_EQ(reference_names(),
+            "attention, attention_causal, copy, desc_scale, layernorm, matmul, scale3_in_steps, softmax_rows, vector_add");
   EXPECT_EQ(find_reference("nonesuch"), nullptr);
   for (const Reference& r : references()) EXPECT_FALSE(r.summary.empty()) << r.name;
+}
+
+TEST(References, Scale3InStepsChecksTheScratchAndTheOutputWithinN) {
+  // tests/kernels/two_step: x, tmp (scratch), out; the elements past n are no one's.
+  Launch l("scale3_in_steps");
+  l.input("x", {1, -0.5, 2, 9}).output("tmp", 4).output("out", 4, DType::kFp16).integer("n", 3);
+  const std::vector<Expected> e = l.run();
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].operand, 1u);
+  EXPECT_EQ(e[1].operand, 2u);
+  EXPECT_EQ(e[0].tolerance, 0.0);  // doubling is exact
+  EXPECT_DOUBLE_EQ(e[1].tolerance, 2e-3);
+  const double x[] = {1, -0.5, 2};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_DOUBLE_EQ(e[0].values[i], 2 * x[i]);
+    EXPECT_DOUBLE_EQ(e[1].values[i], 3 * x[i]);
+  }
+  EXPECT_EQ(e[0].checked[3], 0);
+  EXPECT_EQ(e[1].checked[3], 0);
+  Launch big("scale3_in_steps");
+  big.input("x", {1}).output("tmp", 1).output("out", 1).integer("n", 2);
+  EXPECT_EQ(error_of([&] { big.run(); }, ErrorCode::kInvalidSpec),
+            "reference 'scale3_in_steps' for kernel 'k' needs x, tmp and out to hold n = 2 elements");
 }
 
 TEST(References, MatmulWithLeakyReluThroughStrideScalarsOrShapes) {
