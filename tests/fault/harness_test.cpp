@@ -513,7 +513,8 @@ TEST(RunPlan, AReferenceRunDoesNotKnowIsRefusedBeforeTheGpu) {
               {"stride_bk", "1"}, {"stride_bn", "1"}, {"stride_cm", "1"}, {"stride_cn", "1"}};
   const std::string message = error_of([&] { harness::plan_run(k, r); }, ErrorCode::kNotFound);
   EXPECT_NE(message.find("names the reference 'nonesuch', which `tritonpack run` does not know (it knows "
-                         "attention, attention_causal, copy, desc_scale, layernorm, matmul, softmax_rows, vector_add)"),
+                         "attention, attention_causal, copy, desc_scale, layernorm, matmul, scale3_in_steps, softmax_rows, "
+                         "vector_add)"),
             std::string::npos)
       << message;
   r.verify = false;

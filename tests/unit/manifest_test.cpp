@@ -157,8 +157,8 @@ TEST(ManifestJson, ErrorsSayCorruptManifest) {
 TEST(ManifestSchema, TopLevel) {
   EXPECT_MANIFEST_ERROR(j["format"] = "tritonpack-manifesto",
                         R"(format: expected "tritonpack-manifest", got "tritonpack-manifesto")");
-  EXPECT_MANIFEST_ERROR(j["manifest_version"] = 2,
-                        "manifest_version: manifest version 2 is newer than this tritonpack supports (1); "
+  EXPECT_MANIFEST_ERROR(j["manifest_version"] = 3,
+                        "manifest_version: manifest version 3 is newer than this tritonpack supports (2); "
                         "upgrade tritonpack");
   EXPECT_MANIFEST_ERROR(j["manifest_version"] = 0, "manifest_version: expected a positive integer, got 0");
   EXPECT_MANIFEST_ERROR(j["manifest_version"] = "1", R"(manifest_version: expected a positive integer, got string "1")");

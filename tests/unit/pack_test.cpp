@@ -501,7 +501,7 @@ TEST(PackCorrupt, ManifestProblemsNameThePackAndPath) {
   parts = split(tritonpack_test::make_test_pack_bytes());
   parts.manifest["manifest_version"] = 7;
   EXPECT_EQ(open_error(rebuild(parts)), "corrupt pack 'x.tpack': manifest_version: manifest version 7 is newer than "
-                                        "this tritonpack supports (1); upgrade tritonpack");
+                                        "this tritonpack supports (2); upgrade tritonpack");
 }
 
 TEST(PackCorrupt, EveryTruncationIsAnError) {
