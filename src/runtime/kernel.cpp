@@ -764,6 +764,7 @@ std::string Kernel::Explanation::text() const {
 
 // A kernel in steps: the most any step needs (they run one after another in the same workspace).
 size_t Kernel::workspace_size(std::span<const Arg> args, const LaunchOptions& options) {
+  if (state_->step_choice(options).kind != State::StepChoice::kAll) return select(args, options).global_scratch_bytes;
   size_t bytes = 0;
   for (const Selection& step : select_steps(args, options)) bytes = std::max(bytes, step.global_scratch_bytes);
   return bytes;
