@@ -159,10 +159,13 @@ tp_status tp_kernel_num_args(const tp_kernel* kernel, size_t* count);
 tp_status tp_kernel_arg_name(const tp_kernel* kernel, size_t index, const char** name);
 tp_status tp_kernel_arg_kind(const tp_kernel* kernel, size_t index, tp_arg_kind* kind);
 
-/* Launches on `stream` in the current CUDA context. An empty grid launches nothing. */
+/* Launches on `stream` in the current CUDA context. An empty grid launches nothing. A kernel in
+ * steps (docs/spec-format.md, "Steps") runs every step, in order, unless the options pin a step
+ * constexpr or give a variant id (as Kernel::launch, include/tritonpack/runtime.h). */
 tp_status tp_kernel_launch(tp_kernel* kernel, const tp_arg* args, size_t num_args, CUstream stream,
                            const tp_launch_options* options /* may be NULL */);
-/* Bytes of workspace the launch needs (0: none); on the current context's device. */
+/* Bytes of workspace the launch needs (0: none); on the current context's device. A kernel in
+ * steps: the most any step needs (the steps share it). */
 tp_status tp_kernel_workspace_size(tp_kernel* kernel, const tp_arg* args, size_t num_args,
                                    const tp_launch_options* options /* may be NULL */, size_t* bytes);
 
@@ -171,7 +174,9 @@ tp_status tp_kernel_workspace_size(tp_kernel* kernel, const tp_arg* args, size_t
  * one line per variant in preference order ("variant 3 (...): chosen", "variant 2 (...): rule
  * 'N <= BLOCK_N' does not hold: N=100, BLOCK_N=64"). A launch nothing can serve is not an error:
  * the call returns TP_OK with *chosen_variant_id = -1 and the lines say why. Malformed arguments
- * are errors, as for tp_kernel_launch.
+ * are errors, as for tp_kernel_launch. A kernel in steps without a step pinned: a section per step
+ * ("step 1 of 2 (PHASE=0): grid (...)", then its lines), and *chosen_variant_id is the first
+ * step's, or -1 unless every step can run.
  *
  * The text (NUL-terminated) goes to `buffer`. `needed` (may be NULL) receives its size in bytes,
  * NUL included. buffer NULL with buffer_size 0 only asks for the size (needed must then be given).
