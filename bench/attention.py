@@ -7,6 +7,9 @@
                 through the C++ runtime, with --pack-sm90
   triton_jit_sm90  the same source through Gluon's JIT with the pack's grid (persistent when not
                 causal): the price of going through the pack, or its gain
+  tritonpack_decode  kernels/attention/attention_decode (split-KV: the partials step, then the
+                combine step, both run by one launch of the pack) through the C++ runtime, with
+                --pack-decode, on the decode rows; its splits as the spec's plugin computes them
   sdpa_cudnn    torch.nn.functional.scaled_dot_product_attention, cuDNN backend
   sdpa_flash    the same, FlashAttention backend
   triton_jit    Triton's JIT launching the same kernel source (kernels/attention/attention.py) with
@@ -52,8 +55,10 @@ import tritonpack_capi as capi  # noqa: E402
 
 KERNEL_FILE = os.path.join(REPO, "kernels", "attention", "attention.py")
 TOLERANCE = {"fp16": 4e-3, "bf16": 2e-2}
-METHODS = ("tritonpack", "tritonpack_sm90", "sdpa_cudnn", "sdpa_flash", "triton_jit", "triton_jit_sm90", "fmha_seed")
+METHODS = ("tritonpack", "tritonpack_sm90", "tritonpack_decode", "sdpa_cudnn", "sdpa_flash", "triton_jit",
+           "triton_jit_sm90", "fmha_seed")
 ATTENTION_ARGS = ["Q", "K", "V", "O", "LSE", "sm_scale", "batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "causal"]
+DECODE_ARGS = ATTENTION_ARGS[:5] + ["OP", "LP"] + ATTENTION_ARGS[5:] + ["splits"]
 FMHA_ARGS = ["Out", "L", "M", "Q", "K", "V", "sm_scale", "batch_size", "num_heads", "seq_len"]
 
 
@@ -71,6 +76,14 @@ def rows():
         for kv in (1024, 4096, 16384, 32768):
             out.append(("decode", 8, 32, 8, q, kv, 128, False))
     return out
+
+
+def decode_splits(b: int, hkv: int, skv: int) -> int:
+    """The key chunks of attention_decode's first step, as its spec's plugin computes them (the
+    `dim` of its `splits` param; a C API caller chooses them)."""
+    def cdiv(a, c):
+        return -(-a // c)
+    return max(1, min(cdiv(1056, b * hkv), max(cdiv(skv, 800), min(4, cdiv(skv, 256)))))
 
 
 def row_name(r) -> str:
@@ -117,6 +130,13 @@ class Bench:
             import attention_sm90_jit  # noqa: E402 - bench/, beside this file; puts kernels/attention on the path
             import attention_sm90  # noqa: E402
             self.sm90_jit, self.sm90_module = attention_sm90_jit, attention_sm90
+        self.decode = None
+        if args.pack_decode:
+            dpack = self.lib.open(args.pack_decode)
+            self.decode = dpack.kernel("attention_decode")
+            dpack.close()
+            if self.decode.arg_names() != DECODE_ARGS:
+                raise SystemExit(f"{args.pack_decode}: kernel 'attention_decode' takes {self.decode.arg_names()}")
         self.fmha = None
         if args.fmha:
             fpack = self.lib.open(args.fmha)
@@ -194,6 +214,22 @@ class Bench:
                 def refused(e=e):
                     raise e
                 fns["triton_jit_sm90"] = refused
+
+        if self.decode is not None and sq <= 16:
+            splits = decode_splits(b, hkv, skv)
+            self._decode_partials = (torch.empty((splits, b, hq, sq, d), device="cuda", dtype=torch.float32),
+                                     torch.empty((splits, b, hq, sq), device="cuda", dtype=torch.float32))
+            dargs = capi.Arguments(len(DECODE_ARGS))
+            for i, t in enumerate((q, k, v, o)):
+                dargs.tensor(i, t.data_ptr(), self.args.dtype, tuple(t.shape))
+            for i, t in enumerate((lse, *self._decode_partials), start=4):
+                dargs.tensor(i, t.data_ptr(), "fp32", tuple(t.shape))
+            dargs.real(7, scale)
+            for i, value in enumerate((b, hq, hkv, sq, skv, int(causal), splits), start=8):
+                dargs.integer(i, value)
+            self._decode_args = dargs
+            dopts = capi.options()
+            fns["tritonpack_decode"] = lambda: self.decode.launch(dargs, stream, dopts)
 
         def sdpa(backend):
             def run():  # timed as users call it: SDPA allocates its output
@@ -281,6 +317,13 @@ class Bench:
         for other in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90"):
             a, c = out["tritonpack_sm90_ms"], out[f"{other}_ms"]
             out[f"tritonpack_sm90_vs_{other}"] = c / a if a == a and c == c else math.nan
+        for other in ("sdpa_cudnn", "sdpa_flash"):
+            a, c = out["tritonpack_decode_ms"], out[f"{other}_ms"]
+            out[f"tritonpack_decode_vs_{other}"] = c / a if a == a and c == c else math.nan
+        # Against SDPA's fastest backend on the row (the decode rows' target).
+        sdpa_ms = [out[f"{m}_ms"] for m in ("sdpa_cudnn", "sdpa_flash") if out[f"{m}_ms"] == out[f"{m}_ms"]]
+        a = out["tritonpack_decode_ms"]
+        out["tritonpack_decode_vs_sdpa_best"] = min(sdpa_ms) / a if sdpa_ms and a == a else math.nan
         return out
 
     def environment(self) -> dict:
@@ -304,25 +347,28 @@ class Bench:
 CSV_FIELDS = (["row", "kind", "B", "HQ", "HKV", "SQ", "SKV", "D", "causal", "dtype", "tritonpack_config"]
               + [f"{m}_{w}" for w in ("tflops", "gbps", "ms", "rel_error", "status") for m in METHODS]
               + [f"tritonpack_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")]
-              + [f"tritonpack_sm90_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90")])
+              + [f"tritonpack_sm90_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90")]
+              + [f"tritonpack_decode_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "sdpa_best")])
 
 
 def print_table(env, out_rows):
     print(f"\n{env['device']} ({env['arch']}), driver {env['driver']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, "
           f"torch {env['torch']}, triton {env['triton']}, tritonpack {env['tritonpack']}, {env['dtype']}; "
           "TFLOP/s (decode rows: GB/s)")
-    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'jit90':>7} {'seed':>7}  "
-          f"{'tp/cudnn':>8} {'sm90/cudnn':>10} {'tp/flash':>8}  config")
+    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'decode':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'jit90':>7} {'seed':>7}  "
+          f"{'tp/cudnn':>8} {'sm90/cudnn':>10} {'tp/flash':>8} {'dec/sdpa':>8}  config")
     for r in out_rows:
         unit = "gbps" if r["kind"] == "decode" else "tflops"
 
         def cell(m):
             v = r.get(f"{m}_{unit}", math.nan)
             return f"{v:7.1f}" if v == v else f"{'-':>7}"
-        print(f"{r['row']:>34} {cell('tritonpack')} {cell('tritonpack_sm90')} {cell('sdpa_cudnn')} "
+        print(f"{r['row']:>34} {cell('tritonpack')} {cell('tritonpack_sm90')} {cell('tritonpack_decode')} "
+              f"{cell('sdpa_cudnn')} "
               f"{cell('sdpa_flash')} {cell('triton_jit')} {cell('triton_jit_sm90')} {cell('fmha_seed')}  "
               f"{r['tritonpack_vs_sdpa_cudnn']:8.2f} "
-              f"{r['tritonpack_sm90_vs_sdpa_cudnn']:10.2f} {r['tritonpack_vs_sdpa_flash']:8.2f}  "
+              f"{r['tritonpack_sm90_vs_sdpa_cudnn']:10.2f} {r['tritonpack_vs_sdpa_flash']:8.2f} "
+              f"{r['tritonpack_decode_vs_sdpa_best']:8.2f}  "
               f"{r['tritonpack_config']}")
     bad = [(r["row"], m, r[f"{m}_status"]) for r in out_rows for m in METHODS
            if r.get(f"{m}_status", "ok") not in ("ok", "n/a")]
@@ -335,6 +381,8 @@ def main(argv=None) -> int:
     p.add_argument("--lib", help="libtritonpack_runtime.so")
     p.add_argument("--pack", help="the attention pack (kernels/attention/attention.toml), tuned or not")
     p.add_argument("--pack-sm90", help="the sm_90 pack (kernels/attention/attention_sm90.toml), optional")
+    p.add_argument("--pack-decode", help="the split-KV decode pack (kernels/attention/attention_decode.toml), "
+                   "optional: run on the decode rows")
     p.add_argument("--fmha", help="seed 01's pack (kernels/fmha/fmha.toml), for the fmha_seed method")
     p.add_argument("--out", help="folder for attention.csv and attention.json")
     p.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp16")
@@ -361,6 +409,7 @@ def main(argv=None) -> int:
         out_rows.append(bench.row(i, r))
         x = out_rows[-1]
         print(f"  {x['row']}: tritonpack {x['tritonpack_tflops']:.1f}, sm90 {x['tritonpack_sm90_tflops']:.1f}, "
+              f"decode {x['tritonpack_decode_gbps']:.0f} GB/s, "
               f"cudnn {x['sdpa_cudnn_tflops']:.1f}, "
               f"flash {x['sdpa_flash_tflops']:.1f} TFLOP/s", flush=True)
     env = bench.environment()

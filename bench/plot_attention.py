@@ -15,6 +15,7 @@ import math
 import os
 
 METHODS = [("tritonpack", "tritonpack (portable)"), ("tritonpack_sm90", "tritonpack sm_90 (Gluon)"),
+           ("tritonpack_decode", "tritonpack decode (split-KV)"),
            ("sdpa_cudnn", "SDPA cuDNN"), ("sdpa_flash", "SDPA flash"),
            ("triton_jit", "Triton JIT, portable source"), ("triton_jit_sm90", "Gluon JIT, sm_90 source"), ("fmha_seed", "seed kernel (fmha)")]
 

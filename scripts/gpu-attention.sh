@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # The attention family (kernels/attention, docs/attention.md) on a GPU machine, in one run:
-#   1. compile attention, attention_bshd, attention_sm90 and attention_sm90_bshd (the sm_90 Gluon
-#      member, when the GPU is sm_90) and seed 01's fmha;
+#   1. compile attention, attention_bshd, attention_decode and attention_decode_bshd (split-KV,
+#      two steps), attention_sm90 and attention_sm90_bshd (the sm_90 Gluon member, when the GPU is
+#      sm_90) and seed 01's fmha;
 #   2. `tritonpack tune` the attention pack (skipped with TUNE=0);
 #   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths and
 #      multiples of 16, rows that see no key, decode, [B, S, H, D]), each verified against the
 #      float64 reference,
 #      each also under compute-sanitizer memcheck (and racecheck for the warp-specialized member:
 #      its partitions share buffers through mbarriers);
-#   4. with the carried PyTorch op library: the sm_90 member as torch ops, checked in eager and
-#      torch.compile (tests/torch/attention_sm90_op_gpu.py);
-#   5. bench/attention.py: tritonpack (both members) vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs
+#   4. with the carried PyTorch op library: the sm_90 and decode members as torch ops, checked in
+#      eager and torch.compile (tests/torch/attention_sm90_op_gpu.py, attention_decode_op_gpu.py);
+#   5. bench/attention.py: tritonpack (every member) vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs
 #      the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
 #   ROUNDS (default 3), KINDS (default "mha gqa seed decode"), TUNE (default 1).
@@ -30,6 +31,9 @@ step "compile"
 "$B/tritonpack" compile kernels/attention/attention.toml -o "$B/packs/attention.tpack" || { fail "compile attention"; exit 1; }
 "$B/tritonpack" compile kernels/attention/attention_bshd.toml -o "$B/packs/attention_bshd.tpack" || fail "compile attention_bshd"
 "$B/tritonpack" compile kernels/fmha/fmha.toml -o "$B/packs/fmha.tpack" || fail "compile fmha"
+for k in attention_decode attention_decode_bshd; do
+  "$B/tritonpack" compile "kernels/attention/$k.toml" -o "$B/packs/$k.tpack" || fail "compile $k"
+done
 sm90=0
 if nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | grep -q '^9\.0'; then
   sm90=1
@@ -61,10 +65,22 @@ cases=(
   "attention|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=4 -a seq_q=1024 -a seq_kv=2048 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 21"
   "attention_bshd|-t T=bf16 -a batch=2 -a heads_q=4 -a heads_kv=2 -a seq_q=256 -a seq_kv=256 -a D=128 -a causal=0 -a sm_scale=0.088 --seed 22"
 )
+# Split-KV decoding, with the key chunks the spec's `splits` dim computes from the shapes: one
+# query row to more than 16 (two 64-row blocks), several chunks with a short last one, one chunk,
+# rows that see no key, grouped-query heads, both layouts.
+cases+=(
+  "attention_decode|-t T=fp16 -a batch=4 -a heads_q=32 -a heads_kv=8 -a seq_q=1 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 30"
+  "attention_decode|-t T=bf16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=16 -a seq_kv=4097 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 31"
+  "attention_decode|-t T=fp16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=5 -a seq_kv=129 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 32"
+  "attention_decode|-t T=fp16 -a batch=3 -a heads_q=4 -a heads_kv=1 -a seq_q=1 -a seq_kv=100 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 33"
+  "attention_decode|-t T=bf16 -a batch=1 -a heads_q=6 -a heads_kv=3 -a seq_q=40 -a seq_kv=17 -a D=64 -a causal=1 -a sm_scale=-0.2 --seed 34"
+  "attention_decode_bshd|-t T=fp16 -a batch=2 -a heads_q=16 -a heads_kv=2 -a seq_q=3 -a seq_kv=2050 -a D=128 -a causal=0 -a sm_scale=0.088 --seed 35"
+  "attention_decode_bshd|-t T=bf16 -a batch=1 -a heads_q=8 -a heads_kv=8 -a seq_q=1 -a seq_kv=300 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 36"
+)
 if [ $sm90 = 1 ]; then
   # The same launches through the sm_90 member (the BSHD ones through attention_sm90_bshd), and
   # lengths around its 128-row tiles and 128-key blocks.
-  for c in "${cases[@]}"; do cases+=("${c/attention/attention_sm90}"); done
+  for c in "${cases[@]}"; do [[ $c == attention_decode* ]] || cases+=("${c/attention/attention_sm90}"); done
   cases+=(
     "attention_sm90|-t T=fp16 -a batch=1 -a heads_q=2 -a heads_kv=1 -a seq_q=255 -a seq_kv=257 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 23"
     "attention_sm90|-t T=bf16 -a batch=3 -a heads_q=4 -a heads_kv=4 -a seq_q=1000 -a seq_kv=4097 -a D=64 -a causal=0 -a sm_scale=-0.2 --seed 24"
@@ -114,13 +130,19 @@ if [ $sm90 = 1 ] && [ -f "$B/torch/libtritonpack_torch.so" ]; then
     "$PY" tests/torch/attention_sm90_op_gpu.py "$B/packs" > "$OUT/torch_sm90_ops.log" 2>&1 || fail "PyTorch ops (sm_90 member)"
   cat "$OUT/torch_sm90_ops.log"
 fi
+if [ -f "$B/torch/libtritonpack_torch.so" ]; then
+  step "the split-KV decode member as PyTorch ops (two steps a call; eager, torch.compile, a CUDA graph)"
+  TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
+    "$PY" tests/torch/attention_decode_op_gpu.py "$B/packs" > "$OUT/torch_decode_ops.log" 2>&1 || fail "PyTorch ops (decode member)"
+  cat "$OUT/torch_decode_ops.log"
+fi
 
 step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kernel"
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 # shellcheck disable=SC2086
 sm90_pack=()
 [ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack")
-"$PY" bench/attention.py --lib "$lib" --pack "$pack" "${sm90_pack[@]}" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
+"$PY" bench/attention.py --lib "$lib" --pack "$pack" "${sm90_pack[@]}" --pack-decode "$B/packs/attention_decode.tpack" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
 echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"
 exit $status

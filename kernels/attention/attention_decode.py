@@ -1,0 +1,145 @@
+"""Decode attention with split-KV: the attention family's member for short queries (seq_q 1..16
+rows per head) against long key/value caches. Plain Triton, sm_80 and sm_90.
+
+Same semantics as attention.py (kernels/attention/attention.toml): O = softmax(sm_scale * Q K^T) V
+per query head, grouped-query heads (query head h reads KV head h / (heads_q / heads_kv)), causal
+aligned bottom-right (key j visible to query row i when j <= i + seq_kv - seq_q), LSE = the fp32
+natural-log log-sum-exp; a row that sees no key gets O = 0 and LSE = -inf. [B, H, S, D] tensors,
+or [B, S, H, D] with BSHD (LSE is [B, heads_q, seq_q] in both).
+
+One attention takes two launches of this function, the spec's two steps (PHASE 0 then 1):
+
+PHASE 0, grid (splits, batch * heads_kv): the keys are cut into `splits` chunks of whole BLOCK_N
+  blocks. Program (s, b * heads_kv + g) takes every query row that reads KV head g (the group's
+  heads_q / heads_kv heads x seq_q rows: one K/V stream serves the whole group, which is what
+  makes grouped-query decoding cheap) against chunk s, and writes that chunk's normalized output
+  and log-sum-exp to the fp32 partials OP [splits, B, heads_q, seq_q, D] and LP [splits, B,
+  heads_q, seq_q]. A chunk a row sees nothing of gives LSE -inf. Decoding is bound by reading K
+  and V once; the splits give the GPU enough programs to stream them at full bandwidth when
+  batch * heads_kv alone is far less than the SM count.
+PHASE 1, grid (batch * heads_q * seq_q,): one program a row: LSE = logsumexp over the splits of
+  LP, O = sum_s exp(LP_s - LSE) OP_s.
+"""
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _q_offset(b, h, pos, heads_q, seq_q, HEAD_DIM: tl.constexpr, BSHD: tl.constexpr):
+    # Element offset of query row (b, h, pos) in Q / O.
+    if BSHD:
+        return ((b * seq_q + pos) * heads_q + h) * HEAD_DIM
+    else:
+        return ((b * heads_q + h) * seq_q + pos) * HEAD_DIM
+
+
+@triton.jit
+def _partial(Q, K, V, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, splits,
+             HEAD_DIM: tl.constexpr, IS_CAUSAL: tl.constexpr, BSHD: tl.constexpr,
+             BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    split = tl.program_id(0)
+    pid_bg = tl.program_id(1)
+    b = (pid_bg // heads_kv).to(tl.int64)
+    g = (pid_bg % heads_kv).to(tl.int64)
+    group = heads_q // heads_kv
+    # Keys of this split: whole BLOCK_N blocks, the last split possibly short or empty.
+    chunk = tl.cdiv(tl.cdiv(seq_kv, splits), BLOCK_N) * BLOCK_N
+    lo = split * chunk
+    hi = tl.minimum(lo + chunk, seq_kv)
+    if BSHD:
+        kv_row = heads_kv * HEAD_DIM
+        kv_base = b * seq_kv * kv_row + g * HEAD_DIM
+    else:
+        kv_row = HEAD_DIM
+        kv_base = (b * heads_kv + g) * seq_kv * HEAD_DIM
+    dims = tl.arange(0, HEAD_DIM)
+    qk_scale = sm_scale * 1.4426950408889634  # log2(e): exp(x) == exp2(x * log2(e))
+    causal_offset = seq_kv - seq_q
+    n_rows = group * seq_q
+    rows_total = batch.to(tl.int64) * heads_q * seq_q
+    # The group's rows, BLOCK_M at a time (one block for up to BLOCK_M rows, the usual case).
+    for r0 in range(0, n_rows, BLOCK_M):
+        r = r0 + tl.arange(0, BLOCK_M)
+        row_ok = r < n_rows
+        h = g * group + r // seq_q
+        pos = r % seq_q
+        q_off = _q_offset(b, h, pos, heads_q, seq_q, HEAD_DIM, BSHD)
+        q = tl.load(Q + q_off[:, None] + dims[None, :], mask=row_ok[:, None], other=0.0)
+        m_i = tl.full([BLOCK_M], float("-inf"), dtype=tl.float32)
+        l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
+        acc = tl.zeros([BLOCK_M, HEAD_DIM], dtype=tl.float32)
+        for start in range(lo, hi, BLOCK_N):
+            cols = start + tl.arange(0, BLOCK_N)
+            col_ok = cols < hi
+            kv_off = kv_base + cols[:, None].to(tl.int64) * kv_row + dims[None, :]
+            k = tl.load(K + kv_off, mask=col_ok[:, None], other=0.0)
+            v = tl.load(V + kv_off, mask=col_ok[:, None], other=0.0)
+            s = tl.dot(q, tl.trans(k)) * qk_scale
+            keep = col_ok[None, :]
+            if IS_CAUSAL:
+                keep = keep & (cols[None, :] <= pos[:, None] + causal_offset)
+            s = tl.where(keep, s, float("-inf"))
+            m_new = tl.maximum(m_i, tl.max(s, 1))
+            # A row that has seen no visible key yet has m_new = -inf; subtracting 0 instead
+            # keeps -inf - -inf (NaN) out of alpha and p, which are then 0.
+            m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)
+            alpha = tl.math.exp2(m_i - m_sub)
+            p = tl.math.exp2(s - m_sub[:, None])
+            l_i = l_i * alpha + tl.sum(p, 1)
+            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
+            m_i = m_new
+        seen = l_i > 0.0
+        l_safe = tl.where(seen, l_i, 1.0)
+        out = acc / l_safe[:, None]
+        lse = tl.where(seen, (m_i + tl.math.log2(l_safe)) * 0.6931471805599453, float("-inf"))
+        # Partials are [splits, B, heads_q, seq_q, (D)] whatever the layout of Q and O.
+        part = split * rows_total + (b * heads_q + h) * seq_q + pos
+        tl.store(OP + part[:, None] * HEAD_DIM + dims[None, :], out, mask=row_ok[:, None])
+        tl.store(LP + part, lse, mask=row_ok)
+
+
+@triton.jit
+def _combine(O, LSE, OP, LP, batch, heads_q, seq_q, splits,
+             HEAD_DIM: tl.constexpr, BSHD: tl.constexpr, BLOCK_S: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)  # (b * heads_q + h) * seq_q + pos
+    rows_total = batch.to(tl.int64) * heads_q * seq_q
+    s_idx = tl.arange(0, BLOCK_S)
+    # The largest partial LSE, then the weights exp(LSE_s - max): a split whose rows saw no key
+    # has LSE_s = -inf and weight 0 (its O_s is not read).
+    m = tl.full([BLOCK_S], float("-inf"), dtype=tl.float32)
+    for s0 in range(0, splits, BLOCK_S):
+        s = s0 + s_idx
+        m = tl.maximum(m, tl.load(LP + s * rows_total + row, mask=s < splits, other=float("-inf")))
+    m_max = tl.max(m, 0)
+    m_sub = tl.where(m_max == float("-inf"), 0.0, m_max)
+    dims = tl.arange(0, HEAD_DIM)
+    total = tl.zeros([BLOCK_S], dtype=tl.float32)
+    acc = tl.zeros([BLOCK_S, HEAD_DIM], dtype=tl.float32)
+    for s0 in range(0, splits, BLOCK_S):
+        s = s0 + s_idx
+        lse_s = tl.load(LP + s * rows_total + row, mask=s < splits, other=float("-inf"))
+        w = tl.exp(lse_s - m_sub)
+        total += w
+        o_s = tl.load(OP + (s[:, None] * rows_total + row) * HEAD_DIM + dims[None, :], mask=(w > 0.0)[:, None],
+                      other=0.0)
+        acc += o_s * w[:, None]
+    l_sum = tl.sum(total, 0)
+    seen = l_sum > 0.0
+    l_safe = tl.where(seen, l_sum, 1.0)
+    out = tl.sum(acc, 0) / l_safe
+    pos = row % seq_q
+    bh = row // seq_q
+    o_off = _q_offset(bh // heads_q, bh % heads_q, pos, heads_q, seq_q, HEAD_DIM, BSHD)
+    tl.store(O + o_off + dims, out.to(O.dtype.element_ty))
+    tl.store(LSE + row, tl.where(seen, m_sub + tl.log(l_safe), float("-inf")))
+
+
+@triton.jit
+def attention_decode(Q, K, V, O, LSE, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, causal, splits,
+                     HEAD_DIM: tl.constexpr, IS_CAUSAL: tl.constexpr, BSHD: tl.constexpr, PHASE: tl.constexpr,
+                     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_S: tl.constexpr):
+    if PHASE == 0:
+        _partial(Q, K, V, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, splits, HEAD_DIM, IS_CAUSAL,
+                 BSHD, BLOCK_M, BLOCK_N)
+    else:
+        _combine(O, LSE, OP, LP, batch, heads_q, seq_q, splits, HEAD_DIM, BSHD, BLOCK_S)

@@ -1,0 +1,138 @@
+"""The attention family's split-KV decode member as PyTorch ops (GPU, sm_80 or newer):
+attention_decode.tpack and attention_decode_bshd.tpack loaded with tritonpack.load. One op call is
+the pack's two steps (partials into the workspace, then the combine), the number of key chunks
+computed by the plugin core from the shapes (the spec's `splits` dim expression). Each call is
+compared with float64 attention (causal aligned bottom-right, grouped-query heads); LSE too, -inf
+exactly where a row sees no key. Eager, [B, S, H, D], torch.compile(fullgraph=True), and a CUDA
+graph capture replayed on new inputs (both steps must be in the graph). A head size no variant
+serves (D 96) is refused with the rule.
+
+Usage: python tests/torch/attention_decode_op_gpu.py <packs-folder>  (exit 0: every check passed;
+77: no GPU of sm_80 or newer)."""
+
+import math
+import os
+import sys
+
+import torch
+
+import tritonpack
+
+
+def reference(q, k, v, scale, causal):
+    """q [B, Hq, Sq, D], k/v [B, Hkv, Sk, D]: float64 O and LSE."""
+    b, hq, sq, d = q.shape
+    hkv, sk = k.shape[1], k.shape[2]
+    kk = k.double().repeat_interleave(hq // hkv, dim=1)
+    vv = v.double().repeat_interleave(hq // hkv, dim=1)
+    s = torch.matmul(q.double(), kk.transpose(-1, -2)) * scale
+    if causal:
+        i = torch.arange(sq, device=q.device)[:, None]
+        j = torch.arange(sk, device=q.device)[None, :]
+        s = s.masked_fill(j > i + (sk - sq), float("-inf"))
+    m = s.amax(-1, keepdim=True)
+    seen = torch.isfinite(m)
+    m0 = torch.where(seen, m, torch.zeros_like(m))
+    p = torch.exp(s - m0)
+    l = p.sum(-1, keepdim=True)
+    o = torch.where(seen, torch.matmul(p, vv) / torch.where(seen, l, torch.ones_like(l)), torch.zeros_like(m))
+    lse = torch.where(seen, m0 + torch.log(torch.where(seen, l, torch.ones_like(l))), torch.full_like(m, -math.inf))
+    return o, lse.squeeze(-1)
+
+
+FAILURES = []
+
+
+def check(name, o, lse, ro, rl, dtype):
+    tol = 2e-3 if dtype == torch.float16 else 1e-2
+    err = float((o.double() - ro).abs().max() / max(float(ro.abs().max()), 1e-30))
+    fin = torch.isfinite(rl)
+    lse_err = float((lse.double()[fin] - rl[fin]).abs().max()) if bool(fin.any()) else 0.0
+    inf_ok = bool(torch.equal(torch.isneginf(lse), ~fin))
+    ok = err < tol and lse_err < 1e-3 * max(1.0, float(rl[fin].abs().max()) if bool(fin.any()) else 1.0) and inf_ok
+    print(f"{'PASS' if ok else 'FAIL'} {name}: O error {err:.2e} (tolerance {tol:g}), LSE error {lse_err:.2e}, "
+          f"-inf rows {int((~fin).sum())} {'match' if inf_ok else 'DIFFER'}", flush=True)
+    if not ok:
+        FAILURES.append(name)
+
+
+def expect_error(name, fn, needle):
+    try:
+        fn()
+        torch.cuda.synchronize()
+    except RuntimeError as e:
+        ok = needle in str(e)
+        print(f"{'PASS' if ok else 'FAIL'} {name}: refused: {str(e).splitlines()[0][:200]}", flush=True)
+        if not ok:
+            FAILURES.append(name)
+        return
+    print(f"FAIL {name}: accepted", flush=True)
+    FAILURES.append(name)
+
+
+def main() -> int:
+    if not torch.cuda.is_available() or torch.cuda.get_device_capability() < (8, 0):
+        print("SKIPPED: needs a GPU of sm_80 or newer")
+        return 77
+    packs = sys.argv[1]
+    names = tritonpack.load(os.path.join(packs, "attention_decode.tpack"))
+    names += tritonpack.load(os.path.join(packs, "attention_decode_bshd.tpack"))
+    print("loaded", names)
+    op = torch.ops.tritonpack.tritonpack_attention_decode
+    op_bshd = torch.ops.tritonpack.tritonpack_attention_decode_bshd
+    g = torch.Generator(device="cuda").manual_seed(int.from_bytes(os.urandom(4), "little"))
+
+    def inputs(b, hq, hkv, sq, sk, d, dtype):
+        return (torch.randn((b, hq, sq, d), device="cuda", dtype=dtype, generator=g),
+                torch.randn((b, hkv, sk, d), device="cuda", dtype=dtype, generator=g),
+                torch.randn((b, hkv, sk, d), device="cuda", dtype=dtype, generator=g))
+
+    cases = [  # B, Hq, Hkv, Sq, Sk, D, causal, dtype
+        (8, 32, 8, 1, 4096, 128, 0, torch.float16),
+        (4, 32, 8, 16, 1000, 128, 1, torch.bfloat16),
+        (2, 8, 8, 1, 33000, 64, 1, torch.float16),
+        (1, 6, 3, 40, 17, 64, 1, torch.bfloat16),  # rows that see no key; two 64-row blocks
+        (3, 4, 1, 5, 100, 128, 0, torch.float16),
+    ]
+    for (b, hq, hkv, sq, sk, d, causal, dtype) in cases:
+        q, k, v = inputs(b, hq, hkv, sq, sk, d, dtype)
+        scale = 1.0 / math.sqrt(d)
+        ro, rl = reference(q, k, v, scale, causal)
+        tag = f"B{b} Hq{hq} Hkv{hkv} Sq{sq} Sk{sk} D{d} causal={causal} {str(dtype)[6:]}"
+        with torch.no_grad():
+            o, lse = op(q, k, v, scale, causal)
+            check(f"eager {tag}", o, lse, ro, rl, dtype)
+            qb, kb, vb = (x.transpose(1, 2).contiguous() for x in (q, k, v))
+            ob, lseb = op_bshd(qb, kb, vb, scale, causal)
+            check(f"bshd {tag}", ob.transpose(1, 2), lseb, ro, rl, dtype)
+    compiled = torch.compile(lambda q, k, v: op(q, k, v, 0.1, 1), fullgraph=True)
+    q, k, v = inputs(2, 16, 4, 1, 3000, 128, torch.float16)
+    with torch.no_grad():
+        o, lse = compiled(q, k, v)
+    ro, rl = reference(q, k, v, 0.1, 1)
+    check("torch.compile(fullgraph) B2 Hq16 Hkv4 Sq1 Sk3000 D128 causal", o, lse, ro, rl, torch.float16)
+    # A CUDA graph of one call, replayed on new inputs copied into the captured ones.
+    q, k, v = inputs(4, 32, 8, 1, 8192, 128, torch.float16)
+    with torch.no_grad():
+        op(q, k, v, 0.088, 0)  # loads the variants before the capture
+        torch.cuda.synchronize()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            go, glse = op(q, k, v, 0.088, 0)
+        nq, nk, nv = inputs(4, 32, 8, 1, 8192, 128, torch.float16)
+        q.copy_(nq), k.copy_(nk), v.copy_(nv)
+        go.fill_(float("nan")), glse.fill_(float("nan"))
+        graph.replay()
+        torch.cuda.synchronize()
+    ro, rl = reference(nq, nk, nv, 0.088, 0)
+    check("CUDA graph replay B4 Hq32 Hkv8 Sq1 Sk8192 D128", go, glse, ro, rl, torch.float16)
+    with torch.no_grad():
+        bad = torch.randn((1, 2, 1, 96), device="cuda", dtype=torch.float16)
+        badkv = torch.randn((1, 2, 64, 96), device="cuda", dtype=torch.float16)
+        expect_error("D 96 refused", lambda: op(bad, badkv, badkv, 0.1, 0), "HEAD_DIM")
+    print(f"{'every check passed' if not FAILURES else 'FAILED: ' + ', '.join(FAILURES)}")
+    return 0 if not FAILURES else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
