@@ -83,7 +83,7 @@ def decode_splits(b: int, hkv: int, skv: int) -> int:
     `dim` of its `splits` param; a C API caller chooses them)."""
     def cdiv(a, c):
         return -(-a // c)
-    return max(1, min(cdiv(1056, b * hkv), max(cdiv(skv, 800), min(4, cdiv(skv, 256)))))
+    return max(1, min(264 // (b * hkv), cdiv(skv, 256)))
 
 
 def row_name(r) -> str:
