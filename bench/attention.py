@@ -10,6 +10,10 @@
   tritonpack_decode  kernels/attention/attention_decode (split-KV: the partials step, then the
                 combine step, both run by one launch of the pack) through the C++ runtime, with
                 --pack-decode, on the decode rows; its splits as the spec's plugin computes them
+  tritonpack_fp8  kernels/attention/attention_fp8 (e4m3 Q, K and V cast from the row's inputs, fp16
+                O) through the C++ runtime, with --pack-fp8, on the rows that are not decode rows. Its
+                error is against the same float32 reference as every method (so it includes the
+                inputs' rounding to e4m3): the accuracy cost of FP8 against the fp16 result
   sdpa_cudnn    torch.nn.functional.scaled_dot_product_attention, cuDNN backend
   sdpa_flash    the same, FlashAttention backend
   triton_jit    Triton's JIT launching the same kernel source (kernels/attention/attention.py) with
@@ -55,7 +59,9 @@ import tritonpack_capi as capi  # noqa: E402
 
 KERNEL_FILE = os.path.join(REPO, "kernels", "attention", "attention.py")
 TOLERANCE = {"fp16": 4e-3, "bf16": 2e-2}
-METHODS = ("tritonpack", "tritonpack_sm90", "tritonpack_decode", "sdpa_cudnn", "sdpa_flash", "triton_jit",
+# FP8 (e4m3) inputs against the fp16 inputs' reference: their rounding (2^-4) and P's.
+FP8_TOLERANCE = 0.1
+METHODS = ("tritonpack", "tritonpack_sm90", "tritonpack_decode", "tritonpack_fp8", "sdpa_cudnn", "sdpa_flash", "triton_jit",
            "triton_jit_sm90", "fmha_seed")
 ATTENTION_ARGS = ["Q", "K", "V", "O", "LSE", "sm_scale", "batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "causal"]
 DECODE_ARGS = ATTENTION_ARGS[:5] + ["OP", "LP"] + ATTENTION_ARGS[5:] + ["splits"]
@@ -137,6 +143,13 @@ class Bench:
             dpack.close()
             if self.decode.arg_names() != DECODE_ARGS:
                 raise SystemExit(f"{args.pack_decode}: kernel 'attention_decode' takes {self.decode.arg_names()}")
+        self.fp8 = None
+        if args.pack_fp8:
+            epack = self.lib.open(args.pack_fp8)
+            self.fp8 = epack.kernel("attention_fp8")
+            epack.close()
+            if self.fp8.arg_names() != ATTENTION_ARGS:
+                raise SystemExit(f"{args.pack_fp8}: kernel 'attention_fp8' takes {self.fp8.arg_names()}")
         self.fmha = None
         if args.fmha:
             fpack = self.lib.open(args.fmha)
@@ -163,7 +176,7 @@ class Bench:
             outs.append(torch.softmax(s, dim=-1) @ v[0, hk].float())
         return torch.stack(outs)
 
-    def check(self, fn, o, r, ref) -> tuple[float, str]:
+    def check(self, fn, o, r, ref, tol=None) -> tuple[float, str]:
         torch = self.torch
         hq = r[2]
         o.fill_(float("nan"))
@@ -173,7 +186,7 @@ class Bench:
         if not bool(torch.isfinite(got).all()):
             return math.nan, "O has elements that are not finite (unwritten: still NaN)"
         err = float(torch.linalg.vector_norm(got - ref) / max(float(torch.linalg.vector_norm(ref)), 1e-30))
-        tol = TOLERANCE[self.args.dtype]
+        tol = tol if tol is not None else TOLERANCE[self.args.dtype]
         return err, "" if err <= tol else f"relative error {err:.3g} > {tol:g}"
 
     def methods(self, r, q, k, v, o, lse, scale):
@@ -231,6 +244,21 @@ class Bench:
             dopts = capi.options()
             fns["tritonpack_decode"] = lambda: self.decode.launch(dargs, stream, dopts)
 
+        if self.fp8 is not None and r[0] != "decode":
+            e4m3 = torch.float8_e4m3fn
+            self._fp8_inputs = tuple(t.to(e4m3) for t in (q, k, v))
+            eargs = capi.Arguments(len(ATTENTION_ARGS))
+            for i, t in enumerate(self._fp8_inputs):
+                eargs.tensor(i, t.data_ptr(), "fp8e4nv", tuple(t.shape))
+            eargs.tensor(3, o.data_ptr(), "fp16", tuple(o.shape))
+            eargs.tensor(4, lse.data_ptr(), "fp32", tuple(lse.shape))
+            eargs.real(5, scale)
+            for i, value in enumerate((b, hq, hkv, sq, skv, int(causal)), start=6):
+                eargs.integer(i, value)
+            self._fp8_args = eargs
+            eopts = capi.options()
+            fns["tritonpack_fp8"] = lambda: self.fp8.launch(eargs, stream, eopts)
+
         def sdpa(backend):
             def run():  # timed as users call it: SDPA allocates its output
                 with sdpa_kernel(backend):
@@ -285,7 +313,8 @@ class Bench:
                 out[f"{method}_status"] = "n/a"
                 continue
             try:
-                err, problem = self.check(self.check_fns.get(method, fns[method]), o, r, ref)
+                tol = FP8_TOLERANCE if method == "tritonpack_fp8" else None
+                err, problem = self.check(self.check_fns.get(method, fns[method]), o, r, ref, tol)
             except Exception as e:  # noqa: BLE001 - a backend refusing a shape is a result, reported
                 err, problem = math.nan, f"unsupported: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
             out[f"{method}_rel_error"] = err
@@ -317,6 +346,8 @@ class Bench:
         for other in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90"):
             a, c = out["tritonpack_sm90_ms"], out[f"{other}_ms"]
             out[f"tritonpack_sm90_vs_{other}"] = c / a if a == a and c == c else math.nan
+        a, c = out["tritonpack_fp8_ms"], out["sdpa_cudnn_ms"]
+        out["tritonpack_fp8_vs_sdpa_cudnn"] = c / a if a == a and c == c else math.nan
         for other in ("sdpa_cudnn", "sdpa_flash"):
             a, c = out["tritonpack_decode_ms"], out[f"{other}_ms"]
             out[f"tritonpack_decode_vs_{other}"] = c / a if a == a and c == c else math.nan
@@ -348,14 +379,15 @@ CSV_FIELDS = (["row", "kind", "B", "HQ", "HKV", "SQ", "SKV", "D", "causal", "dty
               + [f"{m}_{w}" for w in ("tflops", "gbps", "ms", "rel_error", "status") for m in METHODS]
               + [f"tritonpack_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")]
               + [f"tritonpack_sm90_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90")]
-              + [f"tritonpack_decode_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "sdpa_best")])
+              + [f"tritonpack_decode_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "sdpa_best")]
+              + ["tritonpack_fp8_vs_sdpa_cudnn"])
 
 
 def print_table(env, out_rows):
     print(f"\n{env['device']} ({env['arch']}), driver {env['driver']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, "
           f"torch {env['torch']}, triton {env['triton']}, tritonpack {env['tritonpack']}, {env['dtype']}; "
           "TFLOP/s (decode rows: GB/s)")
-    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'decode':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'jit90':>7} {'seed':>7}  "
+    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'decode':>7} {'fp8':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'jit90':>7} {'seed':>7}  "
           f"{'tp/cudnn':>8} {'sm90/cudnn':>10} {'tp/flash':>8} {'dec/sdpa':>8}  config")
     for r in out_rows:
         unit = "gbps" if r["kind"] == "decode" else "tflops"
@@ -363,7 +395,7 @@ def print_table(env, out_rows):
         def cell(m):
             v = r.get(f"{m}_{unit}", math.nan)
             return f"{v:7.1f}" if v == v else f"{'-':>7}"
-        print(f"{r['row']:>34} {cell('tritonpack')} {cell('tritonpack_sm90')} {cell('tritonpack_decode')} "
+        print(f"{r['row']:>34} {cell('tritonpack')} {cell('tritonpack_sm90')} {cell('tritonpack_decode')} {cell('tritonpack_fp8')} "
               f"{cell('sdpa_cudnn')} "
               f"{cell('sdpa_flash')} {cell('triton_jit')} {cell('triton_jit_sm90')} {cell('fmha_seed')}  "
               f"{r['tritonpack_vs_sdpa_cudnn']:8.2f} "
@@ -383,6 +415,8 @@ def main(argv=None) -> int:
     p.add_argument("--pack-sm90", help="the sm_90 pack (kernels/attention/attention_sm90.toml), optional")
     p.add_argument("--pack-decode", help="the split-KV decode pack (kernels/attention/attention_decode.toml), "
                    "optional: run on the decode rows")
+    p.add_argument("--pack-fp8", help="the FP8 pack (kernels/attention/attention_fp8.toml, sm_90), optional: "
+                   "e4m3 inputs, fp16 output, on the rows that are not decode rows")
     p.add_argument("--fmha", help="seed 01's pack (kernels/fmha/fmha.toml), for the fmha_seed method")
     p.add_argument("--out", help="folder for attention.csv and attention.json")
     p.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp16")

@@ -16,6 +16,7 @@ import os
 
 METHODS = [("tritonpack", "tritonpack (portable)"), ("tritonpack_sm90", "tritonpack sm_90 (Gluon)"),
            ("tritonpack_decode", "tritonpack decode (split-KV)"),
+           ("tritonpack_fp8", "tritonpack FP8 e4m3 (portable kernel)"),
            ("sdpa_cudnn", "SDPA cuDNN"), ("sdpa_flash", "SDPA flash"),
            ("triton_jit", "Triton JIT, portable source"), ("triton_jit_sm90", "Gluon JIT, sm_90 source"), ("fmha_seed", "seed kernel (fmha)")]
 

@@ -21,7 +21,8 @@ TP_ARG_INT = 1
 TP_ARG_FLOAT = 2
 TP_ARG_DESCRIPTOR = 3
 # tp_dtype (the enum's order in the header)
-TP_DTYPES = {"fp16": 0, "bf16": 1, "fp32": 2, "fp64": 3, "i8": 4, "i16": 5, "i32": 6, "i64": 7}
+TP_DTYPES = {"fp16": 0, "bf16": 1, "fp32": 2, "fp64": 3, "i8": 4, "i16": 5, "i32": 6, "i64": 7,
+             "u8": 8, "u16": 9, "u32": 10, "u64": 11, "i1": 12, "fp8e4nv": 13, "fp8e5": 14}
 TP_OK = 0
 TP_ERROR_BUFFER_TOO_SMALL = 15
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The attention family (kernels/attention, docs/attention.md) on a GPU machine, in one run:
 #   1. compile attention, attention_bshd, attention_decode and attention_decode_bshd (split-KV,
-#      two steps), attention_sm90 and attention_sm90_bshd (the sm_90 Gluon member, when the GPU is
-#      sm_90) and seed 01's fmha;
+#      two steps), and when the GPU is sm_90 attention_sm90 and attention_sm90_bshd (the Gluon
+#      member) and attention_fp8 (FP8 inputs); and seed 01's fmha;
 #   2. `tritonpack tune` the attention pack (skipped with TUNE=0);
 #   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths and
 #      multiples of 16, rows that see no key, decode, [B, S, H, D]), each verified against the
@@ -40,6 +40,7 @@ if nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -
   "$B/tritonpack" compile kernels/attention/attention_sm90.toml -o "$B/packs/attention_sm90.tpack" || fail "compile attention_sm90"
   "$B/tritonpack" compile kernels/attention/attention_sm90_bshd.toml -o "$B/packs/attention_sm90_bshd.tpack" ||
     fail "compile attention_sm90_bshd"
+  "$B/tritonpack" compile kernels/attention/attention_fp8.toml -o "$B/packs/attention_fp8.tpack" || fail "compile attention_fp8"
 else
   echo "not an sm_90 GPU: the attention_sm90 member is skipped"
 fi
@@ -85,6 +86,10 @@ if [ $sm90 = 1 ]; then
     "attention_sm90|-t T=fp16 -a batch=1 -a heads_q=2 -a heads_kv=1 -a seq_q=255 -a seq_kv=257 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 23"
     "attention_sm90|-t T=bf16 -a batch=3 -a heads_q=4 -a heads_kv=4 -a seq_q=1000 -a seq_kv=4097 -a D=64 -a causal=0 -a sm_scale=-0.2 --seed 24"
     "attention_sm90_bshd|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=4097 -a seq_kv=129 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 25"
+    # FP8 inputs (e4m3 and e5m2), fp16 and bf16 outputs.
+    "attention_fp8|-t T=fp8e4nv -t TO=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 26"
+    "attention_fp8|-t T=fp8e5 -t TO=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 27"
+    "attention_fp8|-t T=fp8e4nv -t TO=bf16 -a batch=1 -a heads_q=16 -a heads_kv=16 -a seq_q=1024 -a seq_kv=1024 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 28"
   )
 fi
 for c in "${cases[@]}"; do
@@ -141,7 +146,7 @@ step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kern
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 # shellcheck disable=SC2086
 sm90_pack=()
-[ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack")
+[ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack" --pack-fp8 "$B/packs/attention_fp8.tpack")
 "$PY" bench/attention.py --lib "$lib" --pack "$pack" "${sm90_pack[@]}" --pack-decode "$B/packs/attention_decode.tpack" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
 echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"

@@ -277,8 +277,9 @@ std::vector<Expected> attention(const ReferenceInputs& in) {
     return static_cast<size_t>(bshd ? ((b * seq + s) * heads + h) * D : ((b * heads + h) * seq + s) * D);
   };
   const DType out_dtype = in.operand(3).dtype;
-  // P is rounded to T before the P @ V product, one rounding of T more than a result stored once.
-  Expected out = expect(in, 3, rounding_tolerance(out_dtype) + unit_roundoff(out_dtype));
+  // P is rounded to V's dtype before the P @ V product: one rounding of that type more than a
+  // result stored once (with FP8 inputs, 2^-4 or 2^-3 of the output's scale).
+  Expected out = expect(in, 3, rounding_tolerance(out_dtype) + unit_roundoff(in.operand(2).dtype));
   Expected lse = expect(in, 4, rounding_tolerance(in.operand(4).dtype));
   if (out.values.size() < static_cast<size_t>(B * HQ * SQ * D) || lse.values.size() < static_cast<size_t>(B * HQ * SQ)) {
     need(in, "O to hold batch * heads_q * seq_q * HEAD_DIM elements and LSE batch * heads_q * seq_q");
@@ -547,6 +548,8 @@ double unit_roundoff(DType t) {
     case DType::kFp16: return std::ldexp(1.0, -11);
     case DType::kBf16: return std::ldexp(1.0, -8);
     case DType::kFp32: return std::ldexp(1.0, -24);
+    case DType::kFp8e4nv: return std::ldexp(1.0, -4);
+    case DType::kFp8e5: return std::ldexp(1.0, -3);
     default: return 0;
   }
 }

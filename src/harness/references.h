@@ -92,7 +92,8 @@ CausalAttention causal_attention(int64_t heads, int64_t seq, int64_t head_size, 
 // The normwise relative error a result rounded once to `t` may have: fp32 1e-5, fp16 2e-3, bf16
 // 1.6e-2 (a few units of the last place over many elements), 0 for integers and fp64.
 double rounding_tolerance(DType t);
-// The unit roundoff of t (2^-24 fp32, 2^-11 fp16, 2^-8 bf16; 0 for others).
+// The unit roundoff of t (2^-24 fp32, 2^-11 fp16, 2^-8 bf16, 2^-4 fp8e4nv, 2^-3 fp8e5; 0 for
+// others).
 double unit_roundoff(DType t);
 
 }  // namespace tritonpack::harness

@@ -19,6 +19,60 @@ namespace {
 constexpr size_t kGuardBytes = 256;
 constexpr unsigned char kPoison = kPoisonByte;
 
+// An FP8 format: mantissa bits, exponent bias, and whether the all-ones exponent holds
+// infinities and NaNs (e5m2) or only the one NaN with an all-ones mantissa (e4m3fn).
+struct Fp8Format {
+  int mantissa_bits;
+  int bias;
+  bool ieee;
+};
+constexpr Fp8Format kE4m3{3, 7, false};
+constexpr Fp8Format kE5m2{2, 15, true};
+
+double fp8_value(uint8_t bits, Fp8Format f) {
+  const int exponent_bits = 7 - f.mantissa_bits;
+  const int all_ones = (1 << exponent_bits) - 1;
+  const int e = (bits >> f.mantissa_bits) & all_ones;
+  const int m = bits & ((1 << f.mantissa_bits) - 1);
+  double v;
+  if (f.ieee && e == all_ones) {
+    v = m == 0 ? std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
+  } else if (!f.ieee && e == all_ones && m == (1 << f.mantissa_bits) - 1) {
+    v = std::numeric_limits<double>::quiet_NaN();
+  } else if (e == 0) {
+    v = std::ldexp(m, 1 - f.bias - f.mantissa_bits);  // subnormal
+  } else {
+    v = std::ldexp((1 << f.mantissa_bits) + m, e - f.bias - f.mantissa_bits);
+  }
+  return (bits & 0x80) != 0 ? -v : v;
+}
+
+// Round to nearest, ties to even, over the format's finite magnitudes (codes 0 up to the
+// largest, in increasing order). Past the largest by more than half its spacing: infinity (e5m2)
+// or NaN (e4m3fn).
+uint8_t fp8_bits(double v, Fp8Format f) {
+  const uint8_t nan = 0x7f;
+  if (std::isnan(v)) return nan;
+  const uint8_t sign = std::signbit(v) ? 0x80 : 0;
+  const double a = std::fabs(v);
+  const uint8_t largest = f.ieee ? static_cast<uint8_t>((0x7f >> f.mantissa_bits << f.mantissa_bits) - 1) : 0x7e;
+  const double top = fp8_value(largest, f), below = fp8_value(static_cast<uint8_t>(largest - 1), f);
+  // The tie halfway past the largest goes to the even neighbour: overflow for e5m2 (its largest
+  // mantissa is odd), the largest for e4m3fn (even).
+  const double halfway = top + (top - below) / 2;
+  if (a > halfway || (f.ieee && a == halfway)) {
+    return static_cast<uint8_t>(sign | (f.ieee ? static_cast<uint8_t>(largest + 1) : nan));
+  }
+  uint8_t lo = 0, hi = largest;  // the codes around a: value(lo) <= a <= value(hi)
+  while (hi - lo > 1) {
+    const auto mid = static_cast<uint8_t>((lo + hi) / 2);
+    (fp8_value(mid, f) <= a ? lo : hi) = mid;
+  }
+  const double dlo = a - fp8_value(lo, f), dhi = fp8_value(hi, f) - a;
+  const uint8_t code = dlo < dhi ? lo : dhi < dlo ? hi : (lo % 2 == 0 ? lo : hi);
+  return static_cast<uint8_t>(sign | code);
+}
+
 }  // namespace
 
 double decode(DType t, const uint8_t* p) {
@@ -29,6 +83,8 @@ double decode(DType t, const uint8_t* p) {
     case DType::kFp64: { double d; std::memcpy(&d, p, 8); return d; }
     case DType::kI32: { int32_t i; std::memcpy(&i, p, 4); return i; }
     case DType::kI64: { int64_t i; std::memcpy(&i, p, 8); return static_cast<double>(i); }
+    case DType::kFp8e4nv: return fp8_value(*p, kE4m3);
+    case DType::kFp8e5: return fp8_value(*p, kE5m2);
     default: throw Error(ErrorCode::kUnsupported, "tritonpack run cannot handle " + std::string(dtype_name(t)) + " tensors yet");
   }
 }
@@ -41,6 +97,8 @@ double encode(DType t, double v, uint8_t* p) {
     case DType::kFp64: std::memcpy(p, &v, 8); break;
     case DType::kI32: { int32_t i = static_cast<int32_t>(std::lround(v)); std::memcpy(p, &i, 4); break; }
     case DType::kI64: { int64_t i = std::llround(v); std::memcpy(p, &i, 8); break; }
+    case DType::kFp8e4nv: *p = fp8_bits(v, kE4m3); break;
+    case DType::kFp8e5: *p = fp8_bits(v, kE5m2); break;
     default: throw Error(ErrorCode::kUnsupported, "tritonpack run cannot handle " + std::string(dtype_name(t)) + " tensors yet");
   }
   return decode(t, p);

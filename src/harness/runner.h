@@ -24,7 +24,10 @@ inline constexpr unsigned char kPoisonByte = 0xff;
 inline constexpr CUdeviceptr kPlaceholder = CUdeviceptr{1} << 32;
 
 // One element of dtype t at p, as a double; and v stored at p in dtype t, returning the stored
-// (rounded) value. fp16, bf16, fp32, fp64, i32, i64; throws kUnsupported for other dtypes.
+// (rounded to nearest, ties to even) value. fp16, bf16, fp32, fp64, i32, i64, and the FP8 types
+// as NVIDIA's tensor cores read them: fp8e4nv (e4m3 "fn": bias 7, no infinities, largest 448, a
+// larger magnitude becomes NaN) and fp8e5 (e5m2: bias 15, IEEE infinities, largest 57344); throws
+// kUnsupported for other dtypes.
 double decode(DType t, const uint8_t* p);
 double encode(DType t, double v, uint8_t* p);
 

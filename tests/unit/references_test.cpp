@@ -22,8 +22,10 @@ class Launch {
  public:
   explicit Launch(std::string reference) { in_.reference = std::move(reference); in_.kernel = &kernel_; in_.variant = &variant_; }
   Launch& input(const std::string& name, std::vector<double> values, std::vector<int64_t> shape = {},
-                std::vector<int64_t> strides = {}) {
-    return add(name, false, std::move(values), std::move(shape), std::move(strides));
+                std::vector<int64_t> strides = {}, DType dtype = DType::kFp32) {
+    add(name, false, std::move(values), std::move(shape), std::move(strides));
+    in_.operands.back().dtype = dtype;
+    return *this;
   }
   Launch& output(const std::string& name, size_t numel, DType dtype = DType::kFp32, std::vector<int64_t> shape = {},
                  std::vector<int64_t> strides = {}) {
@@ -247,9 +249,11 @@ TEST(References, CausalAttentionOnPlainArraysKeepsHeadsApart) {
 
 // The attention family's reference, as a launch of kernels/attention gives it (Q, K, V, O, LSE).
 std::vector<Expected> family_attention(int64_t hq, int64_t hkv, int64_t sq, int64_t skv, int64_t d, bool causal,
-                                       bool bshd, std::vector<double> q, std::vector<double> k, std::vector<double> v) {
+                                       bool bshd, std::vector<double> q, std::vector<double> k, std::vector<double> v,
+                                       DType input_dtype = DType::kFp16) {
   Launch l("attention");
-  l.input("Q", std::move(q)).input("K", std::move(k)).input("V", std::move(v));
+  l.input("Q", std::move(q), {}, {}, input_dtype).input("K", std::move(k), {}, {}, input_dtype);
+  l.input("V", std::move(v), {}, {}, input_dtype);
   l.output("O", static_cast<size_t>(hq * sq * d), DType::kFp16).output("LSE", static_cast<size_t>(hq * sq));
   l.integer("batch", 1).integer("heads_q", hq).integer("heads_kv", hkv).integer("seq_q", sq).integer("seq_kv", skv);
   l.real("sm_scale", 0.5).constexpr_value("HEAD_DIM", Constant(d));
@@ -268,6 +272,19 @@ TEST(References, AttentionIsCausalAttentionOnSquareHeads) {
   for (size_t r = 0; r < want.l.size(); ++r) EXPECT_NEAR(e[1].values[r], want.m[r] + std::log(want.l[r]), 1e-12) << r;
   EXPECT_DOUBLE_EQ(e[0].tolerance, 2e-3 + std::ldexp(1.0, -11));
   EXPECT_DOUBLE_EQ(e[1].tolerance, 1e-5);
+}
+
+TEST(References, AttentionWithFp8InputsAllowsOneRoundingOfPToTheirType) {
+  // P is rounded to V's dtype before P @ V: with FP8 inputs (attention_fp8.toml: fp16 O) the
+  // output's tolerance grows by that type's unit roundoff; the values themselves do not change.
+  const std::vector<double> q{1, 2, -1, 0}, k{0.5, -1, 2, 0.25}, v{1, 2, 3, 4};
+  const std::vector<Expected> fp16 = family_attention(1, 1, 2, 2, 2, false, false, q, k, v);
+  const std::vector<Expected> e4m3 = family_attention(1, 1, 2, 2, 2, false, false, q, k, v, DType::kFp8e4nv);
+  const std::vector<Expected> e5m2 = family_attention(1, 1, 2, 2, 2, false, false, q, k, v, DType::kFp8e5);
+  EXPECT_EQ(e4m3[0].values, fp16[0].values);
+  EXPECT_DOUBLE_EQ(e4m3[0].tolerance, 2e-3 + std::ldexp(1.0, -4));
+  EXPECT_DOUBLE_EQ(e5m2[0].tolerance, 2e-3 + std::ldexp(1.0, -3));
+  EXPECT_DOUBLE_EQ(e4m3[1].tolerance, 1e-5);
 }
 
 TEST(References, AttentionGroupsQueryHeadsAndReadsEitherLayout) {
