@@ -34,8 +34,11 @@ def bars(ax, rows, unit):
     x = np.arange(len(rows))
     shown = [(m, label) for m, label in METHODS if any(value(r, f"{m}_{unit}") == value(r, f"{m}_{unit}") for r in rows)]
     width = 0.8 / max(1, len(shown))
+    # One colour a method in every panel (its place in METHODS), whichever methods a panel shows.
+    colours = {m: f"C{i}" for i, (m, _) in enumerate(METHODS)}
     for i, (m, label) in enumerate(shown):
-        ax.bar(x + (i - (len(shown) - 1) / 2) * width, [value(r, f"{m}_{unit}") for r in rows], width, label=label)
+        ax.bar(x + (i - (len(shown) - 1) / 2) * width, [value(r, f"{m}_{unit}") for r in rows], width, label=label,
+               color=colours[m])
     ax.set_xticks(x)
     ax.set_xticklabels([r["row"] for r in rows], rotation=60, ha="right", fontsize=7)
     ax.grid(axis="y", alpha=0.3)
