@@ -171,7 +171,8 @@ class Kernel {
   // selected, loaded and packed first; one that cannot run refuses the whole launch before any
   // runs, the message naming it ("step 2 of 2 (PHASE=1): ..."). (A driver error from launching a
   // step leaves the steps before it enqueued.) Pins that name exactly one step launch that step
-  // alone; pins in no step, or a variant id, launch exactly what they ask, as for any kernel.
+  // alone (pins that match several steps: kInvalidArgument); pins in no step, or a variant id,
+  // launch exactly what they ask, as for any kernel: one variant, so one step of the operation.
   void launch(std::span<const Arg> args, CUstream stream, const LaunchOptions& options = {});
 
   // What launch would pick on the current context's device, without launching. A kernel in steps

@@ -176,7 +176,8 @@ tp_status tp_kernel_workspace_size(tp_kernel* kernel, const tp_arg* args, size_t
  * the call returns TP_OK with *chosen_variant_id = -1 and the lines say why. Malformed arguments
  * are errors, as for tp_kernel_launch. A kernel in steps without a step pinned: a section per step
  * ("step 1 of 2 (PHASE=0): grid (...)", then its lines), and *chosen_variant_id is the first
- * step's, or -1 unless every step can run.
+ * step's, or -1 unless every step can run: passed back as use_variant_id it launches that step
+ * alone, not the operation.
  *
  * The text (NUL-terminated) goes to `buffer`. `needed` (may be NULL) receives its size in bytes,
  * NUL included. buffer NULL with buffer_size 0 only asks for the size (needed must then be given).

@@ -57,6 +57,7 @@ void print_json(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
     }
     j["steps"] = std::move(steps);
   }
+  if (!r.only_step.empty()) j["only_step"] = r.only_step;
   j["seed"] = r.seed;
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
   for (const harness::OutputCheck& c : r.outputs) {
@@ -82,6 +83,9 @@ void print_text(const RunOptions& o, const KernelInfo& k, const harness::DeviceC
             << (r.uses_ptx ? "PTX JIT" : "cubin");
   if (!r.variant->constexprs.empty()) std::cout << ", " << pins_text(r.variant->constexprs);
   std::cout << "), grid (" << r.grid[0] << ", " << r.grid[1] << ", " << r.grid[2] << "), seed " << r.seed << "\n";
+  if (!r.only_step.empty()) {
+    std::cout << "launches " << r.only_step << " only: the outputs are part of the operation\n";
+  }
   for (size_t i = 0; i < r.steps.size(); ++i) {
     const Selection& step = r.steps[i];
     std::cout << "step " << i + 1 << " of " << r.steps.size() << " (" << step_text(k.steps[i]) << "): variant "

@@ -217,7 +217,8 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
 
   // The variant first: numel expressions may use its constexprs (fmha's BLOCK_DMODEL).
   const std::vector<CUdeviceptr> placeholders(plan.operands.size(), kPlaceholder);
-  // A kernel in steps: every step (the first sizes the tensors); each is selected again at launch.
+  // A kernel in steps: every step (each is selected again at launch); the tensors are sized for
+  // the largest numel any step's variant gives.
   const std::vector<Selection> selections = kernel.select_steps(plan.args(placeholders), options);
   const Selection& selection = selections.front();
   const VariantInfo& variant = *selection.variant;
@@ -228,6 +229,20 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
     options.variant_id = static_cast<int32_t>(variant.id);  // the one chosen, whatever happens below
   } else if (selections.size() > 1) {
     result.steps = selections;
+  } else {
+    // A pin or a variant id chose one step: say which, since the outputs are then those of part
+    // of the operation.
+    for (size_t i = 0; i < info.steps.size() && result.only_step.empty(); ++i) {
+      const bool in_step = std::all_of(info.steps[i].begin(), info.steps[i].end(), [&](const ConstexprValue& pin) {
+        return std::any_of(variant.constexprs.begin(), variant.constexprs.end(),
+                           [&](const ConstexprValue& c) { return c.name == pin.name && c.value == pin.value; });
+      });
+      if (in_step) {
+        result.only_step = "step " + std::to_string(i + 1) + " of " + std::to_string(info.steps.size()) + " (" +
+                           step_text(info.steps[i]) + ")";
+      }
+    }
+    if (result.only_step.empty()) result.only_step = "variant " + std::to_string(variant.id) + ", in no step";
   }
 
   // Operands: random inputs (uniform in [-1, 1), rounded to the dtype), poisoned outputs.
@@ -242,7 +257,8 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
   std::vector<CUdeviceptr> pointers;
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
   for (const PlannedOperand& planned : plan.operands) {
-    const int64_t numel = plan.numel(planned, variant);
+    int64_t numel = 0;
+    for (const Selection& s : selections) numel = std::max(numel, plan.numel(planned, *s.variant));
     if (numel > (int64_t{1} << 34)) {
       throw Error(ErrorCode::kInvalidArgument, "'" + planned.param->name + "' would have " + std::to_string(numel) +
                                                    " elements; `tritonpack run` allocates at most 2^34");

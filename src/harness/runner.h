@@ -51,6 +51,9 @@ struct RunResult {
   bool uses_ptx = false;
   std::array<int64_t, 3> grid{};
   std::vector<Selection> steps;  // a kernel run in steps: each step's variant and grid, in order
+  // A kernel in steps launched one step alone (a pin of a step's constexprs or a variant id):
+  // which step, "step 1 of 2 (PHASE=0)"; its outputs are a partial operation. Empty otherwise.
+  std::string only_step;
   uint64_t seed = 0;
   // Verification (when the kernel has a reference and verify was asked): every output, and the
   // summary over them (passed: all passed; relative_error, tolerance: of the output farthest

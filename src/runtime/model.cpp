@@ -379,13 +379,6 @@ KernelModel build_model(const KernelInfo& kernel) {
   model_tuning(kernel, model);
   if (kernel.steps.size() > kMaxSteps) corrupt(kernel, "more than " + std::to_string(kMaxSteps) + " steps");
   for (const std::vector<ConstexprValue>& step : kernel.steps) model.step_labels.push_back(step_text(step));
-  if (!kernel.steps.empty()) {
-    for (const ConstexprValue& c : kernel.steps.front()) {
-      for (uint32_t i = 0; i < kernel.params.size(); ++i) {
-        if (kernel.params[i].name == c.name) model.step_params.push_back(i);
-      }
-    }
-  }
   model.variants.reserve(kernel.variants.size());
   for (const VariantInfo& v : kernel.variants) model.variants.push_back(model_variant(model, v));
   return model;

@@ -127,10 +127,9 @@ struct KernelModel {
   std::vector<RuleModel> rules;       // constraints, then heuristics
   size_t num_descriptors = 0;
   TuningKeyModel tuning;
-  // A kernel in steps: per step, "PHASE=0" (KernelInfo::steps in words); and the params the steps
-  // set, by index. Empty for a one-launch kernel.
+  // A kernel in steps: per step, "PHASE=0" (KernelInfo::steps in words). Empty for a one-launch
+  // kernel.
   std::vector<std::string> step_labels;
-  std::vector<uint32_t> step_params;
 };
 
 // Builds the model; throws Error(kCorruptPack) if an expression of the manifest names something

@@ -353,5 +353,44 @@ TEST_F(StepsRuntimeTest, RunHarnessVerifiesTheWholeOperationAndCatchesASkippedSt
   EXPECT_FALSE(lazy.passed);
 }
 
+TEST_F(StepsRuntimeTest, RunHarnessSizesEachTensorForTheLargestStep) {
+  // tmp's numel grows with PHASE: the second step's variant needs twice what the first's does, and
+  // `run` must allocate that much (it sized for the first step's variant before).
+  const std::string text = replaced(spec_text(), "io = \"scratch\"\ndivisibility = 16\nnumel = \"n\"",
+                                    "io = \"scratch\"\ndivisibility = 16\nnumel = \"n * (1 + PHASE)\"");
+  Kernel grown(pack_from_spec(spec::parse_spec(text, source(kSpec)), {90}), "two_step", fake_driver());
+  std::vector<size_t> tmp_bytes;
+  gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) {
+    tmp_bytes.push_back(g.allocations.at(l.params[1]));
+    player_(g, l);
+  };
+  harness::RunRequest request;
+  request.values = {{"n", std::to_string(kN)}};
+  request.types["T"] = "fp32";
+  request.seed = 21;
+  const harness::RunResult r = harness::run_kernel(*device_, grown, request);
+  EXPECT_TRUE(r.passed) << r.verify_message;
+  ASSERT_EQ(tmp_bytes.size(), 2u);
+  EXPECT_GE(tmp_bytes[0], static_cast<size_t>(2 * kN * 4)) << "sized for the second step's numel";
+}
+
+TEST_F(StepsRuntimeTest, RunHarnessSaysWhenAPinLaunchesOneStepAlone) {
+  harness::RunRequest request;
+  request.values = {{"n", std::to_string(kN)}};
+  request.types["T"] = "fp32";
+  request.seed = 20;
+  request.pinned = {{"PHASE", Constant(int64_t{0})}};
+  const harness::RunResult first = harness::run_kernel(*device_, *kernel_, request);
+  EXPECT_EQ(first.only_step, "step 1 of 2 (PHASE=0)");
+  EXPECT_TRUE(first.steps.empty());
+  EXPECT_EQ(player_.phases, (std::vector<int>{0}));
+  EXPECT_TRUE(first.verified);
+  EXPECT_FALSE(first.passed) << "out is never written by step 1 alone";
+  request.pinned = {{"PHASE", Constant(int64_t{1})}};
+  EXPECT_EQ(harness::run_kernel(*device_, *kernel_, request).only_step, "step 2 of 2 (PHASE=1)");
+  request.pinned.clear();
+  EXPECT_EQ(harness::run_kernel(*device_, *kernel_, request).only_step, "");
+}
+
 }  // namespace
 }  // namespace tritonpack::testing
