@@ -4,6 +4,7 @@
 // grids tell the steps apart): every step runs, in order, or none does.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -220,6 +221,30 @@ TEST_F(StepsRuntimeTest, LaunchRunsEveryStepInOrderWithItsOwnGrid) {
   ASSERT_EQ(gpu_->launches.size(), 2u);
   EXPECT_EQ(gpu_->launches[0].grid[0], 3u);
   EXPECT_EQ(gpu_->launches[1].grid[0], 12u);
+  EXPECT_EQ(out_state(), std::make_pair(kN, int64_t{0}));
+}
+
+TEST_F(StepsRuntimeTest, EachStepLaunchesItsOwnVariantsFunction) {
+  // The grids alone cannot tell a step that launched the other step's function with its own grid:
+  // give every variant its own entry name and check which one each launch used.
+  spec::Spec spec = spec::load_spec(source(kSpec));
+  Manifest m = pack_from_spec(spec, {90})->manifest();
+  for (VariantInfo& v : m.kernels[0].variants) v.entry = "two_step_v" + std::to_string(v.id);
+  Kernel named(fake_pack(m, "named.tpack", {{"cubin", "\x7f" "ELF fake"}, {"ptx", "//\n.version 8.7\n"}}), "two_step",
+               fake_driver());
+  const std::vector<Selection> steps = named.select_steps(args());
+  ASSERT_EQ(steps.size(), 2u);
+  ASSERT_NE(steps[0].variant->id, steps[1].variant->id);
+  named.launch(args(), nullptr);
+  ASSERT_EQ(gpu_->launches.size(), 2u);
+  EXPECT_EQ(gpu_->launches[0].entry, "two_step_v" + std::to_string(steps[0].variant->id));
+  EXPECT_EQ(gpu_->launches[1].entry, "two_step_v" + std::to_string(steps[1].variant->id));
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& c = steps[i].variant->constexprs;
+    const auto phase = std::find_if(c.begin(), c.end(), [](const ConstexprValue& x) { return x.name == "PHASE"; });
+    ASSERT_NE(phase, c.end());
+    EXPECT_EQ(phase->value, Constant(static_cast<int64_t>(i))) << "step " << i + 1 << "'s variant";
+  }
   EXPECT_EQ(out_state(), std::make_pair(kN, int64_t{0}));
 }
 
