@@ -121,45 +121,45 @@ class Bench:
         torch.backends.cuda.matmul.allow_tf32 = False
         self.dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[args.dtype]
         self.lib = capi.Library(args.lib)
-        pack = self.lib.open(args.pack)
-        self.kernel = pack.kernel("attention")
-        pack.close()
-        if self.kernel.arg_names() != ATTENTION_ARGS:
-            raise SystemExit(f"{args.pack}: kernel 'attention' takes {self.kernel.arg_names()}, not {ATTENTION_ARGS}")
-        self.sm90 = None
-        if args.pack_sm90:
-            spack = self.lib.open(args.pack_sm90)
-            self.sm90 = spack.kernel("attention_sm90")
-            spack.close()
-            if self.sm90.arg_names() != ATTENTION_ARGS:
-                raise SystemExit(f"{args.pack_sm90}: kernel 'attention_sm90' takes {self.sm90.arg_names()}")
+        self.kernel = self.load(args.pack, "attention", ATTENTION_ARGS)
+        self.sm90 = self.load(args.pack_sm90, "attention_sm90", ATTENTION_ARGS)
+        self.decode = self.load(args.pack_decode, "attention_decode", DECODE_ARGS)
+        self.fp8 = self.load(args.pack_fp8, "attention_fp8", ATTENTION_ARGS)
+        self.fmha = self.load(args.fmha, "fmha", FMHA_ARGS)
+        if self.sm90 is not None:
             import attention_sm90_jit  # noqa: E402 - bench/, beside this file; puts kernels/attention on the path
             import attention_sm90  # noqa: E402
             self.sm90_jit, self.sm90_module = attention_sm90_jit, attention_sm90
-        self.decode = None
-        if args.pack_decode:
-            dpack = self.lib.open(args.pack_decode)
-            self.decode = dpack.kernel("attention_decode")
-            dpack.close()
-            if self.decode.arg_names() != DECODE_ARGS:
-                raise SystemExit(f"{args.pack_decode}: kernel 'attention_decode' takes {self.decode.arg_names()}")
-        self.fp8 = None
-        if args.pack_fp8:
-            epack = self.lib.open(args.pack_fp8)
-            self.fp8 = epack.kernel("attention_fp8")
-            epack.close()
-            if self.fp8.arg_names() != ATTENTION_ARGS:
-                raise SystemExit(f"{args.pack_fp8}: kernel 'attention_fp8' takes {self.fp8.arg_names()}")
-        self.fmha = None
-        if args.fmha:
-            fpack = self.lib.open(args.fmha)
-            self.fmha = fpack.kernel("fmha")
-            fpack.close()
         spec = importlib.util.spec_from_file_location("tritonpack_attention_kernel", KERNEL_FILE)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         self.jit = module.attention_fwd
         self.failures = []
+
+    def load(self, path, name, arg_names):
+        """Kernel `name` of the pack at `path` (None without a path), checked to take `arg_names`."""
+        if not path:
+            return None
+        pack = self.lib.open(path)
+        kernel = pack.kernel(name)
+        pack.close()
+        if kernel.arg_names() != arg_names:
+            raise SystemExit(f"{path}: kernel '{name}' takes {kernel.arg_names()}, not {arg_names}")
+        return kernel
+
+    @staticmethod
+    def attention_args(r, qkv, qkv_dtype, o, o_dtype, lse, scale, descriptors=False):
+        """ATTENTION_ARGS for row r: Q, K, V (tensors, or descriptors over them), O, LSE, scalars."""
+        _, b, hq, hkv, sq, skv, _, causal = r
+        args = capi.Arguments(len(ATTENTION_ARGS))
+        for i, t in enumerate(qkv):
+            (args.descriptor if descriptors else args.tensor)(i, t.data_ptr(), qkv_dtype, tuple(t.shape))
+        args.tensor(3, o.data_ptr(), o_dtype, tuple(o.shape))
+        args.tensor(4, lse.data_ptr(), "fp32", tuple(lse.shape))
+        args.real(5, scale)
+        for i, value in enumerate((b, hq, hkv, sq, skv, int(causal)), start=6):
+            args.integer(i, value)
+        return args
 
     def reference(self, q, k, v, r, scale):
         """float32 O of batch 0's first and last query heads, [2, SQ, D]."""
@@ -196,26 +196,14 @@ class Bench:
 
         _, b, hq, hkv, sq, skv, d, causal = r
         stream = torch.cuda.current_stream().cuda_stream
-        args = capi.Arguments(len(ATTENTION_ARGS))
-        for i, t in enumerate((q, k, v, o)):
-            args.tensor(i, t.data_ptr(), self.args.dtype, tuple(t.shape))
-        args.tensor(4, lse.data_ptr(), "fp32", tuple(lse.shape))
-        args.real(5, scale)
-        for i, value in enumerate((b, hq, hkv, sq, skv, int(causal)), start=6):
-            args.integer(i, value)
+        args = self.attention_args(r, (q, k, v), self.args.dtype, o, self.args.dtype, lse, scale)
         opts = capi.options()
         variant, explanation = self.kernel.explain(args, opts, 0)
         config = capi.chosen_config(explanation) if variant >= 0 else ""
         fns = {"tritonpack": lambda: self.kernel.launch(args, stream, opts)}
         if self.sm90 is not None:
-            sargs = capi.Arguments(len(ATTENTION_ARGS))
-            for i, t in enumerate((q, k, v)):  # descriptors over the dense tensors
-                sargs.descriptor(i, t.data_ptr(), self.args.dtype, tuple(t.shape))
-            sargs.tensor(3, o.data_ptr(), self.args.dtype, tuple(o.shape))
-            sargs.tensor(4, lse.data_ptr(), "fp32", tuple(lse.shape))
-            sargs.real(5, scale)
-            for i, value in enumerate((b, hq, hkv, sq, skv, int(causal)), start=6):
-                sargs.integer(i, value)
+            # Descriptors over the dense tensors.
+            sargs = self.attention_args(r, (q, k, v), self.args.dtype, o, self.args.dtype, lse, scale, descriptors=True)
             self._sm90_args = sargs
             sopts = capi.options()
             fns["tritonpack_sm90"] = lambda: self.sm90.launch(sargs, stream, sopts)
@@ -247,14 +235,7 @@ class Bench:
         if self.fp8 is not None and r[0] != "decode":
             e4m3 = torch.float8_e4m3fn
             self._fp8_inputs = tuple(t.to(e4m3) for t in (q, k, v))
-            eargs = capi.Arguments(len(ATTENTION_ARGS))
-            for i, t in enumerate(self._fp8_inputs):
-                eargs.tensor(i, t.data_ptr(), "fp8e4nv", tuple(t.shape))
-            eargs.tensor(3, o.data_ptr(), "fp16", tuple(o.shape))
-            eargs.tensor(4, lse.data_ptr(), "fp32", tuple(lse.shape))
-            eargs.real(5, scale)
-            for i, value in enumerate((b, hq, hkv, sq, skv, int(causal)), start=6):
-                eargs.integer(i, value)
+            eargs = self.attention_args(r, self._fp8_inputs, "fp8e4nv", o, "fp16", lse, scale)
             self._fp8_args = eargs
             eopts = capi.options()
             fns["tritonpack_fp8"] = lambda: self.fp8.launch(eargs, stream, eopts)
