@@ -5,8 +5,8 @@
                 pack's tuning table picks the config where it has one
   tritonpack_sm90  kernels/attention/attention_sm90 (the warp-specialized Gluon member, sm_90)
                 through the C++ runtime, with --pack-sm90
-  triton_jit_sm90  the same source through Gluon's JIT with the pack's grid (persistent when not
-                causal): the price of going through the pack, or its gain
+  triton_jit_sm90  the same source through Gluon's JIT with the pack's grid (persistent: one
+                program an SM): the price of going through the pack, or its gain
   tritonpack_decode  kernels/attention/attention_decode (split-KV: the partials step, then the
                 combine step, both run by one launch of the pack) through the C++ runtime, with
                 --pack-decode, on the decode rows; its splits as the spec's plugin computes them
@@ -209,8 +209,7 @@ class Bench:
             fns["tritonpack_sm90"] = lambda: self.sm90.launch(sargs, stream, sopts)
             sms = torch.cuda.get_device_properties(q.device).multi_processor_count
             try:
-                fns["triton_jit_sm90"] = self.sm90_jit.launcher(self.sm90_module, q, k, v, o, lse, scale, causal,
-                                                                None if causal else sms)
+                fns["triton_jit_sm90"] = self.sm90_jit.launcher(self.sm90_module, q, k, v, o, lse, scale, causal, sms)
             except Exception as e:  # noqa: BLE001 - reported as the method's status, like a refusal
                 def refused(e=e):
                     raise e

@@ -1,7 +1,7 @@
 """The sm_90 attention kernel (kernels/attention/attention_sm90.py) through Gluon's JIT, for work on
 the kernel itself before it goes into a pack: correctness against a float64 reference (ragged
 lengths, causal bottom-right, grouped-query heads, [B, S, H, D], a persistent grid of a few
-programs, a negative scale), then TFLOP/s of the kernel one program a tile and persistent (one
+programs, a negative scale), then TFLOP/s of the kernel one program a work unit and persistent (one
 program an SM) against SDPA cuDNN and flash. Each group of checks runs in its own process with a
 timeout, so a hang (a barrier protocol bug) costs one group, not the run.
 
@@ -38,8 +38,9 @@ def launcher(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bs
     qd = TensorDescriptor.from_tensor(q, qb, lq)
     kd = TensorDescriptor.from_tensor(k, kb, lk)
     vd = TensorDescriptor.from_tensor(v, kb, lk)
-    tiles = triton.cdiv(Sq, bm) * B * Hq
-    grid = (tiles if not programs else min(programs, tiles), 1, 1)
+    # The kernel's work units (attention_sm90._units): tiles, or causal, pairs of tiles of a head.
+    units = triton.cdiv(triton.cdiv(Sq, bm), 2 if causal else 1) * B * Hq
+    grid = (units if not programs else min(programs, units), 1, 1)
     kernel = mod.attention_fwd_sm90[grid]
     return lambda: kernel(qd, kd, vd, o, lse, scale, B, Hq, Hkv, Sq, Sk, int(causal), HEAD_DIM=D, BLOCK_M=bm,
                           BLOCK_N=block_n, IS_CAUSAL=bool(causal), BSHD=bool(bshd), num_warps=4)

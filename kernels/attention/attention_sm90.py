@@ -15,9 +15,11 @@ Q, K and V come in through rank-4 TMA descriptors over the tensors as they are, 
 next head, as the descriptor clips at seq and fills zeros. O (same layout as Q) and LSE are written
 through pointers with masked stores, so nothing past seq_q is written.
 
-Structure. The grid is (programs, 1, 1); program p serves tiles p, p + programs, ... of the
-cdiv(seq_q, BLOCK_M) * batch * heads_q tiles (BLOCK_M query rows of one head each): one program per
-tile, or persistent with one program per SM. In each program:
+Structure. The work is cut into units: a unit is one query tile (BLOCK_M rows of one head), or,
+causal, two tiles of one head, query blocks i and n_m - 1 - i, which together read n_m + 1 key
+blocks, so every causal unit is the same work. The grid is (programs, 1, 1); program p serves
+units p, p + programs, ...: any program count is correct, and the specs launch one program per SM
+(persistent) unless there are fewer units. In each program:
   - the producer (1 warp) loads each tile's two query halves, then streams K and V blocks through a
     ring of STAGES buffers: it waits until both consumers have released a slot (k_empty / v_empty,
     two arrivals each), then issues the TMA copies that complete k_ready / v_ready. Its ring
@@ -29,8 +31,7 @@ tile, or persistent with one program per SM. In each program:
     the P V product runs (P stays in registers as the A operand). (Making the two warpgroups take
     turns issuing, FlashAttention-3's ping-pong, measured slower here with an mbarrier turnstile.)
   - Key blocks that every row of a warpgroup sees in full (no bound, no diagonal) skip the mask.
-Tiles of one head are consecutive (programs running together share its K and V in L2); causal, a
-head's heaviest tiles come first.
+Units of one head are consecutive (programs running together share its K and V in L2).
 """
 
 from triton.experimental import gluon
@@ -43,14 +44,27 @@ LN2 = gl.constexpr(0.6931471805599453)
 
 
 @gluon.jit
-def _tile(t, n_m, IS_CAUSAL: gl.constexpr):
-    """Tile t -> (query block, batch * head). Tiles of one head are consecutive (programs running
-    together share its K and V in L2); causal, a head's heaviest query blocks come first."""
-    bh_q = t // n_m
-    pid_m = t % n_m
+def _units(n_m, bh_count, IS_CAUSAL: gl.constexpr):
+    """How many work units the launch has: causal, a pair of query blocks of one head; else one."""
     if IS_CAUSAL:
-        pid_m = n_m - 1 - pid_m
-    return pid_m, bh_q
+        return (n_m + 1) // 2 * bh_count
+    else:
+        return n_m * bh_count
+
+
+@gluon.jit
+def _unit(u, n_m, IS_CAUSAL: gl.constexpr):
+    """Work unit u -> (batch * head, first query block, second query block, block count). Units of
+    one head are consecutive (programs running together share its K and V in L2). Causal, unit i
+    of a head is its query blocks n_m - 1 - i then i: every unit reads n_m + 1 key blocks (the
+    middle block of an odd n_m alone, half as many), so a static round-robin of units over the
+    programs is balanced, and the heavier block comes first."""
+    if IS_CAUSAL:
+        per_head = (n_m + 1) // 2
+        i = u % per_head
+        return u // per_head, n_m - 1 - i, i, 2 - (2 * i + 1 == n_m).to(gl.int32)
+    else:
+        return u // n_m, u % n_m, u % n_m, 1
 
 
 @gluon.jit
@@ -87,36 +101,38 @@ def _load_kv(desc, bufs, ready, empty, b, h_kv, j, count, BLOCK_N: gl.constexpr,
 
 @gluon.jit
 def _producer(q_desc, k_desc, v_desc, q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empty, v_empty,
-              heads_q, heads_kv, seq_q, seq_kv, n_m, n_tiles, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr,
+              heads_q, heads_kv, seq_q, seq_kv, n_m, n_units, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr,
               STAGES: gl.constexpr, IS_CAUSAL: gl.constexpr, BSHD: gl.constexpr):
     dtype: gl.constexpr = q_desc.dtype
     HALF_M: gl.constexpr = BLOCK_M // 2
     count = 0
     tiles_done = 0
-    for t in range(gl.program_id(0), n_tiles, gl.num_programs(0)):
-        pid_m, bh_q = _tile(t, n_m, IS_CAUSAL)
-        start_m = pid_m * BLOCK_M
-        b = bh_q // heads_q
-        h = bh_q % heads_q
-        h_kv = h // (heads_q // heads_kv)
-        n_blocks = _key_blocks(start_m, seq_q, seq_kv, BLOCK_M, BLOCK_N, IS_CAUSAL)
-        # The first key block goes out before the query halves: its slot is usually free while a
-        # consumer still holds the previous tile's query.
-        if n_blocks > 0:
-            _load_kv(k_desc, k_bufs, k_ready, k_empty, b, h_kv, 0, count, BLOCK_N, STAGES, BSHD)
-        for w in gl.static_range(2):
-            mbarrier.wait(q_empty.index(w), (tiles_done & 1) ^ 1)
-            mbarrier.expect(q_ready.index(w), q_desc.block_type.nbytes)
-            tma.async_copy_global_to_shared(q_desc, _coord(b, h, start_m + w * HALF_M, BSHD), q_ready.index(w),
-                                            q_bufs.index(w)._reinterpret(dtype, q_desc.block_type.shape,
-                                                                         q_desc.layout))
-        if n_blocks > 0:
-            _load_kv(v_desc, v_bufs, v_ready, v_empty, b, h_kv, 0, count, BLOCK_N, STAGES, BSHD)
-        for j in range(1, n_blocks):
-            _load_kv(k_desc, k_bufs, k_ready, k_empty, b, h_kv, j, count + j, BLOCK_N, STAGES, BSHD)
-            _load_kv(v_desc, v_bufs, v_ready, v_empty, b, h_kv, j, count + j, BLOCK_N, STAGES, BSHD)
-        count += n_blocks
-        tiles_done += 1
+    for u in range(gl.program_id(0), n_units, gl.num_programs(0)):
+        bh_q, first_m, second_m, n_in_unit = _unit(u, n_m, IS_CAUSAL)
+        for k in range(0, n_in_unit):
+            pid_m = first_m + (second_m - first_m) * k
+            start_m = pid_m * BLOCK_M
+            b = bh_q // heads_q
+            h = bh_q % heads_q
+            h_kv = h // (heads_q // heads_kv)
+            n_blocks = _key_blocks(start_m, seq_q, seq_kv, BLOCK_M, BLOCK_N, IS_CAUSAL)
+            # The first key block goes out before the query halves: its slot is usually free while a
+            # consumer still holds the previous tile's query.
+            if n_blocks > 0:
+                _load_kv(k_desc, k_bufs, k_ready, k_empty, b, h_kv, 0, count, BLOCK_N, STAGES, BSHD)
+            for w in gl.static_range(2):
+                mbarrier.wait(q_empty.index(w), (tiles_done & 1) ^ 1)
+                mbarrier.expect(q_ready.index(w), q_desc.block_type.nbytes)
+                tma.async_copy_global_to_shared(q_desc, _coord(b, h, start_m + w * HALF_M, BSHD), q_ready.index(w),
+                                                q_bufs.index(w)._reinterpret(dtype, q_desc.block_type.shape,
+                                                                             q_desc.layout))
+            if n_blocks > 0:
+                _load_kv(v_desc, v_bufs, v_ready, v_empty, b, h_kv, 0, count, BLOCK_N, STAGES, BSHD)
+            for j in range(1, n_blocks):
+                _load_kv(k_desc, k_bufs, k_ready, k_empty, b, h_kv, j, count + j, BLOCK_N, STAGES, BSHD)
+                _load_kv(v_desc, v_bufs, v_ready, v_empty, b, h_kv, j, count + j, BLOCK_N, STAGES, BSHD)
+            count += n_blocks
+            tiles_done += 1
 
 
 @gluon.jit
@@ -177,7 +193,7 @@ def _step(j, count, q, k_bufs, v_bufs, k_ready, v_ready, k_empty, v_empty, acc, 
 
 @gluon.jit
 def _consumer(q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empty, v_empty, O, LSE, sm_scale,
-              heads_q, seq_q, seq_kv, n_m, n_tiles, WG: gl.constexpr, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr,
+              heads_q, seq_q, seq_kv, n_m, n_units, WG: gl.constexpr, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr,
               HEAD_DIM: gl.constexpr, STAGES: gl.constexpr, IS_CAUSAL: gl.constexpr, BSHD: gl.constexpr):
     dtype: gl.constexpr = q_bufs.dtype
     HALF_M: gl.constexpr = BLOCK_M // 2
@@ -192,65 +208,67 @@ def _consumer(q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empt
     q = q_bufs.index(WG)
     count = 0
     tiles_done = 0
-    for t in range(gl.program_id(0), n_tiles, gl.num_programs(0)):
-        pid_m, bh_q = _tile(t, n_m, IS_CAUSAL)
-        start_m = pid_m * BLOCK_M
-        row0 = start_m + WG * HALF_M
-        rows = row0 + gl.arange(0, HALF_M, gl.SliceLayout(1, s_layout))
-        n_blocks = _key_blocks(start_m, seq_q, seq_kv, BLOCK_M, BLOCK_N, IS_CAUSAL)
-        # Blocks [0, n_full) lie inside seq_kv and, causal, left of this warpgroup's first row's
-        # diagonal: no mask. The rest are masked.
-        if IS_CAUSAL:
-            n_full = gl.minimum(gl.maximum(row0 + causal_offset + 1, 0) // BLOCK_N, seq_kv // BLOCK_N)
-        else:
-            n_full = seq_kv // BLOCK_N
-        m_i = gl.full([HALF_M], float("-inf"), gl.float32, gl.SliceLayout(1, s_layout))
-        l_i = gl.zeros([HALF_M], gl.float32, gl.SliceLayout(1, s_layout))
-        acc = gl.zeros([HALF_M, HEAD_DIM], gl.float32, o_layout)
-        mbarrier.wait(q_ready.index(WG), tiles_done & 1)
-        if n_blocks > 0:
-            slot = count % STAGES
-            mbarrier.wait(k_ready.index(slot), (count // STAGES) & 1)
-            s_tok = warpgroup_mma(q, k_bufs.index(slot).permute((1, 0)), zero_s, use_acc=False, is_async=True)
-            s = warpgroup_mma_wait(0, deps=(s_tok, ))
-            mbarrier.arrive(k_empty.index(slot), count=1)
-            p_op, alpha, m_i, l_i = _softmax(s, m_i, l_i, rows, 0, seq_kv, causal_offset, qk_scale, dtype, p_layout,
-                                             BLOCK_N, True, IS_CAUSAL)
-            for j in range(1, n_full):
-                acc, p_op, m_i, l_i = _step(j, count + j, q, k_bufs, v_bufs, k_ready, v_ready, k_empty, v_empty, acc,
-                                            p_op, m_i, l_i, zero_s, rows, seq_kv, causal_offset, qk_scale, dtype,
-                                            p_layout, o_layout, BLOCK_N, STAGES, False, IS_CAUSAL)
-            for j in range(gl.maximum(n_full, 1), n_blocks):
-                acc, p_op, m_i, l_i = _step(j, count + j, q, k_bufs, v_bufs, k_ready, v_ready, k_empty, v_empty, acc,
-                                            p_op, m_i, l_i, zero_s, rows, seq_kv, causal_offset, qk_scale, dtype,
-                                            p_layout, o_layout, BLOCK_N, STAGES, True, IS_CAUSAL)
-            # Every Q K^T of the tile is done: the producer may load the next tile's query.
-            mbarrier.arrive(q_empty.index(WG), count=1)
-            last = (count + n_blocks - 1) % STAGES
-            mbarrier.wait(v_ready.index(last), ((count + n_blocks - 1) // STAGES) & 1)
-            acc_tok = warpgroup_mma(p_op, v_bufs.index(last), acc, is_async=True)
-            acc = warpgroup_mma_wait(0, deps=(acc_tok, ))
-            mbarrier.arrive(v_empty.index(last), count=1)
-            count += n_blocks
-        else:
-            mbarrier.arrive(q_empty.index(WG), count=1)
-        tiles_done += 1
+    for u in range(gl.program_id(0), n_units, gl.num_programs(0)):
+        bh_q, first_m, second_m, n_in_unit = _unit(u, n_m, IS_CAUSAL)
+        for k in range(0, n_in_unit):
+            pid_m = first_m + (second_m - first_m) * k
+            start_m = pid_m * BLOCK_M
+            row0 = start_m + WG * HALF_M
+            rows = row0 + gl.arange(0, HALF_M, gl.SliceLayout(1, s_layout))
+            n_blocks = _key_blocks(start_m, seq_q, seq_kv, BLOCK_M, BLOCK_N, IS_CAUSAL)
+            # Blocks [0, n_full) lie inside seq_kv and, causal, left of this warpgroup's first row's
+            # diagonal: no mask. The rest are masked.
+            if IS_CAUSAL:
+                n_full = gl.minimum(gl.maximum(row0 + causal_offset + 1, 0) // BLOCK_N, seq_kv // BLOCK_N)
+            else:
+                n_full = seq_kv // BLOCK_N
+            m_i = gl.full([HALF_M], float("-inf"), gl.float32, gl.SliceLayout(1, s_layout))
+            l_i = gl.zeros([HALF_M], gl.float32, gl.SliceLayout(1, s_layout))
+            acc = gl.zeros([HALF_M, HEAD_DIM], gl.float32, o_layout)
+            mbarrier.wait(q_ready.index(WG), tiles_done & 1)
+            if n_blocks > 0:
+                slot = count % STAGES
+                mbarrier.wait(k_ready.index(slot), (count // STAGES) & 1)
+                s_tok = warpgroup_mma(q, k_bufs.index(slot).permute((1, 0)), zero_s, use_acc=False, is_async=True)
+                s = warpgroup_mma_wait(0, deps=(s_tok, ))
+                mbarrier.arrive(k_empty.index(slot), count=1)
+                p_op, alpha, m_i, l_i = _softmax(s, m_i, l_i, rows, 0, seq_kv, causal_offset, qk_scale, dtype, p_layout,
+                                                 BLOCK_N, True, IS_CAUSAL)
+                for j in range(1, n_full):
+                    acc, p_op, m_i, l_i = _step(j, count + j, q, k_bufs, v_bufs, k_ready, v_ready, k_empty, v_empty,
+                                                acc, p_op, m_i, l_i, zero_s, rows, seq_kv, causal_offset, qk_scale,
+                                                dtype, p_layout, o_layout, BLOCK_N, STAGES, False, IS_CAUSAL)
+                for j in range(gl.maximum(n_full, 1), n_blocks):
+                    acc, p_op, m_i, l_i = _step(j, count + j, q, k_bufs, v_bufs, k_ready, v_ready, k_empty, v_empty,
+                                                acc, p_op, m_i, l_i, zero_s, rows, seq_kv, causal_offset, qk_scale,
+                                                dtype, p_layout, o_layout, BLOCK_N, STAGES, True, IS_CAUSAL)
+                # Every Q K^T of the tile is done: the producer may load the next tile's query.
+                mbarrier.arrive(q_empty.index(WG), count=1)
+                last = (count + n_blocks - 1) % STAGES
+                mbarrier.wait(v_ready.index(last), ((count + n_blocks - 1) // STAGES) & 1)
+                acc_tok = warpgroup_mma(p_op, v_bufs.index(last), acc, is_async=True)
+                acc = warpgroup_mma_wait(0, deps=(acc_tok, ))
+                mbarrier.arrive(v_empty.index(last), count=1)
+                count += n_blocks
+            else:
+                mbarrier.arrive(q_empty.index(WG), count=1)
+            tiles_done += 1
 
-        seen = l_i > 0.0
-        inv_l = gl.convert_layout(1.0 / gl.where(seen, l_i, 1.0), gl.SliceLayout(1, o_layout))
-        out = acc * inv_l[:, None]
-        o_rows = row0 + gl.arange(0, HALF_M, gl.SliceLayout(1, o_layout))
-        o_cols = gl.arange(0, HEAD_DIM, gl.SliceLayout(0, o_layout))
-        if BSHD:
-            # [B, S, H, D]: rows are heads_q * HEAD_DIM apart.
-            o_base = O + (bh_q // heads_q).to(gl.int64) * seq_q * heads_q * HEAD_DIM + (bh_q % heads_q) * HEAD_DIM
-            o_ptrs = o_base + o_rows[:, None].to(gl.int64) * (heads_q * HEAD_DIM) + o_cols[None, :]
-        else:
-            o_ptrs = (O + bh_q.to(gl.int64) * seq_q * HEAD_DIM + o_rows[:, None].to(gl.int64) * HEAD_DIM +
-                      o_cols[None, :])
-        gl.store(o_ptrs, out.to(dtype), mask=o_rows[:, None] < seq_q)
-        lse = gl.where(seen, (m_i + gl.log2(gl.where(seen, l_i, 1.0))) * LN2, float("-inf"))
-        gl.store(LSE + bh_q.to(gl.int64) * seq_q + rows, lse, mask=rows < seq_q)
+            seen = l_i > 0.0
+            inv_l = gl.convert_layout(1.0 / gl.where(seen, l_i, 1.0), gl.SliceLayout(1, o_layout))
+            out = acc * inv_l[:, None]
+            o_rows = row0 + gl.arange(0, HALF_M, gl.SliceLayout(1, o_layout))
+            o_cols = gl.arange(0, HEAD_DIM, gl.SliceLayout(0, o_layout))
+            if BSHD:
+                # [B, S, H, D]: rows are heads_q * HEAD_DIM apart.
+                o_base = O + (bh_q // heads_q).to(gl.int64) * seq_q * heads_q * HEAD_DIM + (bh_q % heads_q) * HEAD_DIM
+                o_ptrs = o_base + o_rows[:, None].to(gl.int64) * (heads_q * HEAD_DIM) + o_cols[None, :]
+            else:
+                o_ptrs = (O + bh_q.to(gl.int64) * seq_q * HEAD_DIM + o_rows[:, None].to(gl.int64) * HEAD_DIM +
+                          o_cols[None, :])
+            gl.store(o_ptrs, out.to(dtype), mask=o_rows[:, None] < seq_q)
+            lse = gl.where(seen, (m_i + gl.log2(gl.where(seen, l_i, 1.0))) * LN2, float("-inf"))
+            gl.store(LSE + bh_q.to(gl.int64) * seq_q + rows, lse, mask=rows < seq_q)
 
 
 @gluon.jit
@@ -259,15 +277,15 @@ def attention_fwd_sm90(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_
                        BSHD: gl.constexpr):
     """Q, K, V: host tensor descriptors (blocks [1, 1, BLOCK_M / 2, HEAD_DIM] and
     [1, 1, BLOCK_N, HEAD_DIM], or [1, rows, 1, HEAD_DIM] with BSHD); O, LSE: pointers. Grid
-    (programs, 1, 1): any number of programs serves every tile (persistent when fewer than
-    cdiv(seq_q, BLOCK_M) * batch * heads_q)."""
+    (programs, 1, 1): any number of programs serves every unit (_units: cdiv(seq_q, BLOCK_M) *
+    batch * heads_q tiles, causal in pairs)."""
     dtype: gl.constexpr = Q.dtype
     HALF_M: gl.constexpr = BLOCK_M // 2
     # Key/value ring depth: what fits 227 KiB of shared memory with 128-row blocks (D 128: query
     # 32 KiB + 2 x 64 KiB; D 64: 16 KiB + 3 x 32 KiB).
     STAGES: gl.constexpr = 3 if HEAD_DIM == 64 else 2
     n_m = (seq_q + BLOCK_M - 1) // BLOCK_M
-    n_tiles = n_m * batch * heads_q
+    n_units = _units(n_m, batch * heads_q, IS_CAUSAL)
 
     q_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([HALF_M, HEAD_DIM], dtype)
     kv_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for([BLOCK_N, HEAD_DIM], dtype)
@@ -293,12 +311,12 @@ def attention_fwd_sm90(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_
 
     gl.warp_specialize([
         (_consumer, (q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empty, v_empty, O, LSE, sm_scale,
-                     heads_q, seq_q, seq_kv, n_m, n_tiles, 0, BLOCK_M, BLOCK_N, HEAD_DIM, STAGES, IS_CAUSAL,
+                     heads_q, seq_q, seq_kv, n_m, n_units, 0, BLOCK_M, BLOCK_N, HEAD_DIM, STAGES, IS_CAUSAL,
                      BSHD)),
         (_consumer, (q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empty, v_empty, O, LSE, sm_scale,
-                     heads_q, seq_q, seq_kv, n_m, n_tiles, 1, BLOCK_M, BLOCK_N, HEAD_DIM, STAGES, IS_CAUSAL,
+                     heads_q, seq_q, seq_kv, n_m, n_units, 1, BLOCK_M, BLOCK_N, HEAD_DIM, STAGES, IS_CAUSAL,
                      BSHD)),
         (_producer, (Q, K, V, q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empty,
-                     v_empty, heads_q, heads_kv, seq_q, seq_kv, n_m, n_tiles, BLOCK_M, BLOCK_N, STAGES, IS_CAUSAL,
+                     v_empty, heads_q, heads_kv, seq_q, seq_kv, n_m, n_units, BLOCK_M, BLOCK_N, STAGES, IS_CAUSAL,
                      BSHD)),
     ], [4, 1], [240, 24])
