@@ -201,6 +201,7 @@ class Bench:
         variant, explanation = self.kernel.explain(args, opts, 0)
         config = capi.chosen_config(explanation) if variant >= 0 else ""
         fns = {"tritonpack": lambda: self.kernel.launch(args, stream, opts)}
+        self.sm90_config = ""
         if self.sm90 is not None:
             # Descriptors over the dense tensors.
             sargs = self.attention_args(r, (q, k, v), self.args.dtype, o, self.args.dtype, lse, scale, descriptors=True)
@@ -208,8 +209,13 @@ class Bench:
             sopts = capi.options()
             fns["tritonpack_sm90"] = lambda: self.sm90.launch(sargs, stream, sopts)
             sms = torch.cuda.get_device_properties(q.device).multi_processor_count
+            # The JIT runs the config the pack runs (a tuned pack may pick 64-key blocks).
+            svariant, sexplanation = self.sm90.explain(sargs, sopts, 0)
+            self.sm90_config = capi.chosen_config(sexplanation) if svariant >= 0 else ""
+            block_n = 64 if self.sm90_config == "ws_n64" else 128
             try:
-                fns["triton_jit_sm90"] = self.sm90_jit.launcher(self.sm90_module, q, k, v, o, lse, scale, causal, sms)
+                fns["triton_jit_sm90"] = self.sm90_jit.launcher(self.sm90_module, q, k, v, o, lse, scale, causal, sms,
+                                                                block_n)
             except Exception as e:  # noqa: BLE001 - reported as the method's status, like a refusal
                 def refused(e=e):
                     raise e
@@ -286,7 +292,8 @@ class Bench:
         ref = self.reference(q, k, v, r, scale)
         fns, config, _ = self.methods(r, q, k, v, o, lse, scale)
         out = {"row": row_name(r), "kind": kind, "B": b, "HQ": hq, "HKV": hkv, "SQ": sq, "SKV": skv, "D": d,
-               "causal": causal, "dtype": self.args.dtype, "tritonpack_config": config}
+               "causal": causal, "dtype": self.args.dtype, "tritonpack_config": config,
+               "tritonpack_sm90_config": self.sm90_config}
         checked = {}
         for method in METHODS:
             if method not in fns:
@@ -355,7 +362,8 @@ class Bench:
                 "rep_ms": self.args.rep, "order": "random per round; median over rounds"}
 
 
-CSV_FIELDS = (["row", "kind", "B", "HQ", "HKV", "SQ", "SKV", "D", "causal", "dtype", "tritonpack_config"]
+CSV_FIELDS = (["row", "kind", "B", "HQ", "HKV", "SQ", "SKV", "D", "causal", "dtype", "tritonpack_config",
+               "tritonpack_sm90_config"]
               + [f"{m}_{w}" for w in ("tflops", "gbps", "ms", "rel_error", "status") for m in METHODS]
               + [f"tritonpack_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")]
               + [f"tritonpack_sm90_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90")]
@@ -381,7 +389,7 @@ def print_table(env, out_rows):
               f"{r['tritonpack_vs_sdpa_cudnn']:8.2f} "
               f"{r['tritonpack_sm90_vs_sdpa_cudnn']:10.2f} {r['tritonpack_vs_sdpa_flash']:8.2f} "
               f"{r['tritonpack_decode_vs_sdpa_best']:8.2f}  "
-              f"{r['tritonpack_config']}")
+              f"{r['tritonpack_config']} {r['tritonpack_sm90_config']}")
     bad = [(r["row"], m, r[f"{m}_status"]) for r in out_rows for m in METHODS
            if r.get(f"{m}_status", "ok") not in ("ok", "n/a")]
     for row, m, status in bad:

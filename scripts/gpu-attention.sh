@@ -3,7 +3,8 @@
 #   1. compile attention, attention_bshd, attention_decode and attention_decode_bshd (split-KV,
 #      two steps), and when the GPU is sm_90 attention_sm90 and attention_sm90_bshd (the Gluon
 #      member) and attention_fp8 (FP8 inputs); and seed 01's fmha;
-#   2. `tritonpack tune` the attention pack (skipped with TUNE=0);
+#   2. `tritonpack tune` the attention pack, and on sm_90 the attention_sm90 pack
+#      (skipped with TUNE=0); the tuned packs replace the compiled ones;
 #   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths and
 #      multiples of 16, rows that see no key, decode, [B, S, H, D]), each verified against the
 #      float64 reference,
@@ -15,6 +16,8 @@
 #      the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
 #   ROUNDS (default 3), KINDS (default "mha gqa seed decode"), TUNE (default 1).
+#   STEPS (default "all"; "check": steps 1-4 only, "bench": step 5 only, on the packs a "check" run
+#   left in the build folder).
 # Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +30,12 @@ status=0
 step() { echo; echo "=== $*"; }
 fail() { echo "FAILED: $*"; status=1; }
 
+STEPS=${STEPS:-all}
+sm90=0
+nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | grep -q '^9\.0' && sm90=1
+pack=$B/packs/attention.tpack
+
+if [ "$STEPS" != bench ]; then
 step "compile"
 "$B/tritonpack" compile kernels/attention/attention.toml -o "$B/packs/attention.tpack" || { fail "compile attention"; exit 1; }
 "$B/tritonpack" compile kernels/attention/attention_bshd.toml -o "$B/packs/attention_bshd.tpack" || fail "compile attention_bshd"
@@ -34,9 +43,7 @@ step "compile"
 for k in attention_decode attention_decode_bshd; do
   "$B/tritonpack" compile "kernels/attention/$k.toml" -o "$B/packs/$k.tpack" || fail "compile $k"
 done
-sm90=0
-if nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | grep -q '^9\.0'; then
-  sm90=1
+if [ $sm90 = 1 ]; then
   "$B/tritonpack" compile kernels/attention/attention_sm90.toml -o "$B/packs/attention_sm90.tpack" || fail "compile attention_sm90"
   "$B/tritonpack" compile kernels/attention/attention_sm90_bshd.toml -o "$B/packs/attention_sm90_bshd.tpack" ||
     fail "compile attention_sm90_bshd"
@@ -45,13 +52,18 @@ else
   echo "not an sm_90 GPU: the attention_sm90 member is skipped"
 fi
 
-pack=$B/packs/attention.tpack
+# Tuned packs replace the compiled ones in $B/packs (the runs, the torch ops and the benchmark use
+# them); the tuning reports go to $OUT.
 if [ "${TUNE:-1}" = 1 ]; then
-  step "tune the attention pack"
-  /usr/bin/time -f "tune attention: %e s" "$B/tritonpack" tune "$pack" -o "$OUT/attention_tuned.tpack" \
-    --report "$OUT/tune_attention" > "$OUT/tune_attention.txt" 2> "$OUT/tune_attention.log" || fail "tune attention"
-  tail -1 "$OUT/tune_attention.log"
-  [ -f "$OUT/attention_tuned.tpack" ] && pack=$OUT/attention_tuned.tpack
+  tuned=(attention)
+  [ $sm90 = 1 ] && tuned+=(attention_sm90)
+  for k in "${tuned[@]}"; do
+    step "tune the $k pack"
+    /usr/bin/time -f "tune $k: %e s" "$B/tritonpack" tune "$B/packs/$k.tpack" -o "$B/packs/${k}_tuned.tpack" \
+      --report "$OUT/tune_$k" > "$OUT/tune_$k.txt" 2> "$OUT/tune_$k.log" || fail "tune $k"
+    tail -1 "$OUT/tune_$k.log"
+    [ -f "$B/packs/${k}_tuned.tpack" ] && mv "$B/packs/${k}_tuned.tpack" "$B/packs/$k.tpack"
+  done
 fi
 
 step "tritonpack run: verified against the float64 reference, then under compute-sanitizer"
@@ -86,6 +98,11 @@ if [ $sm90 = 1 ]; then
     "attention_sm90|-t T=fp16 -a batch=1 -a heads_q=2 -a heads_kv=1 -a seq_q=255 -a seq_kv=257 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 23"
     "attention_sm90|-t T=bf16 -a batch=3 -a heads_q=4 -a heads_kv=4 -a seq_q=1000 -a seq_kv=4097 -a D=64 -a causal=0 -a sm_scale=-0.2 --seed 24"
     "attention_sm90_bshd|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=4097 -a seq_kv=129 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 25"
+    # The 64-key-block config (what tuning picks for short sequences), forced.
+    "attention_sm90|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 -c ws_n64 --seed 40"
+    "attention_sm90|-t T=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 -c ws_n64 --seed 41"
+    "attention_sm90|-t T=fp16 -a batch=3 -a heads_q=4 -a heads_kv=2 -a seq_q=1000 -a seq_kv=1000 -a D=64 -a causal=0 -a sm_scale=-0.2 -c ws_n64 --seed 42"
+    "attention_sm90_bshd|-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=1 -a sm_scale=0.125 -c ws_n64 --seed 43"
     # FP8 inputs (e4m3 and e5m2), fp16 and bf16 outputs.
     "attention_fp8|-t T=fp8e4nv -t TO=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 26"
     "attention_fp8|-t T=fp8e5 -t TO=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 27"
@@ -96,7 +113,6 @@ for c in "${cases[@]}"; do
   k=${c%%|*}
   a=${c#*|}
   p=$B/packs/$k.tpack
-  [ "$k" = attention ] && p=$pack
   # shellcheck disable=SC2086  # the options are words
   if "$B/tritonpack" run "$p" $a > "$OUT/run.txt" 2>&1; then
     echo "$k $a: $(grep -E '^verify' "$OUT/run.txt" | tr '\n' ' ')"
@@ -110,7 +126,7 @@ for c in "${cases[@]}"; do
       { tail -5 "$OUT/run.txt"; fail "compute-sanitizer $k $a"; }
     { echo "--- $k $a"; grep -E "ERROR SUMMARY|^verify" "$OUT/run.txt"; } >> "$OUT/sanitizer.log"
     # racecheck is slow (every shared-memory access is tracked): the small sm_90 launches only.
-    case "$k ${a##* }" in "attention_sm90 14" | "attention_sm90 19" | "attention_sm90_bshd 20" | "attention_sm90 23")
+    case "$k ${a##* }" in "attention_sm90 14" | "attention_sm90 19" | "attention_sm90_bshd 20" | "attention_sm90 23" | "attention_sm90 41")
       # shellcheck disable=SC2086
       # Its exit status counts the hazards racecheck reports on Triton's own warp-specialization
       # dispatch bytes too (ordered by a named barrier racecheck does not follow);
@@ -142,6 +158,9 @@ if [ -f "$B/torch/libtritonpack_torch.so" ]; then
   cat "$OUT/torch_decode_ops.log"
 fi
 
+fi
+
+if [ "$STEPS" != check ]; then
 step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kernel"
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 # shellcheck disable=SC2086
@@ -149,5 +168,6 @@ sm90_pack=()
 [ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack" --pack-fp8 "$B/packs/attention_fp8.tpack")
 "$PY" bench/attention.py --lib "$lib" --pack "$pack" "${sm90_pack[@]}" --pack-decode "$B/packs/attention_decode.tpack" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
+fi
 echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"
 exit $status

@@ -281,9 +281,10 @@ def attention_fwd_sm90(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_
     batch * heads_q tiles, causal in pairs)."""
     dtype: gl.constexpr = Q.dtype
     HALF_M: gl.constexpr = BLOCK_M // 2
-    # Key/value ring depth: what fits 227 KiB of shared memory with 128-row blocks (D 128: query
-    # 32 KiB + 2 x 64 KiB; D 64: 16 KiB + 3 x 32 KiB).
-    STAGES: gl.constexpr = 3 if HEAD_DIM == 64 else 2
+    # Key/value ring depth (K and V blocks a stage): D 128 with 128-key blocks, query 32 KiB +
+    # 2 x 64 KiB of the 227 KiB of shared memory; else 3 stages (D 64: 16 KiB + 3 x 32 KiB with
+    # 128-key blocks; 64-key blocks: at most 32 KiB + 3 x 32 KiB).
+    STAGES: gl.constexpr = 3 if (HEAD_DIM == 64 or BLOCK_N == 64) else 2
     n_m = (seq_q + BLOCK_M - 1) // BLOCK_M
     n_units = _units(n_m, batch * heads_q, IS_CAUSAL)
 
