@@ -27,7 +27,7 @@ PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$B/packs"
 export TRITONPACK_PYTHON_DIR=${TRITONPACK_PYTHON_DIR:-$PWD/python}
 status=0
-step() { echo; echo "=== $*"; }
+step() { echo; echo "=== $* (at ${SECONDS} s)"; }
 fail() { echo "FAILED: $*"; status=1; }
 
 STEPS=${STEPS:-all}

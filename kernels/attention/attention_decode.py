@@ -23,6 +23,8 @@ PHASE 1, grid (batch * heads_q * seq_q,): one program a row: LSE = logsumexp ove
 import triton
 import triton.language as tl
 
+from attention import _attend_block  # the portable member's online-softmax step over one key block
+
 
 @triton.jit
 def _q_offset(b, h, pos, heads_q, seq_q, HEAD_DIM: tl.constexpr, BSHD: tl.constexpr):
@@ -68,26 +70,11 @@ def _partial(Q, K, V, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv,
         m_i = tl.full([BLOCK_M], float("-inf"), dtype=tl.float32)
         l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
         acc = tl.zeros([BLOCK_M, HEAD_DIM], dtype=tl.float32)
+        # Keys [lo, hi) are this chunk's: the bounds mask is against hi; causal, row r is the
+        # query position pos (the diagonal is bottom-right against seq_kv).
         for start in range(lo, hi, BLOCK_N):
-            cols = start + tl.arange(0, BLOCK_N)
-            col_ok = cols < hi
-            kv_off = kv_base + cols[:, None].to(tl.int64) * kv_row + dims[None, :]
-            k = tl.load(K + kv_off, mask=col_ok[:, None], other=0.0)
-            v = tl.load(V + kv_off, mask=col_ok[:, None], other=0.0)
-            s = tl.dot(q, tl.trans(k)) * qk_scale
-            keep = col_ok[None, :]
-            if IS_CAUSAL:
-                keep = keep & (cols[None, :] <= pos[:, None] + causal_offset)
-            s = tl.where(keep, s, float("-inf"))
-            m_new = tl.maximum(m_i, tl.max(s, 1))
-            # A row that has seen no visible key yet has m_new = -inf; subtracting 0 instead
-            # keeps -inf - -inf (NaN) out of alpha and p, which are then 0.
-            m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)
-            alpha = tl.math.exp2(m_i - m_sub)
-            p = tl.math.exp2(s - m_sub[:, None])
-            l_i = l_i * alpha + tl.sum(p, 1)
-            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
-            m_i = m_new
+            acc, l_i, m_i = _attend_block(acc, l_i, m_i, q, K + kv_base, V + kv_base, kv_row, pos, start, hi,
+                                          causal_offset, qk_scale, HEAD_DIM, BLOCK_N, IS_CAUSAL, True)
         seen = l_i > 0.0
         l_safe = tl.where(seen, l_i, 1.0)
         out = acc / l_safe[:, None]
