@@ -255,7 +255,7 @@ class Bench:
         warps = 8 if bm == 128 else 4
         grid = (self.triton.cdiv(sq, bm), b * hq, 1)
         fns["triton_jit"] = lambda: self.jit[grid](q, k, v, o, lse, scale, b, hq, hkv, sq, skv, int(causal),
-                                                   HEAD_DIM=d, IS_CAUSAL=causal, BSHD=False, BLOCK_M=bm,
+                                                   HEAD_DIM=d, IS_CAUSAL=causal, BSHD=False, V_T=False, BLOCK_M=bm,
                                                    BLOCK_N=bn, num_warps=warps, num_stages=2)
         if self.fmha is not None and causal and hq == hkv and sq == skv:
             fargs = capi.Arguments(len(FMHA_ARGS))
