@@ -14,6 +14,9 @@
                 O) through the C++ runtime, with --pack-fp8, on the rows that are not decode rows. Its
                 error is against the same float32 reference as every method (so it includes the
                 inputs' rounding to e4m3): the accuracy cost of FP8 against the fp16 result
+  tritonpack_fp8_vt  kernels/attention/attention_fp8_vt (the same kernel reading V transposed,
+                [B, HKV, D, SKV]), with --pack-fp8-vt, on the same rows: V^T is made once per row,
+                outside the timing, as a caller that keeps its cache transposed would have it
   sdpa_cudnn    torch.nn.functional.scaled_dot_product_attention, cuDNN backend
   sdpa_flash    the same, FlashAttention backend
   triton_jit    Triton's JIT launching the same kernel source (kernels/attention/attention.py) with
@@ -61,8 +64,9 @@ KERNEL_FILE = os.path.join(REPO, "kernels", "attention", "attention.py")
 TOLERANCE = {"fp16": 4e-3, "bf16": 2e-2}
 # FP8 (e4m3) inputs against the fp16 inputs' reference: their rounding (2^-4) and P's.
 FP8_TOLERANCE = 0.1
-METHODS = ("tritonpack", "tritonpack_sm90", "tritonpack_decode", "tritonpack_fp8", "sdpa_cudnn", "sdpa_flash", "triton_jit",
-           "triton_jit_sm90", "fmha_seed")
+METHODS = ("tritonpack", "tritonpack_sm90", "tritonpack_decode", "tritonpack_fp8", "tritonpack_fp8_vt", "sdpa_cudnn",
+           "sdpa_flash", "triton_jit", "triton_jit_sm90", "fmha_seed")
+FP8_METHODS = ("tritonpack_fp8", "tritonpack_fp8_vt")
 ATTENTION_ARGS = ["Q", "K", "V", "O", "LSE", "sm_scale", "batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "causal"]
 DECODE_ARGS = ATTENTION_ARGS[:5] + ["OP", "LP"] + ATTENTION_ARGS[5:] + ["splits"]
 FMHA_ARGS = ["Out", "L", "M", "Q", "K", "V", "sm_scale", "batch_size", "num_heads", "seq_len"]
@@ -125,6 +129,7 @@ class Bench:
         self.sm90 = self.load(args.pack_sm90, "attention_sm90", ATTENTION_ARGS)
         self.decode = self.load(args.pack_decode, "attention_decode", DECODE_ARGS)
         self.fp8 = self.load(args.pack_fp8, "attention_fp8", ATTENTION_ARGS)
+        self.fp8_vt = self.load(args.pack_fp8_vt, "attention_fp8_vt", ATTENTION_ARGS)
         self.fmha = self.load(args.fmha, "fmha", FMHA_ARGS)
         if self.sm90 is not None:
             import attention_sm90_jit  # noqa: E402 - bench/, beside this file; puts kernels/attention on the path
@@ -237,13 +242,18 @@ class Bench:
             dopts = capi.options()
             fns["tritonpack_decode"] = lambda: self.decode.launch(dargs, stream, dopts)
 
-        if self.fp8 is not None and r[0] != "decode":
+        if r[0] != "decode":
             e4m3 = torch.float8_e4m3fn
-            self._fp8_inputs = tuple(t.to(e4m3) for t in (q, k, v))
-            eargs = self.attention_args(r, self._fp8_inputs, "fp8e4nv", o, "fp16", lse, scale)
-            self._fp8_args = eargs
-            eopts = capi.options()
-            fns["tritonpack_fp8"] = lambda: self.fp8.launch(eargs, stream, eopts)
+            self._fp8_args = []  # kept alive while the lambdas may launch
+            for method, kernel in (("tritonpack_fp8", self.fp8), ("tritonpack_fp8_vt", self.fp8_vt)):
+                if kernel is None:
+                    continue
+                v_in = v.transpose(-1, -2).contiguous() if method == "tritonpack_fp8_vt" else v
+                inputs = tuple(t.to(e4m3) for t in (q, k, v_in))
+                eargs = self.attention_args(r, inputs, "fp8e4nv", o, "fp16", lse, scale)
+                self._fp8_args.append((inputs, eargs))
+                eopts = capi.options()
+                fns[method] = lambda kernel=kernel, eargs=eargs, eopts=eopts: kernel.launch(eargs, stream, eopts)
 
         def sdpa(backend):
             def run():  # timed as users call it: SDPA allocates its output
@@ -260,7 +270,7 @@ class Bench:
         warps = 8 if bm == 128 else 4
         grid = (self.triton.cdiv(sq, bm), b * hq, 1)
         fns["triton_jit"] = lambda: self.jit[grid](q, k, v, o, lse, scale, b, hq, hkv, sq, skv, int(causal),
-                                                   HEAD_DIM=d, IS_CAUSAL=causal, BSHD=False, BLOCK_M=bm,
+                                                   HEAD_DIM=d, IS_CAUSAL=causal, BSHD=False, V_T=False, BLOCK_M=bm,
                                                    BLOCK_N=bn, num_warps=warps, num_stages=2)
         if self.fmha is not None and causal and hq == hkv and sq == skv:
             fargs = capi.Arguments(len(FMHA_ARGS))
@@ -300,7 +310,7 @@ class Bench:
                 out[f"{method}_status"] = "n/a"
                 continue
             try:
-                tol = FP8_TOLERANCE if method == "tritonpack_fp8" else None
+                tol = FP8_TOLERANCE if method in FP8_METHODS else None
                 err, problem = self.check(self.check_fns.get(method, fns[method]), o, r, ref, tol)
             except Exception as e:  # noqa: BLE001 - a backend refusing a shape is a result, reported
                 err, problem = math.nan, f"unsupported: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
@@ -333,8 +343,10 @@ class Bench:
         for other in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90"):
             a, c = out["tritonpack_sm90_ms"], out[f"{other}_ms"]
             out[f"tritonpack_sm90_vs_{other}"] = c / a if a == a and c == c else math.nan
-        a, c = out["tritonpack_fp8_ms"], out["sdpa_cudnn_ms"]
-        out["tritonpack_fp8_vs_sdpa_cudnn"] = c / a if a == a and c == c else math.nan
+        for method, other in (("tritonpack_fp8", "sdpa_cudnn"), ("tritonpack_fp8_vt", "sdpa_cudnn"),
+                              ("tritonpack_fp8_vt", "tritonpack_fp8")):
+            a, c = out[f"{method}_ms"], out[f"{other}_ms"]
+            out[f"{method}_vs_{other}"] = c / a if a == a and c == c else math.nan
         for other in ("sdpa_cudnn", "sdpa_flash"):
             a, c = out["tritonpack_decode_ms"], out[f"{other}_ms"]
             out[f"tritonpack_decode_vs_{other}"] = c / a if a == a and c == c else math.nan
@@ -368,14 +380,16 @@ CSV_FIELDS = (["row", "kind", "B", "HQ", "HKV", "SQ", "SKV", "D", "causal", "dty
               + [f"tritonpack_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit", "fmha_seed")]
               + [f"tritonpack_sm90_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "triton_jit_sm90")]
               + [f"tritonpack_decode_vs_{m}" for m in ("sdpa_cudnn", "sdpa_flash", "sdpa_best")]
-              + ["tritonpack_fp8_vs_sdpa_cudnn"])
+              + ["tritonpack_fp8_vs_sdpa_cudnn", "tritonpack_fp8_vt_vs_sdpa_cudnn",
+                 "tritonpack_fp8_vt_vs_tritonpack_fp8"])
 
 
 def print_table(env, out_rows):
     print(f"\n{env['device']} ({env['arch']}), driver {env['driver']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, "
           f"torch {env['torch']}, triton {env['triton']}, tritonpack {env['tritonpack']}, {env['dtype']}; "
           "TFLOP/s (decode rows: GB/s)")
-    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'decode':>7} {'fp8':>7} {'cudnn':>7} {'flash':>7} {'jit':>7} {'jit90':>7} {'seed':>7}  "
+    print(f"{'row':>34} {'tp':>7} {'sm90':>7} {'decode':>7} {'fp8':>7} {'fp8vt':>7} {'cudnn':>7} {'flash':>7} "
+          f"{'jit':>7} {'jit90':>7} {'seed':>7}  "
           f"{'tp/cudnn':>8} {'sm90/cudnn':>10} {'tp/flash':>8} {'dec/sdpa':>8}  config")
     for r in out_rows:
         unit = "gbps" if r["kind"] == "decode" else "tflops"
@@ -384,7 +398,7 @@ def print_table(env, out_rows):
             v = r.get(f"{m}_{unit}", math.nan)
             return f"{v:7.1f}" if v == v else f"{'-':>7}"
         print(f"{r['row']:>34} {cell('tritonpack')} {cell('tritonpack_sm90')} {cell('tritonpack_decode')} {cell('tritonpack_fp8')} "
-              f"{cell('sdpa_cudnn')} "
+              f"{cell('tritonpack_fp8_vt')} {cell('sdpa_cudnn')} "
               f"{cell('sdpa_flash')} {cell('triton_jit')} {cell('triton_jit_sm90')} {cell('fmha_seed')}  "
               f"{r['tritonpack_vs_sdpa_cudnn']:8.2f} "
               f"{r['tritonpack_sm90_vs_sdpa_cudnn']:10.2f} {r['tritonpack_vs_sdpa_flash']:8.2f} "
@@ -405,6 +419,9 @@ def main(argv=None) -> int:
                    "optional: run on the decode rows")
     p.add_argument("--pack-fp8", help="the FP8 pack (kernels/attention/attention_fp8.toml, sm_90), optional: "
                    "e4m3 inputs, fp16 output, on the rows that are not decode rows")
+    p.add_argument("--pack-fp8-vt", help="the FP8 pack that takes V transposed "
+                   "(kernels/attention/attention_fp8_vt.toml, sm_90), optional: as --pack-fp8, with V given as "
+                   "[B, HKV, D, SKV]")
     p.add_argument("--fmha", help="seed 01's pack (kernels/fmha/fmha.toml), for the fmha_seed method")
     p.add_argument("--out", help="folder for attention.csv and attention.json")
     p.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp16")

@@ -18,7 +18,9 @@ METHODS = [("tritonpack", "tritonpack (portable)"), ("tritonpack_sm90", "tritonp
            ("tritonpack_decode", "tritonpack decode (split-KV)"),
            ("tritonpack_fp8", "tritonpack FP8 e4m3 (portable kernel)"),
            ("sdpa_cudnn", "SDPA cuDNN"), ("sdpa_flash", "SDPA flash"),
-           ("triton_jit", "Triton JIT, portable source"), ("triton_jit_sm90", "Gluon JIT, sm_90 source"), ("fmha_seed", "seed kernel (fmha)")]
+           ("triton_jit", "Triton JIT, portable source"), ("triton_jit_sm90", "Gluon JIT, sm_90 source"), ("fmha_seed", "seed kernel (fmha)"),
+           # Last, so that the methods before it keep their colours (C0-C8) in plots of older CSVs.
+           ("tritonpack_fp8_vt", "tritonpack FP8 e4m3, V transposed (portable kernel)")]
 
 
 def value(row, key):

@@ -2,7 +2,8 @@
 # The attention family (kernels/attention, docs/attention.md) on a GPU machine, in one run:
 #   1. compile attention, attention_bshd, attention_decode and attention_decode_bshd (split-KV,
 #      two steps), and when the GPU is sm_90 attention_sm90 and attention_sm90_bshd (the Gluon
-#      member) and attention_fp8 (FP8 inputs); and seed 01's fmha;
+#      member), attention_fp8 (FP8 inputs) and attention_fp8_vt (FP8, V given transposed); and
+#      seed 01's fmha;
 #   2. `tritonpack tune` the attention pack, and on sm_90 the attention_sm90 pack
 #      (skipped with TUNE=0); the tuned packs replace the compiled ones;
 #   3. `tritonpack run` on the launches the GPU tests use (grouped-query heads, ragged lengths and
@@ -48,6 +49,8 @@ if [ $sm90 = 1 ]; then
   "$B/tritonpack" compile kernels/attention/attention_sm90_bshd.toml -o "$B/packs/attention_sm90_bshd.tpack" ||
     fail "compile attention_sm90_bshd"
   "$B/tritonpack" compile kernels/attention/attention_fp8.toml -o "$B/packs/attention_fp8.tpack" || fail "compile attention_fp8"
+  "$B/tritonpack" compile kernels/attention/attention_fp8_vt.toml -o "$B/packs/attention_fp8_vt.tpack" ||
+    fail "compile attention_fp8_vt"
 else
   echo "not an sm_90 GPU: the attention_sm90 member is skipped"
 fi
@@ -108,6 +111,8 @@ if [ $sm90 = 1 ]; then
     "attention_fp8|-t T=fp8e5 -t TO=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 27"
     "attention_fp8|-t T=fp8e4nv -t TO=bf16 -a batch=1 -a heads_q=16 -a heads_kv=16 -a seq_q=1024 -a seq_kv=1024 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 28"
   )
+  # The same FP8 launches with V given transposed ([B, HKV, D, SKV]).
+  for c in "${cases[@]}"; do [[ $c == attention_fp8\|* ]] && cases+=("${c/attention_fp8/attention_fp8_vt}"); done
 fi
 for c in "${cases[@]}"; do
   k=${c%%|*}
@@ -165,7 +170,8 @@ step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kern
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 # shellcheck disable=SC2086
 sm90_pack=()
-[ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack" --pack-fp8 "$B/packs/attention_fp8.tpack")
+[ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack" --pack-fp8 "$B/packs/attention_fp8.tpack"
+                            --pack-fp8-vt "$B/packs/attention_fp8_vt.tpack")
 "$PY" bench/attention.py --lib "$lib" --pack "$pack" "${sm90_pack[@]}" --pack-decode "$B/packs/attention_decode.tpack" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
 fi

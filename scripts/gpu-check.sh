@@ -16,7 +16,8 @@ step "compile shipped kernels"
 for k in vector_add softmax fmha attention; do
   "$B/tritonpack" compile "kernels/$k/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
-for k in attention_bshd attention_sm90 attention_sm90_bshd attention_decode attention_decode_bshd attention_fp8; do
+for k in attention_bshd attention_sm90 attention_sm90_bshd attention_decode attention_decode_bshd attention_fp8 \
+         attention_fp8_vt; do
   "$B/tritonpack" compile "kernels/attention/$k.toml" -o "$B/packs/$k.tpack" || status=1
 done
 "$B/tritonpack" compile kernels/softmax/softmax.toml -o "$B/packs/softmax_ir.tpack" --keep-ir || status=1
@@ -110,9 +111,10 @@ declare -A run_args=(
   [attention_sm90]="-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
   [attention_sm90_bshd]="-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 17"
   [attention_fp8]="-t T=fp8e4nv -t TO=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 26"
+  [attention_fp8_vt]="-t T=fp8e4nv -t TO=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 26"
   [attention_decode]="-t T=fp16 -a batch=4 -a heads_q=32 -a heads_kv=8 -a seq_q=1 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 30"
 )
-run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale persistent_add two_step fmha matmul_shipped attention attention_bshd attention_sm90 attention_sm90_bshd attention_decode attention_fp8"
+run_kernels="matmul layernorm softmax_h desc_matmul gluon_add gluon_tma_copy desc_scale persistent_add two_step fmha matmul_shipped attention attention_bshd attention_sm90 attention_sm90_bshd attention_decode attention_fp8 attention_fp8_vt"
 for k in $run_kernels; do
   # shellcheck disable=SC2086  # the options are words
   "$B/tritonpack" run "$B/packs/$k.tpack" ${run_args[$k]} --json > "$OUT/run_$k.json" || status=1

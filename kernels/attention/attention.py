@@ -1,10 +1,14 @@
 """Attention forward, the portable member of the attention family (specs: attention.toml for
-[B, H, S, D] tensors, attention_bshd.toml for [B, S, H, D]). Plain Triton: it compiles for sm_80
-and sm_90 (where tl.dot becomes wgmma).
+[B, H, S, D] tensors, attention_bshd.toml for [B, S, H, D]; attention_fp8.toml and
+attention_fp8_vt.toml for FP8 inputs on sm_90). Plain Triton: it compiles for sm_80 and sm_90
+(where tl.dot becomes wgmma).
 
 Host-side semantics (for a reference):
     Q: [batch, heads_q, seq_q, D] (BSHD = False) or [batch, seq_q, heads_q, D] (BSHD = True),
     K, V: the same with heads_kv and seq_kv, O like Q, all of one dtype T (fp16 or bf16), dense.
+    With V_T = True (only with BSHD = False), V is given transposed: [batch, heads_kv, D, seq_kv],
+    dense, so key j's value vector is column j of its head's [D, seq_kv] matrix.
+    The FP8 specs: Q, K and V in one FP8 dtype (e4m3 or e5m2), O in fp16 or bf16.
     LSE: fp32 [batch, heads_q, seq_q] in either layout.
     Grouped-query attention: query head h reads key/value head h // (heads_q // heads_kv)
     (heads_kv divides heads_q; heads_kv == heads_q is plain multi-head attention).
@@ -21,6 +25,12 @@ Host-side semantics (for a reference):
 Any seq_q, seq_kv >= 0: rows and keys past the ends are masked; nothing outside the tensors is
 read or written. Offsets are int64. Grid: (cdiv(seq_q, BLOCK_M), batch * heads_q, 1).
 
+V_T is for FP8 on sm_90: there FP8 wgmma takes its B operand only K-major, that is V's tile
+contiguous along the keys. Triton 3.6 keeps a V tile loaded from [.., seq_kv, D] in the other
+order and transposes it through shared memory on every iteration; loaded from V^T, the tile is
+K-major as read and goes through the cp.async pipeline like K (seen in the TTGIR; not yet timed).
+The result is the same either way; no fp16 or bf16 spec sets it.
+
 The scalar `causal` is not read: it is the launch's switch, and the spec's heuristic for IS_CAUSAL
 (causal != 0) picks the variant compiled for it.
 """
@@ -32,16 +42,20 @@ import triton.language as tl
 @triton.jit
 def _attend_block(acc, l_i, m_i, q, k_base, v_base, kv_row, rows, start_n, seq_kv, causal_offset, qk_scale,
                   HEAD_DIM: tl.constexpr, BLOCK_N: tl.constexpr, CAUSAL_MASK: tl.constexpr,
-                  BOUNDS_MASK: tl.constexpr):
+                  BOUNDS_MASK: tl.constexpr, V_T: tl.constexpr):
     """Keys [start_n, start_n + BLOCK_N): updates the running (acc, l_i, m_i) of the rows.
 
     m_i is the running row max in base-2 units (scores times log2(e)), l_i the running sum of
-    exp2(score - m_i), acc the unnormalized output.
+    exp2(score - m_i), acc the unnormalized output. The V tile is [BLOCK_N, HEAD_DIM] in either
+    layout: with V_T its elements are read from the head's [HEAD_DIM, seq_kv] matrix.
     """
     cols = start_n + tl.arange(0, BLOCK_N)
     dims = tl.arange(0, HEAD_DIM)
     k_ptrs = k_base + cols[:, None].to(tl.int64) * kv_row + dims[None, :]
-    v_ptrs = v_base + cols[:, None].to(tl.int64) * kv_row + dims[None, :]
+    if V_T:
+        v_ptrs = v_base + cols[:, None].to(tl.int64) + dims[None, :].to(tl.int64) * seq_kv
+    else:
+        v_ptrs = v_base + cols[:, None].to(tl.int64) * kv_row + dims[None, :]
     if BOUNDS_MASK:
         col_ok = cols < seq_kv
         k = tl.load(k_ptrs, mask=col_ok[:, None], other=0.0)
@@ -69,8 +83,9 @@ def _attend_block(acc, l_i, m_i, q, k_base, v_base, kv_row, rows, start_n, seq_k
 
 @triton.jit
 def attention_fwd(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, causal,
-                  HEAD_DIM: tl.constexpr, IS_CAUSAL: tl.constexpr, BSHD: tl.constexpr,
+                  HEAD_DIM: tl.constexpr, IS_CAUSAL: tl.constexpr, BSHD: tl.constexpr, V_T: tl.constexpr,
                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    tl.static_assert(not (BSHD and V_T), "V_T (V as [batch, heads_kv, D, seq_kv]) needs BSHD = False")
     pid_m = tl.program_id(0)
     pid_bh = tl.program_id(1)
     b = (pid_bh // heads_q).to(tl.int64)
@@ -92,6 +107,7 @@ def attention_fwd(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_q, se
     q_base = Q + b * q_batch + h * q_head
     o_base = O + b * q_batch + h * q_head
     k_base = K + b * kv_batch + h_kv * kv_head
+    # With V_T the head is [HEAD_DIM, seq_kv]: the same size, so the same base.
     v_base = V + b * kv_batch + h_kv * kv_head
 
     start_m = pid_m * BLOCK_M
@@ -118,10 +134,10 @@ def attention_fwd(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_q, se
         hi = seq_kv
     for start_n in range(0, lo, BLOCK_N):
         acc, l_i, m_i = _attend_block(acc, l_i, m_i, q, k_base, v_base, kv_row, rows, start_n, seq_kv,
-                                      causal_offset, qk_scale, HEAD_DIM, BLOCK_N, False, False)
+                                      causal_offset, qk_scale, HEAD_DIM, BLOCK_N, False, False, V_T)
     for start_n in range(lo, hi, BLOCK_N):
         acc, l_i, m_i = _attend_block(acc, l_i, m_i, q, k_base, v_base, kv_row, rows, start_n, seq_kv,
-                                      causal_offset, qk_scale, HEAD_DIM, BLOCK_N, IS_CAUSAL, True)
+                                      causal_offset, qk_scale, HEAD_DIM, BLOCK_N, IS_CAUSAL, True, V_T)
 
     seen = l_i > 0.0
     out = acc / tl.where(seen, l_i, 1.0)[:, None]

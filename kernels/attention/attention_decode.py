@@ -74,7 +74,7 @@ def _partial(Q, K, V, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv,
         # query position pos (the diagonal is bottom-right against seq_kv).
         for start in range(lo, hi, BLOCK_N):
             acc, l_i, m_i = _attend_block(acc, l_i, m_i, q, K + kv_base, V + kv_base, kv_row, pos, start, hi,
-                                          causal_offset, qk_scale, HEAD_DIM, BLOCK_N, IS_CAUSAL, True)
+                                          causal_offset, qk_scale, HEAD_DIM, BLOCK_N, IS_CAUSAL, True, False)
         seen = l_i > 0.0
         l_safe = tl.where(seen, l_i, 1.0)
         out = acc / l_safe[:, None]

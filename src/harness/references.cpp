@@ -252,8 +252,9 @@ std::vector<Expected> attention_causal(const ReferenceInputs& in) {
 
 // The attention family, kernels/attention: operands Q, K, V, O, LSE; batch, heads_q, heads_kv,
 // seq_q, seq_kv, sm_scale; constexprs HEAD_DIM, IS_CAUSAL, BSHD (the tensors' layout: [B, S, H, D]
-// when true, else [B, H, S, D]; LSE is [B, heads_q, seq_q] in both). Query head h reads key/value
-// head h / (heads_q / heads_kv). With IS_CAUSAL, key j is visible to row i when
+// when true, else [B, H, S, D]; LSE is [B, heads_q, seq_q] in both) and V_T (V given transposed,
+// [B, H, D, S], with BSHD false; a pack compiled before V_T existed has none: false). Query head
+// h reads key/value head h / (heads_q / heads_kv). With IS_CAUSAL, key j is visible to row i when
 // j <= i + seq_kv - seq_q (bottom-right). O = softmax(sm_scale * Q K^T) V over the visible keys
 // and LSE = m + log(l) (natural log); a row that sees no key has O = 0 and LSE = -inf.
 std::vector<Expected> attention(const ReferenceInputs& in) {
@@ -264,6 +265,9 @@ std::vector<Expected> attention(const ReferenceInputs& in) {
   const Constant* bshd_c = in.find_constexpr("BSHD");
   if (causal_c == nullptr || bshd_c == nullptr) need(in, "the constexprs IS_CAUSAL and BSHD");
   const bool causal = causal_c->as_int() != 0, bshd = bshd_c->as_int() != 0;
+  const Constant* v_t_c = in.find_constexpr("V_T");
+  const bool v_t = v_t_c != nullptr && v_t_c->as_int() != 0;
+  if (v_t && bshd) need(in, "BSHD false with V_T true (V transposed is [B, H, D, S]; the kernel refuses both)");
   const double sm_scale = in.real("sm_scale");
   const Operand &q = in.operand(0), &k = in.operand(1), &v = in.operand(2);
   for (size_t t : {0, 1, 2}) {
@@ -275,6 +279,11 @@ std::vector<Expected> attention(const ReferenceInputs& in) {
   // Element offset of (b, h, s, 0) in a tensor of `heads` heads and `seq` rows.
   auto at = [&](int64_t b, int64_t h, int64_t s, int64_t heads, int64_t seq) {
     return static_cast<size_t>(bshd ? ((b * seq + s) * heads + h) * D : ((b * heads + h) * seq + s) * D);
+  };
+  // Element (b, h, j, d) of V: its offset and the step to d + 1 (1, or seq_kv when transposed).
+  const size_t v_dim_step = v_t ? static_cast<size_t>(SKV) : 1;
+  auto v_at = [&](int64_t b, int64_t h, int64_t j) {
+    return v_t ? static_cast<size_t>((b * HKV + h) * D * SKV + j) : at(b, h, j, HKV, SKV);
   };
   const DType out_dtype = in.operand(3).dtype;
   // P is rounded to V's dtype before the P @ V product: one rounding of that type more than a
@@ -305,8 +314,10 @@ std::vector<Expected> attention(const ReferenceInputs& in) {
         for (int64_t j = 0; j < visible; ++j) {
           const double p = std::exp(scores[static_cast<size_t>(j)] - m);
           l += p;
-          const size_t vj = at(b, hk, j, HKV, SKV);
-          for (int64_t d = 0; d < D; ++d) acc[static_cast<size_t>(d)] += p * v.values[vj + static_cast<size_t>(d)];
+          const size_t vj = v_at(b, hk, j);
+          for (int64_t d = 0; d < D; ++d) {
+            acc[static_cast<size_t>(d)] += p * v.values[vj + static_cast<size_t>(d) * v_dim_step];
+          }
         }
         for (int64_t d = 0; d < D; ++d) {
           out.values[qi + static_cast<size_t>(d)] = visible > 0 ? acc[static_cast<size_t>(d)] / l : 0.0;
@@ -392,7 +403,8 @@ std::vector<Expected> scale3_in_steps(const ReferenceInputs& in) {
 constexpr Reference kReferences[] = {
     {"attention",
      "softmax(sm_scale * Q K^T) V, causal (bottom-right) or not, grouped-query heads, [B, H, S, D] or [B, S, H, D] "
-     "(BSHD); operands Q, K, V, O, LSE; batch, heads_q, heads_kv, seq_q, seq_kv, sm_scale, HEAD_DIM, IS_CAUSAL",
+     "(BSHD), V as [B, H, D, S] with V_T; operands Q, K, V, O, LSE; batch, heads_q, heads_kv, seq_q, seq_kv, "
+     "sm_scale, HEAD_DIM, IS_CAUSAL",
      attention},
     {"attention_causal",
      "causal softmax(sm_scale * Q K^T) V over [B, H, S, D] (Out, and L, M when written); operands Out, L, M, Q, "

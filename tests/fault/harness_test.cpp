@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "common/constexpr_of.h"
 #include "common/error_of.h"
@@ -48,6 +49,8 @@ struct Memory {
     switch (dtype) {
       case DType::kFp16: std::memcpy(&h, p, 2); return runtime::fp16_bits_to_float(h);
       case DType::kBf16: std::memcpy(&h, p, 2); return runtime::bf16_bits_to_float(h);
+      case DType::kFp8e4nv:
+      case DType::kFp8e5: return static_cast<float>(harness::decode(dtype, p));
       default: std::memcpy(&f, p, 4); return f;
     }
   }
@@ -58,8 +61,15 @@ struct Memory {
     switch (dtype) {
       case DType::kFp16: h = runtime::float_to_fp16_bits(v); std::memcpy(p, &h, 2); break;
       case DType::kBf16: h = runtime::float_to_bf16_bits(v); std::memcpy(p, &h, 2); break;
+      case DType::kFp8e4nv:
+      case DType::kFp8e5: harness::encode(dtype, v, p); break;
       default: std::memcpy(p, &v, 4);
     }
+  }
+  // v rounded to the dtype, as a store and a load would.
+  float round(float v) const {
+    uint8_t bytes[8];
+    return static_cast<float>(harness::encode(dtype, v, bytes));
   }
 };
 
@@ -108,11 +118,14 @@ void play_layernorm(FakeGpu& gpu, const FakeLaunch& l, DType t) {
 }
 
 // attention_fwd(Q, K, V, O, LSE, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, causal) of
-// kernels/attention, [B, H, S, D] with heads_q == heads_kv, causal bottom-right: fp32 softmax, O
-// rounded once to T. `skip_empty_rows` leaves the LSE of a row that sees no key unwritten (the NaN
-// poison) instead of -inf, as a kernel that forgot those rows would.
-void play_attention(FakeGpu& gpu, const FakeLaunch& l, DType t, int64_t d, bool skip_empty_rows) {
-  const Memory mem{gpu, t}, f32{gpu, DType::kFp32};
+// kernels/attention, [B, H, S, D] with heads_q == heads_kv, causal bottom-right: fp32 softmax, the
+// numerators rounded to T for the P V product, O rounded once to its dtype (T, or the FP8 specs'
+// TO). With `v_transposed`, V is read as [B, H, D, S] (V_T). `skip_empty_rows` leaves the LSE of a
+// row that sees no key unwritten (the NaN poison) instead of -inf, as a kernel that forgot those
+// rows would.
+void play_attention(FakeGpu& gpu, const FakeLaunch& l, DType t, DType out_dtype, int64_t d, bool v_transposed,
+                    bool skip_empty_rows) {
+  const Memory mem{gpu, t}, out{gpu, out_dtype}, f32{gpu, DType::kFp32};
   const CUdeviceptr q = l.params[0], k = l.params[1], v = l.params[2], o = l.params[3], lse = l.params[4];
   const float scale = f32_param(l, 5);
   const int64_t heads = int64_t{i32_param(l, 6)} * i32_param(l, 7), sq = i32_param(l, 9), skv = i32_param(l, 10);
@@ -131,8 +144,11 @@ void play_attention(FakeGpu& gpu, const FakeLaunch& l, DType t, int64_t d, bool 
       for (float& x : s) sum += (x = std::exp(x - m));
       for (int64_t c = 0; c < d; ++c) {
         float acc = 0;
-        for (int64_t j = 0; j < visible; ++j) acc += s[static_cast<size_t>(j)] * mem.get(v, (h * skv + j) * d + c);
-        mem.set(o, (h * sq + i) * d + c, visible > 0 ? acc / sum : 0.0f);
+        for (int64_t j = 0; j < visible; ++j) {
+          const int64_t vi = v_transposed ? (h * d + c) * skv + j : (h * skv + j) * d + c;
+          acc += mem.round(s[static_cast<size_t>(j)]) * mem.get(v, vi);
+        }
+        out.set(o, (h * sq + i) * d + c, visible > 0 ? acc / sum : 0.0f);
       }
       if (visible > 0) {
         f32.set(lse, h * sq + i, m + std::log(sum));
@@ -296,7 +312,9 @@ TEST_F(HarnessTest, AnExpectedInfinityMustBeWrittenExactly) {
               {"D", "64"},    {"causal", "1"},  {"sm_scale", "0.125"}};
   r.seed = 3;
   for (bool skip : {false, true}) {
-    gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) { play_attention(g, l, DType::kFp16, 64, skip); };
+    gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) {
+      play_attention(g, l, DType::kFp16, DType::kFp16, 64, false, skip);
+    };
     const auto result = harness::run_kernel(*device_, k, r);
     EXPECT_TRUE(result.verified);
     EXPECT_EQ(result.passed, !skip) << result.verify_message;
@@ -307,6 +325,34 @@ TEST_F(HarnessTest, AnExpectedInfinityMustBeWrittenExactly) {
           << result.verify_message;
     }
   }
+}
+
+// attention_fp8_vt.toml end to end on the fake GPU: `run` sizes V from its dims [B, HKV, D, SKV]
+// and the reference reads it transposed (V_T), so a kernel that reads V^T passes and one that
+// reads it as [B, HKV, SKV, D] fails; FP8 inputs, an fp16 or bf16 output.
+TEST_F(HarnessTest, TheFp8SpecWithVTransposedIsCheckedAgainstVTransposed) {
+  auto pack = pack_from_spec(source("kernels/attention/attention_fp8_vt.toml"), {90});
+  Kernel k(pack, "attention_fp8_vt", fake_driver());
+  gpu_->params_to_record = 14;  // 12 arguments and the two scratch pointers
+  const std::pair<DType, DType> types[] = {{DType::kFp8e4nv, DType::kFp16}, {DType::kFp8e5, DType::kBf16}};
+  for (const auto& [t, to] : types) {
+    harness::RunRequest r;
+    r.types["T"] = std::string(dtype_name(t));
+    r.types["TO"] = std::string(dtype_name(to));
+    r.values = {{"batch", "1"}, {"heads_q", "2"}, {"heads_kv", "2"}, {"seq_q", "5"}, {"seq_kv", "7"},
+                {"D", "64"},    {"causal", "1"},  {"sm_scale", "0.125"}};
+    r.seed = 4;
+    for (bool read_transposed : {true, false}) {
+      gpu_->on_launch = [&](FakeGpu& g, const FakeLaunch& l) {
+        play_attention(g, l, t, to, 64, read_transposed, false);
+      };
+      const auto result = harness::run_kernel(*device_, k, r);
+      ASSERT_TRUE(result.verified);
+      EXPECT_EQ(result.passed, read_transposed) << dtype_name(t) << ": " << result.verify_message;
+      EXPECT_EQ(constexpr_of(*result.variant, "V_T"), Constant(true));
+    }
+  }
+  EXPECT_EQ(gpu_->live_allocations(), 0u);
 }
 
 TEST_F(HarnessTest, TheHeadSizeDimChoosesTheFmhaVariantThroughTheShapes) {

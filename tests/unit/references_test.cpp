@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <deque>
+#include <limits>
+#include <optional>
 
 #include "common/error_of.h"
 #include "harness/references.h"
@@ -247,17 +248,21 @@ TEST(References, CausalAttentionOnPlainArraysKeepsHeadsApart) {
             std::string::npos);
 }
 
-// The attention family's reference, as a launch of kernels/attention gives it (Q, K, V, O, LSE).
+// The attention family's reference, as a launch of kernels/attention gives it (Q, K, V, O, LSE),
+// batch 1. v_t: nullopt gives no V_T constexpr (a pack compiled before it existed).
 std::vector<Expected> family_attention(int64_t hq, int64_t hkv, int64_t sq, int64_t skv, int64_t d, bool causal,
                                        bool bshd, std::vector<double> q, std::vector<double> k, std::vector<double> v,
-                                       DType input_dtype = DType::kFp16) {
+                                       DType input_dtype = DType::kFp16, std::optional<bool> v_t = std::nullopt,
+                                       int64_t batch = 1) {
   Launch l("attention");
   l.input("Q", std::move(q), {}, {}, input_dtype).input("K", std::move(k), {}, {}, input_dtype);
   l.input("V", std::move(v), {}, {}, input_dtype);
-  l.output("O", static_cast<size_t>(hq * sq * d), DType::kFp16).output("LSE", static_cast<size_t>(hq * sq));
-  l.integer("batch", 1).integer("heads_q", hq).integer("heads_kv", hkv).integer("seq_q", sq).integer("seq_kv", skv);
-  l.real("sm_scale", 0.5).constexpr_value("HEAD_DIM", Constant(d));
+  l.output("O", static_cast<size_t>(batch * hq * sq * d), DType::kFp16)
+      .output("LSE", static_cast<size_t>(batch * hq * sq));
+  l.integer("batch", batch).integer("heads_q", hq).integer("heads_kv", hkv).integer("seq_q", sq);
+  l.integer("seq_kv", skv).real("sm_scale", 0.5).constexpr_value("HEAD_DIM", Constant(d));
   l.constexpr_value("IS_CAUSAL", Constant(causal)).constexpr_value("BSHD", Constant(bshd));
+  if (v_t) l.constexpr_value("V_T", Constant(*v_t));
   return l.run();
 }
 
@@ -310,6 +315,54 @@ TEST(References, AttentionGroupsQueryHeadsAndReadsEitherLayout) {
       family_attention(4, 2, 2, 3, 1, false, true, to_bshd(q, 4, 2), to_bshd(k, 2, 3), to_bshd(v, 2, 3));
   EXPECT_EQ(bshd[0].values, to_bshd(grouped[0].values, 4, 2));
   EXPECT_EQ(bshd[1].values, grouped[1].values);
+}
+
+TEST(References, AttentionReadsVTransposedWithVT) {
+  // Two batches, four query heads over two key/value heads, S_q = 3, S_kv = 5, D = 2, causal and
+  // not: the reference on V^T ([B, H, D, S], V_T true) equals the reference on V ([B, H, S, D],
+  // V_T false, and no V_T at all). Values differ in every element, so a transposed read of the
+  // wrong element shows.
+  const int64_t batch = 2, hq = 4, hkv = 2, sq = 3, skv = 5, d = 2;
+  std::vector<double> q(static_cast<size_t>(batch * hq * sq * d)), k(static_cast<size_t>(batch * hkv * skv * d));
+  std::vector<double> v(k.size()), v_t(k.size());
+  for (size_t i = 0; i < q.size(); ++i) q[i] = std::sin(0.7 * static_cast<double>(i) + 0.1);
+  for (size_t i = 0; i < k.size(); ++i) {
+    k[i] = std::cos(1.3 * static_cast<double>(i));
+    v[i] = static_cast<double>(i) - 0.25 * static_cast<double>(i * i % 7);
+  }
+  // Element (b, h, j, e) of V at ((b * HKV + h) * S_kv + j) * D + e; of V^T at ((b * HKV + h) * D + e) * S_kv + j.
+  for (int64_t bh = 0; bh < batch * hkv; ++bh) {
+    for (int64_t j = 0; j < skv; ++j) {
+      for (int64_t e = 0; e < d; ++e) {
+        v_t[static_cast<size_t>((bh * d + e) * skv + j)] = v[static_cast<size_t>((bh * skv + j) * d + e)];
+      }
+    }
+  }
+  for (bool causal : {false, true}) {
+    const std::vector<Expected> plain = family_attention(hq, hkv, sq, skv, d, causal, false, q, k, v, DType::kFp8e4nv,
+                                                         false, batch);
+    const std::vector<Expected> unnamed = family_attention(hq, hkv, sq, skv, d, causal, false, q, k, v,
+                                                           DType::kFp8e4nv, std::nullopt, batch);
+    const std::vector<Expected> transposed = family_attention(hq, hkv, sq, skv, d, causal, false, q, k, v_t,
+                                                              DType::kFp8e4nv, true, batch);
+    ASSERT_EQ(transposed.size(), 2u);
+    EXPECT_EQ(transposed[0].values, plain[0].values) << "causal " << causal;
+    EXPECT_EQ(transposed[1].values, plain[1].values) << "causal " << causal;
+    EXPECT_EQ(transposed[0].tolerance, plain[0].tolerance);
+    EXPECT_EQ(unnamed[0].values, plain[0].values) << "causal " << causal;
+    // Reading V^T as if it were V gives other values: the test can tell the layouts apart.
+    const std::vector<Expected> misread = family_attention(hq, hkv, sq, skv, d, causal, false, q, k, v_t,
+                                                           DType::kFp8e4nv, false, batch);
+    EXPECT_NE(misread[0].values, plain[0].values);
+  }
+}
+
+TEST(References, AttentionRefusesVTWithBSHD) {
+  const std::vector<double> x{1, 2};
+  EXPECT_NE(error_of([&] { family_attention(1, 1, 1, 1, 2, false, true, x, x, x, DType::kFp16, true); },
+                     ErrorCode::kInvalidSpec)
+                .find("BSHD false with V_T true"),
+            std::string::npos);
 }
 
 TEST(References, CausalAttentionAlignsBottomRightAndRowsWithoutKeysAreZeroAndMinusInfinity) {
