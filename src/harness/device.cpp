@@ -60,9 +60,15 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
   return *this;
 }
 
+// cuMemcpyHtoD from pageable memory and cuMemsetD8 run on the legacy default stream and may still
+// be writing when they return (CUDA's "API synchronization behavior"), and the harness launches on
+// a created non-blocking stream, which does not wait for the legacy stream: so each waits for its
+// own write. Without it a launch could read inputs not yet uploaded, or have its outputs poisoned
+// after it wrote them (tritonpack tune saw that: "elements written by one config only").
 void DeviceBuffer::upload(const void* host, size_t bytes) {
   if (bytes == 0) return;
   TRITONPACK_CU(*driver_, cuMemcpyHtoD(pointer_, host, bytes), "uploading");
+  TRITONPACK_CU(*driver_, cuStreamSynchronize(CU_STREAM_LEGACY), "waiting for an upload");
 }
 
 void DeviceBuffer::download(void* host, size_t bytes) const {
@@ -72,6 +78,7 @@ void DeviceBuffer::download(void* host, size_t bytes) const {
 
 void DeviceBuffer::fill(unsigned char byte) {
   TRITONPACK_CU(*driver_, cuMemsetD8(pointer_, byte, size_ == 0 ? 1 : size_), "filling");
+  TRITONPACK_CU(*driver_, cuStreamSynchronize(CU_STREAM_LEGACY), "waiting for a fill");
 }
 
 Stream::Stream(const driver::Driver& driver) : driver_(driver) {

@@ -193,6 +193,7 @@ CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned bloc
   if (static_cast<int>(shared) > it->second.max_dynamic_shared) return CUDA_ERROR_INVALID_VALUE;
   if (gpu->failing_entries.count(it->second.entry) != 0) return CUDA_ERROR_LAUNCH_FAILED;
   ++gpu->launch_count;
+  if (stream == nullptr || stream == CU_STREAM_LEGACY) gpu->run_legacy_queue();
   if (!gpu->record_launches) return CUDA_SUCCESS;
   FakeLaunch l;
   l.entry = it->second.entry;
@@ -277,12 +278,18 @@ CUresult fake_cuMemcpyHtoD(CUdeviceptr dst, const void* src, size_t bytes) {
   if (!gpu->back_memory) return CUDA_SUCCESS;
   uint8_t* p = gpu->host(dst, bytes);
   if (p == nullptr) return CUDA_ERROR_INVALID_VALUE;
+  if (gpu->legacy_stream_lags) {
+    std::vector<uint8_t> data(static_cast<const uint8_t*>(src), static_cast<const uint8_t*>(src) + bytes);
+    gpu->legacy_queue.push_back([p, data = std::move(data)] { std::memcpy(p, data.data(), data.size()); });
+    return CUDA_SUCCESS;
+  }
   std::memcpy(p, src, bytes);
   return CUDA_SUCCESS;
 }
 CUresult fake_cuMemcpyDtoH(void* dst, CUdeviceptr src, size_t bytes) {
   FAKE_ENTRY(cuMemcpyDtoH)
   if (!gpu->back_memory) return CUDA_SUCCESS;
+  gpu->run_legacy_queue();  // a synchronous copy on the legacy stream: after the work queued there
   const uint8_t* p = gpu->host(src, bytes);
   if (p == nullptr) return CUDA_ERROR_INVALID_VALUE;
   std::memcpy(dst, p, bytes);
@@ -293,6 +300,10 @@ CUresult fake_cuMemsetD8(CUdeviceptr dst, unsigned char value, size_t bytes) {
   if (!gpu->back_memory) return CUDA_SUCCESS;
   uint8_t* p = gpu->host(dst, bytes);
   if (p == nullptr) return CUDA_ERROR_INVALID_VALUE;
+  if (gpu->legacy_stream_lags) {
+    gpu->legacy_queue.push_back([p, value, bytes] { std::memset(p, value, bytes); });
+    return CUDA_SUCCESS;
+  }
   std::memset(p, value, bytes);
   return CUDA_SUCCESS;
 }
@@ -306,7 +317,11 @@ CUresult fake_cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t bytes
 }
 CUresult fake_cuStreamCreate(CUstream* s, unsigned) { FAKE_ENTRY(cuStreamCreate) *s = next_handle<CUstream>(); return CUDA_SUCCESS; }
 CUresult fake_cuStreamDestroy(CUstream) { FAKE_ENTRY(cuStreamDestroy) return CUDA_SUCCESS; }
-CUresult fake_cuStreamSynchronize(CUstream) { FAKE_ENTRY(cuStreamSynchronize) return CUDA_SUCCESS; }
+CUresult fake_cuStreamSynchronize(CUstream s) {
+  FAKE_ENTRY(cuStreamSynchronize)
+  if (s == nullptr || s == CU_STREAM_LEGACY) gpu->run_legacy_queue();
+  return CUDA_SUCCESS;
+}
 CUresult fake_cuEventCreate(CUevent* e, unsigned) { FAKE_ENTRY(cuEventCreate) *e = next_handle<CUevent>(); return CUDA_SUCCESS; }
 CUresult fake_cuEventRecord(CUevent e, CUstream) {
   FAKE_ENTRY(cuEventRecord)
@@ -323,6 +338,11 @@ CUresult fake_cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
 CUresult fake_cuEventDestroy(CUevent) { FAKE_ENTRY(cuEventDestroy) return CUDA_SUCCESS; }
 
 }  // namespace
+
+void FakeGpu::run_legacy_queue() {
+  for (const std::function<void()>& write : legacy_queue) write();
+  legacy_queue.clear();
+}
 
 uint8_t* FakeGpu::host(CUdeviceptr address, size_t bytes) {
   auto it = memory.upper_bound(address);

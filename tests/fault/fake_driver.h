@@ -112,6 +112,14 @@ struct FakeGpu {
   // on_launch (if set) runs after each recorded launch, as the kernel would. Off by default.
   bool back_memory = false;
   std::map<CUdeviceptr, std::vector<uint8_t>> memory;
+  // With legacy_stream_lags (and back_memory), cuMemsetD8 and cuMemcpyHtoD only queue their writes
+  // on the legacy default stream, as the real driver may (a device memset, and the last DMA of a
+  // pageable copy, can still be running when the call returns). The queue runs when the legacy
+  // stream is synchronized, before a cuMemcpyDtoH and before a launch on the legacy stream, but not
+  // before a launch on another stream: a created stream does not wait for the legacy one.
+  bool legacy_stream_lags = false;
+  std::vector<std::function<void()>> legacy_queue;
+  void run_legacy_queue();
   std::function<void(FakeGpu&, const FakeLaunch&)> on_launch;
   // The host bytes of [address, address + bytes) inside one allocation, or nullptr.
   uint8_t* host(CUdeviceptr address, size_t bytes);

@@ -261,6 +261,17 @@ TEST_F(TunedMatmulTest, ATunedAndAnUntunedLaunchComputeTheSameResult) {
   EXPECT_TRUE(last_output_ == untuned_output) << "the tuned launch computed another result";
 }
 
+// The legacy stream's memsets and pageable copies may still be writing when they return, and a
+// created stream does not wait for them: the run harness must have its inputs uploaded and its
+// outputs poisoned before the kernel runs, or it reads stale inputs and loses what it wrote.
+TEST_F(TunedMatmulTest, TheRunHarnessWaitsForItsUploadsBeforeLaunching) {
+  Kernel k(matmul_pack({}), "matmul", fake_driver());
+  gpu_->legacy_stream_lags = true;
+  const harness::RunResult r = run(k, false);
+  EXPECT_TRUE(r.passed) << r.verify_message;
+  EXPECT_TRUE(gpu_->legacy_queue.empty());
+}
+
 // The fake clock's time per config for the tuner tests, and the tuner's request: one small launch.
 const std::map<std::string, double> kConfigMs = {{"m128n256k64", 8}, {"m64n256k32", 7}, {"m128n128k32", 1},
                                                  {"m128n64k32", 5},  {"m64n128k32", 4},  {"m128n32k32", 6},
@@ -294,6 +305,30 @@ TEST_F(TunedMatmulTest, WhenTheFirstConfigFailsTheNextIsTheReference) {
   ASSERT_EQ(result.table.entries.size(), 1u);
   EXPECT_EQ(result.table.entries[0].configs, (std::vector<std::string>{"m32n64k32", "m64n32k32", "m64n128k32",
                                                                        "m128n64k32", "m128n32k32", "m64n256k32"}));
+}
+
+// The tuner poisons the outputs again before each config: every config right, once the poison has
+// landed before the config's launch (tritonpack tune on an H200 flagged right configs of the
+// sm_90 attention "written by one config only" when it did not wait).
+TEST_F(TunedMatmulTest, TuningWaitsForThePoisonBeforeEachConfig) {
+  const auto spec_pack = matmul_pack({});
+  Manifest m = spec_pack->manifest();
+  m.kernels[0].tuning.shapes = {TuningShape{{{"T", DType::kFp16}}, {{"M", 100}, {"N", 72}, {"K", 40}}, {}}};
+  Kernel k(Pack::from_bytes(rewrite_manifest(*spec_pack, m), "matmul.tpack"), "matmul", fake_driver());
+  gpu_->legacy_stream_lags = true;
+  size_t early = 0;  // launches that ran before an upload or a poisoning had landed
+  gpu_->on_launch = [&](FakeGpu&, const FakeLaunch& l) {
+    early += !gpu_->legacy_queue.empty();
+    play(k.info(), l);
+  };
+  gpu_->launch_ms = [&](const FakeLaunch& l) { return kConfigMs.at(l.entry.substr(l.entry.find("__") + 2)); };
+  const harness::TuneResult result = harness::tune_kernel(*device_, k, small_tune_request());
+  EXPECT_EQ(early, 0u);
+  ASSERT_EQ(result.shapes.size(), 1u);
+  ASSERT_EQ(result.shapes[0].configs.size(), 8u);
+  for (const harness::ConfigMeasurement& c : result.shapes[0].configs) {
+    EXPECT_TRUE(c.ran && c.correct) << k.info().configs[c.config].name << ": " << c.message;
+  }
 }
 
 // TuneRequest::shapes (tritonpack tune --shape) replaces the kernel's own list: those launches, and
