@@ -16,7 +16,9 @@
 #   5. bench/attention.py: tritonpack (every member) vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs
 #      the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
-#   ROUNDS (default 3), KINDS (default "mha gqa seed decode"), TUNE (default 1).
+#   ROUNDS (default 3), KINDS (default "mha gqa seed decode"), TUNE (default 1), TUNED (the packs
+#   to tune, default "attention attention_sm90"), PACKS (the packs to compile, run and benchmark;
+#   default every one the GPU runs), SANITIZE (default 1: compute-sanitizer on every run).
 #   STEPS (default "all"; "check": steps 1-4 only, "bench": step 5 only, on the packs a "check" run
 #   left in the build folder).
 # Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
@@ -36,31 +38,27 @@ sm90=0
 nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | grep -q '^9\.0' && sm90=1
 pack=$B/packs/attention.tpack
 
+# The packs: PACKS names some (default: every one this GPU runs; the sm_90 ones need sm_90).
+all_packs="attention attention_bshd fmha attention_decode attention_decode_bshd"
+[ $sm90 = 1 ] && all_packs+=" attention_sm90 attention_sm90_bshd attention_fp8 attention_fp8_vt"
+[ $sm90 = 1 ] || echo "not an sm_90 GPU: the attention_sm90, attention_fp8 and attention_fp8_vt members are skipped"
+PACKS=${PACKS:-$all_packs}
+want() { [[ " $PACKS " == *" $1 "* ]]; }
+
 if [ "$STEPS" != bench ]; then
-step "compile"
-"$B/tritonpack" compile kernels/attention/attention.toml -o "$B/packs/attention.tpack" || { fail "compile attention"; exit 1; }
-"$B/tritonpack" compile kernels/attention/attention_bshd.toml -o "$B/packs/attention_bshd.tpack" || fail "compile attention_bshd"
-"$B/tritonpack" compile kernels/fmha/fmha.toml -o "$B/packs/fmha.tpack" || fail "compile fmha"
-for k in attention_decode attention_decode_bshd; do
-  "$B/tritonpack" compile "kernels/attention/$k.toml" -o "$B/packs/$k.tpack" || fail "compile $k"
+step "compile: $PACKS"
+for k in $PACKS; do
+  src=kernels/attention/$k.toml
+  [ "$k" = fmha ] && src=kernels/fmha/fmha.toml
+  "$B/tritonpack" compile "$src" -o "$B/packs/$k.tpack" || fail "compile $k"
 done
-if [ $sm90 = 1 ]; then
-  "$B/tritonpack" compile kernels/attention/attention_sm90.toml -o "$B/packs/attention_sm90.tpack" || fail "compile attention_sm90"
-  "$B/tritonpack" compile kernels/attention/attention_sm90_bshd.toml -o "$B/packs/attention_sm90_bshd.tpack" ||
-    fail "compile attention_sm90_bshd"
-  "$B/tritonpack" compile kernels/attention/attention_fp8.toml -o "$B/packs/attention_fp8.tpack" || fail "compile attention_fp8"
-  "$B/tritonpack" compile kernels/attention/attention_fp8_vt.toml -o "$B/packs/attention_fp8_vt.tpack" ||
-    fail "compile attention_fp8_vt"
-else
-  echo "not an sm_90 GPU: the attention_sm90 member is skipped"
-fi
+[ -f "$pack" ] || { fail "no attention pack"; exit 1; }
 
 # Tuned packs replace the compiled ones in $B/packs (the runs, the torch ops and the benchmark use
 # them); the tuning reports go to $OUT.
 if [ "${TUNE:-1}" = 1 ]; then
-  tuned=(attention)
-  [ $sm90 = 1 ] && tuned+=(attention_sm90)
-  for k in "${tuned[@]}"; do
+  for k in ${TUNED:-attention attention_sm90}; do
+    want "$k" || continue
     step "tune the $k pack"
     /usr/bin/time -f "tune $k: %e s" "$B/tritonpack" tune "$B/packs/$k.tpack" -o "$B/packs/${k}_tuned.tpack" \
       --report "$OUT/tune_$k" > "$OUT/tune_$k.txt" 2> "$OUT/tune_$k.log" || fail "tune $k"
@@ -118,6 +116,7 @@ for c in "${cases[@]}"; do
   k=${c%%|*}
   a=${c#*|}
   p=$B/packs/$k.tpack
+  want "$k" || continue
   # shellcheck disable=SC2086  # the options are words
   if "$B/tritonpack" run "$p" $a > "$OUT/run.txt" 2>&1; then
     echo "$k $a: $(grep -E '^verify' "$OUT/run.txt" | tr '\n' ' ')"
@@ -125,7 +124,7 @@ for c in "${cases[@]}"; do
     cat "$OUT/run.txt"; fail "run $k $a"
   fi
   cat "$OUT/run.txt" >> "$OUT/runs.log"
-  if command -v compute-sanitizer > /dev/null; then
+  if [ "${SANITIZE:-1}" = 1 ] && command -v compute-sanitizer > /dev/null; then
     # shellcheck disable=SC2086
     compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tritonpack" run "$p" $a > "$OUT/run.txt" 2>&1 ||
       { tail -5 "$OUT/run.txt"; fail "compute-sanitizer $k $a"; }
@@ -148,15 +147,15 @@ for c in "${cases[@]}"; do
   fi
 done
 rm -f "$OUT/run.txt"
-grep -c "ERROR SUMMARY: 0 errors" "$OUT/sanitizer.log" | sed 's/^/compute-sanitizer runs with 0 errors: /'
+[ -f "$OUT/sanitizer.log" ] && grep -c "ERROR SUMMARY: 0 errors" "$OUT/sanitizer.log" | sed 's/^/compute-sanitizer runs with 0 errors: /'
 
-if [ $sm90 = 1 ] && [ -f "$B/torch/libtritonpack_torch.so" ]; then
+if want attention_sm90 && want attention_sm90_bshd && [ -f "$B/torch/libtritonpack_torch.so" ]; then
   step "the sm_90 member as PyTorch ops (descriptors built from torch tensors by the plugin core)"
   TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
     "$PY" tests/torch/attention_sm90_op_gpu.py "$B/packs" > "$OUT/torch_sm90_ops.log" 2>&1 || fail "PyTorch ops (sm_90 member)"
   cat "$OUT/torch_sm90_ops.log"
 fi
-if [ -f "$B/torch/libtritonpack_torch.so" ]; then
+if want attention_decode && want attention_decode_bshd && [ -f "$B/torch/libtritonpack_torch.so" ]; then
   step "the split-KV decode member as PyTorch ops (two steps a call; eager, torch.compile, a CUDA graph)"
   TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
     "$PY" tests/torch/attention_decode_op_gpu.py "$B/packs" > "$OUT/torch_decode_ops.log" 2>&1 || fail "PyTorch ops (decode member)"
@@ -169,10 +168,12 @@ if [ "$STEPS" != check ]; then
 step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kernel"
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 # shellcheck disable=SC2086
-sm90_pack=()
-[ $sm90 = 1 ] && sm90_pack=(--pack-sm90 "$B/packs/attention_sm90.tpack" --pack-fp8 "$B/packs/attention_fp8.tpack"
-                            --pack-fp8-vt "$B/packs/attention_fp8_vt.tpack")
-"$PY" bench/attention.py --lib "$lib" --pack "$pack" "${sm90_pack[@]}" --pack-decode "$B/packs/attention_decode.tpack" --fmha "$B/packs/fmha.tpack" --out "$OUT" \
+members=()
+for m in sm90 decode fp8 fp8_vt; do
+  want "attention_$m" && members+=("--pack-${m/_/-}" "$B/packs/attention_$m.tpack")
+done
+want fmha && members+=(--fmha "$B/packs/fmha.tpack")
+"$PY" bench/attention.py --lib "$lib" --pack "$pack" "${members[@]}" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
 fi
 echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"
