@@ -378,14 +378,17 @@ struct Kernel::State {
     return options.workspace;
   }
 
-  void pack_for(const Prepared& p, std::span<const Arg> args, CUdeviceptr scratch, runtime::PackedArgs& packed) {
+  // Appends the launch of `p` to `packed`; returns its parameters (what cuLaunchKernel reads).
+  void** pack_for(const Prepared& p, std::span<const Arg> args, CUdeviceptr scratch, runtime::PackedArgs& packed) {
     const runtime::VariantModel& vm = model.variants[p.index];
     const VariantInfo& v = *vm.info;
+    const size_t first = packed.count;
     runtime::pack_args(model, vm, args, v.global_scratch_size > 0 ? scratch : 0,
                        v.profile_scratch_size > 0 ? scratch + p.profile_offset : 0, drv(), packed);
+    return packed.pointers.data() + first;
   }
 
-  void enqueue(const Prepared& p, CUfunction fn, runtime::PackedArgs& packed, CUstream stream);
+  void enqueue(const Prepared& p, CUfunction fn, void** params, CUstream stream);
   void launch_steps(std::span<const Arg> args, CUstream stream, const LaunchOptions& options,
                     std::shared_lock<std::shared_mutex>& lock);
 };
@@ -442,15 +445,14 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
   s.in_step(choice.step, [&] {
     const CUfunction fn = s.function(*p.cs, p.index);
     runtime::PackedArgs packed;
-    s.pack_for(p, args, s.scratch_for(p, stream, options), packed);
-    s.enqueue(p, fn, packed, stream);
+    s.enqueue(p, fn, s.pack_for(p, args, s.scratch_for(p, stream, options), packed), stream);
   });
 }
 
 // Every step is selected, loaded, given its scratch and packed before the first is launched: a
 // step that cannot run refuses the whole launch, and nothing runs. The steps share the workspace:
 // they run one after another on the stream. Allocation-free once loaded (the pool aside), like a
-// one-launch kernel: the selections live on the stack.
+// one-launch kernel: the selections and every step's parameters live on the stack.
 void Kernel::State::launch_steps(std::span<const Arg> args, CUstream stream, const LaunchOptions& options,
                                  std::shared_lock<std::shared_mutex>& lock) {
   State& s = *this;
@@ -462,40 +464,58 @@ void Kernel::State::launch_steps(std::span<const Arg> args, CUstream stream, con
   std::array<State::Prepared, kMaxSteps> prepared;
   std::array<CUfunction, kMaxSteps> functions{};
   std::array<CUdeviceptr, kMaxSteps> scratch{};
+  std::array<void**, kMaxSteps> params{};
   for (size_t i = 0; i < steps; ++i) {
     const auto step = static_cast<int32_t>(i);
     prepared[i] = s.in_step(step, [&] { return s.select_in(cs, args, options, values, step); });
   }
-  runtime::PackedArgs packed;
   const auto empty = [](const State::Prepared& p) { return p.grid[0] == 0 || p.grid[1] == 0 || p.grid[2] == 0; };
+  // Every step's parameters one after another in `packed`, each step packed once: packing can
+  // refuse a value or fail to encode a descriptor, and that refuses the launch before any step
+  // runs. Steps whose parameters do not fit together (more than kMaxAbiParams, or more descriptors
+  // than kMaxDescriptors, in all; no kernel tritonpack ships comes near) are packed here to check
+  // them, then again each just before it launches (the first step's packing there is its own check).
+  size_t abi_params = 0, descriptors = 0;
+  for (size_t i = 0; i < steps; ++i) {
+    if (empty(prepared[i])) continue;
+    abi_params += s.model.variants[prepared[i].index].abi_params;
+    descriptors += s.model.num_descriptors;
+  }
+  const bool together = abi_params <= runtime::kMaxAbiParams && descriptors <= runtime::kMaxDescriptors;
+  runtime::PackedArgs packed;
   for (size_t i = 0; i < steps; ++i) {
     if (empty(prepared[i])) continue;
     s.in_step(static_cast<int32_t>(i), [&] {
       functions[i] = s.function(cs, prepared[i].index);
       scratch[i] = s.scratch_for(prepared[i], stream, options);
-      // Packing can refuse a value or fail to encode a descriptor: learn it now, not after the
-      // first step ran. (The first step's packing below is its own check.)
-      if (i > 0) s.pack_for(prepared[i], args, scratch[i], packed);
+      if (together) {
+        params[i] = s.pack_for(prepared[i], args, scratch[i], packed);
+      } else if (i > 0) {
+        packed.clear();
+        (void)s.pack_for(prepared[i], args, scratch[i], packed);
+      }
     });
   }
   for (size_t i = 0; i < steps; ++i) {
     if (empty(prepared[i])) continue;
     s.in_step(static_cast<int32_t>(i), [&] {
-      s.pack_for(prepared[i], args, scratch[i], packed);
-      s.enqueue(prepared[i], functions[i], packed, stream);
+      if (!together) {
+        packed.clear();
+        params[i] = s.pack_for(prepared[i], args, scratch[i], packed);
+      }
+      s.enqueue(prepared[i], functions[i], params[i], stream);
     });
   }
 }
 
-void Kernel::State::enqueue(const Prepared& p, CUfunction fn, runtime::PackedArgs& packed, CUstream stream) {
+void Kernel::State::enqueue(const Prepared& p, CUfunction fn, void** params, CUstream stream) {
   const VariantInfo& v = *model.variants[p.index].info;
   const Driver& d = drv();
-  void** pointers = packed.pointers.data();
   const unsigned grid_x = static_cast<unsigned>(p.grid[0]) * v.num_ctas;
   if (v.num_ctas == 1 && !v.launch_pdl && !v.launch_cooperative_grid) {
     TRITONPACK_CU(d,
                   cuLaunchKernel(fn, grid_x, static_cast<unsigned>(p.grid[1]), static_cast<unsigned>(p.grid[2]),
-                                 32 * v.num_warps, 1, 1, v.shared, stream, pointers, nullptr),
+                                 32 * v.num_warps, 1, 1, v.shared, stream, params, nullptr),
                   variant_where(p.index));
     return;
   }
@@ -529,7 +549,7 @@ void Kernel::State::enqueue(const Prepared& p, CUfunction fn, runtime::PackedArg
   config.hStream = stream;
   config.attrs = attributes;
   config.numAttrs = count;
-  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, pointers, nullptr), variant_where(p.index));
+  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, params, nullptr), variant_where(p.index));
 }
 
 namespace {

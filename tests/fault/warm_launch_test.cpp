@@ -91,6 +91,23 @@ TEST(WarmLaunch, ATunedLaunchAllocatesNothing) {
   EXPECT_EQ(allocations_of(k, refused_first.args, 100), 0u) << "the ranking's first config refusing the launch";
 }
 
+// A kernel in steps (tests/kernels/two_step): every step selected, loaded and packed before the
+// first launches, each step's parameters packed once on the stack; nothing on the heap.
+TEST(WarmLaunch, AKernelInStepsAllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  Kernel k(pack_from_spec(TRITONPACK_SOURCE_DIR "/tests/kernels/two_step/two_step.toml", {90}), "two_step", fake_driver());
+  const std::vector<Arg> args = {Arg::tensor(kX, DType::kFp32), Arg::tensor(kX + 0x100000, DType::kFp32),
+                                 Arg::tensor(kOut, DType::kFp32), Arg::integer(3000)};
+  for (int i = 0; i < 10; ++i) k.launch(args, nullptr);
+  gpu.record_launches = false;  // the fake's record of a launch allocates
+  const size_t launched = gpu.launch_count;
+  const uint64_t before = heap_allocations.load();
+  for (int i = 0; i < 100; ++i) k.launch(args, nullptr);
+  EXPECT_EQ(heap_allocations.load() - before, 0u);
+  EXPECT_EQ(gpu.launch_count - launched, 200u);
+}
+
 // The plugin core's hot path: a prepared enqueue allocates nothing (an engine calls it per
 // inference; TensorRT and CUDA graph capture need it free of allocation).
 TEST(WarmLaunch, PreparedPluginEnqueueAllocatesNothing) {
