@@ -298,6 +298,7 @@ struct Kernel::State {
     runtime::bind_launch(model, args, values);
     if (!options.pinned.empty() || !options.config.empty()) check_options(options);
     ContextState& cs = current_context(lock);
+    runtime::bind_device(model, cs.plan, values);
     return in_step(step, [&] { return select_in(cs, args, options, values, step); });
   }
 
@@ -460,6 +461,7 @@ void Kernel::State::launch_steps(std::span<const Arg> args, CUstream stream, con
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
   ContextState& cs = s.current_context(lock);
+  runtime::bind_device(s.model, cs.plan, values);
   const size_t steps = s.model.step_labels.size();
   std::array<State::Prepared, kMaxSteps> prepared;
   std::array<CUfunction, kMaxSteps> functions{};
@@ -593,6 +595,7 @@ std::vector<Selection> Kernel::select_steps(std::span<const Arg> args, const Lau
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
   ContextState& cs = s.current_context(lock);
+  runtime::bind_device(s.model, cs.plan, values);
   std::vector<Selection> out;
   const auto add = [&](int32_t step) {
     const State::Prepared p = s.in_step(step, [&] { return s.select_in(cs, args, options, values, step); });
@@ -616,6 +619,7 @@ std::vector<Selection> Kernel::select_steps_for_arch(std::span<const Arg> args, 
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
   const runtime::DevicePlan plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
+  runtime::bind_device(s.model, plan, values);
   std::vector<Selection> out;
   const auto add = [&](int32_t step) {
     s.in_step(step, [&] {
@@ -644,6 +648,7 @@ std::vector<Selection> Kernel::candidates(std::span<const Arg> args, const Launc
   values.step = choice.step;
   std::vector<std::pair<uint32_t, std::array<int64_t, 3>>> found;
   const auto collect = [&](const runtime::DevicePlan& plan) {
+    runtime::bind_device(s.model, plan, values);
     runtime::candidate_variants(s.model, plan, args, options, values, found);
     std::vector<Selection> out;
     for (const auto& [index, grid] : found) {
@@ -698,6 +703,7 @@ Kernel::Explanation explain_launch(const runtime::KernelModel& model, const Devi
     for (const runtime::VariantModel& vm : model.variants) out.lines.push_back(vm.label + ": " + e.what());
     return out;
   }
+  runtime::bind_device(model, plan, values);
   out.summary = runtime::describe_launch(model, args, options, values);
   if (std::string tuning = runtime::describe_tuning(model, plan, args, options, values); !tuning.empty()) {
     out.summary += "\n  " + tuning;
@@ -714,21 +720,34 @@ Kernel::Explanation explain_launch(const runtime::KernelModel& model, const Devi
       out.lines.push_back(vm.label + ": could run; an earlier variant is preferred");
     }
   }
-  // A grid that names SM_COUNT differs from device to device: say which count it took, and the
-  // grid the chosen variant gets with it.
+  // A grid or dim-size argument that names SM_COUNT differs from device to device: say which count
+  // it took, the grid the chosen variant gets with it and the arguments' values.
   const bool placed = out.chosen != nullptr && runtime::select_variant(model, plan, args, options, values) >= 0;
   if (placed) grid = values.grid;
+  std::vector<std::string> uses;
   const auto& sm_axes = model.grid_names_sm_count;
-  if (std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end()) {
+  if (placed && std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end()) {
+    uses.push_back("grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " +
+                   std::to_string(grid[2]) + ")");
+  }
+  for (const runtime::DimArgCheck& c : model.dim_args) {
+    if (!c.per_device) continue;
+    const ParamInfo& p = model.info->params[c.param];
+    const std::string value = std::to_string(values.slots[c.param]);
+    uses.push_back(p.name + " = " + ((c.dims_needed & ~values.known_dims) == 0
+                                         ? p.dim + " = " + value
+                                         : value + " (as given: its dim " + p.dim + " needs shapes not given)"));
+  }
+  const bool names_sm_count = std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end() ||
+                              std::any_of(model.dim_args.begin(), model.dim_args.end(),
+                                          [](const runtime::DimArgCheck& c) { return c.per_device; });
+  if (names_sm_count) {
     out.summary += "\n  " + std::string(kSmCountName) + " = " + std::to_string(plan.caps.sm_count) +
                    (arch == 0                ? " (the device's)"
                     : options.sm_count != 0 ? " (as given)"
                                             : " (assumed for an sm_" + std::to_string(arch) +
                                                   " GPU; --sm-count or LaunchOptions::sm_count sets another)");
-    if (placed) {
-      out.summary += ": grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " +
-                     std::to_string(grid[2]) + ")";
-    }
+    for (size_t i = 0; i < uses.size(); ++i) out.summary += (i ? ", " : ": ") + uses[i];
   }
   return out;
 }
@@ -780,6 +799,13 @@ std::string Kernel::Explanation::text() const {
   std::string out = summary;
   for (const std::string& line : lines) out += "\n  " + line;
   return out;
+}
+
+uint32_t Kernel::sm_count(const LaunchOptions& options, uint32_t arch) {
+  if (arch != 0) return tool_caps(arch, options).sm_count;
+  State& s = *state_;
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  return s.current_context(lock).plan.caps.sm_count;
 }
 
 // A kernel in steps: the most any step needs (they run one after another in the same workspace).

@@ -128,6 +128,28 @@ TEST(WarmLaunch, PreparedPluginEnqueueAllocatesNothing) {
   EXPECT_EQ(gpu.launch_count - launched, 100u);
 }
 
+// The decode attention: two steps, and a dim-size argument (splits) that the runtime checks
+// against the device's SM count at every launch.
+TEST(WarmLaunch, PreparedPluginEnqueueOfTheDecodeAttentionAllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  PluginCore p = PluginCore::create(pack_from_spec(TRITONPACK_SOURCE_DIR "/kernels/attention/attention_decode.toml", {90}),
+                                    "attention_decode", {{"sm_scale", 0.125}, {"causal", 0}}, fake_driver());
+  const std::vector<TensorDesc> in{{DType::kFp16, {4, 8, 1, 64}, {}}, {DType::kFp16, {4, 4, 4096, 64}, {}},
+                                   {DType::kFp16, {4, 4, 4096, 64}, {}}};
+  const PreparedLaunch prepared = p.prepare(in);
+  ASSERT_EQ(prepared.plan().sm_count, 132u);
+  const CUdeviceptr ins[] = {kX, kX + 0x100000, kX + 0x2000000}, outs[] = {kOut, kOut + 0x100000};
+  const CUdeviceptr ws = kOut + 0x1000000;
+  for (int i = 0; i < 10; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  gpu.record_launches = false;
+  const size_t launched = gpu.launch_count;
+  const uint64_t before = heap_allocations.load();
+  for (int i = 0; i < 100; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  EXPECT_EQ(heap_allocations.load() - before, 0u);
+  EXPECT_EQ(gpu.launch_count - launched, 200u);
+}
+
 // The same with a tensordesc input (TMA): its shape and strides live in the prepared launch, and
 // the runtime's map cache serves the warm launches.
 TEST(WarmLaunch, PreparedPluginEnqueueOfADescriptorAllocatesNothing) {
