@@ -88,12 +88,13 @@ def rows():
     return out
 
 
-def decode_splits(b: int, hkv: int, skv: int) -> int:
-    """The key chunks of attention_decode's first step, as its spec's plugin computes them (the
-    `dim` of its `splits` param; a C API caller chooses them)."""
+def decode_splits(b: int, hkv: int, skv: int, sms: int) -> int:
+    """The key chunks of attention_decode's first step on a GPU of `sms` SMs, as its spec's plugin
+    computes them (the `dim` of its `splits` param, clamp(2 * SM_COUNT / (B * HKV), 1,
+    cdiv(SKV, 256)); the runtime checks a launch that gives the shapes against it)."""
     def cdiv(a, c):
         return -(-a // c)
-    return max(1, min(264 // (b * hkv), cdiv(skv, 256)))
+    return max(1, min(2 * sms // (b * hkv), cdiv(skv, 256)))
 
 
 def row_name(r) -> str:
@@ -227,7 +228,7 @@ class Bench:
                 fns["triton_jit_sm90"] = refused
 
         if self.decode is not None and sq <= 16:
-            splits = decode_splits(b, hkv, skv)
+            splits = decode_splits(b, hkv, skv, torch.cuda.get_device_properties(q.device).multi_processor_count)
             self._decode_partials = (torch.empty((splits, b, hq, sq, d), device="cuda", dtype=torch.float32),
                                      torch.empty((splits, b, hq, sq), device="cuda", dtype=torch.float32))
             dargs = capi.Arguments(len(DECODE_ARGS))

@@ -84,7 +84,7 @@ struct ParamInfo {
   bool is_field = false;    // scalars: a plugin field (attribute), given once when the op is made
   bool has_default = false;  // fields: whether default_value is set
   double default_value = 0;  // fields: used when the field is not given
-  std::string dim;           // scalars: a dim-size argument, this expression over dim names
+  std::string dim;           // scalars: a dim-size argument, this expression over dim names (and SM_COUNT)
 };
 
 // How the kernel becomes a plugin (engine op): identity and shape rules. (Its constraints are the
@@ -100,8 +100,10 @@ struct PluginInfo {
 inline constexpr size_t kMaxLaunchVars = 16;
 
 // The built-in name a grid expression may use for the number of streaming multiprocessors of the
-// device the launch runs on (persistent kernels: "min(SM_COUNT, cdiv(n, BLOCK))"). Reserved: a
-// spec may not name a param, launch variable or dim so. Only grids may use it.
+// device the launch runs on (persistent kernels: "min(SM_COUNT, cdiv(n, BLOCK))"), and a dim-size
+// argument's (ParamInfo::dim) for the device a plugin plans for (the decode attention's key
+// chunks). Reserved: a spec may not name a param, launch variable or dim so. Nothing else may use
+// it.
 inline constexpr std::string_view kSmCountName = "SM_COUNT";
 
 // A value given at launch that grid, numel, rules and heuristics may use but the kernel does not

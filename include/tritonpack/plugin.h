@@ -104,6 +104,9 @@ struct ShapeProgram {
     uint32_t param_index = 0;
     int32_t rule = -1;  // >= 0: a dim-size rule; else `value`
     expr::Expr value;
+    // `value` names SM_COUNT, the SM count of the device the plugin plans for: known only then
+    // (prepare), so no output's shape may use this argument; a scratch tensor's may.
+    bool uses_sm_count = false;
   };
   std::vector<std::string> input_names;  // engine inputs, in order
   std::vector<int32_t> input_rank;       // -1 when only rules say (checked by them)
@@ -119,7 +122,7 @@ struct ShapeProgram {
   std::vector<FixedDim> fixed_dims;
   std::vector<RepeatedDim> repeated_dims;
   std::vector<rule::Rule> rules;
-  std::vector<DimArg> dim_args;  // in param order; each may use dim names and integer fields
+  std::vector<DimArg> dim_args;  // in param order; each may use dim names, integer fields and SM_COUNT
   std::vector<Sized> outputs, scratch;
 };
 
@@ -129,6 +132,9 @@ struct PluginPlan {
   std::vector<DType> output_dtypes;
   TypeBindings bindings;                                      // type variable -> dtype
   std::vector<std::pair<std::string, int64_t>> dim_args;      // in param order
+  // The SM count that the dim-size arguments naming SM_COUNT took (the target device's, see
+  // PluginCore::set_target_arch); 0 when none names it.
+  uint32_t sm_count = 0;
   std::vector<std::pair<std::string, double>> fields;         // in param order
   std::vector<ConstexprValue> pinned;                         // constexprs the constraints choose
   struct Scratch {
@@ -191,9 +197,9 @@ class PreparedLaunch {
 };
 
 // Threads (docs/thread-safety.md): const methods and enqueue may be called from several threads
-// at once; set_tactic, set_target_arch, configure, destruction and moves may not overlap any other
-// call on the same core. A clone is independent of its original. A PreparedLaunch is read-only:
-// several threads may enqueue the same one.
+// at once; set_tactic, set_target_arch, set_target_sm_count, configure, destruction and moves may
+// not overlap any other call on the same core. A clone is independent of its original. A
+// PreparedLaunch is read-only: several threads may enqueue the same one.
 class PluginCore {
  public:
   static constexpr size_t kWorkspaceAlignment = 256;
@@ -216,9 +222,14 @@ class PluginCore {
   std::span<const double> fields() const;  // as bound at create, describe().fields order
 
   // The device variants are chosen for: 0 (default) = the current CUDA context's device at each
-  // call; else a compute capability (90 = sm_90), for tools and builds without a GPU.
+  // call; else a compute capability (90 = sm_90), for tools and builds without a GPU. Its SM count
+  // (what SM_COUNT is in grids and dim-size arguments, so in the workspace of scratch tensors sized
+  // by them) is then the current device's, or with an arch set_target_sm_count's (0, the default:
+  // one common GPU of that arch's, 132 for sm_90).
   void set_target_arch(uint32_t arch);
   uint32_t target_arch() const;
+  void set_target_sm_count(uint32_t sm_count);
+  uint32_t target_sm_count() const;
 
   // Whether the dtype at `pos` (inputs first, then outputs) can run, given the dtypes at
   // positions 0..pos (dtypes.size() == pos + 1): some variant that the target device can run
@@ -245,7 +256,9 @@ class PluginCore {
   // not); lays out the workspace: scratch tensors (each 256-byte aligned), then Triton's global
   // scratch (the most any candidate needs). A kernel in steps: each step planned with its
   // constexprs pinned (plan().steps), every step must be able to run, and the global scratch is
-  // the most any step needs.
+  // the most any step needs. A dim-size argument that names SM_COUNT takes the target device's
+  // count (plan().sm_count), and so do the scratch tensors it sizes: prepare on (or for) the
+  // device that enqueues; the runtime refuses a launch whose argument disagrees with its device.
   PreparedLaunch prepare(std::span<const TensorDesc> inputs) const;
   PreparedLaunch prepare(std::span<const TensorDesc> inputs, std::span<const double> fields) const;
 
@@ -334,6 +347,7 @@ std::vector<std::vector<V>> PluginCore::symbolic_output_shapes(symbolic::Builder
     return false;
   };
   for (const ShapeProgram::DimArg& a : sp.dim_args) {
+    if (a.uses_sm_count) continue;  // the device's: no output shape uses it (see DimArg)
     V v = a.rule >= 0 ? symbolic::dim_size<V>(sp.rules[static_cast<size_t>(a.rule)], builder, dims_of, global)
                       : symbolic::build<V>(a.value, builder, global);
     dim_args.emplace_back(a.name, v);

@@ -123,9 +123,9 @@ struct LaunchOptions {
   // For tools planning without the GPU (select_for_arch; candidates and explain with an arch): the
   // GPU model whose table to use ("NVIDIA H200"); empty: the first table of that arch.
   std::string_view tuning_device;
-  // For tools planning without the GPU: the SM count a grid's SM_COUNT takes (114 for an H100
-  // PCIe); 0: that of one common GPU of the arch (132 for sm_90). A launch on a device always
-  // uses the device's own count.
+  // For tools planning without the GPU: the SM count SM_COUNT takes in grids and dim-size
+  // arguments (114 for an H100 PCIe); 0: that of one common GPU of the arch (132 for sm_90). A
+  // launch on a device always uses the device's own count.
   uint32_t sm_count = 0;
 };
 
@@ -205,6 +205,12 @@ class Kernel {
   // or missing = not known yet). Grids are not computed.
   std::vector<Selection> dtype_candidates(std::span<const std::optional<DType>> arg_dtypes,
                                           const LaunchOptions& options = {}, uint32_t arch = 0);
+
+  // What SM_COUNT is for a launch (grids and dim-size arguments may name it): the SM count of the
+  // current context's device (arch 0), or for a device of compute capability `arch`,
+  // options.sm_count or the count of one common GPU of that arch (132 for sm_90). Throws like
+  // select() for a missing driver or context when arch is 0.
+  uint32_t sm_count(const LaunchOptions& options = {}, uint32_t arch = 0);
 
   // Bytes of workspace a launch with these arguments needs (0 if the variant needs no scratch); a
   // kernel in steps: the most any step needs.

@@ -48,7 +48,7 @@ struct RunOptions {
   std::string explain_arch;  // "sm_90": say which variant would run and why not the others; no GPU
   bool no_tuning = false;     // ignore the pack's tuning table (spec order)
   std::string tuning_device;  // with explain_arch: the GPU model whose tuning table to use
-  uint32_t sm_count = 0;      // with explain_arch: what a grid's SM_COUNT is; 0 = the arch's usual count
+  uint32_t sm_count = 0;      // with explain_arch: what SM_COUNT is; 0 = the arch's usual count
 };
 int run(const RunOptions& options);
 
@@ -76,6 +76,7 @@ struct ShapesOptions {
   std::vector<std::string> params;  // "sm_scale=0.125"
   int tactic = 0;
   uint32_t arch = 90;  // the device the variant is chosen for
+  uint32_t sm_count = 0;  // what SM_COUNT is on it; 0 = the arch's usual count
   bool json = false;
 };
 int shapes(const ShapesOptions& options);

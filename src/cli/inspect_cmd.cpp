@@ -206,6 +206,8 @@ void print_kernel(const KernelInfo& k) {
       std::cout << "]";
     }
     if (!p.numel.empty()) std::cout << "  numel=" << p.numel;
+    if (p.is_field) std::cout << "  field" << (p.has_default ? " default=" + Constant(p.default_value).text() : "");
+    if (!p.dim.empty()) std::cout << "  dim=" << p.dim;  // a dim-size argument (may name SM_COUNT)
     if (p.kind == ParamKind::kConstexpr) {
       const std::vector<Constant> values = compiled_values(k, p.name);
       std::cout << "values {";

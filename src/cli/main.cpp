@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
                                 "launch nothing: which variant would run on this arch (e.g. sm_90) and why not the "
                                 "others; no GPU needed");
   r->add_option("--sm-count", run_options.sm_count,
-                "with --explain: the SM count a grid's SM_COUNT takes (default: one common GPU of that arch's, 132 "
-                "for sm_90)")
+                "with --explain: the SM count SM_COUNT takes in grids and dim-size arguments (default: one common "
+                "GPU of that arch's, 132 for sm_90)")
       ->check(CLI::Range(1u, 1000000u))
       ->needs(explain);
 
@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
   sh->add_option("-p,--param", shapes_options.params, "field value, e.g. sm_scale=0.125");
   sh->add_option("--tactic", shapes_options.tactic, "tactic (1-based config index; 0 = any)");
   sh->add_option("--arch", shapes_options.arch, "compute capability to choose the variant for (default 90)");
+  sh->add_option("--sm-count", shapes_options.sm_count,
+                 "the SM count SM_COUNT takes on it (default: one common GPU of that arch's, 132 for sm_90)")
+      ->check(CLI::Range(1u, 1000000u));
   sh->add_flag("--json", shapes_options.json, "print JSON");
 
   TuneOptions tune_options;

@@ -126,6 +126,7 @@ int shapes(const ShapesOptions& o) {
   // Planned for a device of arch --arch (default sm_90): the runtime's candidates, the first of
   // which a launch with aligned tensors would use. When none fits, the shapes still show.
   core.set_target_arch(o.arch);
+  core.set_target_sm_count(o.sm_count);
   PreparedLaunch prepared;
   PluginPlan plan;
   std::string variant_error;
@@ -152,7 +153,9 @@ int shapes(const ShapesOptions& o) {
   std::string tuning;
   if (!prepared.empty()) {
     try {
-      tuning = Kernel(pack, kernel).explain(prepared.args(), {}, o.arch).tuning;
+      LaunchOptions options;
+      options.sm_count = o.sm_count;  // as the plan took it: the arguments that name SM_COUNT agree
+      tuning = Kernel(pack, kernel).explain(prepared.args(), options, o.arch).tuning;
     } catch (const Error& e) {
       tuning = std::string("cannot say: ") + e.what();
     }
@@ -166,6 +169,7 @@ int shapes(const ShapesOptions& o) {
       j["outputs"][d.outputs[i].name] = {{"shape", plan.output_shapes[i]}, {"dtype", dtype_name(plan.output_dtypes[i])}};
     }
     for (const auto& [n, v] : plan.dim_args) j["dim_args"][n] = v;
+    if (plan.sm_count != 0) j["sm_count"] = plan.sm_count;
     for (const auto& [n, v] : plan.fields) j["fields"][n] = v;
     for (const auto& s : plan.scratch) j["scratch"][s.name] = {{"shape", s.shape}, {"dtype", dtype_name(s.dtype)}, {"offset", s.offset}, {"bytes", s.bytes}};
     j["workspace_bytes"] = plan.workspace_bytes;
@@ -200,6 +204,13 @@ int shapes(const ShapesOptions& o) {
   if (!plan.dim_args.empty()) {
     std::cout << "dim-size arguments:\n";
     for (const auto& [n, v] : plan.dim_args) std::cout << "  " << n << " = " << v << "\n";
+  }
+  if (plan.sm_count != 0) {
+    // A dim-size argument names SM_COUNT: its value (and the scratch it sizes) is this GPU's.
+    std::cout << "  with " << kSmCountName << " = " << plan.sm_count
+              << (o.sm_count != 0 ? " (as given)"
+                                  : " (assumed for an sm_" + std::to_string(o.arch) + " GPU; --sm-count sets another)")
+              << "\n";
   }
   if (!plan.fields.empty()) {
     std::cout << "fields:\n";

@@ -152,11 +152,17 @@ int run(const RunOptions& o) {
   request.bench_runs = o.bench;
   request.warmup_runs = o.warmup;
   request.seed = o.seed;
-  const harness::RunPlan plan = harness::plan_run(info, request);  // every argument error before the driver
-  if (!o.explain_arch.empty()) return explain(explain_arch, pack, info, request, plan);
+  // Every argument error before the driver; a dim-size argument that names SM_COUNT waits for the
+  // device's count (or, explaining, the count assumed for the arch).
+  (void)harness::plan_run(info, request);
+  if (!o.explain_arch.empty()) {
+    const uint32_t sm_count = Kernel(pack, info.name).sm_count(request.launch_options(), explain_arch);
+    return explain(explain_arch, pack, info, request, harness::plan_run(info, request, sm_count));
+  }
 
   harness::DeviceContext device(driver::Driver::system(), o.device);
   Kernel kernel(pack, info.name, device.driver_ptr());
+  const harness::RunPlan plan = harness::plan_run(info, request, device.sm_count());
   const harness::RunResult r = harness::run_kernel(device, kernel, request, plan);
   if (o.json) {
     print_json(o, kernel.info(), device, r);

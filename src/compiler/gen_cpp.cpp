@@ -70,6 +70,14 @@ std::string generate_cpp_header(const Pack& pack, const std::string& pack_name, 
     for (size_t i = 0; i < d.outputs.size(); ++i) h << (i ? ", " : "") << d.outputs[i].name << " (" << d.outputs[i].dtype << ")";
     h << "\n";
     for (const std::string& r : k.plugin.rules) h << "//   rule: " << r << "\n";
+    for (const ShapeProgram::DimArg& a : m.shapes.dim_args) {
+      if (a.rule >= 0) continue;  // listed with its rule
+      h << "//   dim-size argument: " << a.name << " = " << a.value.source() << "\n";
+      if (a.uses_sm_count) {
+        h << "//     (" << kSmCountName << ": the SM count of the current CUDA context's device when plan() or\n"
+          << "//     operator() runs; the workspace of the scratch tensors it sizes follows it)\n";
+      }
+    }
     for (const std::string& c : k.constraints) h << "//   constraint: " << c << "\n";
     h << "class " << cls << " {\n public:\n  explicit " << cls << "(std::shared_ptr<const tritonpack::Pack> pack";
     for (const PluginFieldInfo& f : d.fields) {

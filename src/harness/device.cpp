@@ -19,6 +19,9 @@ DeviceContext::DeviceContext(std::shared_ptr<const driver::Driver> driver, int o
   TRITONPACK_CU(d, cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device_), "");
   TRITONPACK_CU(d, cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device_), "");
   arch_ = major * 10 + minor;
+  int sm_count = 0;
+  TRITONPACK_CU(d, cuDeviceGetAttribute(&sm_count, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device_), "");
+  sm_count_ = static_cast<uint32_t>(sm_count);
   char name[256] = {};
   TRITONPACK_CU(d, cuDeviceGetName(name, sizeof name - 1, device_), "");
   name_ = name;

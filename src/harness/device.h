@@ -5,6 +5,7 @@
 #include <cuda.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,7 @@ class DeviceContext {
   std::shared_ptr<const driver::Driver> driver_ptr() const { return driver_; }
   int ordinal() const { return ordinal_; }
   int arch() const { return arch_; }
+  uint32_t sm_count() const { return sm_count_; }  // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
   const std::string& name() const { return name_; }
 
  private:
@@ -32,6 +34,7 @@ class DeviceContext {
   CUdevice device_ = 0;
   CUcontext context_ = nullptr;
   int arch_ = 0;
+  uint32_t sm_count_ = 0;
   std::string name_;
 };
 

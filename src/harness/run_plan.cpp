@@ -61,8 +61,33 @@ struct Names {
   std::vector<std::string> scalars, launch_vars, dims;
 };
 
+// Whether `name` in a dim-size argument's expression is the device's SM count: SM_COUNT, unless the
+// kernel has a param, launch variable or tensor dim of that name (packs written before the name
+// was reserved).
+bool is_builtin_sm_count(const KernelInfo& k, std::string_view name) {
+  if (name != kSmCountName) return false;
+  const auto named = [&](const auto& list) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
+  };
+  if (named(k.params) || named(k.launch_vars)) return false;
+  return std::none_of(k.params.begin(), k.params.end(), [&](const ParamInfo& p) {
+    return std::find(p.dims.begin(), p.dims.end(), name) != p.dims.end();
+  });
+}
+
+// Whether a dim-size argument's expression names the built-in SM_COUNT.
+bool names_sm_count(const KernelInfo& k, const std::string& text) {
+  try {
+    const std::vector<std::string> names = expr::Expr::parse(text).names();
+    return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return is_builtin_sm_count(k, n); });
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // Dim names: the names in the dims of tensors and descriptors and in the `dim` of dim-size
-// arguments that are neither params nor launch variables (fmha's B, H, S, D).
+// arguments that are neither params nor launch variables (fmha's B, H, S, D), nor the built-in
+// SM_COUNT.
 Names names_of(const KernelInfo& k) {
   Names n;
   std::set<std::string> taken;
@@ -77,7 +102,8 @@ Names names_of(const KernelInfo& k) {
   auto add = [&](const std::string& text) {
     try {
       for (const std::string& name : expr::Expr::parse(text).names()) {
-        if (!taken.count(name) && std::find(n.dims.begin(), n.dims.end(), name) == n.dims.end()) n.dims.push_back(name);
+        if (taken.count(name) || is_builtin_sm_count(k, name)) continue;
+        if (std::find(n.dims.begin(), n.dims.end(), name) == n.dims.end()) n.dims.push_back(name);
       }
     } catch (const Error&) {
       // The pack validated its expressions; an unparsable one names nothing here.
@@ -160,12 +186,17 @@ void read_values(const KernelInfo& k, const Names& names, const RunRequest& requ
   }
 }
 
+// The value of `text` from the plan's integers (and SM_COUNT where the plan knows it and the kernel
+// gives the name no other meaning), or nullopt.
 std::optional<int64_t> try_eval(const std::string& text, const RunPlan& plan) {
   try {
     return expr::Expr::parse(text).eval([&](std::string_view n, int64_t& v) {
-      auto it = plan.integers.find(n);
-      if (it == plan.integers.end()) return false;
-      v = it->second;
+      if (auto it = plan.integers.find(n); it != plan.integers.end()) {
+        v = it->second;
+        return true;
+      }
+      if (plan.sm_count == 0 || !is_builtin_sm_count(*plan.kernel, n)) return false;
+      v = plan.sm_count;
       return true;
     });
   } catch (const Error&) {
@@ -174,12 +205,15 @@ std::optional<int64_t> try_eval(const std::string& text, const RunPlan& plan) {
 }
 
 // Dim-size arguments and their dims give each other: batch_size (dim = "B") from -a B=2, or B from
-// -a batch_size=2; when both are given they must agree.
+// -a batch_size=2; when both are given they must agree. One that names SM_COUNT is derived, or
+// checked, only where the plan knows the count.
 void derive_dim_arguments(const KernelInfo& k, RunPlan& plan) {
   for (size_t round = 0; round <= k.params.size(); ++round) {
     bool changed = false;
     for (const ParamInfo& p : k.params) {
       if (!is_integer_scalar(p) || p.dim.empty()) continue;
+      const bool device = names_sm_count(k, p.dim);
+      if (device && plan.sm_count == 0) continue;
       const auto given = plan.integers.find(p.name);
       const std::optional<int64_t> from_dims = try_eval(p.dim, plan);
       if (given == plan.integers.end()) {
@@ -189,8 +223,9 @@ void derive_dim_arguments(const KernelInfo& k, RunPlan& plan) {
         }
       } else if (from_dims && *from_dims != given->second) {
         invalid("-a " + p.name + "=" + std::to_string(given->second) + " disagrees with its dim: " + p.dim + " = " +
-                std::to_string(*from_dims));
-      } else if (!from_dims && is_identifier(p.dim) && !plan.integers.count(p.dim)) {
+                std::to_string(*from_dims) +
+                (device ? " with " + std::string(kSmCountName) + " = " + std::to_string(plan.sm_count) : ""));
+      } else if (!from_dims && !device && is_identifier(p.dim) && !plan.integers.count(p.dim)) {
         plan.integers[p.dim] = given->second;
         changed = true;
       }
@@ -207,6 +242,10 @@ std::vector<std::string> missing_values(const KernelInfo& k, RunPlan& plan) {
     if (p.kind != ParamKind::kScalar) continue;
     const bool integer = is_integer_scalar(p);
     if (integer ? plan.integers.count(p.name) : plan.reals.count(p.name)) continue;
+    if (integer && plan.sm_count == 0 && !p.dim.empty() && names_sm_count(k, p.dim)) {
+      plan.awaiting_sm_count.push_back(p.name);  // derived once the device's SM count is known
+      continue;
+    }
     if (p.has_default) {
       if (integer) {
         plan.integers[p.name] = static_cast<int64_t>(p.default_value);
@@ -270,9 +309,10 @@ std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-RunPlan plan_run(const KernelInfo& k, const RunRequest& request) {
+RunPlan plan_run(const KernelInfo& k, const RunRequest& request, uint32_t sm_count) {
   RunPlan plan;
   plan.kernel = &k;
+  plan.sm_count = sm_count;
   plan.bindings = bind_types(k, request.types);
   const Names names = names_of(k);
   read_values(k, names, request, plan);

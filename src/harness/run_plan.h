@@ -29,7 +29,7 @@ struct RunRequest {
   int32_t variant_id = -1;
   bool use_tuning = true;     // LaunchOptions::use_tuning
   std::string tuning_device;  // LaunchOptions::tuning_device (explaining for a GPU not present)
-  uint32_t sm_count = 0;      // LaunchOptions::sm_count (the same)
+  uint32_t sm_count = 0;      // LaunchOptions::sm_count (the same; plan_run takes the count it uses)
   bool verify = true;
   int bench_runs = 0;  // 0: no benchmark
   int warmup_runs = 10;
@@ -61,6 +61,11 @@ struct RunPlan {
   std::map<std::string, double, std::less<>> reals;      // fp32/fp16/bf16 scalars
   std::vector<PlannedOperand> operands;                  // in param order
   const Reference* reference = nullptr;                  // when the request verifies
+  // What SM_COUNT is where dim-size arguments name it (the run's device's count); 0: not known,
+  // and `awaiting_sm_count` names the dim-size arguments left for a plan that knows it (a value
+  // given for one with -a is checked then).
+  uint32_t sm_count = 0;
+  std::vector<std::string> awaiting_sm_count;
 
   // The kernel's runtime arguments in launch order (non-constexpr params, then launch variables),
   // one pointer per operand. The args borrow the plan's shapes: keep the plan alive while using them.
@@ -75,8 +80,11 @@ struct RunPlan {
 
 // Throws Error(kInvalidArgument) naming every missing value (as the -a to add), an unknown name (with
 // the names the kernel takes), a value that does not parse, or disagrees with its dim; kNotFound for
-// a reference `tritonpack run` does not know.
-RunPlan plan_run(const KernelInfo& kernel, const RunRequest& request);
+// a reference `tritonpack run` does not know. `sm_count`: what SM_COUNT is in dim-size arguments
+// (the SM count of the device the run launches on, or of the arch it explains for); 0 = not known
+// yet: the arguments that need it are left out (RunPlan::awaiting_sm_count), and a run refuses
+// such a plan.
+RunPlan plan_run(const KernelInfo& kernel, const RunRequest& request, uint32_t sm_count = 0);
 
 // `--pin NAME=TEXT`: the value compiled into the pack that TEXT names (Constant::matches_text), of
 // any kind: --pin ACTIVATION=leaky_relu, --pin BLOCK_SIZE=1024, --pin EVEN=true. Throws

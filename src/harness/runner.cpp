@@ -199,7 +199,7 @@ void summarize(RunResult& r) {
 }  // namespace
 
 RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request) {
-  return run_kernel(device, kernel, request, plan_run(kernel.info(), request));
+  return run_kernel(device, kernel, request, plan_run(kernel.info(), request, device.sm_count()));
 }
 
 RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request, const RunPlan& plan) {
@@ -207,6 +207,12 @@ RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunReque
   if (plan.kernel != &info) {
     throw Error(ErrorCode::kInvalidArgument, "run_kernel: the plan was not made for kernel '" + info.name +
                                                  "' of this Kernel's pack (make it with plan_run(kernel.info(), ...))");
+  }
+  if (!plan.awaiting_sm_count.empty()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "run_kernel: the plan was made without the device's SM count, which kernel '" + info.name +
+                    "' needs for '" + plan.awaiting_sm_count.front() + "' (a dim-size argument that names " +
+                    std::string(kSmCountName) + "): make it with plan_run(kernel.info(), request, device.sm_count())");
   }
   const driver::Driver& d = device.driver();
   RunResult result;

@@ -75,9 +75,9 @@ struct RunResult {
 // Throws what plan_run throws, the runtime's errors (a launch no variant can serve: the runtime's
 // message, which names each rule and its values), and kDriver errors.
 RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request);
-// The same with the plan already made: plan_run(kernel.info(), request), as `tritonpack run` makes
-// it to report argument errors before it needs the driver. Throws kInvalidArgument for a plan of
-// another KernelInfo.
+// The same with the plan already made: plan_run(kernel.info(), request, device.sm_count()), as
+// `tritonpack run` makes it once the device is open. Throws kInvalidArgument for a plan of another
+// KernelInfo, or one made without the SM count its dim-size arguments need.
 RunResult run_kernel(const DeviceContext& device, Kernel& kernel, const RunRequest& request, const RunPlan& plan);
 
 }  // namespace tritonpack::harness

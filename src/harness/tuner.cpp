@@ -314,7 +314,7 @@ TuneResult tune_kernel(const DeviceContext& device, Kernel& kernel, const TuneRe
     ShapeMeasurement sm;
     sm.shape = shapes[si];
     const std::string label = "[" + std::to_string(si + 1) + "/" + std::to_string(total) + "] " + tuning_shape_text(sm.shape);
-    const RunPlan plan = plan_run(info, request_for(sm.shape));
+    const RunPlan plan = plan_run(info, request_for(sm.shape), device.sm_count());
     try {
       sm.key_values = tuning_key_values(info, sm.shape);
       for (size_t k = 0; k < tuning.key.size(); ++k) sm.bin.push_back(tuning::bin_of(tuning.bins[k], sm.key_values[k]));

@@ -170,7 +170,7 @@ Model build_model(const KernelInfo& k) {
   }
 
   // Scalars: a field, a dim-size argument (dim = "..." or a rule), or nothing a plugin can give.
-  std::vector<std::string> dim_arg_names;
+  std::vector<std::string> dim_arg_names, sm_dim_arg_names;  // the latter name SM_COUNT
   for (uint32_t i = 0; i < k.params.size(); ++i) {
     const ParamInfo& p = k.params[i];
     if (p.kind != ParamKind::kScalar || p.is_field) continue;
@@ -195,14 +195,51 @@ Model build_model(const KernelInfo& k) {
     } else {
       arg.value = expr::Expr::parse(p.dim);
       for (const std::string& n : arg.value.names()) {
-        if (!dim_names.count(n) && std::find(int_field_names.begin(), int_field_names.end(), n) == int_field_names.end()) {
-          fail(k, "dim-size argument '" + p.name + "' = '" + p.dim + "' uses '" + n +
-                      "', which is neither an input dim name nor an integer field");
+        const bool int_field = std::find(int_field_names.begin(), int_field_names.end(), n) != int_field_names.end();
+        if (dim_names.count(n) || int_field) continue;
+        // The device's SM count, unless a dim or field of that name (a pack written before the
+        // name was reserved) gives it another meaning.
+        if (n == kSmCountName) {
+          arg.uses_sm_count = true;
+          continue;
+        }
+        fail(k, "dim-size argument '" + p.name + "' = '" + p.dim + "' uses '" + n +
+                    "', which is neither an input dim name, an integer field nor " + std::string(kSmCountName));
+      }
+    }
+    if (arg.uses_sm_count) sm_dim_arg_names.push_back(p.name);
+    m.uses_sm_count = m.uses_sm_count || arg.uses_sm_count;
+    sp.dim_args.push_back(std::move(arg));
+    dim_arg_names.push_back(p.name);
+  }
+  // An output's shape is fixed before the device is (an engine's build, a meta tensor): it may not
+  // depend on SM_COUNT. A scratch tensor's may (the workspace is planned for the device).
+  const auto refuse_device_dependent_output = [&](const std::string& output, const std::string& text,
+                                                  const std::string& name) {
+    if (std::find(sm_dim_arg_names.begin(), sm_dim_arg_names.end(), name) == sm_dim_arg_names.end()) return;
+    fail(k, "output '" + output + "' dim '" + text + "' uses the dim-size argument '" + name + "', which names " +
+                std::string(kSmCountName) + ": an output's shape cannot depend on the device (an engine fixes it " +
+                "before it knows the device); use it in a scratch tensor's dims instead");
+  };
+  for (size_t r = 0; r < sp.rules.size(); ++r) {
+    const rule::Rule& rule = sp.rules[r];
+    if (rule.kind() != rule::Rule::Kind::kShape) continue;
+    std::set<std::string> bound;  // the names the rule's own patterns bind
+    for (const rule::TensorPattern& pattern : rule.inputs()) {
+      for (const rule::DimPattern& dim : pattern.dims) bound.insert(dim.name);
+    }
+    for (const rule::TensorTarget& target : rule.outputs()) {
+      const int slot = sized_slot(target.tensor);
+      if (slot < 0 || static_cast<size_t>(slot) >= sp.outputs.size()) continue;  // scratch
+      for (const rule::DimTarget& dim : target.dims) {
+        if (dim.rest) continue;
+        for (const std::string& n : dim.size.names()) {
+          if (!bound.count(n)) {
+            refuse_device_dependent_output(target.tensor, dim.size.to_string() + "' of rule '" + rule.source(), n);
+          }
         }
       }
     }
-    sp.dim_args.push_back(std::move(arg));
-    dim_arg_names.push_back(p.name);
   }
   for (const auto& [target, r] : dim_rule_targets) {
     if (std::find(dim_arg_names.begin(), dim_arg_names.end(), target) == dim_arg_names.end()) {
@@ -233,6 +270,7 @@ Model build_model(const KernelInfo& k) {
                       (is_output ? ", or dim-size argument (an output's shape cannot depend on a variant)"
                                  : ", dim-size argument or constexpr"));
         }
+        if (is_output) refuse_device_dependent_output(p.name, text, n);
       }
     }
   }

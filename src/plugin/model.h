@@ -22,6 +22,7 @@ struct Model {
   std::array<expr::Expr, 3> grid;  // the kernel's grid, parsed once (workspace sizing)
   std::vector<expr::Expr> constraints;
   std::vector<bool> constraint_uses_constexpr;
+  bool uses_sm_count = false;  // some dim-size argument names SM_COUNT (ShapeProgram::DimArg)
 };
 
 // Throws Error(kInvalidArgument) naming the parameter or rule and what the spec should say.

@@ -21,7 +21,8 @@ struct PluginCore::State {
   plugin::Model model;
   std::vector<double> fields;  // per model.field_params
   int32_t tactic = 0;
-  uint32_t target_arch = 0;  // 0: the current context's device
+  uint32_t target_arch = 0;      // 0: the current context's device
+  uint32_t target_sm_count = 0;  // with target_arch: SM_COUNT (0: the arch's common count)
   size_t configured_workspace = 0;
   std::shared_ptr<const driver::Driver> driver;
   Kernel launcher;
@@ -190,6 +191,8 @@ std::span<const double> PluginCore::fields() const { return state_->fields; }
 
 void PluginCore::set_target_arch(uint32_t arch) { state_->target_arch = arch; }
 uint32_t PluginCore::target_arch() const { return state_->target_arch; }
+void PluginCore::set_target_sm_count(uint32_t sm_count) { state_->target_sm_count = sm_count; }
+uint32_t PluginCore::target_sm_count() const { return state_->target_sm_count; }
 
 bool PluginCore::integer_field(std::string_view name, int64_t& value) const {
   const PluginDescription& d = describe();
@@ -207,6 +210,7 @@ namespace {
 LaunchOptions tactic_options(const PluginCore::State& s) {
   LaunchOptions options;
   if (s.tactic > 0) options.config = s.kernel->configs[static_cast<size_t>(s.tactic - 1)].name;
+  options.sm_count = s.target_sm_count;  // planning for an arch; a device uses its own
   return options;
 }
 
@@ -272,9 +276,10 @@ struct ShapeStage {
   std::vector<rule::Binding> bindings;
 };
 
-// The shape stage, pure: dtypes, ranks, dims, fields, dim-size arguments and output shapes.
+// The shape stage, pure: dtypes, ranks, dims, fields, dim-size arguments and output shapes. The
+// dim-size arguments that name SM_COUNT are computed only with `sm_count` (no output uses them).
 void plan_shapes(const PluginCore::State& s, std::span<const TensorDesc> inputs, std::span<const double> fields,
-                 PluginPlan& plan, ShapeStage& stage) {
+                 std::optional<uint32_t> sm_count, PluginPlan& plan, ShapeStage& stage) {
   const KernelInfo& k = *s.kernel;
   const plugin::Model& m = s.model;
   const PluginDescription& d = m.description;
@@ -342,9 +347,16 @@ void plan_shapes(const PluginCore::State& s, std::span<const TensorDesc> inputs,
   };
   for (const rule::Rule& r : sp.rules) stage.bindings.push_back(rule::bind(r, shape_of));
   for (const ShapeProgram::DimArg& a : sp.dim_args) {
+    if (a.uses_sm_count && !sm_count) continue;
+    const auto with_sm_count = [&](std::string_view n, int64_t& value) {
+      if (scope(n, value)) return true;
+      if (!a.uses_sm_count || n != kSmCountName) return false;
+      value = *sm_count;
+      return true;
+    };
     const int64_t v = a.rule >= 0 ? rule::eval_in(sp.rules[static_cast<size_t>(a.rule)].value(),
                                                   stage.bindings[static_cast<size_t>(a.rule)], scope)
-                                  : eval_shape_expr(a.value, scope, "dim-size argument '" + a.name + "'");
+                                  : eval_shape_expr(a.value, with_sm_count, "dim-size argument '" + a.name + "'");
     if (k.params[a.param_index].dtype.dtype == DType::kI32 && (v < INT32_MIN || v > INT32_MAX)) {
       throw Error(ErrorCode::kShape, "dim-size argument '" + a.name + "' is " + std::to_string(v) +
                                          ", which does not fit its i32 parameter");
@@ -377,6 +389,22 @@ void plan_shapes(const PluginCore::State& s, std::span<const TensorDesc> inputs,
   }
 }
 
+// What SM_COUNT is on the target device: the runtime's answer (the current context's device, or
+// for an arch set_target_sm_count's or the arch's common count), so that the dim-size arguments
+// that name it, the grids and the runtime's check of those arguments at launch all agree.
+uint32_t device_sm_count(PluginCore::State& s) {
+  const uint32_t count = s.launcher.sm_count(tactic_options(s), s.target_arch);
+  if (count == 0) {
+    std::string names;
+    for (const ShapeProgram::DimArg& a : s.model.shapes.dim_args) {
+      if (a.uses_sm_count) names += (names.empty() ? "'" : ", '") + a.name + "' = '" + a.value.source() + "'";
+    }
+    throw Error(ErrorCode::kUnsupported, where(s) + ": the dim-size argument " + names + " needs the device's SM count (" +
+                                             std::string(kSmCountName) + "), which the driver gave as 0");
+  }
+  return count;
+}
+
 // Placeholder tensor addresses for the candidates query: aligned beyond any divisibility Triton
 // specializes on, so the candidates are every variant some real (aligned) pointers could select.
 // enqueue launches with the real pointers, and the runtime selects among these again.
@@ -399,7 +427,7 @@ std::vector<Shape> PluginCore::output_shapes(std::span<const Shape> input_shapes
   }
   PluginPlan plan;
   ShapeStage stage;
-  plan_shapes(*state_, descs, state_->fields, plan, stage);
+  plan_shapes(*state_, descs, state_->fields, std::nullopt, plan, stage);
   return plan.output_shapes;
 }
 
@@ -416,7 +444,10 @@ PreparedLaunch PluginCore::prepare(std::span<const TensorDesc> inputs, std::span
   p.inputs_.assign(inputs.begin(), inputs.end());
   PluginPlan& plan = p.plan_;
   ShapeStage stage;
-  plan_shapes(s, p.inputs_, fields, plan, stage);
+  std::optional<uint32_t> sm_count;
+  if (m.uses_sm_count) sm_count = device_sm_count(s);
+  plan_shapes(s, p.inputs_, fields, sm_count, plan, stage);
+  plan.sm_count = sm_count.value_or(0);
   for (size_t i = 0; i < inputs.size(); ++i) {
     // Dense row-major only (Triton kernels index with the shapes they are given).
     const Shape& shape = inputs[i].shape;
@@ -826,6 +857,7 @@ PluginCore PluginCore::clone() const {
   PluginCore copy = create(s.pack, s.kernel->name, fields, s.driver);
   copy.set_tactic(s.tactic);
   copy.set_target_arch(s.target_arch);
+  copy.set_target_sm_count(s.target_sm_count);
   return copy;
 }
 

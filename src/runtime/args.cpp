@@ -118,11 +118,11 @@ struct EncodeCache {
 };
 thread_local EncodeCache encode_cache;
 
-// Writes one parameter value into the next slot; the count is written back once, at the end.
+// Writes one parameter value into the next slot after what `out` holds; the counts are written
+// back by commit(), once every parameter is written (not when packing throws).
 class Writer {
  public:
-  explicit Writer(PackedArgs& out) : out_(out) {}
-  ~Writer() { out_.count = count_; }
+  explicit Writer(PackedArgs& out) : out_(out), slots_(out.slots), count_(out.count), maps_(out.maps_used) {}
   template <class T>
   void value(const T& v) {
     uint64_t& slot = out_.storage[slots_++];
@@ -130,12 +130,19 @@ class Writer {
     std::memcpy(&slot, &v, sizeof v);
     out_.pointers[count_++] = &slot;
   }
+  PackedArgs::TensorMap& next_map() { return out_.maps[maps_++]; }
   void map(const PackedArgs::TensorMap& m) { out_.pointers[count_++] = const_cast<PackedArgs::TensorMap*>(&m); }
+  void commit() {
+    out_.slots = slots_;
+    out_.count = count_;
+    out_.maps_used = maps_;
+  }
 
  private:
   PackedArgs& out_;
-  size_t slots_ = 0;
-  size_t count_ = 0;
+  size_t slots_;
+  size_t count_;
+  size_t maps_;
 };
 
 // The CUtensorMap of descriptor argument `index`, from the thread's cache or encoded now.
@@ -255,13 +262,14 @@ void pack_args(const KernelModel& model, const VariantModel& variant, std::span<
         break;
       }
       case ArgType::kTensorDesc:
-        pack_descriptor(model, i, a, variant.info->tensordescs[descriptor], out.maps[descriptor], drv, w);
+        pack_descriptor(model, i, a, variant.info->tensordescs[descriptor], w.next_map(), drv, w);
         ++descriptor;
         break;
     }
   }
   w.value(global_scratch);
   w.value(profile_scratch);
+  w.commit();
 }
 
 }  // namespace tritonpack::runtime

@@ -20,7 +20,10 @@ class Driver;
 
 namespace tritonpack::runtime {
 
-// Lives on the launch path's stack; nothing in it is zero-filled: pack_args writes what it uses.
+// Lives on the launch path's stack; nothing in its arrays is zero-filled: pack_args writes what it
+// uses. It holds one launch's parameters, or several launches' one after another (the steps of a
+// kernel in steps): each pack_args call appends, and its launch's parameters start at the `count`
+// it found.
 struct PackedArgs {
   struct alignas(64) TensorMap {
     std::byte bytes[128];  // a CUtensorMap; the kernel takes it by value, 64-byte aligned
@@ -28,11 +31,17 @@ struct PackedArgs {
   std::array<TensorMap, kMaxDescriptors> maps;
   std::array<uint64_t, kMaxAbiParams> storage;  // one 8-byte slot per other parameter
   std::array<void*, kMaxAbiParams> pointers;    // what cuLaunchKernel reads
-  size_t count = 0;
+  size_t count = 0;      // pointers written
+  size_t slots = 0;      // storage slots written
+  size_t maps_used = 0;  // tensor maps written
+  void clear() { count = slots = maps_used = 0; }
 };
 
-// Throws Error(kInvalidArgument) when a value does not fit its storage type, naming the argument,
-// and Error(kDriver) when the driver cannot encode a descriptor's tensor map.
+// Appends a launch of `variant` to `out`, which must have room for it: count + abi_params <=
+// kMaxAbiParams (VariantModel::abi_params) and maps_used + num_descriptors <= kMaxDescriptors
+// (KernelModel). Its parameters are out.pointers[count on entry ...]. Throws Error(kInvalidArgument) when a value does not fit its
+// storage type, naming the argument, and Error(kDriver) when the driver cannot encode a
+// descriptor's tensor map; `out` then holds what it held before.
 void pack_args(const KernelModel& model, const VariantModel& variant, std::span<const Arg> args,
                CUdeviceptr global_scratch, CUdeviceptr profile_scratch, const driver::Driver& driver,
                PackedArgs& out);

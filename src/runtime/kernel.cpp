@@ -298,6 +298,7 @@ struct Kernel::State {
     runtime::bind_launch(model, args, values);
     if (!options.pinned.empty() || !options.config.empty()) check_options(options);
     ContextState& cs = current_context(lock);
+    runtime::bind_device(model, cs.plan, values);
     return in_step(step, [&] { return select_in(cs, args, options, values, step); });
   }
 
@@ -378,14 +379,17 @@ struct Kernel::State {
     return options.workspace;
   }
 
-  void pack_for(const Prepared& p, std::span<const Arg> args, CUdeviceptr scratch, runtime::PackedArgs& packed) {
+  // Appends the launch of `p` to `packed`; returns its parameters (what cuLaunchKernel reads).
+  void** pack_for(const Prepared& p, std::span<const Arg> args, CUdeviceptr scratch, runtime::PackedArgs& packed) {
     const runtime::VariantModel& vm = model.variants[p.index];
     const VariantInfo& v = *vm.info;
+    const size_t first = packed.count;
     runtime::pack_args(model, vm, args, v.global_scratch_size > 0 ? scratch : 0,
                        v.profile_scratch_size > 0 ? scratch + p.profile_offset : 0, drv(), packed);
+    return packed.pointers.data() + first;
   }
 
-  void enqueue(const Prepared& p, CUfunction fn, runtime::PackedArgs& packed, CUstream stream);
+  void enqueue(const Prepared& p, CUfunction fn, void** params, CUstream stream);
   void launch_steps(std::span<const Arg> args, CUstream stream, const LaunchOptions& options,
                     std::shared_lock<std::shared_mutex>& lock);
 };
@@ -442,15 +446,14 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
   s.in_step(choice.step, [&] {
     const CUfunction fn = s.function(*p.cs, p.index);
     runtime::PackedArgs packed;
-    s.pack_for(p, args, s.scratch_for(p, stream, options), packed);
-    s.enqueue(p, fn, packed, stream);
+    s.enqueue(p, fn, s.pack_for(p, args, s.scratch_for(p, stream, options), packed), stream);
   });
 }
 
 // Every step is selected, loaded, given its scratch and packed before the first is launched: a
 // step that cannot run refuses the whole launch, and nothing runs. The steps share the workspace:
 // they run one after another on the stream. Allocation-free once loaded (the pool aside), like a
-// one-launch kernel: the selections live on the stack.
+// one-launch kernel: the selections and every step's parameters live on the stack.
 void Kernel::State::launch_steps(std::span<const Arg> args, CUstream stream, const LaunchOptions& options,
                                  std::shared_lock<std::shared_mutex>& lock) {
   State& s = *this;
@@ -458,44 +461,63 @@ void Kernel::State::launch_steps(std::span<const Arg> args, CUstream stream, con
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
   ContextState& cs = s.current_context(lock);
+  runtime::bind_device(s.model, cs.plan, values);
   const size_t steps = s.model.step_labels.size();
   std::array<State::Prepared, kMaxSteps> prepared;
   std::array<CUfunction, kMaxSteps> functions{};
   std::array<CUdeviceptr, kMaxSteps> scratch{};
+  std::array<void**, kMaxSteps> params{};
   for (size_t i = 0; i < steps; ++i) {
     const auto step = static_cast<int32_t>(i);
     prepared[i] = s.in_step(step, [&] { return s.select_in(cs, args, options, values, step); });
   }
-  runtime::PackedArgs packed;
   const auto empty = [](const State::Prepared& p) { return p.grid[0] == 0 || p.grid[1] == 0 || p.grid[2] == 0; };
+  // Every step's parameters one after another in `packed`, each step packed once: packing can
+  // refuse a value or fail to encode a descriptor, and that refuses the launch before any step
+  // runs. Steps whose parameters do not fit together (more than kMaxAbiParams, or more descriptors
+  // than kMaxDescriptors, in all; no kernel tritonpack ships comes near) are packed here to check
+  // them, then again each just before it launches (the first step's packing there is its own check).
+  size_t abi_params = 0, descriptors = 0;
+  for (size_t i = 0; i < steps; ++i) {
+    if (empty(prepared[i])) continue;
+    abi_params += s.model.variants[prepared[i].index].abi_params;
+    descriptors += s.model.num_descriptors;
+  }
+  const bool together = abi_params <= runtime::kMaxAbiParams && descriptors <= runtime::kMaxDescriptors;
+  runtime::PackedArgs packed;
   for (size_t i = 0; i < steps; ++i) {
     if (empty(prepared[i])) continue;
     s.in_step(static_cast<int32_t>(i), [&] {
       functions[i] = s.function(cs, prepared[i].index);
       scratch[i] = s.scratch_for(prepared[i], stream, options);
-      // Packing can refuse a value or fail to encode a descriptor: learn it now, not after the
-      // first step ran. (The first step's packing below is its own check.)
-      if (i > 0) s.pack_for(prepared[i], args, scratch[i], packed);
+      if (together) {
+        params[i] = s.pack_for(prepared[i], args, scratch[i], packed);
+      } else if (i > 0) {
+        packed.clear();
+        (void)s.pack_for(prepared[i], args, scratch[i], packed);
+      }
     });
   }
   for (size_t i = 0; i < steps; ++i) {
     if (empty(prepared[i])) continue;
     s.in_step(static_cast<int32_t>(i), [&] {
-      s.pack_for(prepared[i], args, scratch[i], packed);
-      s.enqueue(prepared[i], functions[i], packed, stream);
+      if (!together) {
+        packed.clear();
+        params[i] = s.pack_for(prepared[i], args, scratch[i], packed);
+      }
+      s.enqueue(prepared[i], functions[i], params[i], stream);
     });
   }
 }
 
-void Kernel::State::enqueue(const Prepared& p, CUfunction fn, runtime::PackedArgs& packed, CUstream stream) {
+void Kernel::State::enqueue(const Prepared& p, CUfunction fn, void** params, CUstream stream) {
   const VariantInfo& v = *model.variants[p.index].info;
   const Driver& d = drv();
-  void** pointers = packed.pointers.data();
   const unsigned grid_x = static_cast<unsigned>(p.grid[0]) * v.num_ctas;
   if (v.num_ctas == 1 && !v.launch_pdl && !v.launch_cooperative_grid) {
     TRITONPACK_CU(d,
                   cuLaunchKernel(fn, grid_x, static_cast<unsigned>(p.grid[1]), static_cast<unsigned>(p.grid[2]),
-                                 32 * v.num_warps, 1, 1, v.shared, stream, pointers, nullptr),
+                                 32 * v.num_warps, 1, 1, v.shared, stream, params, nullptr),
                   variant_where(p.index));
     return;
   }
@@ -529,7 +551,7 @@ void Kernel::State::enqueue(const Prepared& p, CUfunction fn, runtime::PackedArg
   config.hStream = stream;
   config.attrs = attributes;
   config.numAttrs = count;
-  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, pointers, nullptr), variant_where(p.index));
+  TRITONPACK_CU(d, cuLaunchKernelEx(&config, fn, params, nullptr), variant_where(p.index));
 }
 
 namespace {
@@ -573,6 +595,7 @@ std::vector<Selection> Kernel::select_steps(std::span<const Arg> args, const Lau
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
   ContextState& cs = s.current_context(lock);
+  runtime::bind_device(s.model, cs.plan, values);
   std::vector<Selection> out;
   const auto add = [&](int32_t step) {
     const State::Prepared p = s.in_step(step, [&] { return s.select_in(cs, args, options, values, step); });
@@ -596,6 +619,7 @@ std::vector<Selection> Kernel::select_steps_for_arch(std::span<const Arg> args, 
   runtime::bind_launch(s.model, args, values);
   if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
   const runtime::DevicePlan plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
+  runtime::bind_device(s.model, plan, values);
   std::vector<Selection> out;
   const auto add = [&](int32_t step) {
     s.in_step(step, [&] {
@@ -624,6 +648,7 @@ std::vector<Selection> Kernel::candidates(std::span<const Arg> args, const Launc
   values.step = choice.step;
   std::vector<std::pair<uint32_t, std::array<int64_t, 3>>> found;
   const auto collect = [&](const runtime::DevicePlan& plan) {
+    runtime::bind_device(s.model, plan, values);
     runtime::candidate_variants(s.model, plan, args, options, values, found);
     std::vector<Selection> out;
     for (const auto& [index, grid] : found) {
@@ -678,6 +703,7 @@ Kernel::Explanation explain_launch(const runtime::KernelModel& model, const Devi
     for (const runtime::VariantModel& vm : model.variants) out.lines.push_back(vm.label + ": " + e.what());
     return out;
   }
+  runtime::bind_device(model, plan, values);
   out.summary = runtime::describe_launch(model, args, options, values);
   if (std::string tuning = runtime::describe_tuning(model, plan, args, options, values); !tuning.empty()) {
     out.summary += "\n  " + tuning;
@@ -694,21 +720,34 @@ Kernel::Explanation explain_launch(const runtime::KernelModel& model, const Devi
       out.lines.push_back(vm.label + ": could run; an earlier variant is preferred");
     }
   }
-  // A grid that names SM_COUNT differs from device to device: say which count it took, and the
-  // grid the chosen variant gets with it.
+  // A grid or dim-size argument that names SM_COUNT differs from device to device: say which count
+  // it took, the grid the chosen variant gets with it and the arguments' values.
   const bool placed = out.chosen != nullptr && runtime::select_variant(model, plan, args, options, values) >= 0;
   if (placed) grid = values.grid;
+  std::vector<std::string> uses;
   const auto& sm_axes = model.grid_names_sm_count;
-  if (std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end()) {
+  if (placed && std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end()) {
+    uses.push_back("grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " +
+                   std::to_string(grid[2]) + ")");
+  }
+  for (const runtime::DimArgCheck& c : model.dim_args) {
+    if (!c.per_device) continue;
+    const ParamInfo& p = model.info->params[c.param];
+    const std::string value = std::to_string(values.slots[c.param]);
+    uses.push_back(p.name + " = " + ((c.dims_needed & ~values.known_dims) == 0
+                                         ? p.dim + " = " + value
+                                         : value + " (as given: its dim " + p.dim + " needs shapes not given)"));
+  }
+  const bool names_sm_count = std::find(sm_axes.begin(), sm_axes.end(), true) != sm_axes.end() ||
+                              std::any_of(model.dim_args.begin(), model.dim_args.end(),
+                                          [](const runtime::DimArgCheck& c) { return c.per_device; });
+  if (names_sm_count) {
     out.summary += "\n  " + std::string(kSmCountName) + " = " + std::to_string(plan.caps.sm_count) +
                    (arch == 0                ? " (the device's)"
                     : options.sm_count != 0 ? " (as given)"
                                             : " (assumed for an sm_" + std::to_string(arch) +
                                                   " GPU; --sm-count or LaunchOptions::sm_count sets another)");
-    if (placed) {
-      out.summary += ": grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " +
-                     std::to_string(grid[2]) + ")";
-    }
+    for (size_t i = 0; i < uses.size(); ++i) out.summary += (i ? ", " : ": ") + uses[i];
   }
   return out;
 }
@@ -760,6 +799,13 @@ std::string Kernel::Explanation::text() const {
   std::string out = summary;
   for (const std::string& line : lines) out += "\n  " + line;
   return out;
+}
+
+uint32_t Kernel::sm_count(const LaunchOptions& options, uint32_t arch) {
+  if (arch != 0) return tool_caps(arch, options).sm_count;
+  State& s = *state_;
+  std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
+  return s.current_context(lock).plan.caps.sm_count;
 }
 
 // A kernel in steps: the most any step needs (they run one after another in the same workspace).

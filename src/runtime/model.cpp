@@ -190,8 +190,15 @@ void add_shape_checks(const KernelInfo& kernel, KernelModel& model) {
   }
 }
 
-// Dim-size arguments (a scalar with `dim = "S"`): checked against the shapes given.
+// Dim-size arguments (a scalar with `dim = "S"`): checked against the shapes given (and the
+// device's SM count where they name SM_COUNT).
 void add_dim_arg_checks(const KernelInfo& kernel, KernelModel& model) {
+  // SM_COUNT is the device's count unless a param, launch variable or dim of that name (a pack
+  // written before the name was reserved) gives it another meaning.
+  const auto slot_of = [&](std::string_view n) {
+    const int slot = slot_of_name(model, n);
+    return slot < 0 && n == kSmCountName ? static_cast<int>(model.sm_count_slot) : slot;
+  };
   for (uint32_t i = 0; i < kernel.params.size(); ++i) {
     const ParamInfo& p = kernel.params[i];
     if (p.dim.empty() || !model.param_is_int_scalar[i]) continue;
@@ -199,8 +206,16 @@ void add_dim_arg_checks(const KernelInfo& kernel, KernelModel& model) {
       const expr::Expr e = expr::Expr::parse(p.dim);
       DimArgCheck check;
       check.param = i;
-      if (!all_names_known(model, e, check.per_variant)) continue;  // fields: the plugin core checks it
-      check.program = e.compile([&](std::string_view n) { return slot_of_name(model, n); });
+      const std::vector<std::string> names = e.names();
+      if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return slot_of(n) < 0; })) {
+        continue;  // fields: the plugin core checks it
+      }
+      for (const std::string& n : names) {
+        const auto slot = static_cast<uint32_t>(slot_of(n));
+        check.per_variant = check.per_variant || is_constexpr_slot(model, slot);
+        check.per_device = check.per_device || slot == model.sm_count_slot;
+      }
+      check.program = e.compile(slot_of);
       check.dims_needed = dims_used(model, e);
       model.has_per_variant_dims = model.has_per_variant_dims || check.per_variant;
       model.dim_args.push_back(std::move(check));

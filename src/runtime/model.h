@@ -5,7 +5,7 @@
 //
 // Expression slots: [0, params) the kernel's params by index (integer scalars and integer or
 // boolean constexprs), then the launch variables, then SM_COUNT (the device's SM count, which only
-// grids name), then the dim names.
+// grids and dim-size arguments name), then the dim names.
 #pragma once
 
 #include <array>
@@ -80,6 +80,7 @@ struct DimArgCheck {
   expr::Program program;
   uint64_t dims_needed = 0;
   bool per_variant = false;  // names a constexpr
+  bool per_device = false;   // names SM_COUNT: checked once the device is known (bind_device)
 };
 
 // A validity rule ([kernel] constraints) or a heuristic (a constexpr's `heuristic`).

@@ -748,7 +748,8 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
   values.known_dims = 0;
   if (!model.shapes.empty()) bind_dims(model, args, values);
   for (const DimArgCheck& c : model.dim_args) {
-    if (c.per_variant || (c.dims_needed & ~values.known_dims) != 0) continue;  // later / the shapes were not given
+    // Later (a variant's constexprs, the device's SM count), or never: the shapes were not given.
+    if (c.per_variant || c.per_device || (c.dims_needed & ~values.known_dims) != 0) continue;
     const int64_t want = c.program.eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
     if (values.slots[c.param] != want) {
       const ParamInfo& p = k.params[c.param];
@@ -779,6 +780,26 @@ void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValu
     } else if (!value || *value == 0) {
       throw Error(ErrorCode::kNoMatchingVariant,
                   "kernel '" + k.name + "' cannot serve this launch: " + rule_failure(model, rule, values, error));
+    }
+  }
+}
+
+void bind_device(const KernelModel& model, const DevicePlan& plan, LaunchValues& values) {
+  values.slots[model.sm_count_slot] = plan.caps.sm_count;
+  for (const DimArgCheck& c : model.dim_args) {
+    if (!c.per_device || (c.dims_needed & ~values.known_dims) != 0) continue;
+    const ParamInfo& p = model.info->params[c.param];
+    if (plan.caps.sm_count == 0) {
+      throw Error(ErrorCode::kUnsupported, "kernel '" + model.info->name + "' dim-size argument '" + p.name + "' = " +
+                                               p.dim + " needs the device's SM count (" + std::string(kSmCountName) +
+                                               "), which is not known");
+    }
+    if (c.per_variant) continue;  // with each variant's constexprs (variant_dims_accept)
+    const int64_t want = c.program.eval(std::span<const int64_t>(values.slots.data(), values.slots.size()));
+    if (values.slots[c.param] != want) {
+      invalid(model, "argument '" + p.name + "' = " + std::to_string(values.slots[c.param]) + ", but the shapes and " +
+                         std::string(kSmCountName) + " = " + std::to_string(plan.caps.sm_count) + " give " + p.dim +
+                         " = " + std::to_string(want) + " ('" + p.name + "' is the dim-size argument " + p.dim + ")");
     }
   }
 }

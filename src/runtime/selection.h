@@ -122,6 +122,13 @@ DevicePlan plan_for_device(const KernelModel& model, const DeviceCaps& caps);
 // not hold (naming the rule and the values). Allocates nothing unless it throws.
 void bind_launch(const KernelModel& model, std::span<const Arg> args, LaunchValues& values);
 
+// The launch's values that depend on the device, once `plan` says which device: SM_COUNT's slot,
+// and the dim-size arguments that name SM_COUNT checked against their expressions where the
+// shapes given bind their dims (kInvalidArgument, as bind_launch's check of the others; kUnsupported
+// when the plan does not know the SM count). Call after bind_launch, before selecting on `plan`.
+// Allocates nothing unless it throws.
+void bind_device(const KernelModel& model, const DevicePlan& plan, LaunchValues& values);
+
 // The first variant in plan order that accepts the launch, or -1. `values` come from bind_launch
 // (their constexpr slots are overwritten); values.grid is then the chosen variant's grid (checked
 // against the device's limits, as is its scratch: both are conditions of accepting). Allocates

@@ -31,8 +31,12 @@ struct ExprScope {
   bool dims = false;           // dim names of input tensors and descriptors (constraints, heuristics)
   bool type_sizes = false;     // <TypeVar>.size ([bench])
   bool constexprs = true;      // constexpr params (not in a tuning key: it is known before a variant)
-  bool sm_count = false;       // SM_COUNT, the device's SM count (grids only)
+  bool sm_count = false;       // SM_COUNT, the device's SM count (grids only; a scalar's `dim` too)
 };
+
+// Why an expression elsewhere may not name SM_COUNT: "SM_COUNT (the device's SM count) may only be
+// used in kernel.grid and in dim-size arguments (a scalar's dim)".
+std::string sm_count_refusal();
 
 // Why `name` cannot name a param, launch variable or dim (SM_COUNT is reserved), or an empty string.
 std::string reserved_name_problem(std::string_view name);

@@ -501,8 +501,7 @@ class SpecReader {
     }
     if (const toml::node* dim = only_for("dim", p.kind == ParamKind::kScalar, "scalar params")) {
       p.dim = as_string(*dim, where + ".dim");
-      check_expression(*dim, where + ".dim", p.dim);
-      refuse_sm_count(*dim, where + ".dim", p.dim);
+      check_expression(*dim, where + ".dim", p.dim);  // SM_COUNT allowed: the plugin model checks the names
       if (p.dtype.dtype != DType::kI32 && p.dtype.dtype != DType::kI64) {
         fail(dim->source(), where + ".dim: a dim-size argument is i32 or i64, not " + p.dtype.text());
       }
@@ -902,14 +901,14 @@ class SpecReader {
     }
   }
 
-  // Dims and dim-size arguments are checked by name only later (by the plugin model, and by the
-  // runtime where it can); SM_COUNT is refused here so that the message says why. A dim named
-  // SM_COUNT is refused too: it reads as the device's count and is not.
+  // Dims are checked by name only later (by the plugin model, and by the runtime where it can);
+  // SM_COUNT is refused here so that the message says why (a scratch tensor's dims may use a
+  // dim-size argument that names it). A dim named SM_COUNT is refused too: it reads as the
+  // device's count and is not.
   void refuse_sm_count(const toml::node& n, const std::string& key, const std::string& text) const {
     const std::vector<std::string> names = expr::Expr::parse(text).names();
     if (std::find(names.begin(), names.end(), kSmCountName) == names.end()) return;
-    fail(n.source(), key + ": '" + text + "': " + std::string(kSmCountName) +
-                         " (the device's SM count) may only be used in kernel.grid, and no dim may be named so");
+    fail(n.source(), key + ": '" + text + "': " + detail::sm_count_refusal() + ", and no dim may be named so");
   }
 
   // An unused type variable would multiply the variants by copies the runtime cannot tell apart.

@@ -91,11 +91,12 @@ std::string scope_text(ExprScope scope) {
 std::string name_problem(const Spec& spec, const std::string& name, ExprScope scope) {
   const KernelInfo& kernel = spec.kernel;
   if (name == kSmCountName) {
-    // Only the grid is evaluated with the device at hand. Launch-wide rules and heuristics are
-    // evaluated before it (bind_launch), tuning keys bin launches for a table of one GPU model
-    // anyway, and numel, dims and block size buffers and shapes that tools and engines plan
-    // without the device.
-    return scope.sm_count ? std::string() : name + " (the device's SM count) may only be used in kernel.grid";
+    // Only the grid and dim-size arguments are evaluated with the device at hand (a plugin
+    // computes a dim-size argument when it plans for its device, and a scratch tensor sized by it
+    // with it). Launch-wide rules and heuristics are evaluated before the device (bind_launch),
+    // tuning keys bin launches for a table of one GPU model anyway, and numel, dims and block
+    // size buffers and shapes that tools and engines plan without the device.
+    return scope.sm_count ? std::string() : sm_count_refusal();
   }
   const size_t dot = name.find('.');
   if (dot != std::string::npos) {
@@ -145,9 +146,15 @@ std::string name_problem(const Spec& spec, const std::string& name, ExprScope sc
 
 }  // namespace
 
+std::string sm_count_refusal() {
+  return std::string(kSmCountName) +
+         " (the device's SM count) may only be used in kernel.grid and in dim-size arguments (a scalar's dim)";
+}
+
 std::string reserved_name_problem(std::string_view name) {
   if (name != kSmCountName) return {};
-  return "'" + std::string(name) + "' is reserved: grids use it for the device's SM count; choose another name";
+  return "'" + std::string(name) + "' is reserved: grids and dim-size arguments use it for the device's SM count; " +
+         "choose another name";
 }
 
 std::optional<std::string> expression_problem(const Spec& spec, const std::string& key, const std::string& text,

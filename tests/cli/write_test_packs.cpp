@@ -11,6 +11,9 @@
 //     and fails when that blob is checked.
 //   tuned.tpack: the test pack with a tuning key and a table for an "NVIDIA H200" (sm_90).
 //   persistent.tpack: the test pack with the grid of a persistent kernel, min(SM_COUNT, n /// BLOCK).
+//   sm_split.tpack: the test pack as a plugin whose dim-size argument names SM_COUNT: x and out of
+//     N elements, n = min(N, 2 * SM_COUNT), and y a scratch tensor of n elements (so the workspace
+//     follows the SM count).
 // Usage: tritonpack_write_test_packs SOURCE_DIR OUT_DIR
 #include <cstdio>
 #include <fstream>
@@ -133,6 +136,21 @@ Builder persistent_pack() {
   return b;
 }
 
+Builder sm_split_pack() {
+  tritonpack_test::TestPack t = tritonpack_test::make_test_pack();
+  Builder b;
+  b.manifest = t.manifest;
+  b.blobs = t.blobs;
+  std::vector<ParamInfo>& params = b.manifest.kernels[0].params;
+  params[0].dims = {"N"};
+  params[1].is_scratch = true;
+  params[1].dims = {"n"};
+  params[2].dims = {"N"};
+  params[3].dim = "min(N, 2 * SM_COUNT)";
+  for (VariantInfo& v : b.manifest.kernels[0].variants) v.args[3].divisibility = 1;  // n may be any count
+  return b;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +165,7 @@ int main(int argc, char** argv) {
     inspect_pack(argv[1], true).write_with_corrupt_blob(std::string(argv[2]) + "/corrupt_blob.tpack", 2);
     write_file_atomically(std::string(argv[2]) + "/tuned.tpack", tuned_pack_bytes());
     persistent_pack().write(std::string(argv[2]) + "/persistent.tpack");
+    sm_split_pack().write(std::string(argv[2]) + "/sm_split.tpack");
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

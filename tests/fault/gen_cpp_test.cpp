@@ -10,6 +10,7 @@
 #include "compiler/gen_cpp.h"
 #include "fault/attention_fixture.h"
 #include "fault/fake_driver.h"
+#include "fault/spec_pack.h"
 #include "golden/attention_ops.h"
 
 namespace tritonpack::testing {
@@ -27,6 +28,19 @@ TEST(GenCpp, HeaderMatchesTheGolden) {
   std::stringstream golden;
   golden << in.rdbuf();
   EXPECT_EQ(header, golden.str());
+}
+
+// A dim-size argument that names SM_COUNT (the decode attention's splits): the header says the
+// count is the current device's when the op plans or runs (the class calls the core, which reads it).
+TEST(GenCpp, HeaderSaysWhichSmCountADimSizeArgumentTakes) {
+  const std::string header = plugin::generate_cpp_header(
+      *pack_from_spec(TRITONPACK_SOURCE_DIR "/kernels/attention/attention_decode.toml", {90}), "decode.tpack", "ops");
+  EXPECT_NE(header.find("//   dim-size argument: batch = B\n"), std::string::npos) << header;
+  EXPECT_NE(header.find("//   dim-size argument: splits = clamp(2 * SM_COUNT / (B * HKV), 1, cdiv(SKV, 256))\n"
+                        "//     (SM_COUNT: the SM count of the current CUDA context's device when plan() or\n"
+                        "//     operator() runs; the workspace of the scratch tensors it sizes follows it)\n"),
+            std::string::npos)
+      << header;
 }
 
 TEST(GenCpp, GeneratedClassLaunchesWithNamedArguments) {

@@ -284,6 +284,56 @@ TEST_F(StepsRuntimeTest, AStepThatCannotRunRefusesTheWholeLaunchBeforeAnyRuns) {
   EXPECT_TRUE(player_.phases.empty());
 }
 
+// A kernel in 8 steps (grid 1 + PHASE tells them apart) with x, out and `scalars` i64 scalars,
+// each scalar s<i> given the value 1000 + i.
+struct ManyScalars {
+  std::shared_ptr<const Pack> pack;
+  std::vector<Arg> args;
+};
+ManyScalars many_scalars(size_t scalars, CUdeviceptr x, CUdeviceptr out) {
+  std::string text =
+      "spec_version = 1\n[kernel]\nname = \"many\"\nsource = \"two_step.py\"\nfunction = \"many\"\n"
+      "archs = [\"sm_90\"]\ngrid = [\"1 + PHASE\", \"1\", \"1\"]\nsteps = [";
+  for (int phase = 0; phase < 8; ++phase) text += (phase ? ", " : "") + std::string("{ PHASE = ") + std::to_string(phase) + " }";
+  text += "]\n[[params]]\nname = \"x\"\nkind = \"tensor\"\ndtype = \"fp32\"\n"
+          "[[params]]\nname = \"out\"\nkind = \"tensor\"\ndtype = \"fp32\"\nio = \"out\"\n";
+  for (size_t i = 0; i < scalars; ++i) {
+    text += "[[params]]\nname = \"s" + std::to_string(i) + "\"\nkind = \"scalar\"\ndtype = \"i64\"\n";
+  }
+  text += "[[params]]\nname = \"PHASE\"\nkind = \"constexpr\"\nvalues = [0, 1, 2, 3, 4, 5, 6, 7]\n";
+  ManyScalars m;
+  m.pack = pack_from_spec(spec::parse_spec(text, source(kSpec)), {90});
+  m.args = {Arg::tensor(x, DType::kFp32), Arg::tensor(out, DType::kFp32)};
+  for (size_t i = 0; i < scalars; ++i) m.args.push_back(Arg::integer(1000 + static_cast<int64_t>(i)));
+  return m;
+}
+
+// Every step of a launch gets its own parameters, whether the steps' parameters fit in one buffer
+// together (6 scalars: 10 parameters a step) or not (61 scalars: 8 steps of 65 parameters are more
+// than runtime::kMaxAbiParams; then each step is packed again just before it launches).
+TEST_F(StepsRuntimeTest, EveryStepLaunchesWithItsOwnParametersHoweverManyThereAre) {
+  for (const size_t scalars : {size_t{6}, size_t{61}}) {
+    SCOPED_TRACE(std::to_string(scalars) + " scalars");
+    gpu_->launches.clear();
+    gpu_->on_launch = nullptr;
+    gpu_->params_to_record = scalars + 4;
+    const ManyScalars m = many_scalars(scalars, x_.get(), out_.get());
+    Kernel many(m.pack, "many", fake_driver());
+    many.launch(m.args, nullptr);
+    ASSERT_EQ(gpu_->launches.size(), 8u);
+    for (size_t step = 0; step < 8; ++step) {
+      const FakeLaunch& l = gpu_->launches[step];
+      EXPECT_EQ(l.grid[0], step + 1) << "step " << step + 1 << " launched in order";
+      ASSERT_EQ(l.params.size(), scalars + 4);
+      EXPECT_EQ(l.params[0], x_.get());
+      EXPECT_EQ(l.params[1], out_.get());
+      for (size_t i = 0; i < scalars; ++i) EXPECT_EQ(l.params[2 + i], 1000 + i) << "step " << step + 1 << ", s" << i;
+      EXPECT_EQ(l.params[scalars + 2], 0u) << "no global scratch";
+      EXPECT_EQ(l.params[scalars + 3], 0u) << "no profile scratch";
+    }
+  }
+}
+
 TEST_F(StepsRuntimeTest, SelectWantsAStepAndSelectStepsGivesEach) {
   const std::string refusal = error_of([&] { (void)kernel_->select(args()); }, ErrorCode::kInvalidArgument);
   EXPECT_EQ(refusal,

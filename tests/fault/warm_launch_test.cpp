@@ -91,6 +91,23 @@ TEST(WarmLaunch, ATunedLaunchAllocatesNothing) {
   EXPECT_EQ(allocations_of(k, refused_first.args, 100), 0u) << "the ranking's first config refusing the launch";
 }
 
+// A kernel in steps (tests/kernels/two_step): every step selected, loaded and packed before the
+// first launches, each step's parameters packed once on the stack; nothing on the heap.
+TEST(WarmLaunch, AKernelInStepsAllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  Kernel k(pack_from_spec(TRITONPACK_SOURCE_DIR "/tests/kernels/two_step/two_step.toml", {90}), "two_step", fake_driver());
+  const std::vector<Arg> args = {Arg::tensor(kX, DType::kFp32), Arg::tensor(kX + 0x100000, DType::kFp32),
+                                 Arg::tensor(kOut, DType::kFp32), Arg::integer(3000)};
+  for (int i = 0; i < 10; ++i) k.launch(args, nullptr);
+  gpu.record_launches = false;  // the fake's record of a launch allocates
+  const size_t launched = gpu.launch_count;
+  const uint64_t before = heap_allocations.load();
+  for (int i = 0; i < 100; ++i) k.launch(args, nullptr);
+  EXPECT_EQ(heap_allocations.load() - before, 0u);
+  EXPECT_EQ(gpu.launch_count - launched, 200u);
+}
+
 // The plugin core's hot path: a prepared enqueue allocates nothing (an engine calls it per
 // inference; TensorRT and CUDA graph capture need it free of allocation).
 TEST(WarmLaunch, PreparedPluginEnqueueAllocatesNothing) {
@@ -109,6 +126,28 @@ TEST(WarmLaunch, PreparedPluginEnqueueAllocatesNothing) {
   for (int i = 0; i < 100; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
   EXPECT_EQ(heap_allocations.load() - before, 0u);
   EXPECT_EQ(gpu.launch_count - launched, 100u);
+}
+
+// The decode attention: two steps, and a dim-size argument (splits) that the runtime checks
+// against the device's SM count at every launch.
+TEST(WarmLaunch, PreparedPluginEnqueueOfTheDecodeAttentionAllocatesNothing) {
+  FakeGpu& gpu = reset_fake_gpu();
+  FakeGpu::set_current(gpu.make_context(0));
+  PluginCore p = PluginCore::create(pack_from_spec(TRITONPACK_SOURCE_DIR "/kernels/attention/attention_decode.toml", {90}),
+                                    "attention_decode", {{"sm_scale", 0.125}, {"causal", 0}}, fake_driver());
+  const std::vector<TensorDesc> in{{DType::kFp16, {4, 8, 1, 64}, {}}, {DType::kFp16, {4, 4, 4096, 64}, {}},
+                                   {DType::kFp16, {4, 4, 4096, 64}, {}}};
+  const PreparedLaunch prepared = p.prepare(in);
+  ASSERT_EQ(prepared.plan().sm_count, 132u);
+  const CUdeviceptr ins[] = {kX, kX + 0x100000, kX + 0x2000000}, outs[] = {kOut, kOut + 0x100000};
+  const CUdeviceptr ws = kOut + 0x1000000;
+  for (int i = 0; i < 10; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  gpu.record_launches = false;
+  const size_t launched = gpu.launch_count;
+  const uint64_t before = heap_allocations.load();
+  for (int i = 0; i < 100; ++i) p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  EXPECT_EQ(heap_allocations.load() - before, 0u);
+  EXPECT_EQ(gpu.launch_count - launched, 200u);
 }
 
 // The same with a tensordesc input (TMA): its shape and strides live in the prepared launch, and

@@ -65,6 +65,7 @@ inline void exercise_runtime(const tritonpack::KernelInfo& k) {
     if (!k.tuning.tables.empty()) tuned.name = k.tuning.tables[0].device;
     for (const runtime::DeviceCaps& caps : {runtime::caps_for_arch(90), tuned}) {
       const runtime::DevicePlan plan = runtime::plan_for_device(model, caps);
+      runtime::bind_device(model, plan, values);
       const int32_t chosen = runtime::select_variant(model, plan, args, {}, values);
       (void)runtime::variant_reasons(model, plan, args, {}, values);
       (void)runtime::describe_tuning(model, plan, args, {}, values);

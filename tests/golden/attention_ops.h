@@ -46,6 +46,9 @@ class attn_plugingen {
 // Kernel 'attn': plugin tritonpack::tritonpack_fmha v1.
 //   inputs: Q (T), K (T), V (T)
 //   outputs: Out (T)
+//   dim-size argument: batch_size = B
+//   dim-size argument: num_heads = H
+//   dim-size argument: seq_len = S
 //   constraint: D == BLOCK_DMODEL
 //   constraint: S >= 1
 class attn {

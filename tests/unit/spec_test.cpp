@@ -521,8 +521,9 @@ TEST_F(SpecTest, ValidationRules) {
   }
 }
 
-// SM_COUNT, the device's SM count, is a name grids may use (persistent kernels) and nothing else
-// may: every other expression refuses it, and no param, launch variable or dim may be named so.
+// SM_COUNT, the device's SM count, is a name grids (persistent kernels) and dim-size arguments
+// (below) may use, and nothing else may: every other expression refuses it, and no param, launch
+// variable or dim may be named so.
 TEST_F(SpecTest, SmCountIsAGridNameAndReservedElsewhere) {
   const std::string m = kMinimal;
   const std::string grid = "grid = [\"n\"]";
@@ -532,8 +533,10 @@ TEST_F(SpecTest, SmCountIsAGridNameAndReservedElsewhere) {
 
   auto in_x = [&](const std::string& extra) { return replace(m, "dtype = \"fp32\"\n", "dtype = \"fp32\"\n" + extra); };
   auto in_n = [&](const std::string& extra) { return replace(m, "dtype = \"i32\"\n", "dtype = \"i32\"\n" + extra); };
-  const std::string only_grid = "SM_COUNT (the device's SM count) may only be used in kernel.grid";
-  const std::string reserved = "'SM_COUNT' is reserved: grids use it for the device's SM count; choose another name";
+  const std::string only_grid =
+      "SM_COUNT (the device's SM count) may only be used in kernel.grid and in dim-size arguments (a scalar's dim)";
+  const std::string reserved =
+      "'SM_COUNT' is reserved: grids and dim-size arguments use it for the device's SM count; choose another name";
   const std::vector<Case> cases = {
       {"param", replace(m, "name = \"n\"", "name = \"SM_COUNT\""), ":12:8: params[1].name: " + reserved},
       {"constexpr param", m + "[[params]]\nname = \"SM_COUNT\"\nkind = \"constexpr\"\nvalue = 1\n",
@@ -549,7 +552,6 @@ TEST_F(SpecTest, SmCountIsAGridNameAndReservedElsewhere) {
        ":11:9: params[0].dims[0]: 'SM_COUNT': " + only_grid + ", and no dim may be named so"},
       {"output dim", in_x("io = \"out\"\ndims = [\"cdiv(n, SM_COUNT)\"]\n"),
        "params[0].dims[0]: 'cdiv(n, SM_COUNT)': " + only_grid},
-      {"dim-size argument", in_n("dim = \"SM_COUNT\"\n"), "params[1].dim: 'SM_COUNT': " + only_grid},
       {"tuning key", m + "[tuning]\nkey = [\"SM_COUNT\"]\n",
        ":16:8: tuning.key[0]: 'SM_COUNT' in 'SM_COUNT': " + only_grid},
       {"tuning shape", m + "[tuning]\nkey = [\"n\"]\n[[tuning.shapes]]\nSM_COUNT = 132\n",
@@ -559,6 +561,45 @@ TEST_F(SpecTest, SmCountIsAGridNameAndReservedElsewhere) {
       {"descriptor block",
        m + "[[params]]\nname = \"d\"\nkind = \"tensordesc\"\ndtype = \"fp16\"\nblock = [\"SM_COUNT\"]\n",
        "params[2].block[0]: 'SM_COUNT' in 'SM_COUNT': " + only_grid},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string message = error_of(c.text);
+    EXPECT_NE(message.find(c.message), std::string::npos) << "message: " << message << "\nwanted:  " << c.message;
+  }
+}
+
+// A dim-size argument may name SM_COUNT (a plugin computes it for the device it plans for), and a
+// scratch tensor's dims may use that argument; an output's may not (an engine fixes an output's
+// shape before it knows the device), neither by dims nor by a rule.
+TEST_F(SpecTest, ADimSizeArgumentMayNameSmCountAndSizeScratchButNoOutput) {
+  const std::string p =
+      replace(kMinimal, "dtype = \"fp32\"\n", "dtype = \"fp32\"\ndims = [\"N\"]\n") +
+      "[[params]]\nname = \"y\"\nkind = \"tensor\"\ndtype = \"fp32\"\nio = \"out\"\ndims = [\"N\"]\n"
+      "[[params]]\nname = \"parts\"\nkind = \"tensor\"\ndtype = \"fp32\"\nio = \"scratch\"\ndims = [\"splits\", \"N\"]\n"
+      "[[params]]\nname = \"splits\"\nkind = \"scalar\"\ndtype = \"i32\"\ndim = \"clamp(2 * SM_COUNT / N, 1, 8)\"\n";
+  const std::string with_n = replace(p, "dtype = \"i32\"\n", "dtype = \"i32\"\ndim = \"N\"\n");
+  const Spec spec = parse_spec(with_n, spec_path());
+  EXPECT_EQ(spec.kernel.params[4].dim, "clamp(2 * SM_COUNT / N, 1, 8)");
+  EXPECT_EQ(detail::plugin_model_problem(spec.kernel), std::nullopt);
+
+  const std::string device_dependent =
+      "dim-size argument 'splits', which names SM_COUNT: an output's shape cannot depend on the device (an engine "
+      "fixes it before it knows the device); use it in a scratch tensor's dims instead";
+  const std::vector<Case> cases = {
+      {"output dims", replace(with_n, "io = \"out\"\ndims = [\"N\"]", "io = \"out\"\ndims = [\"N * splits\"]"),
+       "kernel 'k' as a plugin: output 'y' dim 'N * splits' uses the " + device_dependent},
+      {"output rule",
+       replace(with_n, "io = \"out\"\ndims = [\"N\"]\n", "io = \"out\"\n") +
+           "[plugin]\nrules = [\"x[a] -> y[a + splits]\"]\n",
+       "kernel 'k' as a plugin: output 'y' dim 'a + splits' of rule 'x[a] -> y[a + splits]' uses the " +
+           device_dependent},
+      {"unknown name beside it", replace(with_n, "2 * SM_COUNT", "2 * SMS"),
+       "dim-size argument 'splits' = 'clamp(2 * SMS / N, 1, 8)' uses 'SMS', which is neither an input dim name, an "
+       "integer field nor SM_COUNT"},
+      {"scratch dims", replace(with_n, "dims = [\"splits\", \"N\"]", "dims = [\"SM_COUNT\", \"N\"]"),
+       "params[3].dims[0]: 'SM_COUNT': SM_COUNT (the device's SM count) may only be used in kernel.grid and in "
+       "dim-size arguments (a scalar's dim), and no dim may be named so"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -600,7 +641,7 @@ TEST_F(SpecTest, PluginKeys) {
        "params[1].dim: a dim-size argument is i32 or i64, not fp32"},
       {"field and dim", in_n("field = true\n"), "params[1]: a param is a field or a dim-size argument ('dim'), not both"},
       {"dim unknown name", replace(p, "dim = \"N * 4\"", "dim = \"M\""),
-       "dim-size argument 'n' = 'M' uses 'M', which is neither an input dim name nor an integer field"},
+       "dim-size argument 'n' = 'M' uses 'M', which is neither an input dim name, an integer field nor SM_COUNT"},
       {"output without shape", replace(p, "io = \"out\"\ndims = [\"N\", \"4 * s\"]\n", "io = \"out\"\n"),
        "kernel 'k' as a plugin: output 'y' has no shape: give it dims = [...] or a rule 'X[...] -> y[...]'"},
       {"scalar without value", replace(p, "dim = \"N * 4\"\n", ""),

@@ -355,10 +355,17 @@ void Plugin::prepare_for(std::span<const TensorDesc> inputs) {
   if (granted && prepared->launch.workspace_bytes() > *granted) {
     std::string shapes;
     for (size_t i = 0; i < inputs.size(); ++i) shapes += (i ? ", " : "") + d.inputs[i].name + " " + shape_text(inputs[i].shape);
-    throw Error(ErrorCode::kInvalidArgument, "these shapes (" + shapes + ") need " +
-                                                 std::to_string(prepared->launch.workspace_bytes()) +
-                                                 " bytes of workspace; the engine was built with " +
-                                                 std::to_string(*granted) + " (the profile's ends)");
+    // The scratch that a dim-size argument naming SM_COUNT sizes follows the GPU: an engine built
+    // on a GPU with fewer SMs than this one's granted less.
+    const uint32_t sm_count = prepared->launch.plan().sm_count;
+    throw Error(ErrorCode::kInvalidArgument,
+                "these shapes (" + shapes + ") need " + std::to_string(prepared->launch.workspace_bytes()) +
+                    " bytes of workspace; the engine was built with " + std::to_string(*granted) +
+                    " (the profile's ends" +
+                    (sm_count != 0 ? " on the GPU it was built on; here " + std::string(kSmCountName) + " = " +
+                                         std::to_string(sm_count) + " sizes the scratch: build the engine on this GPU"
+                                   : std::string()) +
+                    ")");
   }
   prepared_ = std::move(prepared);
 }
