@@ -16,11 +16,13 @@
 #   5. bench/attention.py: tritonpack (every member) vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs
 #      the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
-#   ROUNDS (default 3), KINDS (default "mha gqa seed decode"), TUNE (default 1), TUNED (the packs
-#   to tune, default "attention attention_sm90"), PACKS (the packs to compile, run and benchmark;
-#   default every one the GPU runs), SANITIZE (default 1: compute-sanitizer on every run).
-#   STEPS (default "all"; "check": steps 1-4 only, "bench": step 5 only, on the packs a "check" run
-#   left in the build folder).
+#   STEPS: the phases to run, in the order given (default "compile tune runs torch bench", 1-5
+#   above; e.g. "compile tune bench runs" to have the numbers first when time is short). A phase
+#   works on the packs an earlier one (of this run or a previous one) left in the build folder.
+#   PACKS: the packs to compile, run and benchmark (default every one this GPU runs); TUNED: the
+#   packs to tune (default "attention attention_sm90"; TUNE=0 tunes none); SANITIZE (default 1:
+#   compute-sanitizer on every run); ROUNDS (default 3) and KINDS (default "mha gqa seed decode")
+#   for the benchmark.
 # Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +35,7 @@ status=0
 step() { echo; echo "=== $* (at ${SECONDS} s)"; }
 fail() { echo "FAILED: $*"; status=1; }
 
-STEPS=${STEPS:-all}
+STEPS=${STEPS:-compile tune runs torch bench}
 sm90=0
 nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | grep -q '^9\.0' && sm90=1
 pack=$B/packs/attention.tpack
@@ -45,17 +47,18 @@ all_packs="attention attention_bshd fmha attention_decode attention_decode_bshd"
 PACKS=${PACKS:-$all_packs}
 want() { [[ " $PACKS " == *" $1 "* ]]; }
 
-if [ "$STEPS" != bench ]; then
+phase_compile() {
 step "compile: $PACKS"
 for k in $PACKS; do
   src=kernels/attention/$k.toml
   [ "$k" = fmha ] && src=kernels/fmha/fmha.toml
   "$B/tritonpack" compile "$src" -o "$B/packs/$k.tpack" || fail "compile $k"
 done
-[ -f "$pack" ] || { fail "no attention pack"; exit 1; }
+}
 
 # Tuned packs replace the compiled ones in $B/packs (the runs, the torch ops and the benchmark use
 # them); the tuning reports go to $OUT.
+phase_tune() {
 if [ "${TUNE:-1}" = 1 ]; then
   for k in ${TUNED:-attention attention_sm90}; do
     want "$k" || continue
@@ -66,7 +69,9 @@ if [ "${TUNE:-1}" = 1 ]; then
     [ -f "$B/packs/${k}_tuned.tpack" ] && mv "$B/packs/${k}_tuned.tpack" "$B/packs/$k.tpack"
   done
 fi
+}
 
+phase_runs() {
 step "tritonpack run: verified against the float64 reference, then under compute-sanitizer"
 cases=(
   "attention|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
@@ -148,6 +153,9 @@ for c in "${cases[@]}"; do
 done
 rm -f "$OUT/run.txt"
 [ -f "$OUT/sanitizer.log" ] && grep -c "ERROR SUMMARY: 0 errors" "$OUT/sanitizer.log" | sed 's/^/compute-sanitizer runs with 0 errors: /'
+}
+
+phase_torch() {
 
 if want attention_sm90 && want attention_sm90_bshd && [ -f "$B/torch/libtritonpack_torch.so" ]; then
   step "the sm_90 member as PyTorch ops (descriptors built from torch tensors by the plugin core)"
@@ -161,11 +169,11 @@ if want attention_decode && want attention_decode_bshd && [ -f "$B/torch/libtrit
     "$PY" tests/torch/attention_decode_op_gpu.py "$B/packs" > "$OUT/torch_decode_ops.log" 2>&1 || fail "PyTorch ops (decode member)"
   cat "$OUT/torch_decode_ops.log"
 fi
+}
 
-fi
-
-if [ "$STEPS" != check ]; then
+phase_bench() {
 step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kernel"
+[ -f "$pack" ] || { fail "no attention pack in $B/packs (run the compile step)"; return; }
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 # shellcheck disable=SC2086
 members=()
@@ -175,6 +183,13 @@ done
 want fmha && members+=(--fmha "$B/packs/fmha.tpack")
 "$PY" bench/attention.py --lib "$lib" --pack "$pack" "${members[@]}" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
-fi
+}
+
+for s in $STEPS; do
+  case $s in
+    compile | tune | runs | torch | bench) "phase_$s" ;;
+    *) echo "unknown step '$s' (compile, tune, runs, torch, bench)"; exit 2 ;;
+  esac
+done
 echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"
 exit $status
