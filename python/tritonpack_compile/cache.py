@@ -43,14 +43,34 @@ def compiler_environment(environ: os._Environ | dict[str, str] = os.environ) -> 
             if (k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES) and k not in _ENV_IGNORED}
 
 
+def source_digest(source_file: str) -> str:
+    """sha256 of the kernel file's bytes and of every other .py file in its folder, by name: the
+    sibling modules it can import (its folder is first on sys.path), such as a shared
+    @triton.jit helper. A change to any of them is a miss; one that does not matter to the kernel
+    costs a compile, which is cheaper than a wrong hit. Packages in subfolders are not covered."""
+    digest = hashlib.sha256()
+    with open(source_file, "rb") as f:
+        digest.update(f.read())
+    folder = os.path.dirname(os.path.abspath(source_file))
+    own = os.path.basename(source_file)
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if name == own or not name.endswith(".py") or not os.path.isfile(path):
+            continue
+        digest.update(b"\0" + name.encode() + b"\0")
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
 def job_key(*, triton_version: str, source_sha256: str, function: str, job: dict[str, Any],
             environment: dict[str, str]) -> str:
-    """sha256 over this package's version, Triton's version, the source bytes' hash, the
-    function name, the job minus its id, and the compiler environment."""
+    """sha256 over this package's version, Triton's version, the source's digest (source_digest),
+    the function name, the job minus its id, and the compiler environment."""
     job_without_id = {k: v for k, v in job.items() if k != "id"}
     material = {
         "tritonpack_compile": __version__,

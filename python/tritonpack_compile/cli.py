@@ -8,7 +8,6 @@ an exit code; everything below it raises or returns results.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -163,8 +162,7 @@ def run(jobfile_path: str, parallel: int, no_cache: bool, emit: Emit = emit_even
     start = time.monotonic()
     try:
         jobfile = load_job_file(jobfile_path)
-        with open(jobfile.source_file, "rb") as f:
-            source_sha256 = hashlib.sha256(f.read()).hexdigest()
+        source_sha256 = cache.source_digest(jobfile.source_file)
     except JobFileError as e:
         print(f"tritonpack: job file {jobfile_path}: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

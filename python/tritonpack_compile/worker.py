@@ -9,7 +9,6 @@ message: the parent only reports them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -55,11 +54,6 @@ class JobFailure(Exception):
     """A job cannot compile; the message is complete and shown as is."""
 
 
-def _file_sha256(path: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 def _load_kernel_module(path: str, source_sha256: str) -> Any:
     key = (path, source_sha256)
     if key not in _modules:
@@ -70,8 +64,8 @@ def _load_kernel_module(path: str, source_sha256: str) -> Any:
     if isinstance(_modules[key], JobFailure):
         raise _modules[key]
     # Triton re-reads the file when it decorates; the key must describe what it compiled.
-    if _file_sha256(path) != source_sha256:
-        raise JobFailure(f"{path} changed while compiling; run the compile again")
+    if cache.source_digest(path) != source_sha256:
+        raise JobFailure(f"{path} or a module beside it changed while compiling; run the compile again")
     return _modules[key]
 
 

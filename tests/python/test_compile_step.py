@@ -275,6 +275,47 @@ class CompileStepTest(_TempDirCase):
         self.assertEqual(fresh[0]["cached"], 0)
         self.assertTrue(all(not e["cached"] for e in self.assert_protocol(fresh, 3).values()))
 
+    def test_a_change_to_a_module_beside_the_kernel_is_a_cache_miss(self):
+        # The kernel imports a @triton.jit helper from its folder (kernels/attention's decode member
+        # does): the cache key covers that file too, so editing it compiles again.
+        helper = """
+            import triton
+
+            @triton.jit
+            def scale(x):
+                return x * {factor}
+            """
+        self.write("helper.py", helper.format(factor="2.0"))
+        source = self.write("scaled_add.py", """
+            import triton
+            import triton.language as tl
+            from helper import scale
+
+            @triton.jit
+            def add_kernel(x_ptr, y_ptr, output_ptr, n_elements, BLOCK_SIZE: tl.constexpr):
+                offsets = tl.program_id(0) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
+                mask = offsets < n_elements
+                x = tl.load(x_ptr + offsets, mask=mask)
+                y = tl.load(y_ptr + offsets, mask=mask)
+                tl.store(output_ptr + offsets, scale(x + y), mask=mask)
+            """)
+        doc = job_file(source, "add_kernel", self.cache_dir, [vector_add_job(0, 80)])
+        rc, first, stderr, _ = self.run_step(doc)
+        self.assertEqual(rc, 0, stderr)
+        self.assertEqual(first[0]["cached"], 0)
+        rc, again, stderr, _ = self.run_step(doc)
+        self.assertEqual(rc, 0, stderr)
+        self.assertEqual(again[0]["cached"], 1)
+        self.write("helper.py", helper.format(factor="3.0"))
+        rc, edited, stderr, _ = self.run_step(doc)
+        self.assertEqual(rc, 0, stderr)
+        self.assertEqual(edited[0]["cached"], 0, "the helper changed: the cached kernel is stale")
+        ptx = []
+        for events in (first, edited):
+            with open(os.path.join(self.assert_protocol(events, 1)[0]["dir"], "kernel.ptx")) as f:
+                ptx.append(f.read())
+        self.assertNotEqual(ptx[0], ptx[1])
+
     def test_triton_error_fails_only_its_job(self):
         source = self.write("broken.py", """
             import triton
