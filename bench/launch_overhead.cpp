@@ -99,7 +99,10 @@ void verify_desc_scale(const driver::Driver& d, Kernel& kernel, const std::vecto
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     v = runtime::float_to_fp16_bits(static_cast<float>(static_cast<int>(state >> 40) % 2001 - 1000) / 256.0f);
   }
+  // The legacy stream's copy and memset may still be writing when they return, and `stream` (non-
+  // blocking) does not wait for it: each waits for its own write (harness::DeviceBuffer does too).
   TRITONPACK_CU(d, cuMemcpyHtoD(x, hx.data(), hx.size() * 2), "upload");
+  TRITONPACK_CU(d, cuStreamSynchronize(CU_STREAM_LEGACY), "waiting for the upload");
   for (int tma = 1; tma >= 0; --tma) {
     LaunchOptions options;
     for (const VariantInfo& v : kernel.info().variants) {
@@ -110,6 +113,7 @@ void verify_desc_scale(const driver::Driver& d, Kernel& kernel, const std::vecto
       }
     }
     TRITONPACK_CU(d, cuMemsetD8(out, 0xff, hx.size() * 2), "poison");
+    TRITONPACK_CU(d, cuStreamSynchronize(CU_STREAM_LEGACY), "waiting for the poison");
     kernel.launch(args, stream.get(), options);
     stream.synchronize();
     TRITONPACK_CU(d, cuMemcpyDtoH(hout.data(), out, hout.size() * 2), "download");

@@ -19,7 +19,8 @@
 #   STEPS: the phases to run, in the order given (default "compile tune runs torch bench", 1-5
 #   above; e.g. "compile tune bench runs" to have the numbers first when time is short). A phase
 #   works on the packs an earlier one (of this run or a previous one) left in the build folder.
-#   PACKS: the packs to compile, run and benchmark (default every one this GPU runs); TUNED: the
+#   PACKS: the packs to compile, run and benchmark (default every one this GPU runs; the benchmark
+#   needs the portable attention pack); TUNED: the
 #   packs to tune (default "attention attention_sm90"; TUNE=0 tunes none); SANITIZE (default 1:
 #   compute-sanitizer on every run); ROUNDS (default 3) and KINDS (default "mha gqa seed decode")
 #   for the benchmark.
@@ -73,6 +74,7 @@ fi
 
 phase_runs() {
 step "tritonpack run: verified against the float64 reference, then under compute-sanitizer"
+rm -f "$OUT/runs.log" "$OUT/sanitizer.log"
 cases=(
   "attention|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 14"
   "attention|-t T=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 15"
@@ -175,21 +177,22 @@ phase_bench() {
 step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kernel"
 [ -f "$pack" ] || { fail "no attention pack in $B/packs (run the compile step)"; return; }
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
-# shellcheck disable=SC2086
 members=()
 for m in sm90 decode fp8 fp8_vt; do
   want "attention_$m" && members+=("--pack-${m/_/-}" "$B/packs/attention_$m.tpack")
 done
 want fmha && members+=(--fmha "$B/packs/fmha.tpack")
+# shellcheck disable=SC2086  # KINDS is a list of words
 "$PY" bench/attention.py --lib "$lib" --pack "$pack" "${members[@]}" --out "$OUT" \
   --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
 }
 
 for s in $STEPS; do
   case $s in
-    compile | tune | runs | torch | bench) "phase_$s" ;;
+    compile | tune | runs | torch | bench) ;;
     *) echo "unknown step '$s' (compile, tune, runs, torch, bench)"; exit 2 ;;
   esac
 done
+for s in $STEPS; do "phase_$s"; done
 echo; [ $status -eq 0 ] && echo "gpu-attention: every step passed" || echo "gpu-attention: some steps FAILED"
 exit $status

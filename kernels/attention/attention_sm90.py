@@ -16,8 +16,9 @@ next head, as the descriptor clips at seq and fills zeros. O (same layout as Q) 
 through pointers with masked stores, so nothing past seq_q is written.
 
 Structure. The work is cut into units: a unit is one query tile (BLOCK_M rows of one head), or,
-causal, two tiles of one head, query blocks i and n_m - 1 - i, which together read n_m + 1 key
-blocks, so every causal unit is the same work. The grid is (programs, 1, 1); program p serves
+causal, two tiles of one head, query blocks i and n_m - 1 - i, which together read the same
+number of key blocks for every unit (n_m + 1 when BLOCK_N == BLOCK_M and seq_q == seq_kv), so
+every causal unit is the same work. The grid is (programs, 1, 1); program p serves
 units p, p + programs, ...: any program count is correct, and the specs launch one program per SM
 (persistent) unless there are fewer units. In each program:
   - the producer (1 warp) loads each tile's two query halves, then streams K and V blocks through a
@@ -56,9 +57,9 @@ def _units(n_m, bh_count, IS_CAUSAL: gl.constexpr):
 def _unit(u, n_m, IS_CAUSAL: gl.constexpr):
     """Work unit u -> (batch * head, first query block, second query block, block count). Units of
     one head are consecutive (programs running together share its K and V in L2). Causal, unit i
-    of a head is its query blocks n_m - 1 - i then i: every unit reads n_m + 1 key blocks (the
-    middle block of an odd n_m alone, half as many), so a static round-robin of units over the
-    programs is balanced, and the heavier block comes first."""
+    of a head is its query blocks n_m - 1 - i then i: every unit reads the same number of key
+    blocks (the middle block of an odd n_m alone, about half as many), so a static round-robin of
+    units over the programs is balanced, and the heavier block comes first."""
     if IS_CAUSAL:
         per_head = (n_m + 1) // 2
         i = u % per_head

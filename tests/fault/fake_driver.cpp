@@ -270,6 +270,7 @@ CUresult fake_cuMemAlloc(CUdeviceptr* p, size_t bytes) {
 }
 CUresult fake_cuMemFree(CUdeviceptr p) {
   FAKE_ENTRY(cuMemFree)
+  gpu->run_legacy_queue();  // queued writes may point into it (a real free waits for the device)
   gpu->memory.erase(p);
   return gpu->allocations.erase(p) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
