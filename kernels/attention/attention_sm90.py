@@ -12,8 +12,8 @@ Host-side semantics are those of attention.py (the portable member), here with s
 
 Q, K and V come in through rank-4 TMA descriptors over the tensors as they are, [B, H, S, D], or
 [B, S, H, D] with BSHD (blocks [1, 1, rows, D] or [1, rows, 1, D]): a block never spills into the
-next head, as the descriptor clips at seq and fills zeros. O (same layout as Q) and LSE are written
-through pointers with masked stores, so nothing past seq_q is written.
+next head, as the descriptor clips at seq and fills zeros. O (same layout as Q, 16-byte aligned)
+and LSE are written through pointers with masked stores, so nothing past seq_q is written.
 
 Structure. The work is cut into units: a unit is one query tile (BLOCK_M rows of one head), or,
 causal, two tiles of one head, query blocks i and n_m - 1 - i, which together read the same
@@ -27,11 +27,13 @@ units p, p + programs, ...: any program count is correct, and the specs launch o
     position and the barrier phases run on across tiles, so the next tile's loads overlap this
     tile's last products and stores;
   - consumer w (4 warps, one warpgroup) owns query rows [w * BLOCK_M / 2, (w + 1) * BLOCK_M / 2) and
-    runs the online softmax over the same key blocks: iteration j issues S_j = Q K_j^T and
+    runs the online softmax over the tile's key blocks (causal, the first warpgroup stops one block
+    short when its rows end a block sooner, and only releases that block): iteration j issues S_j = Q K_j^T and
     O += P_{j-1} V_{j-1} as asynchronous wgmma, waits for S_j only, and does the softmax of S_j while
     the P V product runs (P stays in registers as the A operand). (Making the two warpgroups take
     turns issuing, FlashAttention-3's ping-pong, measured slower here with an mbarrier turnstile.)
   - Key blocks that every row of a warpgroup sees in full (no bound, no diagonal) skip the mask.
+  - O leaves in 16-byte row pieces (the accumulator moved through shared memory).
 Units of one head are consecutive (programs running together share its K and V in L2).
 """
 
@@ -216,7 +218,10 @@ def _consumer(q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empt
             start_m = pid_m * BLOCK_M
             row0 = start_m + WG * HALF_M
             rows = row0 + gl.arange(0, HALF_M, gl.SliceLayout(1, s_layout))
-            n_blocks = _key_blocks(start_m, seq_q, seq_kv, BLOCK_M, BLOCK_N, IS_CAUSAL)
+            # The tile's key blocks (the producer loads them all) and this warpgroup's: causal, the
+            # first half's rows may end a block sooner (with 64-key blocks, one block a tile).
+            n_tile = _key_blocks(start_m, seq_q, seq_kv, BLOCK_M, BLOCK_N, IS_CAUSAL)
+            n_blocks = _key_blocks(row0, seq_q, seq_kv, HALF_M, BLOCK_N, IS_CAUSAL)
             # Blocks [0, n_full) lie inside seq_kv and, causal, left of this warpgroup's first row's
             # diagonal: no mask. The rest are masked.
             if IS_CAUSAL:
@@ -250,16 +255,32 @@ def _consumer(q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empt
                 acc_tok = warpgroup_mma(p_op, v_bufs.index(last), acc, is_async=True)
                 acc = warpgroup_mma_wait(0, deps=(acc_tok, ))
                 mbarrier.arrive(v_empty.index(last), count=1)
-                count += n_blocks
             else:
                 mbarrier.arrive(q_empty.index(WG), count=1)
+            # The tile's blocks past this warpgroup's rows: released once loaded, not read (a slot
+            # is refilled only after both warpgroups released it, so none may release early).
+            for j in range(n_blocks, n_tile):
+                c = count + j
+                mbarrier.wait(k_ready.index(c % STAGES), (c // STAGES) & 1)
+                mbarrier.arrive(k_empty.index(c % STAGES), count=1)
+                mbarrier.wait(v_ready.index(c % STAGES), (c // STAGES) & 1)
+                mbarrier.arrive(v_empty.index(c % STAGES), count=1)
+            count += n_tile
             tiles_done += 1
 
             seen = l_i > 0.0
             inv_l = gl.convert_layout(1.0 / gl.where(seen, l_i, 1.0), gl.SliceLayout(1, o_layout))
             out = acc * inv_l[:, None]
-            o_rows = row0 + gl.arange(0, HALF_M, gl.SliceLayout(1, o_layout))
-            o_cols = gl.arange(0, HEAD_DIM, gl.SliceLayout(0, o_layout))
+            # Stored in 16-byte pieces along rows, through shared memory (convert_layout). Inside a
+            # warp-specialized partition Triton 3.6 no longer knows O's alignment (the
+            # tt.divisibility of the kernel argument does not reach it): without the hints below
+            # every element went out as its own 2-byte store. The specs require O 16-byte aligned
+            # (divisibility 16) and rows are HEAD_DIM (or heads_q * HEAD_DIM) elements apart.
+            TPW_C: gl.constexpr = HEAD_DIM // 8
+            st_layout: gl.constexpr = gl.BlockedLayout([1, 8], [32 // TPW_C, TPW_C], [4, 1], [1, 0])
+            out_st = gl.convert_layout(out.to(dtype), st_layout)
+            o_rows = row0 + gl.arange(0, HALF_M, gl.SliceLayout(1, st_layout))
+            o_cols = gl.arange(0, HEAD_DIM, gl.SliceLayout(0, st_layout))
             if BSHD:
                 # [B, S, H, D]: rows are heads_q * HEAD_DIM apart.
                 o_base = O + (bh_q // heads_q).to(gl.int64) * seq_q * heads_q * HEAD_DIM + (bh_q % heads_q) * HEAD_DIM
@@ -267,7 +288,8 @@ def _consumer(q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, v_ready, k_empt
             else:
                 o_ptrs = (O + bh_q.to(gl.int64) * seq_q * HEAD_DIM + o_rows[:, None].to(gl.int64) * HEAD_DIM +
                           o_cols[None, :])
-            gl.store(o_ptrs, out.to(dtype), mask=o_rows[:, None] < seq_q)
+            o_ptrs = gl.max_contiguous(gl.multiple_of(o_ptrs, [16, 16]), [1, 8])
+            gl.store(o_ptrs, out_st, mask=o_rows[:, None] < seq_q)
             lse = gl.where(seen, (m_i + gl.log2(gl.where(seen, l_i, 1.0))) * LN2, float("-inf"))
             gl.store(LSE + bh_q.to(gl.int64) * seq_q + rows, lse, mask=rows < seq_q)
 
