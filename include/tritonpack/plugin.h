@@ -78,6 +78,11 @@ struct PluginFieldInfo {
   DType dtype = DType::kFp32;
   bool has_default = false;
   double default_value = 0;
+  // A dtype field (non-empty): a type variable of [types] that no input binds (an output's or a
+  // scratch tensor's dtype, e.g. TO of an FP8 kernel's output), named after it. Its value is
+  // static_cast<double>(DType) of one of these, by default the first (the spec's first listed);
+  // `dtype` is then kI32. It chooses the output dtype and so the variants; it is no kernel argument.
+  std::vector<DType> dtypes;
 };
 
 struct PluginDescription {

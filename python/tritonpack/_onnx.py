@@ -8,7 +8,8 @@ same names. So each op becomes one node:
 
     domain     = the plugin's namespace ("tritonpack")      op_type = the plugin's name
     attributes = plugin_version (string), plugin_namespace (string),
-                 each field: float (fp16/bf16/fp32/fp64 fields) or int (i32/i64 fields)
+                 each field: float (fp16/bf16/fp32/fp64 fields) or int (i32/i64 fields, and
+                 dtype fields: an output dtype no input binds, as its tritonpack DType code)
     inputs     = the op's tensors, in order; outputs = the op's outputs, in order
 
 which is what tritonpack's TensorRT creator of that kernel accepts (docs/tensorrt.md, "Names and
@@ -45,8 +46,32 @@ class OnnxNodeSpec:
         """The node's attributes for these field values (in schema order)."""
         attrs = {"plugin_version": self.version, "plugin_namespace": self.domain}
         for (name, dtype), value in zip(self.fields, field_values):
-            attrs[name] = float(value) if dtype in FLOAT_FIELDS else int(value)
+            if dtype.startswith("dtype:"):
+                attrs[name] = _dtype_code(self.op_type, name, dtype, value)
+            else:
+                attrs[name] = float(value) if dtype in FLOAT_FIELDS else int(value)
         return attrs
+
+
+# ONNX's element type names (the exporter passes a dtype argument as one) -> tritonpack's dtype names.
+_ONNX_DTYPES = {"FLOAT16": "fp16", "BFLOAT16": "bf16", "FLOAT": "fp32", "DOUBLE": "fp64", "INT8": "i8",
+                "INT16": "i16", "INT32": "i32", "INT64": "i64", "UINT8": "u8", "UINT16": "u16", "UINT32": "u32",
+                "UINT64": "u64", "BOOL": "i1", "FLOAT8E4M3FN": "fp8e4nv", "FLOAT8E5M2": "fp8e5"}
+_TORCH_DTYPES = {"float16": "fp16", "bfloat16": "bf16", "float32": "fp32", "float64": "fp64",
+                 "float8_e4m3fn": "fp8e4nv", "float8_e5m2": "fp8e5"}
+
+
+def _dtype_code(op_type: str, field: str, described: str, value) -> int:
+    """A dtype field's attribute: the tritonpack DType code (what the TensorRT creator's int32 field
+    takes) of the call's value; described is the op library's "dtype:fp16=0,bf16=1" (first: default)."""
+    codes = dict(item.split("=") for item in described[len("dtype:"):].split(","))
+    if value is None:
+        return int(next(iter(codes.values())))
+    text = getattr(value, "name", None) or str(value)
+    name = _ONNX_DTYPES.get(text) or _TORCH_DTYPES.get(text.replace("torch.", ""))
+    if name not in codes:
+        raise ValueError(f"tritonpack::{op_type}: dtype field {field} is {text}; it takes " + ", ".join(codes))
+    return int(codes[name])
 
 
 def node_spec(qualified_name: str) -> OnnxNodeSpec:
@@ -58,7 +83,7 @@ def node_spec(qualified_name: str) -> OnnxNodeSpec:
     field_set = set(field_names)
     inputs = tuple(a.name for a in schema.arguments if a.name not in field_set)
     for dtype in field_dtypes:
-        if dtype not in FLOAT_FIELDS + INT_FIELDS:
+        if dtype not in FLOAT_FIELDS + INT_FIELDS and not dtype.startswith("dtype:"):
             raise ValueError(f"op tritonpack::{name}: field dtype {dtype} has no ONNX attribute type")
     defaults = tuple((a.name, a.default_value) for a in schema.arguments
                      if a.name in field_set and a.default_value is not None)
@@ -70,7 +95,8 @@ def _op_schema(spec: OnnxNodeSpec):
     """An onnx OpSchema for the node: the exporter's graph builder checks calls against one."""
     from onnx import defs
     tensor_types = ["tensor(float16)", "tensor(bfloat16)", "tensor(float)", "tensor(double)",
-                    "tensor(int8)", "tensor(int32)", "tensor(int64)", "tensor(uint8)"]
+                    "tensor(int8)", "tensor(int32)", "tensor(int64)", "tensor(uint8)",
+                    "tensor(float8e4m3fn)", "tensor(float8e5m2)"]
     attr_type = defs.OpSchema.AttrType
     attributes = [defs.OpSchema.Attribute("plugin_version", attr_type.STRING, "the plugin's version"),
                   defs.OpSchema.Attribute("plugin_namespace", attr_type.STRING, "the plugin's namespace")]
@@ -99,9 +125,11 @@ def translation(qualified_name: str):
         # Fields arrive positionally or by name, a default from the schema when the call left it out.
         values_ = list(args[n_inputs:])
         defaults = dict(spec.defaults)
-        for name, _ in spec.fields[len(values_):]:
+        for name, dtype in spec.fields[len(values_):]:
             if name not in kwargs and name in defaults:
                 kwargs = {**kwargs, name: defaults[name]}
+            if name not in kwargs and dtype.startswith("dtype:"):
+                kwargs = {**kwargs, name: None}  # its default dtype
             if name not in kwargs:
                 raise ValueError(f"tritonpack::{spec.op_type}: field {name} has no value in the exported call")
             values_.append(kwargs[name])

@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   sh->add_option("pack", shapes_options.pack, "pack file")->required();
   sh->add_option("-k,--kernel", shapes_options.kernel, "kernel name (default: the pack's only kernel)");
   sh->add_option("-i,--input", shapes_options.inputs, "input shape, e.g. Q=2x4x128x64 or Q=2x4x128x64:bf16");
-  sh->add_option("-p,--param", shapes_options.params, "field value, e.g. sm_scale=0.125");
+  sh->add_option("-p,--param", shapes_options.params, "field value, e.g. sm_scale=0.125; a dtype field by name, e.g. TO=bf16");
   sh->add_option("--tactic", shapes_options.tactic, "tactic (1-based config index; 0 = any)");
   sh->add_option("--arch", shapes_options.arch, "compute capability to choose the variant for (default 90)");
   sh->add_option("--sm-count", shapes_options.sm_count,

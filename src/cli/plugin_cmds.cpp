@@ -1,8 +1,10 @@
 // tritonpack import-plugingen, shapes and gen-cpp: the plugin side of the CLI.
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -14,6 +16,7 @@
 #include "cli/kernel_choice.h"
 #include "cli/python_module.h"
 #include "compiler/gen_cpp.h"
+#include "plugin/model.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 #include "tritonpack/plugin.h"
@@ -87,18 +90,36 @@ int shapes(const ShapesOptions& o) {
     given_inputs.push_back(parse_input(text));
     has_dtype.push_back(text.find(':') != std::string::npos);
   }
-  std::map<std::string, double, std::less<>> fields;
+  std::vector<std::pair<std::string, std::string>> field_texts;  // NAME=VALUE, checked below
   for (const std::string& p : o.params) {
     const size_t eq = p.find('=');
-    char* end = nullptr;
-    const double v = eq == std::string::npos ? 0 : std::strtod(p.c_str() + eq + 1, &end);
-    if (eq == std::string::npos || eq == 0 || end == p.c_str() + eq + 1 || *end != '\0') {
-      throw Error(ErrorCode::kInvalidArgument, "--param '" + p + "': expected NAME=NUMBER");
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
+      throw Error(ErrorCode::kInvalidArgument, "--param '" + p + "': expected NAME=NUMBER (or NAME=DTYPE for a dtype field)");
     }
-    fields[p.substr(0, eq)] = v;
+    field_texts.emplace_back(p.substr(0, eq), p.substr(eq + 1));
   }
   auto pack = Pack::open(o.pack);
   const std::string kernel = choose_kernel(*pack, o.kernel).name;
+  // A dtype field (an output's dtype no input decides) may be given by name: TO=bf16; any field
+  // as a number.
+  const PluginDescription described = plugin::build_model(pack->kernel(kernel)).description;
+  std::map<std::string, double, std::less<>> fields;
+  for (const auto& [name, text] : field_texts) {
+    const auto info = std::find_if(described.fields.begin(), described.fields.end(),
+                                   [&](const PluginFieldInfo& f) { return f.name == name; });
+    const bool dtype_field = info != described.fields.end() && !info->dtypes.empty();
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() && *end == '\0') {
+      fields[name] = v;
+    } else if (const std::optional<DType> dtype = parse_dtype(text); dtype && dtype_field) {
+      fields[name] = static_cast<double>(*dtype);
+    } else {
+      throw Error(ErrorCode::kInvalidArgument, "--param '" + name + "=" + text + "': expected NAME=NUMBER" +
+                                                   (dtype_field ? " or NAME=DTYPE" : "") +
+                                                   (dtype && !dtype_field ? " ('" + name + "' is no dtype field)" : ""));
+    }
+  }
   PluginCore core = PluginCore::create(pack, kernel, fields);
   if (o.tactic != 0) core.set_tactic(o.tactic);
   const PluginDescription& d = core.describe();
@@ -171,6 +192,9 @@ int shapes(const ShapesOptions& o) {
     for (const auto& [n, v] : plan.dim_args) j["dim_args"][n] = v;
     if (plan.sm_count != 0) j["sm_count"] = plan.sm_count;
     for (const auto& [n, v] : plan.fields) j["fields"][n] = v;
+    for (size_t f = 0; f < d.fields.size(); ++f) {
+      if (!d.fields[f].dtypes.empty()) j["fields"][d.fields[f].name] = dtype_name(static_cast<DType>(static_cast<int>(core.fields()[f])));
+    }
     for (const auto& s : plan.scratch) j["scratch"][s.name] = {{"shape", s.shape}, {"dtype", dtype_name(s.dtype)}, {"offset", s.offset}, {"bytes", s.bytes}};
     j["workspace_bytes"] = plan.workspace_bytes;
     if (sel.variant) {
@@ -212,9 +236,14 @@ int shapes(const ShapesOptions& o) {
                                   : " (assumed for an sm_" + std::to_string(o.arch) + " GPU; --sm-count sets another)")
               << "\n";
   }
-  if (!plan.fields.empty()) {
+  if (!d.fields.empty()) {
     std::cout << "fields:\n";
     for (const auto& [n, v] : plan.fields) std::cout << "  " << n << " = " << v << "\n";
+    for (size_t f = 0; f < d.fields.size(); ++f) {
+      if (d.fields[f].dtypes.empty()) continue;
+      std::cout << "  " << d.fields[f].name << " = " << dtype_name(static_cast<DType>(static_cast<int>(core.fields()[f])))
+                << " (dtype field)\n";
+    }
   }
   std::cout << "workspace: " << plan.workspace_bytes << " bytes";
   if (!plan.scratch.empty() || plan.kernel_scratch_bytes > 0) {

@@ -2,6 +2,7 @@
 // method packs its named arguments into spans and calls PluginCore.
 #include "compiler/gen_cpp.h"
 
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -30,6 +31,13 @@ const char* cpp_type(DType t) {
     case DType::kI64: return "int64_t";
     default: return "float";  // fp32; fp16/bf16 fields are given as float and rounded by the core
   }
+}
+
+// DType::kFp16 for fp16, kFp8e4nv for fp8e4nv: "k" and the name with its first letter capital.
+std::string enumerator(DType t) {
+  std::string name(dtype_name(t));
+  name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  return "k" + name;
 }
 
 std::string number(double v) {
@@ -81,6 +89,11 @@ std::string generate_cpp_header(const Pack& pack, const std::string& pack_name, 
     for (const std::string& c : k.constraints) h << "//   constraint: " << c << "\n";
     h << "class " << cls << " {\n public:\n  explicit " << cls << "(std::shared_ptr<const tritonpack::Pack> pack";
     for (const PluginFieldInfo& f : d.fields) {
+      if (!f.dtypes.empty()) {  // a dtype field: the output dtype, one of f.dtypes
+        h << ", tritonpack::DType " << cpp_name(f.name) << " = tritonpack::DType::"
+          << enumerator(static_cast<DType>(static_cast<int>(f.default_value)));
+        continue;
+      }
       h << ", " << cpp_type(f.dtype) << " " << cpp_name(f.name);
       if (f.has_default) h << " = " << number(f.default_value) << (is_integer_scalar(f.dtype) ? "" : "f");
     }

@@ -93,11 +93,22 @@ Model build_model(const KernelInfo& k) {
       constexpr_names.push_back(p.name);
     } else if (p.is_field) {
       m.field_params.push_back(i);
-      d.fields.push_back({p.name, p.dtype.dtype, p.has_default, p.default_value});
+      d.fields.push_back({p.name, p.dtype.dtype, p.has_default, p.default_value, {}});
       if (is_integer_scalar(p.dtype.dtype)) int_field_names.push_back(p.name);
     }
   }
   if (m.input_params.empty()) fail(k, "it has no input tensor");
+  // Type variables no input binds become dtype fields (after the kernel's own fields).
+  for (const TypeVarInfo& v : k.type_vars) {
+    const bool bound = std::any_of(m.input_params.begin(), m.input_params.end(),
+                                   [&](uint32_t i) { return k.params[i].dtype.type_var == v.name; });
+    if (bound || v.dtypes.empty()) continue;
+    if (std::any_of(k.params.begin(), k.params.end(), [&](const ParamInfo& p) { return p.name == v.name; })) {
+      fail(k, "type variable '" + v.name + "' (bound by no input, so a dtype field) has the name of a parameter; "
+                  "rename one of them");
+    }
+    d.fields.push_back({v.name, DType::kI32, true, static_cast<double>(v.dtypes[0]), v.dtypes});
+  }
   if (!k.launch_vars.empty()) {
     fail(k, "it has launch variables ('" + k.launch_vars[0].name + "'), which an engine cannot give; " +
                 "make them dim-size arguments (a scalar param with dim = \"...\") instead");

@@ -19,7 +19,7 @@ struct PluginCore::State {
   std::shared_ptr<const Pack> pack;
   const KernelInfo* kernel = nullptr;
   plugin::Model model;
-  std::vector<double> fields;  // per model.field_params
+  std::vector<double> fields;  // per description.fields: model.field_params, then the dtype fields
   int32_t tactic = 0;
   uint32_t target_arch = 0;      // 0: the current context's device
   uint32_t target_sm_count = 0;  // with target_arch: SM_COUNT (0: the arch's common count)
@@ -114,6 +114,13 @@ DType resolve(const PluginTensorInfo& t, const TypeBindings& bindings, const std
   return it->second;
 }
 
+// The type variables that dtype fields choose (values already checked).
+void bind_dtype_fields(const PluginDescription& d, std::span<const double> fields, TypeBindings& bindings) {
+  for (size_t f = 0; f < d.fields.size() && f < fields.size(); ++f) {
+    if (!d.fields[f].dtypes.empty()) bindings[d.fields[f].name] = static_cast<DType>(static_cast<int>(fields[f]));
+  }
+}
+
 // Values of names while computing shapes: dim names, integer fields, dim-size arguments.
 struct Scope {
   std::map<std::string, int64_t, std::less<>> values;
@@ -145,6 +152,24 @@ namespace {
 
 // A field's value as the plugin takes it: finite, and for an integer field integral and in range.
 double checked_field(const PluginDescription& d, const PluginFieldInfo& f, double v) {
+  if (!f.dtypes.empty()) {
+    for (DType t : f.dtypes) {
+      if (v == static_cast<double>(t)) return v;
+    }
+    std::string allowed;
+    for (DType t : f.dtypes) {
+      allowed += (allowed.empty() ? "" : ", ") + std::string(dtype_name(t)) + " (" +
+                 std::to_string(static_cast<int>(t)) + ")";
+    }
+    char number[32];
+    std::snprintf(number, sizeof number, "%g", v);
+    std::string shown = number;
+    if (v == std::trunc(v) && v >= 0 && v < kNumDTypes) {
+      shown = std::string(dtype_name(static_cast<DType>(static_cast<int>(v)))) + " (" + std::to_string(static_cast<int>(v)) + ")";
+    }
+    throw Error(ErrorCode::kInvalidArgument, "dtype field '" + f.name + "' of plugin '" + d.name + "' is " + shown +
+                                                 ", not one of its dtypes: " + allowed);
+  }
   const bool integer = is_integer_scalar(f.dtype);
   const double lo = f.dtype == DType::kI32 ? -2147483648.0 : -9223372036854775808.0;
   const double hi = f.dtype == DType::kI32 ? 2147483647.0 : 9223372036854774784.0;
@@ -197,7 +222,7 @@ uint32_t PluginCore::target_sm_count() const { return state_->target_sm_count; }
 bool PluginCore::integer_field(std::string_view name, int64_t& value) const {
   const PluginDescription& d = describe();
   for (size_t i = 0; i < d.fields.size(); ++i) {
-    if (d.fields[i].name == name && is_integer_scalar(d.fields[i].dtype)) {
+    if (d.fields[i].name == name && is_integer_scalar(d.fields[i].dtype) && d.fields[i].dtypes.empty()) {
       value = static_cast<int64_t>(state_->fields[i]);
       return true;
     }
@@ -222,8 +247,12 @@ bool PluginCore::supports(size_t pos, std::span<const DType> dtypes) const {
   if (pos >= d.inputs.size() + d.outputs.size() || dtypes.size() != pos + 1) return false;
   // The runtime's own test (device, images, shared memory, config) with the dtypes known so far.
   std::array<std::optional<DType>, kMaxRuntimeArgs> known{};
+  TypeBindings chosen;  // what the dtype fields choose: a tensor of that type variable has it
+  bind_dtype_fields(d, s.fields, chosen);
   for (size_t i = 0; i <= pos; ++i) {
     const PluginTensorInfo& t = i < d.inputs.size() ? d.inputs[i] : d.outputs[i - d.inputs.size()];
+    const auto it = chosen.find(t.dtype);
+    if (it != chosen.end() && it->second != dtypes[i]) return false;
     known[s.param_arg[t.param_index]] = dtypes[i];
   }
   const std::span<const std::optional<DType>> arg_dtypes(known.data(), s.num_args);
@@ -261,6 +290,7 @@ std::vector<DType> PluginCore::output_dtypes(std::span<const DType> input_dtypes
   TypeBindings bindings;
   std::map<std::string, std::string> bound_by;
   for (size_t i = 0; i < d.inputs.size(); ++i) bind_dtype(*state_->kernel, d.inputs[i], input_dtypes[i], bindings, bound_by, "input");
+  bind_dtype_fields(d, state_->fields, bindings);
   std::vector<DType> out;
   for (const PluginTensorInfo& t : d.outputs) out.push_back(resolve(t, bindings, "output"));
   return out;
@@ -337,6 +367,11 @@ void plan_shapes(const PluginCore::State& s, std::span<const TensorDesc> inputs,
     plan.fields.emplace_back(p.name, v);
     if (is_integer_scalar(p.dtype.dtype)) scope.values[p.name] = static_cast<int64_t>(v);
   }
+  // The dtype fields follow the kernel's own: they bind their type variables, nothing else.
+  for (size_t f = m.field_params.size(); f < d.fields.size(); ++f) {
+    (void)checked_field(d, d.fields[f], fields[f]);
+  }
+  bind_dtype_fields(d, fields, plan.bindings);
 
   // Every rule is bound, so the sizes rules require are checked even where no output uses them.
   const auto shape_of = [&](std::string_view name) -> const rule::Shape* {

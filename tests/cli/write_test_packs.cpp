@@ -11,6 +11,8 @@
 //     and fails when that blob is checked.
 //   tuned.tpack: the test pack with a tuning key and a table for an "NVIDIA H200" (sm_90).
 //   persistent.tpack: the test pack with the grid of a persistent kernel, min(SM_COUNT, n /// BLOCK).
+//   fp8.tpack: kernels/attention/attention_fp8_vt.toml (fake images): its output dtype TO is a
+//   dtype field (no input binds it), which `shapes --param TO=bf16` sets.
 //   sm_split.tpack: the test pack as a plugin whose dim-size argument names SM_COUNT: x and out of
 //     N elements, n = min(N, 2 * SM_COUNT), and y a scratch tensor of n elements (so the workspace
 //     follows the SM count).
@@ -21,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "fault/spec_pack.h"
 #include "tritonpack/error.h"
 #include "tritonpack/pack.h"
 #include "unit/test_manifest.h"
@@ -166,6 +169,8 @@ int main(int argc, char** argv) {
     write_file_atomically(std::string(argv[2]) + "/tuned.tpack", tuned_pack_bytes());
     persistent_pack().write(std::string(argv[2]) + "/persistent.tpack");
     sm_split_pack().write(std::string(argv[2]) + "/sm_split.tpack");
+    write_file_atomically(std::string(argv[2]) + "/fp8.tpack",
+                          testing::pack_from_spec(std::string(argv[1]) + "/kernels/attention/attention_fp8_vt.toml", {90})->bytes());
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

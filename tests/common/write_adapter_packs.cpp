@@ -7,6 +7,8 @@
 //   fmha_other.tpack       fmha.tpack from another build (other bytes, same plugin name and kernels)
 //   vector_add.tpack       kernels/vector_add: no plugin keys, so no plugin
 //   corrupt.tpack          fmha.tpack with one byte of a blob flipped
+//   attention_fp8_vt.tpack kernels/attention/attention_fp8_vt.toml (sm_90): FP8 inputs, an output
+//                          dtype the inputs do not bind (the dtype field TO)
 // Built per adapter by tritonpack_adapter_test_packs (tests/common/adapter_test_packs.cmake).
 // Usage: WRITER SOURCE_DIR OUT_DIR
 #include <cstdio>
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> corrupt = fmha_bytes;
     corrupt[corrupt.size() - 3] ^= 0xff;  // inside the last blob: its sha256 no longer matches
     write_file_atomically(out + "corrupt.tpack", corrupt);
+    auto fp8 = pack_from_spec(source + "/kernels/attention/attention_fp8_vt.toml", {90});
+    write_file_atomically(out + "attention_fp8_vt.tpack", fp8->bytes());
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
     return 1;

@@ -143,4 +143,40 @@ def an_attention_block_exports_projections_and_the_node():
     assert dims[0] == 2 and isinstance(dims[1], str) and dims[2] == 256, dims
 
 
+@case
+def a_dtype_field_becomes_an_int_attribute():
+    # The FP8 attention's TO (its output dtype, bound by no input): the attribute holds the
+    # tritonpack DType code the TensorRT creator's int32 field takes (fp16 0, bf16 1).
+    tritonpack.load(os.path.join(PACKS, "attention_fp8_vt.tpack"))
+    spec = tritonpack._onnx.node_spec("tritonpack_attention_fp8_vt")
+    assert spec.fields == (("sm_scale", "fp32"), ("causal", "i32"), ("TO", "dtype:fp16=0,bf16=1")), spec.fields
+
+    class Fp8(torch.nn.Module):
+        def __init__(self, to):
+            super().__init__()
+            self.to_ = to
+
+        def forward(self, q, k, vt):
+            if self.to_ is None:
+                o, _ = torch.ops.tritonpack.tritonpack_attention_fp8_vt(q, k, vt, 0.125, 1)
+            else:
+                o, _ = torch.ops.tritonpack.tritonpack_attention_fp8_vt(q, k, vt, 0.125, 1, self.to_)
+            return o
+
+    q = torch.empty(2, 4, 128, 64, dtype=torch.float8_e4m3fn, device="meta")
+    vt = torch.empty(2, 4, 64, 128, dtype=torch.float8_e4m3fn, device="meta")
+    for to, code, elem in ((torch.bfloat16, 1, onnx.TensorProto.BFLOAT16), (None, 0, onnx.TensorProto.FLOAT16),
+                           (torch.float16, 0, onnx.TensorProto.FLOAT16)):
+        model = export(Fp8(to), (q, q, vt), None)
+        nodes = [n for n in model.graph.node if n.op_type == "tritonpack_attention_fp8_vt"]
+        assert len(nodes) == 1, model.graph.node
+        assert attributes(nodes[0])["TO"] == (A.INT, code), attributes(nodes[0])
+        assert model.graph.output[0].type.tensor_type.elem_type == elem, model.graph.output[0]
+    try:
+        export(Fp8(torch.float32), (q, q, vt), None)
+    except Exception as e:  # the core refuses it first (the op's meta kernel), or the translation
+        assert "TO" in str(e) and ("not one of its dtypes" in str(e) or "it takes fp16, bf16" in str(e)), str(e)[-2000:]
+    else:
+        raise AssertionError("fp32 for TO was exported")
+
 finish()

@@ -173,4 +173,52 @@ def torch_export_with_a_dynamic_sequence_length():
     assert "tritonpack.tritonpack_fmha.default" in ops and "tritonpack.fused_attention_kernel.default" in ops, ops
 
 
+fp8_names = tritonpack.load(pack("attention_fp8_vt"))
+fp8 = torch.ops.tritonpack.tritonpack_attention_fp8_vt
+
+
+@case
+def a_dtype_field_chooses_the_output_dtype():
+    # TO: the output's type variable, bound by no input, is an optional ScalarType (None: fp16,
+    # the spec's first).
+    assert fp8_names == ["tritonpack::tritonpack_attention_fp8_vt"], fp8_names
+    assert str(fp8.default._schema) == (
+        "tritonpack::tritonpack_attention_fp8_vt(Tensor Q, Tensor K, Tensor V, float sm_scale, int causal, "
+        "ScalarType? TO=None) -> (Tensor, Tensor)"), fp8.default._schema
+    q = meta(2, 4, 256, 64, dtype=torch.float8_e4m3fn)
+    vt = meta(2, 4, 64, 256, dtype=torch.float8_e4m3fn)
+    o, lse = fp8(q, q, vt, 0.125, 1)
+    assert o.dtype == torch.float16 and tuple(o.shape) == (2, 4, 256, 64), (o.dtype, o.shape)
+    assert lse.dtype == torch.float32 and tuple(lse.shape) == (2, 4, 256), (lse.dtype, lse.shape)
+    o, _ = fp8(q, q, vt, 0.125, 1, TO=torch.bfloat16)
+    assert o.dtype == torch.bfloat16, o.dtype
+    o, _ = fp8(q, q, vt, 0.125, 0, torch.bfloat16)  # positional
+    assert o.dtype == torch.bfloat16, o.dtype
+    o, _ = fp8(q, q, vt, 0.125, 0, None)
+    assert o.dtype == torch.float16, o.dtype
+    raises(r"dtype field 'TO' of plugin 'tritonpack_attention_fp8_vt' is fp32 \(2\), not one of its dtypes: "
+           r"fp16 \(0\), bf16 \(1\)", fp8, q, q, vt, 0.125, 1, TO=torch.float32)
+    raises(r"dtype field 'TO' is ComplexFloat, which no tritonpack kernel takes", fp8, q, q, vt, 0.125, 1,
+           TO=torch.complex64)
+
+    # Traced: the choice reaches the graph's output dtype.
+    graphs = []
+
+    def capture(gm, example_inputs):
+        graphs.append(gm)
+        return lambda *args: (torch.zeros(1),)
+
+    def f(q, k, v):
+        o, _ = fp8(q, k, v, 0.125, 1, TO=torch.bfloat16)
+        return o
+
+    qc = torch.empty(2, 4, 128, 64, dtype=torch.float8_e4m3fn)
+    vc = torch.empty(2, 4, 64, 128, dtype=torch.float8_e4m3fn)
+    torch._dynamo.reset()
+    torch.compile(f, fullgraph=True, backend=capture)(qc, qc.clone(), vc)
+    calls = [n for n in graphs[0].graph.nodes if n.op == "call_function" and "attention_fp8_vt" in str(n.target)]
+    assert len(calls) == 1, graphs[0].graph
+    assert calls[0].meta["example_value"][0].dtype == torch.bfloat16, calls[0].meta["example_value"]
+
+
 finish()

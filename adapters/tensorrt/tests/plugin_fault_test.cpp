@@ -339,6 +339,54 @@ TEST_F(TensorRTPluginTest, ADescriptorInputIsATensorAndWhatTmaCannotTakeIsRefuse
   EXPECT_EQ(gpu_->launches.size(), 1u);
 }
 
+// A dtype field (kernels/attention/attention_fp8_vt.toml: O of TO, which no input binds): an
+// int32 field holding the DType code after the kernel's fields; it decides the output type, the
+// format combinations and the serialized fields.
+TEST_F(TensorRTPluginTest, ADtypeFieldChoosesTheOutputTypeAndIsAnInt32Field) {
+  auto source = PackSource::from_pack(
+      pack_from_spec(TRITONPACK_SOURCE_DIR "/kernels/attention/attention_fp8_vt.toml", {90}), "attention_fp8_vt.tpack");
+  Creator creator(source, "attention_fp8_vt", fake_driver());
+  const nvinfer1::PluginFieldCollection* names = creator.getFieldNames();
+  ASSERT_EQ(names->nbFields, 3);
+  EXPECT_STREQ(names->fields[2].name, "TO");
+  EXPECT_EQ(names->fields[2].type, nvinfer1::PluginFieldType::kINT32);
+  // Q, K [B, H, S, 64] and V^T [B, H, 64, S] in e4m3.
+  const InputUse q{DataType::kFP8, {1, 1, 1, 64}, {2, 4, 256, 64}, {4, 8, 1024, 64}};
+  const InputUse vt{DataType::kFP8, {1, 1, 64, 1}, {2, 4, 64, 256}, {4, 8, 64, 1024}};
+  const std::vector<InputUse> inputs{q, q, vt};
+  using C = std::vector<DataType>;
+  for (const auto& [code, out] : {std::pair{0, DataType::kHALF}, std::pair{1, DataType::kBF16}}) {
+    SCOPED_TRACE(code);
+    FieldSet fields;
+    fields.f32("sm_scale", 0.125f).i32("causal", 1).i32("TO", code);
+    Harness harness(creator);
+    BuildReport r = harness.build("attention_fp8_vt", fields, inputs);
+    EXPECT_EQ(r.output_types, (C{out, DataType::kFLOAT}));
+    EXPECT_EQ(r.combinations, (std::vector<C>{C{DataType::kFP8, DataType::kFP8, DataType::kFP8, out, DataType::kFLOAT}}));
+    auto engine = harness.deserialize(r.serialized);
+    ASSERT_TRUE(engine) << logger_.all_errors();
+    auto* build = static_cast<nvinfer1::IPluginV3OneBuild*>(engine->getCapabilityInterface(nvinfer1::PluginCapabilityType::kBUILD));
+    ASSERT_NE(build, nullptr);
+    const DataType fp8s[] = {DataType::kFP8, DataType::kFP8, DataType::kFP8};
+    DataType types[2] = {};
+    ASSERT_EQ(build->getOutputDataTypes(types, 2, fp8s, 3), 0) << logger_.all_errors();
+    EXPECT_EQ(types[0], out) << "the serialized plugin keeps TO";
+    EXPECT_EQ(types[1], DataType::kFLOAT);
+  }
+  // The default (fp16) when left out; a dtype the pack was not compiled for, refused.
+  FieldSet defaults;
+  defaults.f32("sm_scale", 0.125f).i32("causal", 0);
+  Harness harness(creator);
+  EXPECT_EQ(harness.build("attention_fp8_vt", defaults, inputs).output_types, (C{DataType::kHALF, DataType::kFLOAT}));
+  logger_.clear();
+  FieldSet fp32;
+  fp32.f32("sm_scale", 0.125f).i32("causal", 0).i32("TO", 2);
+  EXPECT_EQ(creator.createPlugin("node", fp32.collection(), nvinfer1::TensorRTPhase::kBUILD), nullptr);
+  EXPECT_TRUE(contains(logger_.all_errors(), "dtype field 'TO' of plugin 'tritonpack_attention_fp8_vt' is fp32 (2), "
+                                             "not one of its dtypes: fp16 (0), bf16 (1)"))
+      << logger_.all_errors();
+}
+
 TEST_F(TensorRTPluginTest, BuildPhaseFieldsAcceptAnyExactNumberAndRefuseTheRest) {
   Creator pg = plugingen_creator();
   const auto made = [&](FieldSet f) {

@@ -30,6 +30,7 @@ auto translating_errors(const std::string& op, F&& f) -> decltype(f()) {
 }
 
 std::string schema_type(const PluginFieldInfo& f) {
+  if (!f.dtypes.empty()) return "ScalarType?";
   if (is_integer_scalar(f.dtype)) return "int";
   if (is_float(f.dtype)) return "float";
   throw Error(ErrorCode::kInvalidArgument, "field '" + f.name + "' has dtype " + std::string(dtype_name(f.dtype)) +
@@ -37,6 +38,7 @@ std::string schema_type(const PluginFieldInfo& f) {
 }
 
 std::string schema_default(const PluginFieldInfo& f) {
+  if (!f.dtypes.empty()) return "None";  // the field's default dtype
   const double v = f.default_value;
   if (!std::isfinite(v)) {
     throw Error(ErrorCode::kInvalidArgument, "field '" + f.name + "' has the default " + std::to_string(v) +
@@ -111,16 +113,39 @@ TorchOp::TorchOp(std::shared_ptr<const Pack> pack, const std::string& kernel)
   schema_ = make_schema(d);
   num_inputs_ = d.inputs.size();
   num_outputs_ = d.outputs.size();
-  for (const PluginFieldInfo& f : d.fields) integer_field_.push_back(is_integer_scalar(f.dtype));
+  for (const PluginFieldInfo& f : d.fields) {
+    field_kinds_.push_back(!f.dtypes.empty()                ? FieldKind::kDType
+                           : is_integer_scalar(f.dtype) ? FieldKind::kInt
+                                                         : FieldKind::kFloat);
+  }
   for (const VariantInfo& v : pack_->kernel(kernel_).variants) arch_cores_.emplace(v.arch, nullptr);
 }
 
 std::vector<double> TorchOp::fields_from(const torch::jit::Stack& stack) const {
-  const size_t nf = integer_field_.size();
+  const size_t nf = field_kinds_.size();
   std::vector<double> fields(nf);
   const c10::IValue* args = stack.data() + (stack.size() - nf);
   for (size_t f = 0; f < nf; ++f) {
-    fields[f] = integer_field_[f] ? static_cast<double>(args[f].toInt()) : args[f].toDouble();
+    switch (field_kinds_[f]) {
+      case FieldKind::kInt: fields[f] = static_cast<double>(args[f].toInt()); break;
+      case FieldKind::kFloat: fields[f] = args[f].toDouble(); break;
+      case FieldKind::kDType: {
+        const PluginFieldInfo& info = description().fields[f];
+        if (args[f].isNone()) {
+          fields[f] = info.default_value;
+          break;
+        }
+        const c10::ScalarType type = args[f].toScalarType();
+        const std::optional<DType> dtype = dtype_of(type);
+        if (!dtype) {
+          throw Error(ErrorCode::kInvalidArgument, "dtype field '" + info.name + "' is " +
+                                                       std::string(c10::toString(type)) +
+                                                       ", which no tritonpack kernel takes");
+        }
+        fields[f] = static_cast<double>(*dtype);  // the core checks it is one of the field's dtypes
+        break;
+      }
+    }
   }
   return fields;
 }
@@ -157,7 +182,7 @@ std::shared_ptr<const PreparedLaunch> TorchOp::prepared(const std::vector<int64_
 void TorchOp::run_cuda(torch::jit::Stack& stack) {
   translating_errors(name(), [&] {
     const PluginDescription& d = description();
-    const size_t nargs = num_inputs_ + integer_field_.size();
+    const size_t nargs = num_inputs_ + field_kinds_.size();
     const c10::IValue* args = stack.data() + (stack.size() - nargs);
     const at::Tensor& first = input_tensor(d, args[0], 0);
     const c10::Device device = first.device();
@@ -264,7 +289,7 @@ void TorchOp::run_meta(torch::jit::Stack& stack) {
   translating_errors(name(), [&] {
     const PluginDescription& d = description();
     const ShapeProgram& sp = core_.shape_program();
-    const size_t nargs = num_inputs_ + integer_field_.size();
+    const size_t nargs = num_inputs_ + field_kinds_.size();
     const c10::IValue* args = stack.data() + (stack.size() - nargs);
     std::vector<DType> dtypes;
     std::vector<std::vector<c10::SymInt>> sym_dims;
@@ -277,12 +302,13 @@ void TorchOp::run_meta(torch::jit::Stack& stack) {
       for (const c10::SymInt& s : sizes) concrete = concrete && s.maybe_as_int().has_value();
     }
     const std::vector<double> fields = fields_from(stack);
-    const std::vector<DType> out_dtypes = core_.output_dtypes(dtypes);
 
     std::vector<std::vector<c10::SymInt>> shapes;
+    std::vector<DType> out_dtypes;
     {
       std::lock_guard<std::mutex> lock(meta_mutex_);
       const PluginCore& core = core_with_fields(fields);
+      out_dtypes = core.output_dtypes(dtypes);  // dtype fields choose some
       if (concrete) {
         // The core's own checks and messages (ranks, repeated and fixed dims, rules), and a variant
         // that can run them.
@@ -334,7 +360,7 @@ void TorchOp::run_meta(torch::jit::Stack& stack) {
 
 void TorchOp::run_autograd(const c10::OperatorHandle& op, c10::DispatchKeySet keys, torch::jit::Stack& stack) {
   if (at::GradMode::is_enabled()) {
-    const size_t nargs = num_inputs_ + integer_field_.size();
+    const size_t nargs = num_inputs_ + field_kinds_.size();
     const c10::IValue* args = stack.data() + (stack.size() - nargs);
     for (size_t i = 0; i < num_inputs_; ++i) {
       TORCH_CHECK(!(args[i].isTensor() && args[i].toTensor().defined() && args[i].toTensor().requires_grad()),

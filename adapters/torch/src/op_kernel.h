@@ -28,7 +28,8 @@ class TorchOp {
   const Pack& pack() const { return *pack_; }
   const PluginDescription& description() const { return core_.describe(); }
   // "name(Tensor Q, Tensor K, Tensor V, float sm_scale) -> Tensor": inputs in order, then the
-  // fields with their defaults, returning the outputs.
+  // fields with their defaults (a dtype field as "ScalarType? TO=None", None: its default),
+  // returning the outputs.
   const std::string& schema() const { return schema_; }
 
   // The kernels, with the dispatcher's stack: inputs then fields in, outputs out. Errors are
@@ -61,7 +62,8 @@ class TorchOp {
   PluginCore core_;  // fields without a default hold a placeholder; every call passes its own
   std::string schema_;
   size_t num_inputs_ = 0, num_outputs_ = 0;
-  std::vector<bool> integer_field_;
+  enum class FieldKind : uint8_t { kFloat, kInt, kDType };  // schema float, int, ScalarType?
+  std::vector<FieldKind> field_kinds_;
 
   std::mutex cache_mutex_;
   std::vector<CachedLaunch> cache_;

@@ -150,7 +150,13 @@ plugin_description_op(std::string name) {
   std::vector<std::string> field_names, field_dtypes;
   for (const PluginFieldInfo& f : d.fields) {
     field_names.push_back(f.name);
-    field_dtypes.emplace_back(dtype_name(f.dtype));
+    // A dtype field (ScalarType? in the schema) says "dtype:" and its dtypes with their codes, the
+    // first the default: "dtype:fp16=0,bf16=1".
+    std::string text = f.dtypes.empty() ? std::string(dtype_name(f.dtype)) : std::string("dtype:");
+    for (size_t i = 0; i < f.dtypes.size(); ++i) {
+      text += (i ? "," : "") + std::string(dtype_name(f.dtypes[i])) + "=" + std::to_string(static_cast<int>(f.dtypes[i]));
+    }
+    field_dtypes.push_back(std::move(text));
   }
   return {d.version, d.plugin_namespace, d.kernel, field_names, field_dtypes};
 }
