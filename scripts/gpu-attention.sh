@@ -12,7 +12,8 @@
 #      each also under compute-sanitizer memcheck (and racecheck for the warp-specialized member:
 #      its partitions share buffers through mbarriers);
 #   4. with the carried PyTorch op library: the sm_90 and decode members as torch ops, checked in
-#      eager and torch.compile (tests/torch/attention_sm90_op_gpu.py, attention_decode_op_gpu.py);
+#      eager and torch.compile (tests/torch/attention_sm90_op_gpu.py, attention_decode_op_gpu.py), and
+#      the FP8 members with their output dtype as the op's TO (attention_fp8_op_gpu.py);
 #   5. bench/attention.py: tritonpack (every member) vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs
 #      the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
@@ -170,6 +171,12 @@ if want attention_decode && want attention_decode_bshd && [ -f "$B/torch/libtrit
   TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
     "$PY" tests/torch/attention_decode_op_gpu.py "$B/packs" > "$OUT/torch_decode_ops.log" 2>&1 || fail "PyTorch ops (decode member)"
   cat "$OUT/torch_decode_ops.log"
+fi
+if want attention_fp8 && want attention_fp8_vt && [ -f "$B/torch/libtritonpack_torch.so" ]; then
+  step "the FP8 members as PyTorch ops (the output dtype as the dtype field TO)"
+  TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
+    "$PY" tests/torch/attention_fp8_op_gpu.py "$B/packs" > "$OUT/torch_fp8_ops.log" 2>&1 || fail "PyTorch ops (FP8 members)"
+  cat "$OUT/torch_fp8_ops.log"
 fi
 }
 
