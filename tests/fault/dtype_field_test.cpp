@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "fault/fake_driver.h"
 #include "fault/spec_pack.h"
 #include "tritonpack/plugin.h"
+#include "tritonpack/spec.h"
 
 namespace tritonpack::testing {
 namespace {
@@ -138,6 +141,32 @@ TEST_F(DTypeFieldTest, GenCppTakesTheFieldAsADType) {
   const std::string header = plugin::generate_cpp_header(*pack_, "fp8.tpack", "ops");
   EXPECT_NE(header.find(", tritonpack::DType TO = tritonpack::DType::kFp16)"), std::string::npos) << header;
   EXPECT_NE(header.find("{\"TO\", static_cast<double>(TO)}"), std::string::npos) << header;
+}
+
+// A type variable named like a parameter would give an op two arguments of one name: the spec is
+// refused when it loads (its plugin model is built then), naming both.
+TEST_F(DTypeFieldTest, ATypeVariableNamedLikeAParameterIsRefused) {
+  std::ifstream in(kSpec);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string spec = text.str();
+  // TO -> causal (an i32 field of the kernel): in [types] and as O's dtype.
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"TO = [", "causal = ["},
+                                 {"dtype = \"TO\"", "dtype = \"causal\""}}) {
+    const size_t at = spec.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    spec.replace(at, from.size(), to);
+  }
+  ASSERT_NE(spec.find("causal = [\"fp16\", \"bf16\"]"), std::string::npos) << "the type variable is renamed";
+  const std::string message = error_of(
+      [&] {
+        auto pack = pack_from_spec(spec::parse_spec(spec, kSpec), {90});
+        (void)PluginCore::create(pack, kKernel, {{"sm_scale", 0.125}}, fake_driver());
+      },
+      ErrorCode::kInvalidSpec);
+  EXPECT_NE(message.find("type variable 'causal' (bound by no input, so a dtype field) has the name of a parameter"),
+            std::string::npos)
+      << message;
 }
 
 }  // namespace
