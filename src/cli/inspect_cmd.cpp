@@ -227,7 +227,16 @@ void print_kernel(const KernelInfo& k) {
   for (const TypeVarInfo& t : k.type_vars) {
     std::cout << "  type " << t.name << " in {";
     for (size_t i = 0; i < t.dtypes.size(); ++i) std::cout << (i ? ", " : "") << dtype_name(t.dtypes[i]);
-    std::cout << "}\n";
+    std::cout << "}";
+    // An output's dtype no input decides: an engine chooses it through the plugin's dtype field.
+    const bool bound = std::any_of(k.params.begin(), k.params.end(), [&](const ParamInfo& p) {
+      const bool input = (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || (p.kind == ParamKind::kTensorDesc && !p.is_output);
+      return input && p.dtype.type_var == t.name;
+    });
+    if (!bound && !t.dtypes.empty()) {
+      std::cout << "  (no input binds it: the plugin's dtype field " << t.name << ", default " << dtype_name(t.dtypes[0]) << ")";
+    }
+    std::cout << "\n";
   }
   std::cout << "  grid: (" << k.grid[0] << ", " << k.grid[1] << ", " << k.grid[2] << ")\n";
   if (!k.steps.empty()) {
