@@ -57,8 +57,6 @@ class OnnxNodeSpec:
 _ONNX_DTYPES = {"FLOAT16": "fp16", "BFLOAT16": "bf16", "FLOAT": "fp32", "DOUBLE": "fp64", "INT8": "i8",
                 "INT16": "i16", "INT32": "i32", "INT64": "i64", "UINT8": "u8", "UINT16": "u16", "UINT32": "u32",
                 "UINT64": "u64", "BOOL": "i1", "FLOAT8E4M3FN": "fp8e4nv", "FLOAT8E5M2": "fp8e5"}
-_TORCH_DTYPES = {"float16": "fp16", "bfloat16": "bf16", "float32": "fp32", "float64": "fp64",
-                 "float8_e4m3fn": "fp8e4nv", "float8_e5m2": "fp8e5"}
 
 
 def _dtype_code(op_type: str, field: str, described: str, value) -> int:
@@ -68,7 +66,7 @@ def _dtype_code(op_type: str, field: str, described: str, value) -> int:
     if value is None:
         return int(next(iter(codes.values())))
     text = getattr(value, "name", None) or str(value)
-    name = _ONNX_DTYPES.get(text) or _TORCH_DTYPES.get(text.replace("torch.", ""))
+    name = _ONNX_DTYPES.get(text)
     if name not in codes:
         raise ValueError(f"tritonpack::{op_type}: dtype field {field} is {text}; it takes " + ", ".join(codes))
     return int(codes[name])

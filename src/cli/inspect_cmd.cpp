@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/kernel_choice.h"
 #include "cli/text.h"
+#include "plugin/model.h"
 #include "pack/cubin_info.h"
 #include "pack/manifest_json.h"
 #include "tritonpack/error.h"
@@ -229,11 +230,8 @@ void print_kernel(const KernelInfo& k) {
     for (size_t i = 0; i < t.dtypes.size(); ++i) std::cout << (i ? ", " : "") << dtype_name(t.dtypes[i]);
     std::cout << "}";
     // An output's dtype no input decides: an engine chooses it through the plugin's dtype field.
-    const bool bound = std::any_of(k.params.begin(), k.params.end(), [&](const ParamInfo& p) {
-      const bool input = (p.kind == ParamKind::kTensor && !p.is_output && !p.is_scratch) || (p.kind == ParamKind::kTensorDesc && !p.is_output);
-      return input && p.dtype.type_var == t.name;
-    });
-    if (!bound && !t.dtypes.empty()) {
+    const std::vector<const TypeVarInfo*> unbound = plugin::unbound_type_vars(k);
+    if (std::find(unbound.begin(), unbound.end(), &t) != unbound.end()) {
       std::cout << "  (no input binds it: the plugin's dtype field " << t.name << ", default " << dtype_name(t.dtypes[0]) << ")";
     }
     std::cout << "\n";

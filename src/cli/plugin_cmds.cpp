@@ -102,12 +102,11 @@ int shapes(const ShapesOptions& o) {
   const std::string kernel = choose_kernel(*pack, o.kernel).name;
   // A dtype field (an output's dtype no input decides) may be given by name: TO=bf16; any field
   // as a number.
-  const PluginDescription described = plugin::build_model(pack->kernel(kernel)).description;
+  const std::vector<const TypeVarInfo*> dtype_fields = plugin::unbound_type_vars(pack->kernel(kernel));
   std::map<std::string, double, std::less<>> fields;
   for (const auto& [name, text] : field_texts) {
-    const auto info = std::find_if(described.fields.begin(), described.fields.end(),
-                                   [&](const PluginFieldInfo& f) { return f.name == name; });
-    const bool dtype_field = info != described.fields.end() && !info->dtypes.empty();
+    const bool dtype_field = std::any_of(dtype_fields.begin(), dtype_fields.end(),
+                                         [&](const TypeVarInfo* v) { return v->name == name; });
     char* end = nullptr;
     const double v = std::strtod(text.c_str(), &end);
     if (end != text.c_str() && *end == '\0') {

@@ -39,6 +39,19 @@ std::vector<std::string> dtypes_of(const KernelInfo& k, const DTypeRef& dtype) {
 
 }  // namespace
 
+std::vector<const TypeVarInfo*> unbound_type_vars(const KernelInfo& k) {
+  std::vector<const TypeVarInfo*> out;
+  for (const TypeVarInfo& v : k.type_vars) {
+    const bool bound = std::any_of(k.params.begin(), k.params.end(), [&](const ParamInfo& p) {
+      const bool input = (p.kind == ParamKind::kTensor || p.kind == ParamKind::kTensorDesc) && !p.is_output &&
+                         !p.is_scratch;
+      return input && p.dtype.type_var == v.name;
+    });
+    if (!bound && !v.dtypes.empty()) out.push_back(&v);
+  }
+  return out;
+}
+
 bool has_plugin_keys(const KernelInfo& k) {
   const PluginInfo& pl = k.plugin;
   if (!pl.name.empty() || pl.version != "1" || !pl.plugin_namespace.empty() || !pl.rules.empty()) return true;
@@ -99,15 +112,12 @@ Model build_model(const KernelInfo& k) {
   }
   if (m.input_params.empty()) fail(k, "it has no input tensor");
   // Type variables no input binds become dtype fields (after the kernel's own fields).
-  for (const TypeVarInfo& v : k.type_vars) {
-    const bool bound = std::any_of(m.input_params.begin(), m.input_params.end(),
-                                   [&](uint32_t i) { return k.params[i].dtype.type_var == v.name; });
-    if (bound || v.dtypes.empty()) continue;
-    if (std::any_of(k.params.begin(), k.params.end(), [&](const ParamInfo& p) { return p.name == v.name; })) {
-      fail(k, "type variable '" + v.name + "' (bound by no input, so a dtype field) has the name of a parameter; "
+  for (const TypeVarInfo* v : unbound_type_vars(k)) {
+    if (std::any_of(k.params.begin(), k.params.end(), [&](const ParamInfo& p) { return p.name == v->name; })) {
+      fail(k, "type variable '" + v->name + "' (bound by no input, so a dtype field) has the name of a parameter; "
                   "rename one of them");
     }
-    d.fields.push_back({v.name, DType::kI32, true, static_cast<double>(v.dtypes[0]), v.dtypes});
+    d.fields.push_back({v->name, DType::kI32, true, static_cast<double>(v->dtypes[0]), v->dtypes});
   }
   if (!k.launch_vars.empty()) {
     fail(k, "it has launch variables ('" + k.launch_vars[0].name + "'), which an engine cannot give; " +

@@ -28,6 +28,11 @@ struct Model {
 // Throws Error(kInvalidArgument) naming the parameter or rule and what the spec should say.
 Model build_model(const KernelInfo& kernel);
 
+// The type variables with dtypes that no input tensor or descriptor binds (an output's or a scratch
+// tensor's dtype, e.g. TO of the FP8 attention): as a plugin, each is a dtype field
+// (PluginFieldInfo::dtypes), in [types] order.
+std::vector<const TypeVarInfo*> unbound_type_vars(const KernelInfo& kernel);
+
 // Whether the kernel declares a plugin key (io = "scratch", field, dim, [plugin]); tensor dims
 // alone do not count: any kernel may name dims for the runtime's shape checks.
 bool has_plugin_keys(const KernelInfo& kernel);

@@ -247,12 +247,14 @@ bool PluginCore::supports(size_t pos, std::span<const DType> dtypes) const {
   if (pos >= d.inputs.size() + d.outputs.size() || dtypes.size() != pos + 1) return false;
   // The runtime's own test (device, images, shared memory, config) with the dtypes known so far.
   std::array<std::optional<DType>, kMaxRuntimeArgs> known{};
-  TypeBindings chosen;  // what the dtype fields choose: a tensor of that type variable has it
-  bind_dtype_fields(d, s.fields, chosen);
   for (size_t i = 0; i <= pos; ++i) {
     const PluginTensorInfo& t = i < d.inputs.size() ? d.inputs[i] : d.outputs[i - d.inputs.size()];
-    const auto it = chosen.find(t.dtype);
-    if (it != chosen.end() && it->second != dtypes[i]) return false;
+    // A tensor whose type variable a dtype field chooses has that dtype, no other.
+    for (size_t f = 0; f < d.fields.size(); ++f) {
+      if (!d.fields[f].dtypes.empty() && d.fields[f].name == t.dtype && static_cast<double>(dtypes[i]) != s.fields[f]) {
+        return false;
+      }
+    }
     known[s.param_arg[t.param_index]] = dtypes[i];
   }
   const std::span<const std::optional<DType>> arg_dtypes(known.data(), s.num_args);
