@@ -21,8 +21,8 @@
 #   above; e.g. "compile tune bench runs" to have the numbers first when time is short). A phase
 #   works on the packs an earlier one (of this run or a previous one) left in the build folder.
 #   PACKS: the packs to compile, run and benchmark (default every one this GPU runs; the benchmark
-#   needs the portable attention pack); TUNED: the
-#   packs to tune (default "attention attention_sm90"; TUNE=0 tunes none); SANITIZE (default 1:
+#   needs the portable attention pack); TUNED: the packs to tune (default "attention
+#   attention_sm90 attention_fp8 attention_fp8_vt"; TUNE=0 tunes none); SANITIZE (default 1:
 #   compute-sanitizer on every run); ROUNDS (default 3) and KINDS (default "mha gqa seed decode")
 #   for the benchmark.
 # Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
@@ -62,7 +62,7 @@ done
 # them); the tuning reports go to $OUT.
 phase_tune() {
 if [ "${TUNE:-1}" = 1 ]; then
-  for k in ${TUNED:-attention attention_sm90}; do
+  for k in ${TUNED:-attention attention_sm90 attention_fp8 attention_fp8_vt}; do
     want "$k" || continue
     step "tune the $k pack"
     /usr/bin/time -f "tune $k: %e s" "$B/tritonpack" tune "$B/packs/$k.tpack" -o "$B/packs/${k}_tuned.tpack" \

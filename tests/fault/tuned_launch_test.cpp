@@ -412,7 +412,9 @@ TEST_F(TunedMatmulTest, TuningRanksOnlyTheConfigsThatComputeTheReferenceResult) 
 // mistake (a shape no variant serves, a value the run needs and the shape lacks) shows here rather
 // than after an hour on a GPU.
 TEST(ShippedTuning, EveryShapeIsALaunchSeveralConfigsCanRun) {
-  for (const char* spec : {"kernels/matmul/matmul.toml", "kernels/fmha/fmha.toml"}) {
+  for (const char* spec : {"kernels/matmul/matmul.toml", "kernels/fmha/fmha.toml", "kernels/attention/attention.toml",
+                           "kernels/attention/attention_sm90.toml", "kernels/attention/attention_fp8.toml",
+                           "kernels/attention/attention_fp8_vt.toml"}) {
     SCOPED_TRACE(spec);
     const auto pack = pack_from_spec(source(spec), {90});
     Kernel k(pack, pack->manifest().kernels[0].name);

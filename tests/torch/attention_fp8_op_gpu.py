@@ -48,7 +48,7 @@ def main() -> int:
         ro, rl = reference(q.float(), k.float(), v.float(), scale, causal)
         out_dtype = to or torch.float16
         tol = OUT_ROUNDING[out_dtype] + FP8_ROUNDING[t]
-        tag = f"B{b} Hq{hq} Hkv{hkv} Sq{sq} Sk{sk} D{d} causal={causal} {str(t)[6:]} TO={str(to)[6:]}"
+        tag = f"B{b} Hq{hq} Hkv{hkv} Sq{sq} Sk{sk} D{d} causal={causal} {str(t)[6:]} TO={'None (fp16)' if to is None else str(to)[6:]}"
         vt = v.transpose(-1, -2).contiguous()
         with torch.no_grad():
             for name, fn in (("fp8", lambda: op(q, k, v, scale, causal, to)),
