@@ -9,7 +9,9 @@
 namespace tritonpack {
 
 // Element type of a tensor, or type of a scalar parameter. Names follow Triton's signature
-// strings ("fp16", "bf16", "fp32", "i32", ...).
+// strings ("fp16", "bf16", "fp32", "i32", ...). The numeric values are saved data: a dtype
+// field's value (docs/plugin.md, "Dtype fields") is the code, in serialized plugins, TensorRT
+// engines, ONNX attributes and generated C++. Append new types only; never renumber.
 enum class DType : uint8_t {
   kFp16, kBf16, kFp32, kFp64,
   kI8, kI16, kI32, kI64,
@@ -19,6 +21,12 @@ enum class DType : uint8_t {
 };
 
 inline constexpr int kNumDTypes = 15;
+static_assert(static_cast<int>(DType::kFp16) == 0 && static_cast<int>(DType::kBf16) == 1 &&
+                  static_cast<int>(DType::kFp32) == 2 && static_cast<int>(DType::kFp64) == 3 &&
+                  static_cast<int>(DType::kI8) == 4 && static_cast<int>(DType::kI32) == 6 &&
+                  static_cast<int>(DType::kU8) == 8 && static_cast<int>(DType::kI1) == 12 &&
+                  static_cast<int>(DType::kFp8e4nv) == 13 && static_cast<int>(DType::kFp8e5) == 14,
+              "DType codes are saved in engines and ONNX files: append, never renumber");
 
 std::string_view dtype_name(DType t) noexcept;
 std::optional<DType> parse_dtype(std::string_view name) noexcept;
