@@ -68,7 +68,10 @@ def _dtype_code(op_type: str, field: str, described: str, value) -> int:
     text = getattr(value, "name", None) or str(value)
     name = _ONNX_DTYPES.get(text)
     if name not in codes:
-        raise ValueError(f"tritonpack::{op_type}: dtype field {field} is {text}; it takes " + ", ".join(codes))
+        onnx_names = {tp: onnx for onnx, tp in _ONNX_DTYPES.items()}
+        takes = ", ".join(f"{onnx_names[tp]} ({tp})" for tp in codes)
+        raise ValueError(f"tritonpack::{op_type}: dtype field {field} is {text}, not the ONNX element type of one "
+                         f"of its dtypes: {takes}")
     return int(codes[name])
 
 

@@ -225,14 +225,16 @@ void print_kernel(const KernelInfo& k) {
     std::cout << "\n";
   }
   for (const std::string& c : k.constraints) std::cout << "  rule: " << c << "\n";
+  // An output's dtype no input decides: an engine chooses it through the plugin's dtype field.
+  const std::vector<const TypeVarInfo*> unbound = plugin::unbound_type_vars(k);
   for (const TypeVarInfo& t : k.type_vars) {
     std::cout << "  type " << t.name << " in {";
     for (size_t i = 0; i < t.dtypes.size(); ++i) std::cout << (i ? ", " : "") << dtype_name(t.dtypes[i]);
     std::cout << "}";
-    // An output's dtype no input decides: an engine chooses it through the plugin's dtype field.
-    const std::vector<const TypeVarInfo*> unbound = plugin::unbound_type_vars(k);
     if (std::find(unbound.begin(), unbound.end(), &t) != unbound.end()) {
-      std::cout << "  (no input binds it: the plugin's dtype field " << t.name << ", default " << dtype_name(t.dtypes[0]) << ")";
+      std::cout << "  (no input binds it";
+      if (plugin::has_plugin_keys(k)) std::cout << ": the plugin's dtype field " << t.name << ", default " << dtype_name(t.dtypes[0]);
+      std::cout << ")";
     }
     std::cout << "\n";
   }

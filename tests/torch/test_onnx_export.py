@@ -179,4 +179,22 @@ def a_dtype_field_becomes_an_int_attribute():
     else:
         raise AssertionError("fp32 for TO was exported")
 
+    # The translation itself (the exporter passes ONNX element types by name): a code for each
+    # dtype the field takes, a refusal naming them for anything else.
+    class Onnx:
+        def __init__(self, name):
+            self.name = name
+
+    assert spec.attributes((0.125, 1, Onnx("BFLOAT16")))["TO"] == 1
+    assert spec.attributes((0.125, 1, None))["TO"] == 0
+    for value, shown in ((Onnx("FLOAT"), "FLOAT"), (torch.float16, "torch.float16")):
+        try:
+            spec.attributes((0.125, 1, value))
+        except ValueError as e:
+            want = (f"tritonpack::tritonpack_attention_fp8_vt: dtype field TO is {shown}, not the ONNX element type "
+                    "of one of its dtypes: FLOAT16 (fp16), BFLOAT16 (bf16)")
+            assert str(e) == want, str(e)
+        else:
+            raise AssertionError(f"{shown} for TO was translated")
+
 finish()

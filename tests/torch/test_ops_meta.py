@@ -198,8 +198,8 @@ def a_dtype_field_chooses_the_output_dtype():
     assert o.dtype == torch.float16, o.dtype
     raises(r"dtype field 'TO' of plugin 'tritonpack_attention_fp8_vt' is fp32 \(2\), not one of its dtypes: "
            r"fp16 \(0\), bf16 \(1\)", fp8, q, q, vt, 0.125, 1, TO=torch.float32)
-    raises(r"dtype field 'TO' is ComplexFloat, which no tritonpack kernel takes", fp8, q, q, vt, 0.125, 1,
-           TO=torch.complex64)
+    raises(r"dtype field 'TO' of plugin 'tritonpack_attention_fp8_vt' is ComplexFloat, which no tritonpack kernel "
+           r"takes; it takes fp16, bf16", fp8, q, q, vt, 0.125, 1, TO=torch.complex64)
 
     # Traced: the choice reaches the graph's output dtype.
     graphs = []

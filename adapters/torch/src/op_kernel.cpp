@@ -138,9 +138,11 @@ std::vector<double> TorchOp::fields_from(const torch::jit::Stack& stack) const {
         const c10::ScalarType type = args[f].toScalarType();
         const std::optional<DType> dtype = dtype_of(type);
         if (!dtype) {
-          throw Error(ErrorCode::kInvalidArgument, "dtype field '" + info.name + "' is " +
-                                                       std::string(c10::toString(type)) +
-                                                       ", which no tritonpack kernel takes");
+          std::string takes;
+          for (DType t : info.dtypes) takes += (takes.empty() ? "" : ", ") + std::string(dtype_name(t));
+          throw Error(ErrorCode::kInvalidArgument, "dtype field '" + info.name + "' of plugin '" + description().name +
+                                                       "' is " + std::string(c10::toString(type)) +
+                                                       ", which no tritonpack kernel takes; it takes " + takes);
         }
         fields[f] = static_cast<double>(*dtype);  // the core checks it is one of the field's dtypes
         break;
