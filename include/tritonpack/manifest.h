@@ -197,6 +197,10 @@ struct ConfigInfo {
   uint32_t num_warps = 4;
   uint32_t num_stages = 3;
   uint32_t num_ctas = 1;
+  // Programmatic dependent launch (sm_90 and newer; the config has no variants for older archs):
+  // the launch may start before the previous one on its stream ends, so the kernel waits for it
+  // (griddepcontrol.wait) before touching memory; the compile step refuses a kernel that does not.
+  bool launch_pdl = false;
 };
 
 struct TypeVarInfo {

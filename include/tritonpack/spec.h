@@ -14,6 +14,8 @@ namespace tritonpack::spec {
 
 inline constexpr int kSpecVersion = 1;
 inline constexpr size_t kMaxVariants = 4096;
+// The oldest arch with programmatic dependent launch (griddepcontrol): Hopper.
+inline constexpr uint32_t kPdlMinArch = 90;
 
 struct Spec {
   uint32_t spec_version = kSpecVersion;
@@ -43,10 +45,12 @@ struct CompileJob {
   // name -> Triton type ("*fp16", "i32", "constexpr", "tensordesc<fp16[64,64]>")
   std::vector<std::pair<std::string, std::string>> signature;
   uint32_t num_warps = 4, num_stages = 3, num_ctas = 1;
+  bool launch_pdl = false;
 };
 
 // Every (binding x constexpr specialization x config x divisibility x arch), in that nesting
-// order. Throws Error(kInvalidSpec) past kMaxVariants.
+// order, but for a launch_pdl config only its archs from sm_90 on; ids count the jobs planned.
+// Throws Error(kInvalidSpec) past kMaxVariants.
 std::vector<CompileJob> plan_jobs(const Spec& spec);
 
 // The job file the Python step reads (schema in docs/compile-step.md).

@@ -352,6 +352,13 @@ def compile_job(request: dict[str, Any]) -> dict[str, Any]:
             raise JobFailure(f"Triton failed to compile {function}: {type(e).__name__}: {message}\n"
                              f"{_frames_tail(e)}") from None
         ptx = compiled.asm["ptx"]
+        if job.options.get("launch_pdl") and "griddepcontrol.wait" not in ptx:
+            # Launched this way it may start before the launch before it on the stream ends.
+            raise JobFailure(f"{function} is compiled for programmatic dependent launch (its config sets "
+                             "launch_pdl) but never waits for the launch before it (no griddepcontrol.wait in its "
+                             "PTX), so it could read what that launch has not finished writing: call "
+                             "triton.language.extra.cuda.gdc_wait() before its first global load or store, or "
+                             "drop launch_pdl")
         params = abi.entry_params(ptx, compiled.metadata.name)
         args, tensordesc_meta = _descriptor_args(job, getattr(compiled.metadata, "tensordesc_meta", None))
         abi.check(args, params, compiled.metadata.name)

@@ -140,6 +140,7 @@ Json kernel_to_json(const KernelInfo& k) {
                            {"num_warps", c.num_warps},
                            {"num_stages", c.num_stages},
                            {"num_ctas", c.num_ctas}});
+    if (c.launch_pdl) configs.back()["launch_pdl"] = true;  // only then: packs without it read as before
   }
   j["configs"] = std::move(configs);
   j["bench"] = Json{{"bytes", k.bench.bytes}, {"flops", k.bench.flops}};

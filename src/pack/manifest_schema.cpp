@@ -332,6 +332,7 @@ std::vector<ConfigInfo> read_configs(const Json& j, const std::string& path, con
         uint_value(field(j[i], at, "num_stages"), child(at, "num_stages"), 0, kMaxStages));
     c.num_ctas = static_cast<uint32_t>(
         uint_value(field(j[i], at, "num_ctas"), child(at, "num_ctas"), 1, kMaxCtas));
+    if (const Json* pdl = optional_field(j[i], "launch_pdl")) c.launch_pdl = bool_value(*pdl, child(at, "launch_pdl"));
     configs.push_back(std::move(c));
   }
   return configs;
@@ -564,6 +565,11 @@ VariantInfo read_variant(const Json& j, const std::string& at, const KernelConte
                                                child(at, "profile_scratch_align"), kMaxAlignment);
   v.launch_cooperative_grid = bool_value(get("launch_cooperative_grid"), child(at, "launch_cooperative_grid"));
   v.launch_pdl = bool_value(get("launch_pdl"), child(at, "launch_pdl"));
+  if (v.launch_pdl != config.launch_pdl) {
+    fail(child(at, "launch_pdl"), std::string(v.launch_pdl ? "true" : "false") + ", but configs[" +
+                                      std::to_string(v.config_index) + "] (" + quote_text(config.name) + ") " +
+                                      (config.launch_pdl ? "sets launch_pdl" : "does not set launch_pdl"));
+  }
   v.triton_version = printable_value(get("triton_version"), child(at, "triton_version"), kMaxNameLength, true);
   v.args = read_args(get("args"), child(at, "args"), ctx);
   v.tensordescs = read_tensordescs(j, at, ctx);

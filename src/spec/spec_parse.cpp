@@ -630,7 +630,7 @@ class SpecReader {
 
   void read_config(const toml::node& node, const std::string& where, size_t index, const std::vector<size_t>& open) {
     const toml::table& t = as_table(node, where);
-    check_keys(t, where, {"name", "num_warps", "num_stages", "num_ctas", "constexprs"});
+    check_keys(t, where, {"name", "num_warps", "num_stages", "num_ctas", "launch_pdl", "constexprs"});
     ConfigInfo c;
     c.name = "c" + std::to_string(index);
     const toml::node* name = t.get("name");
@@ -648,6 +648,17 @@ class SpecReader {
     number("num_warps", 1, 32, true, c.num_warps);
     number("num_stages", 1, 8, false, c.num_stages);
     number("num_ctas", 1, 16, false, c.num_ctas);
+    if (const toml::node* n = t.get("launch_pdl")) {
+      if (!n->is_boolean()) type_error(*n, where + ".launch_pdl", "true or false");
+      c.launch_pdl = n->as_boolean()->get();
+      const auto& archs = spec_.archs;
+      if (c.launch_pdl && std::none_of(archs.begin(), archs.end(), [](uint32_t a) { return a >= kPdlMinArch; })) {
+        std::string listed;
+        for (uint32_t a : archs) listed += (listed.empty() ? "sm_" : ", sm_") + std::to_string(a);
+        fail(n->source(), where + ".launch_pdl: programmatic dependent launch needs sm_90 or newer and the kernel's "
+                                  "archs are " + listed + ": the config would have no variants");
+      }
+    }
 
     std::map<std::string, Constant> values;
     if (const toml::node* n = t.get("constexprs")) {

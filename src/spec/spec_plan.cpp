@@ -139,7 +139,7 @@ std::vector<CompileJob> plan_jobs(const Spec& spec) {
   std::vector<size_t> index(plan.axes.size(), 0);  // odometer over the axes; the last turns fastest
   for (size_t n = 0; n < total; ++n) {
     CompileJob job;
-    job.id = static_cast<uint32_t>(n);
+    job.id = static_cast<uint32_t>(jobs.size());
     size_t axis = 0;
     for (const TypeVarInfo& var : k.type_vars) job.bindings[var.name] = var.dtypes[index[axis++]];
     std::vector<size_t> constexpr_pick(k.params.size());
@@ -155,6 +155,7 @@ std::vector<CompileJob> plan_jobs(const Spec& spec) {
       }
     }
     job.arch = spec.archs[index[axis++]];
+    const bool planned = !config.launch_pdl || job.arch >= kPdlMinArch;
 
     for (size_t i = 0; i < k.params.size(); ++i) {
       const ParamInfo& p = k.params[i];
@@ -181,7 +182,8 @@ std::vector<CompileJob> plan_jobs(const Spec& spec) {
     job.num_warps = config.num_warps;
     job.num_stages = config.num_stages;
     job.num_ctas = config.num_ctas;
-    jobs.push_back(std::move(job));
+    job.launch_pdl = config.launch_pdl;
+    if (planned) jobs.push_back(std::move(job));
 
     for (size_t a = plan.axes.size(); a-- > 0;) {
       if (++index[a] < plan.axes[a].size) break;
@@ -217,6 +219,7 @@ std::string jobs_to_json(const Spec& spec, const std::vector<CompileJob>& jobs, 
     j["divisibility"] = std::move(divisibility);
     j["arch"] = job.arch;
     j["options"] = {{"num_warps", job.num_warps}, {"num_stages", job.num_stages}, {"num_ctas", job.num_ctas}};
+    if (job.launch_pdl) j["options"]["launch_pdl"] = true;
     list.push_back(std::move(j));
   }
   out["jobs"] = std::move(list);
@@ -386,6 +389,10 @@ VariantInfo make_variant(const Spec& spec, const CompileJob& job, std::string_vi
   v.profile_scratch_align = read.u32("profile_scratch_align");
   v.launch_cooperative_grid = read.boolean("launch_cooperative_grid");
   v.launch_pdl = read.boolean("launch_pdl");
+  if (v.launch_pdl != job.launch_pdl) {
+    read.fail(std::string("meta.json says launch_pdl ") + (v.launch_pdl ? "true" : "false") + ", the job asked for " +
+              (job.launch_pdl ? "true" : "false"));
+  }
   v.triton_version = read.string("triton_version");
 
   // What the spec expects: every non-constexpr param, in order, with its ABI type.

@@ -186,7 +186,7 @@ CUresult fake_cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
   return CUDA_SUCCESS;
 }
 CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned block[3], unsigned shared,
-                       CUstream stream, void** params, unsigned cluster_x, bool ex) {
+                       CUstream stream, void** params, unsigned cluster_x, bool ex, bool pdl = false) {
   auto it = gpu->functions.find(f);
   if (it == gpu->functions.end()) return stale(ex ? "cuLaunchKernelEx" : "cuLaunchKernel", "function", f);
   if (gpu->modules[it->second.module].context != current) return CUDA_ERROR_INVALID_CONTEXT;
@@ -205,6 +205,7 @@ CUresult record_launch(CUfunction f, const unsigned grid[3], const unsigned bloc
   l.stream = stream;
   l.cluster_x = cluster_x;
   l.used_launch_ex = ex;
+  l.pdl = pdl;
   l.context = current;
   for (size_t i = 0; i < gpu->params_to_record; ++i) {
     uint64_t v = 0;
@@ -226,12 +227,16 @@ CUresult fake_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz
 CUresult fake_cuLaunchKernelEx(const CUlaunchConfig* c, CUfunction f, void** params, void**) {
   FAKE_ENTRY(cuLaunchKernelEx)
   unsigned cluster = 1;
+  bool pdl = false;
   for (unsigned i = 0; i < c->numAttrs; ++i) {
     if (c->attrs[i].id == CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION) cluster = c->attrs[i].value.clusterDim.x;
+    if (c->attrs[i].id == CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION) {
+      pdl = c->attrs[i].value.programmaticStreamSerializationAllowed != 0;
+    }
   }
   const unsigned grid[3] = {c->gridDimX, c->gridDimY, c->gridDimZ};
   const unsigned block[3] = {c->blockDimX, c->blockDimY, c->blockDimZ};
-  return record_launch(f, grid, block, c->sharedMemBytes, c->hStream, params, cluster, true);
+  return record_launch(f, grid, block, c->sharedMemBytes, c->hStream, params, cluster, true, pdl);
 }
 CUresult fake_cuTensorMapEncodeTiled(CUtensorMap* map, CUtensorMapDataType type, cuuint32_t rank, void* address,
                                      const cuuint64_t* dims, const cuuint64_t* strides, const cuuint32_t* box,

@@ -42,6 +42,7 @@ struct FakeLaunch {
   std::vector<uint64_t> params;  // 8 bytes read from each kernelParams[i]
   unsigned cluster_x = 1;
   bool used_launch_ex = false;
+  bool pdl = false;  // cuLaunchKernelEx with programmatic stream serialization allowed
   CUcontext context = nullptr;
 };
 

@@ -56,6 +56,7 @@ inline std::shared_ptr<const Pack> pack_from_spec(const spec::Spec& s, std::vect
     v.num_warps = job.num_warps;
     v.num_stages = job.num_stages;
     v.num_ctas = job.num_ctas;
+    v.launch_pdl = job.launch_pdl;
     v.triton_version = "3.6.0";
     v.cubin_blob = 0;
     v.ptx_blob = 1;

@@ -75,6 +75,24 @@ DESCRIPTOR_KERNEL = """
         d.store([0, 0, 0], d.load([0, 0, 0]) + 1)
     """
 
+PDL_KERNELS = """
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def waits(x_ptr, BLOCK: tl.constexpr):
+    tl.extra.cuda.gdc_wait()
+    offs = tl.arange(0, BLOCK)
+    tl.store(x_ptr + offs, tl.load(x_ptr + offs) + 1.0)
+
+
+@triton.jit
+def never_waits(x_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(x_ptr + offs, tl.load(x_ptr + offs) + 1.0)
+"""
+
 GLUON_KERNEL = """
     from triton.experimental import gluon
     from triton.experimental.gluon import language as gl
@@ -532,6 +550,21 @@ class KernelKindsTest(_TempDirCase):
         rc, events, stderr, _ = self.run_step(job_file(triton_source, "desc_inc3", self.cache_dir, [with_layout]))
         self.assertEqual(rc, 1, stderr)
         self.assertIn("d: only Gluon kernels take a layout", self.assert_failed_all(events, 1, 1))
+
+    def test_launch_pdl_needs_a_wait(self):
+        # Programmatic dependent launch: the kernel that waits (gdc_wait) compiles with launch_pdl in
+        # its metadata; the one that does not is refused, naming what to do.
+        source = self.write("pdl.py", PDL_KERNELS)
+        job = {"id": 0, "signature": [["x_ptr", "*fp32"], ["BLOCK", "constexpr"]], "constexprs": {"BLOCK": 128},
+               "arch": 90, "options": {"num_warps": 4, "launch_pdl": True}}
+        meta = self.compile_ok(source, "waits", [job])[0][1]
+        self.assertTrue(meta["launch_pdl"])
+        rc, events, stderr, _ = self.run_step(job_file(source, "never_waits", self.cache_dir, [job]))
+        self.assertEqual(rc, 1, stderr)
+        result = self.assert_protocol(events, 1)[0]
+        self.assertEqual(result["event"], "failed", result)
+        self.assertIn("never_waits is compiled for programmatic dependent launch (its config sets launch_pdl) but "
+                      "never waits for the launch before it (no griddepcontrol.wait in its PTX)", result["error"])
 
     def test_spills_are_reported(self):
         # The sm_80 (non-TMA) descriptor copy needs ~200 registers; capped at 32 it must spill.

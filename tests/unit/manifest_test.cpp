@@ -82,7 +82,12 @@ TEST(ManifestJson, RoundTripIsExact) {
 
 TEST(ManifestJson, EveryFieldSurvivesRoundTrip) {
   Manifest m = make_test_manifest();
+  ConfigInfo pdl = m.kernels[0].configs[0];  // a second config, with programmatic dependent launch
+  pdl.name = "pdl";
+  pdl.launch_pdl = true;
+  m.kernels[0].configs.push_back(pdl);
   VariantInfo& v = m.kernels[0].variants[1];
+  v.config_index = 1;
   v.num_warps = 8;
   v.num_stages = 5;
   v.num_ctas = 2;
@@ -108,6 +113,8 @@ TEST(ManifestJson, EveryFieldSurvivesRoundTrip) {
   EXPECT_EQ(b.profile_scratch_align, 8u);
   EXPECT_TRUE(b.launch_cooperative_grid);
   EXPECT_TRUE(b.launch_pdl);
+  EXPECT_TRUE(back.kernels[0].configs[1].launch_pdl);
+  EXPECT_FALSE(back.kernels[0].configs[0].launch_pdl);
   EXPECT_EQ(b.ptx_blob, -1);
   EXPECT_EQ(b.triton_version, "3.2.0");
   EXPECT_EQ(manifest_to_json(back), manifest_to_json(m));
@@ -354,6 +361,13 @@ TEST(ManifestSchema, VariantLaunchLimits) {
   EXPECT_MANIFEST_ERROR(variant(j)["arch"] = 49, "kernels[0].variants[0].arch: expected an integer in 50..200, got 49");
   EXPECT_MANIFEST_ERROR(variant(j)["arch"] = 201, "kernels[0].variants[0].arch: expected an integer in 50..200, got 201");
   EXPECT_MANIFEST_ERROR(variant(j)["launch_pdl"] = "yes", R"(kernels[0].variants[0].launch_pdl: expected true or false, got string "yes")");
+  // A variant launches with programmatic dependent launch exactly when its config asks for it.
+  EXPECT_MANIFEST_ERROR(variant(j)["launch_pdl"] = true,
+                        R"(kernels[0].variants[0].launch_pdl: true, but configs[0] ("default") does not set launch_pdl)");
+  EXPECT_MANIFEST_ERROR(kernel(j)["configs"][0]["launch_pdl"] = true,
+                        R"(kernels[0].variants[0].launch_pdl: false, but configs[0] ("default") sets launch_pdl)");
+  EXPECT_MANIFEST_ERROR(kernel(j)["configs"][0]["launch_pdl"] = 1,
+                        R"(kernels[0].configs[0].launch_pdl: expected true or false, got 1)");
   EXPECT_MANIFEST_ERROR(variant(j)["triton_version"] = "3.2\n", "kernels[0].variants[0].triton_version: expected printable ASCII");
 }
 

@@ -504,7 +504,7 @@ TEST_F(SpecTest, ValidationRules) {
        "divisibility, numel, value, values"},
       {"unknown config key", append("[[configs]]\nnum_warp = 4\n"),
        ":16:1: unknown key 'num_warp' in configs[0] (did you mean 'num_warps'?); allowed keys: name, num_warps, "
-       "num_stages, num_ctas, constexprs"},
+       "num_stages, num_ctas, launch_pdl, constexprs"},
       {"unknown bench key", append("[bench]\nflop = \"n\"\n"),
        ":16:1: unknown key 'flop' in [bench] (did you mean 'flops'?); allowed keys: bytes, flops"},
       {"unknown key far off", append("[bench]\nmemory = \"n\"\n"), "unknown key 'memory' in [bench]; allowed keys: bytes, flops"},
@@ -825,6 +825,50 @@ constexprs = { BLOCK = 128 }
   }
 }
 
+// A launch_pdl config (programmatic dependent launch) has variants only from sm_90 on: the plan
+// skips its sm_80 jobs and numbers the rest densely; its jobs ask Triton for launch_pdl.
+TEST_F(SpecTest, PlanALaunchPdlConfigOnlyFromSm90) {
+  const std::string params = R"(
+[[params]]
+name = "x"
+kind = "tensor"
+dtype = "fp16"
+[[params]]
+name = "BLOCK"
+kind = "constexpr"
+[[configs]]
+name = "pdl"
+launch_pdl = true
+constexprs = { BLOCK = 64 }
+[[configs]]
+name = "plain"
+constexprs = { BLOCK = 64 }
+)";
+  Spec spec = parse(plan_spec("archs = [\"sm_80\", \"sm_90\"]\n", params));
+  EXPECT_TRUE(spec.kernel.configs[0].launch_pdl);
+  EXPECT_FALSE(spec.kernel.configs[1].launch_pdl);
+  const std::vector<CompileJob> jobs = plan_jobs(spec);
+  ASSERT_EQ(jobs.size(), 3u);  // pdl on sm_90; plain on sm_80 and sm_90
+  const std::vector<std::pair<uint32_t, uint32_t>> want = {{0, 90}, {1, 80}, {1, 90}};
+  for (uint32_t i = 0; i < jobs.size(); ++i) {
+    EXPECT_EQ(jobs[i].id, i);
+    EXPECT_EQ(std::make_pair(jobs[i].config_index, jobs[i].arch), want[i]);
+    EXPECT_EQ(jobs[i].launch_pdl, i == 0);
+  }
+  const nlohmann::json file = nlohmann::json::parse(jobs_to_json(spec, jobs, "/tmp/cache"));
+  EXPECT_EQ(file["jobs"][0]["options"]["launch_pdl"], true);
+  EXPECT_FALSE(file["jobs"][1]["options"].contains("launch_pdl"));  // jobs without it: as before (cache keys)
+
+  const std::string message = error_of(plan_spec("archs = [\"sm_80\"]\n", params));
+  EXPECT_NE(message.find("configs[0].launch_pdl: programmatic dependent launch needs sm_90 or newer and the "
+                         "kernel's archs are sm_80: the config would have no variants"),
+            std::string::npos)
+      << message;
+  const std::string not_bool =
+      error_of(plan_spec("archs = [\"sm_90\"]\n", replace(params, "launch_pdl = true", "launch_pdl = 1")));
+  EXPECT_NE(not_bool.find("configs[0].launch_pdl"), std::string::npos) << not_bool;
+}
+
 TEST_F(SpecTest, PlanSpecializationsAndTypeVarsNest) {
   // Type vars (declaration order) outside constexpr values (param order) outside divisibility.
   Spec spec = parse(plan_spec("archs = [\"sm_90\"]\n", R"(
@@ -1075,7 +1119,7 @@ std::string meta(const std::string& args = R"([{"name": "x_ptr", "type": "ptr"},
   return R"({"entry": "add_kernel", "arch": )" + arch + R"(, "ptx_target": "sm_90a", "num_warps": 4,
     "num_stages": 2, "num_ctas": 1, "cluster_dims": [1, 2, 1], "shared": 2048,
     "global_scratch_size": 128, "global_scratch_align": 16, "profile_scratch_size": 0,
-    "profile_scratch_align": 1, "launch_cooperative_grid": false, "launch_pdl": true,
+    "profile_scratch_align": 1, "launch_cooperative_grid": false, "launch_pdl": false,
     "triton_version": "3.6.0", "args": )" + args + R"(, "ptx_params": ["u64", "u32", "u64", "u64"],
     "ir": ["ttir", "ttgir", "llir"], "hash": "abc"})";
 }
@@ -1103,7 +1147,7 @@ TEST_F(SpecTest, VariantHappyPath) {
   EXPECT_EQ(v.profile_scratch_size, 0u);
   EXPECT_EQ(v.profile_scratch_align, 1u);
   EXPECT_FALSE(v.launch_cooperative_grid);
-  EXPECT_TRUE(v.launch_pdl);
+  EXPECT_FALSE(v.launch_pdl);
   EXPECT_EQ(v.triton_version, "3.6.0");
   ASSERT_EQ(v.args.size(), 2u);
   EXPECT_EQ(v.args[0].name, "x_ptr");
@@ -1203,6 +1247,7 @@ TEST_F(SpecTest, VariantMismatches) {
       {without("global_scratch_size"), "meta.json has no 'global_scratch_size'"},
       {with("profile_scratch_align", "true"), "'profile_scratch_align' must be an integer"},
       {with("launch_pdl", "0"), "'launch_pdl' must be true or false"},
+      {with("launch_pdl", "true"), "meta.json says launch_pdl true, the job asked for false"},
       {without("launch_cooperative_grid"), "has no 'launch_cooperative_grid'"},
       {with("triton_version", "3.6"), "'triton_version' must be a string"},
       {without("ir"), "meta.json has no 'ir'"},
