@@ -30,6 +30,9 @@ static_assert(static_cast<int>(DType::kFp16) == 0 && static_cast<int>(DType::kBf
 
 std::string_view dtype_name(DType t) noexcept;
 std::optional<DType> parse_dtype(std::string_view name) noexcept;
+// The dtype whose code (static_cast<double>(DType), a dtype field's value) is `code`; nullopt for
+// a value that is no code (not integral, out of range, NaN).
+std::optional<DType> dtype_of_code(double code) noexcept;
 size_t dtype_size(DType t) noexcept;  // bytes per element (i1 counts as 1)
 bool is_float(DType t) noexcept;
 // i32 or i64: the integer types of scalar params, launch variables and integer fields.

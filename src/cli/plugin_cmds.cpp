@@ -192,7 +192,7 @@ int shapes(const ShapesOptions& o) {
     if (plan.sm_count != 0) j["sm_count"] = plan.sm_count;
     for (const auto& [n, v] : plan.fields) j["fields"][n] = v;
     for (size_t f = 0; f < d.fields.size(); ++f) {
-      if (!d.fields[f].dtypes.empty()) j["fields"][d.fields[f].name] = dtype_name(static_cast<DType>(static_cast<int>(core.fields()[f])));
+      if (!d.fields[f].dtypes.empty()) j["fields"][d.fields[f].name] = dtype_name(*dtype_of_code(core.fields()[f]));
     }
     for (const auto& s : plan.scratch) j["scratch"][s.name] = {{"shape", s.shape}, {"dtype", dtype_name(s.dtype)}, {"offset", s.offset}, {"bytes", s.bytes}};
     j["workspace_bytes"] = plan.workspace_bytes;
@@ -240,7 +240,7 @@ int shapes(const ShapesOptions& o) {
     for (const auto& [n, v] : plan.fields) std::cout << "  " << n << " = " << v << "\n";
     for (size_t f = 0; f < d.fields.size(); ++f) {
       if (d.fields[f].dtypes.empty()) continue;
-      std::cout << "  " << d.fields[f].name << " = " << dtype_name(static_cast<DType>(static_cast<int>(core.fields()[f])))
+      std::cout << "  " << d.fields[f].name << " = " << dtype_name(*dtype_of_code(core.fields()[f]))
                 << " (dtype field)\n";
     }
   }

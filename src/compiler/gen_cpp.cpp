@@ -91,7 +91,7 @@ std::string generate_cpp_header(const Pack& pack, const std::string& pack_name, 
     for (const PluginFieldInfo& f : d.fields) {
       if (!f.dtypes.empty()) {  // a dtype field: the output dtype, one of f.dtypes
         h << ", tritonpack::DType " << cpp_name(f.name) << " = tritonpack::DType::"
-          << enumerator(static_cast<DType>(static_cast<int>(f.default_value)));
+          << enumerator(*dtype_of_code(f.default_value));
         continue;
       }
       h << ", " << cpp_type(f.dtype) << " " << cpp_name(f.name);

@@ -117,7 +117,7 @@ DType resolve(const PluginTensorInfo& t, const TypeBindings& bindings, const std
 // The type variables that dtype fields choose (values already checked).
 void bind_dtype_fields(const PluginDescription& d, std::span<const double> fields, TypeBindings& bindings) {
   for (size_t f = 0; f < d.fields.size() && f < fields.size(); ++f) {
-    if (!d.fields[f].dtypes.empty()) bindings[d.fields[f].name] = static_cast<DType>(static_cast<int>(fields[f]));
+    if (!d.fields[f].dtypes.empty()) bindings[d.fields[f].name] = *dtype_of_code(fields[f]);
   }
 }
 
@@ -164,8 +164,8 @@ double checked_field(const PluginDescription& d, const PluginFieldInfo& f, doubl
     char number[32];
     std::snprintf(number, sizeof number, "%g", v);
     std::string shown = number;
-    if (v == std::trunc(v) && v >= 0 && v < kNumDTypes) {
-      shown = std::string(dtype_name(static_cast<DType>(static_cast<int>(v)))) + " (" + std::to_string(static_cast<int>(v)) + ")";
+    if (const std::optional<DType> t = dtype_of_code(v)) {
+      shown = std::string(dtype_name(*t)) + " (" + std::to_string(static_cast<int>(*t)) + ")";
     }
     throw Error(ErrorCode::kInvalidArgument, "dtype field '" + f.name + "' of plugin '" + d.name + "' is " + shown +
                                                  ", not one of its dtypes: " + allowed);

@@ -28,6 +28,11 @@ const DTypeRow& row(DType t) noexcept { return kDTypes[static_cast<size_t>(t)]; 
 }  // namespace
 
 std::string_view dtype_name(DType t) noexcept { return row(t).name; }
+std::optional<DType> dtype_of_code(double code) noexcept {
+  if (!(code >= 0 && code < kNumDTypes) || code != static_cast<double>(static_cast<int>(code))) return std::nullopt;
+  return static_cast<DType>(static_cast<int>(code));
+}
+
 size_t dtype_size(DType t) noexcept { return row(t).size; }
 bool is_float(DType t) noexcept { return row(t).is_float; }
 
