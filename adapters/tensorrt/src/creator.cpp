@@ -120,7 +120,22 @@ std::unique_ptr<Plugin> Creator::create(std::string_view name, const PluginField
   if (phase == TensorRTPhase::kBUILD) {
     // Attributes: any numeric type whose value the field's dtype holds (the core checks integers
     // and ranges, and refuses unknown and missing fields by name).
-    for (const auto& [field_name, field] : given) fields[field_name] = numeric_field_value(*field);
+    for (const auto& [field_name, field] : given) {
+      try {
+        fields[field_name] = numeric_field_value(*field);
+      } catch (const Error& e) {
+        // A dtype field given as text ("bf16"): say which numbers it takes.
+        const std::vector<PluginFieldInfo>& known = probe_->describe().fields;
+        const auto info = std::find_if(known.begin(), known.end(), [&](const PluginFieldInfo& f) { return f.name == field_name; });
+        if (info == known.end() || info->dtypes.empty()) throw;
+        std::string codes;
+        for (DType t : info->dtypes) {
+          codes += (codes.empty() ? "" : ", ") + std::string(dtype_name(t)) + " " + std::to_string(static_cast<int>(t));
+        }
+        throw Error(e.code(), std::string(e.what()) + "; dtype field '" + field_name +
+                                  "' takes the code of one of its dtypes: " + codes);
+      }
+    }
   } else if (phase == TensorRTPhase::kRUNTIME) {
     const auto need = [&](const char* key) -> const PluginField& {
       auto it = given.find(key);

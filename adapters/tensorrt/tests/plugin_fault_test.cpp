@@ -385,6 +385,13 @@ TEST_F(TensorRTPluginTest, ADtypeFieldChoosesTheOutputTypeAndIsAnInt32Field) {
   EXPECT_TRUE(contains(logger_.all_errors(), "dtype field 'TO' of plugin 'tritonpack_attention_fp8_vt' is fp32 (2), "
                                              "not one of its dtypes: fp16 (0), bf16 (1)"))
       << logger_.all_errors();
+  logger_.clear();
+  FieldSet named;  // the dtype's name instead of its code
+  named.f32("sm_scale", 0.125f).i32("causal", 0).text("TO", "bf16");
+  EXPECT_EQ(creator.createPlugin("node", named.collection(), nvinfer1::TensorRTPhase::kBUILD), nullptr);
+  EXPECT_TRUE(contains(logger_.all_errors(), "field 'TO' is kCHAR; a kernel field takes a number")) << logger_.all_errors();
+  EXPECT_TRUE(contains(logger_.all_errors(), "; dtype field 'TO' takes the code of one of its dtypes: fp16 0, bf16 1"))
+      << logger_.all_errors();
 }
 
 TEST_F(TensorRTPluginTest, BuildPhaseFieldsAcceptAnyExactNumberAndRefuseTheRest) {
