@@ -338,33 +338,6 @@ std::vector<ConfigInfo> read_configs(const Json& j, const std::string& path, con
   return configs;
 }
 
-TypeBindings read_bindings(const Json& j, const std::string& path, const KernelContext& ctx) {
-  expect_object(j, path);
-  TypeBindings bindings;
-  for (const auto& [var, value] : j.items()) {
-    const std::string at = child(path, var);
-    const TypeVarInfo* info = nullptr;
-    for (const auto& v : ctx.kernel.type_vars) info = v.name == var ? &v : info;
-    if (info == nullptr) {
-      fail(at, quote_text(var) + " is not a type variable of kernel " + quote_text(ctx.kernel.name));
-    }
-    const std::string& dtype = string_value(value, at);
-    const std::optional<DType> parsed = parse_dtype(dtype);
-    std::vector<std::string> names;
-    bool allowed = false;
-    for (DType d : info->dtypes) {
-      allowed = allowed || d == parsed;
-      names.emplace_back(dtype_name(d));
-    }
-    if (!allowed) fail(at, quote_text(dtype) + " is not one of " + var + "'s dtypes (" + text::join(names) + ")");
-    bindings[var] = *parsed;
-  }
-  for (const auto& v : ctx.kernel.type_vars) {
-    if (!bindings.count(v.name)) fail(path, "missing type variable " + quote_text(v.name));
-  }
-  return bindings;
-}
-
 ArgType expected_arg_type(const ParamInfo& p) {
   if (p.kind == ParamKind::kTensor) return ArgType::kPointer;
   if (p.kind == ParamKind::kTensorDesc) return ArgType::kTensorDesc;
@@ -508,7 +481,7 @@ VariantInfo read_variant(const Json& j, const std::string& at, const KernelConte
   const KernelInfo& k = ctx.kernel;
   VariantInfo v;
   v.id = u32("id", 0, UINT32_MAX);
-  v.bindings = read_bindings(get("bindings"), child(at, "bindings"), ctx);
+  v.bindings = read_type_bindings(get("bindings"), child(at, "bindings"), ctx.kernel);
 
   const std::string cpath = child(at, "config_index");
   if (k.configs.empty()) fail(cpath, "kernel " + quote_text(k.name) + " has no configs");

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tritonpack/manifest.h"
 #include "util/text.h"
 
 namespace tritonpack::pack_format {
@@ -125,6 +126,34 @@ inline std::string identifier_value(const Json& j, const std::string& path) {
                    describe(j));
   }
   return s;
+}
+
+// A dtype for every type variable of kernel `k` (a variant's, a tuning entry's or shape's
+// bindings), each one of those the variable lists.
+inline TypeBindings read_type_bindings(const Json& j, const std::string& path, const KernelInfo& k) {
+  expect_object(j, path);
+  TypeBindings bindings;
+  for (const auto& item : j.items()) {
+    const std::string& var = item.key();
+    const std::string at = child(path, var);
+    const TypeVarInfo* info = nullptr;
+    for (const TypeVarInfo& v : k.type_vars) info = v.name == var ? &v : info;
+    if (info == nullptr) fail(at, quote_text(var) + " is not a type variable of kernel " + quote_text(k.name));
+    const std::string& dtype = string_value(item.value(), at);
+    const std::optional<DType> parsed = parse_dtype(dtype);
+    std::vector<std::string> names;
+    bool allowed = false;
+    for (DType d : info->dtypes) {
+      allowed = allowed || d == parsed;
+      names.emplace_back(dtype_name(d));
+    }
+    if (!allowed) fail(at, quote_text(dtype) + " is not one of " + var + "'s dtypes (" + text::join(names) + ")");
+    bindings[var] = *parsed;
+  }
+  for (const TypeVarInfo& v : k.type_vars) {
+    if (!bindings.count(v.name)) fail(path, "missing type variable " + quote_text(v.name));
+  }
+  return bindings;
 }
 
 }  // namespace tritonpack::pack_format

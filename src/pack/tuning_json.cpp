@@ -43,29 +43,6 @@ std::string text_value(const Json& j, const std::string& path) {
   return s;
 }
 
-// A dtype for every type variable of the kernel, one of those it lists.
-TypeBindings read_bindings(const Json& j, const std::string& path, const KernelInfo& k) {
-  expect_object(j, path);
-  TypeBindings bindings;
-  for (const auto& item : j.items()) {
-    // Named, not a structured binding: clang before 16 cannot capture one in a lambda.
-    const std::string& var = item.key();
-    const Json& value = item.value();
-    const auto it = std::find_if(k.type_vars.begin(), k.type_vars.end(), [&](const TypeVarInfo& v) { return v.name == var; });
-    if (it == k.type_vars.end()) fail(child(path, var), "not a type variable of the kernel");
-    const std::string& name = string_value(value, child(path, var));
-    const std::optional<DType> dtype = parse_dtype(name);
-    if (!dtype || std::find(it->dtypes.begin(), it->dtypes.end(), *dtype) == it->dtypes.end()) {
-      fail(child(path, var), quote_text(name) + " is not one of the dtypes of type variable " + quote_text(var));
-    }
-    bindings[var] = *dtype;
-  }
-  for (const TypeVarInfo& v : k.type_vars) {
-    if (!bindings.count(v.name)) fail(path, "missing a dtype for type variable " + quote_text(v.name));
-  }
-  return bindings;
-}
-
 std::map<std::string, int64_t> read_values(const Json& j, const std::string& path) {
   expect_object(j, path);
   std::map<std::string, int64_t> values;
@@ -97,7 +74,7 @@ TuningBins read_bins(const Json& j, const std::string& path) {
 TuningEntry read_entry(const Json& j, const std::string& at, const KernelInfo& k, const TuningInfo& t) {
   expect_object(j, at);
   TuningEntry e;
-  e.bindings = read_bindings(field(j, at, "bindings"), child(at, "bindings"), k);
+  e.bindings = read_type_bindings(field(j, at, "bindings"), child(at, "bindings"), k);
   const std::string bpath = child(at, "bin");
   const Json& bin = array_value(field(j, at, "bin"), bpath);
   if (bin.size() != t.key.size()) {
@@ -220,7 +197,7 @@ TuningInfo read_tuning(const Json& j, const std::string& at, const KernelInfo& k
     const std::string sat = child(spath, i);
     expect_object(shapes[i], sat);
     TuningShape s;
-    s.bindings = read_bindings(field(shapes[i], sat, "bindings"), child(sat, "bindings"), k);
+    s.bindings = read_type_bindings(field(shapes[i], sat, "bindings"), child(sat, "bindings"), k);
     s.values = read_values(field(shapes[i], sat, "values"), child(sat, "values"));
     if (const Json* reals = optional_field(shapes[i], "reals")) {
       const std::string rpath = child(sat, "reals");

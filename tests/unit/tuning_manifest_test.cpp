@@ -140,9 +140,9 @@ TEST(TuningManifest, VersionKeyAndBins) {
 
 TEST(TuningManifest, Shapes) {
   EXPECT_TUNING_ERROR(tuning(j)["shapes"][0]["bindings"] = Json::object(),
-                      "kernels[0].tuning.shapes[0].bindings: missing a dtype for type variable \"T\"");
+                      "kernels[0].tuning.shapes[0].bindings: missing type variable \"T\"");
   EXPECT_TUNING_ERROR(tuning(j)["shapes"][0]["bindings"]["U"] = "fp16",
-                      "kernels[0].tuning.shapes[0].bindings.U: not a type variable of the kernel");
+                      "kernels[0].tuning.shapes[0].bindings.U: \"U\" is not a type variable of kernel \"vector_add\"");
   EXPECT_TUNING_ERROR(tuning(j)["shapes"][0]["values"]["n"] = "many", "kernels[0].tuning.shapes[0].values.n: expected an integer");
   EXPECT_TUNING_ERROR(tuning(j)["shapes"][0]["values"]["not a name"] = 1,
                       "kernels[0].tuning.shapes[0].values.not a name: expected an identifier");
@@ -169,11 +169,11 @@ TEST(TuningManifest, Entries) {
   // JSON has no NaN: a NaN written by nlohmann is null (and 1e999 is refused by the JSON parser).
   EXPECT_TUNING_ERROR(entry(j)["times_us"][0] = std::nan(""), e0 + ".times_us[0]: expected a finite time >= 0, got null");
   EXPECT_TUNING_ERROR(entry(j)["times_us"][0] = "1", e0 + ".times_us[0]: expected a finite time >= 0");
-  EXPECT_TUNING_ERROR(entry(j)["bindings"] = Json::object(), e0 + ".bindings: missing a dtype for type variable \"T\"");
+  EXPECT_TUNING_ERROR(entry(j)["bindings"] = Json::object(), e0 + ".bindings: missing type variable \"T\"");
   EXPECT_TUNING_ERROR(entry(j)["bindings"]["T"] = "bf16",
-                      e0 + ".bindings.T: \"bf16\" is not one of the dtypes of type variable \"T\"");
+                      e0 + ".bindings.T: \"bf16\" is not one of T's dtypes (fp16, fp32)");
   EXPECT_TUNING_ERROR(entry(j)["bindings"]["T"] = "fp99",
-                      e0 + ".bindings.T: \"fp99\" is not one of the dtypes of type variable \"T\"");
+                      e0 + ".bindings.T: \"fp99\" is not one of T's dtypes (fp16, fp32)");
   EXPECT_TUNING_ERROR(entry(j).erase("values"), e0 + ": missing required field 'values'");
   // The same bin and dtypes twice; the same bin with other dtypes is another entry.
   EXPECT_TUNING_ERROR(entry(j, 1)["bin"] = entry(j, 0)["bin"]; entry(j, 1)["bindings"] = entry(j, 0)["bindings"],
