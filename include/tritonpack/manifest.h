@@ -292,6 +292,17 @@ inline constexpr size_t kMaxSteps = 8;
 // "PHASE=1" or "PHASE=1, SPLIT=4": a step's values for messages and `tritonpack inspect`.
 std::string step_text(const std::vector<ConstexprValue>& step);
 
+// The rules of a kernel's step list, shared by the spec and the manifest readers (each words its
+// own message): sorts `step` (constexprs of `kernel`) into parameter order, then says what is
+// wrong with it after the steps before it: it names other constexprs than the first step, or the
+// same values as one of them (`earlier` is its index).
+struct StepProblem {
+  enum Kind { kNone, kOtherNames, kSameValues } kind = kNone;
+  size_t earlier = 0;
+};
+StepProblem order_and_check_step(const KernelInfo& kernel, std::vector<ConstexprValue>& step,
+                                 const std::vector<std::vector<ConstexprValue>>& earlier);
+
 // The distinct values the variants of `kernel` are compiled with for the constexpr `name`, in the
 // order the variants first have them; empty when no variant has that constexpr.
 std::vector<Constant> compiled_values(const KernelInfo& kernel, std::string_view name);

@@ -585,9 +585,7 @@ std::vector<std::vector<ConstexprValue>> read_steps(const Json& j, const std::st
     const std::string at = child(path, i);
     std::vector<ConstexprValue> step = read_constexprs(j[i], at, ctx);
     if (step.empty()) fail(at, "a step names at least one constexpr");
-    std::sort(step.begin(), step.end(), [&](const ConstexprValue& a, const ConstexprValue& b) {
-      return param_index(a.name) < param_index(b.name);
-    });
+    const StepProblem problem = order_and_check_step(k, step, steps);
     for (const ConstexprValue& c : step) {
       if (!k.params[param_index(c.name)].heuristic.empty()) {
         fail(child(at, c.name), quote_text(c.name) + " has a heuristic; a step constexpr takes the step's value");
@@ -598,14 +596,12 @@ std::vector<std::vector<ConstexprValue>> read_steps(const Json& j, const std::st
       for (const ConstexprValue& c : values) out.push_back(c.name);
       return out;
     };
-    if (!steps.empty() && names(step) != names(steps.front())) {
+    if (problem.kind == StepProblem::kOtherNames) {
       fail(at, "names " + text::join(names(step)) + "; steps[0] names " + text::join(names(steps.front())) +
                    " (every step names the same constexprs)");
     }
-    for (size_t e = 0; e < steps.size(); ++e) {
-      bool same = true;
-      for (size_t c = 0; c < step.size(); ++c) same = same && step[c].value == steps[e][c].value;
-      if (same) fail(at, "the same values as steps[" + std::to_string(e) + "] (" + step_text(step) + ")");
+    if (problem.kind == StepProblem::kSameValues) {
+      fail(at, "the same values as steps[" + std::to_string(problem.earlier) + "] (" + step_text(step) + ")");
     }
     const bool compiled = std::any_of(k.variants.begin(), k.variants.end(), [&](const VariantInfo& v) {
       return std::all_of(step.begin(), step.end(), [&](const ConstexprValue& want) {

@@ -330,24 +330,19 @@ class SpecReader {
         }
         step.push_back({name, std::move(v)});
       }
-      std::sort(step.begin(), step.end(), [&](const ConstexprValue& a, const ConstexprValue& b) {
-        return param_index(a.name) < param_index(b.name);
-      });
+      const StepProblem problem = order_and_check_step(k, step, k.steps);
       const auto names = [](const std::vector<ConstexprValue>& values) {
         std::vector<std::string> out;
         for (const ConstexprValue& c : values) out.push_back(c.name);
         return out;
       };
-      if (!k.steps.empty() && names(step) != names(k.steps.front())) {
+      if (problem.kind == StepProblem::kOtherNames) {
         fail(list[i].source(), where + ": names " + detail::join(names(step), ", ") + ", kernel.steps[0] names " +
                                    detail::join(names(k.steps.front()), ", ") + "; every step names the same constexprs");
       }
-      for (size_t e = 0; e < k.steps.size(); ++e) {
-        if (std::equal(step.begin(), step.end(), k.steps[e].begin(), k.steps[e].end(),
-                       [](const ConstexprValue& a, const ConstexprValue& b) { return a.value == b.value; })) {
-          fail(list[i].source(), where + ": the same values as kernel.steps[" + std::to_string(e) + "] (" +
-                                     step_text(step) + "); each step runs different ones");
-        }
+      if (problem.kind == StepProblem::kSameValues) {
+        fail(list[i].source(), where + ": the same values as kernel.steps[" + std::to_string(problem.earlier) +
+                                   "] (" + step_text(step) + "); each step runs different ones");
       }
       k.steps.push_back(std::move(step));
     }

@@ -54,6 +54,28 @@ std::string step_text(const std::vector<ConstexprValue>& step) {
   return out;
 }
 
+StepProblem order_and_check_step(const KernelInfo& kernel, std::vector<ConstexprValue>& step,
+                                 const std::vector<std::vector<ConstexprValue>>& earlier) {
+  const auto param_index = [&](const std::string& name) {
+    const auto it = std::find_if(kernel.params.begin(), kernel.params.end(), [&](const ParamInfo& p) { return p.name == name; });
+    return static_cast<size_t>(it - kernel.params.begin());
+  };
+  std::sort(step.begin(), step.end(),
+            [&](const ConstexprValue& a, const ConstexprValue& b) { return param_index(a.name) < param_index(b.name); });
+  const auto same_names = [](const std::vector<ConstexprValue>& a, const std::vector<ConstexprValue>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const ConstexprValue& x, const ConstexprValue& y) { return x.name == y.name; });
+  };
+  if (!earlier.empty() && !same_names(step, earlier.front())) return {StepProblem::kOtherNames, 0};
+  for (size_t e = 0; e < earlier.size(); ++e) {
+    if (std::equal(step.begin(), step.end(), earlier[e].begin(), earlier[e].end(),
+                   [](const ConstexprValue& a, const ConstexprValue& b) { return a.value == b.value; })) {
+      return {StepProblem::kSameValues, e};
+    }
+  }
+  return {};
+}
+
 uint32_t manifest_version_needed(const Manifest& manifest) {
   const bool steps = std::any_of(manifest.kernels.begin(), manifest.kernels.end(),
                                  [](const KernelInfo& k) { return !k.steps.empty(); });
