@@ -104,7 +104,10 @@ int shapes(const ShapesOptions& o) {
   // as a number.
   const std::vector<const TypeVarInfo*> dtype_fields = plugin::unbound_type_vars(pack->kernel(kernel));
   std::map<std::string, double, std::less<>> fields;
-  for (const auto& [name, text] : field_texts) {
+  for (const auto& item : field_texts) {
+    // Named, not a structured binding: clang before 16 cannot capture one in a lambda.
+    const std::string& name = item.first;
+    const std::string& text = item.second;
     const bool dtype_field = std::any_of(dtype_fields.begin(), dtype_fields.end(),
                                          [&](const TypeVarInfo* v) { return v->name == name; });
     char* end = nullptr;

@@ -120,9 +120,11 @@ std::unique_ptr<Plugin> Creator::create(std::string_view name, const PluginField
   if (phase == TensorRTPhase::kBUILD) {
     // Attributes: any numeric type whose value the field's dtype holds (the core checks integers
     // and ranges, and refuses unknown and missing fields by name).
-    for (const auto& [field_name, field] : given) {
+    for (const auto& item : given) {
+      // Named, not a structured binding: clang before 16 cannot capture one in a lambda.
+      const std::string& field_name = item.first;
       try {
-        fields[field_name] = numeric_field_value(*field);
+        fields[field_name] = numeric_field_value(*item.second);
       } catch (const Error& e) {
         // A dtype field given as text ("bf16"): say which numbers it takes.
         const std::vector<PluginFieldInfo>& known = probe_->describe().fields;
