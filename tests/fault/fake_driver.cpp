@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 namespace tritonpack::testing {
 namespace {
@@ -11,7 +12,7 @@ thread_local CUcontext current = nullptr;
 
 // Counts the call and decides whether it is the one that fails.
 bool inject(const char* name) {
-  gpu->called_functions.insert(name);
+  if (gpu->called_functions.find(std::string_view(name)) == gpu->called_functions.end()) gpu->called_functions.insert(name);
   const int64_t n = gpu->calls++;
   if (n == gpu->fail_at) {
     gpu->failed_functions.insert(name);

@@ -97,7 +97,9 @@ struct FakeGpu {
   int64_t fail_at = -1;
   CUresult fail_with = CUDA_ERROR_UNKNOWN;
   std::set<std::string> failed_functions;
-  std::set<std::string> called_functions;
+  // Transparent: a call already seen is looked up without making a string (an entry name longer
+  // than the short-string buffer, cuLaunchKernelEx's, would allocate on every warm launch).
+  std::set<std::string, std::less<>> called_functions;
   // Event timing: by default every pair of events is 1 ms apart. With launch_ms set, a fake clock
   // advances by what it gives for each recorded launch, events record the clock, and an elapsed
   // time is the difference (a tuner test's configs then have their own times).

@@ -54,7 +54,7 @@ TEST(FaultInjection, EveryDriverCallFailsCleanly) {
   gpu->devices[1].arch = 80;
   scenario(pack, c0, c1);
   const int64_t total = gpu->calls;
-  const std::set<std::string> used = gpu->called_functions;
+  const std::set<std::string> used(gpu->called_functions.begin(), gpu->called_functions.end());
   ASSERT_GT(total, 20);
   EXPECT_EQ(gpu->live_modules(), 0u);
   EXPECT_EQ(gpu->live_allocations(), 0u);
