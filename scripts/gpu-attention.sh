@@ -32,6 +32,7 @@ B=${1:-build}
 OUT=${OUT:-$PWD/gpu-attention-out}
 PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$B/packs"
+B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
 export TRITONPACK_PYTHON_DIR=${TRITONPACK_PYTHON_DIR:-$PWD/python}
 status=0
 step() { echo; echo "=== $* (at ${SECONDS} s)"; }
@@ -112,6 +113,10 @@ if [ $sm90 = 1 ]; then
     "attention_sm90|-t T=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 -c ws_n64 --seed 41"
     "attention_sm90|-t T=fp16 -a batch=3 -a heads_q=4 -a heads_kv=2 -a seq_q=1000 -a seq_kv=1000 -a D=64 -a causal=0 -a sm_scale=-0.2 -c ws_n64 --seed 42"
     "attention_sm90_bshd|-t T=bf16 -a batch=2 -a heads_q=6 -a heads_kv=3 -a seq_q=1000 -a seq_kv=1017 -a D=64 -a causal=1 -a sm_scale=0.125 -c ws_n64 --seed 43"
+    # The decode member's config without programmatic dependent launch (what the sm_80 variants
+    # have; on sm_90 the launch_pdl config comes first), forced.
+    "attention_decode|-t T=fp16 -a batch=2 -a heads_q=16 -a heads_kv=4 -a seq_q=7 -a seq_kv=3000 -a D=128 -a causal=1 -a sm_scale=0.088 -c n64s3 --seed 44"
+    "attention_decode_bshd|-t T=bf16 -a batch=1 -a heads_q=8 -a heads_kv=2 -a seq_q=1 -a seq_kv=513 -a D=64 -a causal=0 -a sm_scale=0.125 -c n64s3 --seed 45"
     # FP8 inputs (e4m3 and e5m2), fp16 and bf16 outputs.
     "attention_fp8|-t T=fp8e4nv -t TO=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 26"
     "attention_fp8|-t T=fp8e5 -t TO=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 27"
@@ -162,19 +167,19 @@ phase_torch() {
 
 if want attention_sm90 && want attention_sm90_bshd && [ -f "$B/torch/libtritonpack_torch.so" ]; then
   step "the sm_90 member as PyTorch ops (descriptors built from torch tensors by the plugin core)"
-  TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
+  TRITONPACK_TORCH_LIBRARY=$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
     "$PY" tests/torch/attention_sm90_op_gpu.py "$B/packs" > "$OUT/torch_sm90_ops.log" 2>&1 || fail "PyTorch ops (sm_90 member)"
   cat "$OUT/torch_sm90_ops.log"
 fi
 if want attention_decode && want attention_decode_bshd && [ -f "$B/torch/libtritonpack_torch.so" ]; then
   step "the split-KV decode member as PyTorch ops (two steps a call; eager, torch.compile, a CUDA graph)"
-  TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
+  TRITONPACK_TORCH_LIBRARY=$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
     "$PY" tests/torch/attention_decode_op_gpu.py "$B/packs" > "$OUT/torch_decode_ops.log" 2>&1 || fail "PyTorch ops (decode member)"
   cat "$OUT/torch_decode_ops.log"
 fi
 if want attention_fp8 && want attention_fp8_vt && [ -f "$B/torch/libtritonpack_torch.so" ]; then
   step "the FP8 members as PyTorch ops (the output dtype as the dtype field TO)"
-  TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
+  TRITONPACK_TORCH_LIBRARY=$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1 \
     "$PY" tests/torch/attention_fp8_op_gpu.py "$B/packs" > "$OUT/torch_fp8_ops.log" 2>&1 || fail "PyTorch ops (FP8 members)"
   cat "$OUT/torch_fp8_ops.log"
 fi

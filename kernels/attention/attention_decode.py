@@ -17,8 +17,21 @@ PHASE 0, grid (splits, batch * heads_kv): the keys are cut into `splits` chunks 
   heads_q, seq_q]. A chunk a row sees nothing of gives LSE -inf. Decoding is bound by reading K
   and V once; the splits give the GPU enough programs to stream them at full bandwidth when
   batch * heads_kv alone is far less than the SM count.
-PHASE 1, grid (batch * heads_q * seq_q,): one program a row: LSE = logsumexp over the splits of
-  LP, O = sum_s exp(LP_s - LSE) OP_s.
+PHASE 1, grid (cdiv(batch * heads_q * seq_q, BLOCK_R),): BLOCK_R rows a program, BLOCK_S splits
+  at a time: LSE = logsumexp over the splits of LP, O = sum_s exp(LP_s - LSE) OP_s. (One row a
+  program was 1.2-1.45x slower end to end with 16 query rows: 4096 programs of a few loads each.)
+
+USE_PDL (sm_90 on; the configs with launch_pdl set it): each launch may start while the launch
+  before it on the stream still runs (programmatic dependent launch). Both steps wait for that
+  launch (griddepcontrol.wait) before they touch global memory: the step before PHASE 1 is this
+  attention's PHASE 0, whose partials it reads; the one before PHASE 0 may be whatever wrote Q, K
+  and V, or the previous attention's PHASE 1, still reading the partials PHASE 0 overwrites.
+  PHASE 0 lets the PHASE 1 launch begin (griddepcontrol.launch_dependents) once each of its
+  programs has stored its partials, so PHASE 1's launch overlaps PHASE 0's last programs instead
+  of following them. Measured on an H200 (B8 H32/8 D128, 1 and 16 query rows, 1k-32k keys):
+  1.006-1.07x faster than without it with L2 flushed, 0.99-1.04x in a CUDA graph of 20 calls;
+  letting PHASE 1 begin at the start of PHASE 0 instead was up to 1.3x slower with one query row
+  (PHASE 1's early programs waiting on the SMs cost more than the gap).
 """
 import triton
 import triton.language as tl
@@ -87,46 +100,55 @@ def _partial(Q, K, V, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv,
 
 @triton.jit
 def _combine(O, LSE, OP, LP, batch, heads_q, seq_q, splits,
-             HEAD_DIM: tl.constexpr, BSHD: tl.constexpr, BLOCK_S: tl.constexpr):
-    row = tl.program_id(0).to(tl.int64)  # (b * heads_q + h) * seq_q + pos
+             HEAD_DIM: tl.constexpr, BSHD: tl.constexpr, BLOCK_S: tl.constexpr, BLOCK_R: tl.constexpr):
     rows_total = batch.to(tl.int64) * heads_q * seq_q
+    # BLOCK_R query rows a program: row = (b * heads_q + h) * seq_q + pos.
+    row = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
+    row_ok = row < rows_total
     s_idx = tl.arange(0, BLOCK_S)
-    # The largest partial LSE, then the weights exp(LSE_s - max): a split whose rows saw no key
-    # has LSE_s = -inf and weight 0 (its O_s is not read).
-    m = tl.full([BLOCK_S], float("-inf"), dtype=tl.float32)
+    # Each row's largest partial LSE, then the weights exp(LSE_s - max): a split whose rows saw no
+    # key has LSE_s = -inf and weight 0 (its O_s is not read), as has a row past the end.
+    m = tl.full([BLOCK_R, BLOCK_S], float("-inf"), dtype=tl.float32)
     for s0 in range(0, splits, BLOCK_S):
         s = s0 + s_idx
-        m = tl.maximum(m, tl.load(LP + s * rows_total + row, mask=s < splits, other=float("-inf")))
-    m_max = tl.max(m, 0)
+        ok = row_ok[:, None] & (s < splits)[None, :]
+        m = tl.maximum(m, tl.load(LP + s[None, :] * rows_total + row[:, None], mask=ok, other=float("-inf")))
+    m_max = tl.max(m, 1)
     m_sub = tl.where(m_max == float("-inf"), 0.0, m_max)
     dims = tl.arange(0, HEAD_DIM)
-    total = tl.zeros([BLOCK_S], dtype=tl.float32)
-    acc = tl.zeros([BLOCK_S, HEAD_DIM], dtype=tl.float32)
+    total = tl.zeros([BLOCK_R, BLOCK_S], dtype=tl.float32)
+    acc = tl.zeros([BLOCK_R, HEAD_DIM], dtype=tl.float32)
     for s0 in range(0, splits, BLOCK_S):
         s = s0 + s_idx
-        lse_s = tl.load(LP + s * rows_total + row, mask=s < splits, other=float("-inf"))
-        w = tl.exp(lse_s - m_sub)
+        ok = row_ok[:, None] & (s < splits)[None, :]
+        lse_s = tl.load(LP + s[None, :] * rows_total + row[:, None], mask=ok, other=float("-inf"))
+        w = tl.exp(lse_s - m_sub[:, None])
         total += w
-        o_s = tl.load(OP + (s[:, None] * rows_total + row) * HEAD_DIM + dims[None, :], mask=(w > 0.0)[:, None],
-                      other=0.0)
-        acc += o_s * w[:, None]
-    l_sum = tl.sum(total, 0)
+        part = s[None, :] * rows_total + row[:, None]
+        o_s = tl.load(OP + part[:, :, None] * HEAD_DIM + dims[None, None, :], mask=(w > 0.0)[:, :, None], other=0.0)
+        acc += tl.sum(o_s * w[:, :, None], 1)
+    l_sum = tl.sum(total, 1)
     seen = l_sum > 0.0
     l_safe = tl.where(seen, l_sum, 1.0)
-    out = tl.sum(acc, 0) / l_safe
+    out = acc / l_safe[:, None]
     pos = row % seq_q
     bh = row // seq_q
     o_off = _q_offset(bh // heads_q, bh % heads_q, pos, heads_q, seq_q, HEAD_DIM, BSHD)
-    tl.store(O + o_off + dims, out.to(O.dtype.element_ty))
-    tl.store(LSE + row, tl.where(seen, m_sub + tl.log(l_safe), float("-inf")))
+    tl.store(O + o_off[:, None] + dims[None, :], out.to(O.dtype.element_ty), mask=row_ok[:, None])
+    tl.store(LSE + row, tl.where(seen, m_sub + tl.log(l_safe), float("-inf")), mask=row_ok)
 
 
 @triton.jit
 def attention_decode(Q, K, V, O, LSE, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, causal, splits,
                      HEAD_DIM: tl.constexpr, IS_CAUSAL: tl.constexpr, BSHD: tl.constexpr, PHASE: tl.constexpr,
-                     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_S: tl.constexpr):
+                     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_S: tl.constexpr, BLOCK_R: tl.constexpr,
+                     USE_PDL: tl.constexpr):
+    if USE_PDL:
+        tl.extra.cuda.gdc_wait()
     if PHASE == 0:
         _partial(Q, K, V, OP, LP, sm_scale, batch, heads_q, heads_kv, seq_q, seq_kv, splits, HEAD_DIM, IS_CAUSAL,
                  BSHD, BLOCK_M, BLOCK_N)
+        if USE_PDL:
+            tl.extra.cuda.gdc_launch_dependents()
     else:
-        _combine(O, LSE, OP, LP, batch, heads_q, seq_q, splits, HEAD_DIM, BSHD, BLOCK_S)
+        _combine(O, LSE, OP, LP, batch, heads_q, seq_q, splits, HEAD_DIM, BSHD, BLOCK_S, BLOCK_R)

@@ -8,6 +8,7 @@
 
 #include "fault/fake_driver.h"
 #include "fault/spec_pack.h"
+#include "tritonpack/plugin.h"
 #include "runtime/args.h"
 #include "tritonpack/runtime.h"
 #include "tritonpack/spec.h"
@@ -91,6 +92,34 @@ TEST(ProgrammaticDependentLaunch, OnlyTheConfigsSm90VariantsLaunchWithIt) {
   k.launch(args, nullptr, plain);
   ASSERT_EQ(gpu.launches.size(), 3u);
   EXPECT_FALSE(gpu.launches[2].pdl);
+}
+
+// The shipped split-KV decode member: both of its steps launch with it on sm_90 (its first config)
+// and plainly on sm_80, through the plugin core as an engine runs it.
+TEST(ProgrammaticDependentLaunch, TheShippedDecodeAttentionsStepsUseItFromSm90) {
+  FakeGpu& gpu = reset_fake_gpu();
+  gpu.devices = {FakeDevice{}, FakeDevice{}};
+  gpu.devices[1].arch = 80;
+  const CUcontext sm90 = gpu.make_context(0), sm80 = gpu.make_context(1);
+  PluginCore p = PluginCore::create(
+      pack_from_spec(TRITONPACK_SOURCE_DIR "/kernels/attention/attention_decode.toml", {80, 90}), "attention_decode",
+      {{"sm_scale", 0.125}, {"causal", 0}}, fake_driver());
+  const std::vector<TensorDesc> in{{DType::kFp16, {4, 8, 1, 64}, {}}, {DType::kFp16, {4, 4, 4096, 64}, {}},
+                                   {DType::kFp16, {4, 4, 4096, 64}, {}}};
+  const CUdeviceptr ins[] = {0x7000'0000'0000ull, 0x7000'0010'0000ull, 0x7000'0200'0000ull};
+  const CUdeviceptr outs[] = {0x7100'0000'0000ull, 0x7100'0010'0000ull};
+  const CUdeviceptr ws = 0x7200'0000'0000ull;
+  for (const CUcontext c : {sm90, sm80}) {
+    FakeGpu::set_current(c);
+    const size_t before = gpu.launches.size();
+    const PreparedLaunch prepared = p.prepare(in);
+    p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+    ASSERT_EQ(gpu.launches.size(), before + 2);  // the partials step, then the combine
+    for (size_t i = before; i < gpu.launches.size(); ++i) {
+      EXPECT_EQ(gpu.launches[i].pdl, c == sm90) << "launch " << i;
+      EXPECT_EQ(gpu.launches[i].used_launch_ex, c == sm90) << "launch " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -102,7 +102,8 @@ TEST_F(SmCountDimTest, ThePluginTakesItsDevicesSmCountForSplitsAndTheWorkspace) 
     EXPECT_EQ(gpu_->launches[0].grid[0], static_cast<unsigned>(splits)) << "step 1: one program per chunk";
     EXPECT_EQ(gpu_->launches[0].grid[1], static_cast<unsigned>(kB * kHkv));
     EXPECT_EQ(gpu_->launches[0].params.at(14) & 0xffffffffu, static_cast<uint64_t>(splits)) << "the kernel's splits";
-    EXPECT_EQ(gpu_->launches[1].grid[0], static_cast<unsigned>(kB * kHq * kSq));
+    // Step 2: four query rows a program (the spec's BLOCK_R).
+    EXPECT_EQ(gpu_->launches[1].grid[0], static_cast<unsigned>((kB * kHq * kSq + 3) / 4)) << "step 2";
   }
   EXPECT_NE(workspaces[0], workspaces[1]);
 }

@@ -4,7 +4,8 @@ the pack's two steps (partials into the workspace, then the combine), the number
 computed by the plugin core from the shapes (the spec's `splits` dim expression). Each call is
 compared with float64 attention (causal aligned bottom-right, grouped-query heads); LSE too, -inf
 exactly where a row sees no key. Eager, [B, S, H, D], torch.compile(fullgraph=True), and a CUDA
-graph capture replayed on new inputs (both steps must be in the graph). A head size no variant
+graph capture replayed on new inputs (both steps must be in the graph); a chain of calls, each
+reading the one before's O, eager and as one CUDA graph. A head size no variant
 serves (D 96) is refused with the rule.
 
 Usage: python tests/torch/attention_decode_op_gpu.py <packs-folder>  (exit 0: every check passed;
@@ -78,6 +79,36 @@ def main() -> int:
         torch.cuda.synchronize()
     ro, rl = reference(nq, nk, nv, 0.088, 0)
     check("CUDA graph replay B4 Hq32 Hkv8 Sq1 Sk8192 D128", go, glse, ro, rl, torch.float16)
+    # Calls back to back, each reading the one before's O as its Q: on sm_90 the pack's launches
+    # start before the launch ahead of them ends (programmatic dependent launch), so a step that
+    # read its inputs, or overwrote the shared partials, before that launch finished would give a
+    # wrong layer here. Eager, then the whole chain as one CUDA graph replayed on a new first Q.
+    q, k, v = inputs(8, 32, 8, 1, 4096, 128, torch.float16)
+    layers = 8
+    with torch.no_grad():
+        outs = [q]
+        for _ in range(layers):
+            outs.append(op(outs[-1], k, v, 0.088, 0)[0])
+        for i in range(layers):
+            ro, rl = reference(outs[i], k, v, 0.088, 0)
+            check(f"chained eager layer {i + 1} of {layers} B8 Hq32 Hkv8 Sq1 Sk4096 D128",
+                  outs[i + 1], op(outs[i], k, v, 0.088, 0)[1], ro, rl, torch.float16)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            gouts = [q]
+            glses = []
+            for _ in range(layers):
+                o, lse = op(gouts[-1], k, v, 0.088, 0)
+                gouts.append(o)
+                glses.append(lse)
+        q.copy_(inputs(8, 32, 8, 1, 1, 128, torch.float16)[0])
+        for o, lse in zip(gouts[1:], glses):
+            o.fill_(float("nan")), lse.fill_(float("nan"))
+        graph.replay()
+        torch.cuda.synchronize()
+        for i in range(layers):
+            ro, rl = reference(gouts[i], k, v, 0.088, 0)
+            check(f"chained CUDA graph layer {i + 1} of {layers}", gouts[i + 1], glses[i], ro, rl, torch.float16)
     with torch.no_grad():
         bad = torch.randn((1, 2, 1, 96), device="cuda", dtype=torch.float16)
         badkv = torch.randn((1, 2, 64, 96), device="cuda", dtype=torch.float16)
