@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 B=${1:-build}
 OUT=${OUT:-$PWD/out-multi}
 mkdir -p "$OUT" "$B/packs"
-export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_TEST_PACKS=$PWD/$B/packs TRITONPACK_SOURCE_DIR=$PWD
+B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
+export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_TEST_PACKS=$B/packs TRITONPACK_SOURCE_DIR=$PWD
 export TRITONPACK_CACHE_DIR=${TRITONPACK_CACHE_DIR:-/tmp/tritonpack-cache}
 status=0
 step() { echo; echo "=== $*"; }
@@ -40,7 +41,7 @@ grep -E "ERROR SUMMARY" "$OUT/runtime_gpus_sanitizer.log" | tail -1
 
 if [ -x "$B/tensorrt/tritonpack_tensorrt_gpu_tests" ]; then
   step "TensorRT adapter on two GPUs (TensorRTTwoGpus.*), then under compute-sanitizer"
-  export TRITONPACK_TENSORRT_GENERIC_LIBRARY=$PWD/$B/tensorrt/libtritonpack_tensorrt.so
+  export TRITONPACK_TENSORRT_GENERIC_LIBRARY=$B/tensorrt/libtritonpack_tensorrt.so
   "$B/tensorrt/tritonpack_tensorrt_gpu_tests" --gtest_filter='TensorRTTwoGpus.*' \
     > "$OUT/tensorrt_two_gpus.log" 2>&1 || status=1
   grep -E "^\[  (FAILED|PASSED|SKIPPED)|tests ran|Failure" "$OUT/tensorrt_two_gpus.log" | head -20

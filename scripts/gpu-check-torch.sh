@@ -18,11 +18,12 @@ cd "$(dirname "$0")/.."
 B=${1:-.devbuild}
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT" "$B/packs"
+B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
 PY=${TRITONPACK_TORCH_PYTHON:-/opt/torch/.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_CACHE_DIR=${TRITONPACK_CACHE_DIR:-/tmp/tritonpack-cache}
-export TRITONPACK_TORCH_LIBRARY=$PWD/$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1
-export TRITONPACK_TORCH_TEST_PACKS=$PWD/$B/torch/packs
+export TRITONPACK_TORCH_LIBRARY=$B/torch/libtritonpack_torch.so PYTHONPATH=$PWD/python PYTHONDONTWRITEBYTECODE=1
+export TRITONPACK_TORCH_TEST_PACKS=$B/torch/packs
 status=0
 step() { echo; echo "=== $*"; }
 GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
@@ -45,7 +46,7 @@ if [ ! -f "$B/packs/fmha_plugingen.tpack" ]; then
   "$B/tritonpack" import-plugingen tests/plugingen/fmha_kernel_config.py -o "$B/packs/fmha_plugingen.toml" &&
     "$B/tritonpack" compile "$B/packs/fmha_plugingen.toml" -o "$B/packs/fmha_plugingen.tpack" || status=1
 fi
-export TRITONPACK_TORCH_PLUGINGEN_PACK=$PWD/$B/packs/fmha_plugingen.tpack
+export TRITONPACK_TORCH_PLUGINGEN_PACK=$B/packs/fmha_plugingen.tpack
 step "GPU tests: eager and torch.compile vs SDPA float64, opcheck (both ops), streams, threads, refusals; cuda:1 with $GPUS GPU(s)"
 "$PY" tests/torch/test_ops_gpu.py "$B/packs/fmha.tpack" > "$OUT/torch_gpu_tests.log" 2>&1; rc=$?
 [ $rc -eq 0 ] || status=1
@@ -78,7 +79,7 @@ for t in test_onnx_export test_aoti_package; do
   echo "$t: exit $rc$([ $rc -eq 77 ] && echo ' (skipped: onnx/onnxscript not installed here)')" | tee -a "$LOG"
 done
 AB=$B/attention_block
-AOTI_RUN=$PWD/$B/torch/aoti_run
+AOTI_RUN=$B/torch/aoti_run
 export TRITONPACK_AOTI_RUN=$AOTI_RUN
 if [ ! -x "$AOTI_RUN" ]; then
   echo "no $AOTI_RUN (scripts/device-carry.sh carries it)" | tee -a "$LOG"; status=1
@@ -89,7 +90,7 @@ else
 d = os.path.dirname(os.path.dirname(torch.__file__))
 m = sorted(glob.glob(d + "/nvidia/*/lib/libcudart.so.*") + glob.glob(d + "/nvidia/*/*/lib/libcudart.so.*"))
 print(os.path.dirname(m[0]) if m else "")')
-  export LD_LIBRARY_PATH=$PWD/$B/torch:$TORCH_LIB${CUDART_DIR:+:$CUDART_DIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export LD_LIBRARY_PATH=$B/torch:$TORCH_LIB${CUDART_DIR:+:$CUDART_DIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   echo "aoti_run's libraries: $(ldd "$AOTI_RUN" | grep -cE 'not found') not found; libcudart from ${CUDART_DIR:-the system}" | tee -a "$LOG"
   ldd "$AOTI_RUN" | grep -E "not found|cudart|tritonpack" >> "$LOG"
   # dtype, head size, sequence length per block (TRITONPACK_TORCH_BLOCKS="fp16 64 128" runs one).

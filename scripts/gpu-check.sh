@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 B=${1:-build}
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT" "$B/packs"
-export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_TEST_PACKS=$PWD/$B/packs TRITONPACK_SOURCE_DIR=$PWD
+B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
+export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_TEST_PACKS=$B/packs TRITONPACK_SOURCE_DIR=$PWD
 export TRITONPACK_CACHE_DIR=${TRITONPACK_CACHE_DIR:-/tmp/tritonpack-cache}
 status=0
 step() { echo; echo "=== $*"; }
@@ -61,8 +62,8 @@ if [ -x "$B/tensorrt/tritonpack_tensorrt_gpu_tests" ]; then
   # The TensorRT adapter (docs/tensorrt.md): the harness's phases on the GPU, and through the lean
   # runtime's registry when it was carried (else that test reports itself skipped).
   step "TensorRT adapter GPU tests"
-  export TRITONPACK_TENSORRT_GENERIC_LIBRARY=$PWD/$B/tensorrt/libtritonpack_tensorrt.so
-  export TRITONPACK_TENSORRT_LEAN=$PWD/$B/tensorrt/libnvinfer_lean.so.10
+  export TRITONPACK_TENSORRT_GENERIC_LIBRARY=$B/tensorrt/libtritonpack_tensorrt.so
+  export TRITONPACK_TENSORRT_LEAN=$B/tensorrt/libnvinfer_lean.so.10
   [ -f "$B/tensorrt/libnvinfer_lean.so.10.xz" ] && [ ! -f "$TRITONPACK_TENSORRT_LEAN" ] && \
     python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
       "$B/tensorrt/libnvinfer_lean.so.10.xz" "$TRITONPACK_TENSORRT_LEAN"
