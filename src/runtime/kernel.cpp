@@ -243,6 +243,7 @@ struct Kernel::State {
     size_t profile_offset = 0;
   };
 
+  // The options' pins and config name what this kernel has (nothing to check without either).
   void check_options(const LaunchOptions& options) const {
     for (const ConstexprValue& pin : options.pinned) {
       bool known = false;
@@ -262,6 +263,14 @@ struct Kernel::State {
                     "no config '" + std::string(options.config) + "' in " + where() + " (configs: " + names + ")");
       }
     }
+  }
+
+  // The launch's values bound from `args` (bind_launch), the options checked.
+  runtime::LaunchValues bind_checked(std::span<const Arg> args, const LaunchOptions& options) const {
+    runtime::LaunchValues values;
+    runtime::bind_launch(model, args, values);
+    check_options(options);
+    return values;
   }
 
   // Runs f(); an Error it throws for step `step` (>= 0) is thrown again naming the step.
@@ -294,9 +303,7 @@ struct Kernel::State {
 
   Prepared prepare(std::span<const Arg> args, const LaunchOptions& options, std::shared_lock<std::shared_mutex>& lock,
                    int32_t step = -1) {
-    runtime::LaunchValues values;
-    runtime::bind_launch(model, args, values);
-    if (!options.pinned.empty() || !options.config.empty()) check_options(options);
+    runtime::LaunchValues values = bind_checked(args, options);
     ContextState& cs = current_context(lock);
     runtime::bind_device(model, cs.plan, values);
     return in_step(step, [&] { return select_in(cs, args, options, values, step); });
@@ -337,6 +344,16 @@ struct Kernel::State {
     throw Error(ErrorCode::kInvalidArgument, "the pins of this launch match " + std::to_string(matches) +
                                                  " steps of " + where() + " (" + steps_text() +
                                                  "): pin every step constexpr to run one step");
+  }
+
+  // Calls add(step) for the one step the choice names, or for every step in order (kAll).
+  template <class F>
+  void each_step(const StepChoice& choice, F&& add) const {
+    if (choice.kind != StepChoice::kAll) {
+      add(choice.step);
+      return;
+    }
+    for (size_t i = 0; i < model.step_labels.size(); ++i) add(static_cast<int32_t>(i));
   }
 
   std::string steps_text() const {
@@ -457,9 +474,7 @@ void Kernel::launch(std::span<const Arg> args, CUstream stream, const LaunchOpti
 void Kernel::State::launch_steps(std::span<const Arg> args, CUstream stream, const LaunchOptions& options,
                                  std::shared_lock<std::shared_mutex>& lock) {
   State& s = *this;
-  runtime::LaunchValues values;
-  runtime::bind_launch(s.model, args, values);
-  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  runtime::LaunchValues values = s.bind_checked(args, options);
   ContextState& cs = s.current_context(lock);
   runtime::bind_device(s.model, cs.plan, values);
   const size_t steps = s.model.step_labels.size();
@@ -591,9 +606,7 @@ std::vector<Selection> Kernel::select_steps(std::span<const Arg> args, const Lau
   State& s = *state_;
   const State::StepChoice choice = s.step_choice(options);
   std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
-  runtime::LaunchValues values;
-  runtime::bind_launch(s.model, args, values);
-  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  runtime::LaunchValues values = s.bind_checked(args, options);
   ContextState& cs = s.current_context(lock);
   runtime::bind_device(s.model, cs.plan, values);
   std::vector<Selection> out;
@@ -602,12 +615,8 @@ std::vector<Selection> Kernel::select_steps(std::span<const Arg> args, const Lau
     out.push_back(selection_of(s.model, cs.plan, p.index, p.grid));
     out.back().global_scratch_bytes = p.scratch_bytes;
   };
-  if (choice.kind != State::StepChoice::kAll) {
-    add(choice.step);
-    return out;
-  }
   // Every step is selected before any is returned: one that cannot run refuses them all.
-  for (size_t i = 0; i < s.model.step_labels.size(); ++i) add(static_cast<int32_t>(i));
+  s.each_step(choice, add);
   return out;
 }
 
@@ -615,9 +624,7 @@ std::vector<Selection> Kernel::select_steps_for_arch(std::span<const Arg> args, 
                                                      const LaunchOptions& options) const {
   const State& s = *state_;
   const State::StepChoice choice = s.step_choice(options);
-  runtime::LaunchValues values;
-  runtime::bind_launch(s.model, args, values);
-  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  runtime::LaunchValues values = s.bind_checked(args, options);
   const runtime::DevicePlan plan = runtime::plan_for_device(s.model, tool_caps(arch, options));
   runtime::bind_device(s.model, plan, values);
   std::vector<Selection> out;
@@ -630,11 +637,7 @@ std::vector<Selection> Kernel::select_steps_for_arch(std::span<const Arg> args, 
       out.back().device_arch = arch;
     });
   };
-  if (choice.kind != State::StepChoice::kAll) {
-    add(choice.step);
-    return out;
-  }
-  for (size_t i = 0; i < s.model.step_labels.size(); ++i) add(static_cast<int32_t>(i));
+  s.each_step(choice, add);
   return out;
 }
 
@@ -642,9 +645,7 @@ std::vector<Selection> Kernel::candidates(std::span<const Arg> args, const Launc
   State& s = *state_;
   const State::StepChoice choice = s.step_choice(options);
   if (choice.kind == State::StepChoice::kAll) s.refuse_steps("candidates");
-  runtime::LaunchValues values;
-  runtime::bind_launch(s.model, args, values);
-  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  runtime::LaunchValues values = s.bind_checked(args, options);
   values.step = choice.step;
   std::vector<std::pair<uint32_t, std::array<int64_t, 3>>> found;
   const auto collect = [&](const runtime::DevicePlan& plan) {
@@ -665,7 +666,7 @@ std::vector<Selection> Kernel::candidates(std::span<const Arg> args, const Launc
 std::vector<Selection> Kernel::dtype_candidates(std::span<const std::optional<DType>> arg_dtypes,
                                                 const LaunchOptions& options, uint32_t arch) {
   State& s = *state_;
-  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  s.check_options(options);
   std::vector<uint32_t> found;
   const auto collect = [&](const runtime::DevicePlan& plan) {
     runtime::dtype_candidates(s.model, plan, arg_dtypes, options, found);
@@ -757,7 +758,7 @@ Kernel::Explanation explain_launch(const runtime::KernelModel& model, const Devi
 Kernel::Explanation Kernel::explain(std::span<const Arg> args, const LaunchOptions& options, uint32_t arch) {
   State& s = *state_;
   const State::StepChoice choice = s.step_choice(options);
-  if (!options.pinned.empty() || !options.config.empty()) s.check_options(options);
+  s.check_options(options);
   runtime::DevicePlan plan;
   if (arch == 0) {
     std::shared_lock<std::shared_mutex> lock(s.contexts_mutex);
