@@ -140,7 +140,7 @@ struct PluginPlan {
   // The SM count that the dim-size arguments naming SM_COUNT took (the target device's, see
   // PluginCore::set_target_arch); 0 when none names it.
   uint32_t sm_count = 0;
-  std::vector<std::pair<std::string, double>> fields;         // in param order
+  std::vector<std::pair<std::string, double>> fields;         // the kernel's field params, in param order (dtype fields bind `bindings`)
   std::vector<ConstexprValue> pinned;                         // constexprs the constraints choose
   struct Scratch {
     std::string name;

@@ -17,10 +17,8 @@ import sys
 
 import torch
 
-import tritonpack
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from attention_op_checks import FAILURES, check, expect_error, reference  # noqa: E402
+from attention_op_checks import FAILURES, check, expect_error, load_ops, reference  # noqa: E402
 
 
 def main() -> int:
@@ -28,12 +26,7 @@ def main() -> int:
         print("SKIPPED: needs a GPU of sm_80 or newer")
         return 77
     packs = sys.argv[1]
-    names = tritonpack.load(os.path.join(packs, "attention_decode.tpack"))
-    names += tritonpack.load(os.path.join(packs, "attention_decode_bshd.tpack"))
-    print("loaded", names)
-    op = torch.ops.tritonpack.tritonpack_attention_decode
-    op_bshd = torch.ops.tritonpack.tritonpack_attention_decode_bshd
-    g = torch.Generator(device="cuda").manual_seed(int.from_bytes(os.urandom(4), "little"))
+    (op, op_bshd), g = load_ops(packs, "attention_decode", "attention_decode_bshd")
 
     def inputs(b, hq, hkv, sq, sk, d, dtype):
         return (torch.randn((b, hq, sq, d), device="cuda", dtype=dtype, generator=g),

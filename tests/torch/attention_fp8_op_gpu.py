@@ -15,10 +15,8 @@ import sys
 
 import torch
 
-import tritonpack
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from attention_op_checks import FAILURES, check, expect_error, reference  # noqa: E402
+from attention_op_checks import FAILURES, check, expect_error, load_ops, reference  # noqa: E402
 
 FP8_ROUNDING = {torch.float8_e4m3fn: 2.0 ** -4, torch.float8_e5m2: 2.0 ** -3}
 OUT_ROUNDING = {torch.float16: 2e-3, torch.bfloat16: 1.6e-2}  # the run harness's (references.cpp)
@@ -29,12 +27,7 @@ def main() -> int:
         print("SKIPPED: needs an sm_90 GPU")
         return 77
     packs = sys.argv[1]
-    names = tritonpack.load(os.path.join(packs, "attention_fp8.tpack"))
-    names += tritonpack.load(os.path.join(packs, "attention_fp8_vt.tpack"))
-    print("loaded", names)
-    op = torch.ops.tritonpack.tritonpack_attention_fp8
-    op_vt = torch.ops.tritonpack.tritonpack_attention_fp8_vt
-    g = torch.Generator(device="cuda").manual_seed(int.from_bytes(os.urandom(4), "little"))
+    (op, op_vt), g = load_ops(packs, "attention_fp8", "attention_fp8_vt")
     cases = [  # B, Hq, Hkv, Sq, Sk, D, causal, input dtype, TO (None: fp16)
         (2, 8, 2, 129, 1024, 128, 1, torch.float8_e4m3fn, None),
         (1, 4, 4, 300, 128, 64, 1, torch.float8_e5m2, torch.bfloat16),  # rows that see no key

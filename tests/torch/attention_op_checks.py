@@ -1,10 +1,25 @@
 """Checks shared by the attention family's PyTorch op tests (attention_sm90_op_gpu.py,
 attention_decode_op_gpu.py, attention_fp8_op_gpu.py): float64 attention as the family defines it, an O/LSE comparison, and
-an expected refusal. Failures are collected in FAILURES."""
+an expected refusal, and the opening they share (two packs as ops, a freshly seeded generator).
+Failures are collected in FAILURES."""
 
 import math
+import os
 
 import torch
+
+import tritonpack
+
+
+def load_ops(packs, first, second):
+    """Loads packs/<first>.tpack and packs/<second>.tpack as ops; returns their ops (the plugin
+    name is tritonpack_<kernel>) and a CUDA generator with a fresh random seed (printed)."""
+    names = tritonpack.load(os.path.join(packs, f"{first}.tpack"))
+    names += tritonpack.load(os.path.join(packs, f"{second}.tpack"))
+    seed = int.from_bytes(os.urandom(4), "little")
+    print("loaded", names, "seed", seed)
+    ops = (getattr(torch.ops.tritonpack, f"tritonpack_{first}"), getattr(torch.ops.tritonpack, f"tritonpack_{second}"))
+    return ops, torch.Generator(device="cuda").manual_seed(seed)
 
 
 def reference(q, k, v, scale, causal):

@@ -14,10 +14,8 @@ import sys
 
 import torch
 
-import tritonpack
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from attention_op_checks import FAILURES, check, expect_error, reference  # noqa: E402
+from attention_op_checks import FAILURES, check, expect_error, load_ops, reference  # noqa: E402
 
 
 def main() -> int:
@@ -25,12 +23,7 @@ def main() -> int:
         print("SKIPPED: needs an sm_90 GPU")
         return 77
     packs = sys.argv[1]
-    names = tritonpack.load(os.path.join(packs, "attention_sm90.tpack"))
-    names += tritonpack.load(os.path.join(packs, "attention_sm90_bshd.tpack"))
-    print("loaded", names)
-    op = torch.ops.tritonpack.tritonpack_attention_sm90
-    op_bshd = torch.ops.tritonpack.tritonpack_attention_sm90_bshd
-    g = torch.Generator(device="cuda").manual_seed(int.from_bytes(os.urandom(4), "little"))
+    (op, op_bshd), g = load_ops(packs, "attention_sm90", "attention_sm90_bshd")
     cases = [  # B, Hq, Hkv, Sq, Sk, D, causal, dtype
         (2, 8, 2, 129, 1000, 128, 1, torch.float16),
         (1, 4, 4, 300, 127, 64, 1, torch.bfloat16),  # rows that see no key
