@@ -35,10 +35,9 @@ Json tensordesc_to_json(const TensorDescInfo& d) {
 }
 
 Json resources_to_json(const ResourceUsage& r) {
-  return Json{{"registers", r.registers},
-              {"spill_stores", r.spill_stores},
-              {"spill_loads", r.spill_loads},
-              {"stack_frame", r.stack_frame}};
+  Json j = Json::object();
+  for (const auto& [key, member] : kResourceFields) j[std::string(key)] = r.*member;
+  return j;
 }
 
 Json variant_to_json(const VariantInfo& v) {

@@ -1,8 +1,11 @@
 // tritonpack: manifest JSON reading shared by manifest_json.cpp, manifest_schema.cpp and pack.cpp.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pack/schema_reader.h"
@@ -13,6 +16,15 @@ namespace tritonpack::pack_format {
 // Parses and fully validates manifest JSON text. On failure throws Error(kCorruptPack) whose
 // message is error_prefix + "<json path>: <what>".
 Manifest parse_manifest(std::string_view json, const std::string& error_prefix);
+
+// ResourceUsage's fields by the names that the manifest's "resources" and the compile step's
+// meta.json give them (written by manifest_json.cpp, read by manifest_schema.cpp and spec_plan.cpp).
+inline constexpr std::array<std::pair<std::string_view, int32_t ResourceUsage::*>, 4> kResourceFields = {{
+    {"registers", &ResourceUsage::registers},
+    {"spill_stores", &ResourceUsage::spill_stores},
+    {"spill_loads", &ResourceUsage::spill_loads},
+    {"stack_frame", &ResourceUsage::stack_frame},
+}};
 
 // The compiler stages a pack may keep (`tritonpack compile --keep-ir`): ttir, ttgir, llir.
 inline bool is_ir_stage(std::string_view kind) { return kind == "ttir" || kind == "ttgir" || kind == "llir"; }

@@ -119,11 +119,6 @@ std::vector<TypeVarInfo> read_type_vars(const Json& j, const std::string& path) 
 
 constexpr size_t kMaxRank = 16;
 
-const Json* optional_field(const Json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
 // The optional plugin keys of a param (docs/pack-format.md).
 void read_plugin_keys(const Json& j, const std::string& at, ParamInfo& p) {
   const bool tensor = p.kind == ParamKind::kTensor;
@@ -459,16 +454,13 @@ std::vector<TensorDescInfo> read_tensordescs(const Json& j, const std::string& a
 
 ResourceUsage read_resources(const Json& j, const std::string& path) {
   expect_object(j, path);
-  auto value = [&](const char* key) {
-    const Json& v = field(j, path, key);
-    if (v.is_number_integer() && v.get<int64_t>() == -1) return int32_t{-1};
-    return static_cast<int32_t>(uint_value(v, child(path, key), 0, INT32_MAX));
-  };
   ResourceUsage r;
-  r.registers = value("registers");
-  r.spill_stores = value("spill_stores");
-  r.spill_loads = value("spill_loads");
-  r.stack_frame = value("stack_frame");
+  for (const auto& [key, member] : kResourceFields) {
+    const Json& v = field(j, path, key);
+    r.*member = v.is_number_integer() && v.get<int64_t>() == -1
+                    ? -1
+                    : static_cast<int32_t>(uint_value(v, child(path, key), 0, INT32_MAX));
+  }
   return r;
 }
 

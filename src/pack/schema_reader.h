@@ -68,6 +68,12 @@ inline const Json& field(const Json& object, const std::string& path, std::strin
   return *it;
 }
 
+// The member `key` of an object, or null when it has none.
+inline const Json* optional_field(const Json& object, std::string_view key) {
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
 inline const Json& array_value(const Json& j, const std::string& path) {
   if (!j.is_array()) fail(path, "expected an array, got " + describe(j));
   if (j.size() > kMaxArrayItems) {

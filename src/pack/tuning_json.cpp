@@ -14,11 +14,6 @@
 namespace tritonpack::pack_format {
 namespace {
 
-const Json* optional_field(const Json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
 constexpr uint32_t kMinArch = 50;
 constexpr uint32_t kMaxArch = 200;
 constexpr size_t kMaxTextLength = 256;

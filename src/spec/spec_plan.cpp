@@ -324,16 +324,13 @@ std::vector<TensorDescInfo> read_tensordescs(const MetaReader& read, const nlohm
 
 // ptxas's resource report, where the compile step could read it (null or missing: unknown).
 ResourceUsage read_resources(const nlohmann::json& meta) {
-  auto value = [&](const char* key) {
-    auto it = meta.find(key);
-    if (it == meta.end() || !it->is_number_unsigned() || it->get<uint64_t>() > INT32_MAX) return int32_t{-1};
-    return static_cast<int32_t>(it->get<uint64_t>());
-  };
   ResourceUsage r;
-  r.registers = value("registers");
-  r.spill_stores = value("spill_stores");
-  r.spill_loads = value("spill_loads");
-  r.stack_frame = value("stack_frame");
+  for (const auto& [key, member] : pack_format::kResourceFields) {
+    auto it = meta.find(key);
+    if (it != meta.end() && it->is_number_unsigned() && it->get<uint64_t>() <= INT32_MAX) {
+      r.*member = static_cast<int32_t>(it->get<uint64_t>());
+    }
+  }
   return r;
 }
 
