@@ -99,6 +99,10 @@ cases+=(
   "attention_decode|-t T=bf16 -a batch=1 -a heads_q=6 -a heads_kv=3 -a seq_q=40 -a seq_kv=17 -a D=64 -a causal=1 -a sm_scale=-0.2 --seed 34"
   "attention_decode_bshd|-t T=fp16 -a batch=2 -a heads_q=16 -a heads_kv=2 -a seq_q=3 -a seq_kv=2050 -a D=128 -a causal=0 -a sm_scale=0.088 --seed 35"
   "attention_decode_bshd|-t T=bf16 -a batch=1 -a heads_q=8 -a heads_kv=8 -a seq_q=1 -a seq_kv=300 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 36"
+  # Query rows (batch * heads_q * seq_q: 6 and 105) that the combine step's four rows a program
+  # do not divide: its last program has rows past the end.
+  "attention_decode|-t T=fp16 -a batch=1 -a heads_q=6 -a heads_kv=3 -a seq_q=1 -a seq_kv=777 -a D=64 -a causal=0 -a sm_scale=0.125 --seed 37"
+  "attention_decode_bshd|-t T=bf16 -a batch=3 -a heads_q=5 -a heads_kv=1 -a seq_q=7 -a seq_kv=3001 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 38"
 )
 if [ $sm90 = 1 ]; then
   # The same launches through the sm_90 member (the BSHD ones through attention_sm90_bshd), and

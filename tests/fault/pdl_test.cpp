@@ -119,7 +119,15 @@ TEST(ProgrammaticDependentLaunch, TheShippedDecodeAttentionsStepsUseItFromSm90) 
       EXPECT_EQ(gpu.launches[i].pdl, c == sm90) << "launch " << i;
       EXPECT_EQ(gpu.launches[i].used_launch_ex, c == sm90) << "launch " << i;
     }
+    EXPECT_EQ(gpu.launches[before + 1].grid[0], 8u);  // the combine: 32 query rows, four a program
   }
+  // 6 query rows: the combine's last program has two rows past the end (cdiv, not a floor).
+  FakeGpu::set_current(sm90);
+  const std::vector<TensorDesc> six{{DType::kFp16, {1, 6, 1, 64}, {}}, {DType::kFp16, {1, 3, 700, 64}, {}},
+                                    {DType::kFp16, {1, 3, 700, 64}, {}}};
+  const PreparedLaunch prepared = p.prepare(six);
+  p.enqueue(prepared, ins, outs, ws, prepared.workspace_bytes(), nullptr);
+  EXPECT_EQ(gpu.launches.back().grid[0], 2u);
 }
 
 }  // namespace
