@@ -32,7 +32,7 @@ B=${1:-build}
 OUT=${OUT:-$PWD/gpu-attention-out}
 PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$B/packs"
-B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
+B=$(CDPATH= cd -- "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
 export TRITONPACK_PYTHON_DIR=${TRITONPACK_PYTHON_DIR:-$PWD/python}
 status=0
 step() { echo; echo "=== $* (at ${SECONDS} s)"; }

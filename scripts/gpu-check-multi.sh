@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 B=${1:-build}
 OUT=${OUT:-$PWD/out-multi}
 mkdir -p "$OUT" "$B/packs"
-B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
+B=$(CDPATH= cd -- "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
 export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_TEST_PACKS=$B/packs TRITONPACK_SOURCE_DIR=$PWD
 export TRITONPACK_CACHE_DIR=${TRITONPACK_CACHE_DIR:-/tmp/tritonpack-cache}
 status=0

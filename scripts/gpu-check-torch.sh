@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 B=${1:-.devbuild}
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT" "$B/packs"
-B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
+B=$(CDPATH= cd -- "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
 PY=${TRITONPACK_TORCH_PYTHON:-/opt/torch/.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 export TRITONPACK_PYTHON_DIR=$PWD/python TRITONPACK_CACHE_DIR=${TRITONPACK_CACHE_DIR:-/tmp/tritonpack-cache}

@@ -17,7 +17,7 @@ B=${1:-build}
 OUT=${OUT:-$PWD/gpu-tune-out}
 PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$B/packs"
-B=$(cd "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
+B=$(CDPATH= cd -- "$B" && pwd)  # absolute: the paths below are handed to programs run elsewhere
 # A carried build (.devbuild) finds the compile step in the source tree only when told.
 export TRITONPACK_PYTHON_DIR=${TRITONPACK_PYTHON_DIR:-$PWD/python}
 status=0
