@@ -39,15 +39,18 @@ class OnnxNodeSpec:
     kernel: str
     inputs: tuple[str, ...]
     num_outputs: int
-    fields: tuple[tuple[str, str], ...]  # (name, dtype) in schema order
+    fields: tuple[tuple[str, str], ...]  # (name, dtype) in schema order; "dtype" for a dtype field
     defaults: tuple[tuple[str, float], ...] = ()  # the schema's defaults of fields that have one
+    # Each dtype field's choices, (dtype name, tritonpack DType code), the first its default.
+    choices: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
 
     def attributes(self, field_values) -> dict:
         """The node's attributes for these field values (in schema order)."""
         attrs = {"plugin_version": self.version, "plugin_namespace": self.domain}
+        choices = dict(self.choices)
         for (name, dtype), value in zip(self.fields, field_values):
-            if dtype.startswith("dtype:"):
-                attrs[name] = _dtype_code(self.op_type, name, dtype, value)
+            if dtype == "dtype":
+                attrs[name] = _dtype_code(self.op_type, name, choices[name], value)
             else:
                 attrs[name] = float(value) if dtype in FLOAT_FIELDS else int(value)
         return attrs
@@ -59,12 +62,12 @@ _ONNX_DTYPES = {"FLOAT16": "fp16", "BFLOAT16": "bf16", "FLOAT": "fp32", "DOUBLE"
                 "UINT64": "u64", "BOOL": "i1", "FLOAT8E4M3FN": "fp8e4nv", "FLOAT8E5M2": "fp8e5"}
 
 
-def _dtype_code(op_type: str, field: str, described: str, value) -> int:
+def _dtype_code(op_type: str, field: str, choices: tuple[tuple[str, int], ...], value) -> int:
     """A dtype field's attribute: the tritonpack DType code (what the TensorRT creator's int32 field
-    takes) of the call's value; described is the op library's "dtype:fp16=0,bf16=1" (first: default)."""
-    codes = dict(item.split("=") for item in described[len("dtype:"):].split(","))
+    takes) of the call's value, one of the field's choices (the first when the call left it out)."""
+    codes = dict(choices)
     if value is None:
-        return int(next(iter(codes.values())))
+        return choices[0][1]
     text = getattr(value, "name", None) or str(value)
     name = _ONNX_DTYPES.get(text)
     if name not in codes:
@@ -72,24 +75,28 @@ def _dtype_code(op_type: str, field: str, described: str, value) -> int:
         takes = ", ".join(f"{onnx_names[tp]} ({tp})" for tp in codes)
         raise ValueError(f"tritonpack::{op_type}: dtype field {field} is {text}, not the ONNX element type of one "
                          f"of its dtypes: {takes}")
-    return int(codes[name])
+    return codes[name]
 
 
 def node_spec(qualified_name: str) -> OnnxNodeSpec:
     """The ONNX node of a loaded op ("tritonpack::tritonpack_fmha" or "tritonpack_fmha")."""
     import torch
     name = qualified_name.split("::")[-1]
-    version, namespace, kernel, field_names, field_dtypes = torch.ops.tritonpack.plugin_description(name)
+    (version, namespace, kernel, field_names, field_dtypes, choice_fields, choice_dtypes,
+     choice_codes) = torch.ops.tritonpack.plugin_description(name)
     schema = getattr(torch.ops.tritonpack, name).default._schema
     field_set = set(field_names)
     inputs = tuple(a.name for a in schema.arguments if a.name not in field_set)
     for dtype in field_dtypes:
-        if dtype not in FLOAT_FIELDS + INT_FIELDS and not dtype.startswith("dtype:"):
+        if dtype not in FLOAT_FIELDS + INT_FIELDS + ("dtype",):
             raise ValueError(f"op tritonpack::{name}: field dtype {dtype} has no ONNX attribute type")
     defaults = tuple((a.name, a.default_value) for a in schema.arguments
                      if a.name in field_set and a.default_value is not None)
+    choices = tuple((field, tuple((dt, code) for f, dt, code in zip(choice_fields, choice_dtypes, choice_codes)
+                                  if f == i))
+                    for i, (field, dtype) in enumerate(zip(field_names, field_dtypes)) if dtype == "dtype")
     return OnnxNodeSpec(name, namespace, version, kernel, inputs, len(schema.returns),
-                        tuple(zip(field_names, field_dtypes)), defaults)
+                        tuple(zip(field_names, field_dtypes)), defaults, choices)
 
 
 def _op_schema(spec: OnnxNodeSpec):
@@ -129,7 +136,7 @@ def translation(qualified_name: str):
         for name, dtype in spec.fields[len(values_):]:
             if name not in kwargs and name in defaults:
                 kwargs = {**kwargs, name: defaults[name]}
-            if name not in kwargs and dtype.startswith("dtype:"):
+            if name not in kwargs and dtype == "dtype":
                 kwargs = {**kwargs, name: None}  # its default dtype
             if name not in kwargs:
                 raise ValueError(f"tritonpack::{spec.op_type}: field {name} has no value in the exported call")

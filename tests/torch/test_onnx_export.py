@@ -149,7 +149,8 @@ def a_dtype_field_becomes_an_int_attribute():
     # tritonpack DType code the TensorRT creator's int32 field takes (fp16 0, bf16 1).
     tritonpack.load(os.path.join(PACKS, "attention_fp8_vt.tpack"))
     spec = tritonpack._onnx.node_spec("tritonpack_attention_fp8_vt")
-    assert spec.fields == (("sm_scale", "fp32"), ("causal", "i32"), ("TO", "dtype:fp16=0,bf16=1")), spec.fields
+    assert spec.fields == (("sm_scale", "fp32"), ("causal", "i32"), ("TO", "dtype")), spec.fields
+    assert spec.choices == (("TO", (("fp16", 0), ("bf16", 1))),), spec.choices
 
     class Fp8(torch.nn.Module):
         def __init__(self, to):

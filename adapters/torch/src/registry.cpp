@@ -134,9 +134,15 @@ std::vector<std::string> load_pack_op(std::string path) { return load_pack(path)
 
 // What an exporter needs to write a node the TensorRT creator of the same kernel accepts
 // (python/tritonpack/_onnx.py): the plugin's version and namespace, the kernel, and the fields in
-// schema order with their dtypes ("fp32", "i32", ...).
-std::tuple<std::string, std::string, std::string, std::vector<std::string>, std::vector<std::string>>
-plugin_description_op(std::string name) {
+// schema order with their dtypes ("fp32", "i32", ...; "dtype" for a dtype field, an output dtype
+// no input binds). A dtype field's choices follow as three parallel lists, one entry a choice: the
+// field's index, the dtype's name and its tritonpack DType code (the creator's int32 value); a
+// field's first choice is its default.
+using PluginDescriptionTuple = std::tuple<std::string, std::string, std::string, std::vector<std::string>,
+                                          std::vector<std::string>, std::vector<int64_t>, std::vector<std::string>,
+                                          std::vector<int64_t>>;
+
+PluginDescriptionTuple plugin_description_op(std::string name) {
   std::shared_ptr<TorchOp> op;
   {
     Registry& r = registry();
@@ -147,18 +153,20 @@ plugin_description_op(std::string name) {
     op = it->second.op;
   }
   const PluginDescription& d = op->description();
-  std::vector<std::string> field_names, field_dtypes;
-  for (const PluginFieldInfo& f : d.fields) {
+  std::vector<std::string> field_names, field_dtypes, choice_dtypes;
+  std::vector<int64_t> choice_fields, choice_codes;
+  for (size_t i = 0; i < d.fields.size(); ++i) {
+    const PluginFieldInfo& f = d.fields[i];
     field_names.push_back(f.name);
-    // A dtype field (ScalarType? in the schema) says "dtype:" and its dtypes with their codes, the
-    // first the default: "dtype:fp16=0,bf16=1".
-    std::string text = f.dtypes.empty() ? std::string(dtype_name(f.dtype)) : std::string("dtype:");
-    for (size_t i = 0; i < f.dtypes.size(); ++i) {
-      text += (i ? "," : "") + std::string(dtype_name(f.dtypes[i])) + "=" + std::to_string(static_cast<int>(f.dtypes[i]));
+    field_dtypes.push_back(f.dtypes.empty() ? std::string(dtype_name(f.dtype)) : std::string("dtype"));
+    for (DType choice : f.dtypes) {
+      choice_fields.push_back(static_cast<int64_t>(i));
+      choice_dtypes.emplace_back(dtype_name(choice));
+      choice_codes.push_back(static_cast<int64_t>(choice));
     }
-    field_dtypes.push_back(std::move(text));
   }
-  return {d.version, d.plugin_namespace, d.kernel, field_names, field_dtypes};
+  return {d.version, d.plugin_namespace, d.kernel, field_names, field_dtypes, choice_fields, choice_dtypes,
+          choice_codes};
 }
 
 }  // namespace
@@ -177,6 +185,6 @@ std::vector<std::string> load_pack(const std::string& path) {
 TORCH_LIBRARY(tritonpack, m) {
   m.def("load_pack(str path) -> str[]", &tritonpack::torch_ops::load_pack_op);
   m.def("plugin_description(str name) -> (str version, str plugin_namespace, str kernel, str[] field_names, "
-        "str[] field_dtypes)",
+        "str[] field_dtypes, int[] choice_fields, str[] choice_dtypes, int[] choice_codes)",
         &tritonpack::torch_ops::plugin_description_op);
 }
