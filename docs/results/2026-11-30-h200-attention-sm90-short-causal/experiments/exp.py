@@ -8,7 +8,7 @@ to this file as attn_<name>.py, checked against a float64 reference, then timed 
          for sm_90 it is two MUFU.EX2.F16 instructions, one a value, the same count as before.
   pfi:   m0swap, every warpgroup reads at least one key block (rows that see none: block 0 all
          masked), and at D 64 two query buffers a warpgroup and each tile's O and LSE stored after
-         the next tile's first Q K^T is issued (attn_pfi.py, by hand).
+         the next tile's first Q K^T is issued (attn_pfi.patch, by hand).
   swap:  causal pairs: in the second tile of a unit the two consumer warpgroups swap query halves,
          so over a unit both read the same number of key blocks (before: the first warpgroup read
          one block fewer in each tile, and waited for the other).
@@ -68,7 +68,7 @@ VARIANTS = {
     "h2": [M0] + H2,
     "m0": [M0],
     "m0swap": [M0] + SWAP,
-    "pfi": None,  # attn_pfi.py, written by hand (see above)
+    "pfi": "attn_pfi.patch",  # by hand (see above), a patch against the kernel at b3d2594
     "swap": SWAP,
 }
 # config name: (variant, BLOCK_N)
@@ -76,17 +76,27 @@ CFGS = {f"{v}{n}": (v, n) for v in VARIANTS for n in (64, 128)}
 
 
 def module(variant):
-    path = os.path.join(HERE, f"attn_{variant}.py")
+    """The variant's kernel module, written next to this file as attn_<variant>.py."""
     import importlib
-    if VARIANTS[variant] is None:
-        return importlib.import_module(f"attn_{variant}")
+    path = os.path.join(HERE, f"attn_{variant}.py")
     src = open(SRC).read()
-    for old, new in VARIANTS[variant]:
+    edits = VARIANTS[variant]
+    if isinstance(edits, str):  # a patch file next to this one
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["patch", "-s", "-o", os.path.join(tmp, "out.py"), SRC, os.path.join(HERE, edits)],
+                           check=True)
+            src = open(os.path.join(tmp, "out.py")).read()
+        edits = []
+    for edit in edits:
+        if callable(edit):
+            src = edit(src)
+            continue
+        old, new = edit
         assert src.count(old) == 1, (variant, old)
         src = src.replace(old, new)
     if not os.path.exists(path) or open(path).read() != src:
         open(path, "w").write(src)
-    import importlib
     return importlib.import_module(f"attn_{variant}")
 
 
