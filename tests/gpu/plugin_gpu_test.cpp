@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gpu/gpu_fixture.h"
+#include "gpu/half_data.h"
 #include "runtime/args.h"
 #include "harness/device.h"
 #include "harness/references.h"
@@ -18,18 +19,15 @@
 namespace tritonpack {
 namespace {
 
+using testing::download_f32;
+using testing::download_half;
+using testing::worst;
+
 struct Problem {
   int64_t b, h, s, d;
   int64_t elements() const { return b * h * s * d; }
   Shape shape() const { return {b, h, s, d}; }
 };
-
-float from_bits(uint16_t bits, DType t) {
-  return t == DType::kFp16 ? runtime::fp16_bits_to_float(bits) : runtime::bf16_bits_to_float(bits);
-}
-uint16_t to_bits(float v, DType t) {
-  return t == DType::kFp16 ? runtime::float_to_fp16_bits(v) : runtime::float_to_bf16_bits(v);
-}
 
 // Causal attention in double (harness::causal_attention), with the row max M and the sum of
 // exp(s - M) L as the kernel stores them.
@@ -46,37 +44,7 @@ class PluginGpu : public Gpu {
  protected:
   // Random inputs of dtype t, rounded to t so the reference sees exactly what the GPU sees.
   std::vector<float> random_input(const Problem& p, DType t, harness::DeviceBuffer& buffer) {
-    std::vector<float> values(static_cast<size_t>(p.elements()));
-    std::vector<uint16_t> bits(values.size());
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    for (size_t i = 0; i < values.size(); ++i) {
-      bits[i] = to_bits(dist(rng_), t);
-      values[i] = from_bits(bits[i], t);
-    }
-    buffer = harness::DeviceBuffer(device_->driver(), bits.size() * 2 + 256);
-    buffer.upload(bits.data(), bits.size() * 2);
-    return values;
-  }
-  std::vector<float> download_half(const harness::DeviceBuffer& buffer, size_t n, DType t) {
-    std::vector<uint16_t> bits(n);
-    buffer.download(bits.data(), n * 2);
-    std::vector<float> out(n);
-    for (size_t i = 0; i < n; ++i) out[i] = from_bits(bits[i], t);
-    return out;
-  }
-  std::vector<float> download_f32(const harness::DeviceBuffer& buffer, size_t n, size_t offset_bytes = 0) {
-    std::vector<float> all((offset_bytes + n * 4) / 4);
-    buffer.download(all.data(), all.size() * 4);
-    return std::vector<float>(all.begin() + static_cast<ptrdiff_t>(offset_bytes / 4), all.end());
-  }
-  // Largest |got - want| / (atol + rtol |want|); <= 1 passes. NaN (a poisoned value left) fails.
-  static double worst(const std::vector<float>& got, const std::vector<double>& want, double atol, double rtol) {
-    double w = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      if (!std::isfinite(got[i])) return INFINITY;
-      w = std::max(w, std::abs(double(got[i]) - want[i]) / (atol + rtol * std::abs(want[i])));
-    }
-    return w;
+    return testing::upload_random_half(device_->driver(), static_cast<size_t>(p.elements()), t, rng_, buffer, 256);
   }
   std::mt19937 rng_{std::random_device{}()};
 };

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gpu/gpu_fixture.h"
+#include "gpu/half_data.h"
 #include "harness/device.h"
 #include "harness/references.h"
 #include "harness/runner.h"
@@ -83,16 +84,8 @@ class GpuWorld : public StressWorld {
     std::vector<std::vector<float>> values(3);
     harness::DeviceBuffer q, k, v;
     harness::DeviceBuffer* buffers[] = {&q, &k, &v};
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     for (size_t i = 0; i < 3; ++i) {
-      std::vector<uint16_t> bits(elements);
-      values[i].resize(elements);
-      for (size_t e = 0; e < elements; ++e) {
-        bits[e] = to_bits(dist(rng), a.dtype);
-        values[i][e] = from_bits(bits[e], a.dtype);  // the reference sees what the GPU sees
-      }
-      *buffers[i] = harness::DeviceBuffer(d, elements * 2);
-      buffers[i]->upload(bits.data(), elements * 2);
+      values[i] = upload_random_half(d, elements, a.dtype, rng, *buffers[i]);  // the reference sees what the GPU sees
     }
     harness::DeviceBuffer out(d, elements * 2), ws(d, std::max<size_t>(prepared.workspace_bytes(), 1));
     out.fill(harness::kPoisonByte);
@@ -107,7 +100,7 @@ class GpuWorld : public StressWorld {
     // The tolerances of PluginGpu's attention tests.
     const double rtol = a.dtype == DType::kFp16 ? 1e-2 : 4e-2, atol = rtol / 4;
     for (size_t e = 0; e < elements; ++e) {
-      const double got = from_bits(bits[e], a.dtype);
+      const double got = half_to_float(bits[e], a.dtype);
       if (!std::isfinite(got) || std::abs(got - want.out[e]) > atol + rtol * std::abs(want.out[e])) {
         return "fmha " + std::string(dtype_name(a.dtype)) + " [" + std::to_string(a.b) + "x" + std::to_string(a.h) +
                "x" + std::to_string(a.s) + "x64]: element " + std::to_string(e) + " is " + std::to_string(got) +
@@ -145,12 +138,6 @@ class GpuWorld : public StressWorld {
     a.dtype = rng() % 2 == 0 ? DType::kFp16 : DType::kBf16;
     a.inputs.assign(3, TensorDesc{a.dtype, {a.b, a.h, a.s, a.d}, {}});
     return a;
-  }
-  static float from_bits(uint16_t bits, DType t) {
-    return t == DType::kFp16 ? runtime::fp16_bits_to_float(bits) : runtime::bf16_bits_to_float(bits);
-  }
-  static uint16_t to_bits(float v, DType t) {
-    return t == DType::kFp16 ? runtime::float_to_fp16_bits(v) : runtime::float_to_bf16_bits(v);
   }
 
   const harness::DeviceContext& device_;

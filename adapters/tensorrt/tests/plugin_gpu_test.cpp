@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "gpu/gpu_fixture.h"
+#include "gpu/half_data.h"
 #include "harness/device.h"
 #include "harness/references.h"
 #include "runtime/args.h"
@@ -33,6 +34,9 @@ namespace tritonpack::tensorrt::testing {
 namespace {
 
 using nvinfer1::DataType;
+using tritonpack::testing::download_f32;
+using tritonpack::testing::download_half;
+using tritonpack::testing::worst;
 
 struct Problem {
   int64_t b, h, s, d;
@@ -50,16 +54,6 @@ void attention_reference(const Problem& p, const std::vector<float>& q, const st
   out = std::move(r.out);
   l = std::move(r.l);
   m = std::move(r.m);
-}
-
-// Largest |got - want| / (atol + rtol |want|); <= 1 passes. A NaN (poison left behind) fails.
-double worst(const std::vector<float>& got, const std::vector<double>& want, double atol, double rtol) {
-  double w = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (!std::isfinite(got[i])) return INFINITY;
-    w = std::max(w, std::abs(double(got[i]) - want[i]) / (atol + rtol * std::abs(want[i])));
-  }
-  return w;
 }
 
 class TensorRTGpu : public Gpu {
@@ -96,29 +90,7 @@ class TensorRTGpu : public Gpu {
     return out;
   }
   std::vector<float> random_half(const Problem& p, DType t, harness::DeviceBuffer& buffer) {
-    std::vector<float> values(p.elements());
-    std::vector<uint16_t> bits(values.size());
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    for (size_t i = 0; i < values.size(); ++i) {
-      const float x = dist(rng());
-      bits[i] = t == DType::kFp16 ? runtime::float_to_fp16_bits(x) : runtime::float_to_bf16_bits(x);
-      values[i] = t == DType::kFp16 ? runtime::fp16_bits_to_float(bits[i]) : runtime::bf16_bits_to_float(bits[i]);
-    }
-    buffer = harness::DeviceBuffer(device_->driver(), bits.size() * 2);
-    buffer.upload(bits.data(), bits.size() * 2);
-    return values;
-  }
-  std::vector<float> download_half(const harness::DeviceBuffer& b, size_t n, DType t) {
-    std::vector<uint16_t> bits(n);
-    b.download(bits.data(), n * 2);
-    std::vector<float> out(n);
-    for (size_t i = 0; i < n; ++i) out[i] = t == DType::kFp16 ? runtime::fp16_bits_to_float(bits[i]) : runtime::bf16_bits_to_float(bits[i]);
-    return out;
-  }
-  std::vector<float> download_f32(const harness::DeviceBuffer& b, size_t n, size_t offset = 0) {
-    std::vector<float> all((offset + n * 4 + 3) / 4);
-    b.download(all.data(), all.size() * 4);
-    return std::vector<float>(all.begin() + static_cast<ptrdiff_t>(offset / 4), all.end());
+    return tritonpack::testing::upload_random_half(device_->driver(), p.elements(), t, rng(), buffer);
   }
 
   // Runs `plugin` (already attached and its tactic set) on fresh data; checks every output.
