@@ -9,6 +9,9 @@ to this file as attn_<name>.py, checked against a float64 reference, then timed 
   pfi:   m0swap, every warpgroup reads at least one key block (rows that see none: block 0 all
          masked), and at D 64 two query buffers a warpgroup and each tile's O and LSE stored after
          the next tile's first Q K^T is issued (attn_pfi.patch, by hand).
+  hd:    with 128-key blocks, a tile's last block (not its first) whose second half no row of the
+         warpgroup sees is computed over its first half only (attn_hd.patch).
+  cheapmask: the mask as one comparison a score with a per-row limit.
   swap:  causal pairs: in the second tile of a unit the two consumer warpgroups swap query halves,
          so over a unit both read the same number of key blocks (before: the first warpgroup read
          one block fewer in each tile, and waited for the other).
@@ -63,6 +66,54 @@ def _exp2_h(x):
       ("p = gl.exp2(s - m_sub[:, None])", "p = _exp2_h((s - m_sub[:, None]).to(dtype))"),
       ("p = gl.exp2(s * qk_scale - m_new[:, None])", "p = _exp2_h((s * qk_scale - m_new[:, None]).to(dtype))"),
       ("l_i = l_i * alpha + gl.sum(p, 1)", "l_i = l_i * alpha + gl.sum(p.to(gl.float32), 1)")]
+# Timing-only ablations (wrong results; bench them, do not check them): each removes one part.
+def _nosoftmax(src):
+    """P = S as it comes (no max, exp or sum): what is left is the MMAs, barriers and stores."""
+    a = src.index("    if MASK:\n        # Masked after scaling")
+    b = src.index("    return p_op, alpha, m_new, l_i")
+    return src[:a] + """    p_op = gl.convert_layout(s.to(dtype), p_layout)
+    alpha = gl.full_like(m_i, 1.0)
+    m_new = m_i
+""" + src[b:]
+
+
+def _nostore(src):
+    """The epilogue reduced to one fp32 store a row (acc kept alive through its row sum)."""
+    a = src.index("            seen = l_i > 0.0\n")
+    b = src.index("            gl.store(LSE + bh_q.to(gl.int64) * seq_q + rows, lse, mask=rows < seq_q)\n")
+    b += len("            gl.store(LSE + bh_q.to(gl.int64) * seq_q + rows, lse, mask=rows < seq_q)\n")
+    return src[:a] + """            keep = gl.convert_layout(gl.sum(acc, 1), gl.SliceLayout(1, s_layout))
+            gl.store(LSE + bh_q.to(gl.int64) * seq_q + rows, m_i + l_i + keep, mask=rows < seq_q)
+""" + src[b:]
+
+
+# A cheaper mask: one comparison a score against a per-row limit (the last key the row sees,
+# relative to the block), instead of the column index against seq_kv and against the diagonal.
+CHEAPMASK = [("""        s = s * qk_scale
+        cols = start_n + gl.arange(0, BLOCK_N, gl.SliceLayout(0, s.type.layout))
+        keep = cols[None, :] < seq_kv
+        if IS_CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None] + causal_offset)
+        s = gl.where(keep, s, float("-inf"))""",
+              """        s = s * qk_scale
+        cols = gl.arange(0, BLOCK_N, gl.SliceLayout(0, s.type.layout))
+        if IS_CAUSAL:
+            limit = gl.minimum(rows + causal_offset, seq_kv - 1) - start_n
+        else:
+            limit = rows * 0 + (seq_kv - 1 - start_n)
+        s = gl.where(cols[None, :] <= limit[:, None], s, float("-inf"))""")]
+
+
+ABLATIONS = {
+    "nomask": [("""                                                 BLOCK_N, True, IS_CAUSAL)""",
+                """                                                 BLOCK_N, False, IS_CAUSAL)"""),
+               ("dtype, p_layout, o_layout, BLOCK_N, STAGES, True, IS_CAUSAL)",
+                "dtype, p_layout, o_layout, BLOCK_N, STAGES, False, IS_CAUSAL)")],
+    "noexp": [("p = gl.exp2(s - m_sub[:, None])", "p = s - m_sub[:, None]"),
+              ("p = gl.exp2(s * qk_scale - m_new[:, None])", "p = s * qk_scale - m_new[:, None]")],
+    "nostore": [_nostore],
+    "nosoftmax": [_nosoftmax],
+}
 VARIANTS = {
     "base": [],
     "h2": [M0] + H2,
@@ -71,6 +122,9 @@ VARIANTS = {
     "pfi": "attn_pfi.patch",  # by hand (see above), a patch against the kernel at b3d2594
     "swap": SWAP,
 }
+VARIANTS["cheapmask"] = CHEAPMASK
+VARIANTS["hd"] = "attn_hd.patch"  # 128-key blocks: a last block whose second half is unseen, computed over its first
+VARIANTS.update(ABLATIONS)
 # config name: (variant, BLOCK_N)
 CFGS = {f"{v}{n}": (v, n) for v in VARIANTS for n in (64, 128)}
 
@@ -96,7 +150,9 @@ def module(variant):
         assert src.count(old) == 1, (variant, old)
         src = src.replace(old, new)
     if not os.path.exists(path) or open(path).read() != src:
-        open(path, "w").write(src)
+        tmp = f"{path}.{os.getpid()}"  # several processes may write it at once: replace, never truncate
+        open(tmp, "w").write(src)
+        os.replace(tmp, path)
     return importlib.import_module(f"attn_{variant}")
 
 
@@ -239,6 +295,22 @@ if __name__ == "__main__":
             except subprocess.TimeoutExpired:
                 p.kill(); o = f"checks {n}: TIMEOUT (hang?)"
             print(o[-3000:], flush=True)
+    elif what == "warm":
+        # Compile (Triton's on-disk cache) every named config for the selected rows, one process a
+        # config in parallel, so that a following bench spends its time timing.
+        if len(sys.argv) > 3 and sys.argv[2] != "-":
+            names = sys.argv[2].split(",")
+            procs = [subprocess.Popen([sys.executable, __file__, "warm", "-", n] + sys.argv[3:]) for n in names]
+            sys.exit(max(p.wait() for p in procs))
+        import torch
+        name = sys.argv[3]
+        rows = [r for r in ROWS_ALL if len(sys.argv) < 5 or eval(sys.argv[4], {}, dict(B=r[0], H=r[1], S=r[2], D=r[3], c=r[4]))]
+        for (B, H, S, D, causal) in rows:
+            # The bench's own shapes: Triton's JIT specializes on them (divisible by 16, equal to 1).
+            q, k, v = (torch.randn(B, H, S, D, device="cuda", dtype=torch.float16) for _ in range(3))
+            o = torch.empty_like(q); lse = torch.empty(B, H, S, device="cuda", dtype=torch.float32)
+            mk(name, q, k, v, o, lse, 0.125, causal)()
+        torch.cuda.synchronize()
     elif what == "fit":
         json.dump(fit(sys.argv[2].split(",")), open(os.path.join(OUT, "fit.json"), "w"), indent=1)
     elif what == "bench":
