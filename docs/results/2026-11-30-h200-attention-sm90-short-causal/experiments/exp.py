@@ -11,6 +11,9 @@ to this file as attn_<name>.py, checked against a float64 reference, then timed 
          the next tile's first Q K^T is issued (attn_pfi.patch, by hand).
   hd:    with 128-key blocks, a tile's last block (not its first) whose second half no row of the
          warpgroup sees is computed over its first half only (attn_hd.patch).
+  poly:  a quarter of the unmasked blocks' exp2s (columns 16a + 8 + 2c + 1) computed by a degree-3
+         polynomial on the FMA pipe, the rest on MUFU (attn_poly.patch; the columns are split
+         apart in registers, no shuffles).
   cheapmask: the mask as one comparison a score with a per-row limit.
   swap:  causal pairs: in the second tile of a unit the two consumer warpgroups swap query halves,
          so over a unit both read the same number of key blocks (before: the first warpgroup read
@@ -123,6 +126,7 @@ VARIANTS = {
     "swap": SWAP,
 }
 VARIANTS["cheapmask"] = CHEAPMASK
+VARIANTS["poly"] = "attn_poly.patch"  # a quarter of the unmasked exp2s as a polynomial on the FMA pipe
 VARIANTS["hd"] = "attn_hd.patch"  # 128-key blocks: a last block whose second half is unseen, computed over its first
 VARIANTS.update(ABLATIONS)
 # config name: (variant, BLOCK_N)
