@@ -8,9 +8,11 @@ against a float64 reference, times it beside SDPA cuDNN, and runs the command li
     python exp.py warm NAME,NAME... [ROWS]  # compile each for the rows, one process a name
     python exp.py bench NAME,NAME... [ROWS] # TFLOP/s beside cuDNN; writes bench_<time>.json to $OUT
     python exp.py fit NAME,NAME...          # time against key count: per-tile and per-block cost
+    python exp.py trial CHECKED BASE [ROWS] # the CHECKED names' checks and every name's compile in
+                                            # parallel, then bench of BASE and the CHECKED that passed
 
 ROWS is a Python expression over B, H, S, D and c (causal) that selects rows of ROWS_ALL."""
-import json, math, os, subprocess, sys, time
+import json, math, os, re, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # attention_sm90_jit
 
@@ -148,6 +150,32 @@ def warm(mk, name, selected):
     torch.cuda.synchronize()
 
 
+def _start_checks(script, names):
+    return [subprocess.Popen([sys.executable, script, "checks", n], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True) for n in names]
+
+
+def _finish_checks(names, procs):
+    """Prints each name's check output (its tail); returns the names whose every check passed."""
+    passed = []
+    for n, p in zip(names, procs):
+        try:
+            o, _ = p.communicate(timeout=int(os.environ.get("CHECK_TIMEOUT", "200")))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            o = f"checks {n}: TIMEOUT (hang?)"
+        print(o[-3000:], flush=True)
+        m = re.search(rf"^checks {re.escape(n)}: (\d+)/(\d+) passed$", o, re.M)
+        if m and m.group(1) == m.group(2):
+            passed.append(n)
+    return passed
+
+
+def _start_warm(script, names, selection):
+    return [subprocess.Popen([sys.executable, script, "warm", "-", n] + ([selection] if selection else []))
+            for n in names]
+
+
 def main(mk, script, argv=None):
     """The command line above; `script` is the experiment's file (run again in child processes)."""
     argv = sys.argv[1:] if argv is None else argv
@@ -156,25 +184,27 @@ def main(mk, script, argv=None):
     if what == "checks":
         checks(mk, argv[1])
     elif what == "checkall":
-        procs = [subprocess.Popen([sys.executable, script, "checks", n], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for n in argv[1:]]
-        for n, p in zip(argv[1:], procs):
-            try:
-                o, _ = p.communicate(timeout=int(os.environ.get("CHECK_TIMEOUT", "200")))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                o = f"checks {n}: TIMEOUT (hang?)"
-            print(o[-3000:], flush=True)
+        _finish_checks(argv[1:], _start_checks(script, argv[1:]))
     elif what == "warm":
         if argv[1] != "-":  # one process a name, in parallel
-            procs = [subprocess.Popen([sys.executable, script, "warm", "-", n] + argv[2:])
-                     for n in argv[1].split(",")]
-            sys.exit(max(p.wait() for p in procs))
+            sys.exit(max(p.wait() for p in _start_warm(script, argv[1].split(","), argv[2] if len(argv) > 2 else None)))
         warm(mk, argv[2], rows(argv[3] if len(argv) > 3 else None))
+    elif what == "trial":
+        checked, base = argv[1].split(","), argv[2].split(",")
+        selection = argv[3] if len(argv) > 3 else None
+        checking = _start_checks(script, checked)
+        warming = _start_warm(script, base + checked, selection)
+        passed = _finish_checks(checked, checking)
+        for p in warming:
+            p.wait()
+        names = base + passed
+        print("bench:", ",".join(names), flush=True)
+        res = bench(mk, names, rows(selection))
+        json.dump(res, open(os.path.join(out_dir, "bench_%d.json" % int(time.time())), "w"), indent=1)
     elif what == "fit":
         json.dump(fit(mk, argv[1].split(",")), open(os.path.join(out_dir, "fit.json"), "w"), indent=1)
     elif what == "bench":
         res = bench(mk, argv[1].split(","), rows(argv[2] if len(argv) > 2 else None))
         json.dump(res, open(os.path.join(out_dir, "bench_%d.json" % int(time.time())), "w"), indent=1)
     else:
-        sys.exit(f"unknown command {what!r}: checks, checkall, warm, bench or fit")
+        sys.exit(f"unknown command {what!r}: checks, checkall, warm, bench, fit or trial")

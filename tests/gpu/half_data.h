@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
-#include <utility>
 #include <vector>
 
 #include "harness/device.h"
@@ -26,31 +25,21 @@ inline uint16_t float_to_half(float v, DType t) {
   return t == DType::kFp16 ? runtime::float_to_fp16_bits(v) : runtime::float_to_bf16_bits(v);
 }
 
-// `count` values drawn from [-1, 1) and rounded to t, as bits (for the GPU) and as floats.
-struct HalfValues {
-  std::vector<uint16_t> bits;
-  std::vector<float> values;
-};
-template <class Rng>
-HalfValues random_half_values(size_t count, DType t, Rng& rng) {
-  HalfValues h{std::vector<uint16_t>(count), std::vector<float>(count)};
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (size_t i = 0; i < count; ++i) {
-    h.bits[i] = float_to_half(dist(rng), t);
-    h.values[i] = half_to_float(h.bits[i], t);
-  }
-  return h;
-}
-
-// Such values uploaded into a fresh buffer of `count` elements and `slack` bytes more; returns the
-// values as the GPU reads them.
+// `count` values drawn from [-1, 1) and rounded to t, uploaded into a fresh buffer of `count`
+// elements and `slack` bytes more; returns the values as the GPU reads them.
 template <class Rng>
 std::vector<float> upload_random_half(const driver::Driver& d, size_t count, DType t, Rng& rng,
                                       harness::DeviceBuffer& buffer, size_t slack = 0) {
-  HalfValues h = random_half_values(count, t, rng);
+  std::vector<uint16_t> bits(count);
+  std::vector<float> values(count);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (size_t i = 0; i < count; ++i) {
+    bits[i] = float_to_half(dist(rng), t);
+    values[i] = half_to_float(bits[i], t);
+  }
   buffer = harness::DeviceBuffer(d, count * 2 + slack);
-  buffer.upload(h.bits.data(), count * 2);
-  return std::move(h.values);
+  buffer.upload(bits.data(), count * 2);
+  return values;
 }
 
 // The first n 16-bit floats of dtype t in `buffer`, as floats.
