@@ -218,10 +218,12 @@ class Bench:
             # The JIT runs the config the pack runs (a tuned pack may pick 64-key blocks).
             svariant, sexplanation = self.sm90.explain(sargs, sopts, 0)
             self.sm90_config = capi.chosen_config(sexplanation) if svariant >= 0 else ""
-            block_n = 64 if self.sm90_config == "ws_n64" else 128
+            # Config names: ws (128-key blocks) or ws_n64, and a _desc suffix for the descending key order.
+            block_n = 64 if self.sm90_config.startswith("ws_n64") else 128
             try:
                 fns["triton_jit_sm90"] = self.sm90_jit.launcher(self.sm90_module, q, k, v, o, lse, scale, causal, sms,
-                                                                block_n)
+                                                                block_n,
+                                                                descending=self.sm90_config.endswith("_desc"))
             except Exception as e:  # noqa: BLE001 - reported as the method's status, like a refusal
                 def refused(e=e):
                     raise e

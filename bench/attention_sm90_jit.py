@@ -18,8 +18,10 @@ def launch(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd
     launcher(mod, q, k, v, o, lse, scale, causal, programs, block_n, bshd)()
 
 
-def launcher(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd=False):
-    """The launch as a function of no arguments, its descriptors made once (for timing)."""
+def launcher(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd=False, descending=False):
+    """The launch as a function of no arguments, its descriptors made once (for timing).
+    descending: the DESCENDING constexpr (the specs' *_desc configs); passed only when set, so
+    kernels from before it (the archived experiments) still launch."""
     import triton
     from triton.experimental.gluon import language as gl
     from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
@@ -42,8 +44,9 @@ def launcher(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bs
     units = triton.cdiv(triton.cdiv(Sq, bm), 2 if causal else 1) * B * Hq
     grid = (units if not programs else min(programs, units), 1, 1)
     kernel = mod.attention_fwd_sm90[grid]
+    extra = {"DESCENDING": True} if descending else {}
     return lambda: kernel(qd, kd, vd, o, lse, scale, B, Hq, Hkv, Sq, Sk, int(causal), HEAD_DIM=D, BLOCK_M=bm,
-                          BLOCK_N=block_n, IS_CAUSAL=bool(causal), BSHD=bool(bshd), num_warps=4)
+                          BLOCK_N=block_n, IS_CAUSAL=bool(causal), BSHD=bool(bshd), num_warps=4, **extra)
 
 
 def reference(q, k, v, scale, causal):
