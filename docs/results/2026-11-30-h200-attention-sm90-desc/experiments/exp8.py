@@ -8,8 +8,11 @@ in: 552 instructions against 519, likely the 1-9% that `ws_desc` loses from 4096
 keeps P in fp32 between steps and converts it to the wgmma operand (dtype, then the dot-operand
 layout) just before the P V product, instead of at the end of the softmax. Compiled, every PRMT
 is gone: the unmasked loop is 487 instructions ascending and 488 descending at D 64 (562 and 600
-before at D 128, now 530 and 536), with no spill inside the key loops (ptxas reports small spills
-outside them: 16-32 bytes at D 64, 124-128 at D 128 causal 128-key).
+before at D 128, now 530 and 536). Over the whole pack (128 variants, compiled here), ptxas
+reports spills in 56 variants against 32 before, up to 136/184 bytes stored/loaded at D 128
+causal with 128-key blocks (52/88 before). In the SASS, the key loops have no spill instruction
+except at D 128 causal with 128-key blocks in key order: 2 in the masked loop, and about 9 in
+per-tile code. Counts from sass_loops.py on packs of the kernel with and without PCONV.
   asc, desc:            the kernel as it is (kernels/attention/attention_sm90.py), DESCENDING off / on.
   pconv, pconvdesc:     with P converted at its use.
 Usage: as exp.py (bench/sm90_variants.py); run8.sh runs it.
