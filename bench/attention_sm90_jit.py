@@ -13,9 +13,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "kernels", "attention"))  # attention_sm90
 
 
-def launch(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd=False):
+def launch(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd=False, descending=False):
     """q, k, v, o: [B, H, S, D] tensors, or [B, S, H, D] ones with bshd."""
-    launcher(mod, q, k, v, o, lse, scale, causal, programs, block_n, bshd)()
+    launcher(mod, q, k, v, o, lse, scale, causal, programs, block_n, bshd, descending)()
 
 
 def launcher(mod, q, k, v, o, lse, scale, causal, programs=None, block_n=128, bshd=False, descending=False):
@@ -87,10 +87,12 @@ def one_check(case):
     if case.get("bshd"):
         qt, kt, vt = (x.transpose(1, 2).contiguous() for x in (q, k, v))
         ot = torch.full_like(qt, float("nan"))
-        launch(mod, qt, kt, vt, ot, lse, scale, case["causal"], case.get("programs"), bshd=True)
+        launch(mod, qt, kt, vt, ot, lse, scale, case["causal"], case.get("programs"), case.get("block_n", 128), True,
+               case.get("descending", False))
         o = ot.transpose(1, 2)
     else:
-        launch(mod, q, k, v, o, lse, scale, case["causal"], case.get("programs"))
+        launch(mod, q, k, v, o, lse, scale, case["causal"], case.get("programs"), case.get("block_n", 128),
+               descending=case.get("descending", False))
     torch.cuda.synchronize()
     ro, rl = reference(q, k, v, scale, case["causal"])
     scale_o = ro.abs().max().item() or 1.0
@@ -190,12 +192,17 @@ def main():
             cases.append(dict(base, B=2, Hq=6, Hkv=2, Sq=333, Sk=1029, causal=causal, bshd=True))
             cases.append(dict(base, B=3, Hq=4, Hkv=4, Sq=1000, Sk=777, causal=causal, bshd=True, D=64,
                               programs=11))
+        # The specs' other configs (64-key blocks, the descending key order) on every causal case
+        # after the first two (without IS_CAUSAL they compile to the code above).
+        cases += [dict(c, block_n=bn, descending=desc) for c in cases[2:] if c["causal"]
+                  for (bn, desc) in ((64, False), (128, True), (64, True))]
         fails = 0
         # The first two alone (a hang shows there first); then one process per compiled variant.
         groups = [[cases[0]], [cases[1]]]
         by_variant = {}
         for c in cases[2:]:
-            by_variant.setdefault((c["dtype"], c["D"], c["causal"], c.get("bshd", False)), []).append(c)
+            by_variant.setdefault((c["dtype"], c["D"], c["causal"], c.get("bshd", False), c.get("block_n", 128),
+                                   c.get("descending", False)), []).append(c)
         groups += list(by_variant.values())
         hangs = 0
         for g in groups:

@@ -154,7 +154,7 @@ for c in "${cases[@]}"; do
     { echo "--- $k $a"; grep -E "ERROR SUMMARY|^verify" "$OUT/run.txt"; } >> "$OUT/sanitizer.log"
     # racecheck is slow (every shared-memory access is tracked): the small sm_90 launches only.
     case "$k ${a##* }" in "attention_sm90 14" | "attention_sm90 19" | "attention_sm90_bshd 20" | "attention_sm90 23" | "attention_sm90 41" | \
-        "attention_sm90 47" | "attention_sm90 48")
+        "attention_sm90 47")
       # shellcheck disable=SC2086
       # Its exit status counts the hazards racecheck reports on Triton's own warp-specialization
       # dispatch bytes too (ordered by a named barrier racecheck does not follow);
