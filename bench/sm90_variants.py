@@ -29,6 +29,40 @@ def rows(selection=None):
     return [r for r in ROWS_ALL if eval(selection, {}, dict(B=r[0], H=r[1], S=r[2], D=r[3], c=r[4]))]
 
 
+def variant_module(folder, name, src):
+    """src (a variant of the kernel's source) as the module attn_<name> in folder, written only
+    when it changed (replaced, never truncated: several processes may write it at once)."""
+    import importlib
+    path = os.path.join(folder, f"attn_{name}.py")
+    if not os.path.exists(path) or open(path).read() != src:
+        tmp = f"{path}.{os.getpid()}"
+        open(tmp, "w").write(src)
+        os.replace(tmp, path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(f"attn_{name}")
+
+
+def patched(src_path, patch_path):
+    """The text of src_path with a unified diff applied (patch -o, the file itself untouched)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["patch", "-s", "-o", os.path.join(tmp, "out.py"), src_path, patch_path], check=True)
+        return open(os.path.join(tmp, "out.py")).read()
+
+
+def edited(src, edits):
+    """src with each edit applied: a function of the text, or an (old, new) pair whose old text
+    occurs exactly once."""
+    for edit in edits:
+        if callable(edit):
+            src = edit(src)
+        else:
+            assert src.count(edit[0]) == 1, edit[0]
+            src = src.replace(*edit)
+    return src
+
+
 def check_cases():
     """Both head sizes, causal or not, ragged and unequal lengths (rows that see no key), the
     default grid, 3 programs ([B, S, H, D]) or 1000, grouped-query heads."""
@@ -48,7 +82,7 @@ def checks(mk, name):
     """Every case against the float64 reference (fp16 and bf16 alternating, a negative scale every
     fifth case, outputs poisoned with NaN); prints the failures and a count."""
     import torch
-    from attention_sm90_jit import reference
+    from attention_sm90_jit import compare
     cases = check_cases()
     fails = 0
     for n, c in enumerate(cases):
@@ -69,15 +103,10 @@ def checks(mk, name):
             o = torch.full_like(q, float("nan"))
             mk(name, q, k, v, o, lse, scale, c["causal"], c["programs"])()
         torch.cuda.synchronize()
-        ro, rl = reference(q, k, v, scale, c["causal"])
-        err = (o.double() - ro).abs().max().item() / (ro.abs().max().item() or 1)
-        fin = torch.isfinite(rl)
-        le = (lse.double()[fin] - rl[fin]).abs().max().item() if fin.any() else 0
-        tol = 2e-3 if dt == torch.float16 else 1e-2
-        ok = err < tol and le < 2e-2 and bool(torch.equal(torch.isinf(lse), ~fin)) and not torch.isnan(o).any()
-        fails += not ok
-        if not ok:
-            print("FAIL", name, c, str(dt), err, le, flush=True)
+        r = compare(q, k, v, o, lse, scale, c["causal"])
+        fails += not r["ok"]
+        if not r["ok"]:
+            print("FAIL", name, c, str(dt), r, flush=True)
     print(f"checks {name}: {len(cases) - fails}/{len(cases)} passed", flush=True)
 
 

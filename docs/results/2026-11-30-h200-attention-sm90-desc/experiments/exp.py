@@ -1,6 +1,8 @@
 """Experiment (sm_90, Gluon JIT): key blocks in descending order in kernels/attention/attention_sm90.py.
 
-The kernel at d439401 (attn_head.py, which the patches and edits here are against) reads a tile's key blocks from the first up and masks the first block of every
+The kernel at d439401 (which the patches and edits here are against; module() writes it as
+attn_head.py from the repository's history, so run it once where git is before copying the folder
+to a machine without the repository's .git) reads a tile's key blocks from the first up and masks the first block of every
 tile (it is the one without a P V product in flight) besides the blocks on the diagonal or past
 seq_kv: about 20% of the blocks of D 64 causal S 1024 at 64-key blocks, 40% at 128. Reading them
 from the last down (attn_desc.patch: the producer's ring runs over blocks n - 1, ..., 0, and the
@@ -32,7 +34,7 @@ prev = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(prev)  # its ROOT, CHEAPMASK and SWAP
 sys.path.insert(0, os.path.join(prev.ROOT, "bench"))
 sys.path.insert(0, HERE)
-SRC = os.path.join(HERE, "attn_head.py")  # the kernel at d439401, which the patch and the edits are against
+SRC = os.path.join(HERE, "attn_head.py")  # the kernel at d439401 (git show; written on first use)
 
 # name: (patch file or None, text edits after it)
 VARIANTS = {
@@ -51,23 +53,14 @@ CFGS = {f"{v}{n}": (v, n) for v in VARIANTS for n in (64, 128)}
 
 def module(variant):
     """The variant's kernel module, written next to this file as attn_<variant>.py."""
-    import importlib, tempfile
-    path = os.path.join(HERE, f"attn_{variant}.py")
+    import sm90_variants
+    if not os.path.exists(SRC):  # the base kernel, from the repository's history
+        src = subprocess.run(["git", "show", "d439401:kernels/attention/attention_sm90.py"], cwd=prev.ROOT,
+                             check=True, capture_output=True, text=True).stdout
+        open(SRC, "w").write(src)
     patch, edits = VARIANTS[variant]
-    src = open(SRC).read()
-    if patch:
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["patch", "-s", "-o", os.path.join(tmp, "out.py"), SRC, os.path.join(HERE, patch)],
-                           check=True)
-            src = open(os.path.join(tmp, "out.py")).read()
-    for old, new in edits:
-        assert src.count(old) == 1, (variant, old)
-        src = src.replace(old, new)
-    if not os.path.exists(path) or open(path).read() != src:
-        tmp = f"{path}.{os.getpid()}"  # several processes may write it at once: replace, never truncate
-        open(tmp, "w").write(src)
-        os.replace(tmp, path)
-    return importlib.import_module(f"attn_{variant}")
+    src = sm90_variants.patched(SRC, os.path.join(HERE, patch)) if patch else open(SRC).read()
+    return sm90_variants.variant_module(HERE, variant, sm90_variants.edited(src, edits))
 
 
 def mk(name, q, k, v, o, lse, scale, causal, programs=None, bshd=False):

@@ -43,19 +43,11 @@ CFGS = {f"{v}{n}": (v, n) for v in VARIANTS for n in (64, 128)}
 
 def module(edits):
     """The kernel with the edits, written next to this file as attn_pconv.py (or the kernel itself)."""
+    import sm90_variants
     if not edits:
         sys.path.insert(0, os.path.dirname(SRC))
         return importlib.import_module("attention_sm90")
-    src = open(SRC).read()
-    for old, new in edits:
-        assert src.count(old) == 1, old
-        src = src.replace(old, new)
-    path = os.path.join(HERE, "attn_pconv.py")
-    if not os.path.exists(path) or open(path).read() != src:
-        tmp = f"{path}.{os.getpid()}"  # several processes may write it at once: replace, never truncate
-        open(tmp, "w").write(src)
-        os.replace(tmp, path)
-    return importlib.import_module("attn_pconv")
+    return sm90_variants.variant_module(HERE, "pconv", sm90_variants.edited(open(SRC).read(), edits))
 
 
 def mk(name, q, k, v, o, lse, scale, causal, programs=None, bshd=False):

@@ -21,7 +21,7 @@ to this file as attn_<name>.py, checked against a float64 reference, then timed 
 Usage: python exp.py checkall NAME... | warm NAME,... [ROWS] | bench NAME,... [ROWS] | fit NAME,...
 (bench/sm90_variants.py runs them; a NAME is a variant and its key-block size: base64, poly128, ...)
 """
-import os, subprocess, sys
+import os, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -135,29 +135,13 @@ CFGS = {f"{v}{n}": (v, n) for v in VARIANTS for n in (64, 128)}
 
 def module(variant):
     """The variant's kernel module, written next to this file as attn_<variant>.py."""
-    import importlib
-    path = os.path.join(HERE, f"attn_{variant}.py")
-    src = open(SRC).read()
+    import sm90_variants
     edits = VARIANTS[variant]
     if isinstance(edits, str):  # a patch file next to this one
-        import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["patch", "-s", "-o", os.path.join(tmp, "out.py"), SRC, os.path.join(HERE, edits)],
-                           check=True)
-            src = open(os.path.join(tmp, "out.py")).read()
-        edits = []
-    for edit in edits:
-        if callable(edit):
-            src = edit(src)
-            continue
-        old, new = edit
-        assert src.count(old) == 1, (variant, old)
-        src = src.replace(old, new)
-    if not os.path.exists(path) or open(path).read() != src:
-        tmp = f"{path}.{os.getpid()}"  # several processes may write it at once: replace, never truncate
-        open(tmp, "w").write(src)
-        os.replace(tmp, path)
-    return importlib.import_module(f"attn_{variant}")
+        src, edits = sm90_variants.patched(SRC, os.path.join(HERE, edits)), []
+    else:
+        src = open(SRC).read()
+    return sm90_variants.variant_module(HERE, variant, sm90_variants.edited(src, edits))
 
 
 def mk(name, q, k, v, o, lse, scale, causal, programs=None, bshd=False):
