@@ -1,4 +1,5 @@
-"""Experiment 8 (sm_90, Gluon JIT; prepared, not yet run): P carried across the key loop in fp32.
+"""Experiment 8 (sm_90, Gluon JIT; ran in the eighth session, results in ../../2026-11-30-h200-attention-sm90-pconv/run8): P
+carried across the key loop in fp32 (now the shipped kernel's descending path).
 
 In the SASS of the shipped kernel (ptxas 13.0, D 64 causal, 128-key blocks), the loop of the
 tile that runs first has 32 PRMT instructions (swapping the 16-bit halves of each P register
@@ -13,11 +14,11 @@ reports spills in 56 variants against 32 before, up to 136/184 bytes stored/load
 causal with 128-key blocks (52/88 before). In the SASS, the key loops have no spill instruction
 except at D 128 causal with 128-key blocks in key order: 2 in the masked loop, and about 9 in
 per-tile code. Counts from sass_loops.py on packs of the kernel with and without PCONV.
-  asc, desc:            the kernel as it is (kernels/attention/attention_sm90.py), DESCENDING off / on.
+  asc, desc:            the kernel at 3a91b86, DESCENDING off / on.
   pconv, pconvdesc:     with P converted at its use.
 Usage: as exp.py (bench/sm90_variants.py); run8.sh runs it.
 """
-import importlib, os, sys
+import os, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = HERE
@@ -25,7 +26,10 @@ while not os.path.isdir(os.path.join(ROOT, "kernels", "attention")) and os.path.
     ROOT = os.path.dirname(ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, HERE)
-SRC = os.path.join(ROOT, "kernels", "attention", "attention_sm90.py")
+# The kernel as run8 ran it (3a91b86; the shipped kernel now converts P at its use when
+# descending, so PCONV no longer applies to it): written from git on first use, so run this once
+# where the repository's .git is before copying the folder elsewhere.
+SRC = os.path.join(HERE, "attn_3a91b86.py")
 
 PCONV = [("""    l_i = l_i * alpha + gl.sum(p, 1)
     p_op = gl.convert_layout(p.to(dtype), p_layout)
@@ -42,12 +46,14 @@ CFGS = {f"{v}{n}": (v, n) for v in VARIANTS for n in (64, 128)}
 
 
 def module(edits):
-    """The kernel with the edits, written next to this file as attn_pconv.py (or the kernel itself)."""
+    """The kernel at 3a91b86 with the edits, written next to this file as attn_asc.py or attn_pconv.py."""
     import sm90_variants
-    if not edits:
-        sys.path.insert(0, os.path.dirname(SRC))
-        return importlib.import_module("attention_sm90")
-    return sm90_variants.variant_module(HERE, "pconv", sm90_variants.edited(open(SRC).read(), edits))
+    if not os.path.exists(SRC):
+        src = subprocess.run(["git", "show", "3a91b86:kernels/attention/attention_sm90.py"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+        open(SRC, "w").write(src)
+    return sm90_variants.variant_module(HERE, "pconv" if edits else "asc",
+                                        sm90_variants.edited(open(SRC).read(), edits))
 
 
 def mk(name, q, k, v, o, lse, scale, causal, programs=None, bshd=False):

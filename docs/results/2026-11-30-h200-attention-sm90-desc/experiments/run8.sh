@@ -1,5 +1,5 @@
 #!/bin/bash
-# device (prepared, not yet run): pconv, pconvdesc and desc (the shipped kernel's DESCENDING
+# device (ran in the eighth session: ../../2026-11-30-h200-attention-sm90-pconv/run8): pconv, pconvdesc and desc (the shipped kernel's DESCENDING
 # path: not yet on a GPU, only the candidate it was written from) checked against float64 (192
 # cases a config), then timed beside the kernel as it is (asc, desc) and SDPA cuDNN on every causal row
 # and the non-causal rows at 1024, 4096 and 16384 keys.
