@@ -11,19 +11,21 @@
 #      float64 reference,
 #      each also under compute-sanitizer memcheck (and racecheck for the warp-specialized member:
 #      its partitions share buffers through mbarriers);
+#   3b. every variant of every pack (scripts/gpu_variants.py, step `variants`): each against the
+#      float64 reference under memcheck, the sm_90 member's under racecheck too;
 #   4. with the carried PyTorch op library: the sm_90 and decode members as torch ops, checked in
 #      eager and torch.compile (tests/torch/attention_sm90_op_gpu.py, attention_decode_op_gpu.py), and
 #      the FP8 members with their output dtype as the op's TO (attention_fp8_op_gpu.py);
 #   5. bench/attention.py: tritonpack (every member) vs SDPA cuDNN vs SDPA flash vs Triton's JIT vs
 #      the seed kernel.
 # Usage: scripts/gpu-attention.sh [build-folder]  (a build, or .devbuild from scripts/device-carry.sh)
-#   STEPS: the phases to run, in the order given (default "compile tune runs torch bench", 1-5
-#   above; e.g. "compile tune bench runs" to have the numbers first when time is short). A phase
+#   STEPS: the phases to run, in the order given (default "compile tune runs variants torch bench",
+#   1-5 above; e.g. "compile tune bench runs" to have the numbers first when time is short). A phase
 #   works on the packs an earlier one (of this run or a previous one) left in the build folder.
 #   PACKS: the packs to compile, run and benchmark (default every one this GPU runs; the benchmark
 #   needs the portable attention pack); TUNED: the packs to tune (default "attention
 #   attention_sm90 attention_fp8 attention_fp8_vt"; TUNE=0 tunes none); SANITIZE (default 1:
-#   compute-sanitizer on every run); ROUNDS (default 3) and KINDS (default "mha gqa seed decode")
+#   compute-sanitizer on every run); JOBS (default 12: variants run at once); ROUNDS (default 3) and KINDS (default "mha gqa seed decode")
 #   for the benchmark.
 # Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
 set -uo pipefail
@@ -38,7 +40,7 @@ status=0
 step() { echo; echo "=== $* (at ${SECONDS} s)"; }
 fail() { echo "FAILED: $*"; status=1; }
 
-STEPS=${STEPS:-compile tune runs torch bench}
+STEPS=${STEPS:-compile tune runs variants torch bench}
 sm90=0
 nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | grep -q '^9\.0' && sm90=1
 pack=$B/packs/attention.tpack
@@ -174,6 +176,19 @@ rm -f "$OUT/run.txt"
 [ -f "$OUT/sanitizer.log" ] && grep -c "ERROR SUMMARY: 0 errors" "$OUT/sanitizer.log" | sed 's/^/compute-sanitizer runs with 0 errors: /'
 }
 
+# Every variant of the packs in PACKS (scripts/gpu_variants.py): each on a launch the runtime
+# chooses it for (forced with --variant where it never would on this GPU: sm_80 variants), against
+# the float64 reference under memcheck, and the sm_90 member's under racecheck too.
+phase_variants() {
+step "every variant: memcheck (and racecheck for the warp-specialized member), checked against the reference"
+if ! command -v compute-sanitizer > /dev/null; then
+  echo "no compute-sanitizer: every-variant step skipped"; return
+fi
+packs=()
+for k in $PACKS; do packs+=("$B/packs/$k.tpack"); done
+"$PY" scripts/gpu_variants.py "$B/tritonpack" "$OUT/variants" "${packs[@]}" --jobs "${JOBS:-12}" || fail "every variant"
+}
+
 phase_torch() {
 
 if want attention_sm90 && want attention_sm90_bshd && [ -f "$B/torch/libtritonpack_torch.so" ]; then
@@ -212,8 +227,8 @@ want fmha && members+=(--fmha "$B/packs/fmha.tpack")
 
 for s in $STEPS; do
   case $s in
-    compile | tune | runs | torch | bench) ;;
-    *) echo "unknown step '$s' (compile, tune, runs, torch, bench)"; exit 2 ;;
+    compile | tune | runs | variants | torch | bench) ;;
+    *) echo "unknown step '$s' (compile, tune, runs, variants, torch, bench)"; exit 2 ;;
   esac
 done
 for s in $STEPS; do "phase_$s"; done
