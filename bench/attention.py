@@ -82,6 +82,9 @@ def rows():
     for causal in (True, False):
         out.append(("gqa", 2, 32, 8, 4096, 4096, 128, causal))
     out.append(("seed", 8, 32, 32, 512, 512, 64, True))
+    for causal in (True, False):  # head size 256: the attention_d256 pack (--pack-d256)
+        for s in (1024, 4096, 8192):
+            out.append(("d256", 16384 // s, 16, 16, s, s, 256, causal))
     for q in (1, 16):
         for kv in (1024, 4096, 16384, 32768):
             out.append(("decode", 8, 32, 8, q, kv, 128, False))
@@ -132,6 +135,7 @@ class Bench:
         self.fp8 = self.load(args.pack_fp8, "attention_fp8", ATTENTION_ARGS)
         self.fp8_vt = self.load(args.pack_fp8_vt, "attention_fp8_vt", ATTENTION_ARGS)
         self.fmha = self.load(args.fmha, "fmha", FMHA_ARGS)
+        self.d256 = self.load(args.pack_d256, "attention_d256", ATTENTION_ARGS)
         if self.sm90 is not None:
             import attention_sm90_jit  # noqa: E402 - bench/, beside this file; puts kernels/attention on the path
             import attention_sm90  # noqa: E402
@@ -204,11 +208,13 @@ class Bench:
         stream = torch.cuda.current_stream().cuda_stream
         args = self.attention_args(r, (q, k, v), self.args.dtype, o, self.args.dtype, lse, scale)
         opts = capi.options()
-        variant, explanation = self.kernel.explain(args, opts, 0)
+        # The portable member: head size 256 from its own pack (attention_d256.toml).
+        kernel = self.d256 if d == 256 and self.d256 is not None else self.kernel
+        variant, explanation = kernel.explain(args, opts, 0)
         config = capi.chosen_config(explanation) if variant >= 0 else ""
-        fns = {"tritonpack": lambda: self.kernel.launch(args, stream, opts)}
+        fns = {"tritonpack": lambda: kernel.launch(args, stream, opts)}
         self.sm90_config = ""
-        if self.sm90 is not None:
+        if self.sm90 is not None and d in (64, 128):
             # Descriptors over the dense tensors.
             sargs = self.attention_args(r, (q, k, v), self.args.dtype, o, self.args.dtype, lse, scale, descriptors=True)
             self._sm90_args = sargs
@@ -245,7 +251,7 @@ class Bench:
             dopts = capi.options()
             fns["tritonpack_decode"] = lambda: self.decode.launch(dargs, stream, dopts)
 
-        if r[0] != "decode":
+        if r[0] != "decode" and d in (64, 128):
             e4m3 = torch.float8_e4m3fn
             self._fp8_args = []  # kept alive while the lambdas may launch
             for method, kernel in (("tritonpack_fp8", self.fp8), ("tritonpack_fp8_vt", self.fp8_vt)):
@@ -269,8 +275,9 @@ class Bench:
                           "sdpa_flash": lambda: o.copy_(fns["sdpa_flash"]())}
         fns["sdpa_cudnn"] = sdpa(SDPBackend.CUDNN_ATTENTION)
         fns["sdpa_flash"] = sdpa(SDPBackend.FLASH_ATTENTION)
-        bm, bn = {"m64n64": (64, 64), "m128n128": (128, 128)}.get(config, (64, 64))
-        warps = 8 if bm == 128 else 4
+        # The portable member's configs (attention.toml, attention_d256.toml): tile and warps.
+        bm, bn, warps = {"m64n64": (64, 64, 4), "m128n128": (128, 128, 8), "m64n64w8": (64, 64, 8),
+                         "m128n64w8": (128, 64, 8)}.get(config, (64, 64, 4))
         grid = (self.triton.cdiv(sq, bm), b * hq, 1)
         fns["triton_jit"] = lambda: self.jit[grid](q, k, v, o, lse, scale, b, hq, hkv, sq, skv, int(causal),
                                                    HEAD_DIM=d, IS_CAUSAL=causal, BSHD=False, V_T=False, BLOCK_M=bm,
@@ -425,6 +432,8 @@ def main(argv=None) -> int:
     p.add_argument("--pack-fp8-vt", help="the FP8 pack that takes V transposed "
                    "(kernels/attention/attention_fp8_vt.toml, sm_90), optional: as --pack-fp8, with V given as "
                    "[B, HKV, D, SKV]")
+    p.add_argument("--pack-d256", help="the head-size-256 pack (kernels/attention/attention_d256.toml), optional: "
+                   "the tritonpack method on the d256 rows")
     p.add_argument("--fmha", help="seed 01's pack (kernels/fmha/fmha.toml), for the fmha_seed method")
     p.add_argument("--out", help="folder for attention.csv and attention.json")
     p.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp16")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The attention family (kernels/attention, docs/attention.md) on a GPU machine, in one run:
-#   1. compile attention, attention_bshd, attention_decode and attention_decode_bshd (split-KV,
-#      two steps), and when the GPU is sm_90 attention_sm90 and attention_sm90_bshd (the Gluon
+#   1. compile attention, attention_bshd, attention_d256 (head size 256), attention_decode and
+#      attention_decode_bshd (split-KV, two steps), and when the GPU is sm_90 attention_sm90 and attention_sm90_bshd (the Gluon
 #      member), attention_fp8 (FP8 inputs) and attention_fp8_vt (FP8, V given transposed); and
 #      seed 01's fmha;
 #   2. `tritonpack tune` the attention pack, and on sm_90 the attention_sm90 pack
@@ -25,8 +25,9 @@
 #   PACKS: the packs to compile, run and benchmark (default every one this GPU runs; the benchmark
 #   needs the portable attention pack); TUNED: the packs to tune (default "attention
 #   attention_sm90 attention_fp8 attention_fp8_vt"; TUNE=0 tunes none); SANITIZE (default 1:
-#   compute-sanitizer on every run); JOBS (default 12: variants run at once); ROUNDS (default 3) and KINDS (default "mha gqa seed decode")
-#   for the benchmark.
+#   compute-sanitizer on every run); JOBS (default 12: variants run at once); ROUNDS (default 3)
+#   and KINDS (default "mha gqa seed decode", and d256 with the attention_d256 pack) for the
+#   benchmark.
 # Results in $OUT (default ./gpu-attention-out). Exit status: 0 if every step passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 |
 pack=$B/packs/attention.tpack
 
 # The packs: PACKS names some (default: every one this GPU runs; the sm_90 ones need sm_90).
-all_packs="attention attention_bshd fmha attention_decode attention_decode_bshd"
+all_packs="attention attention_bshd attention_d256 fmha attention_decode attention_decode_bshd"
 [ $sm90 = 1 ] && all_packs+=" attention_sm90 attention_sm90_bshd attention_fp8 attention_fp8_vt"
 [ $sm90 = 1 ] || echo "not an sm_90 GPU: the attention_sm90, attention_fp8 and attention_fp8_vt members are skipped"
 PACKS=${PACKS:-$all_packs}
@@ -89,6 +90,13 @@ cases=(
   "attention_bshd|-t T=fp16 -a batch=1 -a heads_q=8 -a heads_kv=8 -a seq_q=127 -a seq_kv=127 -a D=128 -a causal=1 -a sm_scale=0.088 --seed 20"
   "attention|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=4 -a seq_q=1024 -a seq_kv=2048 -a D=64 -a causal=1 -a sm_scale=0.125 --seed 21"
   "attention_bshd|-t T=bf16 -a batch=2 -a heads_q=4 -a heads_kv=2 -a seq_q=256 -a seq_kv=256 -a D=128 -a causal=0 -a sm_scale=0.088 --seed 22"
+)
+# Head size 256 (its own pack): ragged grouped-query causal, rows that see no key (the 128-row
+# config), long keys with a negative scale.
+d256_cases=(
+  "attention_d256|-t T=fp16 -a batch=2 -a heads_q=8 -a heads_kv=2 -a seq_q=129 -a seq_kv=1000 -a D=256 -a causal=1 -a sm_scale=0.0625 --seed 50"
+  "attention_d256|-t T=bf16 -a batch=1 -a heads_q=4 -a heads_kv=4 -a seq_q=300 -a seq_kv=127 -a D=256 -a causal=1 -a sm_scale=0.0625 -c m128n64w8 --seed 51"
+  "attention_d256|-t T=fp16 -a batch=1 -a heads_q=8 -a heads_kv=1 -a seq_q=1000 -a seq_kv=4097 -a D=256 -a causal=0 -a sm_scale=-0.2 --seed 52"
 )
 # Split-KV decoding, with the key chunks the spec's `splits` dim computes from the shapes: one
 # query row to more than 16 (two 64-row blocks), several chunks with a short last one, one chunk,
@@ -137,6 +145,7 @@ if [ $sm90 = 1 ]; then
   # The same FP8 launches with V given transposed ([B, HKV, D, SKV]).
   for c in "${cases[@]}"; do [[ $c == attention_fp8\|* ]] && cases+=("${c/attention_fp8/attention_fp8_vt}"); done
 fi
+cases+=("${d256_cases[@]}")
 for c in "${cases[@]}"; do
   k=${c%%|*}
   a=${c#*|}
@@ -216,13 +225,14 @@ step "benchmark: tritonpack vs SDPA cuDNN / flash vs Triton JIT vs the seed kern
 [ -f "$pack" ] || { fail "no attention pack in $B/packs (run the compile step)"; return; }
 lib=$(ls "$B"/lib/libtritonpack_runtime.so "$B"/libtritonpack_runtime.so 2>/dev/null | head -1)
 members=()
-for m in sm90 decode fp8 fp8_vt; do
+for m in sm90 decode fp8 fp8_vt d256; do
   want "attention_$m" && members+=("--pack-${m/_/-}" "$B/packs/attention_$m.tpack")
 done
 want fmha && members+=(--fmha "$B/packs/fmha.tpack")
 # shellcheck disable=SC2086  # KINDS is a list of words
 "$PY" bench/attention.py --lib "$lib" --pack "$pack" "${members[@]}" --out "$OUT" \
-  --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode} || fail "bench/attention.py"
+  --rounds "${ROUNDS:-3}" --kinds ${KINDS:-mha gqa seed decode$(want attention_d256 && echo " d256")} ||
+  fail "bench/attention.py"
 }
 
 for s in $STEPS; do
