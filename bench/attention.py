@@ -26,8 +26,10 @@
 
 Rows (`ROWS`): square causal and non-causal attention, S 512 to 16384 at 16 heads, D 64 and 128
 (batch so that B * S = 16384 tokens); grouped-query heads (32 query heads over 8); seed 01's shape
-(B 8, H 32, S 512, D 64, causal); and decoding: 1 and 16 query rows against 1k-32k keys (32 query
-heads over 8 key/value heads, D 128, every key visible), reported in GB/s as well.
+(B 8, H 32, S 512, D 64, causal); decoding: 1 and 16 query rows against 1k-32k keys (32 query
+heads over 8 key/value heads, D 128, every key visible), reported in GB/s as well; and head size
+256 (kind d256: S 1024-8192, causal and not), where the tritonpack method runs the attention_d256
+pack given with --pack-d256 (the sm_90, FP8 and seed methods do not take D 256).
 
 Before it is timed, each method runs once into a NaN-filled O and is compared, over the first and
 last query heads of the first batch, with attention computed in float32 from the same inputs
@@ -209,10 +211,10 @@ class Bench:
         args = self.attention_args(r, (q, k, v), self.args.dtype, o, self.args.dtype, lse, scale)
         opts = capi.options()
         # The portable member: head size 256 from its own pack (attention_d256.toml).
-        kernel = self.d256 if d == 256 and self.d256 is not None else self.kernel
-        variant, explanation = kernel.explain(args, opts, 0)
+        portable = self.d256 if d == 256 and self.d256 is not None else self.kernel
+        variant, explanation = portable.explain(args, opts, 0)
         config = capi.chosen_config(explanation) if variant >= 0 else ""
-        fns = {"tritonpack": lambda: kernel.launch(args, stream, opts)}
+        fns = {"tritonpack": lambda: portable.launch(args, stream, opts)}
         self.sm90_config = ""
         if self.sm90 is not None and d in (64, 128):
             # Descriptors over the dense tensors.
@@ -282,7 +284,7 @@ class Bench:
         fns["triton_jit"] = lambda: self.jit[grid](q, k, v, o, lse, scale, b, hq, hkv, sq, skv, int(causal),
                                                    HEAD_DIM=d, IS_CAUSAL=causal, BSHD=False, V_T=False, BLOCK_M=bm,
                                                    BLOCK_N=bn, num_warps=warps, num_stages=2)
-        if self.fmha is not None and causal and hq == hkv and sq == skv:
+        if self.fmha is not None and causal and hq == hkv and sq == skv and d in (64, 128):
             fargs = capi.Arguments(len(FMHA_ARGS))
             fargs.tensor(0, o.data_ptr(), self.args.dtype, tuple(o.shape))
             # L and M: the seed's statistics, [B * H, S] fp32 each; LSE's buffer holds one of them.

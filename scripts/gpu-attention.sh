@@ -190,8 +190,9 @@ rm -f "$OUT/run.txt"
 # the float64 reference under memcheck, and the sm_90 member's under racecheck too.
 phase_variants() {
 step "every variant: memcheck (and racecheck for the warp-specialized member), checked against the reference"
-if ! command -v compute-sanitizer > /dev/null; then
-  echo "no compute-sanitizer: every-variant step skipped"; return
+if [ "${SANITIZE:-1}" != 1 ] || ! command -v compute-sanitizer > /dev/null; then
+  echo "every-variant step skipped: it runs under compute-sanitizer (SANITIZE=${SANITIZE:-1}; $(command -v compute-sanitizer || echo 'no compute-sanitizer'))"
+  return
 fi
 packs=()
 for k in $PACKS; do packs+=("$B/packs/$k.tpack"); done

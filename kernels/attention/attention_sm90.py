@@ -41,8 +41,8 @@ units p, p + programs, ...: any program count is correct, and the specs launch o
     a warpgroup a tile when seq_q == seq_kv), and the mask is one comparison a score. P then
     crosses each step in fp32 and becomes the wgmma operand at the P V product (_operand). Measured
     on an H200 through Gluon's JIT with 128-key blocks, as a fraction of SDPA cuDNN: D 64 causal
-    1024 0.76 in key order, 0.93 descending; from 2048 keys, within 3% of key order either way
-    (0.97-1.08).
+    1024 0.76 in key order, 0.93 descending; from 2048 keys, at most 3% behind key order and up to
+    7% ahead (0.97-1.08).
   - O leaves in 16-byte row pieces (the accumulator moved through shared memory).
 Units of one head are consecutive (programs running together share its K and V in L2).
 """
