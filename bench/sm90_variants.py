@@ -29,6 +29,20 @@ def rows(selection=None):
     return [r for r in ROWS_ALL if eval(selection, {}, dict(B=r[0], H=r[1], S=r[2], D=r[3], c=r[4]))]
 
 
+def launch_maker(module, cfgs):
+    """An experiment's mk for configs {name: (variant, BLOCK_N)}: the launch
+    (attention_sm90_jit.launcher) of the kernel module module(variant), one program an SM by
+    default."""
+    def mk(name, q, k, v, o, lse, scale, causal, programs=None, bshd=False):
+        import torch
+        from attention_sm90_jit import launcher
+        variant, bn = cfgs[name]
+        if programs is None:
+            programs = torch.cuda.get_device_properties(0).multi_processor_count
+        return launcher(module(variant), q, k, v, o, lse, scale, causal, programs, bn, bshd)
+    return mk
+
+
 def variant_module(folder, name, src):
     """src (a variant of the kernel's source) as the module attn_<name> in folder, written only
     when it changed (replaced, never truncated: several processes may write it at once)."""

@@ -63,16 +63,6 @@ def module(variant):
     return sm90_variants.variant_module(HERE, variant, sm90_variants.edited(src, edits))
 
 
-def mk(name, q, k, v, o, lse, scale, causal, programs=None, bshd=False):
-    """The named config's launch (bench/attention_sm90_jit.launcher), one program an SM by default."""
-    import torch
-    from attention_sm90_jit import launcher
-    variant, bn = CFGS[name]
-    if programs is None:
-        programs = torch.cuda.get_device_properties(0).multi_processor_count
-    return launcher(module(variant), q, k, v, o, lse, scale, causal, programs, bn, bshd)
-
-
 if __name__ == "__main__":
     import sm90_variants
-    sm90_variants.main(mk, __file__)
+    sm90_variants.main(sm90_variants.launch_maker(module, CFGS), __file__)
